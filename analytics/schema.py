@@ -1,0 +1,1190 @@
+"""Dataset kinds, column roles and the mapped dataset every analysis takes.
+
+A table read by :mod:`analytics.io` becomes a :class:`Dataset` in two steps:
+``detect_kind`` / ``detect_mapping`` propose what the table is and which column plays which role
+(from header names in English and Chinese, and from the values); the user confirms or overrides;
+``build_dataset`` then renames the role columns to their role names, gives them one type each
+(identifiers as text, amounts as numbers, dates as timestamps) and fingerprints the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import AnalyticsError
+
+Kind = Literal["transactions", "baskets", "customers", "series"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+KIND_LABELS: dict[str, str] = {
+    "transactions": "Transactions (one row per order line)",
+    "baskets": "Baskets (one row per basket, or basket id + item)",
+    "customers": "Customers (one row per customer with attributes)",
+    "series": "Series (one row per period with a value)",
+}
+
+#: The single-column roles of each kind, in the order the Data page shows them.
+KIND_ROLES: dict[str, tuple[str, ...]] = {
+    "transactions": (
+        "order_id",
+        "customer_id",
+        "timestamp",
+        "product",
+        "product_name",
+        "category",
+        "quantity",
+        "unit_price",
+        "revenue",
+    ),
+    "baskets": ("basket_id", "item"),
+    "customers": ("customer_id",),
+    "series": ("timestamp", "value"),
+}
+ROLE_LABELS: dict[str, str] = {
+    "order_id": "Order / invoice",
+    "customer_id": "Customer",
+    "timestamp": "Date",
+    "product": "Product id",
+    "product_name": "Product name",
+    "category": "Category",
+    "quantity": "Quantity",
+    "unit_price": "Unit price",
+    "revenue": "Revenue (line total)",
+    "basket_id": "Basket id",
+    "item": "Item",
+    "value": "Value",
+}
+NUMERIC_ROLES = frozenset({"quantity", "unit_price", "revenue", "value"})
+ID_ROLES = frozenset({"customer_id", "order_id", "product", "basket_id"})
+
+
+def _norm(name: object) -> str:
+    """Lower-case a header and drop spaces and punctuation: ``"Customer ID"`` → ``"customerid"``."""
+    return re.sub(r"[\s_\-./()#:：（）]+", "", str(name).strip().lower())
+
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_id": (
+        "customerid",
+        "customer",
+        "custid",
+        "customerno",
+        "customernumber",
+        "customercode",
+        "clientid",
+        "client",
+        "userid",
+        "user",
+        "memberid",
+        "member",
+        "buyerid",
+        "shopperid",
+        "accountid",
+        "kunde",
+        "kundennummer",
+        "kundenid",
+        "客户id",
+        "客户编号",
+        "客户号",
+        "客户代码",
+        "客户",
+        "会员id",
+        "会员编号",
+        "会员",
+        "用户id",
+        "用户",
+        "顾客id",
+        "顾客编号",
+        "顾客",
+        "买家id",
+    ),
+    "order_id": (
+        "invoice",
+        "invoiceno",
+        "invoicenumber",
+        "invoiceid",
+        "orderid",
+        "order",
+        "orderno",
+        "ordernumber",
+        "ordercode",
+        "transactionid",
+        "transaction",
+        "transactionno",
+        "receipt",
+        "receiptno",
+        "receiptid",
+        "billno",
+        "ticketid",
+        "rechnung",
+        "rechnungsnummer",
+        "bestellnummer",
+        "订单号",
+        "订单编号",
+        "订单id",
+        "订单",
+        "发票号",
+        "发票编号",
+        "交易号",
+        "交易编号",
+        "交易id",
+        "单号",
+        "小票号",
+    ),
+    "timestamp": (
+        "invoicedate",
+        "orderdate",
+        "date",
+        "datetime",
+        "timestamp",
+        "time",
+        "purchasedate",
+        "transactiondate",
+        "transactiontime",
+        "saledate",
+        "salesdate",
+        "createdat",
+        "orderedat",
+        "ordertime",
+        "orderdatetime",
+        "purchasetime",
+        "day",
+        "week",
+        "month",
+        "period",
+        "ds",
+        "datum",
+        "rechnungsdatum",
+        "bestelldatum",
+        "日期",
+        "订单日期",
+        "下单日期",
+        "下单时间",
+        "时间",
+        "交易日期",
+        "交易时间",
+        "购买日期",
+        "购买时间",
+        "销售日期",
+        "月份",
+        "月",
+    ),
+    "product": (
+        "stockcode",
+        "sku",
+        "productid",
+        "productcode",
+        "productno",
+        "itemid",
+        "itemcode",
+        "itemno",
+        "articleid",
+        "articleno",
+        "article",
+        "ean",
+        "upc",
+        "barcode",
+        "artikelnummer",
+        "商品编码",
+        "商品编号",
+        "商品id",
+        "产品编号",
+        "产品编码",
+        "产品id",
+        "货号",
+        "物料编码",
+    ),
+    "product_name": (
+        "description",
+        "productname",
+        "product",
+        "itemname",
+        "item",
+        "productdescription",
+        "itemdescription",
+        "productdesc",
+        "articlename",
+        "goods",
+        "artikel",
+        "bezeichnung",
+        "商品名称",
+        "商品",
+        "产品名称",
+        "产品",
+        "品名",
+        "描述",
+        "商品描述",
+    ),
+    "category": (
+        "category",
+        "productcategory",
+        "itemcategory",
+        "department",
+        "productgroup",
+        "productline",
+        "productfamily",
+        "categoryname",
+        "类别",
+        "品类",
+        "商品类别",
+        "类目",
+        "分类",
+        "产品类别",
+    ),
+    "quantity": (
+        "quantity",
+        "qty",
+        "units",
+        "unitssold",
+        "quantityordered",
+        "qtyordered",
+        "pieces",
+        "menge",
+        "anzahl",
+        "数量",
+        "购买数量",
+        "销售数量",
+        "件数",
+    ),
+    "unit_price": (
+        "price",
+        "unitprice",
+        "priceeach",
+        "saleprice",
+        "sellingprice",
+        "priceperunit",
+        "itemprice",
+        "preis",
+        "einzelpreis",
+        "单价",
+        "价格",
+        "售价",
+        "销售单价",
+    ),
+    "revenue": (
+        "revenue",
+        "sales",
+        "salesamount",
+        "amount",
+        "total",
+        "totalprice",
+        "totalamount",
+        "lineamount",
+        "linetotal",
+        "linerevenue",
+        "netsales",
+        "grosssales",
+        "turnover",
+        "subtotal",
+        "umsatz",
+        "betrag",
+        "销售额",
+        "金额",
+        "总价",
+        "总金额",
+        "收入",
+        "营业额",
+        "实付金额",
+        "销售金额",
+    ),
+    "value": (
+        "value",
+        "y",
+        "passengers",
+        "sales",
+        "revenue",
+        "amount",
+        "total",
+        "count",
+        "demand",
+        "volume",
+        "数值",
+        "销量",
+        "销售额",
+    ),
+    "basket_id": (
+        "basket",
+        "basketid",
+        "transaction",
+        "transactionid",
+        "orderid",
+        "order",
+        "invoice",
+        "invoiceno",
+        "receipt",
+        "receiptid",
+        "tid",
+        "购物篮",
+        "订单号",
+        "交易号",
+    ),
+    "item": (
+        "item",
+        "items",
+        "product",
+        "productname",
+        "itemname",
+        "description",
+        "article",
+        "goods",
+        "商品",
+        "商品名称",
+        "产品",
+    ),
+}
+_DIMENSION_ALIASES = (
+    "country",
+    "region",
+    "channel",
+    "city",
+    "state",
+    "province",
+    "store",
+    "shop",
+    "market",
+    "segment",
+    "source",
+    "platform",
+    "device",
+    "brand",
+    "salesrep",
+    "territory",
+    "gender",
+    "genre",
+    "land",
+    "kanal",
+    "国家",
+    "地区",
+    "渠道",
+    "城市",
+    "省份",
+    "省",
+    "门店",
+    "店铺",
+    "平台",
+    "品牌",
+    "性别",
+)
+_IDENTIFIER_EXTRA = (
+    "zip",
+    "zipcode",
+    "postcode",
+    "postalcode",
+    "phone",
+    "telephone",
+    "邮编",
+    "电话",
+)
+_ID_SUFFIX = re.compile(
+    r"(?:^|[\s_\-])(?:id|no|code|number|nr)$|[a-z]id$|编号$|代码$|号$", re.IGNORECASE
+)
+
+
+def looks_like_identifier(header: str) -> bool:
+    """Whether a header names an identifier column, whose values must stay text (``"0001"``)."""
+    key = _norm(header)
+    if not key:
+        return False
+    if any(key in _ALIASES[role] for role in ("customer_id", "order_id", "product", "basket_id")):
+        return True
+    return key in _IDENTIFIER_EXTRA or bool(_ID_SUFFIX.search(str(header).strip()))
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which of the user's columns plays which role.
+
+    Roles not in use are ``None``. Transactions use ``order_id`` … ``revenue`` and ``dimensions``;
+    customers use ``customer_id`` (every other column is an attribute); series use ``timestamp``
+    and ``value``; baskets use either ``basket_id`` + ``item`` (long format) or ``items`` (one basket
+    per row, items spread over these columns, or in one column split by ``item_separator``, or
+    one 0/1 column per item when ``one_hot``).
+
+    ``dayfirst`` says how to read dates such as 1/3/2019: ``None`` decides from the data,
+    ``False`` reads month first (January 3), ``True`` day first (1 March).
+    """
+
+    order_id: str | None = None
+    customer_id: str | None = None
+    timestamp: str | None = None
+    product: str | None = None
+    product_name: str | None = None
+    category: str | None = None
+    quantity: str | None = None
+    unit_price: str | None = None
+    revenue: str | None = None
+    value: str | None = None
+    basket_id: str | None = None
+    item: str | None = None
+    items: tuple[str, ...] = ()
+    item_separator: str | None = None
+    one_hot: bool = False
+    dimensions: tuple[str, ...] = ()
+    dayfirst: bool | None = None
+
+    def roles(self) -> dict[str, str]:
+        """The single-column roles in use, role → column."""
+        return {
+            f.name: value
+            for f in fields(self)
+            if f.name in ROLE_LABELS and (value := getattr(self, f.name)) is not None
+        }
+
+    def with_roles(self, **changes: object) -> ColumnMapping:
+        """A copy with some roles changed, e.g. ``mapping.with_roles(customer_id="Client")``."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def describe(self) -> list[str]:
+        """Lines such as ``"Invoice → order_id"`` for reports and the CLI."""
+        lines = [f"{column} → {role}" for role, column in self.roles().items()]
+        lines += [f"{column} → dimension" for column in self.dimensions]
+        if self.items:
+            lines.append(f"{len(self.items)} item column(s) → items")
+        return lines
+
+
+@dataclass(frozen=True)
+class KindGuess:
+    """The proposed kind of a table and why."""
+
+    kind: Kind
+    reasons: tuple[str, ...]
+    confident: bool = True
+
+
+@dataclass(frozen=True)
+class DateParse:
+    """How a date column was read.
+
+    Attributes
+    ----------
+    values : pandas.Series
+        Timestamps (NaT where a cell could not be read).
+    format : str
+        The format that matched, e.g. ``"%m/%d/%Y %H:%M"``, or ``"ISO 8601"``.
+    dayfirst : bool or None
+        Day before month (True), month before day (False), or not applicable.
+    ambiguous : bool
+        Whether every value read equally well both ways, so the order was a choice.
+    n_unparsed : int
+        Filled cells that are not dates.
+    """
+
+    values: pd.Series
+    format: str
+    dayfirst: bool | None
+    ambiguous: bool
+    n_unparsed: int
+
+    def describe(self) -> str:
+        if self.format == "dates":
+            return "Dates are stored as dates in the file."
+        if self.dayfirst is None:
+            return f"Dates read as {self.format}."
+        order = (
+            "day first (1/3/2019 = 1 March 2019)"
+            if self.dayfirst
+            else "month first (1/3/2019 = January 3, 2019)"
+        )
+        text = f"Dates read {order}."
+        if self.ambiguous:
+            text += " The data fits both orders; flip it if that is wrong."
+        return text
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A mapped dataset: the one object every analysis takes.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Role columns renamed to their role names and typed (transactions always have ``revenue``;
+        baskets are long: ``basket_id``, ``item``); other columns keep their names. Read-only.
+    kind : str
+        One of ``KINDS``.
+    mapping : ColumnMapping
+        The user's columns behind the roles.
+    source : str
+        Where the data came from (a file name).
+    fingerprint : str
+        A content hash of ``frame`` and ``kind``; it keys every cache.
+    notes : tuple of str
+        What a user should know about how the columns were read.
+    dates : DateParse or None
+        How the date column was read.
+    """
+
+    frame: pd.DataFrame
+    kind: Kind
+    mapping: ColumnMapping
+    source: str
+    fingerprint: str
+    notes: tuple[str, ...] = ()
+    dates: DateParse | None = field(default=None, repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return tuple(d for d in self.mapping.dimensions if d in self.frame.columns)
+
+    def has(self, *roles: str) -> bool:
+        """Whether the frame has every one of these role columns with at least one value."""
+        return all(role in self.frame.columns and self.frame[role].notna().any() for role in roles)
+
+    def replace_frame(self, frame: pd.DataFrame, *, notes: Iterable[str] = ()) -> Dataset:
+        """The same dataset with other rows (after cleaning or filtering), fingerprinted anew."""
+        return Dataset(
+            frame=frame,
+            kind=self.kind,
+            mapping=self.mapping,
+            source=self.source,
+            fingerprint=fingerprint(frame, self.kind),
+            notes=self.notes + tuple(notes),
+            dates=self.dates,
+        )
+
+
+def fingerprint(frame: pd.DataFrame, kind: str = "") -> str:
+    """A content hash of a frame: equal frames give equal fingerprints, in any session."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(kind.encode())
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    if len(frame):
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+# --- detection -----------------------------------------------------------------------------------
+
+
+def _name_score(column: str, role: str) -> int:
+    key = _norm(column)
+    aliases = _ALIASES[role]
+    if key in aliases:
+        return 3 + (len(aliases) - aliases.index(key)) / (10 * len(aliases))  # type: ignore[return-value]
+    if any(len(a) >= 4 and (key.startswith(a) or key.endswith(a)) for a in aliases):
+        return 2
+    return 0
+
+
+def _is_numeric_like(col: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(col):
+        return False
+    if pd.api.types.is_numeric_dtype(col):
+        return True
+    from analytics.io import parse_numbers
+
+    sample = col.dropna().head(500)
+    return len(sample) > 0 and parse_numbers(sample.astype(str)).notna().mean() >= 0.9
+
+
+def _is_date_like(col: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return True
+    if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
+        return False
+    sample = col.dropna().drop_duplicates().head(200)
+    if sample.empty:
+        return False
+    return parse_dates(sample.astype(str)).n_unparsed <= 0.1 * len(sample)
+
+
+def _fits(col: pd.Series, role: str) -> bool:
+    if col.isna().all():
+        return False
+    if role in NUMERIC_ROLES:
+        return _is_numeric_like(col)
+    if role == "timestamp":
+        return _is_date_like(col)
+    if role in ("product_name", "category", "item"):
+        return not pd.api.types.is_float_dtype(col)
+    return True
+
+
+def detect_mapping(
+    frame: pd.DataFrame, kind: Kind | None = None, *, header: bool = True
+) -> ColumnMapping:
+    """Propose which column plays which role, from header names first and values second.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as read by :func:`analytics.io.load_table`.
+    kind : str, optional
+        The kind to map for; detected when omitted.
+    header : bool
+        False for tables read without a header row (one basket per line).
+
+    Returns
+    -------
+    ColumnMapping
+
+    Example
+    -------
+    >>> frame = pd.DataFrame({"订单号": ["A1"], "客户ID": ["C1"], "日期": ["2019年1月3日"], "金额": [9.5]})
+    >>> detect_mapping(frame, "transactions").roles()["customer_id"]
+    '客户ID'
+    """
+    kind = kind or detect_kind(frame, header=header).kind
+    if kind == "baskets":
+        return _detect_basket_mapping(frame, header=header)
+    roles = KIND_ROLES[kind]
+    if kind == "customers":
+        roles = ("customer_id",)
+    candidates: list[tuple[float, int, str, str]] = []
+    for position, column in enumerate(frame.columns):
+        for role in roles:
+            score = _name_score(column, role)
+            if score:
+                candidates.append((score, -position, str(column), role))
+    chosen: dict[str, str] = {}
+    used: set[str] = set()
+    for _score, _pos, column, role in sorted(candidates, reverse=True):
+        if role in chosen or column in used or not _fits(frame[column], role):
+            continue
+        chosen[role] = column
+        used.add(column)
+    # Values, when names say nothing: the first date column, the first numeric value.
+    if "timestamp" in roles and "timestamp" not in chosen:
+        for column in frame.columns:
+            if column not in used and _is_date_like(frame[column]):
+                chosen["timestamp"] = str(column)
+                used.add(str(column))
+                break
+    if kind == "series" and "value" not in chosen:
+        for column in frame.columns:
+            if column not in used and _is_numeric_like(frame[column]):
+                chosen["value"] = str(column)
+                used.add(str(column))
+                break
+    if kind == "customers" and "customer_id" not in chosen:
+        for column in frame.columns:
+            col = frame[column]
+            if looks_like_identifier(str(column)) and col.notna().all() and col.is_unique:
+                chosen["customer_id"] = str(column)
+                used.add(str(column))
+                break
+    dimensions: tuple[str, ...] = ()
+    if kind == "transactions":
+        dimensions = tuple(
+            str(c) for c in frame.columns if str(c) not in used and _is_dimension(frame[c], str(c))
+        )
+    return ColumnMapping(**chosen, dimensions=dimensions)  # type: ignore[arg-type]
+
+
+def _is_dimension(col: pd.Series, name: str) -> bool:
+    if _norm(name) in _DIMENSION_ALIASES or any(
+        _norm(name).startswith(a) for a in _DIMENSION_ALIASES if len(a) > 4
+    ):
+        return True
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+        return False
+    filled = col.dropna()
+    n_unique = filled.nunique()
+    return 1 < n_unique <= min(50, max(2, len(filled) // 20))
+
+
+def _detect_basket_mapping(frame: pd.DataFrame, *, header: bool) -> ColumnMapping:
+    if not header:
+        return ColumnMapping(items=tuple(str(c) for c in frame.columns))
+    if _one_hot_columns(frame):
+        return ColumnMapping(items=tuple(_one_hot_columns(frame)), one_hot=True)
+    basket = item = None
+    for column in frame.columns:
+        if basket is None and _name_score(str(column), "basket_id"):
+            basket = str(column)
+        elif item is None and _name_score(str(column), "item"):
+            item = str(column)
+    text_columns = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if basket and item:
+        return ColumnMapping(basket_id=basket, item=item)
+    if len(text_columns) == 1 or (len(text_columns) >= 1 and _separator(frame[text_columns[0]])):
+        column = text_columns[0]
+        return ColumnMapping(items=(column,), item_separator=_separator(frame[column]))
+    return ColumnMapping(items=tuple(text_columns))
+
+
+def _separator(col: pd.Series) -> str | None:
+    sample = col.dropna().astype(str).head(300)
+    for sep in (",", ";", "|", "/"):
+        if len(sample) and sample.str.contains(re.escape(sep)).mean() >= 0.3:
+            return sep
+    return None
+
+
+def _one_hot_columns(frame: pd.DataFrame) -> list[str]:
+    columns = []
+    for column in frame.columns:
+        col = frame[column]
+        if pd.api.types.is_bool_dtype(col) or (
+            pd.api.types.is_numeric_dtype(col)
+            and col.dropna().isin([0, 1]).all()
+            and col.notna().any()
+        ):
+            columns.append(str(column))
+    return columns if len(columns) >= 3 and len(columns) >= frame.shape[1] - 1 else []
+
+
+def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
+    """Say which of the four kinds a table most likely is, with the reasons.
+
+    Example
+    -------
+    >>> detect_kind(pd.DataFrame({"Month": ["1949-01", "1949-02"], "Passengers": [112, 118]})).kind
+    'series'
+    """
+    if not header:
+        return KindGuess("baskets", ("Each line is a list of items with no header row.",))
+    if _one_hot_columns(frame):
+        return KindGuess(
+            "baskets", ("Columns hold only 0/1 or yes/no values: one column per item.",)
+        )
+    tx = detect_mapping(frame, "transactions")
+    roles = tx.roles()
+    money = [r for r in ("unit_price", "revenue", "quantity") if r in roles]
+    if (
+        "timestamp" in roles
+        and money
+        and ("order_id" in roles or "product" in roles or "product_name" in roles)
+    ):
+        found = ", ".join(
+            f"{ROLE_LABELS[r].lower()} ({roles[r]})"
+            for r in ("order_id", "product", "timestamp")
+            if r in roles
+        )
+        return KindGuess(
+            "transactions", (f"Found {found} and amounts ({', '.join(roles[r] for r in money)}).",)
+        )
+    series = detect_mapping(frame, "series")
+    if "timestamp" in series.roles() and "value" in series.roles() and frame.shape[1] <= 3:
+        stamps = frame[series.timestamp]
+        if stamps.nunique() >= 0.9 * stamps.notna().sum():
+            return KindGuess(
+                "series", (f"One date per row ({series.timestamp}) with a value ({series.value}).",)
+            )
+    basket = _detect_basket_mapping(frame, header=True)
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    if (
+        basket.basket_id
+        and basket.item
+        and frame.shape[1] <= 3
+        and frame[basket.basket_id].duplicated().any()
+    ):
+        return KindGuess(
+            "baskets",
+            (f"Pairs of basket ({basket.basket_id}) and item ({basket.item}) with no amounts.",),
+        )
+    if basket.item_separator and frame.shape[1] <= 2 and not numeric:
+        return KindGuess(
+            "baskets", (f"Each row lists items separated by {basket.item_separator!r}.",)
+        )
+    customers = detect_mapping(frame, "customers")
+    if customers.customer_id:
+        return KindGuess(
+            "customers",
+            (
+                f"One row per customer ({customers.customer_id}) with {frame.shape[1] - 1} attribute(s).",
+            ),
+        )
+    if len(numeric) >= 2:
+        return KindGuess(
+            "customers",
+            ("No dates or orders; rows read as customers with numeric attributes.",),
+            confident=False,
+        )
+    return KindGuess(
+        "customers",
+        (
+            "No order, date or amount columns were recognised; pick the kind and the columns yourself.",
+        ),
+        confident=False,
+    )
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+_MONTH_FIRST = (
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y",
+    "%m-%d-%Y",
+)
+_DAY_FIRST = (
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d/%m/%y %H:%M",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+)
+_OTHER = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y%m%d",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+    "%Y年%m月",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%b-%y",
+    "%b %Y",
+    "%Y-%b",
+)
+
+
+def _share(sample: pd.Series, fmt: str) -> float:
+    try:
+        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
+    except (ValueError, TypeError):
+        return 0.0
+    return float(parsed.notna().mean())
+
+
+def parse_dates(values: pd.Series, *, dayfirst: bool | None = None) -> DateParse:
+    """Read dates in the formats people export: ISO, ``12/1/2009 7:45``, ``03.01.2019``, ``2019年1月3日``.
+
+    The format is chosen on up to 2,000 distinct values. When a value such as 1/3/2019 reads both
+    ways and no value settles it, month first (US exports) is chosen unless ``dayfirst`` says
+    otherwise, and the result says the order was a choice.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text (or already dates).
+    dayfirst : bool, optional
+        Force day-first (True) or month-first (False) reading of ambiguous formats.
+
+    Returns
+    -------
+    DateParse
+
+    Example
+    -------
+    >>> parse_dates(pd.Series(["1/3/2019", "2/4/2019"])).format
+    '%m/%d/%Y'
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = (
+            values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+        )
+        return DateParse(stamps, "dates", None, False, 0)
+    filled = values.dropna()
+    if pd.api.types.is_numeric_dtype(values):
+        return DateParse(
+            pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]"),
+            "numbers",
+            None,
+            False,
+            len(filled),
+        )
+    codes, distinct = pd.factorize(values.astype("str").str.strip().where(values.notna()))
+    uniques = pd.Series(distinct, dtype="str")
+    sample = uniques.iloc[:: max(1, len(uniques) // 2000)]
+    fmt, chosen_dayfirst, ambiguous = _choose_format(sample, dayfirst)
+    parsed = _apply_format(uniques, fmt, chosen_dayfirst).to_numpy()
+    taken = (
+        parsed[np.maximum(codes, 0)]
+        if len(parsed)
+        else np.full(len(codes), np.datetime64("NaT", "ns"))
+    )
+    taken[codes < 0] = np.datetime64("NaT")
+    stamps = pd.Series(taken, index=values.index)
+    n_unparsed = int(((codes >= 0) & stamps.isna().to_numpy()).sum())
+    return DateParse(
+        stamps,
+        "ISO 8601" if fmt == "ISO8601" else ("mixed formats" if fmt == "mixed" else fmt),
+        chosen_dayfirst,
+        ambiguous,
+        n_unparsed,
+    )
+
+
+def _apply_format(uniques: pd.Series, fmt: str, dayfirst: bool | None) -> pd.Series:
+    kwargs: dict[str, object] = {"errors": "coerce"}
+    if fmt == "mixed":
+        kwargs["dayfirst"] = bool(dayfirst)
+    try:
+        parsed = pd.to_datetime(uniques, format=fmt, **kwargs)  # type: ignore[call-overload]
+    except (ValueError, TypeError):
+        parsed = pd.to_datetime(uniques, format=fmt, utc=True, **kwargs)  # type: ignore[call-overload]
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
+def _choose_format(sample: pd.Series, dayfirst: bool | None) -> tuple[str, bool | None, bool]:
+    if sample.empty:
+        return "ISO8601", None, False
+    iso = _share(sample, "ISO8601")
+    if iso >= 0.99:
+        return "ISO8601", None, False
+    month = {fmt: _share(sample, fmt) for fmt in _MONTH_FIRST}
+    day = {fmt: _share(sample, fmt) for fmt in _DAY_FIRST}
+    other = {fmt: _share(sample, fmt) for fmt in _OTHER}
+    best_month = max(month, key=month.__getitem__)
+    best_day = max(day, key=day.__getitem__)
+    best_other = max(other, key=other.__getitem__)
+    top = max(iso, month[best_month], day[best_day], other[best_other])
+    if top < 0.5:
+        # Several formats in one column: let pandas try each value on its own.
+        return "mixed", bool(dayfirst), False
+    if iso == top:
+        return "ISO8601", None, False
+    if other[best_other] == top and other[best_other] > max(month[best_month], day[best_day]):
+        return best_other, None, False
+    ambiguous = month[best_month] == day[best_day] == top
+    if ambiguous:
+        # The data fits both orders: the user's choice, else the convention of the separator.
+        if dayfirst is None:
+            dayfirst = "." in best_day and "/" not in best_month and "." in str(sample.iloc[0])
+        return (best_day if dayfirst else best_month), dayfirst, True
+    if month[best_month] > day[best_day]:
+        return best_month, False, False
+    return best_day, True, False
+
+
+# --- building the dataset ------------------------------------------------------------------------
+
+
+def as_identifier(col: pd.Series) -> pd.Series:
+    """Identifiers as text: ``12417.0`` → ``"12417"``, blanks → missing."""
+    if pd.api.types.is_float_dtype(col):
+        whole = col.dropna()
+        if (np.mod(whole.to_numpy(), 1) == 0).all():
+            col = col.astype("Int64")
+    text = col.astype("str").str.strip()
+    return text.where(col.notna() & (text != ""))
+
+
+def as_number(col: pd.Series) -> pd.Series:
+    """Numbers from numbers or text (``"1,234.50"``); anything else becomes NaN."""
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(float)
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(float)
+    from analytics.io import parse_numbers
+
+    return parse_numbers(col.astype("str")).where(col.notna())
+
+
+def validate_mapping(frame: pd.DataFrame, kind: Kind, mapping: ColumnMapping) -> None:
+    """Raise :class:`AnalyticsError` when the mapping cannot make a dataset of this kind."""
+    if kind not in KINDS:
+        raise AnalyticsError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}.")
+    columns = set(map(str, frame.columns))
+    for role, column in mapping.roles().items():
+        if column not in columns:
+            raise AnalyticsError(
+                f"Column {column!r} (chosen as {ROLE_LABELS.get(role, role)}) is not in the table."
+            )
+    used = list(mapping.roles().values())
+    duplicates = {c for c in used if used.count(c) > 1}
+    if duplicates and kind != "baskets":
+        raise AnalyticsError(
+            f"Column {sorted(duplicates)[0]!r} is chosen for two roles.",
+            hint="Give each role its own column.",
+        )
+    missing = [c for c in (*mapping.items, *mapping.dimensions) if c not in columns]
+    if missing:
+        raise AnalyticsError(f"Column {missing[0]!r} is not in the table.")
+    required: dict[str, list[tuple[str, ...]]] = {
+        "transactions": [("timestamp",), ("unit_price", "revenue")],
+        "series": [("timestamp",), ("value",)],
+        "customers": [],
+        "baskets": [],
+    }
+    need = required[kind]
+    roles = mapping.roles()
+    for options in need:
+        if not any(role in roles for role in options):
+            labels = " or ".join(ROLE_LABELS[r].lower() for r in options)
+            raise AnalyticsError(
+                f"A {kind} dataset needs a {labels} column.",
+                hint="Choose it under 'Column roles' on the Data page.",
+            )
+    if kind == "baskets" and not mapping.items and not (mapping.basket_id and mapping.item):
+        raise AnalyticsError(
+            "A baskets dataset needs either a basket id and an item column, or the columns that hold the items.",
+            hint="Choose them under 'Column roles' on the Data page.",
+        )
+
+
+def build_dataset(
+    frame: pd.DataFrame,
+    kind: Kind,
+    mapping: ColumnMapping,
+    *,
+    source: str = "data",
+) -> Dataset:
+    """Turn a table into a typed, fingerprinted :class:`Dataset` of the given kind.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as read.
+    kind : str
+        One of ``KINDS``.
+    mapping : ColumnMapping
+        Which column plays which role (see :func:`detect_mapping`).
+    source : str
+        A name for where the data came from.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    AnalyticsError
+        A required role is missing, or a column cannot be read as its role needs.
+
+    Example
+    -------
+    >>> table = pd.DataFrame({"Invoice": [1, 1], "Date": ["2024-01-02", "2024-01-02"], "Price": [2.0, 3.0]})
+    >>> ds = build_dataset(table, "transactions", detect_mapping(table, "transactions"))
+    >>> ds.frame["revenue"].sum()
+    np.float64(5.0)
+    """
+    validate_mapping(frame, kind, mapping)
+    notes: list[str] = []
+    dates: DateParse | None = None
+    if kind == "baskets":
+        out = _baskets_long(frame, mapping)
+    else:
+        roles = mapping.roles()
+        keep = [r for r in KIND_ROLES[kind] if r in roles]
+        out = pd.DataFrame({role: frame[roles[role]] for role in keep}, index=frame.index)
+        for role in keep:
+            if role in ID_ROLES:
+                out[role] = as_identifier(out[role])
+            elif role in NUMERIC_ROLES:
+                numbers = as_number(out[role])
+                lost = int(numbers.isna().sum() - out[role].isna().sum())
+                if lost:
+                    notes.append(
+                        f"{roles[role]}: {lost:,} value(s) are not numbers and were left empty."
+                    )
+                out[role] = numbers
+            elif role == "timestamp":
+                dates = parse_dates(out[role], dayfirst=mapping.dayfirst)
+                if dates.n_unparsed and dates.n_unparsed == out[role].notna().sum():
+                    raise AnalyticsError(
+                        f"Column {roles[role]!r} holds no dates MarketLens can read.",
+                        hint="Choose another date column, or export dates as YYYY-MM-DD.",
+                    )
+                out[role] = dates.values
+                if dates.n_unparsed:
+                    notes.append(
+                        f"{roles[role]}: {dates.n_unparsed:,} value(s) are not dates and were left empty."
+                    )
+                notes.append(dates.describe())
+            else:
+                out[role] = out[role].where(out[role].isna(), out[role].astype("str").str.strip())
+        extra = [c for c in frame.columns if str(c) not in roles.values()]
+        if kind == "transactions":
+            extra = [c for c in extra if str(c) in mapping.dimensions]
+            out = _complete_transactions(out, notes)
+        for column in extra:
+            name = str(column) if str(column) not in out.columns else f"{column} (column)"
+            out[name] = frame[column]
+        if kind == "series":
+            out = out.dropna(subset=["timestamp"]).sort_values("timestamp", kind="stable")
+        out = out.reset_index(drop=True)
+    if out.empty:
+        raise AnalyticsError(
+            "No rows are left after reading the chosen columns.", hint="Check the column roles."
+        )
+    return Dataset(
+        frame=out,
+        kind=kind,
+        mapping=mapping,
+        source=source,
+        fingerprint=fingerprint(out, kind),
+        notes=tuple(notes),
+        dates=dates,
+    )
+
+
+def _complete_transactions(out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    if "quantity" not in out:
+        out["quantity"] = 1.0
+        notes.append("No quantity column: each line counts as one unit.")
+    if "revenue" not in out:
+        out["revenue"] = out["quantity"] * out["unit_price"]
+    elif "unit_price" not in out:
+        out["unit_price"] = out["revenue"] / out["quantity"].where(out["quantity"] != 0)
+    if "order_id" not in out:
+        key = out["timestamp"].astype("str")
+        if "customer_id" in out:
+            key = out["customer_id"].fillna("guest").astype("str") + " " + key
+        out["order_id"] = key
+        notes.append(
+            "No order column: lines with the same customer and time are counted as one order."
+        )
+    return out
+
+
+def _baskets_long(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
+    if mapping.basket_id and mapping.item:
+        out = pd.DataFrame(
+            {"basket_id": as_identifier(frame[mapping.basket_id]), "item": frame[mapping.item]}
+        )
+    elif mapping.one_hot:
+        matrix = frame[list(mapping.items)].fillna(0).astype(bool).to_numpy()
+        rows, cols = np.nonzero(matrix)
+        out = pd.DataFrame(
+            {"basket_id": rows, "item": np.asarray(mapping.items, dtype=object)[cols]}
+        )
+    elif mapping.item_separator:
+        column = frame[mapping.items[0]].dropna().astype("str")
+        split = column.str.split(re.escape(mapping.item_separator), regex=True).explode()
+        out = pd.DataFrame({"basket_id": split.index, "item": split.to_numpy()})
+    else:
+        wide = frame[list(mapping.items)]
+        stacked = wide.stack(future_stack=True) if hasattr(wide, "stack") else wide.stack()
+        out = stacked.reset_index(level=0).set_axis(["basket_id", "item"], axis=1)
+    out["basket_id"] = out["basket_id"].astype("str")
+    out["item"] = out["item"].astype("str").str.strip().where(out["item"].notna())
+    out = out.dropna(subset=["item"])
+    out = out[out["item"] != ""]
+    return out.drop_duplicates().reset_index(drop=True)
+
+
+def mapping_from_options(base: ColumnMapping, options: Mapping[str, str | None]) -> ColumnMapping:
+    """Apply ``role=column`` overrides (the CLI's ``--role``) to a proposed mapping."""
+    known = {f.name for f in fields(ColumnMapping)}
+    changes: dict[str, object] = {}
+    for role, column in options.items():
+        if role == "dimensions":
+            changes[role] = tuple(c for c in (column or "").split(",") if c)
+        elif role not in known or role in ("items", "item_separator", "one_hot", "dayfirst"):
+            raise AnalyticsError(
+                f"Unknown role {role!r}.",
+                hint="Roles are: " + ", ".join(sorted(ROLE_LABELS)) + ", dimensions.",
+            )
+        else:
+            changes[role] = column or None
+    return replace(base, **changes)  # type: ignore[arg-type]
