@@ -1,0 +1,484 @@
+"""Data-quality report and cleaning of a mapped dataset.
+
+The report counts what a marketer must know before trusting a number (duplicates, cancellations,
+prices of zero, orders without a customer, unreadable dates, extreme amounts) and says it in short
+findings. Cleaning removes those rows step by step; each step is one named rule, the same rule the
+report counts with, so the count shown next to a cleaning option is the number of rows it removes.
+Cleaning never changes the original: undoing a step is cleaning the original again without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import AnalyticsError
+from analytics.schema import ROLE_LABELS, Dataset
+
+Severity = Literal["info", "warning", "problem"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One plain-language observation about the data."""
+
+    severity: Severity
+    message: str
+    rows: int = 0
+
+
+@dataclass(frozen=True)
+class CleaningStep:
+    """A cleaning rule: its name, what it does in words, and which kinds it applies to."""
+
+    name: str
+    label: str
+    kinds: tuple[str, ...]
+
+
+def _duplicates(frame: pd.DataFrame) -> pd.Series:
+    return frame.duplicated(keep="first")
+
+
+def cancellation_mask(frame: pd.DataFrame) -> pd.Series:
+    """Cancellations and returns: an order id starting with C, or a negative quantity."""
+    mask = pd.Series(False, index=frame.index)
+    if "order_id" in frame:
+        mask |= frame["order_id"].fillna("").astype("str").str.upper().str.startswith("C")
+    if "quantity" in frame:
+        mask |= frame["quantity"].lt(0)
+    return mask
+
+
+def _nonpositive_prices(frame: pd.DataFrame) -> pd.Series:
+    return (
+        frame["unit_price"].le(0) if "unit_price" in frame else pd.Series(False, index=frame.index)
+    )
+
+
+def _missing_customers(frame: pd.DataFrame) -> pd.Series:
+    return (
+        frame["customer_id"].isna()
+        if "customer_id" in frame
+        else pd.Series(False, index=frame.index)
+    )
+
+
+def _missing_dates(frame: pd.DataFrame) -> pd.Series:
+    return (
+        frame["timestamp"].isna() if "timestamp" in frame else pd.Series(False, index=frame.index)
+    )
+
+
+def _missing_values(frame: pd.DataFrame) -> pd.Series:
+    value = "value" if "value" in frame else None
+    return frame[value].isna() if value else pd.Series(False, index=frame.index)
+
+
+CLEANING_STEPS: tuple[CleaningStep, ...] = (
+    CleaningStep(
+        "drop_duplicates",
+        "Remove duplicate rows (keep the first)",
+        ("transactions", "customers", "series"),
+    ),
+    CleaningStep(
+        "drop_cancellations",
+        "Remove cancellations and returns (invoice starting with C, or negative quantity)",
+        ("transactions",),
+    ),
+    CleaningStep(
+        "drop_nonpositive_prices", "Remove lines with a zero or negative price", ("transactions",)
+    ),
+    CleaningStep(
+        "drop_missing_customers", "Remove rows without a customer id", ("transactions", "customers")
+    ),
+    CleaningStep(
+        "drop_missing_dates", "Remove rows whose date could not be read", ("transactions", "series")
+    ),
+    CleaningStep("drop_missing_values", "Remove periods without a value", ("series",)),
+)
+_RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "drop_duplicates": _duplicates,
+    "drop_cancellations": cancellation_mask,
+    "drop_nonpositive_prices": _nonpositive_prices,
+    "drop_missing_customers": _missing_customers,
+    "drop_missing_dates": _missing_dates,
+    "drop_missing_values": _missing_values,
+}
+STEP_NAMES = tuple(step.name for step in CLEANING_STEPS)
+
+
+@dataclass(frozen=True)
+class CleaningOption:
+    """A cleaning step offered for a dataset, with the rows it would remove from the original."""
+
+    step: CleaningStep
+    rows: int
+
+
+@dataclass(frozen=True)
+class CleaningLogEntry:
+    """One applied step: rows before it and rows it removed."""
+
+    step: str
+    label: str
+    rows_before: int
+    rows_removed: int
+
+
+@dataclass(frozen=True)
+class CleaningResult:
+    """The cleaned dataset and the log of the steps applied, in order."""
+
+    dataset: Dataset
+    log: tuple[CleaningLogEntry, ...]
+
+    @property
+    def rows_removed(self) -> int:
+        return sum(entry.rows_removed for entry in self.log)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The log as a table ready to display."""
+        return pd.DataFrame(
+            [
+                (e.label, e.rows_before, e.rows_removed, e.rows_before - e.rows_removed)
+                for e in self.log
+            ],
+            columns=["Step", "Rows before", "Rows removed", "Rows after"],
+        )
+
+
+def cleaning_options(dataset: Dataset) -> tuple[CleaningOption, ...]:
+    """The cleaning steps that apply to this dataset, each with the rows it removes on its own."""
+    frame = dataset.frame
+    return tuple(
+        CleaningOption(step, int(_RULES[step.name](frame).sum()))
+        for step in CLEANING_STEPS
+        if dataset.kind in step.kinds
+    )
+
+
+def clean(dataset: Dataset, steps: Sequence[str]) -> CleaningResult:
+    """Apply cleaning steps to a dataset, always in the order of ``CLEANING_STEPS``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The original (uncleaned) dataset.
+    steps : sequence of str
+        Names from ``STEP_NAMES``.
+
+    Returns
+    -------
+    CleaningResult
+
+    Raises
+    ------
+    AnalyticsError
+        An unknown step, or cleaning that would leave no rows.
+
+    Example
+    -------
+    >>> result = clean(dataset, ["drop_cancellations"])  # doctest: +SKIP
+    >>> result.log[0].rows_removed  # doctest: +SKIP
+    1203
+    """
+    unknown = [s for s in steps if s not in _RULES]
+    if unknown:
+        raise AnalyticsError(
+            f"Unknown cleaning step {unknown[0]!r}.",
+            hint="Steps are: " + ", ".join(STEP_NAMES) + ".",
+        )
+    frame = dataset.frame
+    log = []
+    for step in CLEANING_STEPS:
+        if step.name not in steps or dataset.kind not in step.kinds:
+            continue
+        drop = _RULES[step.name](frame)
+        log.append(CleaningLogEntry(step.name, step.label, len(frame), int(drop.sum())))
+        frame = frame[~drop.to_numpy()]
+    if len(frame) == 0:
+        raise AnalyticsError("Cleaning would remove every row.", hint="Untick some cleaning steps.")
+    if not log:
+        return CleaningResult(dataset, ())
+    return CleaningResult(dataset.replace_frame(frame.reset_index(drop=True)), tuple(log))
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """What is in a dataset and what is wrong with it.
+
+    Attributes
+    ----------
+    n_rows, n_columns : int
+        Size of the table as read.
+    columns : pandas.DataFrame
+        One row per column of the table: role, type, filled, missing, missing %, distinct values,
+        an example, minimum and maximum.
+    counts : dict of str to int
+        Rows affected by each cleaning rule (``drop_duplicates`` … ``drop_missing_values``).
+    extreme : dict of str to int
+        Extreme values per amount column (far above the typical range, on a log scale).
+    date_range : tuple of Timestamp, optional
+        First and last date.
+    findings : tuple of Finding
+        The observations, most serious first.
+    """
+
+    n_rows: int
+    n_columns: int
+    columns: pd.DataFrame
+    counts: dict[str, int]
+    extreme: dict[str, int]
+    date_range: tuple[pd.Timestamp, pd.Timestamp] | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Headline figures as a two-column table."""
+        rows = [("Rows", f"{self.n_rows:,}"), ("Columns", f"{self.n_columns:,}")]
+        labels = {s.name: s.label.split(" (")[0] for s in CLEANING_STEPS}
+        rows += [
+            (labels[k].replace("Remove ", "").capitalize(), f"{v:,}")
+            for k, v in self.counts.items()
+        ]
+        if self.date_range:
+            rows.append(
+                ("Dates", f"{self.date_range[0]:%Y-%m-%d} to {self.date_range[1]:%Y-%m-%d}")
+            )
+        return pd.DataFrame(rows, columns=["Check", "Value"])
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready summary (the CLI prints it)."""
+        return {
+            "rows": self.n_rows,
+            "columns": self.n_columns,
+            **{k.removeprefix("drop_"): v for k, v in self.counts.items()},
+            "extreme_values": self.extreme,
+            "date_range": [f"{d:%Y-%m-%d %H:%M}" for d in self.date_range]
+            if self.date_range
+            else None,
+            "findings": [
+                {"severity": f.severity, "message": f.message, "rows": f.rows}
+                for f in self.findings
+            ],
+        }
+
+
+def quality_report(dataset: Dataset, *, table: pd.DataFrame | None = None) -> QualityReport:
+    """Profile a dataset: per-column statistics and plain-language findings.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The mapped dataset (counts of cancellations etc. use its roles).
+    table : pandas.DataFrame, optional
+        The table as read, so that columns without a role are profiled too.
+
+    Returns
+    -------
+    QualityReport
+
+    Example
+    -------
+    >>> report = quality_report(dataset)  # doctest: +SKIP
+    >>> report.findings[0].message  # doctest: +SKIP
+    '2,153 lines are cancellations or returns (6.2%).'
+    """
+    frame = dataset.frame
+    source = table if table is not None else frame
+    role_of = {column: role for role, column in dataset.mapping.roles().items()}
+    role_of.update({d: "dimension" for d in dataset.mapping.dimensions})
+    columns = _column_profile(source, role_of)
+    counts = {option.step.name: option.rows for option in cleaning_options(dataset)}
+    extreme = {
+        role: int(_extreme(frame[role]).sum())
+        for role in ("quantity", "unit_price", "revenue", "value")
+        if role in frame and pd.api.types.is_numeric_dtype(frame[role])
+    }
+    date_range = None
+    if "timestamp" in frame and frame["timestamp"].notna().any():
+        date_range = (frame["timestamp"].min(), frame["timestamp"].max())
+    findings = _findings(dataset, source, columns, counts, extreme, date_range)
+    return QualityReport(
+        n_rows=len(source),
+        n_columns=source.shape[1],
+        columns=columns,
+        counts=counts,
+        extreme=extreme,
+        date_range=date_range,
+        findings=findings,
+    )
+
+
+def _type_name(col: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(col):
+        return "yes/no"
+    if pd.api.types.is_integer_dtype(col):
+        return "whole number"
+    if pd.api.types.is_float_dtype(col):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return "date"
+    if col.isna().all():
+        return "empty"
+    return "text"
+
+
+def _column_profile(frame: pd.DataFrame, role_of: dict[str, str]) -> pd.DataFrame:
+    rows = []
+    n = max(len(frame), 1)
+    for column in frame.columns:
+        col = frame[column]
+        filled = col.dropna()
+        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+        orderable = numeric or pd.api.types.is_datetime64_any_dtype(col)
+        rows.append(
+            {
+                "Column": str(column),
+                "Role": ROLE_LABELS.get(role_of.get(str(column), ""), role_of.get(str(column), "")),
+                "Type": _type_name(col),
+                "Filled": len(filled),
+                "Missing": len(col) - len(filled),
+                "Missing %": round(100 * (len(col) - len(filled)) / n, 1),
+                "Distinct": int(filled.nunique()),
+                "Example": str(filled.iloc[0])[:60] if len(filled) else "",
+                "Min": str(filled.min()) if orderable and len(filled) else "",
+                "Max": str(filled.max()) if orderable and len(filled) else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _extreme(values: pd.Series) -> pd.Series:
+    """Amounts far above the typical range: beyond Q3 + 3 IQR of log10 values (Tukey's far-out fence)."""
+    positive = values[values > 0]
+    if len(positive) < 20:
+        return pd.Series(False, index=values.index)
+    logs = np.log10(positive)
+    q1, q3 = np.percentile(logs, [25, 75])
+    fence = q3 + 3 * max(q3 - q1, 0.5)
+    return values.gt(10**fence) | values.lt(-(10**fence))
+
+
+def _findings(
+    dataset: Dataset,
+    source: pd.DataFrame,
+    columns: pd.DataFrame,
+    counts: dict[str, int],
+    extreme: dict[str, int],
+    date_range: tuple[pd.Timestamp, pd.Timestamp] | None,
+) -> tuple[Finding, ...]:
+    frame = dataset.frame
+    n = max(len(frame), 1)
+    out: list[Finding] = []
+
+    def pct(k: int) -> str:
+        return f"{100 * k / n:.1f}%"
+
+    if counts.get("drop_duplicates"):
+        k = counts["drop_duplicates"]
+        out.append(
+            Finding("warning", f"{k:,} rows are exact duplicates of an earlier row ({pct(k)}).", k)
+        )
+    if counts.get("drop_cancellations"):
+        k = counts["drop_cancellations"]
+        out.append(
+            Finding(
+                "warning",
+                f"{k:,} lines are cancellations or returns ({pct(k)}); they reduce revenue.",
+                k,
+            )
+        )
+    if counts.get("drop_nonpositive_prices"):
+        k = counts["drop_nonpositive_prices"]
+        out.append(Finding("warning", f"{k:,} lines have a price of zero or less ({pct(k)}).", k))
+    if counts.get("drop_missing_customers"):
+        k = counts["drop_missing_customers"]
+        out.append(
+            Finding(
+                "warning",
+                f"{k:,} rows have no customer id ({pct(k)}); customer analyses leave them out.",
+                k,
+            )
+        )
+    if counts.get("drop_missing_dates"):
+        k = counts["drop_missing_dates"]
+        out.append(
+            Finding("problem", f"{k:,} rows have a date that could not be read ({pct(k)}).", k)
+        )
+    for role, k in extreme.items():
+        if k:
+            top = frame[role].abs().max()
+            out.append(
+                Finding(
+                    "info",
+                    f"{k:,} {ROLE_LABELS[role].lower()} values are far above the typical range (largest {top:,.0f}).",
+                    k,
+                )
+            )
+    if dataset.kind == "transactions" and "customer_id" not in frame:
+        out.append(Finding("info", "No customer column: segmentation and propensity need one."))
+    if dataset.kind == "customers" and "customer_id" in frame:
+        repeated = int(frame["customer_id"].dropna().duplicated().sum())
+        if repeated:
+            out.append(
+                Finding(
+                    "warning",
+                    f"{repeated:,} customer ids appear more than once; one row per customer is expected.",
+                    repeated,
+                )
+            )
+    if dataset.kind == "series" and "timestamp" in frame:
+        stamps = frame["timestamp"].dropna()
+        repeated = int(stamps.duplicated().sum())
+        if repeated:
+            out.append(Finding("warning", f"{repeated:,} periods appear more than once.", repeated))
+    if dataset.kind == "baskets":
+        sizes = frame.groupby("basket_id").size()
+        out.append(
+            Finding(
+                "info",
+                f"{len(sizes):,} baskets with {frame['item'].nunique():,} distinct items; "
+                f"{sizes.mean():.1f} items per basket on average, {int((sizes == 1).sum()):,} baskets with one item.",
+            )
+        )
+    empty = columns.loc[columns["Filled"] == 0, "Column"].tolist()
+    if empty:
+        out.append(
+            Finding("info", f"{len(empty)} column(s) are entirely empty: {', '.join(empty[:5])}.")
+        )
+    sparse = columns.loc[(columns["Missing %"] >= 50) & (columns["Filled"] > 0), "Column"].tolist()
+    if sparse:
+        out.append(
+            Finding("info", f"Mostly empty (half or more missing): {', '.join(sparse[:5])}.")
+        )
+    constant = columns.loc[(columns["Distinct"] == 1) & (len(source) > 1), "Column"].tolist()
+    if constant:
+        out.append(Finding("info", f"Same value in every row: {', '.join(constant[:5])}."))
+    if date_range:
+        days = (date_range[1] - date_range[0]).days + 1
+        out.append(
+            Finding(
+                "info",
+                f"Dates run from {date_range[0]:%Y-%m-%d} to {date_range[1]:%Y-%m-%d} ({days:,} days).",
+            )
+        )
+        too_early = date_range[0].year < 1990 and dataset.kind == "transactions"
+        if too_early or date_range[1] > pd.Timestamp.now() + pd.Timedelta(days=366):
+            out.append(
+                Finding(
+                    "warning",
+                    "Some dates look implausible (before 1990 or more than a year ahead).",
+                )
+            )
+    for note in dataset.notes:
+        if "not" in note and ("numbers" in note or "dates" in note):
+            out.append(Finding("warning", note))
+    order = {"problem": 0, "warning": 1, "info": 2}
+    return tuple(sorted(out, key=lambda f: order[f.severity]))
