@@ -1,0 +1,489 @@
+"""A deterministic generator of realistic online-retail data with planted, documented structure.
+
+The bundled sample data in ``data/`` comes from here (``python -m analytics sample --out data``),
+and tests check that every analysis recovers what was planted:
+
+* **Customers in six personas** with distinct recency, frequency and spend (``PERSONAS``):
+  Champions (frequent, large baskets, recent), Loyal (regular), Occasional (rare), New (first order
+  in the last 90 days), Lapsed (stopped buying 200+ days before the end) and Wholesale (few
+  customers, large quantities).
+* **Products in eight categories** with long-tail (Zipf) popularity and category price levels.
+* **Planted bundles** (``BUNDLES``): four pairs and two triples bought together in 1.5–3% of orders,
+  far more often than their popularity explains (lift well above 3).
+* **Two years of daily orders** with a trend (+25% a year), a weekly cycle (quiet weekends), a yearly
+  cycle peaking in late autumn and a holiday peak from Black Friday to Christmas (near zero on
+  24–26 December and 1 January).
+* **Dirt, as in real exports**: about 2% of lines are cancellations (invoice ``C…``, negative
+  quantity), about 5% of lines belong to guest orders with no customer id, and about 0.3% of
+  lines are exact duplicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import AnalyticsError
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A behavioural group of customers.
+
+    ``window`` says when its customers buy: ``"all"`` from their first order to the end,
+    ``"new"`` only in the last 90 days, ``"lapsed"`` from early on until 200+ days before the end.
+    """
+
+    name: str
+    share: float
+    orders_per_year: float
+    extra_items: float
+    quantity_scale: float
+    window: str
+
+
+PERSONAS: tuple[Persona, ...] = (
+    Persona("Champions", 0.08, 14.0, 4.0, 1.6, "all"),
+    Persona("Loyal", 0.20, 5.0, 2.6, 1.0, "all"),
+    Persona("Occasional", 0.32, 1.2, 2.0, 1.0, "all"),
+    Persona("New", 0.12, 5.0, 2.0, 1.0, "new"),
+    Persona("Lapsed", 0.25, 3.0, 2.0, 1.0, "lapsed"),
+    Persona("Wholesale", 0.03, 8.0, 6.0, 12.0, "all"),
+)
+
+_CATEGORIES: dict[str, tuple[float, tuple[str, ...]]] = {
+    "Kitchen": (
+        4.5,
+        ("Mug", "Teapot", "Jam Jar", "Tea Towel", "Cake Tin", "Lunch Box", "Egg Cup", "Spoon Set"),
+    ),
+    "Home Decor": (
+        6.0,
+        ("Cushion Cover", "Wall Clock", "Photo Frame", "Vase", "Doormat", "Mirror", "Wall Sign"),
+    ),
+    "Stationery": (
+        1.8,
+        ("Notebook", "Pen Set", "Gift Wrap", "Greeting Card", "Sticker Sheet", "Bookmark"),
+    ),
+    "Garden": (
+        5.5,
+        ("Plant Pot", "Watering Can", "Bird Feeder", "Seed Tin", "Garden Sign", "Trowel"),
+    ),
+    "Bags": (3.2, ("Shopper Bag", "Tote Bag", "Lunch Bag", "Wash Bag", "Gift Bag", "Backpack")),
+    "Toys": (3.8, ("Skittles", "Spinning Top", "Jigsaw", "Doll", "Tin Robot", "Yo-Yo", "Kite")),
+    "Lighting": (7.5, ("Lantern", "Candle Holder", "Light String", "Night Light", "Tea Light Set")),
+    "Gifts": (
+        5.0,
+        ("Gift Box", "Trinket Box", "Keyring", "Money Box", "Hot Water Bottle", "Snow Globe"),
+    ),
+}
+_STYLES = (
+    "Retro Spot",
+    "Regency",
+    "Vintage",
+    "Paisley",
+    "Woodland",
+    "Scandi",
+    "Polka Dot",
+    "Heart",
+    "Botanical",
+    "Nautical",
+    "Union Jack",
+    "Pastel",
+    "Bird",
+    "Star",
+    "Owl",
+    "Rose",
+    "Lace",
+    "Jumbo",
+)
+
+#: Planted bundles, by product description: bought together far more often than chance.
+BUNDLES: tuple[tuple[str, ...], ...] = (
+    ("Regency Teacup", "Regency Saucer"),
+    ("Garden Kneeler", "Garden Gloves"),
+    ("Paper Lantern Red", "Paper Lantern White"),
+    ("Jumbo Bag Red", "Jumbo Bag Blue"),
+    ("Baking Cases Set", "Cake Stand", "Recipe Box"),
+    ("Sketchbook A5", "Pencil Set", "Eraser Pack"),
+)
+_BUNDLE_CATEGORIES = ("Kitchen", "Garden", "Lighting", "Bags", "Kitchen", "Stationery")
+_BUNDLE_RATES = (0.030, 0.025, 0.020, 0.020, 0.015, 0.015)
+
+_COUNTRIES = (
+    ("United Kingdom", 0.72),
+    ("Germany", 0.06),
+    ("France", 0.06),
+    ("Netherlands", 0.04),
+    ("Spain", 0.03),
+    ("Ireland", 0.03),
+    ("Belgium", 0.02),
+    ("Sweden", 0.02),
+    ("Australia", 0.02),
+)
+_CHANNELS = (("Web", 0.6), ("App", 0.3), ("Marketplace", 0.1))
+
+
+@dataclass(frozen=True)
+class SampleData:
+    """Generated data with its ground truth.
+
+    Attributes
+    ----------
+    transactions : pandas.DataFrame
+        Order lines, with Online Retail II-like headers (Invoice, StockCode, Description, Category,
+        Quantity, InvoiceDate, Price, Customer ID, Country, Channel).
+    customers : pandas.DataFrame
+        Ground truth per customer: ``customer_id``, ``persona``, ``country``, ``first_day``, ``last_day``.
+    products : pandas.DataFrame
+        ``StockCode``, ``Description``, ``Category``, ``price``, ``weight`` (popularity share).
+    bundles : tuple of tuple of str
+        The planted bundles, as product descriptions.
+    """
+
+    transactions: pd.DataFrame
+    customers: pd.DataFrame
+    products: pd.DataFrame
+    bundles: tuple[tuple[str, ...], ...]
+
+
+def _products(rng: np.random.Generator, n_products: int) -> pd.DataFrame:
+    names: list[str] = []
+    categories: list[str] = []
+    prices: list[float] = []
+    bundle_items = [
+        (item, cat)
+        for bundle, cat in zip(BUNDLES, _BUNDLE_CATEGORIES, strict=True)
+        for item in bundle
+    ]
+    for item, cat in bundle_items:
+        names.append(item)
+        categories.append(cat)
+    combos = [
+        (style, noun, cat)
+        for cat, (_, nouns) in _CATEGORIES.items()
+        for noun in nouns
+        for style in _STYLES
+    ]
+    order = rng.permutation(len(combos))
+    for index in order[: max(0, n_products - len(names))]:
+        style, noun, cat = combos[index]
+        names.append(f"{style} {noun}")
+        categories.append(cat)
+    for cat in categories:
+        prices.append(float(np.round(_CATEGORIES[cat][0] * rng.lognormal(0, 0.45), 2)) + 0.05)
+    n = len(names)
+    # Long tail: Zipf weights over a random popularity order, bundle items placed in the middle.
+    mid = np.linspace(40, 160, len(bundle_items)).astype(int)
+    others = np.setdiff1d(np.arange(1, n + 1), mid)
+    ranks = np.concatenate([mid, rng.permutation(others)])
+    weight = 1.0 / ranks**1.05
+    codes = [str(20000 + 37 * i) + ("A" if i % 11 == 3 else "") for i in range(n)]
+    return pd.DataFrame(
+        {
+            "StockCode": codes,
+            "Description": names,
+            "Category": categories,
+            "price": prices,
+            "weight": weight / weight.sum(),
+        }
+    )
+
+
+def _intensity(days: pd.DatetimeIndex, start: pd.Timestamp) -> np.ndarray:
+    t = (days - start).days.to_numpy()
+    trend = 1.0 + 0.25 * t / 365.0
+    weekly = np.array([1.0, 1.08, 1.05, 1.12, 0.95, 0.55, 0.7])[days.dayofweek]
+    yearly = 1.0 + 0.2 * np.cos(2 * np.pi * (days.dayofyear.to_numpy() - 320) / 365.25)
+    holiday = np.ones(len(days))
+    for year in sorted(set(days.year)):
+        november = pd.Timestamp(year=year, month=11, day=1)
+        black_friday = november + pd.Timedelta(days=(4 - november.dayofweek) % 7 + 21)
+        peak = (days >= black_friday) & (days <= pd.Timestamp(year=year, month=12, day=22))
+        holiday[peak] = 1.7
+        quiet = ((days.month == 12) & (days.day >= 24) & (days.day <= 26)) | (
+            (days.month == 1) & (days.day == 1)
+        )
+        holiday[quiet] = 0.05
+    curve = trend * weekly * yearly * holiday
+    return curve / curve.mean()
+
+
+def generate_sample(
+    n_customers: int = 3000,
+    *,
+    n_products: int = 320,
+    days: int = 730,
+    end: str = "2025-12-31",
+    random_state: int = 0,
+) -> SampleData:
+    """Generate an online-retail transaction log with planted personas, bundles and seasonality.
+
+    Parameters
+    ----------
+    n_customers : int
+        Customers with an id (guest orders come on top).
+    n_products : int
+        Products in the catalogue (at least 50).
+    days : int
+        Length of the history in days, ending on ``end``.
+    end : str
+        The last day of the history.
+    random_state : int
+        Seed: the same arguments give the same data.
+
+    Returns
+    -------
+    SampleData
+
+    Example
+    -------
+    >>> sample = generate_sample(300, random_state=1)
+    >>> sorted(sample.customers["persona"].unique())[:2]
+    ['Champions', 'Lapsed']
+    """
+    if n_customers < 50:
+        raise AnalyticsError(f"n_customers must be at least 50, got {n_customers}.")
+    if n_products < 50:
+        raise AnalyticsError(f"n_products must be at least 50, got {n_products}.")
+    if days < 120:
+        raise AnalyticsError(f"days must be at least 120, got {days}.")
+    rng = np.random.default_rng(random_state)
+    end_day = pd.Timestamp(end).normalize()
+    start = end_day - pd.Timedelta(days=days - 1)
+    calendar = pd.date_range(start, end_day, freq="D")
+    density = _intensity(calendar, start)
+    cumulative = np.concatenate([[0.0], np.cumsum(density)])
+    products = _products(rng, n_products)
+
+    # Customers: persona, country, active window [first, last] in day indices.
+    shares = np.array([p.share for p in PERSONAS])
+    persona_idx = rng.choice(len(PERSONAS), size=n_customers, p=shares / shares.sum())
+    window = np.array([p.window for p in PERSONAS])[persona_idx]
+    first = rng.uniform(0, 0.6 * days, n_customers)
+    last = np.full(n_customers, float(days))
+    is_new = window == "new"
+    first[is_new] = rng.uniform(days - 90, days - 7, is_new.sum())
+    lapsed = window == "lapsed"
+    first[lapsed] = rng.uniform(0, 0.3 * days, lapsed.sum())
+    last[lapsed] = rng.uniform(first[lapsed] + 60, np.maximum(first[lapsed] + 61, days - 200))
+    rate = np.array([p.orders_per_year for p in PERSONAS])[persona_idx] / 365.0
+    # Heterogeneity inside a persona (gamma-Poisson), so frequencies overlap a little, as in life.
+    rate *= rng.gamma(4.0, 0.25, n_customers)
+    fi, la = first.astype(int), np.minimum(last.astype(int), days)
+    expected = rate * (cumulative[la] - cumulative[fi])
+    n_orders = np.maximum(rng.poisson(expected), 1)
+    # The first order is on the first day; later ones follow the seasonal density.
+    owner = np.repeat(np.arange(n_customers), n_orders)
+    u = rng.uniform(cumulative[fi][owner], cumulative[la][owner])
+    order_day = np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, days - 1)
+    is_first = np.concatenate([[True], owner[1:] != owner[:-1]])
+    order_day[is_first] = fi[owner[is_first]]
+    customer_ids = rng.permutation(np.arange(12000, 12000 + 3 * n_customers))[:n_customers]
+    country_names = np.array([c for c, _ in _COUNTRIES])
+    country_p = np.array([p for _, p in _COUNTRIES])
+    country = rng.choice(country_names, size=n_customers, p=country_p / country_p.sum())
+
+    # Guest orders (no customer id): 7% of orders with small baskets, about 5% of lines.
+    n_guest = round(0.07 * len(owner))
+    guest_u = rng.uniform(0, cumulative[-1], n_guest)
+    guest_day = np.clip(np.searchsorted(cumulative, guest_u, side="right") - 1, 0, days - 1)
+    order_customer = np.concatenate([owner, np.full(n_guest, -1)])
+    order_day = np.concatenate([order_day, guest_day])
+    n_all = len(order_customer)
+    persona_of_order = np.where(order_customer >= 0, persona_idx[np.maximum(order_customer, 0)], 2)
+    extra = np.array([p.extra_items for p in PERSONAS])[persona_of_order]
+    qty_scale = np.array([p.quantity_scale for p in PERSONAS])[persona_of_order]
+    order_country = np.where(
+        order_customer >= 0,
+        country[np.maximum(order_customer, 0)],
+        rng.choice(country_names, size=n_all, p=country_p / country_p.sum()),
+    )
+    channel_names = np.array([c for c, _ in _CHANNELS])
+    channel_p = np.array([p for _, p in _CHANNELS])
+    order_channel = rng.choice(channel_names, size=n_all, p=channel_p)
+    minutes = np.clip(rng.normal(13 * 60, 150, n_all), 7 * 60, 21 * 60).astype(int)
+    stamp = start + pd.to_timedelta(order_day, unit="D") + pd.to_timedelta(minutes, unit="m")
+
+    # Basket lines: popular products by weight, plus planted bundles.
+    size = 1 + rng.poisson(extra)
+    line_order = np.repeat(np.arange(n_all), size)
+    line_product = rng.choice(len(products), size=len(line_order), p=products["weight"].to_numpy())
+    index_of = {name: i for i, name in enumerate(products["Description"])}
+    bundle_orders, bundle_products = [], []
+    for bundle, bundle_rate in zip(BUNDLES, _BUNDLE_RATES, strict=True):
+        chosen = np.flatnonzero(rng.random(n_all) < bundle_rate)
+        for item in bundle:
+            bundle_orders.append(chosen)
+            bundle_products.append(np.full(len(chosen), index_of[item]))
+    line_order = np.concatenate([line_order, *bundle_orders])
+    line_product = np.concatenate([line_product, *bundle_products])
+    lines = pd.DataFrame({"order": line_order, "product": line_product}).drop_duplicates()
+    lines = lines.sort_values(["order"], kind="stable").reset_index(drop=True)
+    base_qty = rng.choice([1, 1, 1, 2, 2, 3, 4, 6, 12], size=len(lines))
+    quantity = np.maximum(
+        1, np.round(base_qty * qty_scale[lines["order"]] * rng.uniform(0.8, 1.2, len(lines)))
+    )
+    price = products["price"].to_numpy()[lines["product"]]
+    discounted = rng.random(len(lines)) < 0.1
+    price = np.round(np.where(discounted, price * 0.85, price), 2)
+
+    # Invoice numbers follow time, as in a real till.
+    order_rank = np.argsort(np.argsort(stamp.to_numpy(), kind="stable"), kind="stable")
+    invoice = (500000 + order_rank).astype(str)
+    frame = pd.DataFrame(
+        {
+            "Invoice": invoice[lines["order"]],
+            "StockCode": products["StockCode"].to_numpy()[lines["product"]],
+            "Description": products["Description"].to_numpy()[lines["product"]],
+            "Category": products["Category"].to_numpy()[lines["product"]],
+            "Quantity": quantity.astype(int),
+            "InvoiceDate": stamp[lines["order"]],
+            "Price": price,
+            "Customer ID": np.where(
+                order_customer[lines["order"]] >= 0,
+                customer_ids[np.maximum(order_customer[lines["order"]], 0)],
+                -1,
+            ),
+            "Country": order_country[lines["order"]],
+            "Channel": order_channel[lines["order"]],
+        }
+    )
+
+    # Cancellations: part of some orders reversed a few days later, invoice "C…", negative quantity.
+    cancelled_orders = np.flatnonzero(rng.random(n_all) < 0.045)
+    cancel = frame[
+        np.isin(lines["order"].to_numpy(), cancelled_orders) & (rng.random(len(frame)) < 0.45)
+    ].copy()
+    cancel["Quantity"] = -cancel["Quantity"]
+    delay = pd.to_timedelta(rng.integers(0, 15, len(cancel)), unit="D") + pd.to_timedelta(
+        rng.integers(5, 90, len(cancel)), unit="m"
+    )
+    last_minute = end_day + pd.Timedelta(hours=23)
+    moved = cancel["InvoiceDate"] + delay
+    cancel["InvoiceDate"] = moved.where(moved <= last_minute, last_minute)
+    cancel["Invoice"] = "C" + (700000 + pd.factorize(cancel["Invoice"])[0]).astype(str)
+    # Exact duplicates: a till that posted a line twice.
+    duplicated = frame[rng.random(len(frame)) < 0.003]
+    frame = pd.concat([frame, cancel, duplicated], ignore_index=True)
+    frame = frame.sort_values(["InvoiceDate", "Invoice"], kind="stable").reset_index(drop=True)
+    frame["Customer ID"] = frame["Customer ID"].astype("Int64").where(frame["Customer ID"] >= 0)
+
+    seen = pd.DataFrame({"customer": owner, "day": order_day[: len(owner)]}).groupby("customer")[
+        "day"
+    ]
+    customers = pd.DataFrame(
+        {
+            "customer_id": customer_ids.astype(str),
+            "persona": np.array([p.name for p in PERSONAS])[persona_idx],
+            "country": country,
+            "first_day": (start + pd.to_timedelta(seen.min().to_numpy(), unit="D")),
+            "last_day": (start + pd.to_timedelta(seen.max().to_numpy(), unit="D")),
+        }
+    )
+    return SampleData(
+        transactions=frame,
+        customers=customers,
+        products=products,
+        bundles=BUNDLES,
+    )
+
+
+def baskets_table(transactions: pd.DataFrame, *, max_baskets: int = 10_000) -> list[list[str]]:
+    """One basket per order (cancellations left out), as lists of product descriptions."""
+    sales = transactions[~transactions["Invoice"].str.startswith("C")]
+    grouped = sales.groupby("Invoice", sort=True)["Description"].agg(lambda s: sorted(set(s)))
+    return grouped.iloc[-max_baskets:].tolist()
+
+
+def customers_table(sample: SampleData, *, horizon_days: int = 180) -> pd.DataFrame:
+    """A customers table as a CRM would export it, with a churn flag to predict.
+
+    Features describe each customer up to a cutoff ``horizon_days`` before the end; ``Churned``
+    says whether they bought nothing after it. The persona is not included (it is the answer
+    segmentation should find).
+    """
+    tx = sample.transactions
+    tx = tx[tx["Customer ID"].notna() & ~tx["Invoice"].str.startswith("C")]
+    cutoff = tx["InvoiceDate"].max().normalize() - pd.Timedelta(days=horizon_days)
+    before = tx[tx["InvoiceDate"] < cutoff].assign(revenue=lambda d: d["Quantity"] * d["Price"])
+    after = set(tx.loc[tx["InvoiceDate"] >= cutoff, "Customer ID"])
+    per = before.groupby("Customer ID").agg(
+        first=("InvoiceDate", "min"),
+        last=("InvoiceDate", "max"),
+        Orders=("Invoice", "nunique"),
+        Revenue=("revenue", "sum"),
+        Country=("Country", "first"),
+        Channel=("Channel", lambda s: s.mode().iloc[0]),
+    )
+    rng = np.random.default_rng(7)
+    persona = sample.customers.set_index("customer_id")["persona"]
+    age_shift = (
+        persona.reindex(per.index.astype(str))
+        .map({"Champions": 6, "Wholesale": 10, "New": -6})
+        .fillna(0)
+    )
+    out = pd.DataFrame(
+        {
+            "CustomerID": per.index.astype(str),
+            "Country": per["Country"].to_numpy(),
+            "PreferredChannel": per["Channel"].to_numpy(),
+            "Age": np.clip(
+                np.round(rng.normal(41, 11, len(per)) + age_shift.to_numpy()), 18, 85
+            ).astype(int),
+            "TenureDays": (cutoff - per["first"]).dt.days.to_numpy(),
+            "DaysSinceLastOrder": (cutoff - per["last"]).dt.days.to_numpy(),
+            "Orders": per["Orders"].to_numpy(),
+            "Revenue": per["Revenue"].round(2).to_numpy(),
+            "AvgOrderValue": (per["Revenue"] / per["Orders"]).round(2).to_numpy(),
+            "Newsletter": np.where(rng.random(len(per)) < 0.4, "Yes", "No"),
+            "Churned": np.where(np.isin(per.index, list(after)), "No", "Yes"),
+        }
+    )
+    return out
+
+
+def daily_series(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Net revenue per day, every day of the history (zero on days without sales)."""
+    revenue = (
+        (transactions["Quantity"] * transactions["Price"])
+        .groupby(transactions["InvoiceDate"].dt.normalize())
+        .sum()
+    )
+    days = pd.date_range(revenue.index.min(), revenue.index.max(), freq="D")
+    return pd.DataFrame(
+        {
+            "Date": days.strftime("%Y-%m-%d"),
+            "Revenue": revenue.reindex(days, fill_value=0).round(2).to_numpy(),
+        }
+    )
+
+
+SAMPLE_FILES = {
+    "transactions": "transactions.csv",
+    "baskets": "baskets.csv",
+    "customers": "customers.csv",
+    "series": "daily_revenue.csv",
+}
+
+
+def write_samples(
+    out: str | Path, *, n_customers: int = 3000, random_state: int = 0
+) -> dict[str, Path]:
+    """Write the four sample datasets as CSV files into a folder; return their paths by kind."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    sample = generate_sample(n_customers, random_state=random_state)
+    paths = {kind: folder / name for kind, name in SAMPLE_FILES.items()}
+    tx = sample.transactions.assign(
+        InvoiceDate=sample.transactions["InvoiceDate"].dt.strftime("%Y-%m-%d %H:%M")
+    )
+    tx.to_csv(paths["transactions"], index=False, lineterminator="\n")
+    paths["baskets"].write_text(
+        "".join(",".join(b) + "\n" for b in baskets_table(sample.transactions)), encoding="utf-8"
+    )
+    customers_table(sample).to_csv(paths["customers"], index=False, lineterminator="\n")
+    daily_series(sample.transactions).to_csv(paths["series"], index=False, lineterminator="\n")
+    return paths
