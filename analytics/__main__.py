@@ -1,0 +1,144 @@
+"""MarketLens from the command line: ``python -m analytics <command> ...``.
+
+Commands print JSON (or a short text report) on stdout. A problem with the user's file or options
+prints one line on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from analytics.errors import AnalyticsError
+from analytics.pipeline import open_dataset
+from analytics.quality import quality_report
+from analytics.samples import write_samples
+from analytics.schema import KINDS, ROLE_LABELS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _add_role_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sheet", action="append", metavar="NAME", help="workbook sheet to read (repeatable)"
+    )
+    parser.add_argument("--kind", choices=KINDS, help="override the detected kind of dataset")
+    parser.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="ROLE=COLUMN",
+        help="override a column role, e.g. --role customer_id='Client No' (roles: "
+        + ", ".join(sorted(ROLE_LABELS))
+        + ", dimensions=A,B); an empty COLUMN removes the role",
+    )
+    order = parser.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_true",
+        default=None,
+        help="read 1/3/2019 as 1 March",
+    )
+    order.add_argument(
+        "--monthfirst", dest="dayfirst", action="store_false", help="read 1/3/2019 as January 3"
+    )
+
+
+def _roles(pairs: Sequence[str]) -> dict[str, str | None]:
+    roles: dict[str, str | None] = {}
+    for pair in pairs:
+        role, sep, column = pair.partition("=")
+        if not sep:
+            raise AnalyticsError(f"--role takes ROLE=COLUMN, got {pair!r}.")
+        roles[role.strip()] = column or None
+    return roles
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    opened = open_dataset(
+        args.file,
+        sheets=args.sheet,
+        kind=args.kind,
+        roles=_roles(args.role),
+        dayfirst=args.dayfirst,
+    )
+    table, dataset = opened.table, opened.dataset
+    report = quality_report(dataset, table=table.frame)
+    summary = {
+        "file": str(args.file),
+        "format": table.format,
+        "sheets": list(table.sheets),
+        "encoding": table.encoding,
+        "delimiter": table.delimiter,
+        "rows": table.n_rows,
+        "columns": table.frame.shape[1],
+        "kind": dataset.kind,
+        "kind_reasons": list(opened.guess.reasons),
+        "roles": dataset.mapping.roles(),
+        "dimensions": list(dataset.mapping.dimensions),
+        "dates": dataset.dates.describe() if dataset.dates else None,
+        "quality": report.to_dict(),
+        "notes": list(table.notes) + list(dataset.notes),
+    }
+    if args.format == "json":
+        print(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
+        return 0
+    print(f"{table.source}: {table.describe()}")
+    print(f"Kind: {dataset.kind} — {' '.join(opened.guess.reasons)}")
+    print("Roles:")
+    for line in dataset.mapping.describe():
+        print(f"  {line}")
+    for note in [*table.notes, *dataset.notes]:
+        print(f"Note: {note}")
+    print("Findings:")
+    for finding in report.findings:
+        print(f"  [{finding.severity}] {finding.message}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    paths = write_samples(args.out, n_customers=args.customers, random_state=args.random_state)
+    print(json.dumps({kind: str(path) for kind, path in paths.items()}, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m analytics", description="MarketLens analytics from the command line."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    inspect = commands.add_parser(
+        "inspect", help="read a file: its kind, column roles and quality findings"
+    )
+    inspect.add_argument("file", type=Path)
+    _add_role_options(inspect)
+    inspect.add_argument("--format", choices=("text", "json"), default="text")
+    inspect.set_defaults(run=_inspect)
+    sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
+    sample.add_argument("--out", type=Path, default=Path("data"))
+    sample.add_argument("--customers", type=int, default=3000)
+    sample.add_argument("--random-state", type=int, default=0)
+    sample.set_defaults(run=_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except AnalyticsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

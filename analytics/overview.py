@@ -1,0 +1,358 @@
+"""The KPIs a marketing dashboard opens with, for a period and the period before it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import AnalyticsError
+from analytics.quality import cancellation_mask
+from analytics.schema import Dataset
+
+Freq = Literal["D", "W", "M", "Q"]
+FREQ_LABELS: dict[str, str] = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One headline figure with the same figure for the previous period of equal length."""
+
+    name: str
+    value: float
+    previous: float | None
+    unit: Literal["money", "count", "ratio"]
+    help: str
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period (0.12 = +12%), or None without one."""
+        if self.previous is None or self.previous == 0 or np.isnan(self.previous):
+            return None
+        return (self.value - self.previous) / abs(self.previous)
+
+
+@dataclass(frozen=True)
+class OverviewResult:
+    """KPIs, trend and top lists for one period.
+
+    Attributes
+    ----------
+    start, end : Timestamp
+        The period shown (``end`` inclusive, whole days).
+    previous_start, previous_end : Timestamp
+        The period of equal length just before, which KPI changes compare with.
+    freq : str
+        Trend granularity: ``"D"``, ``"W"``, ``"M"`` or ``"Q"``.
+    kpis : tuple of Kpi
+        Revenue, orders, customers, average order value, items per order.
+    trend : pandas.DataFrame
+        Per period: ``period``, ``revenue``, ``orders``, ``customers``, ``complete`` (False for a
+        period the data covers only in part).
+    top_products : pandas.DataFrame
+        ``product``, ``name``, ``revenue``, ``quantity``, ``orders``, ``revenue_share``.
+    dimension : str or None
+        The dimension ranked in ``top_values``.
+    top_values : pandas.DataFrame or None
+        ``value``, ``revenue``, ``orders``, ``customers``, ``revenue_share``.
+    customers_by_period : pandas.DataFrame
+        Per period: ``period``, ``new`` and ``returning`` customers (new = first order ever).
+    notes : tuple of str
+    """
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    previous_start: pd.Timestamp
+    previous_end: pd.Timestamp
+    freq: str
+    kpis: tuple[Kpi, ...]
+    trend: pd.DataFrame
+    top_products: pd.DataFrame
+    dimension: str | None
+    top_values: pd.DataFrame | None
+    customers_by_period: pd.DataFrame
+    notes: tuple[str, ...]
+
+    def kpi(self, name: str) -> Kpi:
+        """The KPI with this name, e.g. ``result.kpi("Revenue").value``."""
+        for kpi in self.kpis:
+            if kpi.name == name:
+                return kpi
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "start": f"{self.start:%Y-%m-%d}",
+            "end": f"{self.end:%Y-%m-%d}",
+            "kpis": {
+                k.name: {"value": k.value, "previous": k.previous, "change": k.change}
+                for k in self.kpis
+            },
+        }
+
+
+PERIOD_PRESETS: dict[str, int | None] = {
+    "Last 30 days": 30,
+    "Last 90 days": 90,
+    "Last 12 months": 365,
+    "All": None,
+}
+
+
+def preset_period(first: dt.date, last: dt.date, preset: str) -> tuple[dt.date, dt.date]:
+    """The period a preset names, ending on the last day of data and clipped to the first."""
+    if preset not in PERIOD_PRESETS:
+        raise AnalyticsError(f"preset must be one of {', '.join(PERIOD_PRESETS)}, got {preset!r}.")
+    days = PERIOD_PRESETS[preset]
+    if days is None:
+        return first, last
+    return max(first, last - dt.timedelta(days=days - 1)), last
+
+
+def default_period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The period a dashboard opens on: the longest preset that fits twice into the history.
+
+    Twice, so that the previous period of equal length exists and every KPI shows a change.
+    With less than 60 days of data, the whole history.
+    """
+    history = (last - first).days + 1
+    for preset in ("Last 12 months", "Last 90 days", "Last 30 days"):
+        days = PERIOD_PRESETS[preset]
+        if days is not None and 2 * days <= history:
+            return preset_period(first, last, preset)
+    return first, last
+
+
+def _figures(lines: pd.DataFrame) -> dict[str, float]:
+    """Revenue net of returns; orders, AOV and items from sales lines (cancellations excluded)."""
+    sales = lines[~cancellation_mask(lines)]
+    orders = sales["order_id"].nunique()
+    customers = sales["customer_id"].nunique() if "customer_id" in sales else np.nan
+    gross = float(sales["revenue"].sum())
+    return {
+        "Revenue": float(lines["revenue"].sum()),
+        "Orders": float(orders),
+        "Customers": float(customers),
+        "Average order value": gross / orders if orders else np.nan,
+        "Items per order": float(sales["quantity"].sum()) / orders if orders else np.nan,
+    }
+
+
+_KPI_HELP: dict[str, tuple[Literal["money", "count", "ratio"], str]] = {
+    "Revenue": ("money", "Sum of line revenue, net of cancellations and returns."),
+    "Orders": ("count", "Distinct orders, cancellations not counted."),
+    "Customers": ("count", "Distinct customers with an order in the period."),
+    "Average order value": (
+        "money",
+        "Revenue of orders (before returns) divided by the number of orders.",
+    ),
+    "Items per order": ("ratio", "Units sold divided by the number of orders."),
+}
+
+
+def _period_start(stamps: pd.Series, freq: str) -> pd.Series:
+    return stamps.dt.to_period(freq).dt.start_time
+
+
+def run_overview(
+    dataset: Dataset,
+    *,
+    start: dt.date | pd.Timestamp | None = None,
+    end: dt.date | pd.Timestamp | None = None,
+    freq: Freq = "W",
+    dimension: str | None = None,
+    top_n: int = 10,
+) -> OverviewResult:
+    """Compute the overview KPIs of a transactions dataset for a period.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A transactions dataset.
+    start, end : date, optional
+        First and last day (inclusive); default the whole history.
+    freq : {"D", "W", "M", "Q"}
+        Trend granularity.
+    dimension : str, optional
+        A dimension column to rank (e.g. ``"Country"``); default the first dimension.
+    top_n : int
+        Length of the top lists.
+
+    Returns
+    -------
+    OverviewResult
+
+    Raises
+    ------
+    AnalyticsError
+        The dataset is not transactions, or the period holds no orders.
+
+    Example
+    -------
+    >>> result = run_overview(dataset, freq="M")  # doctest: +SKIP
+    >>> result.kpi("Orders").value  # doctest: +SKIP
+    16492.0
+    """
+    if dataset.kind != "transactions":
+        raise AnalyticsError(
+            f"The overview needs transactions; this dataset is {dataset.kind}.",
+            hint="Load a sales export with one row per order line on the Data page.",
+        )
+    if freq not in FREQ_LABELS:
+        raise AnalyticsError(f"freq must be one of {', '.join(FREQ_LABELS)}, got {freq!r}.")
+    if top_n < 1:
+        raise AnalyticsError(f"top_n must be at least 1, got {top_n}.")
+    frame = dataset.frame[dataset.frame["timestamp"].notna()]
+    if frame.empty:
+        raise AnalyticsError(
+            "No row has a readable date.", hint="Check the date column on the Data page."
+        )
+    first, last = frame["timestamp"].min().normalize(), frame["timestamp"].max().normalize()
+    start_ts = pd.Timestamp(start) if start is not None else first
+    end_ts = pd.Timestamp(end) if end is not None else last
+    if end_ts < start_ts:
+        raise AnalyticsError(
+            f"The period ends ({end_ts:%Y-%m-%d}) before it starts ({start_ts:%Y-%m-%d})."
+        )
+    stop = end_ts + pd.Timedelta(days=1)
+    length = stop - start_ts
+    prev_start = start_ts - length
+    stamps = frame["timestamp"]
+    current = frame[(stamps >= start_ts) & (stamps < stop)]
+    if current.empty:
+        raise AnalyticsError(
+            f"No orders between {start_ts:%Y-%m-%d} and {end_ts:%Y-%m-%d}.",
+            hint=f"The data runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}.",
+        )
+    previous = frame[(stamps >= prev_start) & (stamps < start_ts)]
+    now, before = _figures(current), (_figures(previous) if len(previous) else None)
+    notes: list[str] = []
+    if before is None:
+        notes.append("No data in the previous period of equal length, so no changes are shown.")
+    elif prev_start < first:
+        notes.append(
+            f"The data starts on {first:%Y-%m-%d}, inside the previous period: changes compare with part of it."
+        )
+    kpis = tuple(
+        Kpi(
+            name,
+            value,
+            None if before is None else before[name],
+            _KPI_HELP[name][0],
+            _KPI_HELP[name][1],
+        )
+        for name, value in now.items()
+        if not (name == "Customers" and "customer_id" not in frame)
+    )
+
+    sales = current[~cancellation_mask(current)]
+    period = _period_start(current["timestamp"], freq)
+    trend = (
+        pd.DataFrame({"period": period, "revenue": current["revenue"]})
+        .groupby("period")["revenue"]
+        .sum()
+        .to_frame()
+    )
+    sales_period = _period_start(sales["timestamp"], freq)
+    trend["orders"] = sales.groupby(sales_period)["order_id"].nunique()
+    if "customer_id" in sales:
+        trend["customers"] = sales.groupby(sales_period)["customer_id"].nunique()
+    trend = trend.fillna(0).reset_index()
+    period_end = trend["period"].dt.to_period(freq).dt.end_time
+    trend["complete"] = (trend["period"] >= max(start_ts, first)) & (
+        period_end < min(stop, last + pd.Timedelta(days=1))
+    )
+    if not trend["complete"].iloc[-1]:
+        notes.append(
+            f"The last {FREQ_LABELS[freq]} is incomplete in the data; its bar is shown lighter."
+        )
+
+    top_products = _top_products(sales, current, top_n)
+    dims = dataset.dimensions
+    if dimension is not None and dimension not in dims:
+        raise AnalyticsError(
+            f"{dimension!r} is not a dimension of this dataset.",
+            hint=f"Dimensions: {', '.join(dims) or 'none'}.",
+        )
+    dimension = dimension or (dims[0] if dims else None)
+    top_values = _top_values(current, sales, dimension, top_n) if dimension else None
+    customers_by_period = _new_and_returning(frame, sales, freq)
+    return OverviewResult(
+        start=start_ts,
+        end=end_ts,
+        previous_start=prev_start,
+        previous_end=start_ts - pd.Timedelta(days=1),
+        freq=freq,
+        kpis=kpis,
+        trend=trend,
+        top_products=top_products,
+        dimension=dimension,
+        top_values=top_values,
+        customers_by_period=customers_by_period,
+        notes=tuple(notes),
+    )
+
+
+def _top_products(sales: pd.DataFrame, current: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    key = "product" if "product" in sales else "product_name" if "product_name" in sales else None
+    if key is None or sales.empty:
+        return pd.DataFrame(
+            columns=["product", "name", "revenue", "quantity", "orders", "revenue_share"]
+        )
+    grouped = sales.groupby(key).agg(
+        revenue=("revenue", "sum"), quantity=("quantity", "sum"), orders=("order_id", "nunique")
+    )
+    if "product_name" in sales and key == "product":
+        names = (
+            sales.dropna(subset=["product_name"])
+            .groupby("product")["product_name"]
+            .agg(lambda s: s.mode().iloc[0])
+        )
+        grouped["name"] = names
+    else:
+        grouped["name"] = grouped.index
+    total = sales["revenue"].sum()
+    grouped["revenue_share"] = grouped["revenue"] / total if total else np.nan
+    top = grouped.nlargest(top_n, "revenue").reset_index().rename(columns={key: "product"})
+    return top[["product", "name", "revenue", "quantity", "orders", "revenue_share"]]
+
+
+def _top_values(
+    current: pd.DataFrame, sales: pd.DataFrame, dimension: str, top_n: int
+) -> pd.DataFrame:
+    values = current[dimension].astype("str").where(current[dimension].notna(), "(blank)")
+    revenue = current["revenue"].groupby(values).sum()
+    sales_values = values.loc[sales.index]
+    out = pd.DataFrame({"revenue": revenue})
+    out["orders"] = sales.groupby(sales_values)["order_id"].nunique()
+    if "customer_id" in sales:
+        out["customers"] = sales.groupby(sales_values)["customer_id"].nunique()
+    total = revenue.sum()
+    out["revenue_share"] = out["revenue"] / total if total else np.nan
+    out = out.fillna(0).nlargest(top_n, "revenue").reset_index(names="value")
+    return out
+
+
+def _new_and_returning(frame: pd.DataFrame, sales: pd.DataFrame, freq: str) -> pd.DataFrame:
+    if "customer_id" not in sales or sales["customer_id"].isna().all():
+        return pd.DataFrame(columns=["period", "new", "returning"])
+    all_sales = frame[~cancellation_mask(frame)].dropna(subset=["customer_id"])
+    first_period = _period_start(all_sales.groupby("customer_id")["timestamp"].min(), freq)
+    known = sales.dropna(subset=["customer_id"])
+    visits = pd.DataFrame(
+        {"period": _period_start(known["timestamp"], freq), "customer_id": known["customer_id"]}
+    ).drop_duplicates()
+    visits["new"] = (
+        visits["period"].to_numpy() == first_period.reindex(visits["customer_id"]).to_numpy()
+    )
+    counts = visits.groupby(["period", "new"]).size().unstack(fill_value=0)
+    return pd.DataFrame(
+        {
+            "period": counts.index,
+            "new": counts.get(True, pd.Series(0, index=counts.index)).to_numpy(),
+            "returning": counts.get(False, pd.Series(0, index=counts.index)).to_numpy(),
+        }
+    )

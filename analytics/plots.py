@@ -1,0 +1,151 @@
+"""Figures: pure functions from results to plotly figures, one palette, words a marketer uses.
+
+Text that came from a user's file (product names, dimension values) reaches the browser only as
+plotly data, which plotly renders as text, never as HTML.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from analytics.overview import FREQ_LABELS, OverviewResult
+from analytics.quality import QualityReport
+
+#: Okabe–Ito colour-blind-safe palette; the same index means the same thing on every page.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # green
+    "#CC79A7",  # purple-pink
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+MUTED = "#B0BEC5"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, *, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        xaxis_title=x,
+        yaxis_title=y,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.2},
+        template="plotly_white",
+        colorway=list(PALETTE),
+    )
+    return fig
+
+
+def trend_figure(result: OverviewResult, metric: str = "revenue") -> go.Figure:
+    """Revenue (or orders, customers) per period; incomplete periods drawn lighter."""
+    trend = result.trend
+    unit = FREQ_LABELS[result.freq]
+    label = {"revenue": "Revenue", "orders": "Orders", "customers": "Customers"}[metric]
+    colors = [PALETTE[0] if complete else MUTED for complete in trend["complete"]]
+    fig = go.Figure(
+        go.Bar(
+            x=trend["period"],
+            y=trend[metric],
+            marker_color=colors,
+            hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label}: %{{y:,.0f}}<extra></extra>",
+        )
+    )
+    return _layout(fig, f"{label} per {unit}", f"{unit.capitalize()} starting", label)
+
+
+def top_products_figure(result: OverviewResult) -> go.Figure:
+    """Horizontal bars of the products with the most revenue."""
+    top = result.top_products.iloc[::-1]
+    labels = [
+        f"{name} ({code})" if str(name) != str(code) else str(name)
+        for code, name in zip(top["product"], top["name"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=top["revenue"],
+            y=labels,
+            orientation="h",
+            marker_color=PALETTE[0],
+            customdata=top[["quantity", "orders"]].to_numpy(),
+            hovertemplate="%{y}<br>Revenue: %{x:,.0f}<br>Units: %{customdata[0]:,.0f}<br>Orders: %{customdata[1]:,}<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        f"Top {len(top)} products by revenue",
+        "Revenue",
+        "",
+        height=max(300, 28 * len(top) + 80),
+    )
+
+
+def top_values_figure(result: OverviewResult) -> go.Figure:
+    """Revenue by the values of the chosen dimension (e.g. country)."""
+    top = result.top_values
+    if top is None:
+        return _layout(go.Figure(), "No dimension to show", "", "")
+    top = top.iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=top["revenue"],
+            y=top["value"].astype(str),
+            orientation="h",
+            marker_color=PALETTE[2],
+            customdata=top[["orders", "revenue_share"]].to_numpy(),
+            hovertemplate="%{y}<br>Revenue: %{x:,.0f} (%{customdata[1]:.0%})<br>Orders: %{customdata[0]:,}<extra></extra>",
+        )
+    )
+    return _layout(
+        fig, f"Revenue by {result.dimension}", "Revenue", "", height=max(300, 28 * len(top) + 80)
+    )
+
+
+def customers_figure(result: OverviewResult) -> go.Figure:
+    """New and returning customers per period, stacked."""
+    data = result.customers_by_period
+    unit = FREQ_LABELS[result.freq]
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=data["period"], y=data["returning"], name="Returning", marker_color=PALETTE[0]
+            ),
+            go.Bar(
+                x=data["period"],
+                y=data["new"],
+                name="New (first order ever)",
+                marker_color=PALETTE[1],
+            ),
+        ]
+    )
+    fig.update_layout(barmode="stack")
+    return _layout(
+        fig, f"New and returning customers per {unit}", f"{unit.capitalize()} starting", "Customers"
+    )
+
+
+def missing_values_figure(report: QualityReport) -> go.Figure:
+    """Share of missing values per column."""
+    columns = report.columns.sort_values("Missing %")
+    fig = go.Figure(
+        go.Bar(
+            x=columns["Missing %"],
+            y=columns["Column"].astype(str),
+            orientation="h",
+            marker_color=[
+                PALETTE[5] if v >= 50 else PALETTE[1] if v > 0 else PALETTE[2]
+                for v in columns["Missing %"]
+            ],
+            hovertemplate="%{y}: %{x:.1f}% missing<extra></extra>",
+        )
+    )
+    fig.update_xaxes(range=[0, 100])
+    return _layout(
+        fig,
+        "Missing values per column",
+        "% of rows missing",
+        "",
+        height=max(260, 22 * len(columns) + 80),
+    )
