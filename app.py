@@ -1,0 +1,16 @@
+"""MarketLens: page configuration and navigation. Pages live in pages/, logic in analytics/."""
+
+import streamlit as st
+
+from pages._common import dataset_badge, keep_widget_state
+
+st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")
+keep_widget_state()
+page = st.navigation(
+    [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+    ]
+)
+page.run()
+dataset_badge()

@@ -1,0 +1,205 @@
+"""What every page shares: the session's dataset, its keys, cached calls and error display.
+
+This module owns the ``st.session_state`` keys. Keys starting with ``w.`` belong to widgets whose
+value must survive switching pages (``keep_widget_state`` re-asserts them on every run); keys
+starting with ``ml.`` hold the session's data. Cached functions take every input as an argument
+and are keyed by content fingerprints, so one session can never receive another session's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analytics.errors import AnalyticsError
+from analytics.io import LoadedTable, load_table
+from analytics.overview import OverviewResult, run_overview
+from analytics.quality import CleaningResult, QualityReport, clean, quality_report
+from analytics.samples import SAMPLE_FILES
+from analytics.schema import (
+    ColumnMapping,
+    Dataset,
+    Kind,
+    build_dataset,
+    detect_kind,
+    detect_mapping,
+)
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SAMPLE_LABELS = {
+    "transactions": "Online shop orders (transactions, 2 years)",
+    "baskets": "Shopping baskets (one basket per line)",
+    "customers": "Customer list with churn flag (customers)",
+    "series": "Daily revenue (series)",
+}
+WIDGET_PREFIX = "w."
+_STATE = "ml.data"
+
+
+@dataclass(frozen=True)
+class DataState:
+    """The session's data: the table as read, how it is mapped and cleaned, and the results."""
+
+    table: LoadedTable
+    origin: str  # "sample" or "upload"
+    kind: Kind
+    mapping: ColumnMapping
+    steps: tuple[str, ...]
+    original: Dataset
+    cleaned: CleaningResult
+    upload_id: str | None = None
+
+
+def keep_widget_state() -> None:
+    """Keep ``w.`` widget values when their page is not shown (Streamlit drops them otherwise)."""
+    for key in list(st.session_state.keys()):
+        if str(key).startswith(WIDGET_PREFIX):
+            st.session_state[key] = st.session_state[key]
+
+
+def show_error(exc: AnalyticsError) -> None:
+    """A user-caused problem: what is wrong, then what to do."""
+    st.error(f"{exc.message}\n\n{exc.hint}" if exc.hint else exc.message, icon=":material/error:")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_sample(kind: str) -> LoadedTable:
+    """A bundled sample, read through the same loader as uploads (shared by all sessions)."""
+    path = DATA_DIR / SAMPLE_FILES[kind]
+    if not path.exists():
+        raise AnalyticsError(
+            f"The sample file {path.name} is missing.",
+            hint="Recreate the samples with: python -m analytics sample --out data",
+        )
+    return load_table(path)
+
+
+def _make_state(
+    table: LoadedTable,
+    origin: str,
+    *,
+    kind: Kind | None = None,
+    mapping: ColumnMapping | None = None,
+    steps: Sequence[str] | None = None,
+    upload_id: str | None = None,
+) -> DataState:
+    chosen: Kind = kind or detect_kind(table.frame, header=table.header).kind
+    mapping = mapping or detect_mapping(table.frame, chosen, header=table.header)
+    original = build_dataset(table.frame, chosen, mapping, source=table.source)
+    default_steps = ("drop_duplicates", "drop_missing_dates") if steps is None else tuple(steps)
+    cleaned = clean(original, default_steps)
+    return DataState(table, origin, chosen, mapping, default_steps, original, cleaned, upload_id)
+
+
+def data_state() -> DataState:
+    """The session's data, opening the bundled transactions sample on first use."""
+    state = st.session_state.get(_STATE)
+    if state is None:
+        state = _make_state(load_sample("transactions"), "sample")
+        st.session_state[_STATE] = state
+    return state
+
+
+_MAPPING_WIDGETS = ("w.role.", "w.dims", "w.dayfirst", "w.items", "w.clean.")
+
+
+def _reset_widgets(prefixes: Sequence[str]) -> None:
+    for key in [k for k in st.session_state if str(k).startswith(tuple(prefixes))]:
+        del st.session_state[key]
+
+
+def set_table(
+    table: LoadedTable, origin: str, *, upload_id: str | None = None, new_file: bool = True
+) -> DataState:
+    """Replace the session's data with a new table; kind, roles and cleaning are proposed afresh.
+
+    If the new table cannot be mapped, the previous data stays and the error is raised.
+    """
+    state = _make_state(table, origin, upload_id=upload_id)
+    st.session_state[_STATE] = state
+    _reset_widgets(("w.kind", *_MAPPING_WIDGETS, *(("w.sheets",) if new_file else ())))
+    return state
+
+
+def update_state(
+    *,
+    kind: Kind | None = None,
+    mapping: ColumnMapping | None = None,
+    steps: Sequence[str] | None = None,
+) -> DataState:
+    """Change the kind, roles or cleaning steps; everything downstream is rebuilt from the table."""
+    state = data_state()
+    new_kind = kind or state.kind
+    if kind is not None and kind != state.kind:
+        mapping = detect_mapping(state.table.frame, new_kind, header=state.table.header)
+        _reset_widgets(_MAPPING_WIDGETS)
+    new_mapping = mapping or state.mapping
+    new_steps = tuple(steps) if steps is not None else state.steps
+    if (new_kind, new_mapping, new_steps) == (state.kind, state.mapping, state.steps):
+        return state
+    if (new_kind, new_mapping) == (state.kind, state.mapping):
+        new_state = replace(state, steps=new_steps, cleaned=clean(state.original, new_steps))
+    else:
+        new_state = _make_state(
+            state.table,
+            state.origin,
+            kind=new_kind,
+            mapping=new_mapping,
+            steps=new_steps,
+            upload_id=state.upload_id,
+        )
+    st.session_state[_STATE] = new_state
+    return new_state
+
+
+def current_dataset() -> Dataset:
+    """The mapped, cleaned dataset the analysis pages work on."""
+    return data_state().cleaned.dataset
+
+
+def _dataset_key(dataset: Dataset) -> str:
+    return dataset.fingerprint
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+def cached_quality(dataset: Dataset, table_fingerprint: str, _table: pd.DataFrame) -> QualityReport:
+    """Quality report keyed by the dataset's and table's content fingerprints."""
+    return quality_report(dataset, table=_table)
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+def cached_overview(
+    dataset: Dataset, start: dt.date | None, end: dt.date | None, freq: str, dimension: str | None
+) -> OverviewResult:
+    """Overview keyed by the dataset fingerprint and every parameter."""
+    return run_overview(dataset, start=start, end=end, freq=freq, dimension=dimension)  # type: ignore[arg-type]
+
+
+def dataset_badge() -> None:
+    """A short line in the sidebar naming the data every page is working on."""
+    state = st.session_state.get(_STATE)
+    if state is None:
+        return
+    dataset = state.cleaned.dataset
+    origin = "sample" if state.origin == "sample" else "uploaded"
+    st.sidebar.caption(
+        f"**Data:** {state.table.source} ({origin})  \n{dataset.kind}, {dataset.n_rows:,} rows"
+    )
+
+
+def needs_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> bool:
+    """Say plainly when this page cannot work on the current data; True when it can."""
+    if dataset.kind in kinds:
+        return True
+    st.info(
+        f"{what} needs {' or '.join(kinds)} data, and the current dataset ({dataset.source}) is "
+        f"**{dataset.kind}**. Load a sales export on the Data page, or pick the transactions sample.",
+        icon=":material/info:",
+    )
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    return False

@@ -1,0 +1,135 @@
+"""Overview page: the KPIs, trend and top lists of the current transactions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.errors import AnalyticsError
+from analytics.overview import FREQ_LABELS, PERIOD_PRESETS, Kpi, default_period, preset_period
+from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
+from pages._common import cached_overview, current_dataset, needs_kind, show_error
+
+st.title("Overview")
+dataset = current_dataset()
+if not needs_kind(dataset, ["transactions"], "The overview"):
+    st.stop()
+
+stamps = dataset.frame["timestamp"].dropna()
+if stamps.empty:
+    st.warning(
+        "No row has a readable date, so there is nothing to show over time. Check the date column on the Data page."
+    )
+    st.stop()
+first, last = stamps.min().date(), stamps.max().date()
+st.caption(
+    f"{dataset.source}: {dataset.n_rows:,} order lines from {first:%d %b %Y} to {last:%d %b %Y}."
+)
+
+key_range = f"w.overview.range.{dataset.fingerprint[:8]}"
+st.session_state.setdefault(key_range, default_period(first, last))
+
+
+def _apply_preset() -> None:
+    preset = st.session_state.get("w.overview.preset")
+    if preset:
+        st.session_state[key_range] = preset_period(first, last, preset)
+
+
+st.pills("Quick period", list(PERIOD_PRESETS), key="w.overview.preset", on_change=_apply_preset)
+controls = st.columns([2, 1, 1])
+with controls[0]:
+    period = st.date_input(
+        "Period", key=key_range, min_value=first, max_value=last, format="YYYY-MM-DD"
+    )
+with controls[1]:
+    st.session_state.setdefault("w.overview.freq", "W")
+    freq = st.selectbox(
+        "Trend by", list(FREQ_LABELS), format_func=FREQ_LABELS.__getitem__, key="w.overview.freq"
+    )
+with controls[2]:
+    dims = list(dataset.dimensions)
+    dimension = None
+    if dims:
+        if st.session_state.get("w.overview.dim") not in dims:
+            st.session_state["w.overview.dim"] = dims[0]
+        dimension = st.selectbox("Break down by", dims, key="w.overview.dim")
+
+if not isinstance(period, tuple) or len(period) != 2:
+    st.info("Pick the last day of the period.")
+    st.stop()
+start, end = period
+try:
+    with st.spinner("Computing the KPIs …"):
+        result = cached_overview(dataset, start, end, freq, dimension)
+except AnalyticsError as exc:
+    show_error(exc)
+    st.stop()
+
+days = (result.end - result.start).days + 1
+compare = f"vs the previous {days:,} days ({result.previous_start:%d %b %Y} – {result.previous_end:%d %b %Y})"
+
+
+def _value(kpi: Kpi) -> str:
+    if kpi.unit == "money":
+        return f"{kpi.value:,.0f}" if abs(kpi.value) >= 100 else f"{kpi.value:,.2f}"
+    if kpi.unit == "ratio":
+        return f"{kpi.value:,.1f}"
+    return f"{kpi.value:,.0f}"
+
+
+series = {"Revenue": "revenue", "Orders": "orders", "Customers": "customers"}
+cards = st.columns(len(result.kpis))
+for card, kpi in zip(cards, result.kpis, strict=True):
+    change = kpi.change
+    column = series.get(kpi.name)
+    spark = result.trend[column].tolist() if column in result.trend else None
+    card.metric(
+        kpi.name,
+        _value(kpi),
+        delta=None if change is None else f"{change:+.1%}",
+        help=f"{kpi.help} Change {compare}.",
+        border=True,
+        chart_data=spark,
+        chart_type="bar",
+    )
+if any(k.change is not None for k in result.kpis):
+    st.caption(f"Changes compare {compare}.")
+for note in result.notes:
+    st.caption(f":material/info: {note}")
+
+st.session_state.setdefault("w.overview.metric", "revenue")
+metric = st.radio(
+    "Trend of",
+    [m for m in ("revenue", "orders", "customers") if m in result.trend],
+    horizontal=True,
+    format_func=str.capitalize,
+    key="w.overview.metric",
+)
+st.plotly_chart(trend_figure(result, metric), key="trend_chart")
+
+left, right = st.columns(2)
+with left:
+    if result.top_products.empty:
+        st.info("No product column, so no top products. Choose one on the Data page.")
+    else:
+        st.plotly_chart(top_products_figure(result), key="top_products_chart")
+with right:
+    if result.top_values is None:
+        st.info(
+            "No dimension (such as country or channel) to break revenue down by. Choose one on the Data page."
+        )
+    else:
+        st.plotly_chart(top_values_figure(result), key="top_values_chart")
+
+if result.customers_by_period.empty:
+    st.info(
+        "No customer column, so new and returning customers cannot be told apart. Choose one on the Data page."
+    )
+else:
+    st.plotly_chart(customers_figure(result), key="customers_chart")
+
+with st.expander("Tables"):
+    st.dataframe(result.trend, hide_index=True)
+    st.dataframe(result.top_products, hide_index=True)
+    if result.top_values is not None:
+        st.dataframe(result.top_values, hide_index=True)
