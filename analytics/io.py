@@ -47,6 +47,7 @@ ACCEPTED_FORMATS_TEXT = (
 DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 _SNIFF_BYTES = 256 * 1024
+_BLOCK_SIZE = 8 << 20  # pyarrow infers column types from the first block
 _DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d{1,3}(?:\.\d{3})*,\d+\s*(?=;|$)", re.MULTILINE)
 
 
@@ -252,10 +253,10 @@ def _check_size(size: int, max_bytes: int, name: str) -> None:
         )
 
 
-def _check_rows(n_rows: int, max_rows: int, name: str) -> None:
+def _check_rows(n_rows: int, max_rows: int, name: str, *, about: bool = False) -> None:
     if n_rows > max_rows:
         raise AnalyticsError(
-            f"{name} has {n_rows:,} rows; MarketLens reads up to {max_rows:,}.",
+            f"{name} has {'about ' if about else ''}{n_rows:,} rows; MarketLens reads up to {max_rows:,}.",
             hint="Filter the export to a shorter period or a sample of customers and upload it again.",
         )
 
@@ -278,8 +279,8 @@ def _read_text(data: bytes, name: str, *, max_rows: int) -> LoadedTable:
     encoding, utf8, notes = _decode(data, name)
     # Cheap upper bound first: a file with far too many lines is refused before it is parsed.
     n_lines = utf8.count(b"\n") + utf8.count(b"\r") * (b"\n" not in utf8)
-    if n_lines > 2 * max_rows:
-        _check_rows(n_lines, max_rows, name)
+    if n_lines - 1 > 2 * max_rows:
+        _check_rows(n_lines - 1, max_rows, name, about=True)
     sample_text = utf8[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
     truncated = len(utf8) > _SNIFF_BYTES
     delimiter = _sniff_delimiter(sample_text, truncated=truncated)
@@ -390,12 +391,17 @@ def _utf16_without_bom(data: bytes) -> str | None:
 def _legacy_encoding(data: bytes) -> tuple[str, str]:
     """Tell GBK/GB18030 (Chinese Windows) from Windows-1252/Latin-1 (Western Windows).
 
-    In Chinese text, bytes above 0x7F come in pairs that are both at least 0xA1; in Western
-    text a byte above 0x7F is mostly a lone accented letter between ASCII ones.
+    In Chinese text, bytes above 0x7F come in runs of pairs (GB18030's rare four-byte
+    characters interleave two digits); in Western text a byte above 0x7F is mostly a lone
+    accented letter between ASCII ones.
     """
-    runs = re.findall(rb"[\x80-\xff]+", data[: _SNIFF_BYTES * 4])
-    paired = sum(1 for run in runs if len(run) % 2 == 0 and min(run) >= 0xA1)
-    if runs and paired / len(runs) >= 0.8:
+    head = re.sub(
+        rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]", b"\xa1\xa1", data[: _SNIFF_BYTES * 4]
+    )
+    runs = re.findall(rb"[\x80-\xff]+", head)
+    high = sum(len(run) for run in runs)
+    paired = sum(len(run) for run in runs if len(run) % 2 == 0 and min(run) >= 0x81)
+    if high and paired / high >= 0.8:
         try:
             return "GB18030 (Chinese)", data.decode("gb18030")
         except UnicodeDecodeError:
@@ -442,7 +448,8 @@ def _is_ragged(rows: list[list[str]]) -> bool:
     counts = np.array([len(row) for row in rows])
     if len(counts) < 3 or counts.max() == counts.min():
         return False
-    return bool(np.mean(counts == counts[0]) < 0.5)
+    like_header = float(np.mean(counts == counts[0]))
+    return like_header < 0.5 or (like_header < 0.8 and len(set(counts.tolist())) >= 3)
 
 
 def _unique_names(raw: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -483,7 +490,9 @@ def _read_delimited(
         try:
             table = pacsv.read_csv(
                 io.BytesIO(data),
-                read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
+                read_options=pacsv.ReadOptions(
+                    column_names=names, skip_rows=1, block_size=_BLOCK_SIZE
+                ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter,
                     newlines_in_values=b'"' in data,

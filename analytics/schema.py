@@ -657,7 +657,11 @@ def detect_mapping(
     # Values, when names say nothing: the first date column, the first numeric value.
     if "timestamp" in roles and "timestamp" not in chosen:
         for column in frame.columns:
-            if column not in used and _is_date_like(frame[column]):
+            if (
+                column not in used
+                and not looks_like_identifier(str(column))
+                and _is_date_like(frame[column])
+            ):
                 chosen["timestamp"] = str(column)
                 used.add(str(column))
                 break
@@ -856,11 +860,14 @@ _OTHER = (
 
 
 def _share(sample: pd.Series, fmt: str) -> float:
+    """Share of values this format reads as a plausible date (years 1800–2300: "0001" is an id)."""
     try:
         parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return 0.0
-    return float(parsed.notna().mean())
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return float(parsed.dt.year.between(1800, 2300).mean())
 
 
 def parse_dates(values: pd.Series, *, dayfirst: bool | None = None) -> DateParse:

@@ -1,0 +1,26 @@
+"""Shared fixtures: the reference datasets folder and the generated sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analytics.samples import SampleData, generate_sample
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The real datasets folder (../shared/datasets); tests that need it skip when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"reference datasets folder {SHARED} is absent")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sample() -> SampleData:
+    """The default generated sample (the one data/ is written from)."""
+    return generate_sample()
