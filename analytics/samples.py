@@ -195,12 +195,12 @@ def _products(rng: np.random.Generator, n_products: int) -> pd.DataFrame:
 def _intensity(days: pd.DatetimeIndex, start: pd.Timestamp) -> np.ndarray:
     t = (days - start).days.to_numpy()
     trend = 1.0 + 0.25 * t / 365.0
-    weekly = np.array([1.0, 1.08, 1.05, 1.12, 0.95, 0.55, 0.7])[days.dayofweek]
-    yearly = 1.0 + 0.2 * np.cos(2 * np.pi * (days.dayofyear.to_numpy() - 320) / 365.25)
+    weekly = np.array([1.0, 1.08, 1.05, 1.12, 0.95, 0.55, 0.7])[days.day_of_week]
+    yearly = 1.0 + 0.2 * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - 320) / 365.25)
     holiday = np.ones(len(days))
     for year in sorted(set(days.year)):
         november = pd.Timestamp(year=year, month=11, day=1)
-        black_friday = november + pd.Timedelta(days=(4 - november.dayofweek) % 7 + 21)
+        black_friday = november + pd.Timedelta(days=(4 - november.day_of_week) % 7 + 21)
         peak = (days >= black_friday) & (days <= pd.Timestamp(year=year, month=12, day=22))
         holiday[peak] = 1.7
         quiet = ((days.month == 12) & (days.day >= 24) & (days.day <= 26)) | (
@@ -262,12 +262,21 @@ def generate_sample(
     shares = np.array([p.share for p in PERSONAS])
     persona_idx = rng.choice(len(PERSONAS), size=n_customers, p=shares / shares.sum())
     window = np.array([p.window for p in PERSONAS])[persona_idx]
-    first = rng.uniform(0, 0.6 * days, n_customers)
+
+    def seasonal_days(lo: np.ndarray | float, hi: np.ndarray | float, size: int) -> np.ndarray:
+        """Day indices in [lo, hi) drawn with the seasonal density (inverse CDF)."""
+        lo_c = np.interp(lo, np.arange(days + 1), cumulative)
+        hi_c = np.interp(hi, np.arange(days + 1), cumulative)
+        u = rng.uniform(lo_c, hi_c, size)
+        return np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, days - 1).astype(float)
+
+    # First orders follow the seasons too: people discover a shop when they are shopping.
+    first = seasonal_days(0, 0.6 * days, n_customers)
     last = np.full(n_customers, float(days))
     is_new = window == "new"
-    first[is_new] = rng.uniform(days - 90, days - 7, is_new.sum())
+    first[is_new] = seasonal_days(days - 90, days - 7, int(is_new.sum()))
     lapsed = window == "lapsed"
-    first[lapsed] = rng.uniform(0, 0.3 * days, lapsed.sum())
+    first[lapsed] = seasonal_days(0, 0.3 * days, int(lapsed.sum()))
     last[lapsed] = rng.uniform(first[lapsed] + 60, np.maximum(first[lapsed] + 61, days - 200))
     rate = np.array([p.orders_per_year for p in PERSONAS])[persona_idx] / 365.0
     # Heterogeneity inside a persona (gamma-Poisson), so frequencies overlap a little, as in life.
@@ -277,8 +286,7 @@ def generate_sample(
     n_orders = np.maximum(rng.poisson(expected), 1)
     # The first order is on the first day; later ones follow the seasonal density.
     owner = np.repeat(np.arange(n_customers), n_orders)
-    u = rng.uniform(cumulative[fi][owner], cumulative[la][owner])
-    order_day = np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, days - 1)
+    order_day = seasonal_days(fi[owner], la[owner], len(owner)).astype(int)
     is_first = np.concatenate([[True], owner[1:] != owner[:-1]])
     order_day[is_first] = fi[owner[is_first]]
     customer_ids = rng.permutation(np.arange(12000, 12000 + 3 * n_customers))[:n_customers]
@@ -288,8 +296,7 @@ def generate_sample(
 
     # Guest orders (no customer id): 7% of orders with small baskets, about 5% of lines.
     n_guest = round(0.07 * len(owner))
-    guest_u = rng.uniform(0, cumulative[-1], n_guest)
-    guest_day = np.clip(np.searchsorted(cumulative, guest_u, side="right") - 1, 0, days - 1)
+    guest_day = seasonal_days(0, days, n_guest).astype(int)
     order_customer = np.concatenate([owner, np.full(n_guest, -1)])
     order_day = np.concatenate([order_day, guest_day])
     n_all = len(order_customer)

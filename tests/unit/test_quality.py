@@ -1,0 +1,161 @@
+"""Quality report and cleaning: counts, findings, the log, undo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.errors import AnalyticsError
+from analytics.quality import STEP_NAMES, clean, cleaning_options, quality_report
+from analytics.schema import ColumnMapping, build_dataset, detect_mapping
+
+
+@pytest.fixture
+def dirty():
+    frame = pd.DataFrame(
+        {
+            "Invoice": ["1", "1", "1", "C2", "3", "4", "5", "6"],
+            "Product": ["a", "b", "b", "a", "c", "a", "b", "c"],
+            "Quantity": [1, 2, 2, -1, 5, 1, -3, 1],
+            "Date": [
+                "2024-01-01",
+                "2024-01-01",
+                "2024-01-01",
+                "2024-01-02",
+                "2024-01-03",
+                "someday",
+                "2024-01-05",
+                "2024-01-06",
+            ],
+            "Price": [2.0, 3.0, 3.0, 2.0, 0.0, 2.0, 3.0, -1.0],
+            "Customer": ["x", "y", "y", "x", None, "z", "z", None],
+        }
+    )
+    mapping = ColumnMapping(
+        order_id="Invoice",
+        product="Product",
+        quantity="Quantity",
+        timestamp="Date",
+        unit_price="Price",
+        customer_id="Customer",
+    )
+    return frame, build_dataset(frame, "transactions", mapping, source="dirty.csv")
+
+
+def test_report_counts_every_problem(dirty):
+    table, dataset = dirty
+    report = quality_report(dataset, table=table)
+    assert report.n_rows == 8 and report.n_columns == 6
+    assert report.counts == {
+        "drop_duplicates": 1,
+        "drop_cancellations": 2,  # "C2" and the negative quantity on invoice 5
+        "drop_nonpositive_prices": 2,
+        "drop_missing_customers": 2,
+        "drop_missing_dates": 1,
+    }
+    messages = " ".join(f.message for f in report.findings)
+    assert "1 rows are exact duplicates" in messages
+    assert "2 lines are cancellations or returns" in messages
+    assert "date that could not be read" in messages
+    assert report.findings[0].severity == "problem"
+
+
+def test_column_profile_shows_roles_types_and_missing(dirty):
+    table, dataset = dirty
+    columns = quality_report(dataset, table=table).columns.set_index("Column")
+    assert columns.loc["Customer", "Role"] == "Customer"
+    assert columns.loc["Customer", "Missing"] == 2
+    assert columns.loc["Quantity", "Type"] == "whole number"
+    assert columns.loc["Quantity", "Min"] == "-3" and columns.loc["Quantity", "Max"] == "5"
+
+
+def test_options_show_rows_each_step_removes(dirty):
+    _, dataset = dirty
+    options = {o.step.name: o.rows for o in cleaning_options(dataset)}
+    assert options["drop_cancellations"] == 2 and options["drop_duplicates"] == 1
+
+
+def test_cleaning_logs_each_step_in_a_fixed_order(dirty):
+    _, dataset = dirty
+    result = clean(dataset, ["drop_missing_customers", "drop_duplicates"])
+    assert [e.step for e in result.log] == ["drop_duplicates", "drop_missing_customers"]
+    assert [(e.rows_before, e.rows_removed) for e in result.log] == [(8, 1), (7, 2)]
+    assert result.dataset.n_rows == 5 and result.rows_removed == 3
+    assert result.summary["Rows after"].tolist() == [7, 5]
+
+
+def test_cleaning_changes_the_fingerprint_and_undo_restores_it(dirty):
+    _, dataset = dirty
+    cleaned = clean(dataset, ["drop_cancellations", "drop_duplicates"])
+    assert cleaned.dataset.fingerprint != dataset.fingerprint
+    undone = clean(dataset, [])
+    assert undone.dataset.fingerprint == dataset.fingerprint and undone.log == ()
+    partly = clean(dataset, ["drop_duplicates"])
+    assert partly.dataset.fingerprint == clean(dataset, ["drop_duplicates"]).dataset.fingerprint
+    assert dataset.n_rows == 8  # the original is never changed
+
+
+def test_cleaning_everything_away_is_refused():
+    frame = pd.DataFrame({"o": ["C1"], "d": ["2024-01-01"], "p": [1.0]})
+    dataset = build_dataset(
+        frame, "transactions", ColumnMapping(order_id="o", timestamp="d", unit_price="p")
+    )
+    with pytest.raises(AnalyticsError, match="remove every row"):
+        clean(dataset, ["drop_cancellations"])
+
+
+def test_unknown_step_is_named():
+    frame = pd.DataFrame({"o": ["1"], "d": ["2024-01-01"], "p": [1.0]})
+    dataset = build_dataset(
+        frame, "transactions", ColumnMapping(order_id="o", timestamp="d", unit_price="p")
+    )
+    with pytest.raises(AnalyticsError, match="'tidy'"):
+        clean(dataset, ["tidy"])
+    assert "drop_duplicates" in STEP_NAMES
+
+
+def test_extreme_values_are_flagged():
+    rng = np.random.default_rng(0)
+    quantity = rng.integers(1, 12, 500).astype(float)
+    quantity[7] = 80995
+    frame = pd.DataFrame(
+        {
+            "o": [str(i) for i in range(500)],
+            "d": ["2024-01-01"] * 500,
+            "q": quantity,
+            "p": rng.uniform(1, 5, 500),
+        }
+    )
+    dataset = build_dataset(
+        frame,
+        "transactions",
+        ColumnMapping(order_id="o", timestamp="d", quantity="q", unit_price="p"),
+    )
+    report = quality_report(dataset)
+    assert report.extreme["quantity"] == 1
+    assert any("80,995" in f.message for f in report.findings)
+
+
+def test_customers_with_repeated_ids_are_reported():
+    frame = pd.DataFrame({"CustomerID": ["1", "2", "2"], "Age": [30, 40, 41]})
+    dataset = build_dataset(frame, "customers", detect_mapping(frame, "customers"))
+    assert any("appear more than once" in f.message for f in quality_report(dataset).findings)
+
+
+def test_empty_and_constant_columns_are_reported():
+    frame = pd.DataFrame(
+        {"CustomerID": ["1", "2", "3"], "Note": [None, None, None], "Shop": ["A", "A", "A"]}
+    )
+    dataset = build_dataset(frame, "customers", detect_mapping(frame, "customers"))
+    messages = " ".join(f.message for f in quality_report(dataset).findings)
+    assert "entirely empty: Note" in messages and "Same value in every row: Shop" in messages
+
+
+def test_sample_quality_matches_what_was_planted(sample):
+    frame = sample.transactions
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    report = quality_report(dataset)
+    assert report.counts["drop_cancellations"] == frame["Invoice"].str.startswith("C").sum()
+    assert report.counts["drop_missing_customers"] == frame["Customer ID"].isna().sum()
+    assert report.counts["drop_duplicates"] == frame.duplicated().sum()
