@@ -33,8 +33,9 @@ from analytics.errors import AnalyticsError
 class Persona:
     """A behavioural group of customers.
 
-    ``window`` says when its customers buy: ``"all"`` from their first order to the end,
-    ``"new"`` only in the last 90 days, ``"lapsed"`` from early on until 200+ days before the end.
+    ``window`` says when its customers buy: ``"all"`` from their first order (often before the
+    history starts) to the end, ``"new"`` only in the last 90 days, ``"lapsed"`` from early on
+    until 200+ days before the end.
     """
 
     name: str
@@ -270,24 +271,27 @@ def generate_sample(
         u = rng.uniform(lo_c, hi_c, size)
         return np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, days - 1).astype(float)
 
-    # First orders follow the seasons too: people discover a shop when they are shopping.
-    first = seasonal_days(0, 0.6 * days, n_customers)
+    # Most customers of an established shop bought before the history starts (first < 0); those
+    # who join later place their first order on a day drawn with the seasons.
+    joined = rng.random(n_customers) < 0.35
+    first = np.where(joined, seasonal_days(0, 0.9 * days, n_customers), -1.0)
     last = np.full(n_customers, float(days))
     is_new = window == "new"
     first[is_new] = seasonal_days(days - 90, days - 7, int(is_new.sum()))
     lapsed = window == "lapsed"
-    first[lapsed] = seasonal_days(0, 0.3 * days, int(lapsed.sum()))
-    last[lapsed] = rng.uniform(first[lapsed] + 60, np.maximum(first[lapsed] + 61, days - 200))
+    first[lapsed] = np.where(joined[lapsed], seasonal_days(0, 0.3 * days, int(lapsed.sum())), -1.0)
+    start_lapsed = np.maximum(first[lapsed], 0)
+    last[lapsed] = rng.uniform(start_lapsed + 60, np.maximum(start_lapsed + 61, days - 200))
     rate = np.array([p.orders_per_year for p in PERSONAS])[persona_idx] / 365.0
     # Heterogeneity inside a persona (gamma-Poisson), so frequencies overlap a little, as in life.
     rate *= rng.gamma(4.0, 0.25, n_customers)
-    fi, la = first.astype(int), np.minimum(last.astype(int), days)
+    fi, la = np.maximum(first, 0).astype(int), np.minimum(last.astype(int), days)
     expected = rate * (cumulative[la] - cumulative[fi])
     n_orders = np.maximum(rng.poisson(expected), 1)
-    # The first order is on the first day; later ones follow the seasonal density.
+    # Orders follow the seasonal density; a customer who joins places the first on joining day.
     owner = np.repeat(np.arange(n_customers), n_orders)
     order_day = seasonal_days(fi[owner], la[owner], len(owner)).astype(int)
-    is_first = np.concatenate([[True], owner[1:] != owner[:-1]])
+    is_first = np.concatenate([[True], owner[1:] != owner[:-1]]) & (first[owner] >= 0)
     order_day[is_first] = fi[owner[is_first]]
     customer_ids = rng.permutation(np.arange(12000, 12000 + 3 * n_customers))[:n_customers]
     country_names = np.array([c for c, _ in _COUNTRIES])
