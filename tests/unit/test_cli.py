@@ -1,0 +1,156 @@
+"""The command line: JSON summaries, and user errors exit 2 with one line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analytics.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "analytics", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def inspect_json(path: Path, capsys, *extra: str) -> dict:
+    assert main(["inspect", str(path), "--format", "json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_inspect_sample_transactions(capsys):
+    summary = inspect_json(ROOT / "data" / "transactions.csv", capsys)
+    assert summary["kind"] == "transactions"
+    assert (
+        summary["roles"]["order_id"] == "Invoice"
+        and summary["roles"]["customer_id"] == "Customer ID"
+    )
+    assert summary["dimensions"] == ["Country", "Channel"]
+    assert summary["quality"]["cancellations"] > 0 and summary["quality"]["missing_customers"] > 0
+
+
+def test_inspect_text_report(capsys):
+    assert main(["inspect", str(ROOT / "data" / "baskets.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "Kind: baskets" in out and "Findings:" in out
+
+
+def test_role_override_and_kind_override(capsys):
+    summary = inspect_json(
+        ROOT / "data" / "transactions.csv",
+        capsys,
+        "--role",
+        "customer_id=",
+        "--role",
+        "dimensions=Channel",
+    )
+    assert "customer_id" not in summary["roles"] and summary["dimensions"] == ["Channel"]
+    summary = inspect_json(ROOT / "data" / "customers.csv", capsys, "--kind", "customers")
+    assert summary["roles"] == {"customer_id": "CustomerID"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["inspect", "no/such/file.csv"], "Cannot open"),
+        (["inspect", "pyproject.toml"], "does not read .toml"),
+        (["inspect", "data/transactions.csv", "--role", "colour=Red"], "Unknown role"),
+        (["inspect", "data/transactions.csv", "--role", "nonsense"], "ROLE=COLUMN"),
+        (["inspect", "data/transactions.csv", "--kind", "poems"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (b"", "empty.csv"),
+        (b"Invoice,Price\n", "header_only.csv"),
+        (bytes(range(256)) * 20, "binary.csv"),
+        (b"a,b\n1,2\n", "renamed.xlsx"),
+        (b"Price,Price,\n1,2,3\n", "dup_headers_only_numbers.csv"),
+    ],
+)
+def test_malformed_files_exit_2_or_succeed_never_crash(tmp_path, content, name):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run_cli("inspect", str(path), "--format", "json")
+    assert "Traceback" not in result.stderr
+    assert result.returncode in (0, 2)
+    if result.returncode == 2:
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sample_command_writes_four_files(tmp_path, capsys):
+    assert main(["sample", "--out", str(tmp_path), "--customers", "200"]) == 0
+    written = json.loads(capsys.readouterr().out)
+    assert set(written) == {"transactions", "baskets", "customers", "series"}
+    assert all(Path(p).stat().st_size > 0 for p in written.values())
+
+
+@pytest.mark.realdata
+def test_online_retail_two_sheets(shared_datasets, capsys):
+    summary = inspect_json(shared_datasets / "online_retail_II_sample_2sheets.xlsx", capsys)
+    assert summary["kind"] == "transactions"
+    assert summary["rows"] == 34766 and summary["sheets"] == ["Year 2009-2010", "Year 2010-2011"]
+    assert summary["roles"] == {
+        "order_id": "Invoice",
+        "customer_id": "Customer ID",
+        "timestamp": "InvoiceDate",
+        "product": "StockCode",
+        "product_name": "Description",
+        "quantity": "Quantity",
+        "unit_price": "Price",
+    }
+    assert summary["dimensions"] == ["Country"]
+    # Reference counts from pandas + openpyxl on the same file: invoices starting with "C" or
+    # negative quantities, and blank Customer ID cells.
+    assert summary["quality"]["cancellations"] == 761
+    assert summary["quality"]["missing_customers"] == 601
+
+
+@pytest.mark.realdata
+def test_online_retail_sheet_option(shared_datasets, capsys):
+    summary = inspect_json(
+        shared_datasets / "online_retail_II_sample_2sheets.xlsx",
+        capsys,
+        "--sheet",
+        "Year 2010-2011",
+    )
+    assert summary["rows"] == 20497 and summary["sheets"] == ["Year 2010-2011"]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("name", "kind", "roles"),
+    [
+        ("groceries.csv", "baskets", {}),
+        ("Mall_Customers.csv", "customers", {"customer_id": "CustomerID"}),
+        ("WA_Fn-UseC_-Telco-Customer-Churn.csv", "customers", {"customer_id": "customerID"}),
+        ("AirPassengers.csv", "series", {"timestamp": "Month", "value": "Passengers"}),
+        ("online_retail_II_head52516.xlsx", "transactions", None),
+    ],
+)
+def test_reference_datasets_are_recognised(shared_datasets, capsys, name, kind, roles):
+    summary = inspect_json(shared_datasets / name, capsys)
+    assert summary["kind"] == kind
+    if roles is not None:
+        assert summary["roles"] == roles
