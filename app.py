@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from pages._common import dataset_badge, keep_widget_state
+from pages._common import dataset_badge
 
 st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")
-keep_widget_state()
 page = st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -1,8 +1,9 @@
 """What every page shares: the session's dataset, its keys, cached calls and error display.
 
 This module owns the ``st.session_state`` keys. Keys starting with ``w.`` belong to widgets whose
-value must survive switching pages (``keep_widget_state`` re-asserts them on every run); keys
-starting with ``ml.`` hold the session's data. Cached functions take every input as an argument
+value must survive switching pages: they are created with ``persist_state=PERSIST`` (Streamlit
+drops the value of a widget that is not rendered otherwise). Keys starting with ``ml.`` hold the
+session's data. Cached functions take every input as an argument
 and are keyed by content fingerprints, so one session can never receive another session's data.
 """
 
@@ -12,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -37,7 +39,8 @@ SAMPLE_LABELS = {
     "customers": "Customer list with churn flag (customers)",
     "series": "Daily revenue (series)",
 }
-WIDGET_PREFIX = "w."
+#: Widgets keep their value for the whole session, across page switches (Streamlit >= 1.59).
+PERSIST: Literal["session"] = "session"
 _STATE = "ml.data"
 
 
@@ -53,13 +56,6 @@ class DataState:
     original: Dataset
     cleaned: CleaningResult
     upload_id: str | None = None
-
-
-def keep_widget_state() -> None:
-    """Keep ``w.`` widget values when their page is not shown (Streamlit drops them otherwise)."""
-    for key in list(st.session_state.keys()):
-        if str(key).startswith(WIDGET_PREFIX):
-            st.session_state[key] = st.session_state[key]
 
 
 def show_error(exc: AnalyticsError) -> None:

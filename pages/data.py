@@ -15,6 +15,7 @@ from analytics.quality import cleaning_options
 from analytics.samples import SAMPLE_FILES
 from analytics.schema import KIND_LABELS, KIND_ROLES, KINDS, ROLE_LABELS, ColumnMapping, detect_kind
 from pages._common import (
+    PERSIST,
     SAMPLE_LABELS,
     DataState,
     cached_quality,
@@ -45,7 +46,11 @@ st.session_state.setdefault(
     "w.source", "Sample data" if state.origin == "sample" else "Upload a file"
 )
 source = st.radio(
-    "Where is your data?", ["Sample data", "Upload a file"], horizontal=True, key="w.source"
+    "Where is your data?",
+    ["Sample data", "Upload a file"],
+    horizontal=True,
+    key="w.source",
+    persist_state=PERSIST,
 )
 
 if source == "Sample data":
@@ -56,7 +61,11 @@ if source == "Sample data":
         "w.sample", default_sample if state.origin == "sample" else "transactions"
     )
     sample = st.selectbox(
-        "Sample dataset", list(SAMPLE_LABELS), format_func=SAMPLE_LABELS.__getitem__, key="w.sample"
+        "Sample dataset",
+        list(SAMPLE_LABELS),
+        format_func=SAMPLE_LABELS.__getitem__,
+        key="w.sample",
+        persist_state=PERSIST,
     )
     if state.origin != "sample" or state.table.source != SAMPLE_FILES[sample]:
         try:
@@ -106,6 +115,7 @@ if len(workbook_sheets) > 1 and "ml.upload_bytes" in st.session_state and state.
         "Sheets to read (sheets with the same columns are stacked into one table)",
         [s.name for s in workbook_sheets],
         key="w.sheets",
+        persist_state=PERSIST,
         format_func=lambda n: (
             f"{n} ({next(s.rows for s in workbook_sheets if s.name == n):,} rows)"
         ),
@@ -134,6 +144,7 @@ kind = st.selectbox(
     KINDS,
     format_func=KIND_LABELS.__getitem__,
     key="w.kind",
+    persist_state=PERSIST,
     help="Transactions feed every page; baskets feed Baskets; customers feed Segments and Propensity; series feed Forecast.",
 )
 st.caption(f"Detected: **{guess.kind}** — {' '.join(guess.reasons)}")
@@ -152,7 +163,12 @@ def _role_widgets(state: DataState) -> ColumnMapping:
     roles = KIND_ROLES[state.kind]
     if state.kind == "baskets" and mapping.items:
         st.session_state.setdefault("w.items", list(mapping.items))
-        items = st.multiselect("Columns holding the items of each basket", columns, key="w.items")
+        items = st.multiselect(
+            "Columns holding the items of each basket",
+            columns,
+            key="w.items",
+            persist_state=PERSIST,
+        )
         return replace(mapping, items=tuple(items))
     grid = st.columns(3)
     for i, role in enumerate(roles):
@@ -160,7 +176,9 @@ def _role_widgets(state: DataState) -> ColumnMapping:
         current = getattr(mapping, role)
         st.session_state.setdefault(key, current if current in columns else NONE)
         with grid[i % 3]:
-            choice = st.selectbox(ROLE_LABELS[role], [NONE, *columns], key=key)
+            choice = st.selectbox(
+                ROLE_LABELS[role], [NONE, *columns], key=key, persist_state=PERSIST
+            )
         changes[role] = None if choice == NONE else choice
     if state.kind == "transactions":
         st.session_state.setdefault("w.dims", [d for d in mapping.dimensions if d in columns])
@@ -168,6 +186,7 @@ def _role_widgets(state: DataState) -> ColumnMapping:
             "Dimensions to slice by (country, channel, …)",
             [c for c in columns if c not in changes.values()],
             key="w.dims",
+            persist_state=PERSIST,
         )
         changes["dimensions"] = tuple(dims)
     if state.kind == "customers":
@@ -183,6 +202,7 @@ def _role_widgets(state: DataState) -> ColumnMapping:
             ["Month first", "Day first"],
             horizontal=True,
             key="w.dayfirst",
+            persist_state=PERSIST,
             help="Month first: 1/3/2019 is January 3 (US exports). Day first: 1/3/2019 is 1 March.",
         )
         changes["dayfirst"] = order == "Day first"
@@ -253,6 +273,7 @@ chosen_steps = tuple(
     if st.checkbox(
         f"{option.step.label} — {option.rows:,} rows",
         key=f"w.clean.{option.step.name}",
+        persist_state=PERSIST,
         disabled=option.rows == 0 and option.step.name not in state.steps,
     )
 )

@@ -7,7 +7,7 @@ import streamlit as st
 from analytics.errors import AnalyticsError
 from analytics.overview import FREQ_LABELS, PERIOD_PRESETS, Kpi, default_period, preset_period
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
-from pages._common import cached_overview, current_dataset, needs_kind, show_error
+from pages._common import PERSIST, cached_overview, current_dataset, needs_kind, show_error
 
 st.title("Overview")
 dataset = current_dataset()
@@ -35,16 +35,31 @@ def _apply_preset() -> None:
         st.session_state[key_range] = preset_period(first, last, preset)
 
 
-st.pills("Quick period", list(PERIOD_PRESETS), key="w.overview.preset", on_change=_apply_preset)
+st.pills(
+    "Quick period",
+    list(PERIOD_PRESETS),
+    key="w.overview.preset",
+    persist_state=PERSIST,
+    on_change=_apply_preset,
+)
 controls = st.columns([2, 1, 1])
 with controls[0]:
     period = st.date_input(
-        "Period", key=key_range, min_value=first, max_value=last, format="YYYY-MM-DD"
+        "Period",
+        key=key_range,
+        persist_state=PERSIST,
+        min_value=first,
+        max_value=last,
+        format="YYYY-MM-DD",
     )
 with controls[1]:
     st.session_state.setdefault("w.overview.freq", "W")
     freq = st.selectbox(
-        "Trend by", list(FREQ_LABELS), format_func=FREQ_LABELS.__getitem__, key="w.overview.freq"
+        "Trend by",
+        list(FREQ_LABELS),
+        format_func=FREQ_LABELS.__getitem__,
+        key="w.overview.freq",
+        persist_state=PERSIST,
     )
 with controls[2]:
     dims = list(dataset.dimensions)
@@ -52,7 +67,7 @@ with controls[2]:
     if dims:
         if st.session_state.get("w.overview.dim") not in dims:
             st.session_state["w.overview.dim"] = dims[0]
-        dimension = st.selectbox("Break down by", dims, key="w.overview.dim")
+        dimension = st.selectbox("Break down by", dims, key="w.overview.dim", persist_state=PERSIST)
 
 if not isinstance(period, tuple) or len(period) != 2:
     st.info("Pick the last day of the period.")
@@ -104,6 +119,7 @@ metric = st.radio(
     horizontal=True,
     format_func=str.capitalize,
     key="w.overview.metric",
+    persist_state=PERSIST,
 )
 st.plotly_chart(trend_figure(result, metric), key="trend_chart")
 

@@ -1,0 +1,256 @@
+"""AppTest: every page on the sample, uploads, remapping, cleaning, bad files, state across pages."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 120
+PAGES = ["app.py", "pages/data.py", "pages/overview.py"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def app(page: str = "app.py") -> AppTest:
+    return AppTest.from_file(str(ROOT / page), default_timeout=TIMEOUT).run()
+
+
+def texts(at: AppTest) -> str:
+    parts = (
+        [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
+    )
+    parts += [i.value for i in at.info] + [w.value for w in at.warning]
+    return "\n".join(str(p) for p in parts)
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
+    at.radio(key="w.source").set_value("Upload a file").run()
+    at.file_uploader(key="upload").set_value((name, data, mime)).run()
+    no_exception(at)
+    return at
+
+
+def select(at: AppTest, label: str):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+ORDERS_CSV = (
+    b"order_no;client;bought_on;sku;title;qty;unit_price;country\n"
+    b"A1;C1;2024-03-01 10:00;P1;Mug;2;3,50;FR\n"
+    b"A1;C1;2024-03-01 10:00;P2;Lamp;1;20,00;FR\n"
+    b"A2;C2;2024-03-02 11:00;P1;Mug;1;3,50;DE\n"
+    b"A3;;2024-03-03 12:00;P3;Card;5;1,00;DE\n"
+    b"CA4;C1;2024-03-04 09:00;P2;Lamp;-1;20,00;FR\n"
+    b"A5;C3;2024-03-05 15:00;P1;Mug;3;3,50;FR\n"
+)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_the_sample(page):
+    at = app(page)
+    no_exception(at)
+    assert at.title, "every page has a title"
+
+
+def test_app_opens_on_overview_with_kpis_and_changes():
+    at = app()
+    no_exception(at)
+    metrics = {m.label: m for m in at.metric}
+    assert list(metrics) == [
+        "Revenue",
+        "Orders",
+        "Customers",
+        "Average order value",
+        "Items per order",
+    ]
+    assert all(m.value not in ("", "—") for m in metrics.values())
+    assert all(m.delta for m in metrics.values()), "the default period leaves room for a comparison"
+    assert "transactions.csv" in at.sidebar.caption[0].value
+
+
+def test_overview_controls_change_the_result():
+    at = app("pages/overview.py")
+    revenue_year = at.metric[0].value
+    at.button_group(key="w.overview.preset").set_value("Last 30 days").run()
+    no_exception(at)
+    assert at.date_input[0].value[0].isoformat() == "2025-12-02"
+    assert at.metric[0].value != revenue_year
+    at.selectbox(key="w.overview.freq").set_value("D").run()
+    at.radio(key="w.overview.metric").set_value("orders").run()
+    no_exception(at)
+    at.selectbox(key="w.overview.dim").set_value("Channel").run()
+    no_exception(at)
+
+
+def test_upload_csv_shows_its_mapping():
+    at = upload(app("pages/data.py"), "orders.csv", ORDERS_CSV)
+    assert at.selectbox(key="w.kind").value == "transactions"
+    assert select(at, "Order / invoice").value == "order_no"
+    assert select(at, "Customer").value == "client"
+    assert select(at, "Date").value == "bought_on"
+    assert select(at, "Unit price").value == "unit_price"
+    assert at.multiselect(key="w.dims").value == ["country"]
+    assert "orders.csv" in texts(at)
+    assert "decimal comma" in texts(at)
+    dataset = at.session_state["ml.data"].original
+    assert dataset.frame["unit_price"].tolist()[:2] == [3.5, 20.0]
+
+
+def test_upload_gbk_csv_shows_chinese_headers():
+    text = "订单号,客户ID,日期,商品名称,数量,单价\nA001,C1,2019年1月3日,苹果,2,3.5\nA002,C2,2019年1月4日,香蕉,1,2.0\n"
+    at = upload(app("pages/data.py"), "订单.csv", text.encode("gbk"))
+    assert select(at, "Customer").value == "客户ID"
+    assert select(at, "Date").value == "日期"
+    assert "GB18030" in texts(at)
+
+
+def test_remapping_a_column_changes_the_dataset():
+    at = upload(app("pages/data.py"), "orders.csv", ORDERS_CSV)
+    select(at, "Customer").set_value("— none —").run()
+    no_exception(at)
+    assert "customer_id" not in at.session_state["ml.data"].original.frame.columns
+    select(at, "Customer").set_value("client").run()
+    assert at.session_state["ml.data"].original.frame["customer_id"].notna().sum() == 5
+
+
+def test_remapping_to_an_impossible_choice_explains_and_keeps_the_data():
+    at = upload(app("pages/data.py"), "orders.csv", ORDERS_CSV)
+    select(at, "Date").set_value("— none —").run()
+    no_exception(at)
+    assert any("needs a date column" in e.value for e in at.error)
+    assert at.session_state["ml.data"].mapping.timestamp == "bought_on"
+
+
+def test_cleaning_step_removes_rows_and_can_be_undone():
+    at = upload(app("pages/data.py"), "orders.csv", ORDERS_CSV)
+    box = next(c for c in at.checkbox if c.key == "w.clean.drop_cancellations")
+    assert box.label.endswith("— 1 rows")
+    box.check().run()
+    no_exception(at)
+    state = at.session_state["ml.data"]
+    assert state.cleaned.dataset.n_rows == 5
+    assert "drop_cancellations" in [e.step for e in state.cleaned.log]
+    assert any("5 rows" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Undo all cleaning").click().run()
+    assert at.session_state["ml.data"].cleaned.dataset.n_rows == 6
+
+
+def test_ambiguous_dates_can_be_flipped():
+    csv = b"Invoice,InvoiceDate,Price\n1,1/3/2019,2\n2,2/4/2019,3\n3,5/6/2019,4\n"
+    at = upload(app("pages/data.py"), "us.csv", csv)
+    assert at.radio(key="w.dayfirst").value == "Month first"
+    assert "flip it" in texts(at)
+    at.radio(key="w.dayfirst").set_value("Day first").run()
+    no_exception(at)
+    stamps = at.session_state["ml.data"].original.frame["timestamp"]
+    assert stamps.iloc[0] == pd.Timestamp("2019-03-01")
+
+
+def workbook_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        for sheet, n in (("Year 1", 40), ("Year 2", 25)):
+            pd.DataFrame(
+                {
+                    "Invoice": [f"{sheet[-1]}{i}" for i in range(n)],
+                    "InvoiceDate": pd.date_range("2024-01-01", periods=n, freq="D"),
+                    "Quantity": np.ones(n, dtype=int),
+                    "Price": np.full(n, 2.5),
+                }
+            ).to_excel(writer, sheet_name=sheet, index=False)
+    return buffer.getvalue()
+
+
+def test_workbook_sheets_are_stacked_and_can_be_picked():
+    at = upload(app("pages/data.py"), "retail.xlsx", workbook_bytes(), "application/vnd.ms-excel")
+    sheets = at.multiselect(key="w.sheets")
+    assert sheets.value == ["Year 1", "Year 2"]
+    assert at.session_state["ml.data"].table.n_rows == 65
+    sheets.set_value(["Year 2"]).run()
+    no_exception(at)
+    assert at.session_state["ml.data"].table.n_rows == 25
+
+
+MALFORMED = [
+    ("empty.csv", b"", "is empty"),
+    ("header_only.csv", b"Invoice,Price,Date\n", "no rows"),
+    ("binary.csv", bytes(range(256)) * 40, "binary"),
+    ("renamed.xlsx", b"Invoice,Price\n1,2\n", "not one"),
+    ("archive.xlsx", b"PK\x03\x04" + b"\x00" * 100, "zip"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "message"), MALFORMED)
+def test_malformed_upload_gets_a_clear_message_and_the_app_stays_usable(name, data, message):
+    at = app()
+    at.switch_page("pages/data.py").run()
+    upload(at, name, data)
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["ml.data"].table.source == "transactions.csv"
+    assert "previous data" in texts(at)
+    at.switch_page("pages/overview.py").run()
+    no_exception(at)
+    assert at.metric, "the overview still works on the previous data"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("one_column.csv", b"email\na@x.org\nb@y.org\n"),
+        ("duplicate_headers.csv", b"Price,Price,Country\n1,2,FR\n3,4,DE\n"),
+        ("empty_column.csv", b"CustomerID,Note,Age\n1,,30\n2,,40\n"),
+    ],
+)
+def test_odd_but_readable_files_load_and_pages_explain_what_they_cannot_do(name, data):
+    at = app()
+    at.switch_page("pages/data.py").run()
+    upload(at, name, data)
+    assert not at.error
+    assert at.session_state["ml.data"].table.source == name
+    at.switch_page("pages/overview.py").run()
+    no_exception(at)
+    assert any("needs transactions" in i.value for i in at.info)
+
+
+def test_settings_survive_switching_pages():
+    at = app()
+    at.selectbox(key="w.overview.freq").set_value("M").run()
+    at.switch_page("pages/data.py").run()
+    next(c for c in at.checkbox if c.key == "w.clean.drop_cancellations").check().run()
+    at.switch_page("pages/overview.py").run()
+    assert at.selectbox(key="w.overview.freq").value == "M"
+    at.switch_page("pages/data.py").run()
+    assert next(c for c in at.checkbox if c.key == "w.clean.drop_cancellations").value is True
+    assert at.session_state["ml.data"].steps == (
+        "drop_duplicates",
+        "drop_cancellations",
+        "drop_missing_dates",
+    )
+
+
+def test_switching_to_a_series_sample_makes_the_overview_say_why():
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="w.sample").set_value("series").run()
+    no_exception(at)
+    assert at.selectbox(key="w.kind").value == "series"
+    at.switch_page("pages/overview.py").run()
+    assert any("needs transactions" in i.value and "series" in i.value for i in at.info)
+
+
+def test_two_sessions_do_not_see_each_other():
+    first, second = app("pages/data.py"), app("pages/data.py")
+    upload(first, "orders.csv", ORDERS_CSV)
+    second.run()
+    assert first.session_state["ml.data"].table.source == "orders.csv"
+    assert second.session_state["ml.data"].table.source == "transactions.csv"

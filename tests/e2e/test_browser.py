@@ -1,0 +1,238 @@
+"""The served app in real headless Chromium: KPIs render, an upload is mapped, bad files are explained.
+
+Needs Debian's chromium (/usr/bin/chromium) and the playwright Python package, which drives it
+(no browser download). tests/run.sh installs both; elsewhere these tests skip with the reason,
+unless MARKETLENS_REQUIRE_E2E=1 (set by tests/run.sh), which turns a missing browser into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = os.environ.get("MARKETLENS_CHROMIUM", "/usr/bin/chromium")
+REQUIRED = os.environ.get("MARKETLENS_REQUIRE_E2E") == "1"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = pytest.mark.e2e
+
+
+def _skip_or_fail(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{reason} (MARKETLENS_REQUIRE_E2E=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                pytest.fail(f"streamlit did not start:\n{output}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright package is not installed")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _skip_or_fail(f"no Chromium at {CHROMIUM}: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    yield tab
+    context.close()
+
+
+def settle(tab) -> None:
+    """Wait until Streamlit has finished running the script."""
+    tab.wait_for_timeout(300)
+    tab.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    tab.wait_for_timeout(500)
+
+
+def no_traceback(tab) -> None:
+    assert tab.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in tab.inner_text("body")
+
+
+def shoot(tab, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SCREENSHOTS / name))
+
+
+def upload(tab, name: str, data: bytes) -> None:
+    tab.get_by_text("Upload a file", exact=True).click()
+    settle(tab)
+    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        {"name": name, "mimeType": "text/csv", "buffer": data}
+    )
+    settle(tab)
+
+
+def test_overview_kpis_render(page, server):
+    page.goto(server)
+    page.wait_for_selector('[data-testid="stMetric"]')
+    settle(page)
+    metrics = page.locator('[data-testid="stMetric"]')
+    assert metrics.count() == 5
+    text = page.inner_text("main")
+    for label in ("Revenue", "Orders", "Customers", "Average order value", "Items per order"):
+        assert label in text
+    assert page.locator('[data-testid="stMetricDelta"]').count() == 5
+    page.wait_for_selector(".js-plotly-plot")
+    no_traceback(page)
+    shoot(page, "overview.png")
+
+
+def test_data_page_on_the_sample(page, server):
+    page.goto(f"{server}/data")
+    page.wait_for_selector("text=Quality")
+    settle(page)
+    assert "transactions.csv" in page.inner_text("main")
+    no_traceback(page)
+    shoot(page, "data.png")
+
+
+ORDERS = (
+    b"order_no,client,bought_on,sku,title,qty,unit_price,country\n"
+    b"A1,C1,2024-03-01 10:00,P1,Mug,2,3.50,FR\n"
+    b"A1,C1,2024-03-01 10:00,P2,Lamp,1,20.00,FR\n"
+    b"A2,C2,2024-03-02 11:00,P1,Mug,1,3.50,DE\n"
+    b"A3,C3,2024-03-05 15:00,P1,Mug,3,3.50,FR\n"
+)
+
+
+def test_upload_through_the_dropzone_shows_its_mapping(page, server):
+    page.goto(f"{server}/data")
+    page.wait_for_selector("text=Quality")
+    settle(page)
+    upload(page, "orders.csv", ORDERS)
+    page.wait_for_selector("text=orders.csv")
+    chosen = {
+        label: page.get_by_role("combobox", name=label).input_value()
+        for label in (
+            "Kind of data",
+            "Order / invoice",
+            "Customer",
+            "Date",
+            "Unit price",
+            "Quantity",
+        )
+    }
+    assert chosen == {
+        "Kind of data": "Transactions (one row per order line)",
+        "Order / invoice": "order_no",
+        "Customer": "client",
+        "Date": "bought_on",
+        "Unit price": "unit_price",
+        "Quantity": "qty",
+    }
+    no_traceback(page)
+    shoot(page, "upload.png")
+    page.get_by_role("link", name="Overview").click()
+    page.wait_for_selector('[data-testid="stMetric"]')
+    settle(page)
+    assert "orders.csv" in page.inner_text("main")
+
+
+def test_bad_file_gets_a_message_not_a_traceback(page, server):
+    page.goto(f"{server}/data")
+    page.wait_for_selector("text=Quality")
+    settle(page)
+    upload(page, "empty.csv", b"")
+    page.wait_for_selector('[data-testid="stAlertContentError"]')
+    assert "is empty" in page.inner_text("main")
+    no_traceback(page)
+    page.get_by_role("link", name="Overview").click()
+    page.wait_for_selector('[data-testid="stMetric"]')
+    no_traceback(page)
+
+
+def test_settings_survive_a_page_switch(page, server):
+    page.goto(server)
+    page.wait_for_selector('[data-testid="stMetric"]')
+    settle(page)
+    page.get_by_role("radio", name="Last 90 days").click()
+    settle(page)
+    page.get_by_role("link", name="Data").click()
+    page.wait_for_selector("text=Quality")
+    settle(page)
+    page.get_by_role("link", name="Overview").click()
+    page.wait_for_selector('[data-testid="stMetric"]')
+    settle(page)
+    period = page.locator('[data-testid="stDateInput"] input').first.input_value()
+    assert period.startswith("2025-10-03"), period
