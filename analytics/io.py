@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import mmap
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -169,17 +170,22 @@ def load_table(
         except OSError as exc:
             raise AnalyticsError(f"Cannot open {str(source)!r}: {exc.strerror or exc}.") from exc
         _check_size(size, max_bytes, name)
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+        if _sniff_format(head, name, whole=path.read_bytes) == "text" and head.strip():
+            # A text file on disk is memory-mapped for the parser instead of copied into memory.
+            return _read_text(_Text(head, path=path), name, max_rows=max_rows)
         data = path.read_bytes()
     _check_size(len(data), max_bytes, name)
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():
         raise AnalyticsError(f"{name} is empty.", hint="Export the table again, with its rows.")
 
-    kind = _sniff_format(data, name)
+    kind = _sniff_format(data[:_SNIFF_BYTES], name, whole=lambda: data)
     if kind == "excel":
         return _read_workbook(data, name, sheets=sheets, max_rows=max_rows)
     if kind == "parquet":
         return _read_parquet(data, name, max_rows=max_rows)
-    return _read_text(data, name, max_rows=max_rows)
+    return _read_text(_Text(data[:_SNIFF_BYTES], data=data), name, max_rows=max_rows)
 
 
 def list_sheets(
@@ -194,7 +200,7 @@ def list_sheets(
     name = name or (
         Path(source).name if not isinstance(source, bytes | bytearray | memoryview) else "file"
     )
-    if _sniff_format(data, name) != "excel":
+    if _sniff_format(data[:_SNIFF_BYTES], name, whole=lambda: data) != "excel":
         return ()
     return tuple(
         _sheet_info(sheet, content)
@@ -209,12 +215,15 @@ def _extension(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
-def _sniff_format(data: bytes, name: str) -> str:
-    """Say how to read the bytes: by their content first, then by the name's extension."""
+def _sniff_format(data: bytes, name: str, *, whole: Callable[[], bytes]) -> str:
+    """Say how to read a file from its first bytes, then from its name's extension.
+
+    ``whole`` gives every byte, needed only to look inside a zip archive.
+    """
     ext = _extension(name)
     if data[:4] == b"PAR1":
         return "parquet"
-    if data[:4] == b"PK\x03\x04" and not _is_workbook_zip(data):
+    if data[:4] == b"PK\x03\x04" and not _is_workbook_zip(whole()):
         raise AnalyticsError(
             f"{name} is a zip archive, not a workbook or a table.",
             hint=f"Unzip it and upload the table inside. MarketLens reads {ACCEPTED_FORMATS_TEXT}.",
@@ -253,10 +262,10 @@ def _check_size(size: int, max_bytes: int, name: str) -> None:
         )
 
 
-def _check_rows(n_rows: int, max_rows: int, name: str, *, about: bool = False) -> None:
+def _check_rows(n_rows: int, max_rows: int, name: str) -> None:
     if n_rows > max_rows:
         raise AnalyticsError(
-            f"{name} has {'about ' if about else ''}{n_rows:,} rows; MarketLens reads up to {max_rows:,}.",
+            f"{name} has {n_rows:,} rows; MarketLens reads up to {max_rows:,}.",
             hint="Filter the export to a shorter period or a sample of customers and upload it again.",
         )
 
@@ -275,21 +284,88 @@ def _check_not_empty(frame: pd.DataFrame, name: str) -> None:
 # --- text ----------------------------------------------------------------------------------------
 
 
-def _read_text(data: bytes, name: str, *, max_rows: int) -> LoadedTable:
+class _NotUtf8(Exception):
+    """Bytes beyond the sniffed sample turned out not to be UTF-8."""
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text file's bytes: all of them (``data``), or its head and its path on disk."""
+
+    head: bytes
+    path: Path | None = None
+    data: bytes | None = None
+
+    def _disk(self) -> Path:
+        if self.path is None:
+            raise ValueError("_Text needs its data or its path")
+        return self.path
+
+    def whole(self) -> bytes:
+        return self.data if self.data is not None else self._disk().read_bytes()
+
+    def arrow(self) -> pa.NativeFile:
+        """The bytes for pyarrow without a copy: a buffer, or the file memory-mapped."""
+        if self.data is not None:
+            return pa.BufferReader(self.data)
+        return pa.memory_map(str(self._disk()))
+
+    def has(self, needle: bytes) -> bool:
+        if self.data is not None:
+            return needle in self.data
+        with (
+            self._disk().open("rb") as handle,
+            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm,
+        ):
+            return mm.find(needle) != -1
+
+
+def _read_text(source: _Text, name: str, *, max_rows: int) -> LoadedTable:
+    # Plain UTF-8 (the common case) is checked on the first bytes only; pyarrow checks the rest
+    # while parsing and raises _NotUtf8 if it finds other bytes. Anything else is decoded whole.
+    head = source.head
+    plain = (
+        _is_utf8(head, cut=len(head) == _SNIFF_BYTES)
+        and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        and _utf16_without_bom(head) is None
+        and b"\x00" not in head
+    )
+    if plain:
+        try:
+            return _read_decoded(source, name, "UTF-8", [], max_rows=max_rows)
+        except _NotUtf8:
+            pass
+    data = source.whole()
+    if not data.strip():
+        raise AnalyticsError(f"{name} is empty.", hint="Export the table again, with its rows.")
     encoding, utf8, notes = _decode(data, name)
-    # Cheap upper bound first: a file with far too many lines is refused before it is parsed.
-    n_lines = utf8.count(b"\n") + utf8.count(b"\r") * (b"\n" not in utf8)
-    if n_lines - 1 > 2 * max_rows:
-        _check_rows(n_lines - 1, max_rows, name, about=True)
-    sample_text = utf8[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
-    truncated = len(utf8) > _SNIFF_BYTES
+    return _read_decoded(
+        _Text(utf8[:_SNIFF_BYTES], data=utf8), name, encoding, notes, max_rows=max_rows
+    )
+
+
+def _read_decoded(
+    source: _Text, name: str, encoding: str, notes: list[str], *, max_rows: int
+) -> LoadedTable:
+    """Read text known (or assumed) to be UTF-8."""
+    if _binary_share(source.head) > 0.05:
+        raise AnalyticsError(
+            f"{name} does not look like a text table (it holds binary data).",
+            hint=f"Upload {ACCEPTED_FORMATS_TEXT}.",
+        )
+    sample_text = source.head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="ignore")
+    truncated = len(source.head) == _SNIFF_BYTES
     delimiter = _sniff_delimiter(sample_text, truncated=truncated)
     sample_rows = _parse_sample(sample_text, delimiter, truncated=truncated)
     if not sample_rows:
         raise AnalyticsError(f"{name} has no readable lines.", hint="Export the table again.")
+    notes = list(notes)
+    if source.head.startswith(b"\xef\xbb\xbf") and encoding == "UTF-8":
+        encoding = "UTF-8 with BOM"
+        notes.append("Text encoding: UTF-8 with BOM.")
 
     if _is_ragged(sample_rows):
-        frame = _read_ragged(utf8, delimiter)
+        frame = _read_ragged(source.whole(), delimiter)
         notes.append(
             f"Lines have different numbers of fields, so each line was read as one list of items "
             f"(no header row), in {frame.shape[1]} columns."
@@ -301,7 +377,7 @@ def _read_text(data: bytes, name: str, *, max_rows: int) -> LoadedTable:
         if renamed:
             notes.append("Blank or repeated column names were renamed: " + ", ".join(renamed) + ".")
         decimal = "," if delimiter == ";" and _DECIMAL_COMMA.search(sample_text) else "."
-        frame, skipped = _read_delimited(utf8, delimiter, names, decimal)
+        frame, skipped = _read_delimited(source, delimiter, names, decimal)
         if skipped:
             notes.append(
                 f"{skipped:,} line(s) had a different number of fields than the header and were skipped."
@@ -326,24 +402,19 @@ def _read_text(data: bytes, name: str, *, max_rows: int) -> LoadedTable:
 
 
 def _decode(data: bytes, name: str) -> tuple[str, bytes, list[str]]:
-    """Detect the encoding; return its name, the text as UTF-8 bytes (no BOM) and notes."""
+    """Detect the encoding of a whole file; return its name, the text as UTF-8 bytes and notes."""
     notes: list[str] = []
     if data.startswith(b"\xef\xbb\xbf"):
-        encoding, text = "UTF-8 with BOM", None
-        utf8 = data[3:]
+        encoding, text, utf8 = "UTF-8 with BOM", None, data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding, text = "UTF-16", _strict(data, "utf-16", name)
-        utf8 = b""
+        encoding, text, utf8 = "UTF-16", _strict(data, "utf-16", name), b""
     elif (utf16 := _utf16_without_bom(data)) is not None:
-        encoding, text = "UTF-16 (no byte-order mark)", _strict(data, utf16, name)
-        utf8 = b""
+        encoding, text, utf8 = "UTF-16 (no byte-order mark)", _strict(data, utf16, name), b""
+    elif _is_utf8(data, cut=False):
+        encoding, text, utf8 = "UTF-8", None, data
     else:
-        try:
-            data.decode("utf-8")
-            encoding, text, utf8 = "UTF-8", None, data
-        except UnicodeDecodeError:
-            encoding, text = _legacy_encoding(data)
-            utf8 = b""
+        encoding, text = _legacy_encoding(data)
+        utf8 = b""
     if text is not None:
         utf8 = text.encode("utf-8")
     if b"\x00" in utf8:
@@ -355,14 +426,18 @@ def _decode(data: bytes, name: str) -> tuple[str, bytes, list[str]]:
             )
         utf8 = utf8.replace(b"\x00", b"")
         notes.append(f"{n_nul:,} NUL character(s) were removed.")
-    if _binary_share(utf8[:_SNIFF_BYTES]) > 0.05:
-        raise AnalyticsError(
-            f"{name} does not look like a text table (it holds binary data).",
-            hint=f"Upload {ACCEPTED_FORMATS_TEXT}.",
-        )
     if encoding != "UTF-8":
         notes.append(f"Text encoding: {encoding}.")
     return encoding, utf8, notes
+
+
+def _is_utf8(data: bytes, *, cut: bool) -> bool:
+    """Whether the bytes decode as UTF-8; with ``cut``, they may end inside a character."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return cut and exc.start >= len(data) - 3
+    return True
 
 
 def _strict(data: bytes, encoding: str, name: str) -> str:
@@ -412,12 +487,14 @@ def _legacy_encoding(data: bytes) -> tuple[str, str]:
         return "Latin-1", data.decode("latin-1")
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+
+
 def _binary_share(sample: bytes) -> float:
+    """Share of control bytes (tab and line ends excepted): text has next to none."""
     if not sample:
         return 0.0
-    text = sample.decode("utf-8", errors="replace")
-    bad = sum(1 for ch in text if (ch < " " and ch not in "\t\r\n") or ch == "\ufffd")
-    return bad / len(text)
+    return (len(sample) - len(sample.translate(None, _CONTROL_BYTES))) / len(sample)
 
 
 def _parse_sample(text: str, delimiter: str, *, truncated: bool) -> list[list[str]]:
@@ -471,7 +548,7 @@ def _unique_names(raw: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _read_delimited(
-    data: bytes, delimiter: str, names: list[str], decimal: str
+    source: _Text, delimiter: str, names: list[str], decimal: str
 ) -> tuple[pd.DataFrame, int]:
     skipped = 0
 
@@ -485,17 +562,19 @@ def _read_delimited(
     column_types: dict[str, pa.DataType] = {
         n: pa.string() for n in names if looks_like_identifier(n)
     }
+    # Quoted line breaks need the slower parser mode (about +40%); most exports have no quotes.
+    quoted = source.has(b'"')
     for _attempt in range(len(names) + 1):
         skipped = 0
         try:
             table = pacsv.read_csv(
-                io.BytesIO(data),
+                source.arrow(),
                 read_options=pacsv.ReadOptions(
                     column_names=names, skip_rows=1, block_size=_BLOCK_SIZE
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter,
-                    newlines_in_values=b'"' in data,
+                    newlines_in_values=quoted,
                     invalid_row_handler=skip,
                 ),
                 convert_options=pacsv.ConvertOptions(
@@ -506,6 +585,8 @@ def _read_delimited(
                 ),
             )
         except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) or "UTF-8" in str(exc):
+                raise _NotUtf8 from exc
             # Types are inferred from the first block; a later value that does not fit
             # (text in a numeric column) makes that column text, and we read again.
             match = re.search(r"In CSV column #(\d+)", str(exc))
@@ -515,14 +596,22 @@ def _read_delimited(
                 ) from exc
             column_types[names[int(match.group(1))]] = pa.string()
             continue
+        if any(
+            pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type) for f in table.schema
+        ):
+            raise _NotUtf8  # pyarrow infers "binary" for text that is not valid UTF-8
         return _arrow_to_pandas(table), skipped
     raise AnalyticsError("The file could not be read as a table.")  # pragma: no cover
 
 
 def _read_ragged(data: bytes, delimiter: str) -> pd.DataFrame:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _NotUtf8 from exc
     rows = [
         [cell.strip() for cell in row]
-        for row in csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         if any(cell.strip() for cell in row)
     ]
     width = max(len(row) for row in rows)
@@ -535,6 +624,9 @@ def _read_ragged(data: bytes, delimiter: str) -> pd.DataFrame:
 
 
 def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow to pandas; all-empty columns become float NaN, nested ones text."""
+    if not any(pa.types.is_null(f.type) or pa.types.is_nested(f.type) for f in table.schema):
+        return table.to_pandas(date_as_object=False)
     columns = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_null(column.type):

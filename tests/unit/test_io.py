@@ -328,3 +328,11 @@ def test_missing_path_is_a_user_error(tmp_path):
 def test_bytes_without_a_name_are_refused():
     with pytest.raises(AnalyticsError, match="file name"):
         load_table(b"a\n1\n")
+
+
+def test_latin1_bytes_after_the_sniffed_sample_are_still_read(monkeypatch):
+    monkeypatch.setattr(aio, "_SNIFF_BYTES", 64)
+    rows = [f"{i},plain,{i}" for i in range(50)] + ["50,Café au lait,50"]
+    table = load_table(("id,name,n\n" + "\n".join(rows) + "\n").encode("cp1252"), name="late.csv")
+    assert table.frame["name"].iloc[50] == "Café au lait"
+    assert "1252" in table.encoding
