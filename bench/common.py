@@ -1,0 +1,87 @@
+"""Timing helpers shared by the benchmarks: medians of repeated runs, results as JSON."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+RESULTS = ROOT / "bench" / "results"
+CACHE = ROOT / "bench" / ".cache"
+
+
+@dataclass
+class Timing:
+    """One tool on one input: median seconds over ``repeat`` runs, and its ratio to ours."""
+
+    case: str
+    tool: str
+    seconds: float
+    repeat: int
+    rows: int
+    ratio_to_ours: float | None = None
+
+
+@dataclass
+class BenchReport:
+    name: str
+    timings: list[Timing] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def time(self, case: str, tool: str, fn: Callable[[], int], *, repeat: int = 5) -> Timing:
+        """Run ``fn`` (which returns the rows it read) ``repeat`` times after one warm-up."""
+        rows = fn()
+        seconds = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            seconds.append(time.perf_counter() - start)
+        timing = Timing(case, tool, statistics.median(seconds), repeat, rows)
+        self.timings.append(timing)
+        return timing
+
+    def finish(self) -> dict[str, object]:
+        """Fill in ratios (tool time / our time, per case), write JSON and return it."""
+        ours = {t.case: t.seconds for t in self.timings if t.tool.startswith("MarketLens")}
+        for t in self.timings:
+            if t.case in ours:
+                t.ratio_to_ours = t.seconds / ours[t.case]
+        packages = ("pandas", "pyarrow", "python-calamine", "openpyxl", "numpy")
+        result = {
+            "benchmark": self.name,
+            "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "machine": {
+                "python": platform.python_version(),
+                "cpu": platform.processor() or platform.machine(),
+            },
+            "versions": {p: _version(p) for p in packages},
+            "timings": [asdict(t) for t in self.timings],
+            "notes": self.notes,
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"{self.name}.json").write_text(json.dumps(result, indent=2))
+        return result
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def print_table(result: dict[str, object]) -> None:
+    print(f"\n== {result['benchmark']} ==")
+    print(f"{'case':<42} {'tool':<40} {'rows':>10} {'seconds':>9} {'x ours':>8}")
+    for t in result["timings"]:  # type: ignore[attr-defined]
+        ratio = f"{t['ratio_to_ours']:.2f}" if t["ratio_to_ours"] is not None else ""
+        print(f"{t['case']:<42} {t['tool']:<40} {t['rows']:>10,} {t['seconds']:>9.3f} {ratio:>8}")
+    for note in result["notes"]:  # type: ignore[attr-defined]
+        print(f"note: {note}")
