@@ -239,6 +239,15 @@ class QualityReport:
     findings: tuple[Finding, ...]
 
     @property
+    def cleaning_options(self) -> tuple[CleaningOption, ...]:
+        """The cleaning steps for this dataset with the rows each removes (as ``cleaning_options``)."""
+        return tuple(
+            CleaningOption(step, self.counts[step.name])
+            for step in CLEANING_STEPS
+            if step.name in self.counts
+        )
+
+    @property
     def summary(self) -> pd.DataFrame:
         """Headline figures as a two-column table."""
         rows = [("Rows", f"{self.n_rows:,}"), ("Columns", f"{self.n_columns:,}")]

@@ -27,6 +27,7 @@ from analytics.schema import (
     ColumnMapping,
     Dataset,
     Kind,
+    KindGuess,
     build_dataset,
     detect_kind,
     detect_mapping,
@@ -50,6 +51,7 @@ class DataState:
 
     table: LoadedTable
     origin: str  # "sample" or "upload"
+    guess: KindGuess
     kind: Kind
     mapping: ColumnMapping
     steps: tuple[str, ...]
@@ -83,13 +85,17 @@ def _make_state(
     mapping: ColumnMapping | None = None,
     steps: Sequence[str] | None = None,
     upload_id: str | None = None,
+    previous: DataState | None = None,
 ) -> DataState:
-    chosen: Kind = kind or detect_kind(table.frame, header=table.header).kind
+    guess = detect_kind(table.frame, header=table.header) if previous is None else previous.guess
+    chosen: Kind = kind or guess.kind
     mapping = mapping or detect_mapping(table.frame, chosen, header=table.header)
     original = build_dataset(table.frame, chosen, mapping, source=table.source)
     default_steps = ("drop_duplicates", "drop_missing_dates") if steps is None else tuple(steps)
     cleaned = clean(original, default_steps)
-    return DataState(table, origin, chosen, mapping, default_steps, original, cleaned, upload_id)
+    return DataState(
+        table, origin, guess, chosen, mapping, default_steps, original, cleaned, upload_id
+    )
 
 
 def data_state() -> DataState:
@@ -144,6 +150,7 @@ def update_state(
         new_state = _make_state(
             state.table,
             state.origin,
+            previous=state,
             kind=new_kind,
             mapping=new_mapping,
             steps=new_steps,

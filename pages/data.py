@@ -11,9 +11,8 @@ from analytics.errors import AnalyticsError
 from analytics.export import to_csv_bytes
 from analytics.io import ACCEPTED_EXTENSIONS, ACCEPTED_FORMATS_TEXT, load_table
 from analytics.plots import missing_values_figure
-from analytics.quality import cleaning_options
 from analytics.samples import SAMPLE_FILES
-from analytics.schema import KIND_LABELS, KIND_ROLES, KINDS, ROLE_LABELS, ColumnMapping, detect_kind
+from analytics.schema import KIND_LABELS, KIND_ROLES, KINDS, ROLE_LABELS, ColumnMapping
 from pages._common import (
     PERSIST,
     SAMPLE_LABELS,
@@ -137,7 +136,7 @@ for note in table.notes:
 
 # --- 2. Kind and column roles ---------------------------------------------------------------------
 st.subheader("2 · What is it, and which column is which?")
-guess = detect_kind(table.frame, header=table.header)
+guess = state.guess
 st.session_state.setdefault("w.kind", state.kind)
 kind = st.selectbox(
     "Kind of data",
@@ -257,7 +256,7 @@ st.subheader("4 · Cleaning")
 st.caption(
     "Each step shows how many rows it removes on its own. Steps always run in this order, from the original data."
 )
-options = cleaning_options(dataset)
+options = report.cleaning_options
 for option in options:
     st.session_state.setdefault(f"w.clean.{option.step.name}", option.step.name in state.steps)
 
