@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,12 @@ import pytest
 from analytics.samples import SampleData, generate_sample
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "datasets"
+SHARED = Path(os.environ.get("MARKETLENS_DATASETS", ROOT.parent / "shared" / "datasets"))
 
 
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
-    """The real datasets folder (../shared/datasets); tests that need it skip when it is absent."""
+    """The real datasets folder (../shared/datasets, or $MARKETLENS_DATASETS); skip when absent."""
     if not SHARED.is_dir():
         pytest.skip(f"reference datasets folder {SHARED} is absent")
     return SHARED
