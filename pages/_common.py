@@ -60,6 +60,22 @@ class DataState:
     upload_id: str | None = None
 
 
+def start_page() -> None:
+    """Call first on every page: make sure it runs inside app.py's navigation.
+
+    Streamlit (checked up to 1.67) runs a fresh server's first session in its legacy multipage
+    mode when the app has a folder called ``pages/``: a visitor who opens ``/data`` directly gets
+    the page script alone, with every file of ``pages/`` listed as a page and no app.py around it.
+    ``st.navigation`` switches the mode off, but only once app.py has run. So if the legacy mode
+    is on, switch it off and rerun: the rerun goes through app.py and lands on the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def show_error(exc: AnalyticsError) -> None:
     """A user-caused problem: what is wrong, then what to do."""
     st.error(f"{exc.message}\n\n{exc.hint}" if exc.hint else exc.message, icon=":material/error:")

@@ -22,9 +22,11 @@ from pages._common import (
     load_sample,
     set_table,
     show_error,
+    start_page,
     update_state,
 )
 
+start_page()
 NONE = "— none —"
 SEVERITY_ICON = {
     "problem": ":red[:material/error:]",

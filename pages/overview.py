@@ -7,8 +7,16 @@ import streamlit as st
 from analytics.errors import AnalyticsError
 from analytics.overview import FREQ_LABELS, PERIOD_PRESETS, Kpi, default_period, preset_period
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
-from pages._common import PERSIST, cached_overview, current_dataset, needs_kind, show_error
+from pages._common import (
+    PERSIST,
+    cached_overview,
+    current_dataset,
+    needs_kind,
+    show_error,
+    start_page,
+)
 
+start_page()
 st.title("Overview")
 dataset = current_dataset()
 if not needs_kind(dataset, ["transactions"], "The overview"):

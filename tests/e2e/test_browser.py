@@ -7,6 +7,7 @@ unless MARKETLENS_REQUIRE_E2E=1 (set by tests/run.sh), which turns a missing bro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -42,8 +43,9 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+@contextlib.contextmanager
+def serve() -> Iterator[str]:
+    """Start `streamlit run app.py` on a free port; yield its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -91,6 +93,12 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with serve() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def browser():
     try:
         from playwright.sync_api import sync_playwright
@@ -116,10 +124,12 @@ def page(browser, server):
 
 
 def settle(tab) -> None:
-    """Wait until Streamlit has finished running the script."""
+    """Wait until Streamlit has finished the run and every element has loaded (no skeletons)."""
     tab.wait_for_timeout(300)
     tab.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                 && !document.querySelector('[data-testid="stSkeleton"]')""",
+        timeout=60_000,
     )
     tab.wait_for_timeout(500)
 
@@ -236,3 +246,21 @@ def test_settings_survive_a_page_switch(page, server):
     settle(page)
     period = page.locator('[data-testid="stDateInput"] input').first.input_value()
     assert period.startswith("2025-10-03"), period
+
+
+def test_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser):
+    # Streamlit's legacy pages/ mode used to take over a fresh server's first session when it
+    # opened /data directly: the sidebar listed every file in pages/ and app.py never ran.
+    with serve() as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(f"{url}/data")
+        tab.wait_for_selector("text=Quality")
+        settle(tab)
+        nav = tab.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Overview" in nav and "Data" in nav
+        assert "common" not in nav and "app" not in nav.split()
+        assert "transactions.csv (sample)" in tab.locator('[data-testid="stSidebar"]').inner_text()
+        no_traceback(tab)
+        context.close()
