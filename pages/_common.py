@@ -10,6 +10,7 @@ and are keyed by content fingerprints, so one session can never receive another 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -60,6 +61,18 @@ class DataState:
     upload_id: str | None = None
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|~$:!-])")
+
+
+def md(text: object) -> str:
+    """Text from a user's file (names, values, file names) made literal inside Markdown.
+
+    Streamlit renders captions, alerts and markdown as Markdown: a column called ``**x**`` or
+    ``[offer](http://…)`` must show as typed, not as bold text or a link.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
 def start_page() -> None:
     """Call first on every page: make sure it runs inside app.py's navigation.
 
@@ -78,7 +91,8 @@ def start_page() -> None:
 
 def show_error(exc: AnalyticsError) -> None:
     """A user-caused problem: what is wrong, then what to do."""
-    st.error(f"{exc.message}\n\n{exc.hint}" if exc.hint else exc.message, icon=":material/error:")
+    message = md(exc.message) + (f"\n\n{md(exc.hint)}" if exc.hint else "")
+    st.error(message, icon=":material/error:")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -207,7 +221,7 @@ def dataset_badge() -> None:
     dataset = state.cleaned.dataset
     origin = "sample" if state.origin == "sample" else "uploaded"
     st.sidebar.caption(
-        f"**Data:** {state.table.source} ({origin})  \n{dataset.kind}, {dataset.n_rows:,} rows"
+        f"**Data:** {md(state.table.source)} ({origin})  \n{dataset.kind}, {dataset.n_rows:,} rows"
     )
 
 
@@ -216,7 +230,7 @@ def needs_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> bool:
     if dataset.kind in kinds:
         return True
     st.info(
-        f"{what} needs {' or '.join(kinds)} data, and the current dataset ({dataset.source}) is "
+        f"{what} needs {' or '.join(kinds)} data, and the current dataset ({md(dataset.source)}) is "
         f"**{dataset.kind}**. Load a sales export on the Data page, or pick the transactions sample.",
         icon=":material/info:",
     )

@@ -20,6 +20,7 @@ from pages._common import (
     cached_quality,
     data_state,
     load_sample,
+    md,
     set_table,
     show_error,
     start_page,
@@ -87,18 +88,22 @@ else:
         state.upload_id,
         st.session_state.get("ml.failed_upload"),
     ):
-        with st.status(f"Reading {uploaded.name} …", expanded=False) as status:
+        with st.status(f"Reading {md(uploaded.name)} …", expanded=False) as status:
             try:
                 data = uploaded.getvalue()
                 table = load_table(data, name=uploaded.name)
-                status.update(label=f"Read {uploaded.name}: {table.describe()}", state="running")
+                status.update(
+                    label=f"Read {md(uploaded.name)}: {md(table.describe())}", state="running"
+                )
                 state = set_table(table, "upload", upload_id=uploaded.file_id)
                 st.session_state["ml.upload_bytes"] = data
-                status.update(label=f"Read {uploaded.name}: {table.describe()}", state="complete")
+                status.update(
+                    label=f"Read {md(uploaded.name)}: {md(table.describe())}", state="complete"
+                )
             except AnalyticsError as exc:
                 st.session_state["ml.failed_upload"] = uploaded.file_id
                 st.session_state["ml.upload_error"] = exc
-                status.update(label=f"Could not use {uploaded.name}", state="error")
+                status.update(label=f"Could not use {md(uploaded.name)}", state="error")
     failed = st.session_state.get("ml.upload_error")
     if (
         uploaded is not None
@@ -106,7 +111,7 @@ else:
         and failed
     ):
         show_error(failed)
-        st.caption(f"Still working on the previous data: {state.table.source}.")
+        st.caption(f"Still working on the previous data: {md(state.table.source)}.")
 
 table = state.table
 workbook_sheets = [s for s in table.workbook_sheets if s.columns]
@@ -132,9 +137,9 @@ if len(workbook_sheets) > 1 and "ml.upload_bytes" in st.session_state and state.
         except AnalyticsError as exc:
             show_error(exc)
 
-st.markdown(f"**{table.source}** — {table.describe()}")
+st.markdown(f"**{md(table.source)}** — {md(table.describe())}")
 for note in table.notes:
-    st.caption(f":material/info: {note}")
+    st.caption(f":material/info: {md(note)}")
 
 # --- 2. Kind and column roles ---------------------------------------------------------------------
 st.subheader("2 · What is it, and which column is which?")
@@ -148,7 +153,7 @@ kind = st.selectbox(
     persist_state=PERSIST,
     help="Transactions feed every page; baskets feed Baskets; customers feed Segments and Propensity; series feed Forecast.",
 )
-st.caption(f"Detected: **{guess.kind}** — {' '.join(guess.reasons)}")
+st.caption(f"Detected: **{guess.kind}** — {md(' '.join(guess.reasons))}")
 if kind != state.kind:
     try:
         state = update_state(kind=kind)
@@ -193,7 +198,7 @@ def _role_widgets(state: DataState) -> ColumnMapping:
     if state.kind == "customers":
         others = [c for c in columns if c != changes.get("customer_id")]
         st.caption(
-            f"Every other column is a customer attribute: {', '.join(others[:12])}{' …' if len(others) > 12 else ''}"
+            f"Every other column is a customer attribute: {md(', '.join(others[:12]))}{' …' if len(others) > 12 else ''}"
         )
     dates = state.original.dates
     if dates is not None and dates.dayfirst is not None:
@@ -218,10 +223,10 @@ if new_mapping != state.mapping:
         show_error(exc)
 dataset = state.original
 if dataset.dates is not None:
-    st.caption(f":material/calendar_month: {dataset.dates.describe()}")
+    st.caption(f":material/calendar_month: {md(dataset.dates.describe())}")
 for note in dataset.notes:
     if not note.startswith("Date"):
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {md(note)}")
 
 preview_file, preview_mapped = st.tabs(["File as read", "As MarketLens reads it"])
 with preview_file:
@@ -246,7 +251,9 @@ shown = [k for k in labels if k in report.counts][:3]
 for cell, key in zip(cells[2:], shown, strict=False):
     cell.metric(labels[key], f"{report.counts[key]:,}")
 if report.findings:
-    st.markdown("\n".join(f"- {SEVERITY_ICON[f.severity]} {f.message}" for f in report.findings))
+    st.markdown(
+        "\n".join(f"- {SEVERITY_ICON[f.severity]} {md(f.message)}" for f in report.findings)
+    )
 else:
     st.success("No problems found.")
 with st.expander("Columns: types, missing values, ranges"):

@@ -11,6 +11,7 @@ from pages._common import (
     PERSIST,
     cached_overview,
     current_dataset,
+    md,
     needs_kind,
     show_error,
     start_page,
@@ -30,7 +31,7 @@ if stamps.empty:
     st.stop()
 first, last = stamps.min().date(), stamps.max().date()
 st.caption(
-    f"{dataset.source}: {dataset.n_rows:,} order lines from {first:%d %b %Y} to {last:%d %b %Y}."
+    f"{md(dataset.source)}: {dataset.n_rows:,} order lines from {first:%d %b %Y} to {last:%d %b %Y}."
 )
 
 key_range = f"w.overview.range.{dataset.fingerprint[:8]}"
@@ -118,7 +119,7 @@ for card, kpi in zip(cards, result.kpis, strict=True):
 if any(k.change is not None for k in result.kpis):
     st.caption(f"Changes compare {compare}.")
 for note in result.notes:
-    st.caption(f":material/info: {note}")
+    st.caption(f":material/info: {md(note)}")
 
 st.session_state.setdefault("w.overview.metric", "revenue")
 metric = st.radio(

@@ -254,3 +254,13 @@ def test_two_sessions_do_not_see_each_other():
     second.run()
     assert first.session_state["ml.data"].table.source == "orders.csv"
     assert second.session_state["ml.data"].table.source == "transactions.csv"
+
+
+def test_names_from_a_file_are_shown_literally_not_as_markdown():
+    data = b"CustomerID,**bold** [offer](http://e.com) :smile:,Age\n1,a,3\n2,b,4\n"
+    at = upload(app("pages/data.py"), "we*ird_[name].csv", data)
+    captions = "\n".join(c.value for c in at.caption)
+    assert r"\*\*bold\*\* \[offer\]\(http\://e.com\) \:smile\:" in captions
+    assert r"we\*ird\_\[name\].csv" in at.markdown[0].value or any(
+        r"we\*ird\_\[name\]" in m.value for m in at.markdown
+    )
