@@ -33,11 +33,14 @@ class Finding:
 
 @dataclass(frozen=True)
 class CleaningStep:
-    """A cleaning rule: its name, what it does in words, and which kinds it applies to."""
+    """A cleaning rule: its name, what it does in words, the kinds it applies to, and the
+    quality finding its count gives (``finding`` takes ``{rows}`` and ``{share}``)."""
 
     name: str
     label: str
     kinds: tuple[str, ...]
+    severity: Severity
+    finding: str
 
 
 def _duplicates(frame: pd.DataFrame) -> pd.Series:
@@ -84,22 +87,44 @@ CLEANING_STEPS: tuple[CleaningStep, ...] = (
         "drop_duplicates",
         "Remove duplicate rows (keep the first)",
         ("transactions", "customers", "series"),
+        "warning",
+        "{rows:,} rows are exact duplicates of an earlier row ({share}).",
     ),
     CleaningStep(
         "drop_cancellations",
         "Remove cancellations and returns (invoice starting with C, or negative quantity)",
         ("transactions",),
+        "warning",
+        "{rows:,} lines are cancellations or returns ({share}); they reduce revenue.",
     ),
     CleaningStep(
-        "drop_nonpositive_prices", "Remove lines with a zero or negative price", ("transactions",)
+        "drop_nonpositive_prices",
+        "Remove lines with a zero or negative price",
+        ("transactions",),
+        "warning",
+        "{rows:,} lines have a price of zero or less ({share}).",
     ),
     CleaningStep(
-        "drop_missing_customers", "Remove rows without a customer id", ("transactions", "customers")
+        "drop_missing_customers",
+        "Remove rows without a customer id",
+        ("transactions", "customers"),
+        "warning",
+        "{rows:,} rows have no customer id ({share}); customer analyses leave them out.",
     ),
     CleaningStep(
-        "drop_missing_dates", "Remove rows whose date could not be read", ("transactions", "series")
+        "drop_missing_dates",
+        "Remove rows whose date could not be read",
+        ("transactions", "series"),
+        "problem",
+        "{rows:,} rows have a date that could not be read ({share}).",
     ),
-    CleaningStep("drop_missing_values", "Remove periods without a value", ("series",)),
+    CleaningStep(
+        "drop_missing_values",
+        "Remove periods without a value",
+        ("series",),
+        "warning",
+        "{rows:,} periods have no value ({share}).",
+    ),
 )
 _RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "drop_duplicates": _duplicates,
@@ -390,37 +415,10 @@ def _findings(
     def pct(k: int) -> str:
         return f"{100 * k / n:.1f}%"
 
-    if counts.get("drop_duplicates"):
-        k = counts["drop_duplicates"]
-        out.append(
-            Finding("warning", f"{k:,} rows are exact duplicates of an earlier row ({pct(k)}).", k)
-        )
-    if counts.get("drop_cancellations"):
-        k = counts["drop_cancellations"]
-        out.append(
-            Finding(
-                "warning",
-                f"{k:,} lines are cancellations or returns ({pct(k)}); they reduce revenue.",
-                k,
-            )
-        )
-    if counts.get("drop_nonpositive_prices"):
-        k = counts["drop_nonpositive_prices"]
-        out.append(Finding("warning", f"{k:,} lines have a price of zero or less ({pct(k)}).", k))
-    if counts.get("drop_missing_customers"):
-        k = counts["drop_missing_customers"]
-        out.append(
-            Finding(
-                "warning",
-                f"{k:,} rows have no customer id ({pct(k)}); customer analyses leave them out.",
-                k,
-            )
-        )
-    if counts.get("drop_missing_dates"):
-        k = counts["drop_missing_dates"]
-        out.append(
-            Finding("problem", f"{k:,} rows have a date that could not be read ({pct(k)}).", k)
-        )
+    for step in CLEANING_STEPS:
+        k = counts.get(step.name, 0)
+        if k:
+            out.append(Finding(step.severity, step.finding.format(rows=k, share=pct(k)), k))
     for role, k in extreme.items():
         if k:
             top = frame[role].abs().max()

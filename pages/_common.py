@@ -1,7 +1,7 @@
 """What every page shares: the session's dataset, its keys, cached calls and error display.
 
 This module owns the ``st.session_state`` keys. Keys starting with ``w.`` belong to widgets whose
-value must survive switching pages: they are created with ``persist_state=PERSIST`` (Streamlit
+value must survive switching pages: ``kept`` creates them with ``persist_state=PERSIST`` (Streamlit
 drops the value of a widget that is not rendered otherwise). Keys starting with ``ml.`` hold the
 session's data. Cached functions take every input as an argument
 and are keyed by content fingerprints, so one session can never receive another session's data.
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -43,6 +43,7 @@ SAMPLE_LABELS = {
 }
 #: Widgets keep their value for the whole session, across page switches (Streamlit >= 1.59).
 PERSIST: Literal["session"] = "session"
+T = TypeVar("T")
 _STATE = "ml.data"
 
 
@@ -87,6 +88,17 @@ def start_page() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def kept(
+    widget: Callable[..., T], label: str, *args: Any, key: str, default: Any, **kwargs: Any
+) -> T:
+    """Draw a widget whose value survives page switches, starting at ``default``.
+
+    Example: ``freq = kept(st.selectbox, "Trend by", ["D", "W"], key="w.freq", default="W")``.
+    """
+    st.session_state.setdefault(key, default)
+    return widget(label, *args, key=key, persist_state=PERSIST, **kwargs)
 
 
 def show_error(exc: AnalyticsError) -> None:

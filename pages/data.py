@@ -14,11 +14,11 @@ from analytics.plots import missing_values_figure
 from analytics.samples import SAMPLE_FILES
 from analytics.schema import KIND_LABELS, KIND_ROLES, KINDS, ROLE_LABELS, ColumnMapping
 from pages._common import (
-    PERSIST,
     SAMPLE_LABELS,
     DataState,
     cached_quality,
     data_state,
+    kept,
     load_sample,
     md,
     set_table,
@@ -44,30 +44,26 @@ state = data_state()
 
 # --- 1. Source ------------------------------------------------------------------------------------
 st.subheader("1 · Source")
-st.session_state.setdefault(
-    "w.source", "Sample data" if state.origin == "sample" else "Upload a file"
-)
-source = st.radio(
+source = kept(
+    st.radio,
     "Where is your data?",
     ["Sample data", "Upload a file"],
     horizontal=True,
     key="w.source",
-    persist_state=PERSIST,
+    default="Sample data" if state.origin == "sample" else "Upload a file",
 )
 
 if source == "Sample data":
     default_sample = next(
         (k for k, f in SAMPLE_FILES.items() if f == state.table.source), "transactions"
     )
-    st.session_state.setdefault(
-        "w.sample", default_sample if state.origin == "sample" else "transactions"
-    )
-    sample = st.selectbox(
+    sample = kept(
+        st.selectbox,
         "Sample dataset",
         list(SAMPLE_LABELS),
         format_func=SAMPLE_LABELS.__getitem__,
         key="w.sample",
-        persist_state=PERSIST,
+        default=default_sample if state.origin == "sample" else "transactions",
     )
     if state.origin != "sample" or state.table.source != SAMPLE_FILES[sample]:
         try:
@@ -116,12 +112,12 @@ else:
 table = state.table
 workbook_sheets = [s for s in table.workbook_sheets if s.columns]
 if len(workbook_sheets) > 1 and "ml.upload_bytes" in st.session_state and state.origin == "upload":
-    st.session_state.setdefault("w.sheets", list(table.sheets))
-    chosen = st.multiselect(
+    chosen = kept(
+        st.multiselect,
         "Sheets to read (sheets with the same columns are stacked into one table)",
         [s.name for s in workbook_sheets],
         key="w.sheets",
-        persist_state=PERSIST,
+        default=list(table.sheets),
         format_func=lambda n: (
             f"{n} ({next(s.rows for s in workbook_sheets if s.name == n):,} rows)"
         ),
@@ -144,13 +140,13 @@ for note in table.notes:
 # --- 2. Kind and column roles ---------------------------------------------------------------------
 st.subheader("2 · What is it, and which column is which?")
 guess = state.guess
-st.session_state.setdefault("w.kind", state.kind)
-kind = st.selectbox(
+kind = kept(
+    st.selectbox,
     "Kind of data",
     KINDS,
     format_func=KIND_LABELS.__getitem__,
     key="w.kind",
-    persist_state=PERSIST,
+    default=state.kind,
     help="Transactions feed every page; baskets feed Baskets; customers feed Segments and Propensity; series feed Forecast.",
 )
 st.caption(f"Detected: **{guess.kind}** — {md(' '.join(guess.reasons))}")
@@ -168,31 +164,33 @@ def _role_widgets(state: DataState) -> ColumnMapping:
     changes: dict[str, object] = {}
     roles = KIND_ROLES[state.kind]
     if state.kind == "baskets" and mapping.items:
-        st.session_state.setdefault("w.items", list(mapping.items))
-        items = st.multiselect(
+        items = kept(
+            st.multiselect,
             "Columns holding the items of each basket",
             columns,
             key="w.items",
-            persist_state=PERSIST,
+            default=list(mapping.items),
         )
         return replace(mapping, items=tuple(items))
     grid = st.columns(3)
     for i, role in enumerate(roles):
-        key = f"w.role.{role}"
         current = getattr(mapping, role)
-        st.session_state.setdefault(key, current if current in columns else NONE)
         with grid[i % 3]:
-            choice = st.selectbox(
-                ROLE_LABELS[role], [NONE, *columns], key=key, persist_state=PERSIST
+            choice = kept(
+                st.selectbox,
+                ROLE_LABELS[role],
+                [NONE, *columns],
+                key=f"w.role.{role}",
+                default=current if current in columns else NONE,
             )
         changes[role] = None if choice == NONE else choice
     if state.kind == "transactions":
-        st.session_state.setdefault("w.dims", [d for d in mapping.dimensions if d in columns])
-        dims = st.multiselect(
+        dims = kept(
+            st.multiselect,
             "Dimensions to slice by (country, channel, …)",
             [c for c in columns if c not in changes.values()],
             key="w.dims",
-            persist_state=PERSIST,
+            default=[d for d in mapping.dimensions if d in columns],
         )
         changes["dimensions"] = tuple(dims)
     if state.kind == "customers":
@@ -202,13 +200,13 @@ def _role_widgets(state: DataState) -> ColumnMapping:
         )
     dates = state.original.dates
     if dates is not None and dates.dayfirst is not None:
-        st.session_state.setdefault("w.dayfirst", "Day first" if dates.dayfirst else "Month first")
-        order = st.radio(
+        order = kept(
+            st.radio,
             "Date order",
             ["Month first", "Day first"],
             horizontal=True,
             key="w.dayfirst",
-            persist_state=PERSIST,
+            default="Day first" if dates.dayfirst else "Month first",
             help="Month first: 1/3/2019 is January 3 (US exports). Day first: 1/3/2019 is 1 March.",
         )
         changes["dayfirst"] = order == "Day first"
@@ -266,8 +264,6 @@ st.caption(
     "Each step shows how many rows it removes on its own. Steps always run in this order, from the original data."
 )
 options = report.cleaning_options
-for option in options:
-    st.session_state.setdefault(f"w.clean.{option.step.name}", option.step.name in state.steps)
 
 
 def _undo_all() -> None:
@@ -278,10 +274,11 @@ def _undo_all() -> None:
 chosen_steps = tuple(
     option.step.name
     for option in options
-    if st.checkbox(
+    if kept(
+        st.checkbox,
         f"{option.step.label} — {option.rows:,} rows",
         key=f"w.clean.{option.step.name}",
-        persist_state=PERSIST,
+        default=option.step.name in state.steps,
         disabled=option.rows == 0 and option.step.name not in state.steps,
     )
 )

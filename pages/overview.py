@@ -8,9 +8,9 @@ from analytics.errors import AnalyticsError
 from analytics.overview import FREQ_LABELS, PERIOD_PRESETS, Kpi, default_period, preset_period
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
 from pages._common import (
-    PERSIST,
     cached_overview,
     current_dataset,
+    kept,
     md,
     needs_kind,
     show_error,
@@ -35,7 +35,6 @@ st.caption(
 )
 
 key_range = f"w.overview.range.{dataset.fingerprint[:8]}"
-st.session_state.setdefault(key_range, default_period(first, last))
 
 
 def _apply_preset() -> None:
@@ -44,39 +43,41 @@ def _apply_preset() -> None:
         st.session_state[key_range] = preset_period(first, last, preset)
 
 
-st.pills(
+kept(
+    st.pills,
     "Quick period",
     list(PERIOD_PRESETS),
     key="w.overview.preset",
-    persist_state=PERSIST,
+    default=None,
     on_change=_apply_preset,
 )
 controls = st.columns([2, 1, 1])
 with controls[0]:
-    period = st.date_input(
+    period = kept(
+        st.date_input,
         "Period",
         key=key_range,
-        persist_state=PERSIST,
+        default=default_period(first, last),
         min_value=first,
         max_value=last,
         format="YYYY-MM-DD",
     )
 with controls[1]:
-    st.session_state.setdefault("w.overview.freq", "W")
-    freq = st.selectbox(
+    freq = kept(
+        st.selectbox,
         "Trend by",
         list(FREQ_LABELS),
         format_func=FREQ_LABELS.__getitem__,
         key="w.overview.freq",
-        persist_state=PERSIST,
+        default="W",
     )
 with controls[2]:
     dims = list(dataset.dimensions)
     dimension = None
     if dims:
         if st.session_state.get("w.overview.dim") not in dims:
-            st.session_state["w.overview.dim"] = dims[0]
-        dimension = st.selectbox("Break down by", dims, key="w.overview.dim", persist_state=PERSIST)
+            st.session_state.pop("w.overview.dim", None)  # another dataset's dimension
+        dimension = kept(st.selectbox, "Break down by", dims, key="w.overview.dim", default=dims[0])
 
 if not isinstance(period, tuple) or len(period) != 2:
     st.info("Pick the last day of the period.")
@@ -121,14 +122,14 @@ if any(k.change is not None for k in result.kpis):
 for note in result.notes:
     st.caption(f":material/info: {md(note)}")
 
-st.session_state.setdefault("w.overview.metric", "revenue")
-metric = st.radio(
+metric = kept(
+    st.radio,
     "Trend of",
     [m for m in ("revenue", "orders", "customers") if m in result.trend],
     horizontal=True,
     format_func=str.capitalize,
     key="w.overview.metric",
-    persist_state=PERSIST,
+    default="revenue",
 )
 st.plotly_chart(trend_figure(result, metric), key="trend_chart")
 
