@@ -46,10 +46,13 @@ def _add_role_options(parser: argparse.ArgumentParser) -> None:
         dest="dayfirst",
         action="store_true",
         default=None,
-        help="read 1/3/2019 as 1 March",
+        help="read 1/3/2019 as 1 March (when every date reads both ways)",
     )
     order.add_argument(
-        "--monthfirst", dest="dayfirst", action="store_false", help="read 1/3/2019 as January 3"
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_false",
+        help="read 1/3/2019 as January 3 (the default)",
     )
 
 

@@ -677,7 +677,7 @@ def parse_dates(values: pd.Series, *, dayfirst: bool | None = None) -> DateParse
     uniques = pd.Series(distinct, dtype="str")
     sample = uniques.iloc[:: max(1, len(uniques) // 2000)]
     fmt, chosen_dayfirst, ambiguous = _choose_format(sample, dayfirst)
-    parsed = _apply_format(uniques, fmt, chosen_dayfirst).to_numpy()
+    parsed = _apply_format(uniques, fmt).to_numpy()
     taken = (
         parsed[np.maximum(codes, 0)]
         if len(parsed)
@@ -695,48 +695,39 @@ def parse_dates(values: pd.Series, *, dayfirst: bool | None = None) -> DateParse
     )
 
 
-def _apply_format(uniques: pd.Series, fmt: str, dayfirst: bool | None) -> pd.Series:
-    kwargs: dict[str, object] = {"errors": "coerce"}
-    if fmt == "mixed":
-        kwargs["dayfirst"] = bool(dayfirst)
+def _apply_format(uniques: pd.Series, fmt: str) -> pd.Series:
     try:
-        parsed = pd.to_datetime(uniques, format=fmt, **kwargs)  # type: ignore[call-overload]
-    except (ValueError, TypeError):
-        parsed = pd.to_datetime(uniques, format=fmt, utc=True, **kwargs)  # type: ignore[call-overload]
+        parsed = pd.to_datetime(uniques, format=fmt, errors="coerce")
+    except (ValueError, TypeError):  # offsets that differ between values
+        parsed = pd.to_datetime(uniques, format=fmt, errors="coerce", utc=True)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     return parsed
 
 
 def _choose_format(sample: pd.Series, dayfirst: bool | None) -> tuple[str, bool | None, bool]:
+    """The format reading most of the sample: (format, day first?, was the order a choice?)."""
     if sample.empty:
         return "ISO8601", None, False
-    iso = _share(sample, "ISO8601")
-    if iso >= 0.99:
+    shares = {fmt: _share(sample, fmt) for fmt in ("ISO8601", *_MONTH_FIRST, *_DAY_FIRST, *_OTHER)}
+    top = max(shares.values())
+    if top < 0.95 and _share(sample, "mixed") > top:
+        # Several formats in one column: let pandas read each value on its own.
+        return "mixed", None, False
+    best_month = max(_MONTH_FIRST, key=shares.__getitem__)
+    best_day = max(_DAY_FIRST, key=shares.__getitem__)
+    if shares["ISO8601"] == top:
         return "ISO8601", None, False
-    month = {fmt: _share(sample, fmt) for fmt in _MONTH_FIRST}
-    day = {fmt: _share(sample, fmt) for fmt in _DAY_FIRST}
-    other = {fmt: _share(sample, fmt) for fmt in _OTHER}
-    best_month = max(month, key=month.__getitem__)
-    best_day = max(day, key=day.__getitem__)
-    best_other = max(other, key=other.__getitem__)
-    top = max(iso, month[best_month], day[best_day], other[best_other])
-    if top < 0.5:
-        # Several formats in one column: let pandas try each value on its own.
-        return "mixed", bool(dayfirst), False
-    if iso == top:
-        return "ISO8601", None, False
-    if other[best_other] == top and other[best_other] > max(month[best_month], day[best_day]):
-        return best_other, None, False
-    ambiguous = month[best_month] == day[best_day] == top
-    if ambiguous:
-        # The data fits both orders: the user's choice, else the convention of the separator.
-        if dayfirst is None:
-            dayfirst = "." in best_day and "/" not in best_month and "." in str(sample.iloc[0])
+    if shares[best_month] == shares[best_day] == top:
+        # Every value reads both ways (1/3/2019): the user's choice, else month first as in US
+        # exports. The user's choice only counts here; where the data settles it, the data wins.
+        dayfirst = bool(dayfirst)
         return (best_day if dayfirst else best_month), dayfirst, True
-    if month[best_month] > day[best_day]:
+    if shares[best_month] == top:
         return best_month, False, False
-    return best_day, True, False
+    if shares[best_day] == top:
+        return best_day, True, False
+    return max(_OTHER, key=shares.__getitem__), None, False
 
 
 # --- building the dataset ------------------------------------------------------------------------

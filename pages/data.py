@@ -199,7 +199,7 @@ def _role_widgets(state: DataState) -> ColumnMapping:
             f"Every other column is a customer attribute: {md(', '.join(others[:12]))}{' …' if len(others) > 12 else ''}"
         )
     dates = state.original.dates
-    if dates is not None and dates.dayfirst is not None:
+    if dates is not None and dates.ambiguous:
         order = kept(
             st.radio,
             "Date order",

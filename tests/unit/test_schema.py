@@ -222,6 +222,17 @@ def test_month_names_and_year_months():
     )
 
 
+def test_a_column_of_mixed_formats_is_read_value_by_value():
+    parsed = parse_dates(pd.Series(["2024-01-03", "15/03/2024", "2024-02-01", "20/03/2024"]))
+    assert parsed.format == "mixed formats" and parsed.n_unparsed == 0
+    assert parsed.values.iloc[1] == pd.Timestamp("2024-03-15")
+
+
+def test_data_that_settles_the_order_wins_over_the_users_choice():
+    parsed = parse_dates(pd.Series(["13/02/2019", "01/03/2019"]), dayfirst=False)
+    assert parsed.dayfirst is True and parsed.n_unparsed == 0
+
+
 def test_unreadable_dates_are_counted():
     parsed = parse_dates(pd.Series(["2024-01-03", "2024-01-04", "2024-01-05", "soon"]))
     assert parsed.n_unparsed == 1 and parsed.values.isna().sum() == 1
