@@ -45,6 +45,7 @@ SAMPLE_LABELS = {
 PERSIST: Literal["session"] = "session"
 T = TypeVar("T")
 _STATE = "ml.data"
+_FAILED_UPLOAD = "ml.failed_upload"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class DataState:
     original: Dataset
     cleaned: CleaningResult
     upload_id: str | None = None
+    workbook: bytes | None = None  # an uploaded workbook with several sheets, to pick others
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|~$:!-])")
@@ -127,16 +129,17 @@ def _make_state(
     mapping: ColumnMapping | None = None,
     steps: Sequence[str] | None = None,
     upload_id: str | None = None,
-    previous: DataState | None = None,
+    workbook: bytes | None = None,
+    guess: KindGuess | None = None,
 ) -> DataState:
-    guess = detect_kind(table.frame, header=table.header) if previous is None else previous.guess
+    guess = guess or detect_kind(table.frame, header=table.header)
     chosen: Kind = kind or guess.kind
     mapping = mapping or detect_mapping(table.frame, chosen, header=table.header)
     original = build_dataset(table.frame, chosen, mapping, source=table.source)
     default_steps = ("drop_duplicates", "drop_missing_dates") if steps is None else tuple(steps)
     cleaned = clean(original, default_steps)
     return DataState(
-        table, origin, guess, chosen, mapping, default_steps, original, cleaned, upload_id
+        table, origin, guess, chosen, mapping, default_steps, original, cleaned, upload_id, workbook
     )
 
 
@@ -158,16 +161,52 @@ def _reset_widgets(prefixes: Sequence[str]) -> None:
 
 
 def set_table(
-    table: LoadedTable, origin: str, *, upload_id: str | None = None, new_file: bool = True
+    table: LoadedTable,
+    origin: str,
+    *,
+    upload_id: str | None = None,
+    workbook: bytes | None = None,
+    new_file: bool = True,
 ) -> DataState:
     """Replace the session's data with a new table; kind, roles and cleaning are proposed afresh.
 
     If the new table cannot be mapped, the previous data stays and the error is raised.
     """
-    state = _make_state(table, origin, upload_id=upload_id)
+    state = _make_state(table, origin, upload_id=upload_id, workbook=workbook)
     st.session_state[_STATE] = state
     _reset_widgets(("w.kind", *_MAPPING_WIDGETS, *(("w.sheets",) if new_file else ())))
     return state
+
+
+def read_upload(file_id: str, name: str, data: bytes) -> DataState:
+    """Make an uploaded file the session's data; a file that fails is remembered, not retried.
+
+    A workbook with several sheets is kept, so that the user can pick other sheets.
+    """
+    try:
+        table = load_table(data, name=name)
+        several = sum(1 for sheet in table.workbook_sheets if sheet.columns) > 1
+        return set_table(table, "upload", upload_id=file_id, workbook=data if several else None)
+    except AnalyticsError as exc:
+        st.session_state[_FAILED_UPLOAD] = (file_id, exc)
+        raise
+
+
+def upload_failure(file_id: str) -> AnalyticsError | None:
+    """The error of this upload if it already failed."""
+    failed = st.session_state.get(_FAILED_UPLOAD)
+    return failed[1] if failed and failed[0] == file_id else None
+
+
+def read_sheets(sheets: Sequence[str]) -> DataState:
+    """Read other sheets of the uploaded workbook; kind, roles and cleaning are proposed afresh."""
+    state = data_state()
+    if state.workbook is None:
+        raise AnalyticsError("Only an uploaded workbook with several sheets offers other sheets.")
+    table = load_table(state.workbook, name=state.table.source, sheets=sheets)
+    return set_table(
+        table, "upload", upload_id=state.upload_id, workbook=state.workbook, new_file=False
+    )
 
 
 def update_state(
@@ -192,11 +231,12 @@ def update_state(
         new_state = _make_state(
             state.table,
             state.origin,
-            previous=state,
             kind=new_kind,
             mapping=new_mapping,
             steps=new_steps,
             upload_id=state.upload_id,
+            workbook=state.workbook,
+            guess=state.guess,
         )
     st.session_state[_STATE] = new_state
     return new_state

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics.errors import AnalyticsError
 from analytics.export import to_csv_bytes
-from analytics.io import ACCEPTED_EXTENSIONS, ACCEPTED_FORMATS_TEXT, load_table
+from analytics.io import ACCEPTED_EXTENSIONS, ACCEPTED_FORMATS_TEXT
 from analytics.plots import missing_values_figure
 from analytics.samples import SAMPLE_FILES
 from analytics.schema import KIND_LABELS, KIND_ROLES, KINDS, ROLE_LABELS, ColumnMapping
@@ -21,10 +21,13 @@ from pages._common import (
     kept,
     load_sample,
     md,
+    read_sheets,
+    read_upload,
     set_table,
     show_error,
     start_page,
     update_state,
+    upload_failure,
 )
 
 start_page()
@@ -80,38 +83,25 @@ else:
         key="upload",
         help=f"MarketLens reads {ACCEPTED_FORMATS_TEXT}.",
     )
-    if uploaded is not None and uploaded.file_id not in (
-        state.upload_id,
-        st.session_state.get("ml.failed_upload"),
-    ):
+    failure = upload_failure(uploaded.file_id) if uploaded is not None else None
+    if uploaded is not None and uploaded.file_id != state.upload_id and failure is None:
         with st.status(f"Reading {md(uploaded.name)} …", expanded=False) as status:
             try:
-                data = uploaded.getvalue()
-                table = load_table(data, name=uploaded.name)
+                state = read_upload(uploaded.file_id, uploaded.name, uploaded.getvalue())
                 status.update(
-                    label=f"Read {md(uploaded.name)}: {md(table.describe())}", state="running"
-                )
-                state = set_table(table, "upload", upload_id=uploaded.file_id)
-                st.session_state["ml.upload_bytes"] = data
-                status.update(
-                    label=f"Read {md(uploaded.name)}: {md(table.describe())}", state="complete"
+                    label=f"Read {md(uploaded.name)}: {md(state.table.describe())}",
+                    state="complete",
                 )
             except AnalyticsError as exc:
-                st.session_state["ml.failed_upload"] = uploaded.file_id
-                st.session_state["ml.upload_error"] = exc
+                failure = exc
                 status.update(label=f"Could not use {md(uploaded.name)}", state="error")
-    failed = st.session_state.get("ml.upload_error")
-    if (
-        uploaded is not None
-        and uploaded.file_id == st.session_state.get("ml.failed_upload")
-        and failed
-    ):
-        show_error(failed)
+    if failure is not None:
+        show_error(failure)
         st.caption(f"Still working on the previous data: {md(state.table.source)}.")
 
 table = state.table
 workbook_sheets = [s for s in table.workbook_sheets if s.columns]
-if len(workbook_sheets) > 1 and "ml.upload_bytes" in st.session_state and state.origin == "upload":
+if state.workbook is not None:
     chosen = kept(
         st.multiselect,
         "Sheets to read (sheets with the same columns are stacked into one table)",
@@ -125,10 +115,7 @@ if len(workbook_sheets) > 1 and "ml.upload_bytes" in st.session_state and state.
     if chosen and tuple(chosen) != table.sheets:
         try:
             with st.spinner("Reading the sheets …"):
-                new_table = load_table(
-                    st.session_state["ml.upload_bytes"], name=table.source, sheets=chosen
-                )
-            state = set_table(new_table, "upload", upload_id=state.upload_id, new_file=False)
+                state = read_sheets(chosen)
             table = state.table
         except AnalyticsError as exc:
             show_error(exc)

@@ -179,6 +179,9 @@ def test_workbook_sheets_are_stacked_and_can_be_picked():
     sheets.set_value(["Year 2"]).run()
     no_exception(at)
     assert at.session_state["ml.data"].table.n_rows == 25
+    select(at, "Quantity").set_value("— none —").run()
+    no_exception(at)
+    assert at.multiselect(key="w.sheets").value == ["Year 2"], "remapping keeps the sheet choice"
 
 
 MALFORMED = [
