@@ -91,7 +91,7 @@ except AnalyticsError as exc:
     st.stop()
 
 days = (result.end - result.start).days + 1
-compare = f"vs the previous {days:,} days ({result.previous_start:%d %b %Y} – {result.previous_end:%d %b %Y})"
+compare = f"the previous {days:,} days ({result.previous_start:%d %b %Y} – {result.previous_end:%d %b %Y})"
 
 
 def _value(kpi: Kpi) -> str:
@@ -112,13 +112,13 @@ for card, kpi in zip(cards, result.kpis, strict=True):
         kpi.name,
         _value(kpi),
         delta=None if change is None else f"{change:+.1%}",
-        help=f"{kpi.help} Change {compare}.",
+        help=f"{kpi.help} Change against {compare}.",
         border=True,
         chart_data=spark,
         chart_type="bar",
     )
 if any(k.change is not None for k in result.kpis):
-    st.caption(f"Changes compare {compare}.")
+    st.caption(f"Changes are against {compare}.")
 for note in result.notes:
     st.caption(f":material/info: {md(note)}")
 
