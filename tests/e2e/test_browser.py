@@ -21,7 +21,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# Screenshots of each page go to artifacts/ (not tracked); MARKETLENS_SCREENSHOTS=update writes
+# them to screenshots/, the copies the README shows.
+HERE = Path(__file__).resolve().parent
+SCREENSHOTS = HERE / (
+    "screenshots" if os.environ.get("MARKETLENS_SCREENSHOTS") == "update" else "artifacts"
+)
 CHROMIUM = os.environ.get("MARKETLENS_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("MARKETLENS_REQUIRE_E2E") == "1"
 LAUNCH_ARGS = [
@@ -140,7 +145,7 @@ def no_traceback(tab) -> None:
 
 
 def shoot(tab, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / name))
 
 
