@@ -3,10 +3,11 @@
 The bundled sample data in ``data/`` comes from here (``python -m analytics sample --out data``),
 and tests check that every analysis recovers what was planted:
 
-* **Customers in six personas** with distinct recency, frequency and spend (``PERSONAS``):
-  Champions (frequent, large baskets, recent), Loyal (regular), Occasional (rare), New (first order
-  in the last 90 days), Lapsed (stopped buying 200+ days before the end) and Wholesale (few
-  customers, large quantities).
+* **Customers in six personas** with distinct recency, frequency and spend (``PERSONAS``), each
+  buying at its own regular pace: Champions (every ~2 weeks, larger baskets), Loyal (every ~7
+  weeks), Occasional (every ~5 months), New (first order in the last 120 days), Lapsed (stopped
+  330+ days before the end) and Wholesale (few customers, twelve times the quantities). Clustering
+  the log-scaled RFM table recovers them (adjusted Rand index ≥ 0.8, tested).
 * **Products in eight categories** with long-tail (Zipf) popularity and category price levels.
 * **Planted bundles** (``BUNDLES``): four pairs and two triples bought together in 1.5–3% of orders,
   far more often than their popularity explains (lift well above 3).
@@ -33,27 +34,34 @@ from analytics.errors import AnalyticsError
 class Persona:
     """A behavioural group of customers.
 
-    ``window`` says when its customers buy: ``"all"`` from their first order (often before the
-    history starts) to the end, ``"new"`` only in the last 90 days, ``"lapsed"`` from early on
-    until 200+ days before the end.
+    Customers buy regularly, every ``gap_days`` on average (a gamma renewal process, so gaps vary
+    by about 30% and each customer's own pace by about 17%), in "seasonal time": busy seasons
+    pack orders closer together. ``window`` says when they buy: ``"all"`` through the whole
+    history (they were customers before it starts), ``"new"`` from a first order in the last
+    120 days, ``"lapsed"`` until they stop, 330 days or more before the end.
     """
 
     name: str
     share: float
-    orders_per_year: float
+    gap_days: float
     extra_items: float
     quantity_scale: float
     window: str
 
 
 PERSONAS: tuple[Persona, ...] = (
-    Persona("Champions", 0.08, 14.0, 4.0, 1.6, "all"),
-    Persona("Loyal", 0.20, 5.0, 2.6, 1.0, "all"),
-    Persona("Occasional", 0.32, 1.2, 2.0, 1.0, "all"),
-    Persona("New", 0.12, 5.0, 2.0, 1.0, "new"),
-    Persona("Lapsed", 0.25, 3.0, 2.0, 1.0, "lapsed"),
-    Persona("Wholesale", 0.03, 8.0, 6.0, 12.0, "all"),
+    Persona("Champions", 0.07, 16.0, 2.0, 1.6, "all"),
+    Persona("Loyal", 0.20, 50.0, 1.4, 1.0, "all"),
+    Persona("Occasional", 0.31, 160.0, 1.0, 1.0, "all"),
+    Persona("New", 0.12, 90.0, 1.0, 1.0, "new"),
+    Persona("Lapsed", 0.25, 45.0, 1.0, 1.0, "lapsed"),
+    Persona("Wholesale", 0.05, 60.0, 3.0, 12.0, "all"),
 )
+#: Gamma shape of the gaps between a customer's orders (coefficient of variation 0.29).
+GAP_SHAPE = 12.0
+#: Gamma shape of each customer's own pace around the persona's (coefficient of variation 0.17).
+PACE_SHAPE = 36.0
+
 
 _CATEGORIES: dict[str, tuple[float, tuple[str, ...]]] = {
     "Kitchen": (
@@ -212,6 +220,38 @@ def _intensity(days: pd.DatetimeIndex, start: pd.Timestamp) -> np.ndarray:
     return curve / curve.mean()
 
 
+def _regular_orders(
+    rng: np.random.Generator,
+    persona_idx: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    cumulative: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order days of every customer: a gamma renewal process in seasonal time.
+
+    Seasonal time is the cumulative seasonal intensity, so one unit is one average day. Customers
+    active from the start are caught mid-rhythm (first order a uniform fraction of a gap in);
+    those who join (``first > 0``) order on joining day. Everyone orders at least once.
+    """
+    days = len(cumulative) - 1
+    pace = rng.gamma(PACE_SHAPE, 1 / PACE_SHAPE, len(persona_idx))
+    gap = np.array([p.gap_days for p in PERSONAS])[persona_idx] * pace
+    lo = np.interp(first, np.arange(days + 1), cumulative)
+    hi = np.interp(last, np.arange(days + 1), cumulative)
+    joined = first > 0
+    most = int(np.ceil(((hi - lo) / gap).max() * 1.5)) + 4
+    steps = rng.gamma(GAP_SHAPE, 1 / GAP_SHAPE, (len(gap), most)) * gap[:, None]
+    steps[:, 0] = np.where(joined, 0.0, rng.uniform(0, 1, len(gap)) * gap)
+    times = lo[:, None] + np.cumsum(steps, axis=1)
+    valid = times < hi[:, None]
+    none = ~valid.any(axis=1)
+    times[none, 0] = rng.uniform(lo[none], hi[none])
+    valid[none, 0] = True
+    owner = np.nonzero(valid)[0]
+    day = np.clip(np.searchsorted(cumulative, times[valid], side="right") - 1, 0, days - 1)
+    return owner, day
+
+
 def generate_sample(
     n_customers: int = 3000,
     *,
@@ -259,40 +299,17 @@ def generate_sample(
     cumulative = np.concatenate([[0.0], np.cumsum(density)])
     products = _products(rng, n_products)
 
-    # Customers: persona, country, active window [first, last] in day indices.
+    # Customers: persona, country, and the window [first, last] (day indices) they buy in.
     shares = np.array([p.share for p in PERSONAS])
     persona_idx = rng.choice(len(PERSONAS), size=n_customers, p=shares / shares.sum())
     window = np.array([p.window for p in PERSONAS])[persona_idx]
-
-    def seasonal_days(lo: np.ndarray | float, hi: np.ndarray | float, size: int) -> np.ndarray:
-        """Day indices in [lo, hi) drawn with the seasonal density (inverse CDF)."""
-        lo_c = np.interp(lo, np.arange(days + 1), cumulative)
-        hi_c = np.interp(hi, np.arange(days + 1), cumulative)
-        u = rng.uniform(lo_c, hi_c, size)
-        return np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, days - 1).astype(float)
-
-    # Most customers of an established shop bought before the history starts (first < 0); those
-    # who join later place their first order on a day drawn with the seasons.
-    joined = rng.random(n_customers) < 0.35
-    first = np.where(joined, seasonal_days(0, 0.9 * days, n_customers), -1.0)
+    first = np.zeros(n_customers)
     last = np.full(n_customers, float(days))
     is_new = window == "new"
-    first[is_new] = seasonal_days(days - 90, days - 7, int(is_new.sum()))
+    first[is_new] = rng.uniform(days - 120, days - 5, int(is_new.sum()))
     lapsed = window == "lapsed"
-    first[lapsed] = np.where(joined[lapsed], seasonal_days(0, 0.3 * days, int(lapsed.sum())), -1.0)
-    start_lapsed = np.maximum(first[lapsed], 0)
-    last[lapsed] = rng.uniform(start_lapsed + 60, np.maximum(start_lapsed + 61, days - 200))
-    rate = np.array([p.orders_per_year for p in PERSONAS])[persona_idx] / 365.0
-    # Heterogeneity inside a persona (gamma-Poisson), so frequencies overlap a little, as in life.
-    rate *= rng.gamma(4.0, 0.25, n_customers)
-    fi, la = np.maximum(first, 0).astype(int), np.minimum(last.astype(int), days)
-    expected = rate * (cumulative[la] - cumulative[fi])
-    n_orders = np.maximum(rng.poisson(expected), 1)
-    # Orders follow the seasonal density; a customer who joins places the first on joining day.
-    owner = np.repeat(np.arange(n_customers), n_orders)
-    order_day = seasonal_days(fi[owner], la[owner], len(owner)).astype(int)
-    is_first = np.concatenate([[True], owner[1:] != owner[:-1]]) & (first[owner] >= 0)
-    order_day[is_first] = fi[owner[is_first]]
+    last[lapsed] = rng.uniform(0.25 * days, days - 330, int(lapsed.sum()))
+    owner, order_day = _regular_orders(rng, persona_idx, first, last, cumulative)
     customer_ids = rng.permutation(np.arange(12000, 12000 + 3 * n_customers))[:n_customers]
     country_names = np.array([c for c, _ in _COUNTRIES])
     country_p = np.array([p for _, p in _COUNTRIES])
@@ -300,7 +317,11 @@ def generate_sample(
 
     # Guest orders (no customer id): 7% of orders with small baskets, about 5% of lines.
     n_guest = round(0.07 * len(owner))
-    guest_day = seasonal_days(0, days, n_guest).astype(int)
+    guest_day = np.clip(
+        np.searchsorted(cumulative, rng.uniform(0, cumulative[-1], n_guest), side="right") - 1,
+        0,
+        days - 1,
+    )
     order_customer = np.concatenate([owner, np.full(n_guest, -1)])
     order_day = np.concatenate([order_day, guest_day])
     n_all = len(order_customer)
