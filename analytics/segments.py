@@ -1,0 +1,767 @@
+"""Customer segmentation: clustering on RFM or on a customers table's numeric columns.
+
+The steps are separate so that a dashboard can cache each one: ``customer_features`` (what each
+customer looks like), ``sweep_k`` (every k from 2 to 10 fitted once and scored by inertia,
+silhouette, Davies–Bouldin and Calinski–Harabasz) and ``segment`` (the chosen k turned into named,
+profiled segments). ``run_segmentation`` chains them. The same data and ``random_state`` always give
+the same segments.
+
+Large data stays fast: K-means switches to MiniBatchKMeans above ``MINIBATCH_ABOVE`` customers,
+silhouette is computed on a sample of ``SILHOUETTE_SAMPLE``, and agglomerative clustering, DBSCAN
+and Gaussian mixtures fit on a sample and assign the other customers to the nearest cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import NearestNeighbors
+
+from analytics.errors import AnalyticsError
+from analytics.rfm import RFMResult, compute_rfm
+from analytics.schema import Dataset
+
+Algorithm = Literal["kmeans", "gmm", "agglomerative", "dbscan"]
+Scale = Literal["log-standard", "standard", "none"]
+ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
+SCALES: tuple[str, ...] = get_args(Scale)
+ALGORITHM_LABELS = {
+    "kmeans": "K-means",
+    "gmm": "Gaussian mixture",
+    "agglomerative": "Agglomerative (Ward)",
+    "dbscan": "DBSCAN (density)",
+}
+RFM_FEATURES = ("recency", "frequency", "monetary")
+FEATURE_LABELS = {"recency": "Days since last order", "frequency": "Orders", "monetary": "Revenue"}
+
+MINIBATCH_ABOVE = 50_000
+SILHOUETTE_SAMPLE = 10_000
+AGGLOMERATIVE_SAMPLE = 10_000
+DBSCAN_SAMPLE = 20_000
+GMM_SAMPLE = 100_000
+K_RANGE = (2, 10)
+NOISE = "Noise / outliers"
+
+
+@dataclass(frozen=True)
+class CustomerFeatures:
+    """What each customer looks like, before scaling.
+
+    Attributes
+    ----------
+    ids : pandas.Series
+        Customer ids (text), one per row of ``values``.
+    values : pandas.DataFrame
+        The features, in their own units.
+    source : str
+        ``"rfm"`` or ``"columns"``.
+    rfm : RFMResult or None
+        The RFM table, when the features are RFM.
+    spend : str or None
+        The feature holding revenue, for revenue shares.
+    notes : tuple of str
+        What was left out and why.
+    """
+
+    ids: pd.Series
+    values: pd.DataFrame
+    source: str
+    rfm: RFMResult | None = None
+    spend: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(map(str, self.values.columns))
+
+
+def numeric_columns(dataset: Dataset) -> list[str]:
+    """Columns of a customers table that can be clustered on (numeric, not the id)."""
+    frame = dataset.frame
+    return [
+        str(c)
+        for c in frame.columns
+        if c != "customer_id"
+        and pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+
+
+def customer_features(
+    dataset: Dataset,
+    *,
+    features: str | Sequence[str] = "rfm",
+    analysis_date: dt.date | None = None,
+    exclude_cancellations: bool = True,
+) -> CustomerFeatures:
+    """The table to cluster: RFM from transactions, or chosen numeric columns of a customers table.
+
+    Customers with a missing value in a chosen column are left out, with a note; constant columns
+    are dropped, with a note; at least two varying features must remain.
+
+    Raises
+    ------
+    AnalyticsError
+        RFM asked of a table without transactions, unknown or non-numeric columns, fewer than two
+        usable features, or fewer than three customers.
+    """
+    if isinstance(features, str) and features == "rfm":
+        if dataset.kind != "transactions":
+            raise AnalyticsError(
+                f"RFM needs transactions; this dataset is {dataset.kind}.",
+                hint="Choose the numeric columns to segment on: "
+                + (", ".join(numeric_columns(dataset)) or "this table has none")
+                + ".",
+            )
+        rfm = compute_rfm(
+            dataset, analysis_date=analysis_date, exclude_cancellations=exclude_cancellations
+        )
+        table = rfm.customers
+        values = table[list(RFM_FEATURES)].astype(float)
+        return _checked(
+            CustomerFeatures(
+                table["customer_id"].astype("str"), values, "rfm", rfm=rfm, spend="monetary"
+            )
+        )
+    columns = [features] if isinstance(features, str) else list(features)
+    columns = [c.strip() for c in columns if c.strip()]
+    frame = dataset.frame
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise AnalyticsError(
+            f"There is no column {missing[0]!r}.",
+            hint="Numeric columns: " + (", ".join(numeric_columns(dataset)) or "none") + ".",
+        )
+    not_numeric = [c for c in columns if c not in numeric_columns(dataset)]
+    if not_numeric:
+        raise AnalyticsError(
+            f"Column {not_numeric[0]!r} is not numeric, so it cannot be clustered on.",
+            hint="Numeric columns: " + (", ".join(numeric_columns(dataset)) or "none") + ".",
+        )
+    if dataset.kind == "transactions":
+        raise AnalyticsError(
+            "Columns of order lines describe orders, not customers.",
+            hint="Segment transactions on RFM, or load a customers table.",
+        )
+    ids = (
+        frame["customer_id"]
+        if "customer_id" in frame
+        else pd.Series(np.arange(1, len(frame) + 1), index=frame.index)
+    )
+    values = frame[columns].astype(float)
+    spend = next((c for c in columns if _is_spend(c)), None)
+    return _checked(CustomerFeatures(ids.astype("str"), values, "columns", spend=spend))
+
+
+_SPEND_NAMES = {
+    "revenue",
+    "totalrevenue",
+    "sales",
+    "totalsales",
+    "spend",
+    "totalspend",
+    "monetary",
+    "amount",
+    "totalamount",
+    "charges",
+    "totalcharges",
+    "clv",
+    "ltv",
+    "lifetimevalue",
+    "customerlifetimevalue",
+}
+
+
+def _is_spend(column: str) -> bool:
+    """Whether a column holds what customers spent (for revenue shares); "Spending Score" does not."""
+    return "".join(ch for ch in column.lower() if ch.isalnum()) in _SPEND_NAMES
+
+
+def _checked(features: CustomerFeatures) -> CustomerFeatures:
+    values, ids = features.values, features.ids
+    notes = list(features.notes)
+    complete = values.notna().all(axis=1).to_numpy()
+    if not complete.all():
+        gaps = int((~complete).sum())
+        notes.append(
+            f"{gaps:,} customer(s) have missing values in the chosen columns and were left out."
+        )
+        values, ids = values[complete], ids[complete]
+    constant = [c for c in values.columns if values[c].nunique() <= 1]
+    if constant:
+        notes.append(
+            "Same value for every customer, so left out: " + ", ".join(map(str, constant)) + "."
+        )
+        values = values.drop(columns=constant)
+    if values.shape[1] < 2:
+        raise AnalyticsError(
+            f"Segmentation needs at least two numeric columns that vary; {values.shape[1]} remain"
+            + (f" ({', '.join(map(str, values.columns))})" if values.shape[1] else "")
+            + ".",
+            hint="Pick more columns (age, income, spend, visits …), or segment transactions on RFM.",
+        )
+    if len(values) < 3:
+        raise AnalyticsError(
+            f"Segmentation needs at least 3 customers; there {'is' if len(values) == 1 else 'are'} {len(values)}.",
+            hint="Load more data, or undo cleaning steps that removed customers.",
+        )
+    return replace(
+        features,
+        ids=ids.reset_index(drop=True),
+        values=values.reset_index(drop=True),
+        notes=tuple(notes),
+        spend=features.spend if features.spend in values.columns else None,
+    )
+
+
+def scale_features(values: pd.DataFrame, scale: Scale) -> np.ndarray:
+    """Scale features so that each counts alike.
+
+    ``log-standard``: signed log1p of right-skewed columns (skewness above 1, like money and
+    order counts, where 10 vs 20 orders matters as much as 100 vs 200), then z-scores;
+    ``standard``: z-scores only; ``none``: as is.
+    """
+    if scale not in SCALES:
+        raise AnalyticsError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}.")
+    x = values.to_numpy(dtype=float).copy()
+    if scale == "none":
+        return x
+    if scale == "log-standard":
+        skewed = values.skew().to_numpy() > 1
+        x[:, skewed] = np.sign(x[:, skewed]) * np.log1p(np.abs(x[:, skewed]))
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+# --- fitting ---------------------------------------------------------------------------------------
+
+
+def _sample(n: int, size: int, random_state: int) -> np.ndarray:
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(random_state).choice(n, size=size, replace=False))
+
+
+def _nearest_centre(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Label of the nearest centre for every row, in chunks to bound memory."""
+    labels = np.empty(len(x), dtype=np.int64)
+    for start in range(0, len(x), 200_000):
+        chunk = x[start : start + 200_000]
+        d = ((chunk[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        labels[start : start + 200_000] = d.argmin(axis=1)
+    return labels
+
+
+def fit_labels(
+    x: np.ndarray,
+    algorithm: Algorithm,
+    k: int,
+    *,
+    random_state: int = 0,
+    eps: float | None = None,
+    min_samples: int | None = None,
+) -> np.ndarray:
+    """Cluster labels (0…k-1; -1 is DBSCAN noise) for every row of the scaled features."""
+    n = len(x)
+    if algorithm == "kmeans":
+        if n > MINIBATCH_ABOVE:
+            model = MiniBatchKMeans(k, random_state=random_state, n_init=3, batch_size=4096)
+        else:
+            model = KMeans(k, random_state=random_state, n_init=10)
+        return model.fit_predict(x).astype(np.int64)
+    if algorithm == "gmm":
+        rows = _sample(n, GMM_SAMPLE, random_state)
+        gmm = GaussianMixture(k, covariance_type="full", random_state=random_state, reg_covar=1e-5)
+        gmm.fit(x[rows])
+        return gmm.predict(x).astype(np.int64)
+    if algorithm == "agglomerative":
+        rows = _sample(n, AGGLOMERATIVE_SAMPLE, random_state)
+        sample_labels = AgglomerativeClustering(k, linkage="ward").fit_predict(x[rows])
+        if len(rows) == n:
+            return sample_labels.astype(np.int64)
+        centres = np.vstack([x[rows][sample_labels == c].mean(axis=0) for c in range(k)])
+        return _nearest_centre(x, centres)
+    if algorithm == "dbscan":
+        samples = min_samples or default_min_samples(x.shape[1])
+        rows = _sample(n, DBSCAN_SAMPLE, random_state)
+        radius = (
+            eps
+            if eps is not None
+            else suggest_eps(x, min_samples=samples, random_state=random_state)
+        )
+        model = DBSCAN(eps=radius, min_samples=samples).fit(x[rows])
+        labels = model.labels_.astype(np.int64)
+        if len(rows) == n:
+            return labels
+        core = model.core_sample_indices_
+        if len(core) == 0:
+            return np.full(n, -1, dtype=np.int64)
+        distance, nearest = NearestNeighbors(n_neighbors=1).fit(x[rows][core]).kneighbors(x)
+        return np.where(distance[:, 0] <= radius, labels[core][nearest[:, 0]], -1)
+    raise AnalyticsError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}.")
+
+
+def default_min_samples(n_features: int) -> int:
+    """DBSCAN's minimum neighbourhood: twice the number of features (Sander et al. 1998)."""
+    return max(4, 2 * n_features)
+
+
+def k_distances(x: np.ndarray, *, min_samples: int, random_state: int = 0) -> np.ndarray:
+    """Sorted distance of each (sampled) customer to its ``min_samples``-th neighbour."""
+    rows = _sample(len(x), DBSCAN_SAMPLE, random_state)
+    k = min(min_samples, len(rows) - 1)
+    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(x[rows]).kneighbors(x[rows])
+    return np.sort(distances[:, k])
+
+
+def suggest_eps(x: np.ndarray, *, min_samples: int, random_state: int = 0) -> float:
+    """The knee of the k-distance curve: the point farthest from the line joining its ends."""
+    curve = k_distances(x, min_samples=min_samples, random_state=random_state)
+    if len(curve) < 3 or curve[-1] == curve[0]:
+        return float(curve[-1]) or 0.5
+    xs = np.linspace(0, 1, len(curve))
+    ys = (curve - curve[0]) / (curve[-1] - curve[0])
+    return float(curve[int(np.argmax(xs - ys))])
+
+
+def _scores(x: np.ndarray, labels: np.ndarray, random_state: int) -> dict[str, float]:
+    clustered = labels >= 0
+    xs, ls = x[clustered], labels[clustered]
+    found = len(np.unique(ls))
+    inertia = float(
+        sum(((xs[ls == c] - xs[ls == c].mean(axis=0)) ** 2).sum() for c in np.unique(ls))
+    )
+    if found < 2 or found >= len(xs):
+        return {
+            "inertia": inertia,
+            "silhouette": np.nan,
+            "davies_bouldin": np.nan,
+            "calinski_harabasz": np.nan,
+        }
+    size = min(SILHOUETTE_SAMPLE, len(xs))
+    return {
+        "inertia": inertia,
+        "silhouette": float(
+            silhouette_score(
+                xs, ls, sample_size=size if size < len(xs) else None, random_state=random_state
+            )
+        ),
+        "davies_bouldin": float(davies_bouldin_score(xs, ls)),
+        "calinski_harabasz": float(calinski_harabasz_score(xs, ls)),
+    }
+
+
+@dataclass(frozen=True)
+class KSweep:
+    """Every k fitted once: ``table`` has k, inertia, silhouette, davies_bouldin, calinski_harabasz."""
+
+    algorithm: str
+    table: pd.DataFrame
+    labels: dict[int, np.ndarray] = field(repr=False)
+
+    @property
+    def best_k(self) -> int:
+        """The k with the best silhouette (ties: the smaller k)."""
+        scored = self.table.dropna(subset=["silhouette"])
+        if scored.empty:
+            return int(self.table["k"].iloc[0])
+        return int(scored["k"].to_numpy()[scored["silhouette"].to_numpy().argmax()])
+
+
+def sweep_k(
+    x: np.ndarray,
+    *,
+    algorithm: Algorithm = "kmeans",
+    k_values: Sequence[int] | None = None,
+    random_state: int = 0,
+) -> KSweep:
+    """Fit every k (default 2–10, capped below the number of customers) and score each fit."""
+    if algorithm == "dbscan":
+        raise AnalyticsError("DBSCAN finds its own number of segments; there is no k to sweep.")
+    n = len(x)
+    ks = [k for k in (k_values or range(K_RANGE[0], K_RANGE[1] + 1)) if 2 <= k < n]
+    if not ks:
+        raise AnalyticsError(
+            f"With {n} customers there is no number of segments to try (k must be 2 to {n - 1}).",
+            hint="Load more customers.",
+        )
+    rows, labels = [], {}
+    for k in ks:
+        labels[k] = fit_labels(x, algorithm, k, random_state=random_state)
+        rows.append({"k": k, **_scores(x, labels[k], random_state)})
+    return KSweep(algorithm, pd.DataFrame(rows), labels)
+
+
+# --- segments -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """Segments with their profiles, ready to chart, describe and export.
+
+    Attributes
+    ----------
+    algorithm, scale : str
+        How the segments were made.
+    k : int
+        Number of segments (noise excluded).
+    features : tuple of str
+        The features clustered on.
+    customers : pandas.DataFrame
+        ``customer_id``, the features, RFM scores and named RFM segment when the features are
+        RFM, ``cluster`` (0…k-1, -1 for noise) and ``segment`` (its name).
+    metrics : dict
+        silhouette, davies_bouldin, calinski_harabasz, inertia of the chosen segments.
+    sweep : pandas.DataFrame or None
+        Scores for every k tried.
+    profiles : pandas.DataFrame
+        Per segment: customers, share, revenue, revenue_share, mean_<f> and median_<f>.
+    zscores : pandas.DataFrame
+        Segment × feature: how far the segment's mean is from the average, in standard deviations.
+    descriptions : dict of str to str
+        One plain sentence per segment.
+    projection : pandas.DataFrame
+        PC1–PC3 of the scaled features per customer (for plots), and ``explained`` variance.
+    eps : float or None
+        DBSCAN's radius; ``k_distance`` the curve it was read from.
+    notes : tuple of str
+    seconds : dict of str to float
+    """
+
+    algorithm: str
+    scale: str
+    k: int
+    features: tuple[str, ...]
+    customers: pd.DataFrame
+    metrics: dict[str, float]
+    sweep: pd.DataFrame | None
+    profiles: pd.DataFrame
+    zscores: pd.DataFrame
+    descriptions: dict[str, str]
+    projection: pd.DataFrame
+    explained: tuple[float, ...]
+    eps: float | None = None
+    k_distance: np.ndarray | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def segment_names(self) -> list[str]:
+        """Segment names in their order (most valuable or largest first; noise last)."""
+        return list(self.profiles["segment"])
+
+    def renamed(self, names: Mapping[str, str]) -> SegmentationResult:
+        """The same segments under the user's names; names must stay distinct and non-empty."""
+        mapping = {old: (names.get(old) or old).strip() or old for old in self.segment_names}
+        if len(set(mapping.values())) < len(mapping):
+            raise AnalyticsError(
+                "Two segments cannot have the same name.", hint="Give each segment its own name."
+            )
+        customers = self.customers.assign(segment=self.customers["segment"].map(mapping))
+        profiles = self.profiles.assign(segment=self.profiles["segment"].map(mapping))
+        descriptions = {mapping[k]: v for k, v in self.descriptions.items()}
+        return replace(
+            self,
+            customers=customers,
+            profiles=profiles,
+            zscores=self.zscores.rename(index=mapping),
+            descriptions=descriptions,
+        )
+
+    def summary(self) -> dict[str, object]:
+        """JSON-ready summary (the CLI prints it)."""
+        return {
+            "algorithm": self.algorithm,
+            "scale": self.scale,
+            "features": list(self.features),
+            "k": self.k,
+            "customers": len(self.customers),
+            **{name: (None if np.isnan(v) else round(v, 4)) for name, v in self.metrics.items()},
+            "sizes": dict(
+                zip(
+                    self.profiles["segment"].astype(str),
+                    self.profiles["customers"].astype(int).tolist(),
+                    strict=True,
+                )
+            ),
+            "profiles": self.profiles.round(4).to_dict(orient="records"),
+            "descriptions": self.descriptions,
+            "notes": list(self.notes),
+        }
+
+    def export_table(self) -> pd.DataFrame:
+        """Customer → segment with every feature and score, for a CRM."""
+        return self.customers.copy()
+
+
+def segment(
+    features: CustomerFeatures,
+    labels: np.ndarray,
+    *,
+    algorithm: str,
+    scale: Scale,
+    x: np.ndarray,
+    sweep: KSweep | None = None,
+    eps: float | None = None,
+    k_distance: np.ndarray | None = None,
+    random_state: int = 0,
+) -> SegmentationResult:
+    """Turn cluster labels into ordered, named, profiled segments."""
+    values = features.values
+    clustered = labels >= 0
+    order = _order_clusters(values, labels, features.spend)
+    relabel = {old: new for new, old in enumerate(order)}
+    cluster = np.array([relabel.get(c, -1) for c in labels]) if len(relabel) else labels
+    names = {i: f"Segment {i + 1}" for i in range(len(order))}
+    names[-1] = NOISE
+    customers = pd.DataFrame({"customer_id": features.ids.to_numpy()})
+    if features.rfm is not None:
+        rfm = features.rfm.customers.set_index("customer_id").loc[features.ids]
+        for column in (
+            "recency",
+            "frequency",
+            "monetary",
+            "r_score",
+            "f_score",
+            "m_score",
+            "rfm_score",
+        ):
+            customers[column] = rfm[column].to_numpy()
+        customers["rfm_segment"] = rfm["segment"].astype(str).to_numpy()
+    else:
+        for column in values.columns:
+            customers[str(column)] = values[column].to_numpy()
+    customers["cluster"] = cluster
+    customers["segment"] = [names[c] for c in cluster]
+    profiles, zscores = _profiles(values, cluster, names, features.spend)
+    metrics = _scores(x, cluster, random_state)
+    projection, explained = _project(x, random_state)
+    notes = list(features.notes)
+    if not clustered.all():
+        notes.append(
+            f"{int((~clustered).sum()):,} customer(s) fit no dense group and are labelled '{NOISE}'."
+        )
+    return SegmentationResult(
+        algorithm=algorithm,
+        scale=scale,
+        k=len(order),
+        features=features.names,
+        customers=customers,
+        metrics=metrics,
+        sweep=None if sweep is None else sweep.table,
+        profiles=profiles,
+        zscores=zscores,
+        descriptions=_describe(profiles, values, features),
+        projection=projection,
+        explained=explained,
+        eps=eps,
+        k_distance=k_distance,
+        notes=tuple(notes),
+    )
+
+
+def _order_clusters(values: pd.DataFrame, labels: np.ndarray, spend: str | None) -> list[int]:
+    """Clusters in display order: highest mean spend first, else largest first."""
+    found = [int(c) for c in np.unique(labels) if c >= 0]
+    frame = pd.DataFrame({"label": labels})
+    if spend is not None:
+        key = values[spend].groupby(labels).mean()
+    else:
+        key = frame.groupby("label").size().astype(float)
+    return sorted(found, key=lambda c: (-key.get(c, 0.0), c))
+
+
+def _profiles(
+    values: pd.DataFrame, cluster: np.ndarray, names: dict[int, str], spend: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    grouped = values.groupby(cluster)
+    means, medians, sizes = grouped.mean(), grouped.median(), grouped.size()
+    ids = [c for c in sorted(sizes.index) if c >= 0] + ([-1] if -1 in sizes.index else [])
+    profiles = pd.DataFrame(
+        {
+            "segment": [names[c] for c in ids],
+            "customers": sizes.loc[ids].to_numpy(),
+            "share": (sizes.loc[ids] / len(cluster)).to_numpy(),
+        }
+    )
+    if spend is not None:
+        revenue = values[spend].groupby(cluster).sum().loc[ids]
+        total = values[spend].clip(lower=0).sum()
+        profiles["revenue"] = revenue.to_numpy()
+        profiles["revenue_share"] = (revenue.clip(lower=0) / total).to_numpy() if total else np.nan
+    for column in values.columns:
+        profiles[f"mean_{column}"] = means.loc[ids, column].to_numpy()
+        profiles[f"median_{column}"] = medians.loc[ids, column].to_numpy()
+    std = values.std(ddof=0).replace(0, np.nan)
+    zscores = (means.loc[ids] - values.mean()) / std
+    zscores.index = [names[c] for c in ids]
+    return profiles, zscores
+
+
+def _describe(
+    profiles: pd.DataFrame, values: pd.DataFrame, features: CustomerFeatures
+) -> dict[str, str]:
+    """One sentence per segment: size, then what sets it apart, then its revenue."""
+    overall = values.mean()
+    out = {}
+    for row in profiles.to_dict(orient="records"):
+        parts = []
+        if features.source == "rfm":
+            freq_ratio = (
+                row["mean_frequency"] / overall["frequency"] if overall["frequency"] else np.nan
+            )
+            parts.append(f"order {_times(freq_ratio)} as often as average")
+            parts.append(f"last order {row['median_recency']:,.0f} days ago (median)")
+            parts.append(f"spend {_times(row['mean_monetary'] / overall['monetary'])} the average")
+        else:
+            deviations = sorted(
+                values.columns,
+                key=lambda c: -abs((row[f"mean_{c}"] - overall[c]) / (values[c].std(ddof=0) or 1)),
+            )
+            for column in deviations[:2]:
+                mean = row[f"mean_{column}"]
+                if overall[column] > 0 and mean >= 0:
+                    parts.append(f"{column} {_times(mean / overall[column])} average ({mean:,.3g})")
+                else:
+                    parts.append(f"{column} {mean:,.3g} (average {overall[column]:,.3g})")
+        if "revenue_share" in row and not pd.isna(row["revenue_share"]):
+            parts.append(f"{row['revenue_share']:.0%} of revenue")
+        out[row["segment"]] = (
+            f"{row['customers']:,} customers ({row['share']:.0%}): " + ", ".join(parts) + "."
+        )
+    return out
+
+
+def _times(ratio: float) -> str:
+    if pd.isna(ratio):
+        return "—"
+    return f"{ratio:.1f}x" if ratio >= 0.95 else f"{ratio:.2f}x"
+
+
+def _project(x: np.ndarray, random_state: int) -> tuple[pd.DataFrame, tuple[float, ...]]:
+    components = min(3, x.shape[1])
+    pca = PCA(n_components=components, random_state=random_state)
+    projected = pca.fit_transform(x)
+    frame = pd.DataFrame(projected, columns=[f"PC{i + 1}" for i in range(components)])
+    return frame, tuple(float(v) for v in pca.explained_variance_ratio_)
+
+
+# --- all in one -----------------------------------------------------------------------------------
+
+
+def run_segmentation(
+    dataset: Dataset,
+    *,
+    features: str | Sequence[str] = "rfm",
+    algorithm: Algorithm = "kmeans",
+    k: int | None = None,
+    scale: Scale = "log-standard",
+    eps: float | None = None,
+    min_samples: int | None = None,
+    analysis_date: dt.date | None = None,
+    exclude_cancellations: bool = True,
+    random_state: int = 0,
+) -> SegmentationResult:
+    """Segment customers: features, scaling, a k sweep (unless k is given or DBSCAN), segments.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Transactions (segmented on RFM) or a customers table.
+    features : "rfm" or list of str
+        RFM, or numeric columns of a customers table.
+    algorithm : {"kmeans", "gmm", "agglomerative", "dbscan"}
+    k : int, optional
+        Number of segments; default the best silhouette for k = 2…10.
+    scale : {"log-standard", "standard", "none"}
+    eps, min_samples : DBSCAN's radius (default: the knee of the k-distance curve) and neighbourhood.
+    analysis_date, exclude_cancellations : passed to :func:`analytics.rfm.compute_rfm`.
+    random_state : int
+        Seed: the same data gives the same segments.
+
+    Returns
+    -------
+    SegmentationResult
+
+    Raises
+    ------
+    AnalyticsError
+        Unusable features, too few customers for k, or an unknown algorithm or scale.
+
+    Example
+    -------
+    >>> result = run_segmentation(dataset, k=4)  # doctest: +SKIP
+    >>> result.profiles["customers"].sum() == len(result.customers)  # doctest: +SKIP
+    True
+    """
+    if algorithm not in ALGORITHMS:
+        raise AnalyticsError(
+            f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}."
+        )
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    table = customer_features(
+        dataset,
+        features=features,
+        analysis_date=analysis_date,
+        exclude_cancellations=exclude_cancellations,
+    )
+    timings["features"] = time.perf_counter() - start
+    x = scale_features(table.values, scale)
+    start = time.perf_counter()
+    sweep = None
+    eps_used = curve = None
+    if algorithm == "dbscan":
+        samples = min_samples or default_min_samples(x.shape[1])
+        curve = k_distances(x, min_samples=samples, random_state=random_state)
+        eps_used = (
+            eps
+            if eps is not None
+            else suggest_eps(x, min_samples=samples, random_state=random_state)
+        )
+        labels = fit_labels(
+            x, "dbscan", 0, random_state=random_state, eps=eps_used, min_samples=samples
+        )
+        if (labels >= 0).sum() == 0:
+            raise AnalyticsError(
+                f"With eps = {eps_used:.3g}, DBSCAN finds no dense group: every customer is noise.",
+                hint="Raise eps (see the k-distance plot) or lower the minimum neighbours.",
+            )
+    else:
+        if k is not None and not 2 <= k < len(x):
+            raise AnalyticsError(
+                f"k = {k} segments need at least {k + 1} customers and k at least 2; there are {len(x)} customers.",
+                hint="Choose a smaller k, or load more customers.",
+            )
+        sweep = sweep_k(x, algorithm=algorithm, random_state=random_state)
+        chosen = k if k is not None else sweep.best_k
+        labels = (
+            sweep.labels[chosen]
+            if chosen in sweep.labels
+            else fit_labels(x, algorithm, chosen, random_state=random_state)
+        )
+    timings["clustering"] = time.perf_counter() - start
+    start = time.perf_counter()
+    result = segment(
+        table,
+        labels,
+        algorithm=algorithm,
+        scale=scale,
+        x=x,
+        sweep=sweep,
+        eps=eps_used,
+        k_distance=curve,
+        random_state=random_state,
+    )
+    timings["profiles"] = time.perf_counter() - start
+    return replace(result, seconds=timings)
