@@ -8,6 +8,7 @@ st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", lay
 page = st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/segments.py", title="Segments", icon=":material/groups:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     ]
 )

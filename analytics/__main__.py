@@ -7,16 +7,21 @@ prints one line on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from analytics.errors import AnalyticsError
+from analytics.export import write_table
 from analytics.pipeline import open_dataset
 from analytics.quality import quality_report
 from analytics.samples import write_samples
 from analytics.schema import KINDS, ROLE_LABELS
+from analytics.segments import ALGORITHMS, SCALES, run_segmentation
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,6 +113,67 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _segment(args: argparse.Namespace) -> int:
+    opened = open_dataset(
+        args.file,
+        sheets=args.sheet,
+        kind=args.kind,
+        roles=_roles(args.role),
+        dayfirst=args.dayfirst,
+    )
+    features: str | list[str] = (
+        "rfm" if args.features.strip().lower() == "rfm" else _columns(args.features)
+    )
+    if args.k.strip().lower() == "auto":
+        k = None
+    else:
+        try:
+            k = int(args.k)
+        except ValueError as exc:
+            raise AnalyticsError(f"--k takes 'auto' or a whole number, got {args.k!r}.") from exc
+    result = run_segmentation(
+        opened.dataset,
+        features=features,
+        algorithm=args.algorithm,
+        k=k,
+        scale=args.scale,
+        eps=args.eps,
+        analysis_date=args.analysis_date,
+        exclude_cancellations=not args.include_cancellations,
+    )
+    summary = {"file": str(args.file), **result.summary()}
+    rfm = result.customers.get("rfm_segment")
+    if rfm is not None:
+        summary["rfm_segments"] = {name: int(n) for name, n in rfm.value_counts().items()}
+    if args.out is not None:
+        write_table(result.export_table(), args.out)
+        summary["out"] = str(args.out)
+    print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
+    return 0
+
+
+def _columns(text: str) -> list[str]:
+    columns = [c.strip() for c in text.split(",") if c.strip()]
+    if not columns:
+        raise AnalyticsError("--features takes 'rfm' or column names separated by commas.")
+    return columns
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return None
+    if isinstance(value, np.integer | np.floating):
+        return value.item()
+    return str(value)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
 def _sample(args: argparse.Namespace) -> int:
     paths = write_samples(args.out, n_customers=args.customers, random_state=args.random_state)
     print(json.dumps({kind: str(path) for kind, path in paths.items()}, indent=2))
@@ -126,6 +192,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_role_options(inspect)
     inspect.add_argument("--format", choices=("text", "json"), default="text")
     inspect.set_defaults(run=_inspect)
+    segment = commands.add_parser(
+        "segment", help="segment customers: RFM or chosen columns, clustered"
+    )
+    segment.add_argument("file", type=Path)
+    _add_role_options(segment)
+    segment.add_argument(
+        "--features",
+        default="rfm",
+        help="'rfm' (from transactions) or COL,COL,... of a customers table",
+    )
+    segment.add_argument("--algorithm", choices=ALGORITHMS, default="kmeans")
+    segment.add_argument(
+        "--k", default="auto", help="number of segments, or 'auto' (best silhouette for k = 2..10)"
+    )
+    segment.add_argument("--scale", choices=SCALES, default="log-standard")
+    segment.add_argument(
+        "--eps", type=float, help="DBSCAN radius (default: the knee of the k-distance curve)"
+    )
+    segment.add_argument(
+        "--analysis-date", type=_date, help="RFM: the day recency counts from (YYYY-MM-DD)"
+    )
+    segment.add_argument(
+        "--include-cancellations", action="store_true", help="RFM: keep cancellations and returns"
+    )
+    segment.add_argument("--out", type=Path, help="write customer → segment as .csv or .xlsx")
+    segment.set_defaults(run=_segment)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

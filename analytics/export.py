@@ -8,8 +8,11 @@ Numbers stay numbers.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
+
+from analytics.errors import AnalyticsError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,6 +34,18 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV (UTF-8 with BOM, so Excel shows accents and Chinese correctly), formulas neutralised."""
     return neutralize_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a table as .csv or .xlsx (by the extension), formulas neutralised."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise AnalyticsError(f"--out must end in .csv or .xlsx, got {target.name!r}.")
+    try:
+        target.write_bytes(to_csv_bytes(frame) if suffix == ".csv" else to_excel_bytes(frame))
+    except OSError as exc:
+        raise AnalyticsError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
 
 
 def to_excel_bytes(frame: pd.DataFrame, *, sheet_name: str = "data") -> bytes:

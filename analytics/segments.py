@@ -656,6 +656,44 @@ def _project(x: np.ndarray, random_state: int) -> tuple[pd.DataFrame, tuple[floa
     return frame, tuple(float(v) for v in pca.explained_variance_ratio_)
 
 
+@dataclass(frozen=True)
+class SelectionSummary:
+    """Customers picked on a chart: how many, from which segments, and how they differ."""
+
+    customers: pd.DataFrame
+    share: float
+    by_segment: pd.DataFrame
+    comparison: pd.DataFrame
+
+    @property
+    def count(self) -> int:
+        return len(self.customers)
+
+
+def summarize_selection(result: SegmentationResult, ids: Sequence[object]) -> SelectionSummary:
+    """Summarise the customers with these ids (as chosen with a box or lasso on the scatter plot).
+
+    Example
+    -------
+    >>> summary = summarize_selection(result, ["12345", "12390"])  # doctest: +SKIP
+    >>> summary.count  # doctest: +SKIP
+    2
+    """
+    wanted = {str(i) for i in ids}
+    table = result.customers
+    chosen = table[table["customer_id"].astype(str).isin(wanted)]
+    by_segment = chosen.groupby("segment", sort=False).size().rename("customers").reset_index()
+    columns = [c for c in result.features if c in table.columns]
+    comparison = pd.DataFrame(
+        {
+            "feature": [FEATURE_LABELS.get(c, c) for c in columns],
+            "selected (mean)": [chosen[c].mean() for c in columns],
+            "all customers (mean)": [table[c].mean() for c in columns],
+        }
+    )
+    return SelectionSummary(chosen, len(chosen) / max(len(table), 1), by_segment, comparison)
+
+
 # --- all in one -----------------------------------------------------------------------------------
 
 
@@ -671,8 +709,9 @@ def run_segmentation(
     analysis_date: dt.date | None = None,
     exclude_cancellations: bool = True,
     random_state: int = 0,
+    sweep: KSweep | None = None,
 ) -> SegmentationResult:
-    """Segment customers: features, scaling, a k sweep (unless k is given or DBSCAN), segments.
+    """Segment customers: features, scaling, a k sweep (unless DBSCAN), segments.
 
     Parameters
     ----------
@@ -688,6 +727,9 @@ def run_segmentation(
     analysis_date, exclude_cancellations : passed to :func:`analytics.rfm.compute_rfm`.
     random_state : int
         Seed: the same data gives the same segments.
+    sweep : KSweep, optional
+        A sweep already computed for the same data, algorithm, scale and seed (a dashboard
+        caches it, so that choosing another k refits nothing).
 
     Returns
     -------
@@ -719,9 +761,9 @@ def run_segmentation(
     timings["features"] = time.perf_counter() - start
     x = scale_features(table.values, scale)
     start = time.perf_counter()
-    sweep = None
     eps_used = curve = None
     if algorithm == "dbscan":
+        sweep = None
         samples = min_samples or default_min_samples(x.shape[1])
         curve = k_distances(x, min_samples=samples, random_state=random_state)
         eps_used = (
@@ -743,7 +785,8 @@ def run_segmentation(
                 f"k = {k} segments need at least {k + 1} customers and k at least 2; there are {len(x)} customers.",
                 hint="Choose a smaller k, or load more customers.",
             )
-        sweep = sweep_k(x, algorithm=algorithm, random_state=random_state)
+        if sweep is None or sweep.algorithm != algorithm:
+            sweep = sweep_k(x, algorithm=algorithm, random_state=random_state)
         chosen = k if k is not None else sweep.best_k
         labels = (
             sweep.labels[chosen]

@@ -23,6 +23,7 @@ from analytics.errors import AnalyticsError
 from analytics.io import LoadedTable, load_table
 from analytics.overview import OverviewResult, run_overview
 from analytics.quality import CleaningResult, QualityReport, clean, quality_report
+from analytics.rfm import RFMResult, compute_rfm
 from analytics.samples import SAMPLE_FILES
 from analytics.schema import (
     ColumnMapping,
@@ -32,6 +33,14 @@ from analytics.schema import (
     build_dataset,
     detect_kind,
     detect_mapping,
+)
+from analytics.segments import (
+    KSweep,
+    SegmentationResult,
+    customer_features,
+    run_segmentation,
+    scale_features,
+    sweep_k,
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -98,7 +107,20 @@ def kept(
     """Draw a widget whose value survives page switches, starting at ``default``.
 
     Example: ``freq = kept(st.selectbox, "Trend by", ["D", "W"], key="w.freq", default="W")``.
+    A kept value that is no longer among the options (another dataset's column) is dropped.
     """
+    if (
+        key in st.session_state
+        and args
+        and isinstance(args[0], Sequence)
+        and not isinstance(args[0], str)
+    ):
+        options, kept_value = list(args[0]), st.session_state[key]
+        if isinstance(kept_value, list):
+            if any(v not in options for v in kept_value):
+                st.session_state[key] = [v for v in kept_value if v in options]
+        elif kept_value not in options:
+            del st.session_state[key]
     st.session_state.setdefault(key, default)
     return widget(label, *args, key=key, persist_state=PERSIST, **kwargs)
 
@@ -263,6 +285,67 @@ def cached_overview(
 ) -> OverviewResult:
     """Overview keyed by the dataset fingerprint and every parameter."""
     return run_overview(dataset, start=start, end=end, freq=freq, dimension=dimension)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+def cached_rfm(
+    dataset: Dataset, analysis_date: dt.date | None, exclude_cancellations: bool
+) -> RFMResult:
+    """RFM table keyed by the dataset fingerprint and the options."""
+    return compute_rfm(
+        dataset, analysis_date=analysis_date, exclude_cancellations=exclude_cancellations
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+def cached_sweep(
+    dataset: Dataset,
+    features: str | tuple[str, ...],
+    analysis_date: dt.date | None,
+    exclude_cancellations: bool,
+    algorithm: str,
+    scale: str,
+) -> KSweep:
+    """Every k fitted once, so that choosing another k is instant."""
+    table = customer_features(
+        dataset,
+        features=features,
+        analysis_date=analysis_date,
+        exclude_cancellations=exclude_cancellations,
+    )
+    return sweep_k(scale_features(table.values, scale), algorithm=algorithm)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+def cached_segments(
+    dataset: Dataset,
+    features: str | tuple[str, ...],
+    analysis_date: dt.date | None,
+    exclude_cancellations: bool,
+    algorithm: str,
+    scale: str,
+    k: int | None,
+    eps: float | None,
+    min_samples: int | None,
+) -> SegmentationResult:
+    """Segments keyed by the dataset fingerprint and every option."""
+    sweep = None
+    if algorithm != "dbscan":
+        sweep = cached_sweep(
+            dataset, features, analysis_date, exclude_cancellations, algorithm, scale
+        )
+    return run_segmentation(
+        dataset,
+        features=features,
+        algorithm=algorithm,  # type: ignore[arg-type]
+        k=k,
+        scale=scale,  # type: ignore[arg-type]
+        eps=eps,
+        min_samples=min_samples,
+        analysis_date=analysis_date,
+        exclude_cancellations=exclude_cancellations,
+        sweep=sweep,
+    )
 
 
 def dataset_badge() -> None:

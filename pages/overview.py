@@ -75,8 +75,6 @@ with controls[2]:
     dims = list(dataset.dimensions)
     dimension = None
     if dims:
-        if st.session_state.get("w.overview.dim") not in dims:
-            st.session_state.pop("w.overview.dim", None)  # another dataset's dimension
         dimension = kept(st.selectbox, "Break down by", dims, key="w.overview.dim", default=dims[0])
 
 if not isinstance(period, tuple) or len(period) != 2:

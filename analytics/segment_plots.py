@@ -1,0 +1,316 @@
+"""Figures for the segmentation page: RFM segments, k selection, scatter plots, profiles.
+
+A segment's colour depends on its position (Segment 1 is always the first colour), so renaming a
+segment keeps its colour, and every chart on the page agrees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from analytics.plots import MUTED, PALETTE, _layout
+from analytics.rfm import SEGMENT_GRID, RFMResult
+from analytics.segments import FEATURE_LABELS, NOISE, SegmentationResult
+
+#: Okabe–Ito first, then Paul Tol's muted scheme: colour-blind-safe up to 17 segments.
+SEGMENT_PALETTE: tuple[str, ...] = (
+    *PALETTE[:6],
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+    "#000000",
+    "#DDDDDD",
+)
+WEBGL_ABOVE = 5_000
+MAX_POINTS = 20_000
+
+
+def segment_colors(names: list[str]) -> dict[str, str]:
+    """Colour per segment name, by position; noise is grey."""
+    colors, i = {}, 0
+    for name in names:
+        if name == NOISE:
+            colors[name] = MUTED
+        else:
+            colors[name] = SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)]
+            i += 1
+    return colors
+
+
+def _number(value: float) -> str:
+    """A number as a marketer reads it: 12,345 · 123.4 · 1.23."""
+    if pd.isna(value):
+        return "—"
+    size = abs(value)
+    return f"{value:,.0f}" if size >= 1000 else f"{value:,.1f}" if size >= 10 else f"{value:,.2f}"
+
+
+def _label(feature: str) -> str:
+    return FEATURE_LABELS.get(feature, feature)
+
+
+def rfm_segments_figure(rfm: RFMResult) -> go.Figure:
+    """Share of customers and share of revenue per named RFM segment."""
+    summary = rfm.summary.iloc[::-1]
+    fig = go.Figure(
+        [
+            go.Bar(
+                y=summary["segment"],
+                x=summary["share"],
+                orientation="h",
+                name="Share of customers",
+                marker_color=PALETTE[0],
+                customdata=summary[["customers"]].to_numpy(),
+                hovertemplate="%{y}: %{customdata[0]:,} customers (%{x:.1%})<extra></extra>",
+            ),
+            go.Bar(
+                y=summary["segment"],
+                x=summary["revenue_share"],
+                orientation="h",
+                name="Share of revenue",
+                marker_color=PALETTE[1],
+                hovertemplate="%{y}: %{x:.1%} of revenue<extra></extra>",
+            ),
+        ]
+    )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickformat=".0%")
+    return _layout(fig, "RFM segments: customers and revenue", "Share", "", height=460)
+
+
+def rf_grid_figure(rfm: RFMResult) -> go.Figure:
+    """Customers in each (recency score, frequency score) cell, labelled with the segment name."""
+    grid = rfm.rf_grid
+    counts = grid.to_numpy()
+    text = [
+        [f"{SEGMENT_GRID[(r, f)]}<br>{counts[i, j]:,}" for j, f in enumerate((1, 2, 3, 4, 5))]
+        for i, r in enumerate((5, 4, 3, 2, 1))
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=[f"F {f}" for f in grid.columns],
+            y=[f"R {r}" for r in grid.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            hovertemplate="%{y}, %{x}: %{z:,} customers<extra></extra>",
+            colorbar={"title": "Customers"},
+        )
+    )
+    return _layout(
+        fig,
+        "Recency × frequency scores (5 = most recent / most frequent)",
+        "Frequency score",
+        "Recency score",
+        height=460,
+    )
+
+
+def k_selection_figure(result: SegmentationResult) -> go.Figure:
+    """Inertia (elbow), silhouette, Davies–Bouldin and Calinski–Harabasz for every k tried."""
+    sweep = result.sweep
+    if sweep is None:
+        return _layout(go.Figure(), "No k to choose: DBSCAN finds its own segments", "", "")
+    panels = [
+        ("inertia", "Inertia (elbow; lower is tighter)"),
+        ("silhouette", "Silhouette (higher is better)"),
+        ("davies_bouldin", "Davies–Bouldin (lower is better)"),
+        ("calinski_harabasz", "Calinski–Harabasz (higher is better)"),
+    ]
+    fig = make_subplots(
+        rows=2, cols=2, subplot_titles=[title for _, title in panels], horizontal_spacing=0.12
+    )
+    for i, (column, _title) in enumerate(panels):
+        row, col = divmod(i, 2)
+        fig.add_trace(
+            go.Scatter(
+                x=sweep["k"],
+                y=sweep[column],
+                mode="lines+markers",
+                marker_color=PALETTE[i],
+                showlegend=False,
+                hovertemplate=f"k = %{{x}}: %{{y:,.3f}}<extra>{column}</extra>",
+            ),
+            row=row + 1,
+            col=col + 1,
+        )
+        fig.add_vline(x=result.k, line_dash="dot", line_color="#555555", row=row + 1, col=col + 1)
+    fig.update_xaxes(dtick=1, title_text="Number of segments (k)")
+    fig.update_layout(
+        height=520,
+        template="plotly_white",
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        title=f"Choosing k (dotted line: k = {result.k})",
+    )
+    return fig
+
+
+def _axis(result: SegmentationResult, name: str) -> tuple[pd.Series, str]:
+    if name in result.projection.columns:
+        i = int(name[2:]) - 1
+        return result.projection[name], f"{name} ({result.explained[i]:.0%} of variance)"
+    return result.customers[name], _label(name)
+
+
+def scatter_figure(
+    result: SegmentationResult,
+    x: str,
+    y: str,
+    z: str | None = None,
+    *,
+    max_points: int = MAX_POINTS,
+    random_state: int = 0,
+) -> go.Figure:
+    """Customers on two (or three) axes, coloured by segment; hover shows id and features.
+
+    Axes are feature names or ``PC1``–``PC3``. Above ``max_points`` customers a fixed random
+    sample is drawn (the title says so); above ``WEBGL_ABOVE`` points WebGL draws them.
+    """
+    customers = result.customers
+    rows = np.arange(len(customers))
+    if len(rows) > max_points:
+        rows = np.sort(
+            np.random.default_rng(random_state).choice(len(rows), max_points, replace=False)
+        )
+    xs, x_title = _axis(result, x)
+    ys, y_title = _axis(result, y)
+    zs, z_title = _axis(result, z) if z else (None, "")
+    hover_columns = [c for c in result.features if c in customers.columns]
+    colors = segment_colors(result.segment_names)
+    traces = []
+    for name in result.segment_names:
+        members = rows[customers["segment"].to_numpy()[rows] == name]
+        custom = np.column_stack(
+            [customers["customer_id"].to_numpy()[members]]
+            + [customers[c].to_numpy()[members] for c in hover_columns]
+        )
+        hover = (
+            "Customer %{customdata[0]}<br>"
+            + "<br>".join(
+                f"{_label(c)}: %{{customdata[{j + 1}]:,.4~g}}" for j, c in enumerate(hover_columns)
+            )
+            + f"<extra>{name}</extra>"
+        )
+        common = {
+            "name": name,
+            "customdata": custom,
+            "hovertemplate": hover,
+            "marker": {"color": colors[name], "size": 4 if z else 6, "opacity": 0.75},
+            "mode": "markers",
+        }
+        if zs is not None:
+            traces.append(
+                go.Scatter3d(
+                    x=xs.to_numpy()[members],
+                    y=ys.to_numpy()[members],
+                    z=zs.to_numpy()[members],
+                    **common,
+                )
+            )
+        elif len(rows) > WEBGL_ABOVE:
+            traces.append(
+                go.Scattergl(x=xs.to_numpy()[members], y=ys.to_numpy()[members], **common)
+            )
+        else:
+            traces.append(go.Scatter(x=xs.to_numpy()[members], y=ys.to_numpy()[members], **common))
+    fig = go.Figure(traces)
+    sampled = (
+        f" (a sample of {len(rows):,} of {len(customers):,})" if len(rows) < len(customers) else ""
+    )
+    title = f"Customers by segment{sampled}"
+    if z:
+        fig.update_layout(
+            scene={"xaxis_title": x_title, "yaxis_title": y_title, "zaxis_title": z_title}
+        )
+        return _layout(fig, title, "", "", height=620)
+    fig.update_layout(dragmode="lasso")
+    return _layout(fig, title, x_title, y_title, height=560)
+
+
+def segment_sizes_figure(result: SegmentationResult) -> go.Figure:
+    """Share of customers and of revenue per segment, in segment colours."""
+    profiles = result.profiles
+    colors = segment_colors(result.segment_names)
+    fig = go.Figure(
+        go.Bar(
+            x=profiles["segment"],
+            y=profiles["share"],
+            name="Share of customers",
+            marker_color=[colors[s] for s in profiles["segment"]],
+            customdata=profiles[["customers"]].to_numpy(),
+            hovertemplate="%{x}: %{customdata[0]:,} customers (%{y:.1%})<extra></extra>",
+        )
+    )
+    if "revenue_share" in profiles:
+        fig.add_trace(
+            go.Scatter(
+                x=profiles["segment"],
+                y=profiles["revenue_share"],
+                name="Share of revenue",
+                mode="markers",
+                marker={"symbol": "diamond", "size": 14, "color": "#333333"},
+                hovertemplate="%{x}: %{y:.1%} of revenue<extra></extra>",
+            )
+        )
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, "Segment sizes (bars) and share of revenue (diamonds)", "", "Share")
+
+
+def profile_heatmap(result: SegmentationResult) -> go.Figure:
+    """Segment × feature: standardised mean (blue below average, red above), mean in the cell."""
+    z = result.zscores
+    means = result.profiles.set_index("segment")[[f"mean_{f}" for f in z.columns]]
+    text = [[_number(means.loc[s, f"mean_{f}"]) for f in z.columns] for s in z.index]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.to_numpy(),
+            x=[_label(str(f)) for f in z.columns],
+            y=list(z.index),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdBu",
+            reversescale=True,
+            zmid=0,
+            colorbar={"title": "Std. devs<br>from average"},
+            hovertemplate="%{y}, %{x}: mean %{text} (%{z:+.2f} sd)<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(
+        fig, "Segment profiles (mean of each feature)", "", "", height=max(300, 50 * len(z) + 120)
+    )
+
+
+def k_distance_figure(result: SegmentationResult) -> go.Figure:
+    """DBSCAN: each customer's distance to its k-th neighbour, sorted; the knee suggests eps."""
+    curve = result.k_distance
+    if curve is None:
+        return _layout(go.Figure(), "Only DBSCAN uses a k-distance plot", "", "")
+    fig = go.Figure(
+        go.Scatter(
+            y=curve, mode="lines", line_color=PALETTE[0], hovertemplate="%{y:.3f}<extra></extra>"
+        )
+    )
+    if result.eps is not None:
+        fig.add_hline(
+            y=result.eps,
+            line_dash="dot",
+            line_color=PALETTE[5],
+            annotation_text=f"eps = {result.eps:.3g}",
+        )
+    return _layout(
+        fig,
+        "k-distance plot (pick eps at the knee)",
+        "Customers, sorted",
+        "Distance to k-th neighbour (scaled units)",
+    )

@@ -1,0 +1,383 @@
+"""Segments page: RFM named segments, clustering with k selection, scatter, profiles, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from hashlib import blake2b
+
+import streamlit as st
+
+from analytics.errors import AnalyticsError
+from analytics.export import to_csv_bytes, to_excel_bytes
+from analytics.rfm import SEGMENT_ACTIONS
+from analytics.segment_plots import (
+    k_distance_figure,
+    k_selection_figure,
+    profile_heatmap,
+    rf_grid_figure,
+    rfm_segments_figure,
+    scatter_figure,
+    segment_sizes_figure,
+)
+from analytics.segments import (
+    ALGORITHM_LABELS,
+    ALGORITHMS,
+    FEATURE_LABELS,
+    RFM_FEATURES,
+    numeric_columns,
+    summarize_selection,
+)
+from pages._common import (
+    cached_rfm,
+    cached_segments,
+    current_dataset,
+    kept,
+    md,
+    needs_kind,
+    show_error,
+    start_page,
+)
+
+SCALE_LABELS = {
+    "log-standard": "Log of skewed columns, then standardise (default)",
+    "standard": "Standardise",
+    "none": "As is",
+}
+AUTO = "Auto (best silhouette)"
+
+start_page()
+st.title("Segments")
+dataset = current_dataset()
+if not needs_kind(dataset, ["transactions", "customers"], "Segmentation"):
+    st.stop()
+st.caption(
+    "Group customers who behave alike, to treat them differently: reward the best, win back the "
+    "lapsing. Transactions are segmented on RFM; a customers table on the numeric columns you pick."
+)
+
+# --- RFM -------------------------------------------------------------------------------------------
+analysis_date: dt.date | None = None
+exclude_cancellations = True
+if dataset.kind == "transactions":
+    if not dataset.has("customer_id"):
+        st.info(
+            "Segmentation needs a customer column, and this dataset has none. Choose it under "
+            "'Column roles' on the Data page.",
+            icon=":material/info:",
+        )
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+        st.stop()
+    st.subheader("RFM: recency, frequency, monetary value")
+    last_day = dataset.frame["timestamp"].max().date()
+    left, right = st.columns(2)
+    with left:
+        analysis_date = kept(
+            st.date_input,
+            "Analysis date (recency counts from this day)",
+            key=f"w.seg.date.{dataset.fingerprint[:8]}",
+            default=last_day + dt.timedelta(days=1),
+            format="YYYY-MM-DD",
+        )
+    with right:
+        exclude_cancellations = kept(
+            st.checkbox,
+            "Leave out cancellations and returns",
+            key="w.seg.exclude",
+            default=True,
+            help="On the Data page you can also remove them for every page.",
+        )
+    try:
+        rfm = cached_rfm(dataset, analysis_date, exclude_cancellations)
+    except AnalyticsError as exc:
+        show_error(exc)
+        st.stop()
+    st.caption(
+        f"{len(rfm.customers):,} customers as of {rfm.analysis_date:%d %b %Y}. Scores 1–5 are "
+        "quintiles (5 = most recent, most orders, most spent); customers with the same value share a score."
+    )
+    chart_left, chart_right = st.columns(2)
+    chart_left.plotly_chart(rfm_segments_figure(rfm), key="rfm_segments_chart")
+    chart_right.plotly_chart(rf_grid_figure(rfm), key="rf_grid_chart")
+    with st.expander("RFM segments: sizes, medians and what to do"):
+        summary = rfm.summary
+        st.dataframe(
+            summary,
+            hide_index=True,
+            column_config={
+                "share": st.column_config.NumberColumn("share", format="percent"),
+                "revenue_share": st.column_config.NumberColumn("revenue share", format="percent"),
+                "revenue": st.column_config.NumberColumn("revenue", format="%.0f"),
+            },
+        )
+        st.caption(
+            "Segments by R and F score: Champions R5 F4–5 · Loyal R3–4 F4–5 · Potential Loyalist "
+            "R4–5 F2–3 · New Customers R5 F1 · Promising R4 F1 · Need Attention R3 F3 · About to "
+            "Sleep R3 F1–2 · At Risk R1–2 F3–4 · Can't Lose Them R1–2 F5 · Hibernating R2 F1–2, R1 F2 · Lost R1 F1."
+        )
+
+# --- clustering ------------------------------------------------------------------------------------
+st.subheader("Clustering")
+if dataset.kind == "transactions":
+    features: str | tuple[str, ...] = "rfm"
+    st.caption("Clustering on recency, frequency and monetary value.")
+else:
+    options = numeric_columns(dataset)
+    if len(options) < 2:
+        st.warning(
+            f"Clustering needs at least two numeric columns, and this table has {len(options)}"
+            + (f" ({md(', '.join(options))})" if options else "")
+            + ". Load a table with more numeric attributes (age, income, spend, visits …).",
+            icon=":material/warning:",
+        )
+        st.stop()
+    chosen_columns = kept(
+        st.multiselect,
+        "Columns to segment on",
+        options,
+        key=f"w.seg.columns.{dataset.fingerprint[:8]}",
+        default=options,
+    )
+    features = tuple(chosen_columns)
+
+controls = st.columns(4)
+with controls[0]:
+    algorithm = kept(
+        st.selectbox,
+        "Algorithm",
+        ALGORITHMS,
+        key="w.seg.algorithm",
+        default="kmeans",
+        format_func=ALGORITHM_LABELS.__getitem__,
+    )
+with controls[1]:
+    scale = kept(
+        st.selectbox,
+        "Scaling",
+        list(SCALE_LABELS),
+        key="w.seg.scale",
+        default="log-standard",
+        format_func=SCALE_LABELS.__getitem__,
+    )
+eps: float | None = None
+min_samples: int | None = None
+k: int | None = None
+with controls[2]:
+    if algorithm == "dbscan":
+        auto_eps = kept(
+            st.checkbox, "Radius (eps) from the k-distance knee", key="w.seg.auto_eps", default=True
+        )
+        if not auto_eps:
+            eps = kept(
+                st.number_input,
+                "eps",
+                key="w.seg.eps",
+                default=0.5,
+                min_value=0.01,
+                max_value=10.0,
+                step=0.05,
+            )
+    else:
+        k_choice = kept(
+            st.selectbox,
+            "Number of segments (k)",
+            [AUTO, *range(2, 11)],
+            key="w.seg.k",
+            default=AUTO,
+        )
+        k = None if k_choice == AUTO else int(k_choice)
+with controls[3]:
+    if algorithm == "dbscan":
+        min_samples = kept(
+            st.number_input,
+            "Minimum neighbours",
+            key="w.seg.min_samples",
+            default=6,
+            min_value=2,
+            max_value=100,
+        )
+
+if isinstance(features, tuple) and len(features) < 2:
+    st.info("Pick at least two columns to segment on.", icon=":material/info:")
+    st.stop()
+try:
+    with st.spinner("Finding segments …"):
+        result = cached_segments(
+            dataset,
+            features,
+            analysis_date,
+            exclude_cancellations,
+            algorithm,
+            scale,
+            k,
+            eps,
+            min_samples,
+        )
+except AnalyticsError as exc:
+    show_error(exc)
+    st.stop()
+
+signature = blake2b(
+    repr((dataset.fingerprint, features, algorithm, scale, result.k)).encode(), digest_size=6
+).hexdigest()
+with st.expander("Rename segments (names carry through charts and exports)"):
+    cells = st.columns(min(4, len(result.segment_names)))
+    names = {}
+    for i, name in enumerate(result.segment_names):
+        with cells[i % len(cells)]:
+            names[name] = kept(
+                st.text_input, f"Name of {name}", key=f"w.seg.name.{signature}.{i}", default=name
+            )
+try:
+    result = result.renamed(names)
+except AnalyticsError as exc:
+    show_error(exc)
+
+metric_cells = st.columns(4)
+metric_cells[0].metric(
+    "Segments", result.k, help="Chosen by the best silhouette unless you pick k."
+)
+for cell, (key, label, help_text) in zip(
+    metric_cells[1:],
+    [
+        (
+            "silhouette",
+            "Silhouette",
+            "−1 to 1: how much closer customers are to their own segment than to the next. Above 0.5 is clear structure.",
+        ),
+        (
+            "davies_bouldin",
+            "Davies–Bouldin",
+            "0 and up: how much segments overlap. Lower is better.",
+        ),
+        (
+            "calinski_harabasz",
+            "Calinski–Harabasz",
+            "Between-segment over within-segment spread. Higher is better.",
+        ),
+    ],
+    strict=True,
+):
+    value = result.metrics.get(key)
+    cell.metric(label, "—" if value is None or value != value else f"{value:,.3f}", help=help_text)
+for note in result.notes:
+    st.caption(f":material/info: {md(note)}")
+
+if algorithm == "dbscan":
+    st.plotly_chart(k_distance_figure(result), key="k_distance_chart")
+else:
+    st.plotly_chart(k_selection_figure(result), key="k_selection_chart")
+
+# --- scatter ---------------------------------------------------------------------------------------
+st.subheader("Customers on a map")
+axes = [*result.features, *result.projection.columns]
+axis_label = {
+    **FEATURE_LABELS,
+    **{f"PC{i + 1}": f"PC{i + 1} ({v:.0%} of variance)" for i, v in enumerate(result.explained)},
+}
+axis_cells = st.columns([2, 2, 1, 2])
+default_x, default_y = ("recency", "monetary") if features == "rfm" else (axes[0], axes[1])
+with axis_cells[0]:
+    x_axis = kept(
+        st.selectbox,
+        "Horizontal axis",
+        axes,
+        key="w.seg.x",
+        default=default_x,
+        format_func=lambda a: axis_label.get(a, a),
+    )
+with axis_cells[1]:
+    y_axis = kept(
+        st.selectbox,
+        "Vertical axis",
+        axes,
+        key="w.seg.y",
+        default=default_y,
+        format_func=lambda a: axis_label.get(a, a),
+    )
+with axis_cells[2]:
+    three_d = kept(st.toggle, "3-D", key="w.seg.3d", default=False)
+z_axis = None
+if three_d:
+    with axis_cells[3]:
+        z_axis = kept(
+            st.selectbox,
+            "Depth axis",
+            axes,
+            key="w.seg.z",
+            default=axes[2] if len(axes) > 2 else axes[0],
+            format_func=lambda a: axis_label.get(a, a),
+        )
+figure = scatter_figure(result, x_axis, y_axis, z_axis)
+if three_d:
+    st.plotly_chart(figure, key="segment_scatter_3d")
+    st.caption("Rotate with the mouse. Switch 3-D off to select customers with a box or lasso.")
+else:
+    event = st.plotly_chart(
+        figure, key="segment_scatter", on_select="rerun", selection_mode=("box", "lasso")
+    )
+    points = event.selection.points if event and event.selection else []
+    ids = [p["customdata"][0] for p in points if p.get("customdata")]
+    if ids:
+        picked = summarize_selection(result, ids)
+        st.markdown(f"**{picked.count:,} customers selected** ({picked.share:.1%} of all).")
+        sel_left, sel_right = st.columns(2)
+        sel_left.dataframe(picked.by_segment, hide_index=True)
+        sel_right.dataframe(picked.comparison, hide_index=True)
+        st.download_button(
+            "Download the selected customers (CSV)",
+            data=partial(to_csv_bytes, picked.customers),
+            file_name="selected_customers.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    else:
+        st.caption(
+            "Draw a box or a lasso on the chart to see and download exactly those customers."
+        )
+
+# --- profiles --------------------------------------------------------------------------------------
+st.subheader("Segment profiles")
+for name in result.segment_names:
+    st.markdown(f"**{md(name)}** — {md(result.descriptions[name])}")
+profile_left, profile_right = st.columns(2)
+profile_left.plotly_chart(segment_sizes_figure(result), key="segment_sizes_chart")
+profile_right.plotly_chart(profile_heatmap(result), key="profile_heatmap")
+with st.expander("Profile table"):
+    st.dataframe(result.profiles, hide_index=True)
+if features == "rfm":
+    with st.expander("How clusters relate to the named RFM segments"):
+        crosstab = result.customers.groupby(["segment", "rfm_segment"]).size().unstack(fill_value=0)
+        st.dataframe(crosstab)
+        st.caption(" · ".join(f"**{md(k)}**: {md(v)}" for k, v in SEGMENT_ACTIONS.items()))
+
+# --- exports ---------------------------------------------------------------------------------------
+st.subheader("Export for your CRM")
+export = result.export_table()
+st.caption(
+    f"{len(export):,} customers with their segment"
+    + (
+        ", RFM values, scores and named RFM segment"
+        if set(RFM_FEATURES) <= set(export.columns)
+        else " and features"
+    )
+    + ". Cells that a spreadsheet would run as a formula are made safe."
+)
+download_left, download_right = st.columns(2)
+download_left.download_button(
+    "Customer segments (CSV)",
+    data=partial(to_csv_bytes, export),
+    file_name="customer_segments.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+download_right.download_button(
+    "Customer segments (Excel)",
+    data=partial(to_excel_bytes, export, sheet_name="segments"),
+    file_name="customer_segments.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
+    icon=":material/download:",
+)
