@@ -107,6 +107,7 @@ def rf_grid_figure(rfm: RFMResult) -> go.Figure:
             colorbar={"title": "Customers"},
         )
     )
+    fig.update_yaxes(autorange="reversed")  # R 5 on top: Champions sit top right
     return _layout(
         fig,
         "Recency × frequency scores (5 = most recent / most frequent)",
@@ -168,13 +169,15 @@ def scatter_figure(
     y: str,
     z: str | None = None,
     *,
+    log_axes: bool = False,
     max_points: int = MAX_POINTS,
     random_state: int = 0,
 ) -> go.Figure:
     """Customers on two (or three) axes, coloured by segment; hover shows id and features.
 
     Axes are feature names or ``PC1``–``PC3``. Above ``max_points`` customers a fixed random
-    sample is drawn (the title says so); above ``WEBGL_ABOVE`` points WebGL draws them.
+    sample is drawn (the title says so); above ``WEBGL_ABOVE`` points WebGL draws them. With
+    ``log_axes``, feature axes whose values are all positive use a log scale (money, counts).
     """
     customers = result.customers
     rows = np.arange(len(customers))
@@ -234,6 +237,11 @@ def scatter_figure(
         )
         return _layout(fig, title, "", "", height=620)
     fig.update_layout(dragmode="lasso")
+    if log_axes:
+        if x not in result.projection.columns and (xs > 0).all():
+            fig.update_xaxes(type="log")
+        if y not in result.projection.columns and (ys > 0).all():
+            fig.update_yaxes(type="log")
     return _layout(fig, title, x_title, y_title, height=560)
 
 

@@ -275,7 +275,7 @@ axis_label = {
     **FEATURE_LABELS,
     **{f"PC{i + 1}": f"PC{i + 1} ({v:.0%} of variance)" for i, v in enumerate(result.explained)},
 }
-axis_cells = st.columns([2, 2, 1, 2])
+axis_cells = st.columns([2, 2, 1, 1, 2])
 default_x, default_y = ("recency", "monetary") if features == "rfm" else (axes[0], axes[1])
 with axis_cells[0]:
     x_axis = kept(
@@ -296,10 +296,18 @@ with axis_cells[1]:
         format_func=lambda a: axis_label.get(a, a),
     )
 with axis_cells[2]:
+    log_axes = kept(
+        st.toggle,
+        "Log axes",
+        key="w.seg.log",
+        default=True,
+        help="Log scale for axes of positive values, such as revenue and orders.",
+    )
+with axis_cells[3]:
     three_d = kept(st.toggle, "3-D", key="w.seg.3d", default=False)
 z_axis = None
 if three_d:
-    with axis_cells[3]:
+    with axis_cells[4]:
         z_axis = kept(
             st.selectbox,
             "Depth axis",
@@ -308,7 +316,7 @@ if three_d:
             default=axes[2] if len(axes) > 2 else axes[0],
             format_func=lambda a: axis_label.get(a, a),
         )
-figure = scatter_figure(result, x_axis, y_axis, z_axis)
+figure = scatter_figure(result, x_axis, y_axis, z_axis, log_axes=log_axes)
 if three_d:
     st.plotly_chart(figure, key="segment_scatter_3d")
     st.caption("Rotate with the mouse. Switch 3-D off to select customers with a box or lasso.")
