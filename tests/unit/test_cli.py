@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analytics.__main__ import main
@@ -154,3 +155,89 @@ def test_reference_datasets_are_recognised(shared_datasets, capsys, name, kind, 
     assert summary["kind"] == kind
     if roles is not None:
         assert summary["roles"] == roles
+
+
+# --- segment ---------------------------------------------------------------------------------------
+
+
+def segment_json(capsys, *args: str) -> dict:
+    assert main(["segment", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.realdata
+def test_segment_mall_customers_picks_five(shared_datasets, capsys):
+    summary = segment_json(
+        capsys,
+        str(shared_datasets / "Mall_Customers.csv"),
+        "--features",
+        "Annual Income (k$),Spending Score (1-100)",
+        "--scale",
+        "standard",
+        "--k",
+        "auto",
+    )
+    assert summary["k"] == 5 and summary["algorithm"] == "kmeans"
+    assert summary["silhouette"] == pytest.approx(0.5547, abs=0.002)
+    assert sum(summary["sizes"].values()) == 200
+    assert {"davies_bouldin", "calinski_harabasz", "profiles"} <= set(summary)
+
+
+@pytest.mark.realdata
+def test_segment_online_retail_rfm(shared_datasets, capsys):
+    summary = segment_json(
+        capsys, str(shared_datasets / "online_retail_II_sample_2sheets.xlsx"), "--k", "4"
+    )
+    assert summary["k"] == 4 and summary["features"] == ["recency", "frequency", "monetary"]
+    assert (
+        sum(summary["rfm_segments"].values())
+        == summary["customers"]
+        == sum(summary["sizes"].values())
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_segment_writes_the_crm_export(tmp_path, capsys, suffix):
+    out = tmp_path / f"segments{suffix}"
+    summary = segment_json(
+        capsys, str(ROOT / "data" / "transactions.csv"), "--k", "3", "--out", str(out)
+    )
+    exported = pd.read_csv(out) if suffix == ".csv" else pd.read_excel(out, engine="calamine")
+    assert len(exported) == summary["customers"]
+    assert {
+        "customer_id",
+        "segment",
+        "recency",
+        "frequency",
+        "monetary",
+        "r_score",
+        "rfm_segment",
+    } <= set(exported.columns)
+
+
+def test_segment_customers_table_with_gmm(capsys):
+    summary = segment_json(
+        capsys,
+        str(ROOT / "data" / "customers.csv"),
+        "--features",
+        "Orders,Revenue,DaysSinceLastOrder",
+        "--algorithm",
+        "gmm",
+        "--k",
+        "3",
+    )
+    assert summary["k"] == 3 and summary["algorithm"] == "gmm"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--k", "many"], "--k takes 'auto' or a whole number"),
+        (["--features", "Age"], "no column 'Age'"),
+        (["--out", "segments.txt"], "--out must end in .csv or .xlsx"),
+        (["--algorithm", "spectral"], "invalid choice"),
+    ],
+)
+def test_segment_user_errors_exit_2(args, message):
+    result = run_cli("segment", "data/transactions.csv", *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
