@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 120
-PAGES = ["app.py", "pages/data.py", "pages/overview.py"]
+PAGES = ["app.py", "pages/data.py", "pages/overview.py", "pages/segments.py"]
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -265,3 +265,88 @@ def test_names_from_a_file_are_shown_literally_not_as_markdown():
     captions = "\n".join(c.value for c in at.caption)
     assert r"\*\*bold\*\* \[offer\]\(http\://e.com\) \:smile\:" in captions
     assert any(r"**we\*ird\_\[name\].csv**" in m.value for m in at.markdown)
+
+
+# --- segments --------------------------------------------------------------------------------------
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_segments_page_controls():
+    at = app("pages/segments.py")
+    no_exception(at)
+    assert metric(at, "Segments") == "6"  # auto k finds the six planted personas
+    assert at.dataframe[0].value["segment"].tolist()[0] == "Champions"  # the RFM segment table
+    at.selectbox(key="w.seg.k").set_value(4).run()
+    no_exception(at)
+    assert metric(at, "Segments") == "4"
+    for algorithm in ("gmm", "agglomerative", "dbscan", "kmeans"):
+        at.selectbox(key="w.seg.algorithm").set_value(algorithm).run()
+        no_exception(at)
+    at.selectbox(key="w.seg.x").set_value("PC1").run()
+    at.selectbox(key="w.seg.y").set_value("frequency").run()
+    no_exception(at)
+    at.toggle(key="w.seg.3d").set_value(True).run()
+    no_exception(at)
+    name_box = next(t for t in at.text_input if t.label == "Name of Segment 1")
+    name_box.set_value("Big spenders").run()
+    no_exception(at)
+    assert any(m.value.startswith("**Big spenders**") for m in at.markdown)
+
+
+def test_segments_on_an_uploaded_customers_table():
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(0, 100, (3, 3))
+    rows = np.vstack([rng.normal(c, 3, (40, 3)) for c in centres])
+    table = pd.DataFrame(rows, columns=["Age", "Income", "Visits"]).round(1)
+    table.insert(0, "CustomerID", [f"{i:04d}" for i in range(len(table))])
+    table["City"] = "Paris"
+    at = app()
+    at.switch_page("pages/data.py").run()
+    upload(at, "crm.csv", table.to_csv(index=False).encode())
+    assert at.selectbox(key="w.kind").value == "customers"
+    at.switch_page("pages/segments.py").run()
+    no_exception(at)
+    assert metric(at, "Segments") == "3"
+    columns = next(m for m in at.multiselect if m.label == "Columns to segment on")
+    assert columns.value == ["Age", "Income", "Visits"]
+    columns.set_value(["Age", "Income"]).run()
+    no_exception(at)
+    columns.set_value(["Age"]).run()
+    assert any("at least two columns" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "one_number.csv",
+            b"CustomerID,Age,City\n1,30,a\n2,40,b\n3,50,c\n",
+            "at least two numeric columns",
+        ),
+        (
+            "no_customer.csv",
+            b"Invoice,InvoiceDate,Price\n1,2024-01-01,2\n2,2024-01-02,3\n",
+            "needs a customer column",
+        ),
+    ],
+)
+def test_segments_page_says_why_it_cannot_work(name, data, message):
+    at = app()
+    at.switch_page("pages/data.py").run()
+    upload(at, name, data)
+    at.switch_page("pages/segments.py").run()
+    no_exception(at)
+    assert any(message in box.value for box in [*at.info, *at.warning]), [
+        b.value for b in [*at.info, *at.warning]
+    ]
+
+
+def test_segments_page_on_series_points_to_the_data_page():
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="w.sample").set_value("series").run()
+    at.switch_page("pages/segments.py").run()
+    assert any("Segmentation needs transactions or customers" in i.value for i in at.info)

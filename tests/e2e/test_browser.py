@@ -269,3 +269,16 @@ def test_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser):
         assert "transactions.csv (sample)" in tab.locator('[data-testid="stSidebar"]').inner_text()
         no_traceback(tab)
         context.close()
+
+
+def test_segments_page_shows_the_scatter_plot(page, server):
+    page.goto(f"{server}/segments")
+    page.wait_for_selector("text=Customers on a map")
+    settle(page)
+    scatter = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Customers by segment")
+    scatter.wait_for()
+    assert scatter.locator(".legendtext").first.text_content() == "Segment 1"
+    assert scatter.locator(".scatterlayer .point").count() > 1000
+    no_traceback(page)
+    shoot(page, "segments.png")
+    scatter.screenshot(path=str(SCREENSHOTS / "segments_scatter.png"))
