@@ -51,7 +51,9 @@ def cancellation_mask(frame: pd.DataFrame) -> pd.Series:
     """Cancellations and returns: an order id starting with C, or a negative quantity."""
     mask = pd.Series(False, index=frame.index)
     if "order_id" in frame:
-        mask |= frame["order_id"].fillna("").astype("str").str.upper().str.startswith("C")
+        mask |= (
+            frame["order_id"].astype("str").str.startswith(("C", "c")).fillna(False).astype(bool)
+        )
     if "quantity" in frame:
         mask |= frame["quantity"].lt(0)
     return mask

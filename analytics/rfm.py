@@ -195,14 +195,16 @@ def compute_rfm(
     keep = frame["customer_id"].notna() & frame["timestamp"].notna()
     if exclude_cancellations:
         keep &= ~cancellation_mask(frame)
-    lines = frame.loc[keep, ["customer_id", "order_id", "timestamp", "revenue"]]
     last_day = frame["timestamp"].max()
     date = (
         pd.Timestamp(analysis_date).normalize()
         if analysis_date is not None
         else (last_day.normalize() + pd.Timedelta(days=1))
     )
-    lines = lines[lines["timestamp"] < date + pd.Timedelta(days=1)]
+    if date + pd.Timedelta(days=1) <= last_day:
+        keep &= frame["timestamp"] < date + pd.Timedelta(days=1)
+    needed = ["customer_id", "order_id", "timestamp", "revenue"]
+    lines = frame[needed] if keep.all() else frame.loc[keep, needed]
     if lines.empty:
         raise AnalyticsError(
             f"No customer has an order before {date:%Y-%m-%d}.",
@@ -221,15 +223,15 @@ def compute_rfm(
     customers["r_score"] = score(customers["recency"], higher_is_better=False)
     customers["f_score"] = score(customers["frequency"])
     customers["m_score"] = score(customers["monetary"])
-    customers["rfm_score"] = (
-        customers["r_score"].astype(str)
-        + customers["f_score"].astype(str)
-        + customers["m_score"].astype(str)
+    digits = customers["r_score"] * 100 + customers["f_score"] * 10 + customers["m_score"]
+    customers["rfm_score"] = digits.astype("str")
+    lookup = np.zeros((6, 6), dtype=np.int64)
+    for (r, f), name in SEGMENT_GRID.items():
+        lookup[r, f] = SEGMENTS.index(name)
+    codes = np.asarray(
+        lookup[customers["r_score"].to_numpy(), customers["f_score"].to_numpy()], dtype=np.int64
     )
-    cells = list(zip(customers["r_score"], customers["f_score"], strict=True))
-    customers["segment"] = pd.Categorical(
-        [SEGMENT_GRID[cell] for cell in cells], categories=list(SEGMENTS)
-    )
+    customers["segment"] = pd.Categorical.from_codes(codes, categories=pd.Index(SEGMENTS))
     customers = customers.reset_index(names="customer_id")
     columns = ["customer_id", "recency", "frequency", "monetary", "first_order", "last_order"]
     columns += ["r_score", "f_score", "m_score", "rfm_score", "segment"]

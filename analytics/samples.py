@@ -423,6 +423,79 @@ def generate_sample(
     )
 
 
+#: Mean order value per persona for ``generate_orders`` (the line-level sample's scale).
+ORDER_VALUE: dict[str, float] = {
+    "Champions": 95.0,
+    "Loyal": 50.0,
+    "Occasional": 38.0,
+    "New": 35.0,
+    "Lapsed": 38.0,
+    "Wholesale": 900.0,
+}
+
+
+def generate_orders(
+    n_customers: int,
+    *,
+    days: int = 730,
+    end: str = "2025-12-31",
+    random_state: int = 0,
+    chunk: int = 100_000,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Order-level data at scale (one row per order, no line items), for benchmarks.
+
+    The same personas and buying rhythm as :func:`generate_sample`; an order's value is
+    lognormal around the persona's ``ORDER_VALUE``. About 9 orders per customer: one million
+    customers give about nine million orders.
+
+    Returns
+    -------
+    orders : pandas.DataFrame
+        ``order_id``, ``customer_id``, ``timestamp``, ``revenue``.
+    personas : pandas.Series
+        The persona of each customer, indexed by ``customer_id``.
+    """
+    rng = np.random.default_rng(random_state)
+    end_day = pd.Timestamp(end).normalize()
+    start = end_day - pd.Timedelta(days=days - 1)
+    cumulative = np.concatenate(
+        [[0.0], np.cumsum(_intensity(pd.date_range(start, end_day, freq="D"), start))]
+    )
+    shares = np.array([p.share for p in PERSONAS])
+    value = np.array([ORDER_VALUE[p.name] for p in PERSONAS])
+    frames, personas = [], []
+    for first_id in range(0, n_customers, chunk):
+        size = min(chunk, n_customers - first_id)
+        persona_idx = rng.choice(len(PERSONAS), size=size, p=shares / shares.sum())
+        window = np.array([p.window for p in PERSONAS])[persona_idx]
+        first = np.where(window == "new", rng.uniform(days - 120, days - 5, size), 0.0)
+        last = np.where(window == "lapsed", rng.uniform(0.25 * days, days - 330, size), float(days))
+        owner, day = _regular_orders(rng, persona_idx, first, last, cumulative)
+        minutes = rng.integers(7 * 60, 21 * 60, len(owner))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": first_id + owner,
+                    "timestamp": start + pd.to_timedelta(day * 1440 + minutes, unit="m"),
+                    "revenue": np.round(
+                        value[persona_idx[owner]] * rng.lognormal(-0.08, 0.4, len(owner)), 2
+                    ),
+                }
+            )
+        )
+        personas.append(
+            pd.Series(
+                [PERSONAS[i].name for i in persona_idx], index=np.arange(first_id, first_id + size)
+            )
+        )
+    orders = pd.concat(frames, ignore_index=True)
+    orders["customer_id"] = (orders["customer_id"] + 100_000).astype("str")
+    orders.insert(0, "order_id", np.arange(len(orders)).astype("str"))
+    truth = pd.concat(personas)
+    truth.index = (truth.index + 100_000).astype("str")
+    return orders, truth
+
+
 def baskets_table(transactions: pd.DataFrame, *, max_baskets: int = 10_000) -> list[list[str]]:
     """One basket per order (cancellations left out), as lists of product descriptions."""
     sales = transactions[~transactions["Invoice"].str.startswith("C")]

@@ -6,9 +6,11 @@ silhouette, Davies–Bouldin and Calinski–Harabasz) and ``segment`` (the chose
 profiled segments). ``run_segmentation`` chains them. The same data and ``random_state`` always give
 the same segments.
 
-Large data stays fast: K-means switches to MiniBatchKMeans above ``MINIBATCH_ABOVE`` customers,
-silhouette is computed on a sample of ``SILHOUETTE_SAMPLE``, and agglomerative clustering, DBSCAN
-and Gaussian mixtures fit on a sample and assign the other customers to the nearest cluster.
+Large data stays fast: K-means switches to MiniBatchKMeans above ``MINIBATCH_ABOVE`` customers
+(fitted on a sample of ``KMEANS_FIT_SAMPLE``), silhouette is computed on one sample of
+``SILHOUETTE_SAMPLE`` whose distances are computed once for the whole k sweep, and agglomerative
+clustering, DBSCAN and Gaussian mixtures fit on a sample and assign the other customers to the
+nearest cluster.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import (
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    pairwise_distances,
+    silhouette_score,
+)
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
@@ -45,6 +52,9 @@ RFM_FEATURES = ("recency", "frequency", "monetary")
 FEATURE_LABELS = {"recency": "Days since last order", "frequency": "Orders", "monetary": "Revenue"}
 
 MINIBATCH_ABOVE = 50_000
+#: MiniBatchKMeans fits on at most this many customers and then labels everyone: scikit-learn
+#: re-draws each batch from the whole data at O(n) per step, which is most of its time at 1M rows.
+KMEANS_FIT_SAMPLE = 200_000
 SILHOUETTE_SAMPLE = 10_000
 AGGLOMERATIVE_SAMPLE = 10_000
 DBSCAN_SAMPLE = 20_000
@@ -275,10 +285,12 @@ def fit_labels(
     n = len(x)
     if algorithm == "kmeans":
         if n > MINIBATCH_ABOVE:
-            model = MiniBatchKMeans(k, random_state=random_state, n_init=3, batch_size=4096)
-        else:
-            model = KMeans(k, random_state=random_state, n_init=10)
-        return model.fit_predict(x).astype(np.int64)
+            rows = _sample(n, KMEANS_FIT_SAMPLE, random_state)
+            model = MiniBatchKMeans(k, random_state=random_state, n_init=3, batch_size=4096).fit(
+                x[rows]
+            )
+            return model.predict(x).astype(np.int64)
+        return KMeans(k, random_state=random_state, n_init=10).fit_predict(x).astype(np.int64)
     if algorithm == "gmm":
         rows = _sample(n, GMM_SAMPLE, random_state)
         gmm = GaussianMixture(k, covariance_type="full", random_state=random_state, reg_covar=1e-5)
@@ -334,28 +346,47 @@ def suggest_eps(x: np.ndarray, *, min_samples: int, random_state: int = 0) -> fl
     return float(curve[int(np.argmax(xs - ys))])
 
 
-def _scores(x: np.ndarray, labels: np.ndarray, random_state: int) -> dict[str, float]:
+def _scores(
+    x: np.ndarray,
+    labels: np.ndarray,
+    random_state: int,
+    *,
+    sample: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, float]:
+    """Inertia, silhouette, Davies–Bouldin and Calinski–Harabasz of clustered rows (noise left out).
+
+    ``sample`` is (rows, their pairwise distances), shared by every k of a sweep; without it the
+    silhouette is computed on a fresh sample of ``SILHOUETTE_SAMPLE`` rows.
+    """
     clustered = labels >= 0
     xs, ls = x[clustered], labels[clustered]
-    found = len(np.unique(ls))
-    inertia = float(
-        sum(((xs[ls == c] - xs[ls == c].mean(axis=0)) ** 2).sum() for c in np.unique(ls))
-    )
-    if found < 2 or found >= len(xs):
+    found = np.unique(ls)
+    inertia = float(sum(((xs[ls == c] - xs[ls == c].mean(axis=0)) ** 2).sum() for c in found))
+    if len(found) < 2 or len(found) >= len(xs):
         return {
             "inertia": inertia,
             "silhouette": np.nan,
             "davies_bouldin": np.nan,
             "calinski_harabasz": np.nan,
         }
-    size = min(SILHOUETTE_SAMPLE, len(xs))
-    return {
-        "inertia": inertia,
-        "silhouette": float(
+    if sample is not None and clustered.all():
+        rows, distances = sample
+        sample_labels = labels[rows]
+        silhouette = (
+            float(silhouette_score(distances, sample_labels, metric="precomputed"))
+            if 2 <= len(np.unique(sample_labels)) < len(rows)
+            else np.nan
+        )
+    else:
+        size = min(SILHOUETTE_SAMPLE, len(xs))
+        silhouette = float(
             silhouette_score(
                 xs, ls, sample_size=size if size < len(xs) else None, random_state=random_state
             )
-        ),
+        )
+    return {
+        "inertia": inertia,
+        "silhouette": silhouette,
         "davies_bouldin": float(davies_bouldin_score(xs, ls)),
         "calinski_harabasz": float(calinski_harabasz_score(xs, ls)),
     }
@@ -395,10 +426,13 @@ def sweep_k(
             f"With {n} customers there is no number of segments to try (k must be 2 to {n - 1}).",
             hint="Load more customers.",
         )
+    # One silhouette sample for every k: its distances are computed once (float32, 400 MB at most).
+    sample_rows = _sample(n, SILHOUETTE_SAMPLE, random_state)
+    sample = (sample_rows, pairwise_distances(x[sample_rows]).astype(np.float32))
     rows, labels = [], {}
     for k in ks:
         labels[k] = fit_labels(x, algorithm, k, random_state=random_state)
-        rows.append({"k": k, **_scores(x, labels[k], random_state)})
+        rows.append({"k": k, **_scores(x, labels[k], random_state, sample=sample)})
     return KSweep(algorithm, pd.DataFrame(rows), labels)
 
 
@@ -515,8 +549,12 @@ def segment(
     eps: float | None = None,
     k_distance: np.ndarray | None = None,
     random_state: int = 0,
+    metrics: dict[str, float] | None = None,
 ) -> SegmentationResult:
-    """Turn cluster labels into ordered, named, profiled segments."""
+    """Turn cluster labels into ordered, named, profiled segments.
+
+    ``metrics`` are the scores of these labels if already known (from the sweep).
+    """
     values = features.values
     clustered = labels >= 0
     order = _order_clusters(values, labels, features.spend)
@@ -544,7 +582,7 @@ def segment(
     customers["cluster"] = cluster
     customers["segment"] = [names[c] for c in cluster]
     profiles, zscores = _profiles(values, cluster, names, features.spend)
-    metrics = _scores(x, cluster, random_state)
+    metrics = metrics if metrics is not None else _scores(x, cluster, random_state)
     projection, explained = _project(x, random_state)
     notes = list(features.notes)
     if not clustered.all():
@@ -762,6 +800,7 @@ def run_segmentation(
     x = scale_features(table.values, scale)
     start = time.perf_counter()
     eps_used = curve = None
+    scores: dict[str, float] | None = None
     if algorithm == "dbscan":
         sweep = None
         samples = min_samples or default_min_samples(x.shape[1])
@@ -793,6 +832,12 @@ def run_segmentation(
             if chosen in sweep.labels
             else fit_labels(x, algorithm, chosen, random_state=random_state)
         )
+        if chosen in sweep.labels:
+            row = sweep.table.loc[sweep.table["k"] == chosen].iloc[0]
+            scores = {
+                name: float(row[name])
+                for name in ("inertia", "silhouette", "davies_bouldin", "calinski_harabasz")
+            }
     timings["clustering"] = time.perf_counter() - start
     start = time.perf_counter()
     result = segment(
@@ -805,6 +850,7 @@ def run_segmentation(
         eps=eps_used,
         k_distance=curve,
         random_state=random_state,
+        metrics=scores,
     )
     timings["profiles"] = time.perf_counter() - start
     return replace(result, seconds=timings)

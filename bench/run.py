@@ -12,7 +12,7 @@ import importlib
 
 from bench.common import print_table
 
-BENCHMARKS = ("load",)
+BENCHMARKS = ("load", "segments")
 
 
 def main() -> int:

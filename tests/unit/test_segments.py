@@ -155,6 +155,7 @@ def test_dbscan_with_a_tiny_radius_says_what_to_do():
 
 def test_large_data_paths_sample_and_assign(monkeypatch):
     monkeypatch.setattr(seg, "MINIBATCH_ABOVE", 100)
+    monkeypatch.setattr(seg, "KMEANS_FIT_SAMPLE", 300)
     monkeypatch.setattr(seg, "AGGLOMERATIVE_SAMPLE", 200)
     monkeypatch.setattr(seg, "DBSCAN_SAMPLE", 200)
     monkeypatch.setattr(seg, "SILHOUETTE_SAMPLE", 150)
