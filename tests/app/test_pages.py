@@ -350,3 +350,59 @@ def test_segments_page_on_series_points_to_the_data_page():
     at.selectbox(key="w.sample").set_value("series").run()
     at.switch_page("pages/segments.py").run()
     assert any("Segmentation needs transactions or customers" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    ("data", "k", "message"),
+    [
+        (b"CustomerID,a,b\n1,1,2\n", None, "at least two numeric columns that vary"),
+        (
+            b"CustomerID,a,b,c\n1,1,5,7\n2,2,5,8\n3,3,5,9\n4,4,5,1\n",
+            None,
+            "Same value for every customer",
+        ),
+        (
+            b"CustomerID,a,b\n1,1,2\n2,,3\n3,3,1\n4,4,4\n5,1,1\n",
+            None,
+            "missing values in the chosen columns",
+        ),
+        (
+            b"CustomerID,a,b\n1,1,2\n2,2,3\n3,3,1\n4,4,4\n5,1,1\n",
+            8,
+            "k = 8 segments need at least 9 customers",
+        ),
+    ],
+)
+def test_awkward_customer_tables_get_clear_messages(data, k, message):
+    at = app()
+    at.switch_page("pages/data.py").run()
+    upload(at, "customers.csv", data)
+    at.switch_page("pages/segments.py").run()
+    if k is not None:
+        at.selectbox(key="w.seg.k").set_value(k).run()
+    no_exception(at)
+    shown = [box.value for box in [*at.error, *at.caption, *at.warning, *at.info]]
+    assert any(message in text for text in shown), shown
+
+
+@pytest.mark.realdata
+def test_rfm_on_online_retail_from_the_ui(shared_datasets):
+    data = (shared_datasets / "online_retail_II_sample_2sheets.xlsx").read_bytes()
+    at = app()
+    at.switch_page("pages/data.py").run()
+    upload(
+        at,
+        "online_retail_II.xlsx",
+        data,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    assert at.session_state["ml.data"].table.n_rows == 34766
+    at.switch_page("pages/segments.py").run()
+    no_exception(at)
+    rfm_table = at.dataframe[0].value
+    customers = at.session_state["ml.data"].cleaned.dataset.frame
+    buyers = customers.loc[
+        customers["customer_id"].notna() & ~customers["order_id"].str.startswith("C"), "customer_id"
+    ].nunique()
+    assert rfm_table["customers"].sum() == buyers
+    assert int(metric(at, "Segments")) >= 2
