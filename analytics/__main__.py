@@ -17,7 +17,7 @@ import numpy as np
 
 from analytics.errors import AnalyticsError
 from analytics.export import write_table
-from analytics.pipeline import open_dataset
+from analytics.pipeline import OpenedFile, open_dataset
 from analytics.quality import quality_report
 from analytics.samples import write_samples
 from analytics.schema import KINDS, ROLE_LABELS
@@ -71,14 +71,19 @@ def _roles(pairs: Sequence[str]) -> dict[str, str | None]:
     return roles
 
 
-def _inspect(args: argparse.Namespace) -> int:
-    opened = open_dataset(
+def _open(args: argparse.Namespace) -> OpenedFile:
+    """The file of a command, read and mapped with the role options of ``_add_role_options``."""
+    return open_dataset(
         args.file,
         sheets=args.sheet,
         kind=args.kind,
         roles=_roles(args.role),
         dayfirst=args.dayfirst,
     )
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    opened = _open(args)
     table, dataset = opened.table, opened.dataset
     report = quality_report(dataset, table=table.frame)
     summary = {
@@ -114,13 +119,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _segment(args: argparse.Namespace) -> int:
-    opened = open_dataset(
-        args.file,
-        sheets=args.sheet,
-        kind=args.kind,
-        roles=_roles(args.role),
-        dayfirst=args.dayfirst,
-    )
+    opened = _open(args)
     features: str | list[str] = (
         "rfm" if args.features.strip().lower() == "rfm" else _columns(args.features)
     )
