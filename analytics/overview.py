@@ -83,16 +83,6 @@ class OverviewResult:
                 return kpi
         raise KeyError(name)
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "start": f"{self.start:%Y-%m-%d}",
-            "end": f"{self.end:%Y-%m-%d}",
-            "kpis": {
-                k.name: {"value": k.value, "previous": k.previous, "change": k.change}
-                for k in self.kpis
-            },
-        }
-
 
 PERIOD_PRESETS: dict[str, int | None] = {
     "Last 30 days": 30,

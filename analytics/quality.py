@@ -274,21 +274,6 @@ class QualityReport:
             if step.name in self.counts
         )
 
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Headline figures as a two-column table."""
-        rows = [("Rows", f"{self.n_rows:,}"), ("Columns", f"{self.n_columns:,}")]
-        labels = {s.name: s.label.split(" (")[0] for s in CLEANING_STEPS}
-        rows += [
-            (labels[k].replace("Remove ", "").capitalize(), f"{v:,}")
-            for k, v in self.counts.items()
-        ]
-        if self.date_range:
-            rows.append(
-                ("Dates", f"{self.date_range[0]:%Y-%m-%d} to {self.date_range[1]:%Y-%m-%d}")
-            )
-        return pd.DataFrame(rows, columns=["Check", "Value"])
-
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready summary (the CLI prints it)."""
         return {

@@ -748,6 +748,7 @@ def run_segmentation(
     exclude_cancellations: bool = True,
     random_state: int = 0,
     sweep: KSweep | None = None,
+    table: CustomerFeatures | None = None,
 ) -> SegmentationResult:
     """Segment customers: features, scaling, a k sweep (unless DBSCAN), segments.
 
@@ -768,6 +769,8 @@ def run_segmentation(
     sweep : KSweep, optional
         A sweep already computed for the same data, algorithm, scale and seed (a dashboard
         caches it, so that choosing another k refits nothing).
+    table : CustomerFeatures, optional
+        The features already computed for the same data and options (saves recomputing RFM).
 
     Returns
     -------
@@ -790,12 +793,13 @@ def run_segmentation(
         )
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    table = customer_features(
-        dataset,
-        features=features,
-        analysis_date=analysis_date,
-        exclude_cancellations=exclude_cancellations,
-    )
+    if table is None:
+        table = customer_features(
+            dataset,
+            features=features,
+            analysis_date=analysis_date,
+            exclude_cancellations=exclude_cancellations,
+        )
     timings["features"] = time.perf_counter() - start
     x = scale_features(table.values, scale)
     start = time.perf_counter()

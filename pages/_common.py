@@ -35,6 +35,7 @@ from analytics.schema import (
     detect_mapping,
 )
 from analytics.segments import (
+    CustomerFeatures,
     KSweep,
     SegmentationResult,
     customer_features,
@@ -305,15 +306,17 @@ def cached_sweep(
     exclude_cancellations: bool,
     algorithm: str,
     scale: str,
-) -> KSweep:
-    """Every k fitted once, so that choosing another k is instant."""
+) -> tuple[CustomerFeatures, KSweep | None]:
+    """The customers' features and, unless DBSCAN, every k fitted once (choosing k is instant)."""
     table = customer_features(
         dataset,
         features=features,
         analysis_date=analysis_date,
         exclude_cancellations=exclude_cancellations,
     )
-    return sweep_k(scale_features(table.values, scale), algorithm=algorithm)  # type: ignore[arg-type]
+    if algorithm == "dbscan":
+        return table, None
+    return table, sweep_k(scale_features(table.values, scale), algorithm=algorithm)  # type: ignore[arg-type]
 
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Dataset: _dataset_key})
@@ -329,11 +332,9 @@ def cached_segments(
     min_samples: int | None,
 ) -> SegmentationResult:
     """Segments keyed by the dataset fingerprint and every option."""
-    sweep = None
-    if algorithm != "dbscan":
-        sweep = cached_sweep(
-            dataset, features, analysis_date, exclude_cancellations, algorithm, scale
-        )
+    table, sweep = cached_sweep(
+        dataset, features, analysis_date, exclude_cancellations, algorithm, scale
+    )
     return run_segmentation(
         dataset,
         features=features,
@@ -345,6 +346,7 @@ def cached_segments(
         analysis_date=analysis_date,
         exclude_cancellations=exclude_cancellations,
         sweep=sweep,
+        table=table,
     )
 
 
