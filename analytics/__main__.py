@@ -15,10 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from analytics.baskets import ENGINES, build_baskets, item_options, run_rules
 from analytics.errors import AnalyticsError
 from analytics.export import write_table
 from analytics.pipeline import OpenedFile, open_dataset
 from analytics.quality import quality_report
+from analytics.recommend import RANK_BY, evaluate_recommendations
 from analytics.samples import write_samples
 from analytics.schema import KINDS, ROLE_LABELS
 from analytics.segments import ALGORITHMS, SCALES, run_segmentation
@@ -151,6 +153,61 @@ def _segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rules(args: argparse.Namespace) -> int:
+    opened = _open(args)
+    dataset = opened.dataset
+    if args.item is not None and args.item not in item_options(dataset):
+        raise AnalyticsError(
+            f"--item takes one of {', '.join(item_options(dataset)) or 'no column here'}, "
+            f"got {args.item!r}."
+        )
+    baskets = build_baskets(
+        dataset, item=args.item, exclude_cancellations=not args.include_cancellations
+    )
+    rules = run_rules(
+        baskets,
+        min_support=args.min_support,
+        min_confidence=args.min_confidence,
+        min_lift=args.min_lift,
+        max_len=args.max_len,
+        max_consequent=args.max_consequent,
+        engine=args.engine,
+    )
+    summary: dict[str, object] = {"file": str(args.file), **rules.summary()}
+    summary["notes"] = list(baskets.notes) + list(rules.notes)
+    top = rules.export_table().head(args.top)
+    summary["top_rules"] = top[
+        ["antecedent", "consequent", "support", "confidence", "lift"]
+    ].to_dict(orient="records")
+    if args.evaluate:
+        evaluation = evaluate_recommendations(
+            baskets,
+            min_support=args.min_support,
+            min_confidence=args.min_confidence,
+            min_lift=args.min_lift,
+            max_len=args.max_len,
+            k=args.k,
+            by=args.rank_by,
+            engine=args.engine,
+        )
+        summary["recommendations"] = evaluation.to_dict()
+    if args.out is not None:
+        write_table(rules.export_table(), args.out)
+        summary["out"] = str(args.out)
+    print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
+    return 0
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
 def _columns(text: str) -> list[str]:
     columns = [c.strip() for c in text.split(",") if c.strip()]
     if not columns:
@@ -217,6 +274,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     segment.add_argument("--out", type=Path, help="write customer → segment as .csv or .xlsx")
     segment.set_defaults(run=_segment)
+    rules = commands.add_parser(
+        "rules", help="market baskets: frequent itemsets and association rules"
+    )
+    rules.add_argument("file", type=Path)
+    _add_role_options(rules)
+    rules.add_argument("--min-support", type=_share, default=0.01, metavar="S")
+    rules.add_argument("--min-confidence", type=_share, default=0.5, metavar="C")
+    rules.add_argument("--min-lift", type=float, metavar="L")
+    rules.add_argument("--max-len", type=int, metavar="N", help="largest itemset (default: any)")
+    rules.add_argument(
+        "--max-consequent", type=int, default=1, metavar="N", help="items on the 'then' side"
+    )
+    rules.add_argument("--engine", choices=ENGINES, default="eclat")
+    rules.add_argument(
+        "--item", help="transactions: the column naming items (product_name, product, category)"
+    )
+    rules.add_argument(
+        "--include-cancellations", action="store_true", help="keep cancellations and returns"
+    )
+    rules.add_argument("--top", type=int, default=10, help="rules to print (highest lift)")
+    rules.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="hit rate@k of recommendations on a temporal 80/20 split, next to popularity",
+    )
+    rules.add_argument("--k", type=int, default=5, help="recommendations per basket (--evaluate)")
+    rules.add_argument("--rank-by", choices=RANK_BY, default="confidence")
+    rules.add_argument("--out", type=Path, help="write all rules as .csv or .xlsx")
+    rules.set_defaults(run=_rules)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)
