@@ -266,7 +266,7 @@ def temporal_split(baskets: Baskets, *, train_share: float = 0.8) -> tuple[np.nd
         cut = dates.min() + (dates.max() - dates.min()) * train_share
         train = (dates <= cut).to_numpy()
         return train, f"rules from baskets up to {cut:%Y-%m-%d %H:%M}, tested on later baskets"
-    n_train = int(round(baskets.n_baskets * train_share))
+    n_train = round(baskets.n_baskets * train_share)
     train = np.arange(baskets.n_baskets) < n_train
     return train, (
         f"no dates: rules from the first {n_train:,} baskets in file order, tested on the rest"

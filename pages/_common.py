@@ -19,10 +19,12 @@ from typing import Any, Literal, TypeVar
 import pandas as pd
 import streamlit as st
 
+from analytics.baskets import Baskets, Rules, build_baskets, run_rules
 from analytics.errors import AnalyticsError
 from analytics.io import LoadedTable, load_table
 from analytics.overview import OverviewResult, run_overview
 from analytics.quality import CleaningResult, QualityReport, clean, quality_report
+from analytics.recommend import RecommendationEval, evaluate_recommendations, similar_items
 from analytics.rfm import RFMResult, compute_rfm
 from analytics.samples import SAMPLE_FILES
 from analytics.schema import (
@@ -348,6 +350,84 @@ def cached_segments(
         sweep=sweep,
         table=table,
     )
+
+
+def _baskets_key(baskets: Baskets) -> str:
+    return baskets.key
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+def cached_baskets(
+    dataset: Dataset,
+    item: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    filters: tuple[tuple[str, tuple[str, ...]], ...],
+    segments: tuple[str, ...],
+) -> Baskets:
+    """Baskets keyed by the dataset fingerprint and every option; segments are RFM segments."""
+    customers = None
+    if segments:
+        rfm = cached_rfm(dataset, None, True).customers
+        customers = rfm.loc[rfm["segment"].isin(segments), "customer_id"].astype("str").tolist()
+    return build_baskets(
+        dataset,
+        item=item,
+        start=None if start is None else pd.Timestamp(start),
+        end=None if end is None else pd.Timestamp(end),
+        filters=dict(filters),
+        customers=customers,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Baskets: _baskets_key})
+def cached_rules(
+    baskets: Baskets,
+    min_support: float,
+    min_confidence: float,
+    min_lift: float | None,
+    max_len: int | None,
+    max_consequent: int,
+    engine: str,
+) -> Rules:
+    """Rules keyed by the baskets' content key and every threshold."""
+    return run_rules(
+        baskets,
+        min_support=min_support,
+        min_confidence=min_confidence,
+        min_lift=min_lift,
+        max_len=max_len,
+        max_consequent=max_consequent,
+        engine=engine,  # type: ignore[arg-type]
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Baskets: _baskets_key})
+def cached_evaluation(
+    baskets: Baskets,
+    min_support: float,
+    min_confidence: float,
+    min_lift: float | None,
+    max_len: int | None,
+    k: int,
+    by: str,
+) -> RecommendationEval:
+    """Hit rate at k on a temporal split, keyed by the baskets and every option."""
+    return evaluate_recommendations(
+        baskets,
+        min_support=min_support,
+        min_confidence=min_confidence,
+        min_lift=min_lift,
+        max_len=max_len,
+        k=k,
+        by=by,  # type: ignore[arg-type]
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs={Baskets: _baskets_key})
+def cached_similar(baskets: Baskets, item: str, k: int) -> pd.DataFrame:
+    """Items with similar names, keyed by the baskets' content key."""
+    return similar_items(baskets, item, k=k)
 
 
 def dataset_badge() -> None:

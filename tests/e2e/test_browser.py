@@ -282,3 +282,18 @@ def test_segments_page_shows_the_scatter_plot(page, server):
     no_traceback(page)
     shoot(page, "segments.png")
     scatter.screenshot(path=str(SCREENSHOTS / "segments_scatter.png"))
+
+
+def test_basket_page_shows_the_rules_scatter_and_table(page, server):
+    page.goto(f"{server}/basket")
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+    text = page.inner_text("main")
+    assert "Showing" in text and "rules" in text
+    assert "Regency Saucer" in text or "Eraser Pack" in text  # planted bundles explained
+    scatter = page.locator(".js-plotly-plot").first
+    assert "support and confidence" in scatter.inner_text()
+    assert scatter.locator(".scatterlayer, .gl-container").count() >= 1
+    no_traceback(page)
+    shoot(page, "basket.png")

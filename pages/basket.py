@@ -1,0 +1,496 @@
+"""Market-basket page: which items sell together, as rules to explore and offers to make."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from analytics.basket_plots import (
+    basket_sizes_figure,
+    rules_graph,
+    rules_matrix,
+    rules_scatter,
+    top_items_figure,
+)
+from analytics.baskets import (
+    ENGINE_LABELS,
+    ENGINES,
+    MEASURE_LABELS,
+    MEASURES,
+    SORTABLE,
+    Rules,
+    describe_rule,
+    filter_rules,
+    item_options,
+)
+from analytics.errors import AnalyticsError
+from analytics.export import to_csv_bytes, to_excel_bytes
+from analytics.recommend import RANK_BY, RANK_LABELS, recommend
+from analytics.rfm import SEGMENTS
+from pages._common import (
+    cached_baskets,
+    cached_evaluation,
+    cached_rules,
+    cached_similar,
+    current_dataset,
+    kept,
+    md,
+    needs_kind,
+    show_error,
+    start_page,
+)
+
+ITEM_LABELS = {"product_name": "Product name", "product": "Product code", "category": "Category"}
+SUPPORTS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
+ANY = "Any"
+SIDES = {
+    "either": "On either side",
+    "antecedent": "In the 'if' items",
+    "consequent": "As the 'then' item",
+}
+TABLE_COLUMNS = [
+    "rule",
+    "support",
+    "confidence",
+    "lift",
+    "count",
+    "leverage",
+    "conviction",
+    "zhang",
+    "jaccard",
+    "kulczynski",
+    "certainty",
+    "p_value",
+    "p_adjusted",
+    "redundant",
+]
+
+
+start_page()
+st.title("Market basket")
+dataset = current_dataset()
+if not needs_kind(dataset, ["transactions", "baskets"], "Market-basket analysis"):
+    st.stop()
+st.caption(
+    "Which items are bought together: rules such as 'customers who buy a teacup also buy the "
+    "saucer' for bundles, cross-selling and store layout, and the items to offer next."
+)
+
+# --- which baskets ---------------------------------------------------------------------------------
+item: str | None = None
+start: dt.date | None = None
+end: dt.date | None = None
+filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+segments: tuple[str, ...] = ()
+if dataset.kind == "transactions":
+    options = item_options(dataset)
+    if not options or not dataset.has("order_id"):
+        st.info(
+            "Baskets need an order (invoice) column and a product column. Choose them under "
+            "'Column roles' on the Data page.",
+            icon=":material/info:",
+        )
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+        st.stop()
+    with st.expander("Which baskets: items, dates, filters", icon=":material/filter_alt:"):
+        left, middle, right = st.columns(3)
+        with left:
+            item = kept(
+                st.selectbox,
+                "An item is a",
+                options,
+                key="w.basket.item",
+                default=options[0],
+                format_func=ITEM_LABELS.__getitem__,
+            )
+        stamps = dataset.frame["timestamp"]
+        first_day, last_day = stamps.min().date(), stamps.max().date()
+        with middle:
+            period = kept(
+                st.date_input,
+                "Orders between",
+                key=f"w.basket.dates.{dataset.fingerprint[:8]}",
+                default=(first_day, last_day),
+                min_value=first_day,
+                max_value=last_day,
+                format="YYYY-MM-DD",
+            )
+        if isinstance(period, tuple) and len(period) == 2:
+            start, end = period
+            if (start, end) == (first_day, last_day):
+                start = end = None
+        with right:
+            if dataset.has("customer_id"):
+                chosen_segments = kept(
+                    st.multiselect,
+                    "Customers in RFM segments",
+                    list(SEGMENTS),
+                    key="w.basket.segments",
+                    default=[],
+                    placeholder="All customers",
+                )
+                segments = tuple(chosen_segments)
+        if dataset.dimensions:
+            dim_left, dim_right = st.columns([1, 2])
+            with dim_left:
+                dimension = kept(
+                    st.selectbox,
+                    "Filter by",
+                    ["(none)", *dataset.dimensions],
+                    key="w.basket.dimension",
+                    default="(none)",
+                )
+            if dimension != "(none)":
+                values = sorted(dataset.frame[dimension].dropna().astype("str").unique())
+                with dim_right:
+                    chosen_values = kept(
+                        st.multiselect,
+                        f"{dimension} is one of",
+                        values,
+                        key=f"w.basket.values.{dimension}",
+                        default=[],
+                        placeholder="Any value",
+                    )
+                if chosen_values:
+                    filters = ((dimension, tuple(chosen_values)),)
+
+# --- thresholds ------------------------------------------------------------------------------------
+controls = st.columns(4)
+with controls[0]:
+    min_support = kept(
+        st.select_slider,
+        "Minimum support",
+        SUPPORTS,
+        key="w.basket.support",
+        default=0.005,
+        format_func=lambda v: f"{v:.2%}",
+        help=MEASURES["support"],
+    )
+with controls[1]:
+    min_confidence = kept(
+        st.slider,
+        "Minimum confidence",
+        key="w.basket.confidence",
+        default=0.2,
+        min_value=0.0,
+        max_value=1.0,
+        step=0.01,
+        help=MEASURES["confidence"],
+    )
+with controls[2]:
+    min_lift = kept(
+        st.slider,
+        "Minimum lift",
+        key="w.basket.lift",
+        default=1.0,
+        min_value=0.0,
+        max_value=20.0,
+        step=0.1,
+        help=MEASURES["lift"] + " 0 keeps every rule.",
+    )
+with controls[3]:
+    max_len_choice = kept(
+        st.selectbox,
+        "Largest itemset",
+        [ANY, *range(2, 11)],
+        key="w.basket.max_len",
+        default=ANY,
+        help="The most items a rule may hold, 'if' and 'then' together.",
+    )
+max_len = None if max_len_choice == ANY else int(max_len_choice)
+with st.expander("More options", icon=":material/tune:"):
+    more = st.columns(4)
+    with more[0]:
+        engine = kept(
+            st.selectbox,
+            "Engine",
+            ENGINES,
+            key="w.basket.engine",
+            default="eclat",
+            format_func=ENGINE_LABELS.__getitem__,
+            help="All engines find the same rules; the mlxtend ones are slower.",
+        )
+    with more[1]:
+        max_consequent = kept(
+            st.number_input,
+            "Items on the 'then' side",
+            key="w.basket.consequent",
+            default=1,
+            min_value=1,
+            max_value=4,
+            help="1 is the usual choice (as in R's arules).",
+        )
+    with more[2]:
+        show_redundant = kept(
+            st.checkbox,
+            "Show redundant rules",
+            key="w.basket.redundant",
+            default=False,
+            help="A rule is redundant when a rule with fewer 'if' items predicts the same item "
+            "at least as well.",
+        )
+    with more[3]:
+        significant = kept(
+            st.checkbox,
+            "Only significant rules",
+            key="w.basket.significant",
+            default=False,
+            help="Keep rules whose Fisher test stays below 5% after the Benjamini–Hochberg "
+            "correction for testing many rules.",
+        )
+
+try:
+    with st.status("Finding items bought together…", expanded=False) as status:
+        status.update(label="Building baskets…")
+        baskets = cached_baskets(dataset, item, start, end, filters, segments)
+        status.update(label=f"Mining {baskets.n_baskets:,} baskets…")
+        rules: Rules = cached_rules(
+            baskets,
+            float(min_support),
+            float(min_confidence),
+            float(min_lift) if min_lift > 0 else None,
+            max_len,
+            int(max_consequent),
+            engine,
+        )
+        status.update(
+            label=f"Found {rules.n_itemsets:,} frequent itemsets and {rules.n_rules:,} rules "
+            f"in {rules.seconds:.2f} s",
+            state="complete",
+        )
+except AnalyticsError as exc:
+    show_error(exc)
+    st.stop()
+
+for note in (*baskets.notes, *rules.notes):
+    st.caption(md(note))
+shown_all = filter_rules(rules.table, redundant=show_redundant, significant=significant)
+metrics = st.columns(4)
+metrics[0].metric("Baskets", f"{baskets.n_baskets:,}")
+metrics[1].metric("Items", f"{baskets.n_items:,}")
+metrics[2].metric("Frequent itemsets", f"{rules.n_itemsets:,}")
+metrics[3].metric(
+    "Rules",
+    f"{len(shown_all):,}",
+    help=f"{rules.n_rules:,} before hiding redundant or non-significant rules.",
+)
+
+if baskets.n_baskets < 2 or baskets.sizes.max() < 2:
+    st.warning(
+        "Every basket holds a single item (or there is only one basket), so nothing is bought "
+        "together here. Check that the order column groups the lines of one purchase, or load "
+        "more orders.",
+        icon=":material/warning:",
+    )
+elif rules.n_rules == 0:
+    st.warning(
+        "No rule reaches these thresholds. Lower the minimum support or confidence, or the "
+        "minimum lift.",
+        icon=":material/warning:",
+    )
+
+# --- explorer --------------------------------------------------------------------------------------
+st.subheader("Rules")
+rule_items = sorted(
+    {i for side in ("antecedent", "consequent") for s in rules.table[side] for i in s}
+)
+pick_left, pick_mid, pick_right = st.columns([2, 1, 1])
+with pick_left:
+    wanted = kept(
+        st.multiselect,
+        "Rules with these items",
+        rule_items,
+        key="w.basket.filter_items",
+        default=[],
+        placeholder="Any item",
+    )
+with pick_mid:
+    side = kept(
+        st.selectbox,
+        "Where",
+        list(SIDES),
+        key="w.basket.side",
+        default="either",
+        format_func=SIDES.__getitem__,
+    )
+with pick_right:
+    sort_by = kept(
+        st.selectbox,
+        "Sort by",
+        list(SORTABLE),
+        key="w.basket.sort",
+        default="lift",
+        format_func=MEASURE_LABELS.__getitem__,
+    )
+shown = filter_rules(
+    rules.table, items=wanted, side=side, redundant=show_redundant, significant=significant
+)
+shown = shown.sort_values(sort_by, ascending=sort_by == "p_value", kind="stable")
+st.caption(f"Showing {len(shown):,} of {rules.n_rules:,} rules.")
+st.dataframe(
+    shown[TABLE_COLUMNS],
+    hide_index=True,
+    height=360,
+    column_config={
+        "rule": st.column_config.TextColumn("Rule (if → then)", width="large"),
+        "support": st.column_config.NumberColumn("Support", format="percent"),
+        "confidence": st.column_config.NumberColumn("Confidence", format="percent"),
+        "lift": st.column_config.NumberColumn("Lift", format="%.2f"),
+        "count": st.column_config.NumberColumn("Baskets", format="%d"),
+        "leverage": st.column_config.NumberColumn("Leverage", format="%.4f"),
+        "conviction": st.column_config.NumberColumn("Conviction", format="%.2f"),
+        "zhang": st.column_config.NumberColumn("Zhang", format="%.2f"),
+        "jaccard": st.column_config.NumberColumn("Jaccard", format="%.3f"),
+        "kulczynski": st.column_config.NumberColumn("Kulczynski", format="%.3f"),
+        "certainty": st.column_config.NumberColumn("Certainty", format="%.3f"),
+        "p_value": st.column_config.NumberColumn("p-value", format="%.2e"),
+        "p_adjusted": st.column_config.NumberColumn("p (BH)", format="%.2e"),
+        "redundant": st.column_config.CheckboxColumn("Redundant"),
+    },
+)
+export = rules.export_table().loc[shown.index]
+downloads = st.columns(2)
+downloads[0].download_button(
+    "Download rules (CSV)",
+    to_csv_bytes(export),
+    file_name="rules.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
+downloads[1].download_button(
+    "Download rules (Excel)",
+    to_excel_bytes(export),
+    file_name="rules.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/download:",
+)
+
+if len(shown):
+    texts = shown["rule"].head(500).tolist()
+    chosen_rule = kept(
+        st.selectbox,
+        "Explain a rule",
+        texts,
+        key="w.basket.explain",
+        default=texts[0],
+        help="The first 500 rules of the table, in its order.",
+    )
+    row = shown.iloc[texts.index(chosen_rule)]
+    with st.container(border=True):
+        story, *measures = describe_rule(row, rules.n_baskets)
+        st.markdown(
+            md(story[1])
+            + "\n\n"
+            + "\n".join(f"- **{label}**: {md(text)}" for label, text in measures)
+        )
+
+views = st.tabs(["Scatter", "Matrix", "Graph", "Top items", "Basket sizes"])
+with views[0]:
+    st.plotly_chart(rules_scatter(shown), key="basket_scatter")
+with views[1]:
+    st.plotly_chart(rules_matrix(shown), key="basket_matrix")
+with views[2]:
+    top_n = kept(
+        st.slider,
+        "Rules in the graph",
+        key="w.basket.graph_n",
+        default=25,
+        min_value=5,
+        max_value=100,
+        step=5,
+    )
+    st.plotly_chart(rules_graph(shown, top=int(top_n)), key="basket_graph")
+with views[3]:
+    st.plotly_chart(top_items_figure(baskets), key="basket_top_items")
+with views[4]:
+    st.plotly_chart(basket_sizes_figure(baskets), key="basket_sizes")
+with st.expander("What the measures mean"):
+    st.markdown("\n".join(f"- **{MEASURE_LABELS[m]}**: {text}" for m, text in MEASURES.items()))
+
+# --- recommendations -------------------------------------------------------------------------------
+st.subheader("Bought together: what to offer next")
+rec_left, rec_mid, rec_right = st.columns([2, 1, 1])
+with rec_left:
+    in_basket = kept(
+        st.multiselect,
+        "Items in the basket",
+        list(baskets.items),
+        key="w.basket.rec_items",
+        default=[],
+        placeholder="Pick one or more items",
+    )
+with rec_mid:
+    k = kept(st.slider, "Items to offer", key="w.basket.k", default=5, min_value=1, max_value=10)
+with rec_right:
+    rank_by = kept(
+        st.selectbox,
+        "Rank by",
+        list(RANK_BY),
+        key="w.basket.rank_by",
+        default="confidence",
+        format_func=RANK_LABELS.__getitem__,
+    )
+if in_basket:
+    offers = recommend(rules, baskets, in_basket, k=int(k), by=rank_by)
+    st.dataframe(
+        offers,
+        hide_index=True,
+        column_config={
+            "item": st.column_config.TextColumn("Offer"),
+            "score": st.column_config.NumberColumn("Score", format="%.3f"),
+            "source": st.column_config.TextColumn("From"),
+            "because": st.column_config.TextColumn("Because", width="large"),
+            "confidence": st.column_config.NumberColumn("Confidence", format="percent"),
+            "lift": st.column_config.NumberColumn("Lift", format="%.2f"),
+            "support": st.column_config.NumberColumn("In baskets", format="percent"),
+        },
+    )
+    similar_to = in_basket[-1]
+    similar = cached_similar(baskets, similar_to, int(k))
+    if len(similar):
+        st.caption(
+            f"Items with names like {md(similar_to)} (for items too rare to appear in rules): "
+            + ", ".join(md(i) for i in similar["item"])
+        )
+else:
+    st.caption("Pick items to see what to offer with them.")
+
+evaluate = kept(
+    st.toggle,
+    "Test these recommendations on later baskets",
+    key="w.basket.evaluate",
+    default=False,
+    help="Rules from the first 80% of the dates; in each later basket one item is hidden and "
+    "predicted from the others.",
+)
+if evaluate:
+    try:
+        with st.spinner("Mining rules on the earlier baskets and testing on the later ones…"):
+            evaluation = cached_evaluation(
+                baskets,
+                float(min_support),
+                float(min_confidence),
+                float(min_lift) if min_lift > 0 else None,
+                max_len,
+                int(k),
+                rank_by,
+            )
+    except AnalyticsError as exc:
+        show_error(exc)
+    else:
+        scores = st.columns(3)
+        scores[0].metric(
+            f"Hit rate @ {evaluation.k} (rules)",
+            f"{evaluation.hit_rate:.1%}",
+            delta=f"{(evaluation.hit_rate - evaluation.popularity_hit_rate) * 100:+.1f} points",
+        )
+        scores[1].metric(
+            f"Hit rate @ {evaluation.k} (most popular)", f"{evaluation.popularity_hit_rate:.1%}"
+        )
+        scores[2].metric("Test baskets", f"{evaluation.n_test:,}")
+        st.caption(
+            f"{evaluation.split.capitalize()}: {evaluation.n_train:,} baskets to learn "
+            f"{evaluation.n_rules:,} rules; a rule applied in {evaluation.rule_share:.0%} of the "
+            "test baskets, popular items filled the rest."
+        )
