@@ -48,13 +48,13 @@ ENGINE_LABELS = {
 #: mlxtend gets a dense one-hot frame up to this many cells, a sparse one above.
 DENSE_CELLS = 10_000_000
 #: Mining stops with a clear message beyond this many frequent itemsets ...
-MAX_ITEMSETS = 2_000_000
+MAX_ITEMSETS = 1_000_000
 #: ... or when one level's candidates would need more than this many bytes of bitsets.
 MAX_LEVEL_BYTES = 1_500_000_000
 #: Candidates are counted in chunks of about this many bytes.
 CHUNK_BYTES = 32_000_000
 #: At most this many rules are kept (the highest lift), with a note.
-MAX_RULES = 500_000
+MAX_RULES = 100_000
 
 MEASURES: dict[str, str] = {
     "support": "Share of all baskets that contain every item of the rule.",
@@ -458,9 +458,9 @@ def mine_itemsets(
 
 def _explosion(found: int, size: int, min_support: float, what: str) -> AnalyticsError:
     return AnalyticsError(
-        f"This minimum support would find too many itemsets ({what} at size {size}), more than "
-        f"a dashboard can show or a browser can hold; mining stopped after {found:,} itemsets.",
-        hint=f"Raise the minimum support above {min_support:g}, or lower the maximum itemset size.",
+        f"A minimum support of {min_support:.4%} finds too many itemsets ({what} by size {size}): "
+        f"more than a dashboard can show. Mining stopped after {found:,} itemsets.",
+        hint="Raise the minimum support (try doubling it), or lower the largest itemset size.",
     )
 
 
@@ -497,6 +497,7 @@ def _eclat(
             )
         step = max(1, CHUNK_BYTES // max(width, 1))
         kept_rows, kept_counts, kept_bits = [], [], []
+        found = sum(map(len, levels))
         for lo in range(0, len(left), step):
             lft, rgt = left[lo : lo + step], right[lo : lo + step]
             joined = bits[lft]
@@ -506,6 +507,9 @@ def _eclat(
             kept_rows.append(np.flatnonzero(ok) + lo)
             kept_counts.append(support[ok])
             kept_bits.append(joined[ok])
+            found += int(ok.sum())
+            if found > max_itemsets:
+                raise _explosion(found, size + 1, min_support, f"over {max_itemsets:,} itemsets")
         keep = np.concatenate(kept_rows)
         if len(keep) == 0:
             break
@@ -515,9 +519,6 @@ def _eclat(
         size += 1
         levels.append(sets)
         level_counts.append(set_counts)
-        found = sum(map(len, levels))
-        if found > max_itemsets:
-            raise _explosion(found, size, min_support, f"{len(sets):,} itemsets")
         if bits.nbytes > MAX_LEVEL_BYTES:
             raise _explosion(found, size, min_support, f"{bits.nbytes / 1e9:.1f} GB of itemsets")
     return _to_items(levels, frequent), level_counts
@@ -618,26 +619,57 @@ def _levels_from_frame(
 
 
 # --- Rules ----------------------------------------------------------------------------------------
-def _keys(rows: np.ndarray) -> np.ndarray:
-    """Rows of small non-negative integers as sortable byte strings (lexicographic order)."""
-    rows = np.ascontiguousarray(rows.astype(">u4"))
-    return rows.view(f"V{4 * max(rows.shape[1], 1)}").ravel()
+_MIX = np.random.default_rng(20261125).integers(1, 2**63, size=(2, 64), dtype=np.uint64) | 1
 
 
-class _Lookup:
-    """Find the row of an itemset (in mining-order ranks) within a level."""
+def _hash_rows(rows: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per row of integers (equal rows, equal hashes)."""
+    values = rows.astype(np.int64).view(np.uint64)
+    out = np.zeros(len(rows), dtype=np.uint64)
+    for j in range(values.shape[1]):
+        out ^= values[:, j] * _MIX[0, j % 64]
+        out = (out ^ (out >> np.uint64(31))) * _MIX[1, j % 64]
+    return out
 
-    def __init__(self, ranked: np.ndarray) -> None:
-        self.keys = _keys(ranked)
-        self.order = np.argsort(self.keys, kind="stable")
-        self.sorted = self.keys[self.order]
 
-    def find(self, ranked: np.ndarray) -> np.ndarray:
-        query = _keys(ranked)
-        at = np.searchsorted(self.sorted, query).clip(0, len(self.sorted) - 1)
-        if len(self.sorted) == 0 or not np.all(self.sorted[at] == query):
+class _RowIndex:
+    """Find rows of an integer matrix, exactly: hashes narrow the search, the rows confirm it."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows.astype(np.int64)
+        hashes = _hash_rows(self.rows)
+        self.order = np.argsort(hashes, kind="stable")
+        self.sorted = hashes[self.order]
+
+    def find(self, query: np.ndarray) -> np.ndarray:
+        """The index of each query row among the rows, or -1."""
+        query = query.astype(np.int64)
+        if len(self.sorted) == 0 or len(query) == 0:
+            return np.full(len(query), -1, dtype=np.int64)
+        hashes = _hash_rows(query)
+        at = np.searchsorted(self.sorted, hashes).clip(0, len(self.sorted) - 1)
+        same_hash = self.sorted[at] == hashes
+        found = self.order[at]
+        ok = same_hash & np.all(self.rows[found] == query, axis=1)
+        for i in np.flatnonzero(same_hash & ~ok):  # two different rows share a hash: look at all
+            lo, hi = (
+                np.searchsorted(self.sorted, hashes[i], side="left"),
+                np.searchsorted(self.sorted, hashes[i], side="right"),
+            )
+            for candidate in self.order[lo:hi]:
+                if np.array_equal(self.rows[candidate], query[i]):
+                    found[i], ok[i] = candidate, True
+        return np.where(ok, found, -1)
+
+
+class _Lookup(_RowIndex):
+    """Find the row of an itemset (in mining-order ranks) within a level; it must be there."""
+
+    def find(self, query: np.ndarray) -> np.ndarray:
+        found = super().find(query)
+        if (found < 0).any():
             raise RuntimeError("an itemset's subset is missing: the itemsets are not closed")
-        return self.order[at]
+        return found
 
 
 @dataclass(frozen=True)
@@ -862,7 +894,15 @@ def rule_measures(
         certainty = np.where(s_b < 1, (confidence - s_b) / np.where(s_b < 1, 1 - s_b, 1), 0.0)
     jaccard = s_ab / (s_a + s_b - s_ab)
     kulczynski = 0.5 * (n_ab / n_a + n_ab / n_b)
-    p_value = fisher_greater(n_ab, n_a, n_b, n)
+    p_value = np.concatenate(
+        [
+            fisher_greater(
+                n_ab[lo : lo + 100_000], n_a[lo : lo + 100_000], n_b[lo : lo + 100_000], n
+            )
+            for lo in range(0, len(n_ab), 100_000)
+        ]
+        or [np.zeros(0)]
+    )
     return {
         "support": s_ab,
         "confidence": confidence,
@@ -925,21 +965,29 @@ def _finish_rules(
     width_c = max((c.shape[1] for c in cons), default=1)
     lhs = _padded(ante, width_a)
     rhs = _padded(cons, width_c)
-    measures = rule_measures(n_ab, n_a, n_b, itemsets.n_baskets)
-    redundant = _redundant(lhs, rhs, measures["confidence"])
+    n = itemsets.n_baskets
+    lift = (n_ab / n_a) / (n_b / n)
     keep = np.ones(len(n_ab), dtype=bool)
     if min_lift is not None:
-        keep &= measures["lift"] >= min_lift - _TOLERANCE
+        keep &= lift >= min_lift - _TOLERANCE
     if keep.sum() > max_rules:
-        cut = np.sort(measures["lift"][keep])[-max_rules]
+        cut = np.sort(lift[keep])[-max_rules]
         notes.append(
             f"{int(keep.sum()):,} rules passed the thresholds; the {max_rules:,} with the highest "
             "lift are kept. Raise the minimum support or confidence to see fewer, stronger rules."
         )
-        keep &= measures["lift"] >= cut
+        keep &= lift >= cut
         keep &= np.cumsum(keep) <= max_rules
-    lhs, rhs, redundant = lhs[keep], rhs[keep], redundant[keep]
-    columns = {name: values[keep] for name, values in measures.items()}
+    if len(n_ab) <= max_rules:
+        # Every rule above the confidence threshold: redundancy is exact.
+        redundant = _redundant(lhs, rhs, n_ab / n_a)[keep]
+        lhs, rhs = lhs[keep], rhs[keep]
+    else:
+        lhs, rhs = lhs[keep], rhs[keep]
+        redundant = _redundant(lhs, rhs, n_ab[keep] / n_a[keep])
+        notes.append("Redundancy was judged among the rules kept, not among all rules found.")
+    n_ab, n_a, n_b = n_ab[keep], n_a[keep], n_b[keep]
+    columns = rule_measures(n_ab, n_a, n_b, n)
     antecedent = _names(lhs, itemsets.items)
     consequent = _names(rhs, itemsets.items)
     table = pd.DataFrame(
@@ -952,8 +1000,8 @@ def _finish_rules(
             ],
             "size": (lhs >= 0).sum(axis=1) + (rhs >= 0).sum(axis=1),
             **columns,
-            "antecedent_count": n_a[keep],
-            "consequent_count": n_b[keep],
+            "antecedent_count": n_a,
+            "consequent_count": n_b,
         }
     )
     table["p_adjusted"] = false_discovery_control(table["p_value"].to_numpy()) if len(table) else []
@@ -1007,25 +1055,23 @@ def _redundant(lhs: np.ndarray, rhs: np.ndarray, confidence: np.ndarray) -> np.n
     if len(lhs) == 0:
         return redundant
     width = lhs.shape[1]
-    keys = _keys(np.hstack([np.sort(np.where(lhs < 0, np.iinfo(np.int32).max, lhs)), rhs]))
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    sizes = (lhs >= 0).sum(axis=1)
     big = np.iinfo(np.int32).max
+    index = _RowIndex(np.hstack([np.sort(np.where(lhs < 0, big, lhs)), rhs]))
+    sizes = (lhs >= 0).sum(axis=1)
     for size in range(2, width + 1):
         rows = np.flatnonzero(sizes == size)
         if len(rows) == 0:
             continue
         lhs_rows = np.sort(lhs[rows, :size], axis=1)
+        general = np.full((len(rows), width + rhs.shape[1]), big, dtype=np.int64)
+        general[:, width:] = rhs[rows]
         for sub in range(1, size):
+            general[:, sub:width] = big
             for picked in itertools.combinations(range(size), sub):
-                general = np.full((len(rows), width), big, dtype=np.int64)
                 general[:, :sub] = lhs_rows[:, list(picked)]
-                query = _keys(np.hstack([general, rhs[rows]]))
-                at = np.searchsorted(sorted_keys, query).clip(0, len(sorted_keys) - 1)
-                found = sorted_keys[at] == query
-                other = order[at]
-                redundant[rows] |= found & (confidence[other] >= confidence[rows] - _TOLERANCE)
+                other = index.find(general)
+                hit = other >= 0
+                redundant[rows[hit]] |= confidence[other[hit]] >= confidence[rows[hit]] - _TOLERANCE
     return redundant
 
 
