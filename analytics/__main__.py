@@ -174,7 +174,10 @@ def _rules(args: argparse.Namespace) -> int:
         engine=args.engine,
     )
     summary: dict[str, object] = {"file": str(args.file), **rules.summary()}
-    summary["notes"] = list(baskets.notes) + list(rules.notes)
+    notes = [*baskets.notes, *rules.notes]
+    if baskets.problem:
+        notes.append(baskets.problem)
+    summary["notes"] = notes
     top = rules.export_table().head(args.top)
     summary["top_rules"] = top[
         ["antecedent", "consequent", "support", "confidence", "lift"]

@@ -139,6 +139,27 @@ class Baskets:
         """How many distinct items each basket holds."""
         return np.diff(self.matrix.indptr)
 
+    @property
+    def problem(self) -> str | None:
+        """Why these baskets cannot show what sells together, in plain words; None if they can."""
+        if self.n_baskets < 2:
+            return (
+                "There is only one basket, so nothing can be compared: load more orders, or "
+                "check that the order column tells purchases apart."
+            )
+        if self.sizes.max() < 2:
+            return (
+                "Every basket holds a single item, so nothing is bought together here. Check "
+                "that the order column groups the lines of one purchase."
+            )
+        counts = self.item_counts
+        if np.all((counts == 0) | (counts == self.n_baskets)):
+            return (
+                "Every basket holds exactly the same items, so every rule has lift 1: there is "
+                "nothing to learn about what sells together."
+            )
+        return None
+
     def top_items(self, n: int = 20) -> pd.DataFrame:
         """The most frequent items: ``item``, ``baskets``, ``support``."""
         counts = self.item_counts

@@ -276,13 +276,8 @@ metrics[3].metric(
     help=f"{rules.n_rules:,} before hiding redundant or non-significant rules.",
 )
 
-if baskets.n_baskets < 2 or baskets.sizes.max() < 2:
-    st.warning(
-        "Every basket holds a single item (or there is only one basket), so nothing is bought "
-        "together here. Check that the order column groups the lines of one purchase, or load "
-        "more orders.",
-        icon=":material/warning:",
-    )
+if baskets.problem:
+    st.warning(md(baskets.problem), icon=":material/warning:")
 elif rules.n_rules == 0:
     st.warning(
         "No rule reaches these thresholds. Lower the minimum support or confidence, or the "

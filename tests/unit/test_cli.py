@@ -241,3 +241,48 @@ def test_segment_customers_table_with_gmm(capsys):
 def test_segment_user_errors_exit_2(args, message):
     result = run_cli("segment", "data/transactions.csv", *args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rules_on_the_sample(tmp_path, capsys):
+    out = tmp_path / "rules.csv"
+    args = ["rules", str(ROOT / "data" / "transactions.csv"), "--min-support", "0.005"]
+    assert main([*args, "--min-confidence", "0.2", "--evaluate", "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    for key in ("n_transactions", "n_items", "n_itemsets", "n_rules", "seconds"):
+        assert key in summary
+    assert summary["n_rules"] == len(pd.read_csv(out)) > 50
+    evaluation = summary["recommendations"]
+    assert evaluation["hit_rate"] > evaluation["popularity_hit_rate"]
+    assert "cancelled" in summary["notes"][0]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("engine", ["eclat", "fpgrowth"])
+def test_rules_on_groceries_match_arules(shared_datasets, capsys, engine):
+    path = str(shared_datasets / "groceries.csv")
+    assert (
+        main(
+            ["rules", path, "--min-support", "0.001", "--min-confidence", "0.5", "--engine", engine]
+        )
+        == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["n_transactions"], summary["n_items"], summary["n_rules"]) == (9835, 169, 5668)
+    assert summary["rules_by_size"] == {"2": 11, "3": 1461, "4": 3211, "5": 939, "6": 46}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--min-support", "2"], "must be between 0 and 1"),
+        (["--min-support", "0"], "min_support must be in"),
+        (["--item", "Country"], "--item takes one of"),
+        (["--max-len", "0"], "max_len must be at least 1"),
+    ],
+)
+def test_rules_user_errors_exit_2(args, message):
+    result = run_cli("rules", str(ROOT / "data" / "baskets.csv"), *args)
+    if "--item" in args:
+        result = run_cli("rules", str(ROOT / "data" / "transactions.csv"), *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
