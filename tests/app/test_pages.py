@@ -11,7 +11,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 120
-PAGES = ["app.py", "pages/data.py", "pages/overview.py", "pages/segments.py"]
+PAGES = [
+    "app.py",
+    "pages/data.py",
+    "pages/overview.py",
+    "pages/segments.py",
+    "pages/basket.py",
+]
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -406,3 +412,151 @@ def test_rfm_on_online_retail_from_the_ui(shared_datasets):
     ].nunique()
     assert rfm_table["customers"].sum() == buyers
     assert int(metric(at, "Segments")) >= 2
+
+
+# --- market basket ---------------------------------------------------------------------------------
+
+
+def on_data_page() -> AppTest:
+    at = app()
+    at.switch_page("pages/data.py").run()
+    return at
+
+
+def test_basket_page_sliders_filter_and_explain():
+    at = app("pages/basket.py")
+    no_exception(at)
+    rules = int(metric(at, "Rules").replace(",", ""))
+    assert rules > 20 and metric(at, "Baskets") == "32,271"
+    table = at.dataframe[0].value
+    assert table["lift"].iloc[0] > 40  # a planted bundle leads
+    at.select_slider(key="w.basket.support").set_value(0.02).run()
+    no_exception(at)
+    fewer = int(metric(at, "Rules").replace(",", ""))
+    assert fewer < rules
+    at.select_slider(key="w.basket.support").set_value(0.005).run()
+    at.slider(key="w.basket.confidence").set_value(0.8).run()
+    assert int(metric(at, "Rules").replace(",", "")) < rules
+    at.slider(key="w.basket.confidence").set_value(0.2).run()
+    at.multiselect(key="w.basket.filter_items").set_value(["Cake Stand"]).run()
+    at.selectbox(key="w.basket.side").set_value("consequent").run()
+    no_exception(at)
+    filtered = at.dataframe[0].value
+    assert len(filtered) and all(r.endswith("→ {Cake Stand}") for r in filtered["rule"])
+    assert f"Showing {len(filtered):,} of" in texts(at)
+    at.selectbox(key="w.basket.sort").set_value("confidence").run()
+    assert at.dataframe[0].value["confidence"].is_monotonic_decreasing
+    explained = at.selectbox(key="w.basket.explain")
+    explained.set_value(explained.options[-1]).run()
+    story = texts(at)
+    assert "also hold Cake Stand" in story and "times as likely" in story
+    at.checkbox(key="w.basket.redundant").check().run()
+    at.checkbox(key="w.basket.significant").check().run()
+    at.selectbox(key="w.basket.engine").set_value("fpgrowth").run()
+    no_exception(at)
+    at.selectbox(key="w.basket.max_len").set_value(2).run()
+    no_exception(at)
+    assert all(r.count(",") == 0 for r in at.dataframe[0].value["rule"])
+
+
+def test_basket_page_recommendations_and_evaluation():
+    at = app("pages/basket.py")
+    at.multiselect(key="w.basket.rec_items").set_value(["Regency Teacup"]).run()
+    no_exception(at)
+    offers = at.dataframe[1].value
+    assert offers["item"].iloc[0] == "Regency Saucer"
+    assert "Regency Teapot" in texts(at) or "Regency" in texts(at)  # similar names
+    at.slider(key="w.basket.k").set_value(3).run()
+    assert len(at.dataframe[1].value) == 3
+    at.selectbox(key="w.basket.rank_by").set_value("lift").run()
+    no_exception(at)
+    at.toggle(key="w.basket.evaluate").set_value(True).run()
+    no_exception(at)
+    rules_rate = float(metric(at, "Hit rate @ 3 (rules)").rstrip("%"))
+    popular_rate = float(metric(at, "Hit rate @ 3 (most popular)").rstrip("%"))
+    assert rules_rate > popular_rate
+    assert "later baskets" in texts(at)
+
+
+def test_basket_page_filters_by_country_dates_and_segment():
+    at = app("pages/basket.py")
+    baskets = int(metric(at, "Baskets").replace(",", ""))
+    at.selectbox(key="w.basket.dimension").set_value("Country").run()
+    at.multiselect(key="w.basket.values.Country").set_value(["France"]).run()
+    no_exception(at)
+    french = int(metric(at, "Baskets").replace(",", ""))
+    assert 0 < french < baskets / 5
+    at.multiselect(key="w.basket.values.Country").set_value([]).run()
+    at.multiselect(key="w.basket.segments").set_value(["Champions"]).run()
+    no_exception(at)
+    assert int(metric(at, "Baskets").replace(",", "")) < baskets
+    at.multiselect(key="w.basket.segments").set_value([]).run()
+    date_box = next(d for d in at.date_input if d.label == "Orders between")
+    first = date_box.value[0]
+    date_box.set_value((first, first.replace(month=first.month + 1))).run()
+    no_exception(at)
+    assert int(metric(at, "Baskets").replace(",", "")) < baskets / 10
+    at.selectbox(key="w.basket.item").set_value("category").run()
+    no_exception(at)
+    assert int(metric(at, "Items").replace(",", "")) < 20
+
+
+def test_basket_page_on_the_baskets_sample():
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="w.sample").set_value("baskets").run()
+    at.switch_page("pages/basket.py").run()
+    no_exception(at)
+    assert metric(at, "Baskets") == "10,000"
+    assert at.dataframe[0].value.shape[0] > 0
+    assert not any("Which baskets" in e.label for e in at.expander)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"apple\npear\napple\nplum\n", "single item"),
+        (b"basket,item\n1,bread\n1,milk\n1,eggs\n", "only one basket"),
+        (b"bread,milk\nbread,milk\nbread,milk\nbread,milk\n", "exactly the same items"),
+    ],
+)
+def test_basket_page_explains_degenerate_baskets(data, message):
+    at = upload(on_data_page(), "baskets.csv", data)
+    at.selectbox(key="w.kind").set_value("baskets").run()
+    at.switch_page("pages/basket.py").run()
+    no_exception(at)
+    assert any(message in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_basket_page_support_too_low_is_explained(shared_datasets):
+    data = (shared_datasets / "groceries.csv").read_bytes()
+    at = upload(on_data_page(), "groceries.csv", data)
+    at.switch_page("pages/basket.py").run()
+    assert metric(at, "Baskets") == "9,835"
+    at.select_slider(key="w.basket.support").set_value(0.0005).run()
+    at.slider(key="w.basket.lift").set_value(0.0).run()
+    no_exception(at)
+    assert int(metric(at, "Frequent itemsets").replace(",", "")) > 40_000
+    at.slider(key="w.basket.confidence").set_value(0.0).run()  # every rule of 49,580 itemsets
+    no_exception(at)
+    assert any("highest lift are kept" in c.value for c in at.caption)
+
+
+def test_basket_page_shows_html_item_names_as_text():
+    data = (
+        b"Invoice,StockCode,Description,Quantity,InvoiceDate,Price\n"
+        + b"".join(
+            f'{i},A,"<b>Mug</b>, big",1,2024-01-0{1 + i % 9} 10:00,2\n'
+            f'{i},B,"Tea ""[x](http://e.com)""",1,2024-01-0{1 + i % 9} 10:00,2\n'.encode()
+            for i in range(1, 30)
+        )
+        + b"99,C,Plate,1,2024-01-09 10:00,2\n"
+    )
+    at = upload(on_data_page(), "odd.csv", data)
+    at.switch_page("pages/basket.py").run()
+    no_exception(at)
+    at.slider(key="w.basket.lift").set_value(0.0).run()
+    rules = at.dataframe[0].value["rule"].tolist()
+    assert '{<b>Mug</b>, big} → {Tea "[x](http://e.com)"}' in rules
+    story = "\n".join(m.value for m in at.markdown)
+    assert r"\<b\>Mug\</b\>, big" in story and r"\[x\]\(http\://e.com\)" in story
