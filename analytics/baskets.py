@@ -163,7 +163,7 @@ class Baskets:
     def top_items(self, n: int = 20) -> pd.DataFrame:
         """The most frequent items: ``item``, ``baskets``, ``support``."""
         counts = self.item_counts
-        order = np.lexsort((np.arange(len(counts)), -counts))[:n]
+        order = np.lexsort((np.arange(len(counts)), counts))[:n]
         return pd.DataFrame(
             {
                 "item": np.asarray(self.items, dtype=object)[order],
@@ -330,19 +330,32 @@ def build_baskets(
 
 
 def baskets_from_lists(baskets: Sequence[Sequence[str]], *, key: str = "lists") -> Baskets:
-    """Baskets from plain lists of items (tests, notebooks)."""
-    pairs = [(i, str(item)) for i, basket in enumerate(baskets) for item in basket]
-    if not pairs:
+    """Baskets from plain lists of items (the input of pyfim and mlxtend's TransactionEncoder).
+
+    Example
+    -------
+    >>> baskets_from_lists([["bread", "milk"], ["milk", "eggs"]]).items
+    ('bread', 'eggs', 'milk')
+    """
+    index: dict[str, int] = {}
+    codes = [index.setdefault(str(item), len(index)) for basket in baskets for item in basket]
+    if not codes:
         raise AnalyticsError("No baskets are left to analyse.")
-    rows, names = zip(*pairs, strict=True)
-    item_codes, items = pd.factorize(pd.Index(names), sort=True)
+    sizes = np.fromiter((len(basket) for basket in baskets), dtype=np.int64, count=len(baskets))
+    names = np.asarray(list(index), dtype=object)
+    alphabetical = np.argsort(names, kind="stable")
+    position = np.empty(len(names), dtype=np.int64)
+    position[alphabetical] = np.arange(len(names))
     matrix = sparse.csr_matrix(
-        (np.ones(len(rows), dtype=bool), (np.asarray(rows), item_codes)),
-        shape=(len(baskets), len(items)),
+        (
+            np.ones(len(codes), dtype=bool),
+            (np.repeat(np.arange(len(baskets)), sizes), position[np.asarray(codes)]),
+        ),
+        shape=(len(baskets), len(names)),
     )
     matrix.sum_duplicates()
     matrix.data[:] = True
-    labels = tuple(map(str, items))
+    labels = tuple(str(n) for n in names[alphabetical])
     return Baskets(
         matrix,
         labels,
@@ -503,14 +516,45 @@ def _eclat(
         return _to_items(levels, frequent), level_counts
     # Only baskets with two or more frequent items can hold a pair.
     sub = matrix[:, frequent].tocsr()
-    sub = sub[np.diff(sub.indptr) >= 2]
+    # Largest baskets first: itemsets of size k can only be in baskets with k or more frequent
+    # items, a prefix of the bits, so each level works on fewer words.
+    sizes = np.diff(sub.indptr)
+    by_size = np.argsort(-sizes, kind="stable")
+    by_size = by_size[sizes[by_size] >= 2]
+    sub = sub[by_size]
+    sizes = sizes[by_size]
     bits = _pack_columns(sub, len(frequent))
-    size = 1
     min_support = min_count / matrix.shape[0]
+    # Pairs come from one sparse product, which counts every pair that occurs at once.
+    m = len(frequent)
+    ones = sub.astype(np.int32)
+    together = sparse.triu(ones.T @ ones, k=1).tocoo()
+    ok = together.data >= min_count
+    first, second = together.row[ok].astype(np.int64), together.col[ok].astype(np.int64)
+    pair_codes = np.sort(first * m + second)
+    if len(pair_codes) == 0:
+        return _to_items(levels, frequent), level_counts
+    sets = np.column_stack([pair_codes // m, pair_codes % m]).astype(np.int32)
+    set_counts = np.bitwise_count(bits[sets[:, 0]] & bits[sets[:, 1]]).sum(axis=1, dtype=np.int64)
+    levels.append(sets)
+    level_counts.append(set_counts)
+    if len(pair_codes) > max_itemsets:
+        raise _explosion(len(pair_codes), 2, min_support, f"{len(pair_codes):,} pairs")
+    size = 2
     while max_len is None or size < max_len:
+        if size == 2:
+            bits = bits[sets[:, 0]] & bits[sets[:, 1]]
         left, right = _join_candidates(sets)
+        # Apriori's check, for the one pair the join has not seen: the last items of both sides.
+        codes = sets[left, -1].astype(np.int64) * m + sets[right, -1]
+        at = np.searchsorted(pair_codes, codes).clip(0, len(pair_codes) - 1)
+        possible = pair_codes[at] == codes
+        left, right = left[possible], right[possible]
         if len(left) == 0:
             break
+        words = max(1, -(-int((sizes >= size + 1).sum()) // 64))
+        if words < bits.shape[1]:
+            bits = bits[:, :words]
         width = bits.shape[1] * 8
         if len(left) * width > MAX_LEVEL_BYTES * 8 or len(left) > 50 * max_itemsets:
             raise _explosion(
@@ -654,28 +698,53 @@ def _hash_rows(rows: np.ndarray) -> np.ndarray:
 
 
 class _RowIndex:
-    """Find rows of an integer matrix, exactly: hashes narrow the search, the rows confirm it."""
+    """Find rows of a matrix of non-negative integers, exactly.
+
+    Rows become one integer each: their digits in base ``max + 1`` when that fits in 62 bits,
+    otherwise a 64-bit hash that the rows themselves then confirm.
+    """
 
     def __init__(self, rows: np.ndarray) -> None:
         self.rows = rows.astype(np.int64)
-        hashes = _hash_rows(self.rows)
-        self.order = np.argsort(hashes, kind="stable")
-        self.sorted = hashes[self.order]
+        base = int(self.rows.max()) + 1 if self.rows.size else 1
+        width = self.rows.shape[1] if self.rows.ndim == 2 else 1
+        self.powers: np.ndarray | None = None
+        if width * math.log2(max(base, 2)) < 62:
+            self.powers = base ** np.arange(width - 1, -1, -1, dtype=np.int64)
+            self.base = base
+        keys = self._keys(self.rows)
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+
+    def _keys(self, rows: np.ndarray) -> np.ndarray:
+        if self.powers is None:
+            return _hash_rows(rows)
+        keys = rows[:, 0] * self.powers[0]
+        for j in range(1, rows.shape[1]):
+            keys += rows[:, j] * self.powers[j]
+        return keys
 
     def find(self, query: np.ndarray) -> np.ndarray:
         """The index of each query row among the rows, or -1."""
         query = query.astype(np.int64)
         if len(self.sorted) == 0 or len(query) == 0:
             return np.full(len(query), -1, dtype=np.int64)
-        hashes = _hash_rows(query)
-        at = np.searchsorted(self.sorted, hashes).clip(0, len(self.sorted) - 1)
-        same_hash = self.sorted[at] == hashes
+        if self.powers is not None and (query.max() >= self.base or query.min() < 0):
+            query = np.where((query >= self.base) | (query < 0), -1, query)
+            valid = (query >= 0).all(axis=1)
+        else:
+            valid = np.ones(len(query), dtype=bool)
+        keys = self._keys(np.where(query < 0, 0, query))
+        at = np.searchsorted(self.sorted, keys).clip(0, len(self.sorted) - 1)
+        same_key = (self.sorted[at] == keys) & valid
         found = self.order[at]
-        ok = same_hash & np.all(self.rows[found] == query, axis=1)
-        for i in np.flatnonzero(same_hash & ~ok):  # two different rows share a hash: look at all
+        if self.powers is not None:
+            return np.where(same_key, found, -1)
+        ok = same_key & np.all(self.rows[found] == query, axis=1)
+        for i in np.flatnonzero(same_key & ~ok):  # two different rows share a hash: look at all
             lo, hi = (
-                np.searchsorted(self.sorted, hashes[i], side="left"),
-                np.searchsorted(self.sorted, hashes[i], side="right"),
+                np.searchsorted(self.sorted, keys[i], side="left"),
+                np.searchsorted(self.sorted, keys[i], side="right"),
             )
             for candidate in self.order[lo:hi]:
                 if np.array_equal(self.rows[candidate], query[i]):
@@ -839,7 +908,10 @@ def _eclat_rules(itemsets: Itemsets, min_confidence: float, max_consequent: int)
                 ok = counts >= min_confidence * lhs_count - _TOLERANCE * lhs_count
                 if not ok.any():
                     continue
-                rhs_count = itemsets.counts[c - 1][lookups[c - 1].find(rank[rhs[ok]])]
+                if c == 1:
+                    rhs_count = itemsets.item_counts[rhs[ok, 0]]
+                else:
+                    rhs_count = itemsets.counts[c - 1][lookups[c - 1].find(rank[rhs[ok]])]
                 ante.append(lhs[ok])
                 cons.append(rhs[ok])
                 n_ab.append(counts[ok])
@@ -1060,9 +1132,18 @@ def _names(rows: np.ndarray, items: tuple[str, ...]) -> list[tuple[str, ...]]:
 
     Items are numbered in alphabetical order, so sorting the indices sorts the names.
     """
-    big = np.iinfo(np.int32).max
-    ordered = np.sort(np.where(rows < 0, big, rows), axis=1).tolist()
-    return [tuple(items[i] for i in row if i != big) for row in ordered]
+    out: list[tuple[str, ...]] = [()] * len(rows)
+    if len(rows) == 0:
+        return out
+    names = np.asarray([*items, ""], dtype=object)  # -1 -> ""
+    ordered = np.sort(np.where(rows < 0, len(items), rows), axis=1)
+    counts = (rows >= 0).sum(axis=1)
+    for size in np.unique(counts):
+        at = np.flatnonzero(counts == size)
+        columns = [names[ordered[at, j]] for j in range(size)]
+        for i, names_row in zip(at.tolist(), zip(*columns, strict=True), strict=True):
+            out[i] = names_row
+    return out
 
 
 def _redundant(lhs: np.ndarray, rhs: np.ndarray, confidence: np.ndarray) -> np.ndarray:
@@ -1076,8 +1157,10 @@ def _redundant(lhs: np.ndarray, rhs: np.ndarray, confidence: np.ndarray) -> np.n
     if len(lhs) == 0:
         return redundant
     width = lhs.shape[1]
-    big = np.iinfo(np.int32).max
-    index = _RowIndex(np.hstack([np.sort(np.where(lhs < 0, big, lhs)), rhs]))
+    big = int(max(lhs.max(), rhs.max())) + 1  # pads both sides, after every item
+    index = _RowIndex(
+        np.hstack([np.sort(np.where(lhs < 0, big, lhs)), np.where(rhs < 0, big, rhs)])
+    )
     sizes = (lhs >= 0).sum(axis=1)
     for size in range(2, width + 1):
         rows = np.flatnonzero(sizes == size)
@@ -1085,7 +1168,7 @@ def _redundant(lhs: np.ndarray, rhs: np.ndarray, confidence: np.ndarray) -> np.n
             continue
         lhs_rows = np.sort(lhs[rows, :size], axis=1)
         general = np.full((len(rows), width + rhs.shape[1]), big, dtype=np.int64)
-        general[:, width:] = rhs[rows]
+        general[:, width:] = np.where(rhs[rows] < 0, big, rhs[rows])
         for sub in range(1, size):
             general[:, sub:width] = big
             for picked in itertools.combinations(range(size), sub):
