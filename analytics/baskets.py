@@ -47,6 +47,8 @@ ENGINE_LABELS = {
 }
 #: mlxtend gets a dense one-hot frame up to this many cells, a sparse one above.
 DENSE_CELLS = 10_000_000
+#: mlxtend engines refuse data whose one-hot table would exceed this many cells.
+MLXTEND_CELLS = 200_000_000
 #: Mining stops with a clear message beyond this many frequent itemsets ...
 MAX_ITEMSETS = 1_000_000
 #: ... or when one level's candidates would need more than this many bytes of bitsets.
@@ -637,8 +639,15 @@ def _mlxtend_itemsets(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     from mlxtend.frequent_patterns import apriori, fpgrowth
 
-    frame, frequent = _onehot(matrix, counts, min_count)
     n = matrix.shape[0]
+    cells = n * int((counts >= min_count).sum())
+    if cells > MLXTEND_CELLS:
+        raise AnalyticsError(
+            f"mlxtend's engines would need a table of {cells:,} cells here (its FP-Growth turns "
+            "even a sparse table dense), more than this app allows.",
+            hint="Use the fast engine: it finds the same rules in a fraction of the memory.",
+        )
+    frame, frequent = _onehot(matrix, counts, min_count)
     miner = fpgrowth if engine == "fpgrowth" else apriori
     # Half a basket below the threshold: float rounding cannot drop an itemset at the boundary.
     found = miner(frame, min_support=(min_count - 0.5) / n, max_len=max_len, use_colnames=False)

@@ -12,7 +12,7 @@ import importlib
 
 from bench.common import print_table
 
-BENCHMARKS = ("load", "segments")
+BENCHMARKS = ("load", "segments", "baskets")
 
 
 def main() -> int:

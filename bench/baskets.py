@@ -1,0 +1,183 @@
+"""Market-basket benchmark: our end-to-end rules call against pyfim and mlxtend, in one run.
+
+Every tool starts from the same baskets, given as lists of item names (what pyfim and mlxtend's
+``TransactionEncoder`` take), and ends with the rules:
+
+* MarketLens: ``baskets_from_lists`` + ``run_rules`` (fast engine; itemsets, rules, every measure,
+  Fisher p-values, Benjamini–Hochberg, redundancy, the rules table).
+* pyfim: ``fim.arules(..., mode="o")`` (Borgelt's C code, the core of R's arules; ``mode="o"``
+  uses arules' rule support, body and head together). Installed for the benchmark only.
+* mlxtend FP-Growth and Apriori: ``TransactionEncoder`` (dense: mlxtend 0.25's FP-Growth
+  densifies a sparse frame anyway), the miner,
+  then ``association_rules``, keeping single-item consequents as arules does.
+
+Cases: Groceries (support 0.001, confidence 0.5); the two Online Retail II excerpts as invoice ×
+StockCode, cancellations left out (support 0.02, 0.01, 0.005; confidence 0.5); 1,000,000
+generated order lines (invoice × product name; support 0.002, confidence 0.5). Each tool's rule
+count is checked against ours. Peak memory of the whole flow on the 1M-line file (read the CSV,
+map it, build baskets, mine) is measured in a fresh process (VmHWM).
+
+Goals (issue 4): at most 2x pyfim's time and at least 5x faster than mlxtend FP-Growth on
+Groceries; peak memory under 1 GB on the 1M-line data.
+Run: python -m bench.run baskets
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from analytics.baskets import baskets_from_lists, build_baskets, run_rules
+from analytics.io import load_table
+from analytics.pipeline import open_dataset
+from bench.common import SHARED, BenchReport
+from bench.load import million_line_csv
+from bench.segments import _memory_kb, _reset_peak
+
+CONFIDENCE = 0.5
+RETAIL = ("online_retail_II_sample_2sheets.xlsx", "online_retail_II_head52516.xlsx")
+RETAIL_SUPPORTS = (0.02, 0.01, 0.005)
+MILLION_SUPPORT = 0.002
+
+
+def _fim():
+    try:
+        import fim
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pyfim"], check=True)
+        import fim
+    return fim
+
+
+def _ours(baskets: Sequence[Sequence[str]], support: float) -> int:
+    return run_rules(
+        baskets_from_lists(baskets), min_support=support, min_confidence=CONFIDENCE
+    ).n_rules
+
+
+def _pyfim(baskets: Sequence[Sequence[str]], support: float) -> int:
+    fim = _fim()
+    rules = fim.arules(
+        baskets, supp=100 * support, conf=100 * CONFIDENCE, zmin=2, report="abhcl", mode="o"
+    )
+    return len(rules)
+
+
+def _mlxtend(miner: str) -> Callable[[Sequence[Sequence[str]], float], int]:
+    def run(baskets: Sequence[Sequence[str]], support: float) -> int:
+        from mlxtend.frequent_patterns import apriori, association_rules, fpgrowth
+        from mlxtend.preprocessing import TransactionEncoder
+
+        encoder = TransactionEncoder()
+        # mlxtend 0.25's FP-Growth densifies a sparse frame anyway; dense is its faster input.
+        sparse = len(baskets) * len({i for b in baskets for i in b}) > 500_000_000
+        onehot = encoder.fit(baskets).transform(baskets, sparse=sparse)
+        if sparse:
+            frame = pd.DataFrame.sparse.from_spmatrix(onehot, columns=encoder.columns_)
+        else:
+            frame = pd.DataFrame(onehot, columns=encoder.columns_)
+        mine = fpgrowth if miner == "fpgrowth" else apriori
+        found = mine(frame, min_support=support, use_colnames=True)
+        if found.empty:
+            return 0
+        rules = association_rules(
+            found, num_itemsets=len(baskets), metric="confidence", min_threshold=CONFIDENCE
+        )
+        return int((rules["consequents"].map(len) == 1).sum())
+
+    return run
+
+
+TOOLS: dict[str, Callable[[Sequence[Sequence[str]], float], int]] = {
+    "MarketLens run_rules (fast engine, all measures)": _ours,
+    "pyfim arules (Borgelt, C)": _pyfim,
+    "mlxtend fpgrowth + association_rules": _mlxtend("fpgrowth"),
+    "mlxtend apriori + association_rules": _mlxtend("apriori"),
+}
+
+
+def groceries() -> list[list[str]]:
+    with open(SHARED / "groceries.csv", encoding="utf-8") as handle:
+        return [
+            [item.strip() for item in line.strip().split(",")] for line in handle if line.strip()
+        ]
+
+
+def invoice_baskets(frame: pd.DataFrame, item: str) -> list[list[str]]:
+    """Order lines -> one list of distinct items per invoice, cancellations left out."""
+    invoice = frame["Invoice"].astype(str)
+    lines = frame.loc[~invoice.str.startswith("C") & frame[item].notna()]
+    grouped = lines.groupby(lines["Invoice"].astype(str), sort=False)[item]
+    return [sorted(set(map(str, items))) for _, items in grouped]
+
+
+def _case(
+    report: BenchReport, name: str, baskets: list[list[str]], support: float, repeat: int
+) -> None:
+    counts: dict[str, int] = {}
+    for tool, fn in TOOLS.items():
+        timing = report.time(name, tool, lambda fn=fn: fn(baskets, support), repeat=repeat)
+        counts[tool] = timing.rows
+    ours = counts[next(iter(TOOLS))]
+    differ = {tool: n for tool, n in counts.items() if n != ours}
+    report.notes.append(
+        f"{name}: {len(baskets):,} baskets, {ours:,} rules"
+        + (f"; tools that differ: {differ}" if differ else ", the same count from every tool")
+    )
+
+
+def _flow(path: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    _reset_peak()
+    start = time.perf_counter()
+    baskets = build_baskets(open_dataset(path).dataset)
+    built = time.perf_counter() - start
+    rules = run_rules(baskets, min_support=MILLION_SUPPORT, min_confidence=CONFIDENCE)
+    queue.put(
+        {
+            "seconds": time.perf_counter() - start,
+            "baskets_seconds": built,
+            "rules": rules.n_rules,
+            "baskets": baskets.n_baskets,
+            "peak_mb": _memory_kb("VmHWM") / 1024,
+        }
+    )
+
+
+def _isolated_flow(path: str) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_flow, args=(path, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def run(*, quick: bool = False) -> BenchReport:
+    report = BenchReport("baskets")
+    repeat = 1 if quick else 5
+    _fim()
+    _case(report, "Groceries, support 0.001", groceries(), 0.001, repeat)
+    for name in RETAIL:
+        frame = load_table(SHARED / name).frame
+        baskets = invoice_baskets(frame, "StockCode")
+        for support in RETAIL_SUPPORTS[:1] if quick else RETAIL_SUPPORTS:
+            _case(
+                report, f"{name.removesuffix('.xlsx')}, support {support}", baskets, support, repeat
+            )
+    path = million_line_csv()
+    lines = pd.read_csv(path, usecols=["Invoice", "Description"], dtype=str)
+    baskets = invoice_baskets(lines, "Description")
+    _case(report, f"1M order lines, support {MILLION_SUPPORT}", baskets, MILLION_SUPPORT, 1)
+    flow = _isolated_flow(str(path))
+    report.notes.append(
+        f"1M order lines, whole flow in a fresh process (read the CSV, map it, build "
+        f"{flow['baskets']:,} baskets, mine {flow['rules']:,} rules): {flow['seconds']:.1f} s "
+        f"({flow['baskets_seconds']:.1f} s to baskets), peak memory {flow['peak_mb']:,.0f} MB"
+    )
+    return report
