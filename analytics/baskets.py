@@ -1317,18 +1317,30 @@ def run_rules(
     max_len: int | None = None,
     max_consequent: int = 1,
     engine: Engine = "eclat",
+    max_itemsets: int = MAX_ITEMSETS,
+    max_rules: int = MAX_RULES,
 ) -> Rules:
     """Frequent itemsets, then rules: the whole mining step in one call.
+
+    ``max_itemsets`` and ``max_rules`` are the guards of ``mine_itemsets`` and
+    ``association_rules``; the defaults suit a dashboard.
 
     Example
     -------
     >>> rules = run_rules(baskets, min_support=0.001, min_confidence=0.5)
     >>> rules.n_rules
     """
-    itemsets = mine_itemsets(baskets, min_support=min_support, max_len=max_len, engine=engine)
+    itemsets = mine_itemsets(
+        baskets,
+        min_support=min_support,
+        max_len=max_len,
+        engine=engine,
+        max_itemsets=max_itemsets,
+    )
     return association_rules(
         itemsets,
         min_confidence=min_confidence,
         min_lift=min_lift,
         max_consequent=max_consequent,
+        max_rules=max_rules,
     )

@@ -14,7 +14,8 @@ Every tool starts from the same baskets, given as lists of item names (what pyfi
 Cases: Groceries (support 0.001, confidence 0.5); the two Online Retail II excerpts as invoice ×
 StockCode, cancellations left out (support 0.02, 0.01, 0.005; confidence 0.5); 1,000,000
 generated order lines (invoice × product name; support 0.002, confidence 0.5). Each tool's rule
-count is checked against ours. Peak memory of the whole flow on the 1M-line file (read the CSV,
+count is checked against ours. Each tool runs in its own process (8 GB memory limit, 5-minute
+budget), so a tool that blows up is recorded as such and the others still run. Peak memory of the whole flow on the 1M-line file (read the CSV,
 map it, build baskets, mine) is measured in a fresh process (VmHWM).
 
 Goals (issue 4): at most 2x pyfim's time and at least 5x faster than mlxtend FP-Growth on
@@ -25,6 +26,8 @@ Run: python -m bench.run baskets
 from __future__ import annotations
 
 import multiprocessing
+import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -35,7 +38,7 @@ import pandas as pd
 from analytics.baskets import baskets_from_lists, build_baskets, run_rules
 from analytics.io import load_table
 from analytics.pipeline import open_dataset
-from bench.common import SHARED, BenchReport
+from bench.common import SHARED, BenchReport, Timing
 from bench.load import million_line_csv
 from bench.segments import _memory_kb, _reset_peak
 
@@ -43,6 +46,10 @@ CONFIDENCE = 0.5
 RETAIL = ("online_retail_II_sample_2sheets.xlsx", "online_retail_II_head52516.xlsx")
 RETAIL_SUPPORTS = (0.02, 0.01, 0.005)
 MILLION_SUPPORT = 0.002
+#: Each tool runs in its own process with this address-space limit and time budget.
+MEMORY_LIMIT = 8 * 2**30
+TIMEOUT = 300
+SLOW = 60.0
 
 
 def _fim():
@@ -116,17 +123,66 @@ def invoice_baskets(frame: pd.DataFrame, item: str) -> list[list[str]]:
     return [sorted(set(map(str, items))) for _, items in grouped]
 
 
+def _child(
+    tool: str,
+    baskets: list[list[str]],
+    support: float,
+    repeat: int,
+    queue: multiprocessing.Queue,  # type: ignore[type-arg]
+) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    try:
+        fn = TOOLS[tool]
+        fn(baskets, support)  # warm-up (imports, first-call costs)
+        seconds, rows = [], 0
+        for _ in range(repeat):
+            start = time.perf_counter()
+            rows = fn(baskets, support)
+            seconds.append(time.perf_counter() - start)
+            if sum(seconds) > SLOW:  # slow tools are timed fewer times
+                break
+        queue.put({"seconds": statistics.median(seconds), "rows": rows, "runs": len(seconds)})
+    except MemoryError:
+        queue.put({"error": f"ran out of memory (limit {MEMORY_LIMIT / 2**30:.0f} GB)"})
+    except Exception as exc:  # a tool that gives up: record why
+        queue.put({"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"})
+
+
+def _isolated(tool: str, baskets: list[list[str]], support: float, repeat: int) -> dict:
+    """One tool on one case in a fresh process, with a memory limit and a time budget."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(tool, baskets, support, repeat, queue))
+    process.start()
+    try:
+        result = queue.get(timeout=TIMEOUT)
+    except Exception:
+        result = {"error": f"no result within {TIMEOUT} s"}
+    process.join(5)
+    if process.is_alive():
+        process.kill()
+    if "error" not in result and process.exitcode not in (0, None):
+        result = {"error": f"exited with {process.exitcode}"}
+    return result
+
+
 def _case(
     report: BenchReport, name: str, baskets: list[list[str]], support: float, repeat: int
 ) -> None:
     counts: dict[str, int] = {}
-    for tool, fn in TOOLS.items():
-        timing = report.time(name, tool, lambda fn=fn: fn(baskets, support), repeat=repeat)
-        counts[tool] = timing.rows
-    ours = counts[next(iter(TOOLS))]
+    for tool in TOOLS:
+        result = _isolated(tool, baskets, support, repeat)
+        if "error" in result:
+            report.notes.append(f"{name}: {tool}: {result['error']}")
+            continue
+        report.timings.append(
+            Timing(name, tool, result["seconds"], int(result["runs"]), int(result["rows"]))
+        )
+        counts[tool] = int(result["rows"])
+    ours = counts.get(next(iter(TOOLS)))
     differ = {tool: n for tool, n in counts.items() if n != ours}
     report.notes.append(
-        f"{name}: {len(baskets):,} baskets, {ours:,} rules"
+        f"{name}: {len(baskets):,} baskets, {ours if ours is None else f'{ours:,}'} rules"
         + (f"; tools that differ: {differ}" if differ else ", the same count from every tool")
     )
 
