@@ -44,6 +44,7 @@ from pages._common import (
 ITEM_LABELS = {"product_name": "Product name", "product": "Product code", "category": "Category"}
 SUPPORTS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
 ANY = "Any"
+LAST_CLICK = "ml.basket.clicked"
 SIDES = {
     "either": "On either side",
     "antecedent": "In the 'if' items",
@@ -323,10 +324,13 @@ shown = filter_rules(
 )
 shown = shown.sort_values(sort_by, ascending=sort_by == "p_value", kind="stable")
 st.caption(f"Showing {len(shown):,} of {rules.n_rules:,} rules.")
-st.dataframe(
+picked = st.dataframe(
     shown[TABLE_COLUMNS],
     hide_index=True,
     height=360,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="basket_table",
     column_config={
         "rule": st.column_config.TextColumn("Rule (if → then)", width="large"),
         "support": st.column_config.NumberColumn("Support", format="percent"),
@@ -363,15 +367,24 @@ downloads[1].download_button(
 
 if len(shown):
     texts = shown["rule"].head(500).tolist()
+    # A row clicked in the table is explained (once per click: the box stays free to change).
+    clicked = picked.selection.rows if picked is not None else []
+    if clicked and clicked[0] < len(shown):
+        rule_text = shown["rule"].iloc[clicked[0]]
+        if st.session_state.get(LAST_CLICK) != rule_text:
+            st.session_state[LAST_CLICK] = rule_text
+            if rule_text not in texts:
+                texts.append(rule_text)
+            st.session_state["w.basket.explain"] = rule_text
     chosen_rule = kept(
         st.selectbox,
         "Explain a rule",
         texts,
         key="w.basket.explain",
         default=texts[0],
-        help="The first 500 rules of the table, in its order.",
+        help="The first 500 rules of the table, in its order, or click a row of the table.",
     )
-    row = shown.iloc[texts.index(chosen_rule)]
+    row = shown[shown["rule"] == chosen_rule].iloc[0]
     with st.container(border=True):
         story, *measures = describe_rule(row, rules.n_baskets)
         st.markdown(

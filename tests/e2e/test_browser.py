@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -297,3 +298,13 @@ def test_basket_page_shows_the_rules_scatter_and_table(page, server):
     assert scatter.locator(".scatterlayer, .gl-container").count() >= 1
     no_traceback(page)
     shoot(page, "basket.png")
+    # Clicking a row of the rules table explains that rule.
+    story = page.get_by_text(re.compile(r"^Of the [\d,]+ baskets with")).first
+    before = story.inner_text()
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.click(position={"x": 12, "y": 35 * 3 + 17})  # the row marker of the third rule
+    settle(page)
+    after = story.inner_text()
+    shoot(page, "basket_clicked.png")
+    assert after != before and "Of the " in after
+    no_traceback(page)
