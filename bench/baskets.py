@@ -7,6 +7,8 @@ Every tool starts from the same baskets, given as lists of item names (what pyfi
   Fisher p-values, Benjamini–Hochberg, redundancy, the rules table).
 * pyfim: ``fim.arules(..., mode="o")`` (Borgelt's C code, the core of R's arules; ``mode="o"``
   uses arules' rule support, body and head together). Installed for the benchmark only.
+* pyfim + table: the same pyfim call, then the rules as a pandas table with our measures
+  (everything ours has but redundancy), to show how much of the time is the table.
 * mlxtend FP-Growth and Apriori: ``TransactionEncoder`` (dense: mlxtend 0.25's FP-Growth
   densifies a sparse frame anyway), the miner,
   then ``association_rules``, keeping single-item consequents as arules does.
@@ -33,6 +35,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from analytics.baskets import baskets_from_lists, build_baskets, run_rules
@@ -62,9 +65,16 @@ def _fim():
 
 
 def _ours(baskets: Sequence[Sequence[str]], support: float) -> int:
-    return run_rules(
-        baskets_from_lists(baskets), min_support=support, min_confidence=CONFIDENCE
-    ).n_rules
+    # The dashboard keeps at most 100,000 rules; here every rule is kept so that counts compare.
+    # Itemsets stay capped (5M) so that an explosion ends with our message, not a memory error.
+    rules = run_rules(
+        baskets_from_lists(baskets),
+        min_support=support,
+        min_confidence=CONFIDENCE,
+        max_itemsets=5_000_000,
+        max_rules=100_000_000,
+    )
+    return rules.n_rules
 
 
 def _pyfim(baskets: Sequence[Sequence[str]], support: float) -> int:
@@ -73,6 +83,34 @@ def _pyfim(baskets: Sequence[Sequence[str]], support: float) -> int:
         baskets, supp=100 * support, conf=100 * CONFIDENCE, zmin=2, report="abhcl", mode="o"
     )
     return len(rules)
+
+
+def _pyfim_table(baskets: Sequence[Sequence[str]], support: float) -> int:
+    """pyfim's rules made into the table a dashboard shows: our measures from pyfim's counts."""
+    from scipy.stats import false_discovery_control
+
+    from analytics.baskets import rule_measures
+
+    fim = _fim()
+    found = fim.arules(
+        baskets, supp=100 * support, conf=100 * CONFIDENCE, zmin=2, report="abh", mode="o"
+    )
+    if not found:
+        return 0
+    head, body, n_ab, n_a, n_b = zip(*found, strict=True)
+    table = pd.DataFrame(
+        {
+            "antecedent": [tuple(sorted(b)) for b in body],
+            "consequent": [(h,) for h in head],
+            **rule_measures(np.array(n_ab), np.array(n_a), np.array(n_b), len(baskets)),
+        }
+    )
+    table["rule"] = [
+        f"{{{', '.join(a)}}} → {{{c[0]}}}"
+        for a, c in zip(table["antecedent"], table["consequent"], strict=True)
+    ]
+    table["p_adjusted"] = false_discovery_control(table["p_value"].to_numpy())
+    return len(table.sort_values(["lift", "confidence"], ascending=False))
 
 
 def _mlxtend(miner: str) -> Callable[[Sequence[Sequence[str]], float], int]:
@@ -103,6 +141,7 @@ def _mlxtend(miner: str) -> Callable[[Sequence[Sequence[str]], float], int]:
 TOOLS: dict[str, Callable[[Sequence[Sequence[str]], float], int]] = {
     "MarketLens run_rules (fast engine, all measures)": _ours,
     "pyfim arules (Borgelt, C)": _pyfim,
+    "pyfim arules + our measures table (no redundancy)": _pyfim_table,
     "mlxtend fpgrowth + association_rules": _mlxtend("fpgrowth"),
     "mlxtend apriori + association_rules": _mlxtend("apriori"),
 }
