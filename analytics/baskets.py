@@ -165,7 +165,7 @@ class Baskets:
     def top_items(self, n: int = 20) -> pd.DataFrame:
         """The most frequent items: ``item``, ``baskets``, ``support``."""
         counts = self.item_counts
-        order = np.lexsort((np.arange(len(counts)), counts))[:n]
+        order = np.lexsort((np.arange(len(counts)), -counts))[:n]
         return pd.DataFrame(
             {
                 "item": np.asarray(self.items, dtype=object)[order],

@@ -346,6 +346,10 @@ def test_figures_build_from_results(sample_baskets):
     assert rules_matrix(rules.table).data[0].z.shape[0] > 5
     graph = rules_graph(rules.table, top=10)
     assert len(graph.data[1].x) == 10
+    top = sample_baskets.top_items(15)
+    assert top["baskets"].is_monotonic_decreasing and top["baskets"].iloc[0] == max(
+        sample_baskets.item_counts
+    )
     assert len(top_items_figure(sample_baskets, n=15).data[0].y) == 15
     sizes = basket_sizes_figure(sample_baskets)
     assert sum(sizes.data[0].y) == sample_baskets.n_baskets
