@@ -218,11 +218,18 @@ def _case(
             Timing(name, tool, result["seconds"], int(result["runs"]), int(result["rows"]))
         )
         counts[tool] = int(result["rows"])
-    ours = counts.get(next(iter(TOOLS)))
-    differ = {tool: n for tool, n in counts.items() if n != ours}
+    if not counts:
+        report.notes.append(f"{name}: {len(baskets):,} baskets, no tool finished")
+        return
+    first = next(iter(counts.values()))
+    differ = len(set(counts.values())) > 1
     report.notes.append(
-        f"{name}: {len(baskets):,} baskets, {ours if ours is None else f'{ours:,}'} rules"
-        + (f"; tools that differ: {differ}" if differ else ", the same count from every tool")
+        f"{name}: {len(baskets):,} baskets, "
+        + (
+            f"rule counts differ: {counts}"
+            if differ
+            else f"{first:,} rules from every tool that finished"
+        )
     )
 
 
