@@ -305,6 +305,5 @@ def test_basket_page_shows_the_rules_scatter_and_table(page, server):
     grid.click(position={"x": 12, "y": 35 * 3 + 17})  # the row marker of the third rule
     settle(page)
     after = story.inner_text()
-    shoot(page, "basket_clicked.png")
     assert after != before and "Of the " in after
     no_traceback(page)
