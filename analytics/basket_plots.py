@@ -1,31 +1,20 @@
 """Figures for market baskets: rule scatter, rule matrix, rule graph, top items, basket sizes.
 
-Item names come from users' files. Plotly reads a few HTML tags in text (``<b>``, ``<br>``,
-``<a>``), so every name goes through ``plot_text`` first: a product called ``<b>Mug</b>`` shows
-its tags as typed.
+Item names come from users' files and go through ``analytics.plots.plot_text`` first: a
+product called ``<b>Mug</b>`` shows its tags as typed.
 """
 
 from __future__ import annotations
-
-import html
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.baskets import Baskets
-from analytics.plots import MUTED, PALETTE, _layout
+from analytics.plots import MUTED, PALETTE, _layout, plot_text
 
 #: Colour scale for lift: colour-blind safe and readable in grey.
 LIFT_SCALE = "Cividis"
-
-
-def plot_text(text: object, *, limit: int | None = None) -> str:
-    """Text from a user's file made literal for plotly (tags shown as typed), optionally cut."""
-    value = str(text)
-    if limit is not None and len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return html.escape(value, quote=False)
 
 
 def _side(items: tuple[str, ...], limit: int | None = None) -> str:

@@ -472,6 +472,8 @@ def mine_itemsets(
     order = np.lexsort((np.arange(len(counts)), counts))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
+    # Our miner runs for every engine: it is also the guard that stops an explosion with a
+    # message, which mlxtend has no way to do (it mines until memory runs out).
     levels, level_counts = _eclat(baskets.matrix, counts, order, min_count, max_len, max_itemsets)
     if engine != "eclat":
         levels, level_counts = _mlxtend_itemsets(
@@ -936,17 +938,12 @@ def _cat(parts: list[np.ndarray]) -> np.ndarray:
 def _mlxtend_rules(itemsets: Itemsets, min_confidence: float, max_consequent: int) -> _Raw:
     from mlxtend.frequent_patterns import association_rules as mlxtend_rules
 
-    table = itemsets.table()
-    if (table["size"] < 2).all():
+    if len(itemsets.levels) < 2:
         none = np.zeros(0, dtype=np.int64)
         return [], [], none, none, none
-    index = {name: i for i, name in enumerate(itemsets.items)}
-    frame = pd.DataFrame(
-        {
-            "support": table["support"],
-            "itemsets": [frozenset(index[i] for i in s) for s in table["itemset"]],
-        }
-    )
+    sets = [frozenset(row) for level in itemsets.levels for row in level.tolist()]
+    set_counts = np.concatenate(itemsets.counts)
+    frame = pd.DataFrame({"support": set_counts / itemsets.n_baskets, "itemsets": sets})
     found = mlxtend_rules(
         frame,
         num_itemsets=itemsets.n_baskets,
@@ -954,7 +951,7 @@ def _mlxtend_rules(itemsets: Itemsets, min_confidence: float, max_consequent: in
         min_threshold=max(min_confidence - 1e-9, 0.0),
     )
     found = found[found["consequents"].map(len) <= max_consequent]
-    counts = dict(zip(frame["itemsets"], table["count"], strict=True))
+    counts = dict(zip(sets, set_counts.tolist(), strict=True))
     by_shape: dict[tuple[int, int], list[tuple[list[int], list[int], int, int, int]]] = {}
     for a, c in zip(found["antecedents"], found["consequents"], strict=True):
         both = counts[a | c]

@@ -6,6 +6,8 @@ plotly data, which plotly renders as text, never as HTML.
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 
 from analytics.overview import FREQ_LABELS, OverviewResult
@@ -23,6 +25,17 @@ PALETTE: tuple[str, ...] = (
     "#000000",  # black
 )
 MUTED = "#B0BEC5"
+
+
+def plot_text(text: object, *, limit: int | None = None) -> str:
+    """Text from a user's file made literal for plotly, optionally cut to ``limit`` characters.
+
+    Plotly reads a few HTML tags in text (``<b>``, ``<br>``, ``<a>``); escaped, they show as typed.
+    """
+    value = str(text)
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return html.escape(value, quote=False)
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, *, height: int = 360) -> go.Figure:

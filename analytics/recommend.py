@@ -333,9 +333,10 @@ def evaluate_recommendations(
     popular = np.lexsort((np.arange(len(counts)), -counts))
     index = _RuleIndex.build(rules, baskets.items)
     picks, _, because = _recommend_rows(index, _scores(rules, by), test, popular, k)
-    no_rules = sparse.csr_matrix(index.needs.shape, dtype=np.int32)
-    empty = _RuleIndex(no_rules, index.needs_size, [np.zeros(0, dtype=np.int64)] * rules.n_rules)
-    baseline, _, _ = _recommend_rows(empty, np.zeros(rules.n_rules), test, popular, k)
+    no_rules = _RuleIndex(
+        sparse.csr_matrix((0, baskets.n_items), dtype=np.int32), np.zeros(0, dtype=np.int64), []
+    )
+    baseline, _, _ = _recommend_rows(no_rules, np.zeros(0), test, popular, k)
     return RecommendationEval(
         k=k,
         by=by,
