@@ -18,6 +18,7 @@ import numpy as np
 from analytics.baskets import ENGINES, build_baskets, item_options, run_rules
 from analytics.errors import AnalyticsError
 from analytics.export import write_table
+from analytics.forecast import FREQS, METRICS, MODELS, TRANSFORMS, build_series, run_forecast
 from analytics.pipeline import OpenedFile, open_dataset
 from analytics.quality import quality_report
 from analytics.recommend import RANK_BY, evaluate_recommendations
@@ -201,6 +202,48 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    metric = args.metric
+    if metric not in METRICS and args.kind in (None, "series"):
+        # A column name: the value of a series (or a numeric column of transactions to add up).
+        args.role = [*args.role, f"value={metric}"] if args.kind == "series" else args.role
+    opened = _open(args)
+    dataset = opened.dataset
+    if dataset.kind == "series" and metric not in METRICS and dataset.mapping.value != metric:
+        raise AnalyticsError(f"--metric {metric!r} is not a column of this series.")
+    filters: dict[str, list[str]] = {}
+    for pair in args.filter:
+        column, sep, value = pair.partition("=")
+        if not sep:
+            raise AnalyticsError(f"--filter takes COLUMN=VALUE, got {pair!r}.")
+        filters.setdefault(column.strip(), []).append(value)
+    series = build_series(
+        dataset,
+        metric=metric if metric in METRICS or dataset.kind == "transactions" else "revenue",
+        freq=args.freq,
+        filters=filters,
+        keep_incomplete=args.keep_incomplete,
+    )
+    result = run_forecast(
+        series,
+        model=args.model,
+        horizon=args.horizon,
+        season=args.season,
+        transform=args.transform,
+        origins=args.origins,
+        holdout=args.holdout,
+    )
+    summary = {"file": str(args.file), **result.summary()}
+    summary["forecast"] = result.forecast.assign(
+        period=result.forecast["period"].dt.strftime("%Y-%m-%d")
+    ).to_dict(orient="records")
+    if args.out is not None:
+        write_table(result.export_table(), args.out)
+        summary["out"] = str(args.out)
+    print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
+    return 0
+
+
 def _share(text: str) -> float:
     try:
         value = float(text)
@@ -306,6 +349,50 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--rank-by", choices=RANK_BY, default="confidence")
     rules.add_argument("--out", type=Path, help="write all rules as .csv or .xlsx")
     rules.set_defaults(run=_rules)
+    forecast = commands.add_parser(
+        "forecast", help="forecast a sales series: backtested models, prediction intervals"
+    )
+    forecast.add_argument("file", type=Path)
+    _add_role_options(forecast)
+    forecast.add_argument(
+        "--metric",
+        default="revenue",
+        help=f"{'|'.join(METRICS)} (transactions), or a column: a series' value column or a "
+        "numeric column of transactions to add up per period",
+    )
+    forecast.add_argument(
+        "--freq", choices=FREQS, help="D, W, M or Q (default: M for transactions, a series' own)"
+    )
+    forecast.add_argument(
+        "--horizon",
+        type=int,
+        help="periods ahead (default 14 days, 13 weeks, 12 months, 4 quarters)",
+    )
+    forecast.add_argument("--model", choices=("auto", *MODELS), default="auto")
+    forecast.add_argument(
+        "--season", type=int, help="season length (default 7, 52, 12, 4 by frequency; 1: none)"
+    )
+    forecast.add_argument("--transform", choices=TRANSFORMS, default="none")
+    forecast.add_argument("--origins", type=int, default=5, help="backtest origins (0: none)")
+    forecast.add_argument(
+        "--holdout",
+        type=int,
+        default=0,
+        metavar="H",
+        help="also fit without the last H periods and report the accuracy on them",
+    )
+    forecast.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="transactions: keep rows where COLUMN is VALUE (repeatable)",
+    )
+    forecast.add_argument(
+        "--keep-incomplete", action="store_true", help="keep a part first or last period"
+    )
+    forecast.add_argument("--out", type=Path, help="write history and forecast as .csv or .xlsx")
+    forecast.set_defaults(run=_forecast)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

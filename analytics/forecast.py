@@ -30,6 +30,15 @@ import pandas as pd
 from scipy import stats
 from scipy.special import inv_boxcox
 
+# Imported here, not inside the functions: statsmodels resets warning filters when its modules
+# are first imported, which would undo the ``catch_warnings`` blocks around the fits.
+from statsmodels.stats.diagnostic import acorr_ljungbox
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+from statsmodels.tsa.forecasting.theta import ThetaModel
+from statsmodels.tsa.seasonal import STL
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+from statsmodels.tsa.stattools import acf, kpss
+
 from analytics.errors import AnalyticsError
 from analytics.quality import cancellation_mask
 from analytics.schema import Dataset
@@ -215,7 +224,8 @@ def build_series(
                 hint="Choose the value column under 'Column roles' on the Data page.",
             )
         frame = frame.loc[frame["value"].notna()]
-        freq = freq or _infer_freq(frame["timestamp"])
+        own = _infer_freq(frame["timestamp"]) if len(frame) > 1 else "D"
+        freq = freq or own
         label = f"{dataset.mapping.value or 'Value'} per {FREQ_LABELS[freq].lower()}"
         starts = _period_starts(frame["timestamp"], freq)
         duplicated = int(starts.duplicated().sum())
@@ -226,12 +236,13 @@ def build_series(
         sums = frame["value"].groupby(starts).sum()
         filler = "interpolated"
         first_day, last_day = frame["timestamp"].min(), frame["timestamp"].max()
-        incomplete_check = False
+        # Values added up into longer periods (days into weeks) can leave a part period.
+        incomplete_check = FREQS.index(freq) > FREQS.index(own)
     else:
-        if metric not in METRICS:
-            raise AnalyticsError(f"Metric must be one of {', '.join(METRICS)}, got {metric!r}.")
+        summed = None if metric in METRICS else _numeric_column(dataset, metric)
         freq = freq or "M"
-        label = f"{METRIC_LABELS[metric]} per {FREQ_LABELS[freq].lower()}"
+        name = METRIC_LABELS.get(metric, metric)
+        label = f"{name} per {FREQ_LABELS[freq].lower()}"
         for column, wanted in (filters or {}).items():
             if column not in frame:
                 raise AnalyticsError(f"There is no column {column!r} to filter on.")
@@ -245,7 +256,10 @@ def build_series(
                 hint="Widen the filters or choose another segment.",
             )
         first_day, last_day = dataset.frame["timestamp"].min(), dataset.frame["timestamp"].max()
-        sums = _metric_per_period(frame, metric, freq)
+        if summed is None:
+            sums = _metric_per_period(frame, metric, freq)
+        else:
+            sums = frame[summed].groupby(_period_starts(frame["timestamp"], freq)).sum()
         filler = "zero"
         incomplete_check = True
     if sums.empty:
@@ -297,6 +311,18 @@ def series_from_values(
         raise AnalyticsError("The series has missing or infinite values.")
     series = pd.Series(data, index=index, name=label or "value")
     return SalesSeries(series, freq, label or "value", np.zeros(len(data), bool), (), label)
+
+
+def _numeric_column(dataset: Dataset, name: str) -> str:
+    """The frame column behind a user's column name (roles are renamed), if it holds numbers."""
+    by_user = {column: role for role, column in dataset.mapping.roles().items()}
+    column = by_user.get(name, name)
+    if column not in dataset.frame or not pd.api.types.is_numeric_dtype(dataset.frame[column]):
+        raise AnalyticsError(
+            f"The metric must be one of {', '.join(METRICS)} or a numeric column; "
+            f"{name!r} is neither.",
+        )
+    return column
 
 
 def _metric_per_period(frame: pd.DataFrame, metric: str, freq: str) -> pd.Series:
@@ -517,7 +543,6 @@ def _aicc(result: object) -> float:
 
 def _seasonal_strength(y: np.ndarray, m: int) -> float:
     """Wang, Smith & Hyndman's strength of seasonality from an STL decomposition (0 to 1)."""
-    from statsmodels.tsa.seasonal import STL
 
     if m < 2 or len(y) < 2 * m + 1:
         return 0.0
@@ -557,7 +582,6 @@ def _ets_name(spec: ETSSpec) -> str:
 
 
 def _ets_model(y: np.ndarray, m: int, spec: ETSSpec, memo: _Memo) -> Any:
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     error, trend, damped, season = spec
 
@@ -599,7 +623,6 @@ def _ets_select(y: np.ndarray, m: int, memo: _Memo) -> ETSSpec:
 
 
 def _stl_adjust(y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    from statsmodels.tsa.seasonal import STL
 
     if len(y) < 2 * m + 1:
         return y, np.zeros_like(y)
@@ -664,7 +687,6 @@ _MAX_SARIMA_FITS = 8
 
 def _ndiffs(y: np.ndarray) -> int:
     """Differences needed for stationarity by repeated KPSS tests at 5% (as R's ndiffs)."""
-    from statsmodels.tsa.stattools import kpss
 
     d = 0
     series = y
@@ -689,7 +711,6 @@ def _sarima_model(y: np.ndarray, m: int, spec: SarimaSpec, memo: _Memo, *, simpl
     search, and its forecasts are of the differences (``_integrate`` turns them into levels).
     Intervals come from the full model.
     """
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     def make(start: np.ndarray | None) -> object:
         model = SARIMAX(
@@ -841,7 +862,6 @@ def _sarima(
 
 
 def _theta(y: np.ndarray, m: int, h: int, spec: object, intervals: bool, memo: _Memo) -> _Fit:
-    from statsmodels.tsa.forecasting.theta import ThetaModel
 
     seasonal = m >= 2 and len(y) >= 2 * m
     model = ThetaModel(y, period=m if seasonal else 1, deseasonalize=seasonal)
@@ -1358,7 +1378,7 @@ def _forecast_values(
     else:
         m_fit = m
     candidates = list(MODELS)
-    if len(y) < 2 * m_fit + 2 or len(y) < 10:
+    if len(y) < 10:
         # Too short for ETS and SARIMA to be trusted: only the baselines and Theta.
         candidates = ["naive", "snaive", "theta"]
         if model not in ("auto", *candidates):
@@ -1405,7 +1425,6 @@ def _forecast_values(
 
 def decompose(series: SalesSeries, season: int | None = None) -> pd.DataFrame | None:
     """STL decomposition (robust): observed, trend, seasonal, remainder; None when too short."""
-    from statsmodels.tsa.seasonal import STL
 
     m = season or series.season
     y = series.values
@@ -1449,8 +1468,6 @@ class ResidualCheck:
 
 def residual_diagnostics(result: ForecastResult) -> ResidualCheck:
     """ACF of the in-sample residuals and a Ljung–Box p-value (lags: 2 seasons, at most n/5)."""
-    from statsmodels.stats.diagnostic import acorr_ljungbox
-    from statsmodels.tsa.stattools import acf
 
     resid = result.residuals.to_numpy(float)
     n = len(resid)
