@@ -10,6 +10,7 @@ page = st.navigation(
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/segments.py", title="Segments", icon=":material/groups:"),
         st.Page("pages/basket.py", title="Market basket", icon=":material/shopping_basket:"),
+        st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     ]
 )

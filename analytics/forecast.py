@@ -19,6 +19,7 @@ the first origin, then re-estimated at every origin on the data up to it.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -107,7 +108,7 @@ class SalesSeries:
     notes : tuple of str
         What was filled, dropped or assumed, in plain words.
     key : str
-        Identifies the series for caches.
+        A content hash of the series (values, periods, label): caches key on it.
     """
 
     values: pd.Series
@@ -286,15 +287,7 @@ def build_series(
             hint="Choose a shorter period (e.g. weeks instead of months) or load more history.",
         )
     values.name = label
-    key = "|".join(
-        map(
-            str,
-            (dataset.fingerprint, metric, freq, sorted((filters or {}).items()), keep_incomplete),
-        )
-    )
-    if customers is not None:
-        key += "|" + str(hash(tuple(sorted(map(str, customers)))))
-    return SalesSeries(values, freq, label, filled, tuple(notes), key)
+    return SalesSeries(values, freq, label, filled, tuple(notes), _digest(values, freq, filled))
 
 
 def series_from_values(
@@ -310,7 +303,18 @@ def series_from_values(
     if not np.isfinite(data).all():
         raise AnalyticsError("The series has missing or infinite values.")
     series = pd.Series(data, index=index, name=label or "value")
-    return SalesSeries(series, freq, label or "value", np.zeros(len(data), bool), (), label)
+    filled = np.zeros(len(data), bool)
+    return SalesSeries(series, freq, label or "value", filled, (), _digest(series, freq, filled))
+
+
+def _digest(values: pd.Series, freq: str, filled: np.ndarray) -> str:
+    """A content hash of a series: what caches key on."""
+    digest = hashlib.sha256(freq.encode())
+    digest.update(pd.DatetimeIndex(values.index).asi8.tobytes())
+    digest.update(values.to_numpy(float).tobytes())
+    digest.update(filled.tobytes())
+    digest.update(str(values.name).encode())
+    return digest.hexdigest()[:32]
 
 
 def _numeric_column(dataset: Dataset, name: str) -> str:
@@ -559,7 +563,9 @@ ETSSpec = tuple[str, str | None, bool, str | None]
 def _ets_forms(y: np.ndarray, m: int) -> list[ETSSpec]:
     positive = bool((y > 0).all())
     seasons: list[str | None] = [None]
-    if 2 <= m <= LONG_SEASON and len(y) >= 2 * m + 2:
+    # A season needs its m starting values and a few periods to learn them from (as R's ets:
+    # more data than parameters + 4); two full seasons are not required.
+    if 2 <= m <= LONG_SEASON and len(y) >= m + 8:
         seasons += ["add", "mul"] if positive else ["add"]
     forms: list[ETSSpec] = []
     for error in ("add", "mul") if positive else ("add",):
@@ -1039,10 +1045,16 @@ class Backtest:
     def describe(self) -> str:
         if not self.origins:
             return "No backtest: the series is too short to hold any periods out."
+        if len(self.origins) == 1:
+            where = f"1 origin ({self.origins[0]:%Y-%m-%d})"
+        else:
+            where = (
+                f"{len(self.origins)} origins ({self.origins[0]:%Y-%m-%d} to "
+                f"{self.origins[-1]:%Y-%m-%d})"
+            )
         return (
-            f"{len(self.origins)} origins ({self.origins[0]:%Y-%m-%d} to "
-            f"{self.origins[-1]:%Y-%m-%d}), each forecasting {self.horizon} periods ahead: "
-            f"{self.points} forecast points per model."
+            f"{where}, each forecasting {self.horizon} periods ahead: {self.points} forecast "
+            "points per model."
         )
 
 
@@ -1297,7 +1309,7 @@ def run_forecast(
                 for k, v in accuracy(actual, inner[3].back(inner[1].mean), train, m).items()
             },
         }
-    chosen, fit, board, scale = _forecast_values(
+    chosen, fit, board, scale, used_season = _forecast_values(
         y_all, series.values.index, m, h, model, transform, origins, notes, say
     )
     index = series.values.index
@@ -1320,7 +1332,7 @@ def run_forecast(
         forecast=table,
         fitted=fitted,
         backtest=board,
-        season=m,
+        season=used_season,
         transform=scale.describe(),
         holdout=score_part,
         notes=tuple(dict.fromkeys(notes)),
@@ -1367,16 +1379,22 @@ def _forecast_values(
     origins: int,
     notes: list[str],
     say: Callable[[str], None],
-) -> tuple[str, _Fit, Backtest, _Scale]:
+) -> tuple[str, _Fit, Backtest, _Scale, int]:
     scale = _scale_for(y, transform, notes)
-    if m > 1 and len(y) < 2 * m:
+    m_fit = m
+    if m > 1 and len(y) <= m + 1:
         notes.append(
-            f"The series has {len(y)} periods, fewer than two seasons of {m}; seasonal models "
+            f"The series has {len(y)} periods, not more than one season of {m}; the models "
             "treat it as having no season."
         )
         m_fit = 1
-    else:
-        m_fit = m
+    elif m > 1 and len(y) < 2 * m + 2:
+        notes.append(
+            f"The series has {len(y)} periods, fewer than two full seasons of {m}: only the "
+            "seasonal naive forecast"
+            + (" and ETS (estimating the starting season) use" if m <= LONG_SEASON else " uses")
+            + " the season; SARIMA and Theta treat the series as having none."
+        )
     candidates = list(MODELS)
     if len(y) < 10:
         # Too short for ETS and SARIMA to be trusted: only the baselines and Theta.
@@ -1416,7 +1434,7 @@ def _forecast_values(
         fits, _ = _fit_all(
             ["snaive"], transformed, m_fit, h, {}, intervals=True, try_log=False, memo=memo
         )
-    return chosen, fits[chosen], board, scale
+    return chosen, fits[chosen], board, scale, m_fit
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,6 +21,15 @@ import streamlit as st
 
 from analytics.baskets import Baskets, Rules, build_baskets, run_rules
 from analytics.errors import AnalyticsError
+from analytics.forecast import (
+    ForecastResult,
+    ResidualCheck,
+    SalesSeries,
+    build_series,
+    decompose,
+    residual_diagnostics,
+    run_forecast,
+)
 from analytics.io import LoadedTable, load_table
 from analytics.overview import OverviewResult, run_overview
 from analytics.quality import CleaningResult, QualityReport, clean, quality_report
@@ -366,10 +375,7 @@ def cached_baskets(
     segments: tuple[str, ...],
 ) -> Baskets:
     """Baskets keyed by the dataset fingerprint and every option; segments are RFM segments."""
-    customers = None
-    if segments:
-        rfm = cached_rfm(dataset, None, True).customers
-        customers = rfm.loc[rfm["segment"].isin(segments), "customer_id"].astype("str").tolist()
+    customers = _segment_customers(dataset, segments)
     return build_baskets(
         dataset,
         item=item,
@@ -428,6 +434,81 @@ def cached_evaluation(
 def cached_similar(baskets: Baskets, item: str, k: int) -> pd.DataFrame:
     """Items with similar names, keyed by the baskets' content key."""
     return similar_items(baskets, item, k=k)
+
+
+def _series_key(series: SalesSeries) -> str:
+    return series.key
+
+
+def _segment_customers(dataset: Dataset, segments: tuple[str, ...]) -> list[str] | None:
+    """The customers in these RFM segments (None: everyone)."""
+    if not segments:
+        return None
+    rfm = cached_rfm(dataset, None, True).customers
+    return rfm.loc[rfm["segment"].isin(segments), "customer_id"].astype("str").tolist()
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+def cached_series(
+    dataset: Dataset,
+    metric: str,
+    freq: str | None,
+    filters: tuple[tuple[str, tuple[str, ...]], ...],
+    segments: tuple[str, ...],
+    keep_incomplete: bool,
+) -> SalesSeries:
+    """The series to forecast, keyed by the dataset fingerprint and every option."""
+    return build_series(
+        dataset,
+        metric=metric,
+        freq=freq,
+        filters=dict(filters),
+        customers=_segment_customers(dataset, segments),
+        keep_incomplete=keep_incomplete,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={SalesSeries: _series_key})
+def cached_forecast(
+    series: SalesSeries,
+    model: str,
+    horizon: int,
+    season: int | None,
+    transform: str,
+    origins: int,
+    _progress: Callable[[str], None] | None = None,
+) -> ForecastResult:
+    """Backtest, choice and forecast, keyed by the series' content hash and every option."""
+    return run_forecast(
+        series,
+        model=model,
+        horizon=horizon,
+        season=season,
+        transform=transform,
+        origins=origins,
+        progress=_progress,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={SalesSeries: _series_key})
+def cached_decomposition(series: SalesSeries, season: int) -> pd.DataFrame | None:
+    """STL parts of a series, keyed by its content hash."""
+    return decompose(series, season)
+
+
+def _forecast_key(result: ForecastResult) -> str:
+    return "|".join(
+        map(
+            str,
+            (result.series.key, result.model, result.description, result.transform, result.season),
+        )
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={ForecastResult: _forecast_key})
+def cached_residuals(result: ForecastResult) -> ResidualCheck:
+    """Residual ACF and Ljung–Box test of a forecast's fit."""
+    return residual_diagnostics(result)
 
 
 def dataset_badge() -> None:

@@ -1,0 +1,368 @@
+"""Forecast page: a sales series, backtested models and the forecast with its intervals."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.baskets import item_options
+from analytics.errors import AnalyticsError
+from analytics.export import to_csv_bytes, to_excel_bytes
+from analytics.forecast import (
+    FREQ_LABELS,
+    FREQS,
+    METRIC_COLUMNS,
+    METRIC_LABELS,
+    METRICS,
+    MODEL_LABELS,
+    MODELS,
+    SEASON,
+    TRANSFORM_LABELS,
+    TRANSFORMS,
+)
+from analytics.forecast_plots import (
+    acf_figure,
+    backtest_figure,
+    decomposition_figure,
+    forecast_figure,
+)
+from analytics.rfm import SEGMENTS
+from pages._common import (
+    cached_decomposition,
+    cached_forecast,
+    cached_residuals,
+    cached_series,
+    current_dataset,
+    kept,
+    md,
+    needs_kind,
+    show_error,
+    start_page,
+)
+
+DEFAULT_HORIZON = {"D": 14, "W": 13, "M": 12, "Q": 4}
+PRODUCT_LABELS = {"product_name": "Product", "product": "Product code", "category": "Category"}
+NONE = "(none)"
+METRIC_HELP = {
+    "MAE": "Mean absolute error, in the series' own units.",
+    "RMSE": "Root mean squared error: like MAE, but big misses count more.",
+    "MAPE": "Mean absolute percentage error (periods with zero sales left out).",
+    "sMAPE": "Symmetric MAPE: error over the mean of actual and forecast, in %.",
+    "MASE": "Error relative to the seasonal naive forecast's in-sample error: below 1 beats it.",
+}
+
+start_page()
+st.title("Forecast")
+dataset = current_dataset()
+if not needs_kind(dataset, ["transactions", "series"], "Forecasting"):
+    st.stop()
+st.caption(
+    "What the next weeks and months look like: a sales series, several statistical models "
+    "scored on the past by backtesting, and the forecast with 80% and 95% intervals."
+)
+if not dataset.has("timestamp"):
+    st.info(
+        "A forecast needs a date column. Choose it under 'Column roles' on the Data page.",
+        icon=":material/info:",
+    )
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    st.stop()
+
+# --- which series ----------------------------------------------------------------------------------
+top = st.columns(4)
+metric = "revenue"
+if dataset.kind == "transactions":
+    with top[0]:
+        metric = kept(
+            st.selectbox,
+            "Metric",
+            list(METRICS),
+            key="w.forecast.metric",
+            default="revenue",
+            format_func=METRIC_LABELS.__getitem__,
+            help="Revenue is net of returns; orders, units and active customers leave "
+            "cancellations out.",
+        )
+else:
+    top[0].metric("Series", md(dataset.mapping.value or "value"))
+with top[1]:
+    if dataset.kind == "transactions":
+        freq = kept(
+            st.selectbox,
+            "Per",
+            list(FREQS),
+            key="w.forecast.freq",
+            default="W",
+            format_func=FREQ_LABELS.__getitem__,
+        )
+    else:
+        freq = kept(
+            st.selectbox,
+            "Per",
+            ["auto", *FREQS],
+            key="w.forecast.series_freq",
+            default="auto",
+            format_func=lambda f: "The data's own period" if f == "auto" else FREQ_LABELS[f],
+            help="Longer periods add the values up.",
+        )
+chosen_freq = None if freq == "auto" else freq
+with top[2]:
+    model = kept(
+        st.selectbox,
+        "Model",
+        ["auto", *MODELS],
+        key="w.forecast.model",
+        default="auto",
+        format_func=MODEL_LABELS.__getitem__,
+        help="Auto backtests every model and keeps the one with the lowest error (MASE).",
+    )
+
+filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+segments: tuple[str, ...] = ()
+with st.expander("Filters and options", icon=":material/tune:"):
+    if dataset.kind == "transactions":
+        left, middle, right = st.columns(3)
+        chosen: list[tuple[str, tuple[str, ...]]] = []
+        with left:
+            dimensions = [*dataset.dimensions]
+            dimension = kept(
+                st.selectbox,
+                "Filter by",
+                [NONE, *dimensions],
+                key="w.forecast.dimension",
+                default=NONE,
+            )
+            if dimension != NONE:
+                values = sorted(dataset.frame[dimension].dropna().astype("str").unique())
+                picked = kept(
+                    st.multiselect,
+                    f"{dimension} is one of",
+                    values,
+                    key=f"w.forecast.values.{dimension}",
+                    default=[],
+                    placeholder="Any value",
+                )
+                if picked:
+                    chosen.append((dimension, tuple(picked)))
+        with middle:
+            products = [c for c in item_options(dataset) if c != "product"] or item_options(dataset)
+            if products:
+                product_column = kept(
+                    st.selectbox,
+                    "Only products by",
+                    products,
+                    key="w.forecast.product_column",
+                    default=products[0],
+                    format_func=PRODUCT_LABELS.__getitem__,
+                )
+                names = sorted(dataset.frame[product_column].dropna().astype("str").unique())
+                picked = kept(
+                    st.multiselect,
+                    f"{PRODUCT_LABELS[product_column]} is one of",
+                    names,
+                    key=f"w.forecast.products.{product_column}",
+                    default=[],
+                    placeholder="All products",
+                )
+                if picked:
+                    chosen.append((product_column, tuple(picked)))
+        with right:
+            if dataset.has("customer_id"):
+                segments = tuple(
+                    kept(
+                        st.multiselect,
+                        "Customers in RFM segments",
+                        list(SEGMENTS),
+                        key="w.forecast.segments",
+                        default=[],
+                        placeholder="All customers",
+                    )
+                )
+        filters = tuple(chosen)
+    options = st.columns(4)
+    with options[0]:
+        season_choice = kept(
+            st.number_input,
+            "Season length (0: from the period)",
+            key="w.forecast.season",
+            default=0,
+            min_value=0,
+            max_value=366,
+            help="Periods in one seasonal cycle: 7 for days, 52 for weeks, 12 for months, "
+            "4 for quarters. 1 means no season.",
+        )
+    with options[1]:
+        transform = kept(
+            st.selectbox,
+            "Transform",
+            list(TRANSFORMS),
+            key="w.forecast.transform",
+            default="none",
+            format_func=TRANSFORM_LABELS.__getitem__,
+            help="Log or Box-Cox steady a series whose swings grow with its level; forecasts are "
+            "turned back into the series' units.",
+        )
+    with options[2]:
+        origins = kept(
+            st.slider,
+            "Backtest origins",
+            key="w.forecast.origins",
+            default=5,
+            min_value=0,
+            max_value=10,
+            help="How many times the past is cut, the models fitted on what came before and "
+            "scored on what followed. More origins: steadier scores, slower.",
+        )
+    with options[3]:
+        keep_incomplete = kept(
+            st.checkbox,
+            "Keep a part first or last period",
+            key="w.forecast.keep_incomplete",
+            default=False,
+            help="A period the data covers only in part looks like a drop and misleads every "
+            "model; it is left out unless you keep it.",
+        )
+
+try:
+    series = cached_series(dataset, metric, chosen_freq, filters, segments, keep_incomplete)
+except AnalyticsError as exc:
+    show_error(exc)
+    st.stop()
+
+with top[3]:
+    horizon = kept(
+        st.number_input,
+        "Periods ahead",
+        key=f"w.forecast.horizon.{series.freq}",
+        default=DEFAULT_HORIZON[series.freq],
+        min_value=1,
+        max_value=3 * SEASON[series.freq] if series.freq != "D" else 90,
+    )
+season = int(season_choice) or None
+
+try:
+    with st.status("Forecasting…", expanded=False) as status:
+
+        def progress(message: str) -> None:
+            status.update(label=message)
+
+        result = cached_forecast(
+            series, model, int(horizon), season, transform, int(origins), _progress=progress
+        )
+        status.update(
+            label=f"{MODEL_LABELS[result.model].split(' (')[0]} forecast of {series.n} "
+            f"{FREQ_LABELS[series.freq].lower()}s in {result.seconds:.1f} s",
+            state="complete",
+        )
+except AnalyticsError as exc:
+    show_error(exc)
+    st.stop()
+
+for note in result.notes:
+    st.caption(md(note))
+
+board = result.backtest.leaderboard
+cards = st.columns(4)
+cards[0].metric(
+    "Model",
+    MODEL_LABELS[result.model].split(" (")[0],
+    help=md(result.description),
+)
+if result.model in board.index:
+    cards[1].metric(
+        "Backtest MASE",
+        f"{float(board.loc[result.model, 'MASE']):.2f}",
+        help=METRIC_HELP["MASE"],
+    )
+    cards[2].metric(
+        "Backtest MAPE",
+        f"{float(board.loc[result.model, 'MAPE']):.1f}%",
+        help=METRIC_HELP["MAPE"],
+    )
+else:
+    cards[1].metric("Backtest MASE", "—", help="No backtest: too few periods.")
+total = float(result.forecast["forecast"].sum())
+cards[3].metric(
+    f"Next {len(result.forecast)} {FREQ_LABELS[series.freq].lower()}s",
+    f"{total:,.0f}",
+    help="The forecasts added up (their intervals do not add up this way).",
+)
+
+show_fitted = st.toggle("Show fitted values", value=True, key="forecast_fitted")
+st.plotly_chart(forecast_figure(result, show_fitted=show_fitted), key="forecast_chart")
+st.caption(
+    f"Model: {md(result.description)}. Transform: {md(result.transform)}. "
+    f"Season length: {result.season}."
+)
+
+st.subheader("Backtest")
+st.caption(md(result.backtest.describe()))
+if not board.empty:
+    leaderboard = board.reset_index()
+    leaderboard.insert(0, "name", [MODEL_LABELS[m].split(" (")[0] for m in leaderboard["model"]])
+    st.dataframe(
+        leaderboard.drop(columns="model"),
+        hide_index=True,
+        column_config={
+            "name": st.column_config.TextColumn("Model"),
+            **{
+                c: st.column_config.NumberColumn(c, help=METRIC_HELP[c], format="%.3f")
+                for c in METRIC_COLUMNS
+            },
+            "description": st.column_config.TextColumn("Fitted as"),
+        },
+    )
+    st.caption(
+        "Each model is fitted on the data up to an origin and scored on the periods after it. "
+        "Model forms and orders are chosen on the data before the first origin, so no choice "
+        "sees the periods it is scored on."
+    )
+for name, why in result.backtest.failures.items():
+    st.warning(
+        f"{MODEL_LABELS[name]} could not be backtested: {md(why)}", icon=":material/warning:"
+    )
+
+parts_tab, residual_tab, origins_tab, table_tab = st.tabs(
+    ["Decomposition", "Residuals", "Backtest by origin", "Forecast table"]
+)
+with parts_tab:
+    parts = cached_decomposition(series, result.season)
+    if parts is None:
+        st.info(
+            f"A decomposition needs at least two full seasons ({2 * result.season} periods with "
+            f"a season of {result.season}); this series has {series.n}.",
+            icon=":material/info:",
+        )
+    else:
+        st.plotly_chart(decomposition_figure(parts, series.label), key="forecast_stl")
+        st.caption(
+            "STL splits the series into a slow trend, a repeating seasonal pattern and what is "
+            "left. A large remainder means much of the series is noise no model can forecast."
+        )
+with residual_tab:
+    check = cached_residuals(result)
+    if len(check.acf):
+        st.plotly_chart(acf_figure(check), key="forecast_acf")
+    st.write(check.verdict())
+with origins_tab:
+    if result.backtest.per_origin.empty:
+        st.info("No backtest was run.", icon=":material/info:")
+    else:
+        st.plotly_chart(backtest_figure(result.backtest.per_origin), key="forecast_origins")
+with table_tab:
+    st.dataframe(result.forecast, hide_index=True)
+    export = result.export_table()
+    downloads = st.columns(2)
+    downloads[0].download_button(
+        "Download forecast (CSV)",
+        to_csv_bytes(export),
+        file_name="forecast.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    downloads[1].download_button(
+        "Download forecast (Excel)",
+        to_excel_bytes(export, sheet_name="forecast"),
+        file_name="forecast.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )
