@@ -662,7 +662,12 @@ def _stl_ets(
 
 
 def _with_stl(y: np.ndarray, m: int, h: int, fit: Callable[[np.ndarray], _Fit]) -> _Fit:
-    """Fit a model on the STL-adjusted series and add the last season's pattern back."""
+    """Fit a model on the STL-adjusted series and add the last season's pattern back.
+
+    Shorter than two seasons plus one, STL cannot run: the model fits the series as it is.
+    """
+    if len(y) < 2 * m + 1:
+        return fit(y)
     adjusted, seasonal = _stl_adjust(y, m)
     inner = fit(adjusted)
     pattern = seasonal[len(y) - m + np.arange(h) % m] if len(y) >= m else np.zeros(h)
@@ -763,7 +768,7 @@ def _differencing(y: np.ndarray, m: int) -> tuple[int, int]:
     """(d, D): D by seasonal strength (as R's nsdiffs), d by KPSS."""
     seasonal_ok = 2 <= m <= LONG_SEASON and len(y) >= 2 * m + 2
     big_d = 1 if seasonal_ok and _seasonal_strength(y, m) > 0.64 else 0
-    return _ndiffs(np.diff(y, m) if big_d else y), big_d
+    return _ndiffs(y[m:] - y[:-m] if big_d else y), big_d
 
 
 _Key = tuple[bool, int, int, int, int, bool]  # log, p, q, P, Q, constant
@@ -1279,7 +1284,7 @@ def run_forecast(
     if m < 1:
         raise AnalyticsError(f"The season length must be 1 or more, got {m}.")
     default_h = {"D": 14, "W": 13, "M": 12, "Q": 4}[series.freq]
-    h = int(horizon or default_h)
+    h = default_h if horizon is None else int(horizon)
     _horizon_check(h)
     if holdout < 0 or holdout > series.n - MIN_POINTS:
         raise AnalyticsError(

@@ -17,6 +17,7 @@ PAGES = [
     "pages/overview.py",
     "pages/segments.py",
     "pages/basket.py",
+    "pages/forecast.py",
 ]
 
 
@@ -560,3 +561,81 @@ def test_basket_page_shows_html_item_names_as_text():
     assert '{<b>Mug</b>, big} → {Tea "[x](http://e.com)"}' in rules
     story = "\n".join(m.value for m in at.markdown)
     assert r"\<b\>Mug\</b\>, big" in story and r"\[x\]\(http\://e.com\)" in story
+
+
+# --- forecast --------------------------------------------------------------------------------------
+
+
+def test_forecast_page_metric_frequency_horizon_and_model():
+    at = app()
+    at.switch_page("pages/forecast.py").run()
+    no_exception(at)
+    assert at.get("plotly_chart"), "the forecast chart is drawn"
+    assert metric(at, "Next 13 weeks")
+    assert "origins" in texts(at)
+    board = at.dataframe[0].value
+    assert set(board["name"]) >= {"Naive", "Seasonal naive", "Combination"}
+    at.selectbox(key="w.forecast.metric").set_value("orders").run()
+    no_exception(at)
+    at.selectbox(key="w.forecast.freq").set_value("D").run()
+    no_exception(at)
+    assert metric(at, "Next 14 days")
+    at.number_input(key="w.forecast.horizon.D").set_value(21).run()
+    no_exception(at)
+    assert metric(at, "Next 21 days")
+    at.selectbox(key="w.forecast.model").set_value("ets").run()
+    no_exception(at)
+    assert metric(at, "Model") == "Exponential smoothing"
+    table = at.dataframe[-1].value
+    assert len(table) == 21 and {"lower_95", "upper_95"} <= set(table.columns)
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/forecast.py").run()
+    assert at.selectbox(key="w.forecast.model").value == "ets", "settings survive page switches"
+
+
+def test_forecast_page_filters_by_country_and_segment():
+    at = app("pages/forecast.py")
+    at.selectbox(key="w.forecast.dimension").set_value("Country").run()
+    at.multiselect(key="w.forecast.values.Country").select("France").run()
+    no_exception(at)
+    france = metric(at, "Next 13 weeks")
+    at.multiselect(key="w.forecast.segments").select("Champions").run()
+    no_exception(at)
+    assert metric(at, "Next 13 weeks") != france
+
+
+def test_forecast_page_on_the_series_sample():
+    at = on_data_page()
+    at.selectbox(key="w.sample").set_value("series").run()
+    at.switch_page("pages/forecast.py").run()
+    no_exception(at)
+    assert metric(at, "Next 14 days")
+    at.selectbox(key="w.forecast.series_freq").set_value("W").run()
+    no_exception(at)
+    assert "fewer than two full seasons" in texts(at)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"Month,Sales\n2024-01,5\n2024-02,6\n2024-03,7\n2024-04,8\n2024-05,9\n", "at least 6"),
+        (
+            b"Month,Sales\n" + b"".join(f"2020-{m:02d},10\n".encode() for m in range(1, 13)),
+            "Every value is the same",
+        ),
+    ],
+)
+def test_forecast_page_explains_awkward_series(data, message):
+    at = upload(on_data_page(), "series.csv", data)
+    at.selectbox(key="w.kind").set_value("series").run()
+    at.switch_page("pages/forecast.py").run()
+    no_exception(at)
+    assert message in texts(at)
+
+
+def test_forecast_page_says_why_it_cannot_work_on_baskets():
+    at = on_data_page()
+    at.selectbox(key="w.sample").set_value("baskets").run()
+    at.switch_page("pages/forecast.py").run()
+    no_exception(at)
+    assert any("needs transactions or series" in i.value for i in at.info)

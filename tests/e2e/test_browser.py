@@ -307,3 +307,19 @@ def test_basket_page_shows_the_rules_scatter_and_table(page, server):
     after = story.inner_text()
     assert after != before and "Of the " in after
     no_traceback(page)
+
+
+def test_forecast_page_shows_the_forecast_chart(page, server):
+    page.goto(f"{server}/forecast")
+    page.wait_for_selector("text=Backtest")
+    settle(page)
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="forecast").first
+    chart.wait_for()
+    legend = chart.locator(".legendtext").all_text_contents()
+    assert {"Actual", "Forecast", "80%", "95%"} <= set(legend), legend
+    assert chart.locator(".scatterlayer .trace").count() >= 4
+    text = page.inner_text("main")
+    assert "Next 13 weeks" in text and "origins" in text
+    no_traceback(page)
+    shoot(page, "forecast.png")
+    chart.screenshot(path=str(SCREENSHOTS / "forecast_chart.png"))

@@ -286,3 +286,65 @@ def test_rules_user_errors_exit_2(args, message):
         result = run_cli("rules", str(ROOT / "data" / "transactions.csv"), *args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+# --- forecast -----------------------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_forecast_air_passengers_holdout(shared_datasets, tmp_path):
+    out = tmp_path / "forecast.csv"
+    result = run_cli(
+        "forecast",
+        str(shared_datasets / "AirPassengers.csv"),
+        "--model",
+        "auto",
+        "--holdout",
+        "12",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["holdout"]["MAPE"] <= 3.0
+    assert summary["n_periods"] == 144 and summary["season_length"] == 12
+    assert set(summary["backtest"]["models"]) == {
+        "naive",
+        "snaive",
+        "ets",
+        "sarima",
+        "theta",
+        "combo",
+    }
+    assert summary["backtest"]["origins"] == 5 and summary["backtest"]["points_per_model"] == 60
+    assert summary["model"] in summary["backtest"]["models"]
+    assert len(summary["forecast"]) == 12
+    table = pd.read_csv(out)
+    assert len(table) == 144 + 12 and table["forecast"].notna().sum() == 12
+
+
+def test_forecast_sample_transactions_by_week(capsys):
+    path = ROOT / "data" / "transactions.csv"
+    args = ["forecast", str(path), "--metric", "orders", "--freq", "W", "--model", "theta"]
+    assert main([*args, "--horizon", "8", "--filter", "Country=France"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["series"] == "Orders per week" and summary["model"] == "theta"
+    assert summary["horizon"] == 8 and summary["holdout"] is None
+    assert any("last week" in n for n in summary["notes"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metric", "Description"], "numeric column"),
+        (["--holdout", "5000"], "holdout"),
+        (["--horizon", "0"], "horizon"),
+        (["--filter", "Country"], "COLUMN=VALUE"),
+        (["--filter", "Planet=Mars"], "no column"),
+    ],
+)
+def test_forecast_user_errors_exit_2(args, message):
+    result = run_cli("forecast", str(ROOT / "data" / "transactions.csv"), *args)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr
