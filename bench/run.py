@@ -12,7 +12,7 @@ import importlib
 
 from bench.common import print_table
 
-BENCHMARKS = ("load", "segments", "baskets")
+BENCHMARKS = ("load", "segments", "baskets", "forecast")
 
 
 def main() -> int:
