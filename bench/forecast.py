@@ -22,11 +22,9 @@ Run: python -m bench.run forecast
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
-import pandas as pd
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
@@ -119,10 +117,3 @@ def run(*, quick: bool = False) -> BenchReport:
         "are one fit and forecast of a fixed model, no backtest, no intervals."
     )
     return report
-
-
-if __name__ == "__main__":
-    pd.set_option("display.width", 200)
-    from bench.common import print_table
-
-    print_table(run().finish())

@@ -83,7 +83,7 @@ if dataset.kind == "transactions":
             "cancellations out.",
         )
 else:
-    top[0].metric("Series", md(dataset.mapping.value or "value"))
+    top[0].metric("Series", md(dataset.mapping.value or "value"))  # values render Markdown
 with top[1]:
     if dataset.kind == "transactions":
         freq = kept(

@@ -639,3 +639,13 @@ def test_forecast_page_says_why_it_cannot_work_on_baskets():
     at.switch_page("pages/forecast.py").run()
     no_exception(at)
     assert any("needs transactions or series" in i.value for i in at.info)
+
+
+def test_forecast_page_when_the_date_column_is_text():
+    data = b"Month,Sales\n" + b"".join(f"soon{m},{m}\n".encode() for m in range(1, 13))
+    at = upload(on_data_page(), "series.csv", data)
+    at.selectbox(key="w.kind").set_value("series").run()
+    assert any("needs a date column" in e.value for e in at.error)
+    at.switch_page("pages/forecast.py").run()
+    no_exception(at)
+    assert any("needs transactions or series" in i.value for i in at.info)
