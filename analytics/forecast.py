@@ -911,6 +911,14 @@ def _combo(parts: Sequence[_Fit]) -> _Fit:
     )
 
 
+#: What a fit on awkward data can raise (statsmodels and SciPy use these for numerical trouble).
+_FIT_ERRORS = (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError, OverflowError)
+
+
+def _why(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _mean_fitted(parts: Sequence[np.ndarray]) -> np.ndarray:
     """The mean of the parts' in-sample fits where all that have one agree to have one (Theta
     has none, so a combination's fit is that of ETS and SARIMA)."""
@@ -950,8 +958,8 @@ def _fit_all(
                 if spec is None and name == "sarima":
                     spec = _sarima_select(y, m, memo, try_log)
                 fits[name] = _FITTERS[name](y, m, h, spec, intervals, memo)
-            except (ValueError, np.linalg.LinAlgError, IndexError) as exc:
-                failed[name] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            except _FIT_ERRORS as exc:
+                failed[name] = _why(exc)
     if "combo" in models:
         if all(p in fits for p in _COMBO_PARTS):
             fits["combo"] = _combo([fits[p] for p in _COMBO_PARTS])
@@ -962,17 +970,28 @@ def _fit_all(
 
 def _select(
     models: Sequence[str], y: np.ndarray, m: int, try_log: bool, memo: _Memo
-) -> dict[str, object]:
-    """Choose the ETS form and SARIMA orders that these models need, on this data."""
+) -> tuple[dict[str, object], dict[str, str]]:
+    """Choose the ETS form and SARIMA orders that these models need, on this data.
+
+    Returns the choices and, for a model none of whose forms could be fitted, why.
+    """
     specs: dict[str, object] = {}
+    failed: dict[str, str] = {}
+    needed = _needed(models)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        needed = _needed(models)
-        if "ets" in needed:
-            specs["ets"] = _ets_select(y, m, memo)
-        if "sarima" in needed:
-            specs["sarima"] = _sarima_select(y, m, memo, try_log)
-    return specs
+        for name, choose in (("ets", _ets_select), ("sarima", _sarima_select)):
+            if name not in needed:
+                continue
+            try:
+                specs[name] = (
+                    _sarima_select(y, m, memo, try_log) if name == "sarima" else choose(y, m, memo)
+                )
+            except _FIT_ERRORS as exc:
+                failed[name] = _why(exc)
+    if "combo" in models and failed:
+        failed["combo"] = "a part of the combination failed"
+    return specs, failed
 
 
 # --------------------------------------------------------------------------------------------
@@ -1097,7 +1116,7 @@ def backtest(
         empty = pd.DataFrame(columns=["model", *METRIC_COLUMNS, "description"]).set_index("model")
         return Backtest(empty, pd.DataFrame(), (), h, 0, {})
     try_log = scale.kind == "none"
-    specs = _select(models, scale.forward(y[: ends[0]]), m, try_log, memo)
+    specs, failures = _select(models, scale.forward(y[: ends[0]]), m, try_log, memo)
     descriptions: dict[str, str] = {}
     for end in ends:
         history = y[:end]

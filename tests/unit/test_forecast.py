@@ -347,3 +347,14 @@ def test_export_table_holds_history_and_forecast():
         "upper_95",
     ]
     assert isinstance(result.series, SalesSeries)
+
+
+def test_a_model_that_cannot_be_fitted_is_reported_and_the_rest_go_on():
+    """A series flipping between +1 and -1 defeats every SARIMA order (this raised before)."""
+    series = series_from_values(np.tile([1.0, -1.0], 30), freq="M")
+    result = run_forecast(series, model="auto", horizon=5, origins=3)
+    assert "sarima" in result.backtest.failures and "combo" in result.backtest.failures
+    assert "sarima" not in result.backtest.leaderboard.index
+    assert any("SARIMA" in n and "could not be backtested" in n for n in result.notes)
+    forced = run_forecast(series, model="sarima", horizon=5, origins=0)
+    assert forced.model == "snaive" and any("failed on this series" in n for n in forced.notes)
