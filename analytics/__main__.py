@@ -20,6 +20,16 @@ from analytics.errors import AnalyticsError
 from analytics.export import write_table
 from analytics.forecast import FREQS, METRICS, MODELS, TRANSFORMS, build_series, run_forecast
 from analytics.pipeline import OpenedFile, open_dataset
+from analytics.propensity import (
+    MODELS as PROPENSITY_MODELS,
+)
+from analytics.propensity import (
+    contact_top,
+    feature_importance,
+    fit_propensity,
+    target_from_column,
+    target_from_transactions,
+)
 from analytics.quality import quality_report
 from analytics.recommend import RANK_BY, evaluate_recommendations
 from analytics.samples import write_samples
@@ -244,6 +254,37 @@ def _forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _propensity(args: argparse.Namespace) -> int:
+    opened = _open(args)
+    dataset = opened.dataset
+    if args.derive:
+        data = target_from_transactions(
+            dataset, kind=args.derive, days=args.days, cutoff=args.cutoff
+        )
+    elif args.target:
+        data = target_from_column(dataset, args.target, positive=args.positive)
+    else:
+        raise AnalyticsError(
+            "Say what to predict: --target COLUMN (a yes/no column), or --derive churn|buy "
+            "(from transactions)."
+        )
+    result = fit_propensity(data, model=args.model, folds=args.folds)
+    summary = {"file": str(args.file), **result.summary(args.threshold)}
+    importance = feature_importance(result)
+    summary["importance"] = dict(
+        zip(importance["feature"].head(10), importance["importance"].head(10).round(4), strict=True)
+    )
+    summary["contact_top_20pct"] = {
+        k: round(float(v), 4)
+        for k, v in contact_top(data.target, result.chosen.probabilities, 0.2).items()
+    }
+    if args.out is not None:
+        write_table(result.scored(), args.out)
+        summary["out"] = str(args.out)
+    print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
+    return 0
+
+
 def _share(text: str) -> float:
     try:
         value = float(text)
@@ -393,6 +434,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forecast.add_argument("--out", type=Path, help="write history and forecast as .csv or .xlsx")
     forecast.set_defaults(run=_forecast)
+    propensity = commands.add_parser(
+        "propensity", help="who will churn, buy or respond: cross-validated models, scored list"
+    )
+    propensity.add_argument("file", type=Path)
+    _add_role_options(propensity)
+    propensity.add_argument("--target", help="the yes/no column to predict")
+    propensity.add_argument("--positive", help="the value that counts as positive (default: Yes/1)")
+    propensity.add_argument(
+        "--derive",
+        choices=("churn", "buy"),
+        help="transactions: predict churn (no order) or buying again in the --days after a cutoff",
+    )
+    propensity.add_argument("--days", type=int, default=90, help="--derive: the window in days")
+    propensity.add_argument(
+        "--cutoff",
+        type=_date,
+        help="--derive: features from before this day (default: --days before the last date)",
+    )
+    propensity.add_argument("--model", choices=("auto", *PROPENSITY_MODELS), default="auto")
+    propensity.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    propensity.add_argument(
+        "--threshold", type=_share, default=0.5, help="probability from which a row counts as 1"
+    )
+    propensity.add_argument("--out", type=Path, help="write the scored list as .csv or .xlsx")
+    propensity.set_defaults(run=_propensity)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

@@ -348,3 +348,58 @@ def test_forecast_user_errors_exit_2(args, message):
     result = run_cli("forecast", str(ROOT / "data" / "transactions.csv"), *args)
     assert result.returncode == 2, result.stdout
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+# --- propensity -----------------------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_propensity_on_telco(shared_datasets, tmp_path):
+    out = tmp_path / "scores.csv"
+    path = shared_datasets / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
+    result = run_cli(
+        "propensity",
+        str(path),
+        "--target",
+        "Churn",
+        "--positive",
+        "Yes",
+        "--model",
+        "logreg",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["model"] == "logreg" and summary["rows"] == 7043
+    assert summary["models"]["logreg"]["roc_auc"] >= 0.84
+    assert "customerID" in summary["dropped"] and "customerID" not in summary["features"]
+    assert summary["contact_top_20pct"]["lift"] > 2
+    scores = pd.read_csv(out)
+    assert list(scores.columns) == ["customer_id", "probability", "decile", "actual"]
+    assert len(scores) == 7043 and scores["probability"].is_monotonic_decreasing
+
+
+def test_propensity_derived_churn_on_the_sample(capsys):
+    path = ROOT / "data" / "transactions.csv"
+    assert (
+        main(["propensity", str(path), "--derive", "churn", "--days", "90", "--model", "tree"]) == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["target"].startswith("Churned") and summary["model"] == "tree"
+    assert next(iter(summary["importance"])) == "recency_days"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Say what to predict"),
+        (["--target", "Country"], "values"),
+        (["--target", "Churned", "--positive", "Maybe"], "not a value"),
+        (["--target", "Nope"], "no column"),
+    ],
+)
+def test_propensity_user_errors_exit_2(args, message):
+    result = run_cli("propensity", str(ROOT / "data" / "customers.csv"), *args)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr

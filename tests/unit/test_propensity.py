@@ -1,0 +1,182 @@
+"""Propensity: targets, honest cross-validation, no leakage, lift, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.errors import AnalyticsError
+from analytics.pipeline import open_dataset
+from analytics.propensity import (
+    contact_top,
+    feature_importance,
+    fit_propensity,
+    lift_table,
+    target_from_column,
+    target_from_transactions,
+)
+from analytics.schema import build_dataset, detect_mapping
+
+
+def customers(frame: pd.DataFrame):
+    return build_dataset(frame, "customers", detect_mapping(frame, "customers"), source="c")
+
+
+def transactions(frame: pd.DataFrame):
+    return build_dataset(frame, "transactions", detect_mapping(frame, "transactions"), source="t")
+
+
+def planted_customers(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Churn driven by support calls (strongly) and contract type; age is noise."""
+    rng = np.random.default_rng(seed)
+    calls = rng.poisson(2, n)
+    contract = rng.choice(["Monthly", "Yearly"], n)
+    age = rng.integers(18, 80, n)
+    logit = -2.0 + 0.9 * calls + np.where(contract == "Monthly", 0.8, -0.8)
+    churn = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame(
+        {
+            "CustomerID": [f"C{i:05d}" for i in range(n)],
+            "SupportCalls": calls,
+            "Contract": contract,
+            "Age": age,
+            "Churn": np.where(churn, "Yes", "No"),
+        }
+    )
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+def test_column_target_excludes_identifiers_empty_and_free_text_columns():
+    frame = planted_customers()
+    frame["Notes"] = [f"note {i}" for i in range(len(frame))]
+    frame["Empty"] = np.nan
+    frame["AccountRef"] = [f"R{i}" for i in range(len(frame))]
+    data = target_from_column(customers(frame), "Churn")
+    assert data.positive == "Yes" and data.target.mean() == pytest.approx(
+        (frame["Churn"] == "Yes").mean()
+    )
+    assert list(data.features.columns) == ["SupportCalls", "Contract", "Age"]
+    assert set(data.dropped) == {"CustomerID", "Notes", "Empty", "AccountRef"}
+    assert "free text" in data.dropped["Notes"] and "missing" in data.dropped["Empty"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [(["Yes"] * 40, "only one value"), (["a", "b", "c"] * 14, "3 values")],
+)
+def test_targets_that_are_not_yes_no_are_refused(values, message):
+    frame = pd.DataFrame({"Spend": np.arange(len(values)), "Target": values})
+    with pytest.raises(AnalyticsError, match=message):
+        target_from_column(customers(frame), "Target")
+
+
+def test_too_few_rows_and_too_rare_outcomes_are_explained():
+    frame = planted_customers(20)
+    with pytest.raises(AnalyticsError, match="too few"):
+        fit_propensity(target_from_column(customers(frame), "Churn"))
+    frame = planted_customers(100)
+    frame["Churn"] = "No"
+    frame.loc[:2, "Churn"] = "Yes"
+    with pytest.raises(AnalyticsError, match="rarer outcome"):
+        fit_propensity(target_from_column(customers(frame), "Churn"))
+
+
+def test_a_text_column_with_50000_distinct_values_is_left_out():
+    frame = pd.DataFrame(
+        {
+            "Email": [f"user{i}@example.org" for i in range(50_000)],
+            "Visits": np.arange(50_000) % 7,
+            "Bought": np.where(np.arange(50_000) % 7 > 3, "Yes", "No"),
+        }
+    )
+    data = target_from_column(customers(frame), "Bought")
+    assert list(data.features.columns) == ["Visits"]
+    assert "50,000 different texts" in data.dropped["Email"]
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+def test_planted_drivers_are_learned_and_rank_first():
+    data = target_from_column(customers(planted_customers(1200)), "Churn")
+    result = fit_propensity(data)
+    board = result.leaderboard()
+    assert set(board.index) == {"logreg", "tree", "forest", "gbm"}
+    assert result.model == board.index[0]
+    assert board["roc_auc"].max() > 0.75  # the planted logit caps what any model can reach
+    importance = feature_importance(result)
+    assert importance["feature"].iloc[0] == "SupportCalls"
+    assert importance.set_index("feature").loc["Age", "importance"] < 0.02
+    scored = result.scored()
+    assert scored["decile"].iloc[0] == 1 and scored["probability"].is_monotonic_decreasing
+    assert len(scored) == 1200
+
+
+def test_a_feature_that_is_the_answer_is_flagged_as_leakage():
+    frame = planted_customers(300)
+    frame["CancelledOn"] = np.where(frame["Churn"] == "Yes", "2024-05-01", "")
+    frame["ClosedFlag"] = (frame["Churn"] == "Yes").astype(int)
+    data = target_from_column(customers(frame), "Churn")
+    result = fit_propensity(data, model="logreg")
+    assert "ClosedFlag" in result.leakage
+    assert any("leakage" in note for note in result.notes)
+
+
+def test_lift_gains_and_contact_top():
+    y = np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0] * 10)
+    perfect = np.where(y == 1, 0.9, 0.1) + np.linspace(0, 0.01, len(y))
+    table = lift_table(y, perfect)
+    assert table["customers"].sum() == 100 and table["positives"].sum() == 30
+    assert table.loc[0, "rate"] == 1.0 and table.loc[0, "lift"] == pytest.approx(1 / 0.3)
+    assert table["cumulative_gain"].iloc[2] == 1.0
+    top = contact_top(y, perfect, 0.2)
+    assert top["contacted"] == 20 and top["positives_reached"] == 20
+    assert top["random_expected"] == pytest.approx(6.0) and top["lift"] == pytest.approx(20 / 6)
+
+
+# --- derived targets ------------------------------------------------------------------------------
+
+
+def test_derived_churn_on_the_sample_learns_the_lapsed_customers(sample):
+    """The generator's Lapsed persona stops buying: recency must carry the churn signal."""
+    dataset = transactions(sample.transactions)
+    data = target_from_transactions(dataset, kind="churn", days=90)
+    assert data.cutoff is not None and 0.1 < data.positive_share < 0.6
+    assert {"recency_days", "orders", "tenure_days", "Country"} <= set(data.features.columns)
+    result = fit_propensity(data, model="tree")
+    assert result.chosen.roc_auc > 0.85
+    assert feature_importance(result)["feature"].iloc[0] == "recency_days"
+
+
+def test_derived_features_never_see_data_after_the_cutoff(sample):
+    frame = sample.transactions
+    dataset = transactions(frame)
+    cutoff = pd.Timestamp("2025-07-01")
+    first = target_from_transactions(dataset, kind="buy", days=60, cutoff=cutoff)
+    later = frame["InvoiceDate"] >= cutoff
+    changed = frame.copy()
+    changed.loc[later, "Quantity"] *= 50  # everything after the cutoff changes
+    changed.loc[later, "Country"] = "Atlantis"
+    second = target_from_transactions(transactions(changed), kind="buy", days=60, cutoff=cutoff)
+    pd.testing.assert_frame_equal(first.features, second.features)
+    np.testing.assert_array_equal(first.target, second.target)
+    # Removing the orders after the cutoff changes the target, never the features.
+    third = target_from_transactions(
+        transactions(frame.loc[~later]), kind="buy", days=60, cutoff=cutoff
+    )
+    pd.testing.assert_frame_equal(first.features, third.features)
+    assert third.target.sum() == 0 and first.target.sum() > 0
+
+
+@pytest.mark.realdata
+def test_telco_churn_auto_reaches_the_reference_auc(shared_datasets):
+    dataset = open_dataset(shared_datasets / "WA_Fn-UseC_-Telco-Customer-Churn.csv").dataset
+    data = target_from_column(dataset, "Churn", positive="Yes")
+    assert "customerID" in data.dropped and "customerID" not in data.features
+    assert data.features["TotalCharges"].isna().sum() == 11  # the blanks, as numbers
+    result = fit_propensity(data, model="auto")
+    assert result.chosen.roc_auc >= 0.845, result.leaderboard()
+    assert result.scores["logreg"].roc_auc >= 0.84
