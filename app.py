@@ -11,6 +11,7 @@ page = st.navigation(
         st.Page("pages/segments.py", title="Segments", icon=":material/groups:"),
         st.Page("pages/basket.py", title="Market basket", icon=":material/shopping_basket:"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+        st.Page("pages/propensity.py", title="Propensity", icon=":material/target:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     ]
 )

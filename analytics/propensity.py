@@ -36,7 +36,7 @@ from sklearn.metrics import (
     recall_score,
     roc_auc_score,
 )
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import ParameterGrid, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -396,11 +396,15 @@ def _pipeline(features: pd.DataFrame, model: str, random_state: int) -> Pipeline
         estimator = DecisionTreeClassifier(class_weight="balanced", random_state=random_state)
     elif model == "forest":
         estimator = RandomForestClassifier(
-            n_estimators=200, class_weight="balanced", n_jobs=-1, random_state=random_state
+            n_estimators=100, class_weight="balanced", n_jobs=-1, random_state=random_state
         )
     else:
+        # Early stopping on 10% of the training rows: boosting stops when it stops improving,
+        # several times faster than a fixed number of rounds on small tables. No class weights:
+        # scikit-learn's boosting runs about ten times slower with them, and they barely change
+        # how it ranks customers (ROC AUC); its probabilities stay those of the data.
         estimator = HistGradientBoostingClassifier(
-            class_weight="balanced", random_state=random_state, max_iter=200
+            random_state=random_state, max_iter=300, early_stopping=True
         )
     return Pipeline([("prepare", prepare), ("model", estimator)])
 
@@ -643,8 +647,9 @@ def fit_propensity(
     share = data.positive_share
     if min(share, 1 - share) < 0.3:
         notes.append(
-            f"{share:.1%} of rows are positive: the models weight the classes to balance them "
-            "(class_weight='balanced'), so probabilities rank customers well but run high."
+            f"{share:.1%} of rows are positive: logistic regression, the tree and the forest "
+            "weight the classes to balance them (class_weight='balanced'), so their "
+            "probabilities of the rarer outcome run high; gradient boosting is unweighted."
         )
     x = _as_model_input(data.features)
     y = data.target
@@ -654,30 +659,32 @@ def fit_propensity(
     for name in MODELS if model == "auto" else (model,):
         say(f"Cross-validating {MODEL_LABELS[name].lower()} …")
         begun = time.perf_counter()
-        search = GridSearchCV(
-            _pipeline(data.features, name, random_state),
-            GRIDS[name],
-            scoring="roc_auc",
-            cv=cv,
-            refit=True,
-            n_jobs=1,
-        )
-        search.fit(x, y)
-        best = search.best_index_
-        probabilities = cross_val_predict(
-            clone(search.best_estimator_), x, y, cv=cv, method="predict_proba"
-        )[:, 1]
+        base = _pipeline(data.features, name, random_state)
+        grid = list(ParameterGrid(GRIDS[name]))
+        # Every setting is fitted on the same folds; the out-of-fold probabilities of the best
+        # one are the figures shown, so no extra fits are needed for them.
+        oof = np.zeros((len(grid), len(y)))
+        aucs = np.zeros((len(grid), folds))
+        for fold, (train, test) in enumerate(cv.split(x, y)):
+            for number, params in enumerate(grid):
+                pipe = clone(base).set_params(**params).fit(x.iloc[train], y[train])
+                oof[number, test] = pipe.predict_proba(x.iloc[test])[:, 1]
+                aucs[number, fold] = roc_auc_score(y[test], oof[number, test])
+        best = int(np.argmax(aucs.mean(axis=1)))
         scores[name] = ModelScore(
             model=name,
-            params=dict(search.best_params_),
-            roc_auc=float(search.cv_results_["mean_test_score"][best]),
-            roc_auc_sd=float(search.cv_results_["std_test_score"][best]),
-            pr_auc=float(average_precision_score(y, probabilities)),
-            probabilities=probabilities,
+            params=dict(grid[best]),
+            roc_auc=float(aucs[best].mean()),
+            roc_auc_sd=float(aucs[best].std()),
+            pr_auc=float(average_precision_score(y, oof[best])),
+            probabilities=oof[best],
             seconds=time.perf_counter() - begun,
         )
-        fitted[name] = search.best_estimator_
+        fitted[name] = clone(base).set_params(**grid[best])
+
     chosen = max(scores, key=lambda n: scores[n].roc_auc)
+    say(f"Refitting {MODEL_LABELS[chosen].lower()} on all {data.n:,} rows …")
+    pipeline = fitted[chosen].fit(x, y)
     leakage = _leakage(data)
     for column, auc in leakage.items():
         notes.append(
@@ -688,7 +695,7 @@ def fit_propensity(
         data=data,
         model=chosen,
         scores=scores,
-        pipeline=fitted[chosen],
+        pipeline=pipeline,
         folds=folds,
         leakage=leakage,
         notes=tuple(notes),
@@ -725,3 +732,16 @@ def feature_importance(
         }
     )
     return table.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def logistic_coefficients(result: PropensityResult) -> pd.DataFrame | None:
+    """The chosen logistic regression's coefficients by input (after one-hot and scaling), or
+    None for another model. Numbers are per standard deviation of the input."""
+    if result.model != "logreg":
+        return None
+    names = result.pipeline.named_steps["prepare"].get_feature_names_out()
+    weights = result.pipeline.named_steps["model"].coef_[0]
+    table = pd.DataFrame({"input": [str(n) for n in names], "coefficient": weights})
+    table["odds_ratio"] = np.exp(table["coefficient"])
+    order = table["coefficient"].abs().sort_values(ascending=False).index
+    return table.loc[order].reset_index(drop=True)

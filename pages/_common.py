@@ -32,6 +32,14 @@ from analytics.forecast import (
 )
 from analytics.io import LoadedTable, load_table
 from analytics.overview import OverviewResult, run_overview
+from analytics.propensity import (
+    PropensityData,
+    PropensityResult,
+    feature_importance,
+    fit_propensity,
+    target_from_column,
+    target_from_transactions,
+)
 from analytics.quality import CleaningResult, QualityReport, clean, quality_report
 from analytics.recommend import RecommendationEval, evaluate_recommendations, similar_items
 from analytics.rfm import RFMResult, compute_rfm
@@ -509,6 +517,52 @@ def _forecast_key(result: ForecastResult) -> str:
 def cached_residuals(result: ForecastResult) -> ResidualCheck:
     """Residual ACF and Ljung–Box test of a forecast's fit."""
     return residual_diagnostics(result)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+def cached_propensity_data(
+    dataset: Dataset,
+    target: str | None,
+    positive: str | None,
+    derive: str | None,
+    days: int,
+    cutoff: dt.date | None,
+) -> PropensityData:
+    """Features and target: a yes/no column, or churn / buying again derived from orders."""
+    if derive is not None:
+        return target_from_transactions(
+            dataset, kind=derive, days=days, cutoff=None if cutoff is None else pd.Timestamp(cutoff)
+        )
+    if target is None:
+        raise AnalyticsError("Choose the column to predict.")
+    return target_from_column(dataset, target, positive=positive)
+
+
+def _propensity_data_key(data: PropensityData) -> str:
+    return data.key
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, hash_funcs={PropensityData: _propensity_data_key}
+)
+def cached_propensity(
+    data: PropensityData,
+    model: str,
+    folds: int,
+    _progress: Callable[[str], None] | None = None,
+) -> PropensityResult:
+    """Cross-validated models, keyed by the data's key and every option."""
+    return fit_propensity(data, model=model, folds=folds, progress=_progress)
+
+
+def _propensity_key(result: PropensityResult) -> str:
+    return f"{result.data.key}|{result.model}|{result.folds}|{sorted(result.scores)}"
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={PropensityResult: _propensity_key})
+def cached_importance(result: PropensityResult) -> pd.DataFrame:
+    """Permutation importance of the chosen model's inputs."""
+    return feature_importance(result)
 
 
 def dataset_badge() -> None:

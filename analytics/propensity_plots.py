@@ -1,0 +1,208 @@
+"""Figures for propensity models: ROC and precision–recall curves, confusion matrix, calibration,
+decile lift and cumulative gains, feature importance; and the shallow tree as a Graphviz diagram.
+
+Feature names come from users' files and go through ``plot_text``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from sklearn.base import clone
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
+from sklearn.tree import DecisionTreeClassifier, export_graphviz
+
+from analytics.plots import MUTED, PALETTE, _layout, plot_text
+from analytics.propensity import MODEL_LABELS, PropensityResult, _as_model_input, lift_table
+
+
+def _name(model: str) -> str:
+    return MODEL_LABELS[model].split(" (")[0]
+
+
+def roc_figure(result: PropensityResult) -> go.Figure:
+    """ROC curve of every model (out-of-fold), with the diagonal of a random pick."""
+    fig = go.Figure()
+    for number, (model, score) in enumerate(result.scores.items()):
+        fpr, tpr, _ = roc_curve(result.data.target, score.probabilities)
+        fig.add_trace(
+            go.Scatter(
+                x=fpr,
+                y=tpr,
+                mode="lines",
+                name=f"{_name(model)} (AUC {score.roc_auc:.3f})",
+                line={"color": PALETTE[number], "width": 3 if model == result.model else 1.5},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": MUTED}, name="Random"
+        )
+    )
+    return _layout(fig, "ROC curve", "False positive rate", "True positive rate", height=380)
+
+
+def pr_figure(result: PropensityResult) -> go.Figure:
+    """Precision against recall of every model, with the base rate."""
+    fig = go.Figure()
+    for number, (model, score) in enumerate(result.scores.items()):
+        precision, recall, _ = precision_recall_curve(result.data.target, score.probabilities)
+        fig.add_trace(
+            go.Scatter(
+                x=recall,
+                y=precision,
+                mode="lines",
+                name=f"{_name(model)} (PR AUC {score.pr_auc:.3f})",
+                line={"color": PALETTE[number], "width": 3 if model == result.model else 1.5},
+            )
+        )
+    fig.add_hline(y=result.data.positive_share, line={"dash": "dash", "color": MUTED})
+    return _layout(fig, "Precision and recall", "Recall", "Precision", height=380)
+
+
+def confusion_figure(result: PropensityResult, threshold: float) -> go.Figure:
+    """Counts of right and wrong calls at the threshold (chosen model, out-of-fold)."""
+    predicted = (result.chosen.probabilities >= threshold).astype(int)
+    matrix = confusion_matrix(result.data.target, predicted, labels=[0, 1])
+    labels = ["Negative", "Positive"]
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=[f"Predicted {label.lower()}" for label in labels],
+            y=[f"Actually {label.lower()}" for label in labels],
+            colorscale="Blues",
+            text=[[f"{v:,}" for v in row] for row in matrix],
+            texttemplate="%{text}",
+            showscale=False,
+            hovertemplate="%{y}, %{x}: %{z:,}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, f"Confusion matrix at {threshold:.2f}", "", "", height=320)
+
+
+def calibration_figure(result: PropensityResult, bins: int = 10) -> go.Figure:
+    """Predicted probability against the observed rate, by bins of the prediction."""
+    observed, predicted = calibration_curve(
+        result.data.target, result.chosen.probabilities, n_bins=bins, strategy="quantile"
+    )
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                line={"dash": "dash", "color": MUTED},
+                name="Perfectly calibrated",
+            ),
+            go.Scatter(
+                x=predicted,
+                y=observed,
+                mode="lines+markers",
+                name=_name(result.model),
+                line={"color": PALETTE[0]},
+            ),
+        ]
+    )
+    return _layout(fig, "Calibration", "Predicted probability", "Observed rate", height=360)
+
+
+def lift_figure(result: PropensityResult) -> go.Figure:
+    """Positive rate per decile of the score, as lift over the average customer."""
+    table = lift_table(result.data.target, result.chosen.probabilities)
+    fig = go.Figure(
+        go.Bar(
+            x=table["decile"],
+            y=table["lift"],
+            marker_color=PALETTE[0],
+            customdata=np.column_stack([table["rate"], table["positives"], table["customers"]]),
+            hovertemplate=(
+                "decile %{x}<br>lift %{y:.2f}<br>rate %{customdata[0]:.1%} "
+                "(%{customdata[1]:,} of %{customdata[2]:,})<extra></extra>"
+            ),
+            name="Lift",
+        )
+    )
+    fig.add_hline(y=1.0, line={"dash": "dash", "color": MUTED})
+    fig.update_xaxes(dtick=1)
+    return _layout(
+        fig, "Decile lift", "Decile (1 = highest scores)", "Lift over average", height=340
+    )
+
+
+def gains_figure(result: PropensityResult) -> go.Figure:
+    """Cumulative share of positives reached against the share of customers contacted."""
+    table = lift_table(result.data.target, result.chosen.probabilities)
+    x = np.r_[0.0, table["cumulative_customers"].to_numpy()]
+    y = np.r_[0.0, table["cumulative_gain"].to_numpy()]
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines+markers",
+                name=_name(result.model),
+                line={"color": PALETTE[0]},
+                hovertemplate="top %{x:.0%} reach %{y:.0%} of positives<extra></extra>",
+            ),
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                line={"dash": "dash", "color": MUTED},
+                name="Random",
+            ),
+        ]
+    )
+    fig.update_xaxes(tickformat=".0%")
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, "Cumulative gains", "Customers contacted", "Positives reached", height=340)
+
+
+def importance_figure(table: pd.DataFrame, top: int = 15) -> go.Figure:
+    """Permutation importance (drop in ROC AUC) with its spread."""
+    shown = table.head(top).iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=shown["importance"],
+            y=[plot_text(f, limit=40) for f in shown["feature"]],
+            orientation="h",
+            error_x={"type": "data", "array": shown["sd"]},
+            marker_color=PALETTE[0],
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        "What drives the prediction",
+        "Drop in ROC AUC when shuffled",
+        "",
+        height=max(280, 24 * len(shown) + 90),
+    )
+
+
+def tree_diagram(result: PropensityResult, depth: int = 3) -> str:
+    """A shallow decision tree on the same inputs, as Graphviz DOT (``st.graphviz_chart``)."""
+    # The same inputs without scaling, so the splits read in the data's own units.
+    prepare = clone(result.pipeline.named_steps["prepare"]).set_params(numbers__scale="passthrough")
+    x = prepare.fit_transform(_as_model_input(result.data.features))
+    tree = DecisionTreeClassifier(
+        max_depth=depth,
+        min_samples_leaf=max(20, result.data.n // 100),
+        class_weight="balanced",
+        random_state=0,
+    ).fit(x, result.data.target)
+    names = [str(n).replace('"', "'") for n in prepare.get_feature_names_out()]
+    return export_graphviz(
+        tree,
+        out_file=None,
+        feature_names=names,
+        class_names=["no", "yes"],
+        filled=True,
+        rounded=True,
+        impurity=False,
+        proportion=True,
+        precision=2,
+    )

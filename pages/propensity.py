@@ -1,0 +1,337 @@
+"""Propensity page: who will churn, buy or respond; honest models, lift charts, a list to act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+
+import streamlit as st
+
+from analytics.errors import AnalyticsError
+from analytics.export import to_csv_bytes, to_excel_bytes
+from analytics.propensity import (
+    MODEL_LABELS,
+    MODELS,
+    contact_top,
+    logistic_coefficients,
+)
+from analytics.propensity_plots import (
+    calibration_figure,
+    confusion_figure,
+    gains_figure,
+    importance_figure,
+    lift_figure,
+    pr_figure,
+    roc_figure,
+    tree_diagram,
+)
+from pages._common import (
+    cached_importance,
+    cached_propensity,
+    cached_propensity_data,
+    current_dataset,
+    kept,
+    md,
+    needs_kind,
+    show_error,
+    start_page,
+)
+
+DERIVED = {"churn": "Churn (no order in the window)", "buy": "Buy again (an order in the window)"}
+BOARD_LABELS = {
+    "roc_auc": "ROC AUC",
+    "roc_auc_sd": "± (sd over folds)",
+    "pr_auc": "PR AUC",
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "params": "Best settings",
+    "seconds": "Seconds",
+}
+
+start_page()
+st.title("Propensity")
+dataset = current_dataset()
+if not needs_kind(dataset, ["customers", "transactions"], "Propensity modelling"):
+    st.stop()
+st.caption(
+    "Who is likely to churn, buy again or respond: models trained and scored by "
+    "cross-validation, so every figure is on customers the model did not see, and a ranked "
+    "list to act on."
+)
+
+# --- what to predict ------------------------------------------------------------------------------
+target: str | None = None
+positive: str | None = None
+derive: str | None = None
+days = 90
+cutoff: dt.date | None = None
+left, middle, right = st.columns(3)
+if dataset.kind == "customers":
+    frame = dataset.frame
+    two_valued = [
+        str(c) for c in frame.columns if c != "customer_id" and frame[c].nunique(dropna=True) == 2
+    ]
+    if not two_valued:
+        st.info(
+            "A propensity model predicts a yes/no column, and this table has none (no column "
+            "with exactly two values). Add one, such as Churned = Yes/No, or load transactions "
+            "to predict churn from purchase history.",
+            icon=":material/info:",
+        )
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+        st.stop()
+    preferred = next(
+        (c for c in two_valued if c.lower() in ("churn", "churned", "response", "responded")),
+        two_valued[0],
+    )
+    with left:
+        target = kept(
+            st.selectbox,
+            "Predict",
+            two_valued,
+            key="w.propensity.target",
+            default=preferred,
+            help="Columns with exactly two values.",
+        )
+    values = sorted(frame[target].dropna().astype("str").str.strip().unique())
+    default_positive = next((v for v in ("Yes", "yes", "1", "True") if v in values), values[-1])
+    with middle:
+        positive = kept(
+            st.selectbox,
+            "Positive outcome",
+            values,
+            key=f"w.propensity.positive.{target}",
+            default=default_positive,
+        )
+else:
+    if not (dataset.has("customer_id") and dataset.has("order_id") and dataset.has("timestamp")):
+        st.info(
+            "Predicting churn from transactions needs customer, order and date columns. Choose "
+            "them under 'Column roles' on the Data page.",
+            icon=":material/info:",
+        )
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+        st.stop()
+    with left:
+        derive = kept(
+            st.selectbox,
+            "Predict",
+            list(DERIVED),
+            key="w.propensity.derive",
+            default="churn",
+            format_func=DERIVED.__getitem__,
+        )
+    with middle:
+        days = kept(
+            st.slider,
+            "Window (days after the cutoff)",
+            key="w.propensity.days",
+            default=90,
+            min_value=14,
+            max_value=365,
+            step=7,
+        )
+    last_day = dataset.frame["timestamp"].max().date()
+    first_day = dataset.frame["timestamp"].min().date()
+    with right:
+        cutoff = kept(
+            st.date_input,
+            "Cutoff (features from before it)",
+            key=f"w.propensity.cutoff.{dataset.fingerprint[:8]}.{days}",
+            default=last_day - dt.timedelta(days=days - 1),
+            min_value=first_day + dt.timedelta(days=30),
+            max_value=last_day,
+            format="YYYY-MM-DD",
+        )
+
+with st.expander("Model options", icon=":material/tune:"):
+    options = st.columns(3)
+    with options[0]:
+        model = kept(
+            st.selectbox,
+            "Model",
+            ["auto", *MODELS],
+            key="w.propensity.model",
+            default="auto",
+            format_func=MODEL_LABELS.__getitem__,
+        )
+    with options[1]:
+        folds = kept(
+            st.slider,
+            "Cross-validation folds",
+            key="w.propensity.folds",
+            default=5,
+            min_value=3,
+            max_value=10,
+        )
+    with options[2]:
+        threshold = kept(
+            st.slider,
+            "Threshold",
+            key="w.propensity.threshold",
+            default=0.5,
+            min_value=0.05,
+            max_value=0.95,
+            step=0.05,
+            help="Customers scored at or above it count as predicted positive (accuracy, "
+            "precision, recall, F1, confusion matrix).",
+        )
+
+try:
+    with st.status("Training models…", expanded=False) as status:
+        data = cached_propensity_data(dataset, target, positive, derive, int(days), cutoff)
+
+        def progress(message: str) -> None:
+            status.update(label=message)
+
+        result = cached_propensity(data, model, int(folds), _progress=progress)
+        status.update(
+            label=f"{MODEL_LABELS[result.model]}: cross-validated on {data.n:,} customers in "
+            f"{result.seconds:.1f} s",
+            state="complete",
+        )
+except AnalyticsError as exc:
+    show_error(exc)
+    st.stop()
+
+for note in result.notes:
+    st.caption(md(note))
+for column, auc in result.leakage.items():
+    st.warning(
+        f"**{md(column)}** alone predicts the target almost perfectly (ROC AUC {auc:.3f}). "
+        "It may be recorded after the outcome (leakage): check it, and remove it on the Data "
+        "page if so.",
+        icon=":material/warning:",
+    )
+if data.dropped:
+    with st.expander(f"{len(data.dropped)} column(s) not used", icon=":material/block:"):
+        for column, why in data.dropped.items():
+            st.write(f"**{md(column)}**: {md(why)}")
+
+chosen = result.chosen
+cards = st.columns(4)
+cards[0].metric("Model", MODEL_LABELS[result.model])
+cards[1].metric(
+    "ROC AUC",
+    f"{chosen.roc_auc:.3f}",
+    help=f"Cross-validated over {result.folds} folds (sd {chosen.roc_auc_sd:.3f}). 0.5 is a coin "
+    "toss, 1.0 ranks every positive above every negative.",
+)
+cards[2].metric(
+    "PR AUC",
+    f"{chosen.pr_auc:.3f}",
+    help=f"Average precision; a random ranking scores the positive share, "
+    f"{data.positive_share:.1%}.",
+)
+cards[3].metric("Positive", f"{data.positive_share:.1%}", help=md(data.target_name))
+
+board = result.leaderboard(float(threshold)).reset_index()
+board["model"] = board["model"].map(MODEL_LABELS)
+st.dataframe(
+    board.rename(columns={"model": "Model", **BOARD_LABELS}),
+    hide_index=True,
+    column_config={
+        label: st.column_config.NumberColumn(label, format="%.3f")
+        for key, label in BOARD_LABELS.items()
+        if key not in ("params",)
+    },
+)
+st.caption(
+    f"Every figure comes from {result.folds}-fold stratified cross-validation: each customer is "
+    "scored by a model trained without them. The best settings of each model were chosen by "
+    "the same folds, so its ROC AUC is a little optimistic."
+)
+
+lift_tab, curves_tab, calls_tab, drivers_tab, action_tab = st.tabs(
+    [
+        "Lift and gains",
+        "ROC and precision–recall",
+        "Threshold and calibration",
+        "Drivers",
+        "Act on it",
+    ]
+)
+with lift_tab:
+    columns = st.columns(2)
+    columns[0].plotly_chart(lift_figure(result), key="propensity_lift")
+    columns[1].plotly_chart(gains_figure(result), key="propensity_gains")
+with curves_tab:
+    columns = st.columns(2)
+    columns[0].plotly_chart(roc_figure(result), key="propensity_roc")
+    columns[1].plotly_chart(pr_figure(result), key="propensity_pr")
+with calls_tab:
+    columns = st.columns(2)
+    columns[0].plotly_chart(confusion_figure(result, float(threshold)), key="propensity_confusion")
+    columns[1].plotly_chart(calibration_figure(result), key="propensity_calibration")
+with drivers_tab:
+    importance = cached_importance(result)
+    st.plotly_chart(importance_figure(importance), key="propensity_importance")
+    st.caption(
+        "How much the cross-validated ROC AUC drops when a column's values are shuffled, on a "
+        "quarter of the customers held out from fitting."
+    )
+    coefficients = logistic_coefficients(result)
+    if coefficients is not None:
+        st.write(
+            "**Logistic regression coefficients** (per standard deviation; positive raises "
+            "the odds)"
+        )
+        st.dataframe(coefficients, hide_index=True)
+    st.write("**A three-level decision tree on the same inputs** (readable, not the model used)")
+    st.graphviz_chart(tree_diagram(result))
+with action_tab:
+    share = kept(
+        st.slider,
+        "Contact the top",
+        key="w.propensity.contact",
+        default=20,
+        min_value=1,
+        max_value=100,
+        format="%d%%",
+    )
+    reach = contact_top(data.target, chosen.probabilities, share / 100)
+    st.write(
+        f"Contacting the **{share}%** most likely ({reach['contacted']:,} customers) reaches "
+        f"**{reach['positives_reached']:,}** positives ({reach['share_of_positives']:.0%} of all), "
+        f"against about {reach['random_expected']:,.0f} for a random {share}%: "
+        f"**{reach['lift']:.1f} times** as many."
+    )
+    scored = result.scored()
+    top = scored.head(reach["contacted"])
+    st.dataframe(top, hide_index=True, height=300)
+    downloads = st.columns(3)
+    downloads[0].download_button(
+        "Scored list (CSV)",
+        to_csv_bytes(scored),
+        file_name="scores.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    downloads[1].download_button(
+        "Scored list (Excel)",
+        to_excel_bytes(scored, sheet_name="scores"),
+        file_name="scores.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )
+    downloads[2].download_button(
+        "Fitted model (pickle)",
+        pickle.dumps(result.pipeline),
+        file_name="propensity_model.pkl",
+        mime="application/octet-stream",
+        icon=":material/download:",
+    )
+    st.caption(
+        "The model is a scikit-learn pipeline (preparation and model in one). Load it in Python "
+        "with the same scikit-learn version: `model = pickle.load(open('propensity_model.pkl', "
+        "'rb'))`, then `model.predict_proba(table[columns])[:, 1]` on a table with the same "
+        f"columns ({md(', '.join(map(str, data.features.columns)))}). Only load pickles from "
+        "sources you trust: opening one can run any code."
+    )
+    if data.cutoff is not None:
+        st.caption(
+            f"Scores use what was known on {data.cutoff:%Y-%m-%d}; the outcome is known for "
+            "these customers, so the list shows how the model would have ranked them."
+        )
