@@ -212,7 +212,7 @@ if data.dropped:
 
 chosen = result.chosen
 cards = st.columns(4)
-cards[0].metric("Model", MODEL_LABELS[result.model])
+cards[0].metric("Model", MODEL_LABELS[result.model].split(" (")[0])
 cards[1].metric(
     "ROC AUC",
     f"{chosen.roc_auc:.3f}",

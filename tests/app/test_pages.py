@@ -18,6 +18,7 @@ PAGES = [
     "pages/segments.py",
     "pages/basket.py",
     "pages/forecast.py",
+    "pages/propensity.py",
 ]
 
 
@@ -649,3 +650,74 @@ def test_forecast_page_when_the_date_column_is_text():
     at.switch_page("pages/forecast.py").run()
     no_exception(at)
     assert any("needs transactions or series" in i.value for i in at.info)
+
+
+# --- propensity ------------------------------------------------------------------------------------
+
+
+def on_customers_sample() -> AppTest:
+    at = on_data_page()
+    at.selectbox(key="w.sample").set_value("customers").run()
+    at.switch_page("pages/propensity.py").run()
+    no_exception(at)
+    return at
+
+
+def test_propensity_page_target_model_and_threshold():
+    at = on_customers_sample()
+    assert at.selectbox(key="w.propensity.target").value == "Churned"
+    assert at.selectbox(key="w.propensity.positive.Churned").value == "Yes"
+    assert float(metric(at, "ROC AUC")) > 0.9
+    assert len(at.get("plotly_chart")) >= 7
+    assert "20%** most likely" in texts(at) and "times** as many" in texts(at)
+    at.selectbox(key="w.propensity.model").set_value("tree").run()
+    no_exception(at)
+    assert metric(at, "Model") == "Decision tree"
+    board = at.dataframe[0].value
+    recall_before = float(board["Recall"].iloc[0])
+    at.slider(key="w.propensity.threshold").set_value(0.9).run()
+    no_exception(at)
+    assert float(at.dataframe[0].value["Recall"].iloc[0]) < recall_before
+    at.selectbox(key="w.propensity.positive.Churned").set_value("No").run()
+    no_exception(at)
+    assert metric(at, "Positive") != "28.0%"
+
+
+def test_propensity_page_on_transactions_derives_churn():
+    at = app()
+    at.switch_page("pages/propensity.py").run()
+    no_exception(at)
+    assert "Features use orders before" in texts(at)
+    at.selectbox(key="w.propensity.model").set_value("logreg").run()
+    at.selectbox(key="w.propensity.derive").set_value("buy").run()
+    no_exception(at)
+    assert metric(at, "Model") == "Logistic regression"
+    assert any("coefficient" in str(d.value.columns.tolist()) for d in at.dataframe)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"id,spend,flag\n" + b"".join(f"{i},{i},Yes\n".encode() for i in range(40)), "no column"),
+        (
+            b"id,spend,flag\n" + b"".join(f"{i},{i},{i % 3}\n".encode() for i in range(40)),
+            "no column",
+        ),
+        (
+            b"id,spend,churn\n"
+            + b"".join(f"{i},{i},{'Yes' if i % 2 else 'No'}\n".encode() for i in range(20)),
+            "too few",
+        ),
+        (
+            b"CustomerID,Empty,churn\n"
+            + b"".join(f"{i},,{'Yes' if i % 2 else 'No'}\n".encode() for i in range(60)),
+            "No column is left",
+        ),
+    ],
+)
+def test_propensity_page_explains_awkward_tables(data, message):
+    at = upload(on_data_page(), "customers.csv", data)
+    at.selectbox(key="w.kind").set_value("customers").run()
+    at.switch_page("pages/propensity.py").run()
+    no_exception(at)
+    assert message in texts(at), texts(at)

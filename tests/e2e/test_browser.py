@@ -323,3 +323,16 @@ def test_forecast_page_shows_the_forecast_chart(page, server):
     no_traceback(page)
     shoot(page, "forecast.png")
     chart.screenshot(path=str(SCREENSHOTS / "forecast_chart.png"))
+
+
+def test_propensity_page_shows_the_lift_chart(page, server):
+    page.goto(f"{server}/propensity")
+    page.wait_for_selector("text=Decile lift", timeout=120_000)
+    settle(page)
+    lift = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Decile lift").first
+    lift.wait_for()
+    assert lift.locator(".bars .point").count() == 10
+    text = page.inner_text("main")
+    assert "ROC AUC" in text and "Features use orders before" in text
+    no_traceback(page)
+    shoot(page, "propensity.png")
