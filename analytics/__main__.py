@@ -268,7 +268,7 @@ def _propensity(args: argparse.Namespace) -> int:
             "Say what to predict: --target COLUMN (a yes/no column), or --derive churn|buy "
             "(from transactions)."
         )
-    result = fit_propensity(data, model=args.model, folds=args.folds)
+    result = fit_propensity(data, model=args.model, folds=args.folds, validation=args.validation)
     summary = {"file": str(args.file), **result.summary(args.threshold)}
     importance = feature_importance(result)
     summary["importance"] = dict(
@@ -279,7 +279,8 @@ def _propensity(args: argparse.Namespace) -> int:
         for k, v in contact_top(data.target, result.chosen.probabilities, 0.2).items()
     }
     if args.out is not None:
-        write_table(result.scored(), args.out)
+        now = result.scored_now()
+        write_table(result.scored() if now is None else now, args.out)
         summary["out"] = str(args.out)
     print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
     return 0
@@ -455,9 +456,21 @@ def build_parser() -> argparse.ArgumentParser:
     propensity.add_argument("--model", choices=("auto", *PROPENSITY_MODELS), default="auto")
     propensity.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     propensity.add_argument(
+        "--validation",
+        choices=("auto", "cv", "temporal"),
+        default="auto",
+        help="cv: out-of-fold figures; temporal (--derive): train one window earlier, test at "
+        "the cutoff; auto: temporal when there is history for it",
+    )
+    propensity.add_argument(
         "--threshold", type=_share, default=0.5, help="probability from which a row counts as 1"
     )
-    propensity.add_argument("--out", type=Path, help="write the scored list as .csv or .xlsx")
+    propensity.add_argument(
+        "--out",
+        type=Path,
+        help="write the scored list as .csv or .xlsx (--derive: every customer as of the end of "
+        "the data, to act on now)",
+    )
     propensity.set_defaults(run=_propensity)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))

@@ -72,6 +72,8 @@ MAX_CATEGORIES = 30
 #: A text column with more distinct values than this share of rows is free text or an id.
 FREE_TEXT_SHARE = 0.5
 LEAKAGE_AUC = 0.98
+#: Rows each tree of a random forest is grown on, at most (large tables).
+FOREST_SAMPLE = 20_000
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,12 @@ class PropensityData:
         Derived targets: features use only data before this day.
     key : str
         Identifies the data for caches.
+    earlier : PropensityData or None
+        Derived targets: the same features and target one window earlier (the temporal split
+        trains there and tests here).
+    now : pandas.DataFrame or None
+        Derived targets: the features as of the end of the data (index: customer), to score the
+        customers to act on now.
     """
 
     features: pd.DataFrame
@@ -108,6 +116,8 @@ class PropensityData:
     notes: tuple[str, ...] = ()
     cutoff: pd.Timestamp | None = None
     key: str = ""
+    earlier: PropensityData | None = field(default=None, repr=False)
+    now: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -290,10 +300,36 @@ def target_from_transactions(
             f"The data ends on {last - pd.Timedelta(days=1):%Y-%m-%d}, inside the window: "
             "customers may still buy after it, so churn is overstated."
         )
-    features = _customer_features(before, cut, dataset.dimensions)
+    categories = _top_categories(before)
+    features = _customer_features(before, cut, dataset.dimensions, categories)
     bought = features.index.isin(after["customer_id"].astype("str").unique())
     y = (~bought if kind == "churn" else bought).astype(np.int8)
     usable, dropped = _usable_features(features)
+    columns = list(usable.columns)
+    # The same features one window earlier, labelled by the window up to the cutoff: a model
+    # trained there and scored here is tested on a later period (the temporal split).
+    earlier_cut = cut - pd.Timedelta(days=days)
+    earlier_lines = frame.loc[frame["timestamp"] < earlier_cut]
+    earlier = None
+    if not earlier_lines.empty:
+        old = _customer_features(earlier_lines, earlier_cut, dataset.dimensions, categories)
+        came = old.index.isin(
+            frame.loc[
+                (frame["timestamp"] >= earlier_cut) & (frame["timestamp"] < cut), "customer_id"
+            ]
+            .astype("str")
+            .unique()
+        )
+        earlier = PropensityData(
+            features=old.reindex(columns=columns).reset_index(drop=True),
+            target=(~came if kind == "churn" else came).astype(np.int8),
+            ids=pd.Series(old.index, name="customer_id"),
+            target_name=DERIVED_LABELS[kind].format(days=days),
+            positive="1",
+            cutoff=earlier_cut,
+        )
+    # Everything known at the end of the data: the customers to act on now.
+    now = _customer_features(frame, last, dataset.dimensions, categories)
     return PropensityData(
         features=usable.reset_index(drop=True),
         target=y,
@@ -304,11 +340,20 @@ def target_from_transactions(
         notes=tuple(notes),
         cutoff=cut,
         key=f"{dataset.fingerprint}|{kind}|{days}|{cut}",
+        earlier=earlier,
+        now=now.reindex(columns=columns),
     )
 
 
+def _top_categories(lines: pd.DataFrame, top: int = 8) -> list[str]:
+    if "category" not in lines or not lines["category"].notna().any():
+        return []
+    revenue = lines.groupby("category", observed=True)["revenue"].sum()
+    return [str(c) for c in revenue.nlargest(top).index]
+
+
 def _customer_features(
-    lines: pd.DataFrame, cutoff: pd.Timestamp, dims: Sequence[str]
+    lines: pd.DataFrame, cutoff: pd.Timestamp, dims: Sequence[str], categories: Sequence[str]
 ) -> pd.DataFrame:
     customer = lines["customer_id"].astype("str")
     orders = lines.groupby([customer, lines["order_id"].astype("str")], observed=True).agg(
@@ -332,12 +377,17 @@ def _customer_features(
             "days_between_orders": ((last - first).dt.days / (count - 1).where(count > 1)),
         }
     )
-    if "category" in lines and lines["category"].notna().any():
+    if categories:
         share = lines.pivot_table(
-            index=customer, columns="category", values="revenue", aggfunc="sum", fill_value=0.0
+            index=customer,
+            columns=lines["category"].astype("str"),
+            values="revenue",
+            aggfunc="sum",
+            fill_value=0.0,
         )
-        top = share.sum().nlargest(8).index
-        share = share[top].div(share.sum(axis=1).where(lambda s: s != 0), axis=0)
+        share = share.reindex(columns=list(categories), fill_value=0.0).div(
+            share.sum(axis=1).where(lambda s: s != 0), axis=0
+        )
         share.columns = [f"share_{c}" for c in share.columns]
         out = out.join(share)
     for dim in dims:
@@ -395,8 +445,14 @@ def _pipeline(features: pd.DataFrame, model: str, random_state: int) -> Pipeline
     elif model == "tree":
         estimator = DecisionTreeClassifier(class_weight="balanced", random_state=random_state)
     elif model == "forest":
+        # On large tables each tree sees a bootstrap sample of at most FOREST_SAMPLE rows:
+        # many times faster, and a hundred such trees still cover the data.
         estimator = RandomForestClassifier(
-            n_estimators=100, class_weight="balanced", n_jobs=-1, random_state=random_state
+            n_estimators=100,
+            class_weight="balanced",
+            max_samples=FOREST_SAMPLE if len(features) > 1.5 * FOREST_SAMPLE else None,
+            n_jobs=-1,
+            random_state=random_state,
         )
     else:
         # Early stopping on 10% of the training rows: boosting stops when it stops improving,
@@ -447,6 +503,8 @@ class PropensityResult:
     pipeline : sklearn.pipeline.Pipeline
         The chosen model refitted on every row: what the scored list and downloads use.
     folds : int
+    validation : str
+        How the figures were obtained, in words.
     leakage : dict
         Feature → ROC AUC of that feature alone, for features that predict almost perfectly.
     notes : tuple of str
@@ -458,6 +516,7 @@ class PropensityResult:
     scores: dict[str, ModelScore]
     pipeline: Pipeline
     folds: int
+    validation: str
     leakage: dict[str, float]
     notes: tuple[str, ...]
     seconds: float
@@ -491,6 +550,16 @@ class PropensityResult:
         table["actual"] = self.data.target
         return table.sort_values("probability", ascending=False, kind="stable")
 
+    def scored_now(self) -> pd.DataFrame | None:
+        """Derived targets: every customer as of the end of the data, most likely first."""
+        if self.data.now is None:
+            return None
+        now = self.data.now
+        probability = self.pipeline.predict_proba(_as_model_input(now.reset_index(drop=True)))[:, 1]
+        table = pd.DataFrame({"customer_id": now.index.astype(str), "probability": probability})
+        table["decile"] = _deciles(probability)
+        return table.sort_values("probability", ascending=False, kind="stable", ignore_index=True)
+
     def summary(self, threshold: float = 0.5) -> dict[str, object]:
         board = self.leaderboard(threshold)
         return {
@@ -500,6 +569,7 @@ class PropensityResult:
             "features": list(self.data.features.columns),
             "dropped": self.data.dropped,
             "folds": self.folds,
+            "validation": self.validation,
             "model": self.model,
             "models": {
                 name: {k: _json(v) for k, v in row.items()} for name, row in board.iterrows()
@@ -594,6 +664,7 @@ def fit_propensity(
     *,
     model: str = "auto",
     folds: int = 5,
+    validation: str = "auto",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> PropensityResult:
@@ -606,6 +677,11 @@ def fit_propensity(
         ``"auto"`` (every model, the best ROC AUC kept) or one of ``MODELS``.
     folds : int
         Stratified, shuffled folds (at least 2).
+    validation : str
+        ``"cv"``: every figure from out-of-fold predictions. ``"temporal"`` (derived targets):
+        settings chosen by cross-validation one window earlier, the model trained there and
+        tested on the customers at the cutoff, a later period it never saw. ``"auto"``:
+        temporal when the data has an earlier window with both outcomes, else cv.
     random_state : int
         The same data and state always give the same result.
     progress : callable, optional
@@ -653,6 +729,32 @@ def fit_propensity(
         )
     x = _as_model_input(data.features)
     y = data.target
+    earlier = data.earlier
+    usable_earlier = (
+        earlier is not None
+        and earlier.n >= MIN_ROWS
+        and min(earlier.target.sum(), earlier.n - earlier.target.sum()) >= folds
+    )
+    if validation not in ("auto", "cv", "temporal"):
+        raise AnalyticsError(f"Validation is auto, cv or temporal, got {validation!r}.")
+    temporal = validation == "temporal" or (validation == "auto" and usable_earlier)
+    if temporal and not usable_earlier:
+        raise AnalyticsError(
+            "A temporal split needs a derived target with enough history one window before the "
+            "cutoff, with both outcomes.",
+            hint="Choose a later cutoff or a shorter window, or cross-validation.",
+        )
+    if temporal:
+        assert earlier is not None and earlier.cutoff is not None and data.cutoff is not None
+        fit_x, fit_y = _as_model_input(earlier.features), earlier.target
+        described = (
+            f"trained on customers as of {earlier.cutoff:%Y-%m-%d} ({earlier.n:,}), tested on "
+            f"customers as of {data.cutoff:%Y-%m-%d} ({data.n:,}); settings chosen by "
+            f"{folds}-fold cross-validation on the earlier customers"
+        )
+    else:
+        fit_x, fit_y = x, y
+        described = f"{folds}-fold stratified cross-validation (out-of-fold predictions)"
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     scores: dict[str, ModelScore] = {}
     fitted: dict[str, Pipeline] = {}
@@ -663,21 +765,28 @@ def fit_propensity(
         grid = list(ParameterGrid(GRIDS[name]))
         # Every setting is fitted on the same folds; the out-of-fold probabilities of the best
         # one are the figures shown, so no extra fits are needed for them.
-        oof = np.zeros((len(grid), len(y)))
+        oof = np.zeros((len(grid), len(fit_y)))
         aucs = np.zeros((len(grid), folds))
-        for fold, (train, test) in enumerate(cv.split(x, y)):
+        for fold, (train, test) in enumerate(cv.split(fit_x, fit_y)):
             for number, params in enumerate(grid):
-                pipe = clone(base).set_params(**params).fit(x.iloc[train], y[train])
-                oof[number, test] = pipe.predict_proba(x.iloc[test])[:, 1]
-                aucs[number, fold] = roc_auc_score(y[test], oof[number, test])
+                pipe = clone(base).set_params(**params).fit(fit_x.iloc[train], fit_y[train])
+                oof[number, test] = pipe.predict_proba(fit_x.iloc[test])[:, 1]
+                aucs[number, fold] = roc_auc_score(fit_y[test], oof[number, test])
         best = int(np.argmax(aucs.mean(axis=1)))
+        if temporal:
+            later = clone(base).set_params(**grid[best]).fit(fit_x, fit_y)
+            probabilities = later.predict_proba(x)[:, 1]
+            auc, spread = float(roc_auc_score(y, probabilities)), float("nan")
+        else:
+            probabilities = oof[best]
+            auc, spread = float(aucs[best].mean()), float(aucs[best].std())
         scores[name] = ModelScore(
             model=name,
             params=dict(grid[best]),
-            roc_auc=float(aucs[best].mean()),
-            roc_auc_sd=float(aucs[best].std()),
-            pr_auc=float(average_precision_score(y, oof[best])),
-            probabilities=oof[best],
+            roc_auc=auc,
+            roc_auc_sd=spread,
+            pr_auc=float(average_precision_score(y, probabilities)),
+            probabilities=probabilities,
             seconds=time.perf_counter() - begun,
         )
         fitted[name] = clone(base).set_params(**grid[best])
@@ -697,6 +806,7 @@ def fit_propensity(
         scores=scores,
         pipeline=pipeline,
         folds=folds,
+        validation=described,
         leakage=leakage,
         notes=tuple(notes),
         seconds=time.perf_counter() - started,

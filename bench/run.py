@@ -12,7 +12,7 @@ import importlib
 
 from bench.common import print_table
 
-BENCHMARKS = ("load", "segments", "baskets", "forecast")
+BENCHMARKS = ("load", "segments", "baskets", "forecast", "propensity")
 
 
 def main() -> int:

@@ -549,14 +549,20 @@ def cached_propensity(
     data: PropensityData,
     model: str,
     folds: int,
+    validation: str = "auto",
     _progress: Callable[[str], None] | None = None,
 ) -> PropensityResult:
     """Cross-validated models, keyed by the data's key and every option."""
-    return fit_propensity(data, model=model, folds=folds, progress=_progress)
+    return fit_propensity(data, model=model, folds=folds, validation=validation, progress=_progress)
 
 
 def _propensity_key(result: PropensityResult) -> str:
-    return f"{result.data.key}|{result.model}|{result.folds}|{sorted(result.scores)}"
+    return "|".join(
+        map(
+            str,
+            (result.data.key, result.model, result.folds, result.validation, sorted(result.scores)),
+        )
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs={PropensityResult: _propensity_key})

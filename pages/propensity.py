@@ -238,11 +238,17 @@ st.dataframe(
         if key not in ("params",)
     },
 )
-st.caption(
-    f"Every figure comes from {result.folds}-fold stratified cross-validation: each customer is "
-    "scored by a model trained without them. The best settings of each model were chosen by "
-    "the same folds, so its ROC AUC is a little optimistic."
-)
+if data.cutoff is None or result.validation.startswith(f"{result.folds}-fold"):
+    st.caption(
+        f"Every figure comes from {result.folds}-fold stratified cross-validation: each customer "
+        "is scored by a model trained without them. The best settings of each model were chosen "
+        "by the same folds, so its ROC AUC is a little optimistic."
+    )
+else:
+    st.caption(
+        f"Temporal split: {md(result.validation)}. Every figure is on a later period than the "
+        "model learned from, as it will be used."
+    )
 
 lift_tab, curves_tab, calls_tab, drivers_tab, action_tab = st.tabs(
     [
@@ -298,8 +304,15 @@ with action_tab:
         f"against about {reach['random_expected']:,.0f} for a random {share}%: "
         f"**{reach['lift']:.1f} times** as many."
     )
-    scored = result.scored()
-    top = scored.head(reach["contacted"])
+    now = result.scored_now()
+    scored = result.scored() if now is None else now
+    if now is not None:
+        st.write(
+            f"**Customers to act on now**: everyone who bought before "
+            f"{dataset.frame['timestamp'].max():%Y-%m-%d}, scored on all their history by the "
+            "model refitted on the latest window."
+        )
+    top = scored.head(max(1, round(len(scored) * share / 100)))
     st.dataframe(top, hide_index=True, height=300)
     downloads = st.columns(3)
     downloads[0].download_button(
@@ -330,8 +343,3 @@ with action_tab:
         f"columns ({md(', '.join(map(str, data.features.columns)))}). Only load pickles from "
         "sources you trust: opening one can run any code."
     )
-    if data.cutoff is not None:
-        st.caption(
-            f"Scores use what was known on {data.cutoff:%Y-%m-%d}; the outcome is known for "
-            "these customers, so the list shows how the model would have ranked them."
-        )

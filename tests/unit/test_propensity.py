@@ -147,8 +147,14 @@ def test_derived_churn_on_the_sample_learns_the_lapsed_customers(sample):
     assert data.cutoff is not None and 0.1 < data.positive_share < 0.6
     assert {"recency_days", "orders", "tenure_days", "Country"} <= set(data.features.columns)
     result = fit_propensity(data, model="tree")
-    assert result.chosen.roc_auc > 0.85
+    assert result.validation.startswith("trained on customers as of")  # the temporal split
+    assert result.chosen.roc_auc > 0.85 and np.isnan(result.chosen.roc_auc_sd)
     assert feature_importance(result)["feature"].iloc[0] == "recency_days"
+    now = result.scored_now()
+    customers = sample.transactions["Customer ID"].dropna().nunique()
+    assert now is not None and len(now) == customers and now["probability"].is_monotonic_decreasing
+    cv = fit_propensity(data, model="tree", validation="cv")
+    assert cv.validation.startswith("5-fold") and cv.chosen.roc_auc > 0.85
 
 
 def test_derived_features_never_see_data_after_the_cutoff(sample):
@@ -180,3 +186,13 @@ def test_telco_churn_auto_reaches_the_reference_auc(shared_datasets):
     result = fit_propensity(data, model="auto")
     assert result.chosen.roc_auc >= 0.845, result.leaderboard()
     assert result.scores["logreg"].roc_auc >= 0.84
+
+
+def test_temporal_split_needs_history_before_the_cutoff(sample):
+    dataset = transactions(sample.transactions)
+    first = sample.transactions["InvoiceDate"].min().normalize()
+    data = target_from_transactions(dataset, days=60, cutoff=first + pd.Timedelta(days=40))
+    assert data.earlier is None
+    with pytest.raises(AnalyticsError, match="temporal split needs"):
+        fit_propensity(data, model="logreg", validation="temporal")
+    assert fit_propensity(data, model="logreg").validation.startswith("5-fold")
