@@ -10,10 +10,11 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from analytics.baskets import ENGINES, build_baskets, item_options, run_rules
 from analytics.errors import AnalyticsError
@@ -157,11 +158,7 @@ def _segment(args: argparse.Namespace) -> int:
     rfm = result.customers.get("rfm_segment")
     if rfm is not None:
         summary["rfm_segments"] = {name: int(n) for name, n in rfm.value_counts().items()}
-    if args.out is not None:
-        write_table(result.export_table(), args.out)
-        summary["out"] = str(args.out)
-    print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
-    return 0
+    return _report(summary, args.out, result.export_table)
 
 
 def _rules(args: argparse.Namespace) -> int:
@@ -205,11 +202,7 @@ def _rules(args: argparse.Namespace) -> int:
             engine=args.engine,
         )
         summary["recommendations"] = evaluation.to_dict()
-    if args.out is not None:
-        write_table(rules.export_table(), args.out)
-        summary["out"] = str(args.out)
-    print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
-    return 0
+    return _report(summary, args.out, rules.export_table)
 
 
 def _forecast(args: argparse.Namespace) -> int:
@@ -247,11 +240,7 @@ def _forecast(args: argparse.Namespace) -> int:
     summary["forecast"] = result.forecast.assign(
         period=result.forecast["period"].dt.strftime("%Y-%m-%d")
     ).to_dict(orient="records")
-    if args.out is not None:
-        write_table(result.export_table(), args.out)
-        summary["out"] = str(args.out)
-    print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
-    return 0
+    return _report(summary, args.out, result.export_table)
 
 
 def _propensity(args: argparse.Namespace) -> int:
@@ -278,10 +267,14 @@ def _propensity(args: argparse.Namespace) -> int:
         k: round(float(v), 4)
         for k, v in contact_top(data.target, result.chosen.probabilities, 0.2).items()
     }
-    if args.out is not None:
-        now = result.scored_now()
-        write_table(result.scored() if now is None else now, args.out)
-        summary["out"] = str(args.out)
+    return _report(summary, args.out, result.action_list)
+
+
+def _report(summary: dict[str, object], out: Path | None, table: Callable[[], pd.DataFrame]) -> int:
+    """Write ``table()`` to ``out`` when asked, then print the JSON summary."""
+    if out is not None:
+        write_table(table(), out)
+        summary["out"] = str(out)
     print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
     return 0
 

@@ -764,9 +764,14 @@ def _sarima_name(spec: SarimaSpec, m: int) -> str:
     return f"{name} on logs" if spec.log else name
 
 
+def _seasonal_terms(y: np.ndarray, m: int) -> bool:
+    """Whether SARIMA takes seasonal terms: a season up to LONG_SEASON and two full seasons."""
+    return 2 <= m <= LONG_SEASON and len(y) >= 2 * m + 2
+
+
 def _differencing(y: np.ndarray, m: int) -> tuple[int, int]:
     """(d, D): D by seasonal strength (as R's nsdiffs), d by KPSS."""
-    seasonal_ok = 2 <= m <= LONG_SEASON and len(y) >= 2 * m + 2
+    seasonal_ok = _seasonal_terms(y, m)
     big_d = 1 if seasonal_ok and _seasonal_strength(y, m) > 0.64 else 0
     return _ndiffs(y[m:] - y[:-m] if big_d else y), big_d
 
@@ -789,7 +794,7 @@ def _sarima_select(y: np.ndarray, m: int, memo: _Memo, try_log: bool = True) -> 
             return _sarima_select(y, 1, memo, try_log)
         inner = _sarima_select(_stl_adjust(y, m)[0], 1, memo, try_log=False)
         return replace(inner, stl=True)
-    seasonal_ok = 2 <= m <= LONG_SEASON and len(y) >= 2 * m + 2
+    seasonal_ok = _seasonal_terms(y, m)
     logs = [False, True] if try_log and (y > 0).all() and len(y) >= 20 else [False]
     plans = {}
     for log in logs:
@@ -1091,6 +1096,10 @@ def _origins(n: int, h: int, m: int, count: int) -> list[int]:
     return sorted(e for e in ends if e >= minimum)
 
 
+def _empty_board() -> pd.DataFrame:
+    return pd.DataFrame(columns=["model", *METRIC_COLUMNS, "description"]).set_index("model")
+
+
 def backtest(
     y: np.ndarray,
     m: int,
@@ -1111,10 +1120,8 @@ def backtest(
     memo = memo or _Memo()
     ends = _origins(len(y), h, m, origins)
     rows: list[dict[str, object]] = []
-    failures: dict[str, str] = {}
     if not ends:
-        empty = pd.DataFrame(columns=["model", *METRIC_COLUMNS, "description"]).set_index("model")
-        return Backtest(empty, pd.DataFrame(), (), h, 0, {})
+        return Backtest(_empty_board(), pd.DataFrame(), (), h, 0, {})
     try_log = scale.kind == "none"
     specs, failures = _select(models, scale.forward(y[: ends[0]]), m, try_log, memo)
     descriptions: dict[str, str] = {}
@@ -1144,7 +1151,7 @@ def backtest(
             )
     per_origin = pd.DataFrame(rows)
     if per_origin.empty:
-        board = pd.DataFrame(columns=["model", *METRIC_COLUMNS, "description"]).set_index("model")
+        board = _empty_board()
     else:
         board = per_origin.groupby("model", sort=False)[list(METRIC_COLUMNS)].mean()
         board = board.drop(index=[name for name in failures if name in board.index])

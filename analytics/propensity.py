@@ -560,6 +560,12 @@ class PropensityResult:
         table["decile"] = _deciles(probability)
         return table.sort_values("probability", ascending=False, kind="stable", ignore_index=True)
 
+    def action_list(self) -> pd.DataFrame:
+        """The list to act on: customers as of the end of the data for derived targets
+        (``scored_now``), else every customer of the table (``scored``)."""
+        now = self.scored_now()
+        return self.scored() if now is None else now
+
     def summary(self, threshold: float = 0.5) -> dict[str, object]:
         board = self.leaderboard(threshold)
         return {

@@ -6,6 +6,8 @@ Feature names come from users' files and go through ``plot_text``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,27 +17,54 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 from sklearn.tree import DecisionTreeClassifier, export_graphviz
 
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
-from analytics.propensity import MODEL_LABELS, PropensityResult, _as_model_input, lift_table
+from analytics.propensity import (
+    MODEL_LABELS,
+    ModelScore,
+    PropensityResult,
+    _as_model_input,
+    lift_table,
+)
 
 
 def _name(model: str) -> str:
     return MODEL_LABELS[model].split(" (")[0]
 
 
-def roc_figure(result: PropensityResult) -> go.Figure:
-    """ROC curve of every model (out-of-fold), with the diagonal of a random pick."""
+def _curves(
+    result: PropensityResult,
+    curve: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    label: str,
+    measure: Callable[[ModelScore], float],
+) -> go.Figure:
+    """One line per model from ``curve(y, probabilities) -> (x, y)``; the chosen model thicker."""
     fig = go.Figure()
     for number, (model, score) in enumerate(result.scores.items()):
-        fpr, tpr, _ = roc_curve(result.data.target, score.probabilities)
+        x, y = curve(result.data.target, score.probabilities)
         fig.add_trace(
             go.Scatter(
-                x=fpr,
-                y=tpr,
+                x=x,
+                y=y,
                 mode="lines",
-                name=f"{_name(model)} (AUC {score.roc_auc:.3f})",
+                name=f"{_name(model)} ({label} {measure(score):.3f})",
                 line={"color": PALETTE[number], "width": 3 if model == result.model else 1.5},
             )
         )
+    return fig
+
+
+def _roc(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    fpr, tpr, _ = roc_curve(y, p)
+    return fpr, tpr
+
+
+def _pr(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    precision, recall, _ = precision_recall_curve(y, p)
+    return recall, precision
+
+
+def roc_figure(result: PropensityResult) -> go.Figure:
+    """ROC curve of every model (out-of-fold), with the diagonal of a random pick."""
+    fig = _curves(result, _roc, "AUC", lambda score: score.roc_auc)
     fig.add_trace(
         go.Scatter(
             x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": MUTED}, name="Random"
@@ -46,18 +75,7 @@ def roc_figure(result: PropensityResult) -> go.Figure:
 
 def pr_figure(result: PropensityResult) -> go.Figure:
     """Precision against recall of every model, with the base rate."""
-    fig = go.Figure()
-    for number, (model, score) in enumerate(result.scores.items()):
-        precision, recall, _ = precision_recall_curve(result.data.target, score.probabilities)
-        fig.add_trace(
-            go.Scatter(
-                x=recall,
-                y=precision,
-                mode="lines",
-                name=f"{_name(model)} (PR AUC {score.pr_auc:.3f})",
-                line={"color": PALETTE[number], "width": 3 if model == result.model else 1.5},
-            )
-        )
+    fig = _curves(result, _pr, "PR AUC", lambda score: score.pr_auc)
     fig.add_hline(y=result.data.positive_share, line={"dash": "dash", "color": MUTED})
     return _layout(fig, "Precision and recall", "Recall", "Precision", height=380)
 

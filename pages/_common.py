@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -21,6 +22,7 @@ import streamlit as st
 
 from analytics.baskets import Baskets, Rules, build_baskets, run_rules
 from analytics.errors import AnalyticsError
+from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.forecast import (
     ForecastResult,
     ResidualCheck,
@@ -587,10 +589,42 @@ def needs_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> bool:
     """Say plainly when this page cannot work on the current data; True when it can."""
     if dataset.kind in kinds:
         return True
-    st.info(
+    point_to_data_page(
         f"{what} needs {' or '.join(kinds)} data, and the current dataset ({md(dataset.source)}) is "
-        f"**{dataset.kind}**. Load a sales export on the Data page, or pick the transactions sample.",
-        icon=":material/info:",
+        f"**{dataset.kind}**. Load a sales export on the Data page, or pick the transactions sample."
     )
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
     return False
+
+
+def point_to_data_page(message: str) -> None:
+    """Say what the page needs that the Data page can give, with a link there."""
+    st.info(message, icon=":material/info:")
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+
+
+def download_buttons(
+    frame: pd.DataFrame,
+    label: str,
+    stem: str,
+    *,
+    sheet_name: str = "data",
+    slots: Sequence[Any] | None = None,
+) -> None:
+    """CSV and Excel buttons for a table, side by side; the files are made only when clicked."""
+    csv_slot, excel_slot = slots if slots is not None else st.columns(2)
+    csv_slot.download_button(
+        f"{label} (CSV)",
+        data=partial(to_csv_bytes, frame),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    excel_slot.download_button(
+        f"{label} (Excel)",
+        data=partial(to_excel_bytes, frame, sheet_name=sheet_name),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        icon=":material/download:",
+    )

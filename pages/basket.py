@@ -25,7 +25,6 @@ from analytics.baskets import (
     item_options,
 )
 from analytics.errors import AnalyticsError
-from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.recommend import RANK_BY, RANK_LABELS, recommend
 from analytics.rfm import SEGMENTS
 from pages._common import (
@@ -34,9 +33,11 @@ from pages._common import (
     cached_rules,
     cached_similar,
     current_dataset,
+    download_buttons,
     kept,
     md,
     needs_kind,
+    point_to_data_page,
     show_error,
     start_page,
 )
@@ -87,12 +88,10 @@ segments: tuple[str, ...] = ()
 if dataset.kind == "transactions":
     options = item_options(dataset)
     if not options or not dataset.has("order_id"):
-        st.info(
+        point_to_data_page(
             "Baskets need an order (invoice) column and a product column. Choose them under "
-            "'Column roles' on the Data page.",
-            icon=":material/info:",
+            "'Column roles' on the Data page."
         )
-        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
         st.stop()
     with st.expander("Which baskets: items, dates, filters", icon=":material/filter_alt:"):
         left, middle, right = st.columns(3)
@@ -348,22 +347,7 @@ picked = st.dataframe(
         "redundant": st.column_config.CheckboxColumn("Redundant"),
     },
 )
-export = rules.export_table().loc[shown.index]
-downloads = st.columns(2)
-downloads[0].download_button(
-    "Download rules (CSV)",
-    to_csv_bytes(export),
-    file_name="rules.csv",
-    mime="text/csv",
-    icon=":material/download:",
-)
-downloads[1].download_button(
-    "Download rules (Excel)",
-    to_excel_bytes(export),
-    file_name="rules.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    icon=":material/download:",
-)
+download_buttons(rules.export_table().loc[shown.index], "Download rules", "rules")
 
 if len(shown):
     texts = shown["rule"].head(500).tolist()

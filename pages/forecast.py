@@ -6,7 +6,6 @@ import streamlit as st
 
 from analytics.baskets import item_options
 from analytics.errors import AnalyticsError
-from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.forecast import (
     FREQ_LABELS,
     FREQS,
@@ -32,9 +31,11 @@ from pages._common import (
     cached_residuals,
     cached_series,
     current_dataset,
+    download_buttons,
     kept,
     md,
     needs_kind,
+    point_to_data_page,
     show_error,
     start_page,
 )
@@ -60,11 +61,9 @@ st.caption(
     "scored on the past by backtesting, and the forecast with 80% and 95% intervals."
 )
 if not dataset.has("timestamp"):
-    st.info(
-        "A forecast needs a date column. Choose it under 'Column roles' on the Data page.",
-        icon=":material/info:",
+    point_to_data_page(
+        "A forecast needs a date column. Choose it under 'Column roles' on the Data page."
     )
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
     st.stop()
 
 # --- which series ----------------------------------------------------------------------------------
@@ -350,19 +349,4 @@ with origins_tab:
         st.plotly_chart(backtest_figure(result.backtest.per_origin), key="forecast_origins")
 with table_tab:
     st.dataframe(result.forecast, hide_index=True)
-    export = result.export_table()
-    downloads = st.columns(2)
-    downloads[0].download_button(
-        "Download forecast (CSV)",
-        to_csv_bytes(export),
-        file_name="forecast.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
-    downloads[1].download_button(
-        "Download forecast (Excel)",
-        to_excel_bytes(export, sheet_name="forecast"),
-        file_name="forecast.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-    )
+    download_buttons(result.export_table(), "Download forecast", "forecast", sheet_name="forecast")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+from functools import partial
 
 import streamlit as st
 
 from analytics.errors import AnalyticsError
-from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.propensity import (
     MODEL_LABELS,
     MODELS,
@@ -30,9 +30,11 @@ from pages._common import (
     cached_propensity,
     cached_propensity_data,
     current_dataset,
+    download_buttons,
     kept,
     md,
     needs_kind,
+    point_to_data_page,
     show_error,
     start_page,
 )
@@ -74,13 +76,11 @@ if dataset.kind == "customers":
         str(c) for c in frame.columns if c != "customer_id" and frame[c].nunique(dropna=True) == 2
     ]
     if not two_valued:
-        st.info(
+        point_to_data_page(
             "A propensity model predicts a yes/no column, and this table has none (no column "
             "with exactly two values). Add one, such as Churned = Yes/No, or load transactions "
-            "to predict churn from purchase history.",
-            icon=":material/info:",
+            "to predict churn from purchase history."
         )
-        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
         st.stop()
     preferred = next(
         (c for c in two_valued if c.lower() in ("churn", "churned", "response", "responded")),
@@ -107,12 +107,10 @@ if dataset.kind == "customers":
         )
 else:
     if not (dataset.has("customer_id") and dataset.has("order_id") and dataset.has("timestamp")):
-        st.info(
+        point_to_data_page(
             "Predicting churn from transactions needs customer, order and date columns. Choose "
-            "them under 'Column roles' on the Data page.",
-            icon=":material/info:",
+            "them under 'Column roles' on the Data page."
         )
-        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
         st.stop()
     with left:
         derive = kept(
@@ -304,9 +302,8 @@ with action_tab:
         f"against about {reach['random_expected']:,.0f} for a random {share}%: "
         f"**{reach['lift']:.1f} times** as many."
     )
-    now = result.scored_now()
-    scored = result.scored() if now is None else now
-    if now is not None:
+    scored = result.action_list()
+    if data.now is not None:
         st.write(
             f"**Customers to act on now**: everyone who bought before "
             f"{dataset.frame['timestamp'].max():%Y-%m-%d}, scored on all their history by the "
@@ -315,23 +312,11 @@ with action_tab:
     top = scored.head(max(1, round(len(scored) * share / 100)))
     st.dataframe(top, hide_index=True, height=300)
     downloads = st.columns(3)
-    downloads[0].download_button(
-        "Scored list (CSV)",
-        to_csv_bytes(scored),
-        file_name="scores.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
-    downloads[1].download_button(
-        "Scored list (Excel)",
-        to_excel_bytes(scored, sheet_name="scores"),
-        file_name="scores.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-    )
+    download_buttons(scored, "Scored list", "scores", sheet_name="scores", slots=downloads[:2])
     downloads[2].download_button(
         "Fitted model (pickle)",
-        pickle.dumps(result.pipeline),
+        data=partial(pickle.dumps, result.pipeline),
+        on_click="ignore",
         file_name="propensity_model.pkl",
         mime="application/octet-stream",
         icon=":material/download:",

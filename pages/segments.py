@@ -9,7 +9,7 @@ from hashlib import blake2b
 import streamlit as st
 
 from analytics.errors import AnalyticsError
-from analytics.export import to_csv_bytes, to_excel_bytes
+from analytics.export import to_csv_bytes
 from analytics.rfm import SEGMENT_ACTIONS
 from analytics.segment_plots import (
     k_distance_figure,
@@ -32,9 +32,11 @@ from pages._common import (
     cached_rfm,
     cached_segments,
     current_dataset,
+    download_buttons,
     kept,
     md,
     needs_kind,
+    point_to_data_page,
     show_error,
     start_page,
 )
@@ -61,12 +63,10 @@ analysis_date: dt.date | None = None
 exclude_cancellations = True
 if dataset.kind == "transactions":
     if not dataset.has("customer_id"):
-        st.info(
+        point_to_data_page(
             "Segmentation needs a customer column, and this dataset has none. Choose it under "
-            "'Column roles' on the Data page.",
-            icon=":material/info:",
+            "'Column roles' on the Data page."
         )
-        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
         st.stop()
     st.subheader("RFM: recency, frequency, monetary value")
     last_day = dataset.frame["timestamp"].max().date()
@@ -372,20 +372,4 @@ st.caption(
     )
     + ". Cells that a spreadsheet would run as a formula are made safe."
 )
-download_left, download_right = st.columns(2)
-download_left.download_button(
-    "Customer segments (CSV)",
-    data=partial(to_csv_bytes, export),
-    file_name="customer_segments.csv",
-    mime="text/csv",
-    on_click="ignore",
-    icon=":material/download:",
-)
-download_right.download_button(
-    "Customer segments (Excel)",
-    data=partial(to_excel_bytes, export, sheet_name="segments"),
-    file_name="customer_segments.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    on_click="ignore",
-    icon=":material/download:",
-)
+download_buttons(export, "Customer segments", "customer_segments", sheet_name="segments")
