@@ -78,6 +78,9 @@ METRIC_COLUMNS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
 #: Fewest points any model needs; fewer is refused.
 MIN_POINTS = 6
+#: Longest series forecast (11 years of days): dates spread over centuries are typos, and
+#: backtesting every model on tens of thousands of periods would hold the page for minutes.
+MAX_PERIODS = 4_000
 #: Seasons longer than this go to SARIMA as Fourier terms and to ETS through STL (as R's stlf).
 LONG_SEASON = 24
 DEFAULT_ORIGINS = 5
@@ -266,6 +269,14 @@ def build_series(
     if sums.empty:
         raise AnalyticsError("No dated values are left to make a series from.")
     index = _periods(sums.index.min(), freq, end=sums.index.max())
+    if len(index) > MAX_PERIODS:
+        raise AnalyticsError(
+            f"The dates run from {index[0]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}: "
+            f"{len(index):,} {FREQ_LABELS[freq].lower()}s, more than the {MAX_PERIODS:,} "
+            "MarketLens forecasts.",
+            hint="Dates decades apart are usually typos: remove them with the cleaning step on "
+            "the Data page, or choose a longer period (months instead of days).",
+        )
     values = sums.reindex(index).astype(float)
     filled = values.isna().to_numpy()
     if filled.any():

@@ -14,7 +14,9 @@ import io
 import mmap
 import os
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +36,8 @@ from analytics.schema import fingerprint, looks_like_identifier
 MAX_ROWS = 2_000_000
 #: Largest file read, in bytes; the same figure as ``server.maxUploadSize`` in .streamlit/config.toml.
 MAX_BYTES = 200 * 1024**2
+#: Largest table MarketLens reads, in columns: more are exports of everything, not tables to analyse.
+MAX_COLUMNS = 1_000
 #: Largest total a zipped workbook may expand to; a small file above it is a decompression bomb.
 MAX_UNZIPPED_BYTES = 1024**3
 
@@ -49,6 +53,8 @@ DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 _SNIFF_BYTES = 256 * 1024
 _BLOCK_SIZE = 8 << 20  # pyarrow infers column types from the first block
+# A 1 MB cell is text, not an attack on the sniffer: let Python's csv module read fields that long.
+csv.field_size_limit(MAX_BYTES)
 _DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d{1,3}(?:\.\d{3})*,\d+\s*(?=;|$)", re.MULTILINE)
 
 
@@ -223,7 +229,7 @@ def _sniff_format(data: bytes, name: str, *, whole: Callable[[], bytes]) -> str:
     ext = _extension(name)
     if data[:4] == b"PAR1":
         return "parquet"
-    if data[:4] == b"PK\x03\x04" and not _is_workbook_zip(whole()):
+    if data[:4] == b"PK\x03\x04" and not _is_workbook_zip(whole(), name):
         raise AnalyticsError(
             f"{name} is a zip archive, not a workbook or a table.",
             hint=f"Unzip it and upload the table inside. MarketLens reads {ACCEPTED_FORMATS_TEXT}.",
@@ -246,11 +252,14 @@ def _sniff_format(data: bytes, name: str, *, whole: Callable[[], bytes]) -> str:
     return "text"
 
 
-def _is_workbook_zip(data: bytes) -> bool:
+def _is_workbook_zip(data: bytes, name: str) -> bool:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except zipfile.BadZipFile:
-        return False
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise AnalyticsError(
+            f"{name} is damaged: it is a zip file (as workbooks are) that cannot be opened: {_short(exc)}.",
+            hint="It may have been cut short while downloading. Export or download it again.",
+        ) from exc
     return "[Content_Types].xml" in names or "content.xml" in names
 
 
@@ -270,6 +279,15 @@ def _check_rows(n_rows: int, max_rows: int, name: str) -> None:
         )
 
 
+def _check_columns(n_columns: int, max_columns: int, name: str) -> None:
+    if n_columns > max_columns:
+        raise AnalyticsError(
+            f"{name} has {n_columns:,} columns; MarketLens reads up to {max_columns:,}.",
+            hint="Export only the columns you need (customer, order, date, product, quantity, "
+            "price and a few descriptive ones) and upload it again.",
+        )
+
+
 def _check_not_empty(frame: pd.DataFrame, name: str) -> None:
     if frame.shape[1] == 0:
         raise AnalyticsError(
@@ -279,6 +297,18 @@ def _check_not_empty(frame: pd.DataFrame, name: str) -> None:
         raise AnalyticsError(
             f"{name} has column names but no rows.", hint="Export the table again, with its rows."
         )
+    if not any(_has_values(frame[column]) for column in frame.columns):
+        raise AnalyticsError(
+            f"{name} has rows, but every cell is empty.",
+            hint="Export the table again, with its values.",
+        )
+
+
+def _has_values(column: pd.Series) -> bool:
+    filled = column.dropna()
+    if pd.api.types.is_string_dtype(filled) or filled.dtype == object:
+        return bool(filled.astype("str").str.strip().ne("").any())
+    return not filled.empty
 
 
 # --- text ----------------------------------------------------------------------------------------
@@ -372,7 +402,9 @@ def _read_decoded(
         )
         header = False
         decimal = "."
+        _check_columns(frame.shape[1], MAX_COLUMNS, name)
     else:
+        _check_columns(len(sample_rows[0]), MAX_COLUMNS, name)
         names, renamed = _unique_names(sample_rows[0])
         if renamed:
             notes.append("Blank or repeated column names were renamed: " + ", ".join(renamed) + ".")
@@ -714,16 +746,49 @@ def _open_workbook(data: bytes, name: str) -> CalamineWorkbook:
 
 
 def _check_unzipped_size(data: bytes, name: str) -> None:
+    """Refuse a zip that expands beyond MAX_UNZIPPED_BYTES, measured, not as its headers claim.
+
+    The sizes in a zip's headers are written by whoever made the file: a hostile one states 1 KB
+    for a sheet of gigabytes. So each member is inflated here, in pieces and without keeping the
+    output, until the limit is passed (about a second per gigabyte).
+    """
     try:
-        total = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError) as exc:
         raise AnalyticsError(f"{name} is damaged: {_short(exc)}", hint="Export it again.") from exc
+    declared = sum(info.file_size for info in infos)
+    total = declared if declared > MAX_UNZIPPED_BYTES else 0
+    for info in infos if not total else ():
+        total += _inflated_size(data, info, MAX_UNZIPPED_BYTES - total + 1)
+        if total > MAX_UNZIPPED_BYTES:
+            break
     if total > MAX_UNZIPPED_BYTES:
         raise AnalyticsError(
-            f"{name} would expand to {total / 1024**3:,.1f} GB when opened; MarketLens refuses workbooks "
+            f"{name} would expand to {'more than ' if total != declared else ''}"
+            f"{total / 1024**3:,.1f} GB when opened; MarketLens refuses workbooks "
             f"above {MAX_UNZIPPED_BYTES / 1024**3:,.0f} GB.",
             hint="Save the sheet you need as CSV or Parquet and upload that.",
         )
+
+
+def _inflated_size(data: bytes, info: zipfile.ZipInfo, limit: int) -> int:
+    """Bytes a zip member really inflates to, counted up to just past ``limit``."""
+    (name_length, extra_length) = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_length + extra_length
+    raw = memoryview(data)[start : start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        return len(raw)
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        return info.file_size  # other methods are rare in workbooks; calamine refuses most
+    inflater, size, chunk = zlib.decompressobj(-zlib.MAX_WBITS), 0, 1 << 20
+    for offset in range(0, len(raw), chunk):
+        pending = raw[offset : offset + chunk].tobytes()
+        while pending and size <= limit:
+            size += len(inflater.decompress(pending, 64 << 20))
+            pending = inflater.unconsumed_tail
+        if size > limit:
+            break
+    return size
 
 
 def _load_sheets(workbook: CalamineWorkbook) -> dict[str, CalamineSheet | None]:
@@ -788,6 +853,7 @@ def _read_workbook(
             f"Sheets {', '.join(repr(c.name) for c in chosen)} have the same columns and were stacked."
         )
     _check_rows(sum(info.rows for info in chosen), max_rows, name)
+    _check_columns(len(first.columns), MAX_COLUMNS, name)
     frames = [_sheet_frame(_rows(contents[info.name])) for info in chosen]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     _check_not_empty(frame, name)
@@ -865,6 +931,7 @@ def _read_parquet(data: bytes, name: str, *, max_rows: int) -> LoadedTable:
     try:
         parquet = pq.ParquetFile(io.BytesIO(data))
         _check_rows(parquet.metadata.num_rows, max_rows, name)
+        _check_columns(len(parquet.schema_arrow), MAX_COLUMNS, name)
         table = parquet.read()
     except AnalyticsError:
         raise

@@ -1,7 +1,8 @@
 """Figures: pure functions from results to plotly figures, one palette, words a marketer uses.
 
-Text that came from a user's file (product names, dimension values) reaches the browser only as
-plotly data, which plotly renders as text, never as HTML.
+Text that came from a user's file (product names, dimension values, column names, segment names a
+user typed) goes through ``plot_text`` before it reaches a figure: plotly reads a few HTML tags
+in its text, and escaped they show as typed, never as markup.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def top_products_figure(result: OverviewResult) -> go.Figure:
     """Horizontal bars of the products with the most revenue."""
     top = result.top_products.iloc[::-1]
     labels = [
-        f"{name} ({code})" if str(name) != str(code) else str(name)
+        plot_text(f"{name} ({code})" if str(name) != str(code) else name, limit=80)
         for code, name in zip(top["product"], top["name"], strict=True)
     ]
     fig = go.Figure(
@@ -104,7 +105,7 @@ def top_values_figure(result: OverviewResult) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=top["revenue"],
-            y=top["value"].astype(str),
+            y=[plot_text(v, limit=80) for v in top["value"]],
             orientation="h",
             marker_color=PALETTE[2],
             customdata=top[["orders", "revenue_share"]].to_numpy(),
@@ -112,7 +113,11 @@ def top_values_figure(result: OverviewResult) -> go.Figure:
         )
     )
     return _layout(
-        fig, f"Revenue by {result.dimension}", "Revenue", "", height=max(300, 28 * len(top) + 80)
+        fig,
+        f"Revenue by {plot_text(result.dimension)}",
+        "Revenue",
+        "",
+        height=max(300, 28 * len(top) + 80),
     )
 
 
@@ -145,7 +150,7 @@ def missing_values_figure(report: QualityReport) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=columns["Missing %"],
-            y=columns["Column"].astype(str),
+            y=[plot_text(c, limit=60) for c in columns["Column"]],
             orientation="h",
             marker_color=[
                 PALETTE[5] if v >= 50 else PALETTE[1] if v > 0 else PALETTE[2]

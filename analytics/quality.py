@@ -73,6 +73,18 @@ def _missing_customers(frame: pd.DataFrame) -> pd.Series:
     )
 
 
+#: Sales dates before this are typos or placeholders (Excel's day zero is 1900-01-00).
+EARLIEST_PLAUSIBLE = pd.Timestamp("1990-01-01")
+
+
+def _implausible_dates(frame: pd.DataFrame) -> pd.Series:
+    """Dates before 1990 or more than a year after today: placeholders and typos (1900, 2200)."""
+    if "timestamp" not in frame:
+        return pd.Series(False, index=frame.index)
+    latest = pd.Timestamp.now() + pd.Timedelta(days=366)
+    return frame["timestamp"].lt(EARLIEST_PLAUSIBLE) | frame["timestamp"].gt(latest)
+
+
 def _missing_dates(frame: pd.DataFrame) -> pd.Series:
     return (
         frame["timestamp"].isna() if "timestamp" in frame else pd.Series(False, index=frame.index)
@@ -121,6 +133,14 @@ CLEANING_STEPS: tuple[CleaningStep, ...] = (
         "{rows:,} rows have a date that could not be read ({share}).",
     ),
     CleaningStep(
+        "drop_implausible_dates",
+        "Remove lines dated before 1990 or more than a year ahead",
+        ("transactions",),
+        "warning",
+        "{rows:,} lines are dated before 1990 or more than a year ahead ({share}): most likely "
+        "typos or placeholders, and they stretch every chart over the years between.",
+    ),
+    CleaningStep(
         "drop_missing_values",
         "Remove periods without a value",
         ("series",),
@@ -134,6 +154,7 @@ _RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "drop_nonpositive_prices": _nonpositive_prices,
     "drop_missing_customers": _missing_customers,
     "drop_missing_dates": _missing_dates,
+    "drop_implausible_dates": _implausible_dates,
     "drop_missing_values": _missing_values,
 }
 STEP_NAMES = tuple(step.name for step in CLEANING_STEPS)
@@ -463,12 +484,14 @@ def _findings(
                 f"Dates run from {date_range[0]:%Y-%m-%d} to {date_range[1]:%Y-%m-%d} ({days:,} days).",
             )
         )
-        too_early = date_range[0].year < 1990 and dataset.kind == "transactions"
-        if too_early or date_range[1] > pd.Timestamp.now() + pd.Timedelta(days=366):
+        # Transactions have the cleaning step above; series (AirPassengers starts in 1949) may
+        # only be flagged for dates far in the future.
+        ahead = date_range[1] > pd.Timestamp.now() + pd.Timedelta(days=366)
+        if ahead and dataset.kind != "transactions":
             out.append(
                 Finding(
                     "warning",
-                    "Some dates look implausible (before 1990 or more than a year ahead).",
+                    "Some dates are more than a year ahead: check the date column.",
                 )
             )
     for note in dataset.notes:

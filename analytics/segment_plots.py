@@ -1,7 +1,8 @@
 """Figures for the segmentation page: RFM segments, k selection, scatter plots, profiles.
 
 A segment's colour depends on its position (Segment 1 is always the first colour), so renaming a
-segment keeps its colour, and every chart on the page agrees.
+segment keeps its colour, and every chart on the page agrees. Segment names (typed by users),
+customer ids and column names go through ``plot_text``: they show as typed, never as markup.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.plots import MUTED, PALETTE, _layout
+from analytics.plots import MUTED, PALETTE, _layout, plot_text
 from analytics.rfm import SEGMENT_GRID, RFMResult
 from analytics.segments import FEATURE_LABELS, NOISE, SegmentationResult
 
@@ -55,7 +56,7 @@ def _number(value: float) -> str:
 
 
 def _label(feature: str) -> str:
-    return FEATURE_LABELS.get(feature, feature)
+    return plot_text(FEATURE_LABELS.get(feature, feature), limit=60)
 
 
 def rfm_segments_figure(rfm: RFMResult) -> go.Figure:
@@ -194,7 +195,7 @@ def scatter_figure(
     for name in result.segment_names:
         members = rows[customers["segment"].to_numpy()[rows] == name]
         custom = np.column_stack(
-            [customers["customer_id"].to_numpy()[members]]
+            [np.array([plot_text(c) for c in customers["customer_id"].to_numpy()[members]])]
             + [customers[c].to_numpy()[members] for c in hover_columns]
         )
         hover = (
@@ -202,10 +203,10 @@ def scatter_figure(
             + "<br>".join(
                 f"{_label(c)}: %{{customdata[{j + 1}]:,.4~g}}" for j, c in enumerate(hover_columns)
             )
-            + f"<extra>{name}</extra>"
+            + f"<extra>{plot_text(name, limit=40)}</extra>"
         )
         common = {
-            "name": name,
+            "name": plot_text(name, limit=40),
             "customdata": custom,
             "hovertemplate": hover,
             "marker": {"color": colors[name], "size": 4 if z else 6, "opacity": 0.75},
@@ -251,7 +252,7 @@ def segment_sizes_figure(result: SegmentationResult) -> go.Figure:
     colors = segment_colors(result.segment_names)
     fig = go.Figure(
         go.Bar(
-            x=profiles["segment"],
+            x=[plot_text(s, limit=40) for s in profiles["segment"]],
             y=profiles["share"],
             name="Share of customers",
             marker_color=[colors[s] for s in profiles["segment"]],
@@ -262,7 +263,7 @@ def segment_sizes_figure(result: SegmentationResult) -> go.Figure:
     if "revenue_share" in profiles:
         fig.add_trace(
             go.Scatter(
-                x=profiles["segment"],
+                x=[plot_text(s, limit=40) for s in profiles["segment"]],
                 y=profiles["revenue_share"],
                 name="Share of revenue",
                 mode="markers",
@@ -283,7 +284,7 @@ def profile_heatmap(result: SegmentationResult) -> go.Figure:
         go.Heatmap(
             z=z.to_numpy(),
             x=[_label(str(f)) for f in z.columns],
-            y=list(z.index),
+            y=[plot_text(s, limit=40) for s in z.index],
             text=text,
             texttemplate="%{text}",
             colorscale="RdBu",

@@ -655,12 +655,15 @@ def _describe(
     for row in profiles.to_dict(orient="records"):
         parts = []
         if features.source == "rfm":
-            freq_ratio = (
-                row["mean_frequency"] / overall["frequency"] if overall["frequency"] else np.nan
-            )
-            parts.append(f"order {_times(freq_ratio)} as often as average")
-            parts.append(f"last order {row['median_recency']:,.0f} days ago (median)")
-            parts.append(f"spend {_times(row['mean_monetary'] / overall['monetary'])} the average")
+            # A feature that is the same for everyone (no spend at all) is left out of the fit.
+            if "mean_frequency" in row and overall["frequency"]:
+                ratio = row["mean_frequency"] / overall["frequency"]
+                parts.append(f"order {_times(ratio)} as often as average")
+            if "median_recency" in row:
+                parts.append(f"last order {row['median_recency']:,.0f} days ago (median)")
+            if "mean_monetary" in row and overall["monetary"]:
+                ratio = row["mean_monetary"] / overall["monetary"]
+                parts.append(f"spend {_times(ratio)} the average")
         else:
             deviations = sorted(
                 values.columns,

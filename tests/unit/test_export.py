@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pandas as pd
@@ -49,3 +50,16 @@ def test_excel_export_writes_text_not_formulas():
 
 def test_headers_are_neutralised_too():
     assert list(neutralize_formulas(pd.DataFrame({"=cmd": [1]})).columns) == ["'=cmd"]
+
+
+def test_a_carriage_return_inside_a_cell_cannot_start_a_formula_row():
+    # Excel starts a new row at a bare CR; unquoted, "x\r=1+1" became a formula cell "=1+1".
+    data = to_csv_bytes(pd.DataFrame({"name": ["x\r=1+1", "\r=2+2"], "n": [1, 2]}))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows == [["name", "n"], ["x\r=1+1", "1"], ["'\r=2+2", "2"]]
+    assert b'"x\r=1+1"' in data
+
+
+def test_blanks_or_full_width_signs_before_a_formula_are_neutralised():
+    safe = neutralize_formulas(pd.DataFrame({"name": [" =1+1", "\uff1d1+1", "a=b", "\n=1"]}))
+    assert safe["name"].tolist() == ["' =1+1", "'\uff1d1+1", "a=b", "'\n=1"]

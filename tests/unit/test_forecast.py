@@ -26,7 +26,7 @@ from analytics.forecast_plots import (
     forecast_figure,
 )
 from analytics.pipeline import open_dataset
-from analytics.schema import build_dataset, detect_mapping
+from analytics.schema import ColumnMapping, build_dataset, detect_mapping
 
 
 def transactions(frame: pd.DataFrame):
@@ -358,3 +358,21 @@ def test_a_model_that_cannot_be_fitted_is_reported_and_the_rest_go_on():
     assert any("SARIMA" in n and "could not be backtested" in n for n in result.notes)
     forced = run_forecast(series, model="sarima", horizon=5, origins=0)
     assert forced.model == "snaive" and any("failed on this series" in n for n in forced.notes)
+
+
+def test_dates_centuries_apart_are_refused_before_any_model_runs():
+    frame = pd.DataFrame(
+        {
+            "Invoice": [str(i) for i in range(40)],
+            "Date": ["1900-01-01"]
+            + [f"2024-01-{d:02d}" for d in range(1, 29)] * 1
+            + ["2200-01-01"]
+            + [f"2024-02-{d:02d}" for d in range(1, 11)],
+            "Price": 1.0,
+        }
+    )
+    mapping = ColumnMapping(order_id="Invoice", timestamp="Date", unit_price="Price")
+    dataset = build_dataset(frame, "transactions", mapping, source="far.csv")
+    with pytest.raises(AnalyticsError, match="more than the 4,000") as caught:
+        build_series(dataset, metric="revenue", freq="W")
+    assert "cleaning step" in (caught.value.hint or "")

@@ -53,6 +53,7 @@ def test_report_counts_every_problem(dirty):
         "drop_nonpositive_prices": 2,
         "drop_missing_customers": 2,
         "drop_missing_dates": 1,
+        "drop_implausible_dates": 0,
     }
     messages = " ".join(f.message for f in report.findings)
     assert "1 rows are exact duplicates" in messages
@@ -159,3 +160,20 @@ def test_sample_quality_matches_what_was_planted(sample):
     assert report.counts["drop_cancellations"] == frame["Invoice"].str.startswith("C").sum()
     assert report.counts["drop_missing_customers"] == frame["Customer ID"].isna().sum()
     assert report.counts["drop_duplicates"] == frame.duplicated().sum()
+
+
+def test_dates_in_1900_or_2200_are_flagged_and_can_be_removed():
+    frame = pd.DataFrame(
+        {
+            "Invoice": ["1", "2", "3", "4"],
+            "Date": ["2024-01-02", "1900-01-01", "2200-12-31", "2024-01-03"],
+            "Price": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    mapping = ColumnMapping(order_id="Invoice", timestamp="Date", unit_price="Price")
+    dataset = build_dataset(frame, "transactions", mapping, source="far.csv")
+    report = quality_report(dataset, table=frame)
+    assert report.counts["drop_implausible_dates"] == 2
+    assert any("before 1990 or more than a year ahead" in f.message for f in report.findings)
+    kept = clean(dataset, ["drop_implausible_dates"]).dataset.frame
+    assert kept["timestamp"].dt.year.tolist() == [2024, 2024]

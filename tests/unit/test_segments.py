@@ -322,3 +322,33 @@ def test_k_distance_figure_marks_eps():
     )
     fig = k_distance_figure(result)
     assert len(fig.data[0].y) == 470 and fig.layout.shapes
+
+
+def test_rfm_segments_when_nobody_spent_anything_are_described_without_spend():
+    frame = pd.DataFrame(
+        {
+            "Invoice": [f"A{i}" for i in range(60)],
+            "Customer": [f"C{(i * i) % 17}" for i in range(60)],
+            "Date": pd.date_range("2024-01-01", periods=60, freq="D").astype(str),
+            "Quantity": 0,
+            "Price": 3.5,
+        }
+    )
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    result = run_segmentation(dataset, features="rfm", k=3)
+    assert len(result.descriptions) == 3
+    assert all("spend" not in text for text in result.descriptions.values())
+
+
+def test_segment_names_and_customer_ids_are_text_in_every_figure(sample_dataset):
+    result = run_segmentation(sample_dataset, features="rfm", k=3)
+    hostile = "<img src=x onerror=alert(1)>"
+    result = result.renamed({result.segment_names[0]: hostile})
+    figures = [
+        segment_plots.scatter_figure(result, "recency", "monetary"),
+        segment_plots.segment_sizes_figure(result),
+        segment_plots.profile_heatmap(result),
+    ]
+    for figure in figures:
+        assert "<img" not in figure.to_json()
+        assert "&lt;img src=x onerror=alert(1)&gt;" in figure.to_json()
