@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._common import dataset_badge
+from pages._common import dataset_badge, run_page
 
 st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")
 page = st.navigation(
@@ -15,5 +15,5 @@ page = st.navigation(
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     ]
 )
-page.run()
+run_page(page)
 dataset_badge()

@@ -10,7 +10,10 @@ and are keyed by content fingerprints, so one session can never receive another 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import traceback
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -19,6 +22,7 @@ from typing import Any, Literal, TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics.baskets import Baskets, Rules, build_baskets, run_rules
 from analytics.errors import AnalyticsError
@@ -72,6 +76,10 @@ SAMPLE_LABELS = {
     "customers": "Customer list with churn flag (customers)",
     "series": "Daily revenue (series)",
 }
+#: How long a cached result is kept after it was computed. Each cached function also holds a
+#: bounded number of entries, and .streamlit/config.toml caps all of them together
+#: (server.maxCacheDataSize), so a busy server's memory stays bounded.
+CACHE_TTL = "1h"
 #: Widgets keep their value for the whole session, across page switches (Streamlit >= 1.59).
 PERSIST: Literal["session"] = "session"
 T = TypeVar("T")
@@ -89,10 +97,11 @@ class DataState:
     kind: Kind
     mapping: ColumnMapping
     steps: tuple[str, ...]
-    original: Dataset
-    cleaned: CleaningResult
+    original: Dataset | None  # None while the roles are incomplete: ``problem`` says why
+    cleaned: CleaningResult | None
     upload_id: str | None = None
     workbook: bytes | None = None  # an uploaded workbook with several sheets, to pick others
+    problem: AnalyticsError | None = None
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|~$:!-])")
@@ -147,13 +156,101 @@ def kept(
     return widget(label, *args, key=key, persist_state=PERSIST, **kwargs)
 
 
+#: The widget keys of each page (by its URL path), shown when the page fails unexpectedly.
+PAGE_INPUTS: dict[str, tuple[str, ...]] = {
+    "overview": ("w.overview.",),
+    "segments": ("w.seg.",),
+    "basket": ("w.basket.",),
+    "forecast": ("w.forecast.",),
+    "propensity": ("w.propensity.",),
+    "data": (
+        *("w.source", "w.sample", "w.sheets", "w.kind", "w.dayfirst", "w.dims", "w.items"),
+        *("w.role.", "w.clean."),
+    ),
+}
+log = logging.getLogger("marketlens")
+if not log.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+
+
+class PageDone(Exception):
+    """Raised by a page that has said why it cannot go on (unlike st.stop, the app's sidebar
+    is still drawn after it)."""
+
+
+def run_page(page: Any) -> None:
+    """Run a page; an unexpected exception gets an apology, not a traceback, and a log entry.
+
+    Streamlit's own control flow (``st.rerun``, ``st.stop``, ``st.switch_page``) passes through.
+    Problems with the user's data are ``AnalyticsError`` and each page explains them itself; this
+    catches the rest, so that a bug on one page leaves the session, its data and the other pages
+    working.
+    """
+    try:
+        page.run()
+    except PageDone:
+        pass
+    except ScriptControlException:
+        raise
+    except Exception as exc:
+        report_unexpected(exc, page.url_path or "overview", page.title)
+
+
+def report_unexpected(exc: Exception, url_path: str, title: str) -> str:
+    """Log an unexpected exception under a new incident id and show it kindly; return the id."""
+    incident = uuid.uuid4().hex[:12]
+    prefixes = PAGE_INPUTS.get(url_path, ("w.",))
+    inputs = {
+        str(key): repr(value)[:300]
+        for key, value in sorted(st.session_state.to_dict().items(), key=lambda kv: str(kv[0]))
+        if str(key).startswith(prefixes)
+    }
+    state = st.session_state.get(_STATE)
+    data = (
+        f"{state.table.source} ({state.origin}, {state.kind}, {state.table.n_rows:,} rows)"
+        if state is not None
+        else "none yet"
+    )
+    log.error(
+        "incident %s on page %r with data %s and inputs %s",
+        incident,
+        url_path,
+        data,
+        inputs,
+        exc_info=exc,
+    )
+    st.error(
+        f"Sorry, the {md(title)} page ran into a problem it did not expect, so part of it is "
+        f"missing. Your data and your other pages are fine. If it happens again, please report "
+        f"incident **{incident}** with the details below.",
+        icon=":material/sentiment_dissatisfied:",
+    )
+    with st.expander("What this page was doing"):
+        st.markdown(f"**Data:** {md(data)}")
+        if inputs:
+            st.dataframe(
+                pd.DataFrame({"setting": list(inputs), "value": list(inputs.values())}),
+                hide_index=True,
+            )
+    with st.expander("Technical detail"):
+        st.code(
+            f"incident {incident}\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+            language=None,
+        )
+    return incident
+
+
 def show_error(exc: AnalyticsError) -> None:
     """A user-caused problem: what is wrong, then what to do."""
     message = md(exc.message) + (f"\n\n{md(exc.hint)}" if exc.hint else "")
     st.error(message, icon=":material/error:")
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL)
 def load_sample(kind: str) -> LoadedTable:
     """A bundled sample, read through the same loader as uploads (shared by all sessions)."""
     path = DATA_DIR / SAMPLE_FILES[kind]
@@ -175,12 +272,37 @@ def _make_state(
     upload_id: str | None = None,
     workbook: bytes | None = None,
     guess: KindGuess | None = None,
+    pending: bool = False,
 ) -> DataState:
+    """Map and clean a table. With ``pending``, roles that cannot make a dataset yet give a state
+    with ``problem`` set (the user picks the missing columns on the Data page) instead of an error.
+    """
     guess = guess or detect_kind(table.frame, header=table.header)
     chosen: Kind = kind or guess.kind
     mapping = mapping or detect_mapping(table.frame, chosen, header=table.header)
-    original = build_dataset(table.frame, chosen, mapping, source=table.source)
-    default_steps = ("drop_duplicates", "drop_missing_dates") if steps is None else tuple(steps)
+    default_steps = (
+        ("drop_duplicates", "drop_missing_dates", "drop_implausible_dates")
+        if steps is None
+        else tuple(steps)
+    )
+    try:
+        original = build_dataset(table.frame, chosen, mapping, source=table.source)
+    except AnalyticsError as exc:
+        if not pending:
+            raise
+        return DataState(
+            table,
+            origin,
+            guess,
+            chosen,
+            mapping,
+            default_steps,
+            None,
+            None,
+            upload_id,
+            workbook,
+            exc,
+        )
     cleaned = clean(original, default_steps)
     return DataState(
         table, origin, guess, chosen, mapping, default_steps, original, cleaned, upload_id, workbook
@@ -214,9 +336,10 @@ def set_table(
 ) -> DataState:
     """Replace the session's data with a new table; kind, roles and cleaning are proposed afresh.
 
-    If the new table cannot be mapped, the previous data stays and the error is raised.
+    If the roles found cannot make a dataset, the table is kept with its ``problem`` for the user
+    to pick the missing columns: analysis pages wait until then.
     """
-    state = _make_state(table, origin, upload_id=upload_id, workbook=workbook)
+    state = _make_state(table, origin, upload_id=upload_id, workbook=workbook, pending=True)
     st.session_state[_STATE] = state
     _reset_widgets(("w.kind", *_MAPPING_WIDGETS, *(("w.sheets",) if new_file else ())))
     return state
@@ -262,6 +385,22 @@ def update_state(
     """Change the kind, roles or cleaning steps; everything downstream is rebuilt from the table."""
     state = data_state()
     new_kind = kind or state.kind
+    if state.original is None or state.cleaned is None:  # roles still incomplete: try these
+        new_state = _make_state(
+            state.table,
+            state.origin,
+            kind=new_kind,
+            mapping=None if kind not in (None, state.kind) else mapping or state.mapping,
+            steps=steps,
+            upload_id=state.upload_id,
+            workbook=state.workbook,
+            guess=state.guess,
+            pending=True,
+        )
+        if kind not in (None, state.kind):
+            _reset_widgets(_MAPPING_WIDGETS)
+        st.session_state[_STATE] = new_state
+        return new_state
     if kind is not None and kind != state.kind:
         mapping = detect_mapping(state.table.frame, new_kind, header=state.table.header)
         _reset_widgets(_MAPPING_WIDGETS)
@@ -281,27 +420,43 @@ def update_state(
             upload_id=state.upload_id,
             workbook=state.workbook,
             guess=state.guess,
+            pending=kind is not None and kind != state.kind,
         )
     st.session_state[_STATE] = new_state
     return new_state
 
 
 def current_dataset() -> Dataset:
-    """The mapped, cleaned dataset the analysis pages work on."""
-    return data_state().cleaned.dataset
+    """The mapped, cleaned dataset the analysis pages work on.
+
+    While the Data page still waits for the user to pick a column, say so and stop the page.
+    """
+    state = data_state()
+    if state.cleaned is None:
+        point_to_data_page(
+            f"{md(state.table.source)} is read, but not ready to analyse: "
+            f"{md(state.problem.message if state.problem else 'its columns are not mapped')} "
+            "Pick the missing column under **Column roles** on the Data page."
+        )
+        raise PageDone
+    return state.cleaned.dataset
 
 
 def _dataset_key(dataset: Dataset) -> str:
     return dataset.fingerprint
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
 def cached_quality(dataset: Dataset, table_fingerprint: str, _table: pd.DataFrame) -> QualityReport:
     """Quality report keyed by the dataset's and table's content fingerprints."""
     return quality_report(dataset, table=_table)
 
 
-@st.cache_data(max_entries=64, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+@st.cache_data(
+    max_entries=64, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
 def cached_overview(
     dataset: Dataset, start: dt.date | None, end: dt.date | None, freq: str, dimension: str | None
 ) -> OverviewResult:
@@ -309,7 +464,9 @@ def cached_overview(
     return run_overview(dataset, start=start, end=end, freq=freq, dimension=dimension)  # type: ignore[arg-type]
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
 def cached_rfm(
     dataset: Dataset, analysis_date: dt.date | None, exclude_cancellations: bool
 ) -> RFMResult:
@@ -319,7 +476,9 @@ def cached_rfm(
     )
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
 def cached_sweep(
     dataset: Dataset,
     features: str | tuple[str, ...],
@@ -340,7 +499,9 @@ def cached_sweep(
     return table, sweep_k(scale_features(table.values, scale), algorithm=algorithm)  # type: ignore[arg-type]
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
 def cached_segments(
     dataset: Dataset,
     features: str | tuple[str, ...],
@@ -375,7 +536,9 @@ def _baskets_key(baskets: Baskets) -> str:
     return baskets.key
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
 def cached_baskets(
     dataset: Dataset,
     item: str | None,
@@ -396,7 +559,9 @@ def cached_baskets(
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Baskets: _baskets_key})
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
+)
 def cached_rules(
     baskets: Baskets,
     min_support: float,
@@ -418,7 +583,9 @@ def cached_rules(
     )
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Baskets: _baskets_key})
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
+)
 def cached_evaluation(
     baskets: Baskets,
     min_support: float,
@@ -440,7 +607,9 @@ def cached_evaluation(
     )
 
 
-@st.cache_data(max_entries=64, show_spinner=False, hash_funcs={Baskets: _baskets_key})
+@st.cache_data(
+    max_entries=64, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
+)
 def cached_similar(baskets: Baskets, item: str, k: int) -> pd.DataFrame:
     """Items with similar names, keyed by the baskets' content key."""
     return similar_items(baskets, item, k=k)
@@ -458,7 +627,9 @@ def _segment_customers(dataset: Dataset, segments: tuple[str, ...]) -> list[str]
     return rfm.loc[rfm["segment"].isin(segments), "customer_id"].astype("str").tolist()
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
 def cached_series(
     dataset: Dataset,
     metric: str,
@@ -478,7 +649,9 @@ def cached_series(
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={SalesSeries: _series_key})
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={SalesSeries: _series_key}
+)
 def cached_forecast(
     series: SalesSeries,
     model: str,
@@ -500,7 +673,9 @@ def cached_forecast(
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={SalesSeries: _series_key})
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={SalesSeries: _series_key}
+)
 def cached_decomposition(series: SalesSeries, season: int) -> pd.DataFrame | None:
     """STL parts of a series, keyed by its content hash."""
     return decompose(series, season)
@@ -515,13 +690,17 @@ def _forecast_key(result: ForecastResult) -> str:
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={ForecastResult: _forecast_key})
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={ForecastResult: _forecast_key}
+)
 def cached_residuals(result: ForecastResult) -> ResidualCheck:
     """Residual ACF and Ljung–Box test of a forecast's fit."""
     return residual_diagnostics(result)
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={Dataset: _dataset_key})
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
 def cached_propensity_data(
     dataset: Dataset,
     target: str | None,
@@ -545,7 +724,10 @@ def _propensity_data_key(data: PropensityData) -> str:
 
 
 @st.cache_data(
-    max_entries=16, show_spinner=False, hash_funcs={PropensityData: _propensity_data_key}
+    max_entries=16,
+    show_spinner=False,
+    ttl=CACHE_TTL,
+    hash_funcs={PropensityData: _propensity_data_key},
 )
 def cached_propensity(
     data: PropensityData,
@@ -567,7 +749,12 @@ def _propensity_key(result: PropensityResult) -> str:
     )
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs={PropensityResult: _propensity_key})
+@st.cache_data(
+    max_entries=16,
+    show_spinner=False,
+    ttl=CACHE_TTL,
+    hash_funcs={PropensityResult: _propensity_key},
+)
 def cached_importance(result: PropensityResult) -> pd.DataFrame:
     """Permutation importance of the chosen model's inputs."""
     return feature_importance(result)
@@ -578,11 +765,13 @@ def dataset_badge() -> None:
     state = st.session_state.get(_STATE)
     if state is None:
         return
-    dataset = state.cleaned.dataset
     origin = "sample" if state.origin == "sample" else "uploaded"
-    st.sidebar.caption(
-        f"**Data:** {md(state.table.source)} ({origin})  \n{dataset.kind}, {dataset.n_rows:,} rows"
+    shape = (
+        f"{state.cleaned.dataset.kind}, {state.cleaned.dataset.n_rows:,} rows"
+        if state.cleaned is not None
+        else "column roles to finish on the Data page"
     )
+    st.sidebar.caption(f"**Data:** {md(state.table.source)} ({origin})  \n{shape}")
 
 
 def needs_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> bool:

@@ -28,6 +28,7 @@ from analytics.errors import AnalyticsError
 from analytics.recommend import RANK_BY, RANK_LABELS, recommend
 from analytics.rfm import SEGMENTS
 from pages._common import (
+    PageDone,
     cached_baskets,
     cached_evaluation,
     cached_rules,
@@ -73,7 +74,7 @@ start_page()
 st.title("Market basket")
 dataset = current_dataset()
 if not needs_kind(dataset, ["transactions", "baskets"], "Market-basket analysis"):
-    st.stop()
+    raise PageDone
 st.caption(
     "Which items are bought together: rules such as 'customers who buy a teacup also buy the "
     "saucer' for bundles, cross-selling and store layout, and the items to offer next."
@@ -92,7 +93,7 @@ if dataset.kind == "transactions":
             "Baskets need an order (invoice) column and a product column. Choose them under "
             "'Column roles' on the Data page."
         )
-        st.stop()
+        raise PageDone
     with st.expander("Which baskets: items, dates, filters", icon=":material/filter_alt:"):
         left, middle, right = st.columns(3)
         with left:
@@ -261,7 +262,7 @@ try:
         )
 except AnalyticsError as exc:
     show_error(exc)
-    st.stop()
+    raise PageDone from None
 
 for note in (*baskets.notes, *rules.notes):
     st.caption(md(note))

@@ -26,6 +26,7 @@ from analytics.forecast_plots import (
 )
 from analytics.rfm import SEGMENTS
 from pages._common import (
+    PageDone,
     cached_decomposition,
     cached_forecast,
     cached_residuals,
@@ -55,7 +56,7 @@ start_page()
 st.title("Forecast")
 dataset = current_dataset()
 if not needs_kind(dataset, ["transactions", "series"], "Forecasting"):
-    st.stop()
+    raise PageDone
 st.caption(
     "What the next weeks and months look like: a sales series, several statistical models "
     "scored on the past by backtesting, and the forecast with 80% and 95% intervals."
@@ -64,7 +65,7 @@ if not dataset.has("timestamp"):
     point_to_data_page(
         "A forecast needs a date column. Choose it under 'Column roles' on the Data page."
     )
-    st.stop()
+    raise PageDone
 
 # --- which series ----------------------------------------------------------------------------------
 top = st.columns(4)
@@ -225,7 +226,7 @@ try:
     series = cached_series(dataset, metric, chosen_freq, filters, segments, keep_incomplete)
 except AnalyticsError as exc:
     show_error(exc)
-    st.stop()
+    raise PageDone from None
 
 with top[3]:
     horizon = kept(
@@ -254,7 +255,7 @@ try:
         )
 except AnalyticsError as exc:
     show_error(exc)
-    st.stop()
+    raise PageDone from None
 
 for note in result.notes:
     st.caption(md(note))

@@ -8,6 +8,7 @@ from analytics.errors import AnalyticsError
 from analytics.overview import FREQ_LABELS, PERIOD_PRESETS, Kpi, default_period, preset_period
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
 from pages._common import (
+    PageDone,
     cached_overview,
     current_dataset,
     kept,
@@ -21,14 +22,14 @@ start_page()
 st.title("Overview")
 dataset = current_dataset()
 if not needs_kind(dataset, ["transactions"], "The overview"):
-    st.stop()
+    raise PageDone
 
 stamps = dataset.frame["timestamp"].dropna()
 if stamps.empty:
     st.warning(
         "No row has a readable date, so there is nothing to show over time. Check the date column on the Data page."
     )
-    st.stop()
+    raise PageDone
 first, last = stamps.min().date(), stamps.max().date()
 st.caption(
     f"{md(dataset.source)}: {dataset.n_rows:,} order lines from {first:%d %b %Y} to {last:%d %b %Y}."
@@ -79,14 +80,14 @@ with controls[2]:
 
 if not isinstance(period, tuple) or len(period) != 2:
     st.info("Pick the last day of the period.")
-    st.stop()
+    raise PageDone
 start, end = period
 try:
     with st.spinner("Computing the KPIs …"):
         result = cached_overview(dataset, start, end, freq, dimension)
 except AnalyticsError as exc:
     show_error(exc)
-    st.stop()
+    raise PageDone from None
 
 days = (result.end - result.start).days + 1
 compare = f"the previous {days:,} days ({result.previous_start:%d %b %Y} – {result.previous_end:%d %b %Y})"

@@ -26,6 +26,7 @@ from analytics.propensity_plots import (
     tree_diagram,
 )
 from pages._common import (
+    PageDone,
     cached_importance,
     cached_propensity,
     cached_propensity_data,
@@ -56,7 +57,7 @@ start_page()
 st.title("Propensity")
 dataset = current_dataset()
 if not needs_kind(dataset, ["customers", "transactions"], "Propensity modelling"):
-    st.stop()
+    raise PageDone
 st.caption(
     "Who is likely to churn, buy again or respond: models trained and scored by "
     "cross-validation, so every figure is on customers the model did not see, and a ranked "
@@ -81,7 +82,7 @@ if dataset.kind == "customers":
             "with exactly two values). Add one, such as Churned = Yes/No, or load transactions "
             "to predict churn from purchase history."
         )
-        st.stop()
+        raise PageDone
     preferred = next(
         (c for c in two_valued if c.lower() in ("churn", "churned", "response", "responded")),
         two_valued[0],
@@ -111,7 +112,7 @@ else:
             "Predicting churn from transactions needs customer, order and date columns. Choose "
             "them under 'Column roles' on the Data page."
         )
-        st.stop()
+        raise PageDone
     with left:
         derive = kept(
             st.selectbox,
@@ -132,14 +133,15 @@ else:
             step=7,
         )
     last_day = dataset.frame["timestamp"].max().date()
-    first_day = dataset.frame["timestamp"].min().date()
+    earliest = dataset.frame["timestamp"].min().date() + dt.timedelta(days=30)
     with right:
         cutoff = kept(
             st.date_input,
             "Cutoff (features from before it)",
             key=f"w.propensity.cutoff.{dataset.fingerprint[:8]}.{days}",
-            default=last_day - dt.timedelta(days=days - 1),
-            min_value=first_day + dt.timedelta(days=30),
+            # Short data (a few weeks) cannot hold 30 days of history and the whole window.
+            default=min(last_day, max(earliest, last_day - dt.timedelta(days=days - 1))),
+            min_value=min(earliest, last_day),
             max_value=last_day,
             format="YYYY-MM-DD",
         )
@@ -192,7 +194,7 @@ try:
         )
 except AnalyticsError as exc:
     show_error(exc)
-    st.stop()
+    raise PageDone from None
 
 for note in result.notes:
     st.caption(md(note))

@@ -29,6 +29,7 @@ from analytics.segments import (
     summarize_selection,
 )
 from pages._common import (
+    PageDone,
     cached_rfm,
     cached_segments,
     current_dataset,
@@ -52,7 +53,7 @@ start_page()
 st.title("Segments")
 dataset = current_dataset()
 if not needs_kind(dataset, ["transactions", "customers"], "Segmentation"):
-    st.stop()
+    raise PageDone
 st.caption(
     "Group customers who behave alike, to treat them differently: reward the best, win back the "
     "lapsing. Transactions are segmented on RFM; a customers table on the numeric columns you pick."
@@ -67,7 +68,7 @@ if dataset.kind == "transactions":
             "Segmentation needs a customer column, and this dataset has none. Choose it under "
             "'Column roles' on the Data page."
         )
-        st.stop()
+        raise PageDone
     st.subheader("RFM: recency, frequency, monetary value")
     last_day = dataset.frame["timestamp"].max().date()
     left, right = st.columns(2)
@@ -91,7 +92,7 @@ if dataset.kind == "transactions":
         rfm = cached_rfm(dataset, analysis_date, exclude_cancellations)
     except AnalyticsError as exc:
         show_error(exc)
-        st.stop()
+        raise PageDone from None
     st.caption(
         f"{len(rfm.customers):,} customers as of {rfm.analysis_date:%d %b %Y}. Scores 1–5 are "
         "quintiles (5 = most recent, most orders, most spent); customers with the same value share a score."
@@ -130,7 +131,7 @@ else:
             + ". Load a table with more numeric attributes (age, income, spend, visits …).",
             icon=":material/warning:",
         )
-        st.stop()
+        raise PageDone
     chosen_columns = kept(
         st.multiselect,
         "Columns to segment on",
@@ -199,7 +200,7 @@ with controls[3]:
 
 if isinstance(features, tuple) and len(features) < 2:
     st.info("Pick at least two columns to segment on.", icon=":material/info:")
-    st.stop()
+    raise PageDone
 try:
     with st.spinner("Finding segments …"):
         result = cached_segments(
@@ -215,7 +216,7 @@ try:
         )
 except AnalyticsError as exc:
     show_error(exc)
-    st.stop()
+    raise PageDone from None
 
 signature = blake2b(
     repr((dataset.fingerprint, features, algorithm, scale, result.k)).encode(), digest_size=6

@@ -246,6 +246,7 @@ def test_settings_survive_switching_pages():
         "drop_duplicates",
         "drop_cancellations",
         "drop_missing_dates",
+        "drop_implausible_dates",
     )
 
 
@@ -649,7 +650,7 @@ def test_forecast_page_when_the_date_column_is_text():
     assert any("needs a date column" in e.value for e in at.error)
     at.switch_page("pages/forecast.py").run()
     no_exception(at)
-    assert any("needs transactions or series" in i.value for i in at.info)
+    assert any("not ready to analyse" in i.value and "date column" in i.value for i in at.info)
 
 
 # --- propensity ------------------------------------------------------------------------------------
