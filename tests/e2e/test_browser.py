@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.bad_files import CORPUS, tagged_orders_csv
+
 ROOT = Path(__file__).resolve().parents[2]
 # Screenshots of each page go to artifacts/ (not tracked); MARKETLENS_SCREENSHOTS=update writes
 # them to screenshots/, the copies the README shows.
@@ -336,3 +338,90 @@ def test_propensity_page_shows_the_lift_chart(page, server):
     assert "ROC AUC" in text and "Features use orders before" in text
     no_traceback(page)
     shoot(page, "propensity.png")
+
+
+# --- hardening: markup from files, two users at once ----------------------------------------------
+
+NAV = {
+    "overview": "Overview",
+    "segments": "Segments",
+    "basket": "Market basket",
+    "forecast": "Forecast",
+    "propensity": "Propensity",
+    "data": "Data",
+}
+INJECTED = """() => ({
+    pwned: window.__pwned === undefined ? null : window.__pwned,
+    nodes: document.querySelectorAll(
+        'img[src="x"], svg img, svg script, main script, [onerror], [onload]'
+    ).length,
+})"""
+
+
+def go(tab, name: str) -> None:
+    tab.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=NAV[name]).click()
+    settle(tab)
+
+
+def plot_texts(tab) -> str:
+    return "\n".join(tab.locator(".js-plotly-plot").all_text_contents())
+
+
+def test_markup_in_a_file_shows_as_text_on_every_page_and_never_runs(page, server):
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{server}/data")
+    page.wait_for_selector("text=Quality")
+    settle(page)
+    upload(page, "html.csv", CORPUS["html.csv"].make())
+    page.wait_for_selector("text=html.csv")
+    for name in ("overview", "segments", "basket", "forecast", "propensity", "data"):
+        go(page, name)
+        no_traceback(page)
+        assert page.evaluate(INJECTED) == {"pwned": None, "nodes": 0}, name
+        if name == "overview":  # product names and countries as chart labels, as typed
+            labels = plot_texts(page)
+            assert "<script>window.__pwned=1</script>" in labels
+            assert '<img src=x onerror="window.__pwned=1">' in labels
+    # A segment name typed by the user is text too.
+    go(page, "segments")
+    page.get_by_text("Rename segments").click()
+    box = page.get_by_role("textbox", name="Name of Segment 1")
+    box.fill("<img src=x onerror=window.__pwned=2>")
+    box.press("Enter")
+    settle(page)
+    scatter = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Customers by segment")
+    assert (
+        "<img src=x onerror=window.__pwned=2>" in scatter.locator(".legendtext").all_text_contents()
+    )
+    assert page.evaluate(INJECTED) == {"pwned": None, "nodes": 0}
+    assert dialogs == []
+    no_traceback(page)
+
+
+def test_two_browsers_with_different_uploads_each_see_only_their_own(browser, server):
+    users = []
+    for name, prefix in (("alpha.csv", "ALPHA-"), ("beta.csv", "BETA-")):
+        context = browser.new_context(viewport={"width": 1400, "height": 1800})
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(f"{server}/data")
+        tab.wait_for_selector("text=Quality")
+        settle(tab)
+        upload(tab, name, tagged_orders_csv(prefix))
+        tab.wait_for_selector(f"text={name}")
+        users.append((context, tab, name, prefix))
+    try:
+        for page_name in ("overview", "segments", "basket", "data", "overview"):
+            for _context, tab, name, prefix in users:
+                go(tab, page_name)
+                no_traceback(tab)
+                other = "BETA-" if prefix == "ALPHA-" else "ALPHA-"
+                shown = tab.inner_text("body") + plot_texts(tab)
+                assert other not in shown, f"{name}'s {page_name} page shows the other user's data"
+                assert f"{name} (uploaded)" in tab.locator('[data-testid="stSidebar"]').inner_text()
+                if page_name == "overview":
+                    assert f"{prefix}Blue mug" in plot_texts(tab)
+    finally:
+        for context, *_ in users:
+            context.close()

@@ -1,0 +1,349 @@
+"""Soak: many users at once on one server, in real headless Chromium.
+
+    python -m bench.soak [--sessions 10] [--minutes 3] [--chromium /usr/bin/chromium]
+
+Starts ``streamlit run app.py`` and drives ``--sessions`` browser sessions at once for
+``--minutes``. Each session uploads a real sales export from ../shared/datasets (Online Retail II:
+the two-sheet sample or the first 52,516 lines, alternately, so users share some data and not
+other), then keeps moving through Overview, Segments, Market basket, Forecast and Propensity,
+changing a random widget on each visit. It records:
+
+- errors: a Python exception or apology on a page, a JavaScript error, a page that does not
+  finish within the timeout, a server log line with a traceback;
+- page-render latency (click to the end of the run, as a user waits), p50 / p95 / max;
+- the server's peak resident memory (the streamlit process and its children, sampled 4x a second).
+
+Goal (issue 7): 0 errors, p95 <= 3 s, peak RSS <= 3 GB. Results go to bench/results/soak.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.common import RESULTS, ROOT, SHARED
+
+FILES = ("online_retail_II_sample_2sheets.xlsx", "online_retail_II_head52516.xlsx")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: A page that has not finished its run after this long counts as frozen (an error).
+FROZEN_AFTER_MS = 120_000
+PAGES = {
+    "overview": "Overview",
+    "segments": "Segments",
+    "basket": "Market basket",
+    "forecast": "Forecast",
+    "propensity": "Propensity",
+}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Soak:
+    sessions: int
+    minutes: float
+    renders: list[dict[str, object]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    peak_rss_mb: float = 0.0
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)
+
+
+# --- the server and its memory -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)),
+            *("--server.address", "127.0.0.1", "--server.headless", "true"),
+        ],
+        cwd=ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"streamlit did not start; see {log}")
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc (Linux)."""
+    pids, total = [pid], 0.0
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        rss = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")), 0)
+        total += int(rss) / 1024
+        pids.extend(int(child) for child in children)
+    return total
+
+
+def watch_memory(pid: int, soak: Soak, stop: threading.Event, started: float) -> None:
+    while not stop.is_set():
+        rss = _tree_rss_mb(pid)
+        soak.peak_rss_mb = max(soak.peak_rss_mb, rss)
+        soak.rss_samples.append((round(time.monotonic() - started, 1), round(rss, 1)))
+        stop.wait(0.25)
+
+
+# --- one user ------------------------------------------------------------------------------------
+
+CHECK = """() => ({
+    running: !!document.querySelector('[data-testid="stStatusWidget"]')
+             || !!document.querySelector('[data-testid="stSkeleton"]'),
+    exception: document.querySelectorAll('[data-testid="stException"]').length,
+    sorry: [...document.querySelectorAll('[data-testid="stAlertContentError"]')]
+             .some(e => e.innerText.includes('did not expect')),
+})"""
+
+
+async def settle(page) -> None:
+    """Wait for the run to finish: no status widget, no skeleton, twice in a row 100 ms apart."""
+    await page.wait_for_timeout(150)
+    quiet = 0
+    deadline = time.monotonic() + FROZEN_AFTER_MS / 1000
+    while quiet < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the page did not finish its run")
+        state = await page.evaluate(CHECK)
+        quiet = quiet + 1 if not state["running"] else 0
+        await page.wait_for_timeout(100)
+
+
+async def _problems(page) -> list[str]:
+    state = await page.evaluate(CHECK)
+    found = []
+    if state["exception"]:
+        found.append("a Python exception is shown")
+    if state["sorry"]:
+        found.append("the page apologised for an unexpected error")
+    return found
+
+
+async def _choose(page, label: str, rng: random.Random) -> str:
+    """Open a select box and pick a random other option."""
+    box = page.get_by_role("combobox", name=label)
+    if not await box.count():
+        return "no " + label
+    await box.first.click()
+    options = page.get_by_role("option")
+    await options.first.wait_for(timeout=10_000)
+    names = await options.all_inner_texts()
+    choice = rng.choice(names)
+    await options.nth(names.index(choice)).click()
+    return f"{label} = {choice}"
+
+
+async def _slide(page, label: str, rng: random.Random) -> str:
+    slider = page.get_by_role("slider", name=label)
+    if not await slider.count():
+        return "no " + label
+    key = rng.choice(["ArrowRight", "ArrowLeft"])
+    for _ in range(rng.randint(1, 3)):
+        await slider.first.press(key)
+    return f"{label} {key}"
+
+
+async def _number(page, label: str, rng: random.Random) -> str:
+    box = page.get_by_role("spinbutton", name=label)
+    if not await box.count():
+        return "no " + label
+    value = str(rng.randint(1, 12))
+    await box.first.fill(value)
+    await box.first.press("Enter")
+    return f"{label} = {value}"
+
+
+async def _radio(page, names: list[str], rng: random.Random) -> str:
+    name = rng.choice(names)
+    await page.get_by_role("radio", name=name).first.click()
+    return name
+
+
+CHANGES: dict[str, list[Callable[[object, random.Random], Awaitable[str]]]] = {
+    "overview": [
+        lambda p, r: _radio(p, ["Last 30 days", "Last 90 days", "Last 12 months", "All"], r),
+        lambda p, r: _choose(p, "Trend by", r),
+    ],
+    "segments": [
+        lambda p, r: _choose(p, "Number of segments (k)", r),
+        lambda p, r: _choose(p, "Algorithm", r),
+    ],
+    "basket": [
+        lambda p, r: _slide(p, "Minimum confidence", r),
+        lambda p, r: _slide(p, "Minimum lift", r),
+    ],
+    "forecast": [
+        lambda p, r: _choose(p, "Model", r),
+        lambda p, r: _choose(p, "Per", r),
+        lambda p, r: _number(p, "Periods ahead", r),
+    ],
+    "propensity": [
+        lambda p, r: _slide(p, "Threshold", r),
+        lambda p, r: _slide(p, "Contact the top", r),
+        lambda p, r: _choose(p, "Model", r),
+    ],
+}
+
+
+async def user(number: int, browser, url: str, soak: Soak, deadline: float) -> None:
+    rng = random.Random(number)
+    context = await browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = await context.new_page()
+    page.set_default_timeout(FROZEN_AFTER_MS)
+    page.on("pageerror", lambda exc: soak.errors.append(f"user {number}: JavaScript: {exc}"))
+
+    async def timed(what: str, action: Callable[[], Awaitable[object]]) -> None:
+        start = time.monotonic()
+        try:
+            detail = await action()
+            await settle(page)
+        except Exception as exc:  # a frozen or broken page is an error to count, not a crash
+            soak.errors.append(f"user {number}: {what}: {type(exc).__name__}: {exc}")
+            return
+        seconds = time.monotonic() - start
+        soak.renders.append(
+            {"user": number, "what": what, "detail": str(detail or ""), "seconds": seconds}
+        )
+        soak.errors.extend(f"user {number}: {what}: {p}" for p in await _problems(page))
+
+    name = FILES[number % len(FILES)]
+    await timed("open", lambda: page.goto(f"{url}/data"))
+    await timed("choose upload", lambda: page.get_by_text("Upload a file", exact=True).click())
+    await timed(
+        "upload",
+        lambda: page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            {"name": name, "mimeType": XLSX, "buffer": (SHARED / name).read_bytes()}
+        ),
+    )
+    while time.monotonic() < deadline:
+        key = rng.choice(list(PAGES))
+        nav = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=PAGES[key])
+        await timed(key, nav.click)
+        if time.monotonic() < deadline:
+            change = rng.choice(CHANGES[key])
+            await timed(f"{key}: change", lambda change=change: change(page, rng))
+    await context.close()
+
+
+async def drive(url: str, soak: Soak, chromium: str) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=LAUNCH_ARGS
+        )
+        deadline = time.monotonic() + soak.minutes * 60
+        await asyncio.gather(*(user(i, browser, url, soak, deadline) for i in range(soak.sessions)))
+        await browser.close()
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
+
+
+def run(sessions: int, minutes: float, chromium: str) -> dict[str, object]:
+    missing = [name for name in FILES if not (SHARED / name).exists()]
+    if missing:
+        raise SystemExit(f"the soak uploads {', '.join(missing)} from {SHARED}, which is absent")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log = RESULTS / "soak_server.log"
+    process, url = start_server(log)
+    soak = Soak(sessions, minutes)
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch_memory, args=(process.pid, soak, stop, time.monotonic()), daemon=True
+    )
+    watcher.start()
+    try:
+        asyncio.run(drive(url, soak, chromium))
+    finally:
+        stop.set()
+        watcher.join()
+        process.terminate()
+        process.wait(timeout=20)
+    server_log = log.read_text(errors="replace")
+    if "Traceback" in server_log:
+        soak.errors.append("the server log holds a traceback (see bench/results/soak_server.log)")
+    seconds = [float(r["seconds"]) for r in soak.renders]  # type: ignore[arg-type]
+    pages = [float(r["seconds"]) for r in soak.renders if r["what"] in PAGES]  # type: ignore[arg-type]
+    result = {
+        "benchmark": "soak",
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "sessions": sessions,
+        "minutes": minutes,
+        "files": list(FILES),
+        "renders": len(seconds),
+        "errors": len(soak.errors),
+        "error_list": soak.errors[:50],
+        "p50_s": round(_percentile(seconds, 50), 3),
+        "p95_s": round(_percentile(seconds, 95), 3),
+        "max_s": round(max(seconds, default=0), 3),
+        "page_switch_p95_s": round(_percentile(pages, 95), 3),
+        "peak_rss_mb": round(soak.peak_rss_mb, 1),
+        "goal": {"errors": 0, "p95_s": 3.0, "peak_rss_mb": 3072},
+        "met": not soak.errors and _percentile(seconds, 95) <= 3.0 and soak.peak_rss_mb <= 3072,
+        "slowest": sorted(soak.renders, key=lambda r: -float(r["seconds"]))[:15],  # type: ignore[arg-type]
+        "by_action": {
+            what: {
+                "n": len(values),
+                "p50_s": round(statistics.median(values), 3),
+                "p95_s": round(_percentile(values, 95), 3),
+            }
+            for what in sorted({str(r["what"]) for r in soak.renders})
+            if (values := [float(r["seconds"]) for r in soak.renders if r["what"] == what])  # type: ignore[arg-type]
+        },
+        "rss_mb_every_10s": soak.rss_samples[::40],
+    }
+    (RESULTS / "soak.json").write_text(json.dumps(result, indent=2, default=str))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.soak", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    result = run(args.sessions, args.minutes, args.chromium)
+    summary = {k: v for k, v in result.items() if k not in ("slowest", "rss_mb_every_10s")}
+    print(json.dumps(summary, indent=2, default=str))
+    return 0 if result["met"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
