@@ -10,8 +10,11 @@ and are keyed by content fingerprints, so one session can never receive another 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import os
 import re
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
@@ -173,7 +176,8 @@ if not log.handlers:
     _handler = logging.StreamHandler()
     _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(_handler)
-    log.setLevel(logging.INFO)
+    # MARKETLENS_LOG=DEBUG also logs how long each page run took (bench/soak.py reads it).
+    log.setLevel(os.environ.get("MARKETLENS_LOG", "INFO").upper())
 
 
 class PageDone(Exception):
@@ -189,6 +193,7 @@ def run_page(page: Any) -> None:
     catches the rest, so that a bug on one page leaves the session, its data and the other pages
     working.
     """
+    start = time.perf_counter()
     try:
         page.run()
     except PageDone:
@@ -197,6 +202,7 @@ def run_page(page: Any) -> None:
         raise
     except Exception as exc:
         report_unexpected(exc, page.url_path or "overview", page.title)
+    log.debug("page %s ran in %.3f s", page.url_path or "overview", time.perf_counter() - start)
 
 
 def report_unexpected(exc: Exception, url_path: str, title: str) -> str:
@@ -259,7 +265,30 @@ def load_sample(kind: str) -> LoadedTable:
             f"The sample file {path.name} is missing.",
             hint="Recreate the samples with: python -m analytics sample --out data",
         )
-    return load_table(path)
+    table = load_table(path)
+    _ = table.fingerprint  # computed once, and cached with the table
+    return table
+
+
+@st.cache_data(max_entries=16, show_spinner=False, ttl=CACHE_TTL)
+def _read_file(digest: str, name: str, _data: bytes) -> LoadedTable:
+    """An uploaded file read, keyed by the SHA-256 of its bytes and its name.
+
+    Two users uploading the same export share the reading, never the session: each gets a copy.
+    """
+    table = load_table(_data, name=name)
+    _ = table.fingerprint
+    return table
+
+
+@st.cache_data(max_entries=16, show_spinner=False, ttl=CACHE_TTL)
+def _proposed_state(table_key: str, _table: LoadedTable, origin: str) -> DataState:
+    """Kind, roles and default cleaning proposed for a table, keyed by its content fingerprint.
+
+    Every visitor starts on the same sample: its mapping and cleaning are done once, not once per
+    session (on a busy server that was the slowest part of opening the app).
+    """
+    return _make_state(_table, origin, pending=True)
 
 
 def _make_state(
@@ -313,7 +342,8 @@ def data_state() -> DataState:
     """The session's data, opening the bundled transactions sample on first use."""
     state = st.session_state.get(_STATE)
     if state is None:
-        state = _make_state(load_sample("transactions"), "sample")
+        table = load_sample("transactions")
+        state = _proposed_state(table.fingerprint, table, "sample")
         st.session_state[_STATE] = state
     return state
 
@@ -339,7 +369,9 @@ def set_table(
     If the roles found cannot make a dataset, the table is kept with its ``problem`` for the user
     to pick the missing columns: analysis pages wait until then.
     """
-    state = _make_state(table, origin, upload_id=upload_id, workbook=workbook, pending=True)
+    state = replace(
+        _proposed_state(table.fingerprint, table, origin), upload_id=upload_id, workbook=workbook
+    )
     st.session_state[_STATE] = state
     _reset_widgets(("w.kind", *_MAPPING_WIDGETS, *(("w.sheets",) if new_file else ())))
     return state
@@ -351,7 +383,7 @@ def read_upload(file_id: str, name: str, data: bytes) -> DataState:
     A workbook with several sheets is kept, so that the user can pick other sheets.
     """
     try:
-        table = load_table(data, name=name)
+        table = _read_file(hashlib.sha256(data).hexdigest(), name, data)
         several = sum(1 for sheet in table.workbook_sheets if sheet.columns) > 1
         return set_table(table, "upload", upload_id=file_id, workbook=data if several else None)
     except AnalyticsError as exc:
