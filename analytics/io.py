@@ -756,12 +756,13 @@ def _check_unzipped_size(data: bytes, name: str) -> None:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError) as exc:
         raise AnalyticsError(f"{name} is damaged: {_short(exc)}", hint="Export it again.") from exc
-    declared = sum(info.file_size for info in infos)
-    total = declared if declared > MAX_UNZIPPED_BYTES else 0
-    for info in infos if not total else ():
-        total += _inflated_size(data, info, MAX_UNZIPPED_BYTES - total + 1)
-        if total > MAX_UNZIPPED_BYTES:
-            break
+    declared = total = sum(info.file_size for info in infos)
+    if declared <= MAX_UNZIPPED_BYTES:  # honest headers say too much is enough to refuse
+        total = 0
+        for info in infos:
+            total += _inflated_size(data, info, MAX_UNZIPPED_BYTES - total + 1)
+            if total > MAX_UNZIPPED_BYTES:
+                break
     if total > MAX_UNZIPPED_BYTES:
         raise AnalyticsError(
             f"{name} would expand to {'more than ' if total != declared else ''}"

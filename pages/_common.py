@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -417,30 +417,17 @@ def update_state(
     """Change the kind, roles or cleaning steps; everything downstream is rebuilt from the table."""
     state = data_state()
     new_kind = kind or state.kind
-    if state.original is None or state.cleaned is None:  # roles still incomplete: try these
-        new_state = _make_state(
-            state.table,
-            state.origin,
-            kind=new_kind,
-            mapping=None if kind not in (None, state.kind) else mapping or state.mapping,
-            steps=steps,
-            upload_id=state.upload_id,
-            workbook=state.workbook,
-            guess=state.guess,
-            pending=True,
-        )
-        if kind not in (None, state.kind):
-            _reset_widgets(_MAPPING_WIDGETS)
-        st.session_state[_STATE] = new_state
-        return new_state
-    if kind is not None and kind != state.kind:
+    kind_changed = new_kind != state.kind
+    if kind_changed:
         mapping = detect_mapping(state.table.frame, new_kind, header=state.table.header)
         _reset_widgets(_MAPPING_WIDGETS)
     new_mapping = mapping or state.mapping
     new_steps = tuple(steps) if steps is not None else state.steps
-    if (new_kind, new_mapping, new_steps) == (state.kind, state.mapping, state.steps):
+    # While the roles are incomplete every change is a new attempt at mapping the table.
+    complete = state.original is not None
+    if complete and (new_kind, new_mapping, new_steps) == (state.kind, state.mapping, state.steps):
         return state
-    if (new_kind, new_mapping) == (state.kind, state.mapping):
+    if complete and (new_kind, new_mapping) == (state.kind, state.mapping):
         new_state = replace(state, steps=new_steps, cleaned=clean(state.original, new_steps))
     else:
         new_state = _make_state(
@@ -452,7 +439,7 @@ def update_state(
             upload_id=state.upload_id,
             workbook=state.workbook,
             guess=state.guess,
-            pending=kind is not None and kind != state.kind,
+            pending=kind_changed or not complete,
         )
     st.session_state[_STATE] = new_state
     return new_state
@@ -470,7 +457,6 @@ def current_dataset() -> Dataset:
             f"{md(state.problem.message if state.problem else 'its columns are not mapped')} "
             "Pick the missing column under **Column roles** on the Data page."
         )
-        raise PageDone
     return state.cleaned.dataset
 
 
@@ -806,21 +792,21 @@ def dataset_badge() -> None:
     st.sidebar.caption(f"**Data:** {md(state.table.source)} ({origin})  \n{shape}")
 
 
-def needs_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> bool:
-    """Say plainly when this page cannot work on the current data; True when it can."""
-    if dataset.kind in kinds:
-        return True
-    point_to_data_page(
-        f"{what} needs {' or '.join(kinds)} data, and the current dataset ({md(dataset.source)}) is "
-        f"**{dataset.kind}**. Load a sales export on the Data page, or pick the transactions sample."
-    )
-    return False
+def require_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> None:
+    """Stop the page, saying plainly why, when it cannot work on this kind of data."""
+    if dataset.kind not in kinds:
+        point_to_data_page(
+            f"{what} needs {' or '.join(kinds)} data, and the current dataset "
+            f"({md(dataset.source)}) is **{dataset.kind}**. Load a sales export on the Data page, "
+            "or pick the transactions sample."
+        )
 
 
-def point_to_data_page(message: str) -> None:
-    """Say what the page needs that the Data page can give, with a link there."""
+def point_to_data_page(message: str) -> NoReturn:
+    """Say what the page needs that the Data page can give, with a link there; stop the page."""
     st.info(message, icon=":material/info:")
     st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    raise PageDone
 
 
 def download_buttons(

@@ -37,8 +37,8 @@ from pages._common import (
     download_buttons,
     kept,
     md,
-    needs_kind,
     point_to_data_page,
+    require_kind,
     show_error,
     start_page,
 )
@@ -73,8 +73,7 @@ TABLE_COLUMNS = [
 start_page()
 st.title("Market basket")
 dataset = current_dataset()
-if not needs_kind(dataset, ["transactions", "baskets"], "Market-basket analysis"):
-    raise PageDone
+require_kind(dataset, ["transactions", "baskets"], "Market-basket analysis")
 st.caption(
     "Which items are bought together: rules such as 'customers who buy a teacup also buy the "
     "saucer' for bundles, cross-selling and store layout, and the items to offer next."
@@ -93,7 +92,6 @@ if dataset.kind == "transactions":
             "Baskets need an order (invoice) column and a product column. Choose them under "
             "'Column roles' on the Data page."
         )
-        raise PageDone
     with st.expander("Which baskets: items, dates, filters", icon=":material/filter_alt:"):
         left, middle, right = st.columns(3)
         with left:

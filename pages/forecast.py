@@ -35,8 +35,8 @@ from pages._common import (
     download_buttons,
     kept,
     md,
-    needs_kind,
     point_to_data_page,
+    require_kind,
     show_error,
     start_page,
 )
@@ -55,8 +55,7 @@ METRIC_HELP = {
 start_page()
 st.title("Forecast")
 dataset = current_dataset()
-if not needs_kind(dataset, ["transactions", "series"], "Forecasting"):
-    raise PageDone
+require_kind(dataset, ["transactions", "series"], "Forecasting")
 st.caption(
     "What the next weeks and months look like: a sales series, several statistical models "
     "scored on the past by backtesting, and the forecast with 80% and 95% intervals."
@@ -65,7 +64,6 @@ if not dataset.has("timestamp"):
     point_to_data_page(
         "A forecast needs a date column. Choose it under 'Column roles' on the Data page."
     )
-    raise PageDone
 
 # --- which series ----------------------------------------------------------------------------------
 top = st.columns(4)

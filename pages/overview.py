@@ -13,7 +13,7 @@ from pages._common import (
     current_dataset,
     kept,
     md,
-    needs_kind,
+    require_kind,
     show_error,
     start_page,
 )
@@ -21,8 +21,7 @@ from pages._common import (
 start_page()
 st.title("Overview")
 dataset = current_dataset()
-if not needs_kind(dataset, ["transactions"], "The overview"):
-    raise PageDone
+require_kind(dataset, ["transactions"], "The overview")
 
 stamps = dataset.frame["timestamp"].dropna()
 if stamps.empty:

@@ -34,8 +34,8 @@ from pages._common import (
     download_buttons,
     kept,
     md,
-    needs_kind,
     point_to_data_page,
+    require_kind,
     show_error,
     start_page,
 )
@@ -56,8 +56,7 @@ BOARD_LABELS = {
 start_page()
 st.title("Propensity")
 dataset = current_dataset()
-if not needs_kind(dataset, ["customers", "transactions"], "Propensity modelling"):
-    raise PageDone
+require_kind(dataset, ["customers", "transactions"], "Propensity modelling")
 st.caption(
     "Who is likely to churn, buy again or respond: models trained and scored by "
     "cross-validation, so every figure is on customers the model did not see, and a ranked "
@@ -82,7 +81,6 @@ if dataset.kind == "customers":
             "with exactly two values). Add one, such as Churned = Yes/No, or load transactions "
             "to predict churn from purchase history."
         )
-        raise PageDone
     preferred = next(
         (c for c in two_valued if c.lower() in ("churn", "churned", "response", "responded")),
         two_valued[0],
@@ -112,7 +110,6 @@ else:
             "Predicting churn from transactions needs customer, order and date columns. Choose "
             "them under 'Column roles' on the Data page."
         )
-        raise PageDone
     with left:
         derive = kept(
             st.selectbox,

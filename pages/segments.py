@@ -36,8 +36,8 @@ from pages._common import (
     download_buttons,
     kept,
     md,
-    needs_kind,
     point_to_data_page,
+    require_kind,
     show_error,
     start_page,
 )
@@ -52,8 +52,7 @@ AUTO = "Auto (best silhouette)"
 start_page()
 st.title("Segments")
 dataset = current_dataset()
-if not needs_kind(dataset, ["transactions", "customers"], "Segmentation"):
-    raise PageDone
+require_kind(dataset, ["transactions", "customers"], "Segmentation")
 st.caption(
     "Group customers who behave alike, to treat them differently: reward the best, win back the "
     "lapsing. Transactions are segmented on RFM; a customers table on the numeric columns you pick."
@@ -68,7 +67,6 @@ if dataset.kind == "transactions":
             "Segmentation needs a customer column, and this dataset has none. Choose it under "
             "'Column roles' on the Data page."
         )
-        raise PageDone
     st.subheader("RFM: recency, frequency, monetary value")
     last_day = dataset.frame["timestamp"].max().date()
     left, right = st.columns(2)

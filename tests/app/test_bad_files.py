@@ -22,16 +22,9 @@ from analytics.errors import AnalyticsError
 from analytics.export import is_formula_like, to_csv_bytes, to_excel_bytes
 from analytics.io import load_table
 from analytics.pipeline import open_dataset
-from tests.app.test_pages import ROOT, no_exception, texts, upload
+from tests.app.test_pages import ANALYSIS_PAGES, ROOT, no_exception, texts, upload
 from tests.bad_files import CORPUS, write_corpus
 
-ANALYSIS_PAGES = [
-    "pages/overview.py",
-    "pages/segments.py",
-    "pages/basket.py",
-    "pages/forecast.py",
-    "pages/propensity.py",
-]
 #: Longest a page may take on one corpus file before the test calls it frozen.
 FROZEN_AFTER = 120
 

@@ -12,16 +12,16 @@ from streamlit.testing.v1 import AppTest
 
 import pages._common as common
 from analytics.schema import Dataset
-from tests.app.test_pages import ROOT, TIMEOUT, metric, no_exception, texts, upload
+from tests.app.test_pages import (
+    ANALYSIS_PAGES,
+    ROOT,
+    TIMEOUT,
+    metric,
+    no_exception,
+    texts,
+    upload,
+)
 from tests.bad_files import CORPUS, tagged_orders_csv
-
-ANALYSIS_PAGES = [
-    "pages/overview.py",
-    "pages/segments.py",
-    "pages/basket.py",
-    "pages/forecast.py",
-    "pages/propensity.py",
-]
 
 
 @pytest.fixture

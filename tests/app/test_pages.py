@@ -20,6 +20,7 @@ PAGES = [
     "pages/forecast.py",
     "pages/propensity.py",
 ]
+ANALYSIS_PAGES = PAGES[2:]
 
 
 ROOT = Path(__file__).resolve().parents[2]
