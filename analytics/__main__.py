@@ -7,6 +7,7 @@ prints one line on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -31,11 +32,13 @@ from analytics.propensity import (
     target_from_column,
     target_from_transactions,
 )
-from analytics.quality import quality_report
+from analytics.quality import DEFAULT_STEPS, clean, quality_report
 from analytics.recommend import RANK_BY, evaluate_recommendations
+from analytics.report import SECTIONS, ReportOptions, build_report
 from analytics.samples import write_samples
 from analytics.schema import KINDS, ROLE_LABELS
 from analytics.segments import ALGORITHMS, SCALES, run_segmentation
+from analytics.workspace import STORE_ENV, WorkspaceStore
 
 
 class _Parser(argparse.ArgumentParser):
@@ -270,6 +273,48 @@ def _propensity(args: argparse.Namespace) -> int:
     return _report(summary, args.out, result.action_list)
 
 
+def _report_command(args: argparse.Namespace) -> int:
+    if args.source.exists():
+        opened = open_dataset(
+            args.source,
+            sheets=args.sheet,
+            kind=args.kind,
+            roles=_roles(args.role),
+            dayfirst=args.dayfirst,
+        )
+        table = opened.table
+        cleaned = clean(opened.dataset, DEFAULT_STEPS)
+        analyses: dict[str, dict[str, object]] = {}
+    else:
+        store = WorkspaceStore(args.store)
+        workspace = store.load(store.find(str(args.source)))
+        table, cleaned, analyses = workspace.table, workspace.cleaned(), workspace.analyses
+    options = ReportOptions(
+        title=args.title,
+        author=args.author,
+        date=args.date,
+        sections=tuple(args.sections or SECTIONS),
+    )
+    report = build_report(cleaned, table=table, analyses=analyses, options=options)
+    args.out.write_text(report.html, encoding="utf-8")
+    summary = {
+        "source": str(args.source),
+        "out": str(args.out),
+        "bytes": report.size,
+        "seconds": round(report.seconds, 2),
+        "sections": {s.key: s.problem or "ok" for s in report.sections},
+    }
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _workspaces(args: argparse.Namespace) -> int:
+    store = WorkspaceStore(args.store)
+    listing = [dataclasses.asdict(info) for info in store.list_workspaces()]
+    print(json.dumps(listing, indent=2, ensure_ascii=False))
+    return 0
+
+
 def _report(summary: dict[str, object], out: Path | None, table: Callable[[], pd.DataFrame]) -> int:
     """Write ``table()`` to ``out`` when asked, then print the JSON summary."""
     if out is not None:
@@ -302,6 +347,14 @@ def _json_default(value: object) -> object:
     if isinstance(value, np.integer | np.floating):
         return value.item()
     return str(value)
+
+
+def _sections(text: str) -> list[str]:
+    sections = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown or not sections:
+        raise argparse.ArgumentTypeError(f"sections are {', '.join(SECTIONS)}; got {text!r}")
+    return sections
 
 
 def _date(text: str) -> dt.date:
@@ -465,6 +518,28 @@ def build_parser() -> argparse.ArgumentParser:
         "the data, to act on now)",
     )
     propensity.set_defaults(run=_propensity)
+    report = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of a saved workspace or of a file",
+    )
+    report.add_argument(
+        "source", type=Path, help="a data file, or a workspace's name or token (see workspaces)"
+    )
+    report.add_argument("--out", type=Path, required=True, help="the .html file to write")
+    report.add_argument("--title", default="Marketing analysis")
+    report.add_argument("--author", default="")
+    report.add_argument("--date", type=_date, help="the report's date (default today)")
+    report.add_argument(
+        "--sections",
+        type=_sections,
+        help=f"sections to include, separated by commas (default all: {','.join(SECTIONS)})",
+    )
+    report.add_argument("--store", type=Path, help=f"workspace store (default ${STORE_ENV})")
+    _add_role_options(report)
+    report.set_defaults(run=_report_command)
+    workspaces = commands.add_parser("workspaces", help="list the saved workspaces as JSON")
+    workspaces.add_argument("--store", type=Path, help=f"workspace store (default ${STORE_ENV})")
+    workspaces.set_defaults(run=_workspaces)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

@@ -92,6 +92,15 @@ PERIOD_PRESETS: dict[str, int | None] = {
 }
 
 
+def format_value(value: float, unit: str) -> str:
+    """A KPI as a dashboard shows it: money in whole units (cents below 100), ratios to 0.1."""
+    if unit == "ratio":
+        return f"{value:,.1f}"
+    if unit == "money" and abs(value) < 100:
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
 def preset_period(first: dt.date, last: dt.date, preset: str) -> tuple[dt.date, dt.date]:
     """The period a preset names, ending on the last day of data and clipped to the first."""
     if preset not in PERIOD_PRESETS:

@@ -15,6 +15,7 @@ The steps are separate so that a dashboard can cache each one:
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -343,6 +344,72 @@ def target_from_transactions(
         earlier=earlier,
         now=now.reindex(columns=columns),
     )
+
+
+def yes_no_columns(dataset: Dataset) -> tuple[list[str], str | None]:
+    """The columns with exactly two values (what a model can predict) and the likeliest target.
+
+    A column called churn, churned, response or responded is preferred; else the first.
+    """
+    frame = dataset.frame
+    two_valued = [
+        str(c) for c in frame.columns if c != "customer_id" and frame[c].nunique(dropna=True) == 2
+    ]
+    preferred = next(
+        (c for c in two_valued if c.lower() in ("churn", "churned", "response", "responded")),
+        two_valued[0] if two_valued else None,
+    )
+    return two_valued, preferred
+
+
+def propensity_data(
+    dataset: Dataset,
+    *,
+    target: str | None = None,
+    positive: str | None = None,
+    derive: str | None = None,
+    days: int = 90,
+    cutoff: dt.date | pd.Timestamp | None = None,
+) -> PropensityData:
+    """Features and target: a yes/no column of a customer list, or an outcome derived from orders.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Customers or transactions.
+    target, positive
+        Customers: the column to predict and its positive value (default: the likeliest yes/no
+        column, see :func:`yes_no_columns`).
+    derive, days, cutoff
+        Transactions: what to derive (default ``"churn"``), its window and cutoff, as in
+        :func:`target_from_transactions`.
+
+    Returns
+    -------
+    PropensityData
+
+    Example
+    -------
+    >>> propensity_data(transactions, derive="churn", days=90).n  # doctest: +SKIP
+    1200
+    """
+    if dataset.kind == "transactions":
+        return target_from_transactions(
+            dataset,
+            kind=derive or "churn",
+            days=days,
+            cutoff=None if cutoff is None else pd.Timestamp(cutoff),
+        )
+    if target is None:
+        target = yes_no_columns(dataset)[1]
+    if target is None:
+        raise AnalyticsError(
+            "A propensity model predicts a yes/no column, and this table has none (no column "
+            "with exactly two values).",
+            hint="Add one, such as Churned = Yes/No, or load transactions to predict churn "
+            "from purchase history.",
+        )
+    return target_from_column(dataset, target, positive=positive)
 
 
 def _top_categories(lines: pd.DataFrame, top: int = 8) -> list[str]:

@@ -158,6 +158,8 @@ _RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "drop_missing_values": _missing_values,
 }
 STEP_NAMES = tuple(step.name for step in CLEANING_STEPS)
+#: The steps the app proposes for a new table (each applies only to the kinds it names).
+DEFAULT_STEPS = ("drop_duplicates", "drop_missing_dates", "drop_implausible_dates")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ Lost                R 1, F 1
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +127,13 @@ class RFMResult:
         )
         grouped["action"] = [SEGMENT_ACTIONS[s] for s in grouped.index]
         return grouped.reset_index(names="segment")
+
+    def members(self, segments: Sequence[str]) -> list[str] | None:
+        """The ids of the customers in these named segments; ``None`` (everyone) if none named."""
+        if not segments:
+            return None
+        c = self.customers
+        return c.loc[c["segment"].isin(segments), "customer_id"].astype("str").tolist()
 
     @property
     def rf_grid(self) -> pd.DataFrame:

@@ -46,10 +46,15 @@ from analytics.propensity import (
     PropensityResult,
     feature_importance,
     fit_propensity,
-    target_from_column,
-    target_from_transactions,
+    propensity_data,
 )
-from analytics.quality import CleaningResult, QualityReport, clean, quality_report
+from analytics.quality import (
+    DEFAULT_STEPS,
+    CleaningResult,
+    QualityReport,
+    clean,
+    quality_report,
+)
 from analytics.recommend import RecommendationEval, evaluate_recommendations, similar_items
 from analytics.rfm import RFMResult, compute_rfm
 from analytics.samples import SAMPLE_FILES
@@ -309,11 +314,7 @@ def _make_state(
     guess = guess or detect_kind(table.frame, header=table.header)
     chosen: Kind = kind or guess.kind
     mapping = mapping or detect_mapping(table.frame, chosen, header=table.header)
-    default_steps = (
-        ("drop_duplicates", "drop_missing_dates", "drop_implausible_dates")
-        if steps is None
-        else tuple(steps)
-    )
+    default_steps = DEFAULT_STEPS if steps is None else tuple(steps)
     try:
         original = build_dataset(table.frame, chosen, mapping, source=table.source)
     except AnalyticsError as exc:
@@ -639,10 +640,7 @@ def _series_key(series: SalesSeries) -> str:
 
 def _segment_customers(dataset: Dataset, segments: tuple[str, ...]) -> list[str] | None:
     """The customers in these RFM segments (None: everyone)."""
-    if not segments:
-        return None
-    rfm = cached_rfm(dataset, None, True).customers
-    return rfm.loc[rfm["segment"].isin(segments), "customer_id"].astype("str").tolist()
+    return cached_rfm(dataset, None, True).members(segments) if segments else None
 
 
 @st.cache_data(
@@ -728,13 +726,9 @@ def cached_propensity_data(
     cutoff: dt.date | None,
 ) -> PropensityData:
     """Features and target: a yes/no column, or churn / buying again derived from orders."""
-    if derive is not None:
-        return target_from_transactions(
-            dataset, kind=derive, days=days, cutoff=None if cutoff is None else pd.Timestamp(cutoff)
-        )
-    if target is None:
-        raise AnalyticsError("Choose the column to predict.")
-    return target_from_column(dataset, target, positive=positive)
+    return propensity_data(
+        dataset, target=target, positive=positive, derive=derive, days=days, cutoff=cutoff
+    )
 
 
 def _propensity_data_key(data: PropensityData) -> str:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.errors import AnalyticsError
-from analytics.overview import FREQ_LABELS, PERIOD_PRESETS, Kpi, default_period, preset_period
+from analytics.overview import (
+    FREQ_LABELS,
+    PERIOD_PRESETS,
+    default_period,
+    format_value,
+    preset_period,
+)
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
 from pages._common import (
     PageDone,
@@ -92,14 +98,6 @@ days = (result.end - result.start).days + 1
 compare = f"the previous {days:,} days ({result.previous_start:%d %b %Y} – {result.previous_end:%d %b %Y})"
 
 
-def _value(kpi: Kpi) -> str:
-    if kpi.unit == "money":
-        return f"{kpi.value:,.0f}" if abs(kpi.value) >= 100 else f"{kpi.value:,.2f}"
-    if kpi.unit == "ratio":
-        return f"{kpi.value:,.1f}"
-    return f"{kpi.value:,.0f}"
-
-
 series = {"Revenue": "revenue", "Orders": "orders", "Customers": "customers"}
 cards = st.columns(len(result.kpis))
 for card, kpi in zip(cards, result.kpis, strict=True):
@@ -108,7 +106,7 @@ for card, kpi in zip(cards, result.kpis, strict=True):
     spark = result.trend[column].tolist() if column in result.trend else None
     card.metric(
         kpi.name,
-        _value(kpi),
+        format_value(kpi.value, kpi.unit),
         delta=None if change is None else f"{change:+.1%}",
         help=f"{kpi.help} Change against {compare}.",
         border=True,

@@ -14,6 +14,7 @@ from analytics.propensity import (
     MODELS,
     contact_top,
     logistic_coefficients,
+    yes_no_columns,
 )
 from analytics.propensity_plots import (
     calibration_figure,
@@ -72,19 +73,13 @@ cutoff: dt.date | None = None
 left, middle, right = st.columns(3)
 if dataset.kind == "customers":
     frame = dataset.frame
-    two_valued = [
-        str(c) for c in frame.columns if c != "customer_id" and frame[c].nunique(dropna=True) == 2
-    ]
+    two_valued, preferred = yes_no_columns(dataset)
     if not two_valued:
         point_to_data_page(
             "A propensity model predicts a yes/no column, and this table has none (no column "
             "with exactly two values). Add one, such as Churned = Yes/No, or load transactions "
             "to predict churn from purchase history."
         )
-    preferred = next(
-        (c for c in two_valued if c.lower() in ("churn", "churned", "response", "responded")),
-        two_valued[0],
-    )
     with left:
         target = kept(
             st.selectbox,

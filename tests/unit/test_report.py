@@ -1,0 +1,173 @@
+"""The HTML report: every section from real analyses, offline, escaped, and from the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from analytics.__main__ import main
+from analytics.errors import AnalyticsError
+from analytics.pipeline import open_dataset
+from analytics.quality import DEFAULT_STEPS, clean
+from analytics.report import SECTIONS, ReportOptions, build_report
+from analytics.samples import write_samples
+from analytics.workspace import Workspace, WorkspaceStore
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> dict[str, Path]:
+    """The four samples, generated small (600 customers) so that reports take seconds."""
+    return write_samples(tmp_path_factory.mktemp("samples"), n_customers=600)
+
+
+@pytest.fixture(scope="module")
+def transactions(small):
+    opened = open_dataset(small["transactions"])
+    return opened, clean(opened.dataset, DEFAULT_STEPS)
+
+
+@pytest.fixture(scope="module")
+def full_report(transactions):
+    opened, cleaned = transactions
+    options = ReportOptions(title="Q4 <b>review</b>", author="Ana & Bo", date=dt.date(2026, 11, 25))
+    return build_report(cleaned, table=opened.table, options=options)
+
+
+def section(html: str, key: str) -> str:
+    match = re.search(rf"<section id='{key}'.*?</section>", html, re.S)
+    assert match, f"section {key} missing"
+    return match.group(0)
+
+
+def test_report_of_transactions_has_every_section_computed(full_report):
+    assert [s.key for s in full_report.sections] == list(SECTIONS)
+    assert all(s.problem is None for s in full_report.sections)
+    html = full_report.html
+    assert "Rows analysed" in section(html, "data") and "Quality findings" in section(html, "data")
+    assert "Revenue" in section(html, "kpis") and "kpis-trend" in section(html, "kpis")
+    segments = section(html, "segments")
+    assert "segments-scatter" in segments and "Segment profiles" in segments
+    rules = section(html, "rules")
+    assert (
+        "times as likely to buy" in rules and "Of the " in rules and "<ol class='rules'>" in rules
+    )
+    forecast = section(html, "forecast")
+    assert "forecast-chart" in forecast and "MASE" in forecast and "Backtest" in forecast
+    propensity = section(html, "propensity")
+    assert "propensity-lift" in propensity and "ROC AUC" in propensity
+
+
+def test_report_is_self_contained(full_report):
+    html = full_report.html
+    assert html.count("<script>") >= 5  # plotly.js, then one per figure
+    assert "plotly.js v" in html[:200_000] or "Plotly" in html[:200_000]
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=", html)
+    assert 3_000_000 < full_report.size < 12_000_000
+
+
+def test_report_title_author_and_date_are_escaped(full_report):
+    html = full_report.html
+    assert "<title>Q4 &lt;b&gt;review&lt;/b&gt;</title>" in html
+    assert "Ana &amp; Bo" in html and "25 November 2026" in html
+    assert "<b>review</b>" not in html
+
+
+def test_sections_are_selectable_and_kept_in_order(transactions):
+    opened, cleaned = transactions
+    report = build_report(
+        cleaned, table=opened.table, options=ReportOptions(sections=("forecast", "data"))
+    )
+    assert [s.key for s in report.sections] == ["data", "forecast"]
+    assert "id='segments'" not in report.html
+    with pytest.raises(AnalyticsError, match="Unknown report section"):
+        ReportOptions(sections=("charts",))
+    with pytest.raises(AnalyticsError, match="at least one"):
+        ReportOptions(sections=())
+
+
+def test_report_follows_the_pages_settings(transactions):
+    opened, cleaned = transactions
+    analyses = {
+        "segments": {"k": 3, "names": {"Segment 1": "Whales <3"}},
+        "rules": {"min_support": 0.02, "min_confidence": 0.1},
+        "forecast": {"freq": "M", "model": "snaive", "horizon": 4},
+        "propensity": {"model": "logreg", "folds": 3},
+    }
+    report = build_report(
+        cleaned,
+        table=opened.table,
+        analyses=analyses,
+        options=ReportOptions(sections=("segments", "rules", "forecast", "propensity")),
+    )
+    html = report.html
+    assert "in 3 segments" in section(html, "segments")
+    assert "Whales &lt;3" in section(html, "segments")
+    assert "support ≥ 2.00%" in section(html, "rules")
+    assert "months add up" in section(html, "forecast") and "next 4 months" in html
+    assert "Logistic" in section(html, "propensity")
+
+
+def test_sections_that_do_not_fit_the_data_say_why(small):
+    opened = open_dataset(small["customers"])
+    report = build_report(clean(opened.dataset, DEFAULT_STEPS), table=opened.table)
+    problems = {s.key: s.problem for s in report.sections if s.problem}
+    assert set(problems) == {"kpis", "rules", "forecast"}
+    assert "needs transactions" in problems["kpis"]
+    assert "Not in this report: Key figures needs transactions" in report.html
+    assert "segments-scatter" in report.html and "propensity-lift" in report.html
+
+
+def test_cli_report_of_a_file(small, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    code = main(
+        [
+            "report",
+            str(small["series"]),
+            "--out",
+            str(out),
+            "--title",
+            "Daily",
+            "--sections",
+            "data,forecast",
+        ]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sections"] == {"data": "ok", "forecast": "ok"}
+    assert summary["bytes"] == out.stat().st_size
+    assert "<title>Daily</title>" in out.read_text(encoding="utf-8")
+
+
+def test_cli_report_of_a_workspace_uses_its_settings(small, tmp_path, capsys):
+    opened = open_dataset(small["transactions"])
+    store = WorkspaceStore(tmp_path / "ws.sqlite")
+    store.save(
+        Workspace(
+            name="Spring",
+            table=opened.table,
+            origin="upload",
+            kind=opened.dataset.kind,
+            mapping=opened.dataset.mapping,
+            steps=DEFAULT_STEPS,
+            analyses={"segments": {"k": 5}},
+        )
+    )
+    out = tmp_path / "w.html"
+    args = ["report", "Spring", "--store", str(tmp_path / "ws.sqlite"), "--out", str(out)]
+    assert main([*args, "--sections", "segments"]) == 0
+    assert "in 5 segments" in out.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["workspaces", "--store", str(tmp_path / "ws.sqlite")]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["name"] == "Spring"
+
+
+def test_cli_report_errors_are_one_line(tmp_path, capsys):
+    store = str(tmp_path / "ws.sqlite")
+    assert main(["report", "Nope", "--store", store, "--out", str(tmp_path / "x.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No workspace") and err.count("\n") == 1

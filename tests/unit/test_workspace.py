@@ -1,0 +1,220 @@
+"""Saved workspaces: exact round trips, list/rename/duplicate/delete, and saves killed midway."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.errors import AnalyticsError
+from analytics.io import load_table
+from analytics.pipeline import open_dataset
+from analytics.samples import SAMPLE_FILES
+from analytics.workspace import Workspace, WorkspaceStore, decode, encode, new_token
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = {
+    "w.seg.k": 4,
+    "w.seg.name.abc.0": "Big spenders",
+    "w.basket.support": 0.01,
+    "w.overview.period": (dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
+    "w.forecast.model": "ets",
+    "w.basket.segments": ["Champions", "Loyal"],
+    "w.propensity.cutoff.x": dt.date(2025, 9, 1),
+    "w.flag": True,
+    "w.none": None,
+    "w.numpy": np.int64(7),
+}
+
+
+def workspace(path: Path, name: str = "Q4 review", **changes) -> Workspace:
+    opened = open_dataset(path)
+    fields = dict(
+        name=name,
+        table=opened.table,
+        origin="sample",
+        kind=opened.dataset.kind,
+        mapping=opened.dataset.mapping,
+        steps=("drop_duplicates",),
+        settings=SETTINGS,
+        analyses={"segments": {"k": 4, "features": "rfm", "names": {"Segment 1": "Big"}}},
+    )
+    return Workspace(**{**fields, **changes})
+
+
+@pytest.fixture
+def store(tmp_path) -> WorkspaceStore:
+    return WorkspaceStore(tmp_path / "ws.sqlite")
+
+
+def test_settings_keep_their_types_through_json():
+    for value in [*SETTINGS.values(), {"a": (1, 2)}, [dt.datetime(2025, 1, 2, 3, 4)]]:
+        back = decode(encode(value))
+        assert back == value and type(back) is type(
+            value.item() if hasattr(value, "item") else value
+        )
+    with pytest.raises(TypeError):
+        encode(object())
+
+
+@pytest.mark.parametrize("kind", list(SAMPLE_FILES))
+def test_every_sample_comes_back_identical(store, kind):
+    saved = workspace(ROOT / "data" / SAMPLE_FILES[kind])
+    token = store.save(saved)
+    back = store.load(token)
+    assert back.table.fingerprint == saved.table.fingerprint
+    pd.testing.assert_frame_equal(back.table.frame, saved.table.frame)
+    assert back.cleaned().dataset.fingerprint == saved.cleaned().dataset.fingerprint
+    assert (back.kind, back.mapping, back.steps) == (saved.kind, saved.mapping, saved.steps)
+    assert back.settings == {**SETTINGS, "w.numpy": 7}
+    assert back.analyses == saved.analyses
+    assert (back.name, back.origin, back.token) == ("Q4 review", "sample", token)
+
+
+def test_real_workbook_comes_back_identical(store, shared_datasets):
+    table = load_table(shared_datasets / "online_retail_II_sample_2sheets.xlsx")
+    opened = open_dataset(shared_datasets / "online_retail_II_sample_2sheets.xlsx")
+    token = store.save(workspace(shared_datasets / "online_retail_II_sample_2sheets.xlsx"))
+    back = store.load(token)
+    assert back.table.fingerprint == table.fingerprint
+    assert back.table.sheets == table.sheets and back.table.workbook_sheets == table.workbook_sheets
+    assert back.cleaned().dataset.frame.equals(
+        workspace(shared_datasets / "online_retail_II_sample_2sheets.xlsx").cleaned().dataset.frame
+    )
+    assert opened.dataset.kind == back.kind
+
+
+def test_tokens_are_random_and_unguessable(store):
+    tokens = {new_token() for _ in range(1000)}
+    assert len(tokens) == 1000
+    assert all(len(t) >= 22 and not t.isdigit() for t in tokens)
+    first = store.save(workspace(ROOT / "data" / "customers.csv", "a"))
+    second = store.save(workspace(ROOT / "data" / "customers.csv", "b"))
+    assert first != second and not first.isdigit()
+
+
+def test_list_rename_duplicate_delete(store):
+    path = ROOT / "data" / "customers.csv"
+    a = store.save(workspace(path, "Alpha"))
+    b = store.save(workspace(ROOT / "data" / "daily_revenue.csv", "Beta"))
+    assert {w.name for w in store.list_workspaces()} == {"Alpha", "Beta"}
+    store.rename(a, "  Alpha   final ")
+    assert store.load(a).name == "Alpha final"
+    copy = store.duplicate(a, "Alpha copy")
+    assert copy not in (a, b)
+    assert store.load(copy).settings == store.load(a).settings
+    assert store.find("Alpha copy") == copy and store.find(b) == b
+    store.delete(a)
+    assert {w.name for w in store.list_workspaces()} == {"Alpha copy", "Beta"}
+    # The copy shares the table: deleting the original kept it; deleting both drops it.
+    assert store.load(copy).table.n_rows > 0
+    store.delete(copy)
+    with store._connect() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM tables").fetchone()[0] == 1
+    with pytest.raises(AnalyticsError, match="no saved workspace"):
+        store.load(a)
+    with pytest.raises(AnalyticsError, match="name"):
+        store.rename(b, "   ")
+    with pytest.raises(AnalyticsError, match="No workspace"):
+        store.find("nothing")
+
+
+def test_saving_again_updates_in_place(store):
+    saved = workspace(ROOT / "data" / "customers.csv")
+    token = store.save(saved)
+    again = store.save(Workspace(**{**saved.__dict__, "token": token, "settings": {"w.seg.k": 6}}))
+    assert again == token and len(store.list_workspaces()) == 1
+    assert store.load(token).settings == {"w.seg.k": 6}
+
+
+def test_store_location_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKETLENS_WORKSPACES", str(tmp_path / "elsewhere" / "x.sqlite"))
+    store = WorkspaceStore()
+    store.save(workspace(ROOT / "data" / "daily_revenue.csv"))
+    assert (tmp_path / "elsewhere" / "x.sqlite").exists()
+
+
+def test_unwritable_store_is_a_plain_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(AnalyticsError, match="workspace store"):
+        WorkspaceStore(blocker / "ws.sqlite").list_workspaces()
+
+
+# --- killed in the middle of a save -----------------------------------------------------------------
+
+_SAVER = """
+import sys
+import numpy as np
+import pandas as pd
+from analytics.io import LoadedTable
+from analytics.schema import ColumnMapping
+from analytics.workspace import Workspace, WorkspaceStore
+
+store = WorkspaceStore(sys.argv[1])
+rng = np.random.default_rng(int(sys.argv[2]))
+for i in range(1000):
+    n = 400_000
+    frame = pd.DataFrame({"Date": pd.date_range("2020-01-01", periods=n, freq="min"),
+                          "Revenue": rng.random(n), "Note": rng.integers(0, 10**9, n).astype(str)})
+    table = LoadedTable(frame=frame, source=f"big{i}.csv", format="csv")
+    ws = Workspace(name=f"big {i}", table=table, origin="upload", kind="series",
+                   mapping=ColumnMapping(timestamp="Date", value="Revenue"), steps=(),
+                   settings={"w.i": i})
+    print("saving", flush=True)
+    token = store.save(ws)
+    print("saved", token, flush=True)
+"""
+
+
+def test_a_save_killed_midway_leaves_every_earlier_workspace_intact(tmp_path):
+    path = tmp_path / "ws.sqlite"
+    store = WorkspaceStore(path)
+    earlier = {
+        store.save(workspace(ROOT / "data" / SAMPLE_FILES[kind], kind)): kind
+        for kind in SAMPLE_FILES
+    }
+    fingerprints = {t: store.load(t).table.fingerprint for t in earlier}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    killed_mid_save = 0
+    for round_ in range(6):
+        child = subprocess.Popen(
+            [sys.executable, "-c", _SAVER, str(path), str(round_)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert child.stdout is not None
+        # Wait for the start of a save (after 0-2 completed ones), then kill it part-way.
+        starts = 0
+        for line in child.stdout:
+            if line.startswith("saving"):
+                starts += 1
+                if starts == round_ % 3 + 1:
+                    break
+        time.sleep(0.05 + 0.07 * round_)
+        child.send_signal(signal.SIGKILL)
+        rest = child.stdout.read()
+        child.wait()
+        if "saved" not in rest.split("saving")[-1]:
+            killed_mid_save += 1
+        assert store.check() == "ok"
+        for token, kind in earlier.items():
+            back = store.load(token)
+            assert back.name == kind and back.table.fingerprint == fingerprints[token]
+            assert back.settings["w.seg.k"] == 4
+        # Every save reported as done is complete; none half-written is listed.
+        for info in store.list_workspaces():
+            if info.name.startswith("big"):
+                loaded = store.load(info.token)
+                assert loaded.table.n_rows == 400_000 == info.n_rows
+    assert killed_mid_save >= 3, "the kills should land inside saves"
+    assert store.check() == "ok"
