@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._common import dataset_badge, run_page
+from pages._common import dataset_badge, restore_workspace, run_page, sync_workspace
 
 st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")
 page = st.navigation(
@@ -13,7 +13,11 @@ page = st.navigation(
         st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
         st.Page("pages/propensity.py", title="Propensity", icon=":material/target:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+        st.Page("pages/workspaces.py", title="Workspaces", icon=":material/folder_open:"),
+        st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
     ]
 )
+restore_workspace()
 run_page(page)
 dataset_badge()
+sync_workspace()

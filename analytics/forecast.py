@@ -655,7 +655,10 @@ def _ets(y: np.ndarray, m: int, h: int, spec: ETSSpec | None, intervals: bool, m
     fitted = np.asarray(result.fittedvalues, float)
     if not intervals:
         return _bands(np.asarray(result.forecast(h), float), None, fitted, _ets_name(spec))
-    prediction = result.get_prediction(start=len(y), end=len(y) + h - 1)
+    # Multiplicative models get simulated intervals: seeded, so the same data gives the same bands.
+    prediction = result.get_prediction(
+        start=len(y), end=len(y) + h - 1, rng=np.random.default_rng(0)
+    )
     frames = [prediction.summary_frame(alpha=a) for a in (0.2, 0.05)]
     bands = [f[["pi_lower", "pi_upper"]].to_numpy(float) for f in frames]
     return _bands(np.asarray(prediction.predicted_mean, float), bands, fitted, _ets_name(spec))

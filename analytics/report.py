@@ -46,6 +46,21 @@ SECTIONS: dict[str, str] = {
     "forecast": "Forecast",
     "propensity": "Who will churn or buy",
 }
+#: The page (and analysis) whose settings each section follows.
+SECTION_ANALYSIS: dict[str, str] = {
+    "kpis": "overview",
+    "segments": "segments",
+    "rules": "rules",
+    "forecast": "forecast",
+    "propensity": "propensity",
+}
+#: The sections that can be made from each kind of data.
+SECTIONS_FOR_KIND: dict[str, tuple[str, ...]] = {
+    "transactions": tuple(SECTIONS),
+    "customers": ("data", "segments", "propensity"),
+    "baskets": ("data", "rules"),
+    "series": ("data", "forecast"),
+}
 #: The pages' defaults, used for an analysis the user has not run (the CLI on a plain file).
 DEFAULTS: dict[str, dict[str, Any]] = {
     "rules": {"min_support": 0.005, "min_confidence": 0.2, "min_lift": 1.0},
@@ -156,7 +171,7 @@ def build_report(
     dataset = cleaned.dataset
     builders: dict[str, Callable[[], str]] = {
         "data": lambda: _data_section(cleaned, table),
-        "kpis": lambda: _kpi_section(dataset, _args(analyses, "overview")),
+        "kpis": lambda: _kpi_section(dataset, _args(analyses, "kpis")),
         "segments": lambda: _segments_section(dataset, _args(analyses, "segments")),
         "rules": lambda: _rules_section(dataset, _args(analyses, "rules")),
         "forecast": lambda: _forecast_section(dataset, _args(analyses, "forecast")),
@@ -176,8 +191,9 @@ def build_report(
     return Report(document, tuple(results), time.perf_counter() - started)
 
 
-def _args(analyses: Mapping[str, Mapping[str, Any]], name: str) -> dict[str, Any]:
-    return {**DEFAULTS.get(name, {}), **analyses.get(name, {})}
+def _args(analyses: Mapping[str, Mapping[str, Any]], section: str) -> dict[str, Any]:
+    """The section's analysis arguments: the page's last ones, else the defaults."""
+    return {**DEFAULTS.get(section, {}), **analyses.get(SECTION_ANALYSIS[section], {})}
 
 
 # --- sections ---------------------------------------------------------------------------------------
@@ -245,6 +261,7 @@ def _segments_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     args = dict(args)
     names = args.pop("names", {}) or {}
     x, y = args.pop("x", None), args.pop("y", None)
+    log_axes = bool(args.pop("log_axes", True))
     if "features" not in args:
         args["features"] = (
             "rfm" if dataset.kind == "transactions" else tuple(numeric_columns(dataset))
@@ -267,7 +284,7 @@ def _segments_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     return (
         intro
         + descriptions
-        + _figure(scatter_figure(result, x, y), "segments-scatter")
+        + _figure(scatter_figure(result, x, y, log_axes=log_axes), "segments-scatter")
         + "<h3>Segment profiles</h3>"
         + _table(result.profiles)
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
 import re
@@ -56,6 +57,7 @@ from analytics.quality import (
     quality_report,
 )
 from analytics.recommend import RecommendationEval, evaluate_recommendations, similar_items
+from analytics.report import Report, ReportOptions, build_report
 from analytics.rfm import RFMResult, compute_rfm
 from analytics.samples import SAMPLE_FILES
 from analytics.schema import (
@@ -76,6 +78,7 @@ from analytics.segments import (
     scale_features,
     sweep_k,
 )
+from analytics.workspace import Workspace, WorkspaceStore, encode, savable
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_LABELS = {
@@ -93,6 +96,12 @@ PERSIST: Literal["session"] = "session"
 T = TypeVar("T")
 _STATE = "ml.data"
 _FAILED_UPLOAD = "ml.failed_upload"
+_ANALYSES = "ml.analyses"
+_WORKSPACE = "ml.workspace"
+_RESTORE_FAILED = "ml.restore_failed"
+#: The URL's query parameter holding the open workspace's token: a refresh, or a reconnect after
+#: a server restart, reopens it.
+WORKSPACE_PARAM = "ws"
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,8 @@ PAGE_INPUTS: dict[str, tuple[str, ...]] = {
     "basket": ("w.basket.",),
     "forecast": ("w.forecast.",),
     "propensity": ("w.propensity.",),
+    "workspaces": ("ws.",),
+    "report": ("w.report.",),
     "data": (
         *("w.source", "w.sample", "w.sheets", "w.kind", "w.dayfirst", "w.dims", "w.items"),
         *("w.role.", "w.clean."),
@@ -772,6 +783,216 @@ def cached_importance(result: PropensityResult) -> pd.DataFrame:
     return feature_importance(result)
 
 
+@st.cache_data(max_entries=4, show_spinner=False, ttl=CACHE_TTL)
+def cached_report(
+    cleaning_key: str,
+    table_key: str,
+    analyses_key: str,
+    title: str,
+    author: str,
+    day: dt.date,
+    sections: tuple[str, ...],
+    _cleaned: CleaningResult,
+    _table: LoadedTable,
+    _analyses: dict[str, dict[str, Any]],
+    _progress: Callable[[str], None] | None = None,
+) -> Report:
+    """The HTML report, keyed by the content of the data, the analyses' arguments and options."""
+    options = ReportOptions(title=title, author=author, date=day, sections=sections)
+    return build_report(
+        _cleaned, table=_table, analyses=_analyses, options=options, progress=_progress
+    )
+
+
+def build_report_cached(
+    title: str,
+    author: str,
+    day: dt.date,
+    sections: tuple[str, ...],
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """The report of the session's data and analyses (built once per content and options)."""
+    current_dataset()  # while the roles are incomplete, says why and stops the page
+    state = data_state()
+    if state.cleaned is None:
+        raise PageDone
+    done = analyses()
+    cleaning_key = "|".join([state.cleaned.dataset.fingerprint, *state.steps])
+    analyses_key = json.dumps(encode(done), sort_keys=True)
+    return cached_report(
+        cleaning_key,
+        state.table.fingerprint,
+        analyses_key,
+        title,
+        author,
+        day,
+        sections,
+        state.cleaned,
+        state.table,
+        done,
+        progress,
+    )
+
+
+# --- workspaces --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenWorkspace:
+    """The session's open workspace: its token, name and what was last written to the store."""
+
+    token: str
+    name: str
+    digest: str
+
+
+def remember(analysis: str, **arguments: Any) -> None:
+    """Record the arguments of the analysis a page just ran.
+
+    They are saved with the workspace, and the report runs the same analysis with them.
+    """
+    st.session_state.setdefault(_ANALYSES, {})[analysis] = arguments
+
+
+def analyses() -> dict[str, dict[str, Any]]:
+    """The arguments of the analyses the pages last ran in this session."""
+    return dict(st.session_state.get(_ANALYSES, {}))
+
+
+def open_workspace() -> OpenWorkspace | None:
+    return st.session_state.get(_WORKSPACE)
+
+
+# The Data page's role and cleaning boxes start from the state's mapping and steps, which the
+# workspace saves itself; the uploader cannot be set.
+_NOT_SAVED = ("w.kind", "w.sheets", *_MAPPING_WIDGETS)
+
+
+def _snapshot(name: str, token: str = "") -> Workspace:
+    state = data_state()
+    settings = savable(
+        {
+            str(k): v
+            for k, v in st.session_state.to_dict().items()
+            if str(k).startswith("w.") and not str(k).startswith(_NOT_SAVED)
+        }
+    )
+    return Workspace(
+        name=name,
+        table=state.table,
+        origin=state.origin,
+        kind=state.kind,
+        mapping=state.mapping,
+        steps=state.steps,
+        settings=settings,
+        analyses=analyses(),
+        token=token,
+    )
+
+
+def _digest(workspace: Workspace) -> str:
+    """What a save would write, condensed: equal digests mean nothing changed."""
+    content = (
+        workspace.name,
+        workspace.table.fingerprint,
+        workspace.origin,
+        workspace.kind,
+        repr(workspace.mapping),
+        workspace.steps,
+        json.dumps(encode(workspace.settings), sort_keys=True),
+        json.dumps(encode(workspace.analyses), sort_keys=True),
+    )
+    return hashlib.blake2b(repr(content).encode(), digest_size=16).hexdigest()
+
+
+def _opened(token: str, workspace: Workspace) -> None:
+    st.session_state[_WORKSPACE] = OpenWorkspace(token, workspace.name, _digest(workspace))
+    st.query_params[WORKSPACE_PARAM] = token
+
+
+def save_workspace(name: str, *, as_new: bool = False) -> str:
+    """Save the session's data, settings and analyses; return the token.
+
+    Over the open workspace, unless ``as_new`` or none is open; the saved one becomes the open one.
+    """
+    current = open_workspace()
+    token = "" if as_new or current is None else current.token
+    workspace = _snapshot(name, token)
+    token = WorkspaceStore().save(workspace)
+    _opened(token, replace(workspace, name=" ".join(name.split())))
+    return token
+
+
+def load_workspace(token: str) -> Workspace:
+    """Make a saved workspace the session's: its data, mapping, cleaning and every setting.
+
+    Call it from a widget callback or before any page draws (widget values are set here).
+    """
+    workspace = WorkspaceStore().load(token)
+    st.session_state[_STATE] = _make_state(
+        workspace.table,
+        workspace.origin,
+        kind=workspace.kind,
+        mapping=workspace.mapping,
+        steps=workspace.steps,
+        pending=True,
+    )
+    _reset_widgets(("w.",))
+    for key, value in workspace.settings.items():
+        st.session_state[key] = value
+    st.session_state[_ANALYSES] = dict(workspace.analyses)
+    st.session_state.pop(_FAILED_UPLOAD, None)
+    _opened(token, workspace)
+    return workspace
+
+
+def close_workspace() -> None:
+    """Stop saving into the open workspace; the session keeps its data and settings."""
+    st.session_state.pop(_WORKSPACE, None)
+    st.query_params.pop(WORKSPACE_PARAM, None)
+
+
+def restore_workspace() -> None:
+    """On a session's first run, reopen the workspace named in the URL (a refresh or a restart)."""
+    if _STATE in st.session_state or _RESTORE_FAILED in st.session_state:
+        return
+    token = st.query_params.get(WORKSPACE_PARAM)
+    if not token:
+        return
+    try:
+        load_workspace(token)
+    except AnalyticsError as exc:
+        st.session_state[_RESTORE_FAILED] = exc
+        st.query_params.pop(WORKSPACE_PARAM, None)
+
+
+def sync_workspace() -> None:
+    """After each run: write changes to the open workspace, and keep its token in the URL.
+
+    Only what changed since the last write is noticed (a digest); the table is written once.
+    """
+    failed = st.session_state.get(_RESTORE_FAILED)
+    if failed is not None:
+        st.toast(f"The workspace in the link could not be opened: {md(failed.message)}")
+        st.session_state[_RESTORE_FAILED] = None  # said once; not tried again this session
+    current = open_workspace()
+    if current is None or _STATE not in st.session_state:
+        return
+    workspace = _snapshot(current.name, current.token)
+    digest = _digest(workspace)
+    if digest != current.digest:
+        try:
+            WorkspaceStore().save(workspace)
+        except AnalyticsError as exc:
+            st.sidebar.warning(
+                f"Changes not saved: {md(exc.message)}", icon=":material/sync_problem:"
+            )
+            return
+        st.session_state[_WORKSPACE] = replace(current, digest=digest)
+    if st.query_params.get(WORKSPACE_PARAM) != current.token:
+        st.query_params[WORKSPACE_PARAM] = current.token
+
+
 def dataset_badge() -> None:
     """A short line in the sidebar naming the data every page is working on."""
     state = st.session_state.get(_STATE)
@@ -783,7 +1004,9 @@ def dataset_badge() -> None:
         if state.cleaned is not None
         else "column roles to finish on the Data page"
     )
-    st.sidebar.caption(f"**Data:** {md(state.table.source)} ({origin})  \n{shape}")
+    current = open_workspace()
+    saved = f"  \n**Workspace:** {md(current.name)} (changes saved)" if current is not None else ""
+    st.sidebar.caption(f"**Data:** {md(state.table.source)} ({origin})  \n{shape}{saved}")
 
 
 def require_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> None:

@@ -38,6 +38,7 @@ from pages._common import (
     kept,
     md,
     point_to_data_page,
+    remember,
     require_kind,
     show_error,
     start_page,
@@ -244,14 +245,23 @@ try:
         status.update(label="Building baskets…")
         baskets = cached_baskets(dataset, item, start, end, filters, segments)
         status.update(label=f"Mining {baskets.n_baskets:,} baskets…")
-        rules: Rules = cached_rules(
-            baskets,
-            float(min_support),
-            float(min_confidence),
-            float(min_lift) if min_lift > 0 else None,
-            max_len,
-            int(max_consequent),
-            engine,
+        thresholds = {
+            "min_support": float(min_support),
+            "min_confidence": float(min_confidence),
+            "min_lift": float(min_lift) if min_lift > 0 else None,
+            "max_len": max_len,
+            "max_consequent": int(max_consequent),
+            "engine": engine,
+        }
+        rules: Rules = cached_rules(baskets, **thresholds)
+        remember(
+            "rules",
+            item=item,
+            start=start,
+            end=end,
+            filters=filters,
+            segments=segments,
+            **thresholds,
         )
         status.update(
             label=f"Found {rules.n_itemsets:,} frequent itemsets and {rules.n_rules:,} rules "

@@ -36,6 +36,7 @@ from pages._common import (
     kept,
     md,
     point_to_data_page,
+    remember,
     require_kind,
     show_error,
     start_page,
@@ -245,6 +246,19 @@ try:
 
         result = cached_forecast(
             series, model, int(horizon), season, transform, int(origins), _progress=progress
+        )
+        remember(
+            "forecast",
+            metric=metric,
+            freq=chosen_freq,
+            filters=filters,
+            segments=segments,
+            keep_incomplete=keep_incomplete,
+            model=model,
+            horizon=int(horizon),
+            season=season,
+            transform=transform,
+            origins=int(origins),
         )
         status.update(
             label=f"{MODEL_LABELS[result.model].split(' (')[0]} forecast of {series.n} "

@@ -19,6 +19,7 @@ from pages._common import (
     current_dataset,
     kept,
     md,
+    remember,
     require_kind,
     show_error,
     start_page,
@@ -90,6 +91,7 @@ start, end = period
 try:
     with st.spinner("Computing the KPIs …"):
         result = cached_overview(dataset, start, end, freq, dimension)
+    remember("overview", start=start, end=end, freq=freq, dimension=dimension)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None

@@ -36,6 +36,7 @@ from pages._common import (
     kept,
     md,
     point_to_data_page,
+    remember,
     require_kind,
     show_error,
     start_page,
@@ -179,6 +180,16 @@ try:
             status.update(label=message)
 
         result = cached_propensity(data, model, int(folds), _progress=progress)
+        remember(
+            "propensity",
+            target=target,
+            positive=positive,
+            derive=derive,
+            days=int(days),
+            cutoff=cutoff,
+            model=model,
+            folds=int(folds),
+        )
         status.update(
             label=f"{MODEL_LABELS[result.model]}: cross-validated on {data.n:,} customers in "
             f"{result.seconds:.1f} s",

@@ -37,6 +37,7 @@ from pages._common import (
     kept,
     md,
     point_to_data_page,
+    remember,
     require_kind,
     show_error,
     start_page,
@@ -315,6 +316,21 @@ if three_d:
             default=axes[2] if len(axes) > 2 else axes[0],
             format_func=lambda a: axis_label.get(a, a),
         )
+remember(
+    "segments",
+    features=features,
+    analysis_date=analysis_date,
+    exclude_cancellations=exclude_cancellations,
+    algorithm=algorithm,
+    scale=scale,
+    k=k,
+    eps=eps,
+    min_samples=min_samples,
+    names=names,
+    x=x_axis,
+    y=y_axis,
+    log_axes=log_axes,
+)
 figure = scatter_figure(result, x_axis, y_axis, z_axis, log_axes=log_axes)
 if three_d:
     st.plotly_chart(figure, key="segment_scatter_3d")

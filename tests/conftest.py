@@ -25,3 +25,11 @@ def shared_datasets() -> Path:
 def sample() -> SampleData:
     """The default generated sample (the one data/ is written from)."""
     return generate_sample()
+
+
+@pytest.fixture(autouse=True)
+def workspace_store(tmp_path, monkeypatch) -> Path:
+    """Every test saves workspaces into its own store, never into data/."""
+    path = tmp_path / "workspaces.sqlite"
+    monkeypatch.setenv("MARKETLENS_WORKSPACES", str(path))
+    return path

@@ -19,8 +19,10 @@ PAGES = [
     "pages/basket.py",
     "pages/forecast.py",
     "pages/propensity.py",
+    "pages/workspaces.py",
+    "pages/report.py",
 ]
-ANALYSIS_PAGES = PAGES[2:]
+ANALYSIS_PAGES = PAGES[2:7]
 
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,133 @@
+"""Report page: one self-contained HTML file of the analysis, to send to stakeholders."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from analytics.errors import AnalyticsError
+from analytics.report import SECTION_ANALYSIS, SECTIONS, SECTIONS_FOR_KIND
+from pages._common import (
+    PageDone,
+    analyses,
+    build_report_cached,
+    current_dataset,
+    kept,
+    md,
+    show_error,
+    start_page,
+)
+
+_BUILT = "ml.report"  # the arguments of the last report built in this session
+
+start_page()
+st.title("Report")
+st.caption(
+    "One HTML file with what you have computed, to send to people who will not open the app: "
+    "it opens offline in any browser, with interactive charts."
+)
+dataset = current_dataset()
+
+fits = SECTIONS_FOR_KIND[dataset.kind]
+left, middle, right = st.columns([3, 2, 1])
+with left:
+    title = kept(
+        st.text_input,
+        "Title",
+        key="w.report.title",
+        default=f"Marketing analysis: {dataset.source}",
+        max_chars=200,
+    )
+with middle:
+    author = kept(st.text_input, "Author", key="w.report.author", default="", max_chars=120)
+with right:
+    day = kept(st.date_input, "Date", key="w.report.date", default=dt.date.today())
+sections = kept(
+    st.multiselect,
+    "Sections",
+    list(SECTIONS),
+    key="w.report.sections",
+    default=list(fits),
+    format_func=SECTIONS.__getitem__,
+)
+done = analyses()
+lines = []
+for key in sections:
+    if key not in fits:
+        lines.append(f"**{SECTIONS[key]}**: does not apply to {dataset.kind} data; it will say so.")
+    elif key in SECTION_ANALYSIS:
+        lines.append(
+            f"**{SECTIONS[key]}**: "
+            + (
+                "your settings on its page."
+                if SECTION_ANALYSIS[key] in done
+                else "the page's default settings (you have not opened it yet)."
+            )
+        )
+st.caption("  \n".join(lines))
+
+
+def _arguments(
+    title: str, author: str, day: dt.date, sections: list[str]
+) -> tuple[str, str, dt.date, tuple[str, ...]]:
+    return (title, author, day, tuple(s for s in SECTIONS if s in sections))
+
+
+def _build() -> None:
+    """Ask for the report with the settings as they are when the button is clicked."""
+    state = st.session_state
+    st.session_state[_BUILT] = _arguments(
+        state["w.report.title"],
+        state["w.report.author"],
+        state["w.report.date"],
+        state["w.report.sections"],
+    )
+
+
+arguments = _arguments(title, author, day, sections)
+# A callback, not the button's return value: it survives the rerun start_page() may ask for.
+st.button(
+    "Build the report",
+    type="primary",
+    icon=":material/summarize:",
+    disabled=not sections,
+    on_click=_build,
+)
+if st.session_state.get(_BUILT) is None:
+    raise PageDone
+if st.session_state[_BUILT] != arguments:
+    st.info("The settings changed since the report was built: build it again.")
+    raise PageDone
+
+try:
+    with st.status("Building the report …", expanded=False) as status:
+        report = build_report_cached(*arguments, progress=lambda m: status.update(label=m))
+        status.update(
+            label=f"Report built in {report.seconds:.1f} s: {report.size / 1e6:.1f} MB",
+            state="complete",
+        )
+except AnalyticsError as exc:
+    show_error(exc)
+    raise PageDone from None
+
+st.download_button(
+    "Download the report (HTML)",
+    data=report.html.encode("utf-8"),
+    file_name=f"{''.join(c if c.isalnum() else '_' for c in title)[:60] or 'report'}.html",
+    mime="text/html",
+    on_click="ignore",
+    type="primary",
+    icon=":material/download:",
+)
+st.caption(
+    f"{report.size / 1e6:.1f} MB, of which about 4.7 MB is the charting library, embedded so "
+    "that the file needs no network."
+)
+for section in report.sections:
+    if section.problem:
+        st.markdown(
+            f":material/block: **{md(section.title)}** — not in the report: {md(section.problem)}"
+        )
+    else:
+        st.markdown(f":material/check: **{md(section.title)}**")
