@@ -953,6 +953,31 @@ def _read_parquet(data: bytes, name: str, *, max_rows: int) -> LoadedTable:
     return LoadedTable(frame=frame, source=name, format="parquet", notes=tuple(notes))
 
 
+def table_from_frame(
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    format: str,
+    notes: Sequence[str] = (),
+    max_rows: int = MAX_ROWS,
+) -> LoadedTable:
+    """A table that was not read from a file (a database query), with the loader's checks.
+
+    The same limits as files (rows, columns, not empty), unique non-blank column names, and
+    numbers stored as text made numeric.
+    """
+    _check_rows(len(frame), max_rows, source)
+    _check_columns(frame.shape[1], MAX_COLUMNS, source)
+    all_notes = list(notes)
+    names, renamed = _unique_names([str(c) for c in frame.columns])
+    frame = frame.set_axis(names, axis=1).reset_index(drop=True)
+    if renamed:
+        all_notes.append("Blank or repeated column names were renamed: " + ", ".join(renamed) + ".")
+    frame, tidy_notes = _tidy_columns(frame, header=True)
+    _check_not_empty(frame, source)
+    return LoadedTable(frame=frame, source=source, format=format, notes=(*all_notes, *tidy_notes))
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]

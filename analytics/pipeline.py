@@ -64,6 +64,17 @@ def open_dataset(
     'transactions'
     """
     table = load_table(source, name=name, sheets=sheets)
+    return open_table(table, kind=kind, roles=roles, dayfirst=dayfirst)
+
+
+def open_table(
+    table: LoadedTable,
+    *,
+    kind: Kind | None = None,
+    roles: Mapping[str, str | None] | None = None,
+    dayfirst: bool | None = None,
+) -> OpenedFile:
+    """Map a table already read (a file, a database query) as :func:`open_dataset` does."""
     guess = detect_kind(table.frame, header=table.header)
     if kind is not None and kind not in KINDS:
         raise AnalyticsError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}.")

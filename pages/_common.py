@@ -26,6 +26,8 @@ from typing import Any, Literal, NoReturn, TypeVar
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Engine
+from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics.baskets import Baskets, Rules, build_baskets, run_rules
@@ -78,6 +80,7 @@ from analytics.segments import (
     scale_features,
     sweep_k,
 )
+from analytics.sql import list_tables, read_query, read_table
 from analytics.workspace import Workspace, WorkspaceStore, encode, savable
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -184,7 +187,7 @@ PAGE_INPUTS: dict[str, tuple[str, ...]] = {
     "report": ("w.report.",),
     "data": (
         *("w.source", "w.sample", "w.sheets", "w.kind", "w.dayfirst", "w.dims", "w.items"),
-        *("w.role.", "w.clean."),
+        *("w.role.", "w.clean.", "w.db."),
     ),
 }
 log = logging.getLogger("marketlens")
@@ -401,6 +404,54 @@ def read_upload(file_id: str, name: str, data: bytes) -> DataState:
     except AnalyticsError as exc:
         st.session_state[_FAILED_UPLOAD] = (file_id, exc)
         raise
+
+
+def database_engine() -> Engine | None:
+    """The engine of ``st.connection("sql")``, or None when secrets.toml names no database."""
+    try:
+        settings = dict(st.secrets.get("connections", {}).get("sql", {}))
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        settings = {}
+    if not settings:
+        return None
+    try:
+        # The settings are passed on as read from st.secrets (which AppTest can set; the
+        # connection's own secrets lookup cannot be set by a test). Nothing logs them.
+        return st.connection("sql", type="sql", **settings).engine
+    except Exception as exc:  # a bad URL, a driver that is not installed …
+        log.warning("database connection failed: %s", type(exc).__name__, exc_info=exc)
+        raise AnalyticsError(
+            f"The database connection in .streamlit/secrets.toml does not work: "
+            f"{type(exc).__name__}.",
+            hint="Check [connections.sql] url (e.g. postgresql://user:password@host/db, or "
+            "sqlite:///path/to/file.sqlite).",
+        ) from exc
+
+
+@st.cache_data(max_entries=4, show_spinner=False, ttl=60)
+def _tables(url: str, _engine: Engine) -> list[str]:
+    return list_tables(_engine)
+
+
+def database_tables() -> list[str]:
+    """The database's tables and views (asked again after a minute)."""
+    engine = database_engine()
+    if engine is None:
+        return []
+    return _tables(engine.url.render_as_string(hide_password=True), engine)
+
+
+def read_database(what: str, detail: str) -> DataState:
+    """Make a database table (``what="table"``) or a read-only query's result the session's data."""
+    engine = database_engine()
+    if engine is None:
+        raise AnalyticsError("No database is set up in .streamlit/secrets.toml.")
+    if what == "table":
+        table = read_table(engine, detail)
+    else:
+        table = read_query(engine, detail, name="query on " + (engine.url.database or "database"))
+    _ = table.fingerprint
+    return set_table(table, "database")
 
 
 def upload_failure(file_id: str) -> AnalyticsError | None:
@@ -998,7 +1049,7 @@ def dataset_badge() -> None:
     state = st.session_state.get(_STATE)
     if state is None:
         return
-    origin = "sample" if state.origin == "sample" else "uploaded"
+    origin = {"sample": "sample", "database": "from the database"}.get(state.origin, "uploaded")
     shape = (
         f"{state.cleaned.dataset.kind}, {state.cleaned.dataset.n_rows:,} rows"
         if state.cleaned is not None

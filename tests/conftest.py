@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,17 @@ def workspace_store(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "workspaces.sqlite"
     monkeypatch.setenv("MARKETLENS_WORKSPACES", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server on localhost with an empty database; skip (fail in CI) without."""
+    from tests.postgres import server_binaries, throwaway_server
+
+    if server_binaries() is None:
+        message = "PostgreSQL server is not installed (Debian: apt-get install postgresql)"
+        if os.environ.get("MARKETLENS_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with throwaway_server() as url:
+        yield url

@@ -5,12 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's Chromium drives the browser tests (playwright downloads no browser of its own).
-if [ ! -x /usr/bin/chromium ]; then
+# Debian's Chromium drives the browser tests (playwright downloads no browser of its own), and
+# Debian's PostgreSQL server backs the database tests (each run starts a throwaway cluster).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 python3 -m venv .venv
@@ -21,6 +25,6 @@ python3 -m venv .venv
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 
-# The browser tests must run here, not skip: a missing browser fails the run.
-# pytest exits 5 when it collects no test; set -e makes that a failure too.
-MARKETLENS_REQUIRE_E2E=1 .venv/bin/python -m pytest "$@"
+# The browser and PostgreSQL tests must run here, not skip: a missing browser or server fails
+# the run. pytest exits 5 when it collects no test; set -e makes that a failure too.
+MARKETLENS_REQUIRE_E2E=1 MARKETLENS_REQUIRE_POSTGRES=1 .venv/bin/python -m pytest "$@"

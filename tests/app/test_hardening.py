@@ -150,7 +150,7 @@ FAILURES = [
     ("pages/segments.py", "compute_rfm"),
     ("pages/basket.py", "build_baskets"),
     ("pages/forecast.py", "build_series"),
-    ("pages/propensity.py", "target_from_transactions"),
+    ("pages/propensity.py", "propensity_data"),
     ("pages/data.py", "quality_report"),
 ]
 

@@ -1,0 +1,69 @@
+"""A throwaway PostgreSQL server for the database tests: Debian's binaries, a new cluster in a
+temporary folder, on a free localhost port, stopped and deleted afterwards.
+
+tests/run.sh installs Debian's ``postgresql`` package when it is missing and sets
+``MARKETLENS_REQUIRE_POSTGRES=1``, so that in CI a missing server fails the run instead of
+skipping the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+BIN_GLOB = "/usr/lib/postgresql/*/bin"
+
+
+def server_binaries() -> Path | None:
+    """The newest installed PostgreSQL server's bin folder, if any."""
+    found = sorted(Path("/").glob(BIN_GLOB.lstrip("/")), key=lambda p: int(p.parent.name))
+    found = [p for p in found if (p / "initdb").exists() and (p / "pg_ctl").exists()]
+    return found[-1] if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def throwaway_server(database: str = "shop") -> Iterator[str]:
+    """Start a PostgreSQL cluster; yield an SQLAlchemy URL of an empty database in it."""
+    binaries = server_binaries()
+    if binaries is None:
+        raise FileNotFoundError("no PostgreSQL server under " + BIN_GLOB)
+    root = Path(tempfile.mkdtemp(prefix="marketlens-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: run as Debian's postgres user
+        account = pwd.getpwnam("postgres")
+        os.chown(root, account.pw_uid, account.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, log, port = root / "data", root / "server.log", _free_port()
+
+    def run(*command: object) -> None:
+        subprocess.run([*prefix, *map(str, command)], check=True, capture_output=True, timeout=120)
+
+    try:
+        run(binaries / "initdb", "-D", data, "-U", "marketlens", "--auth=trust", "-E", "UTF8")
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        run(binaries / "pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "start")
+        try:
+            run(binaries / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "marketlens", database)
+            yield f"postgresql+psycopg://marketlens@127.0.0.1:{port}/{database}"
+        finally:
+            run(binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+    except subprocess.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode(errors="replace")
+        if log.exists():
+            detail += log.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"PostgreSQL did not start: {detail}") from exc
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,170 @@
+"""Databases as a data source: read-only SELECTs only, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from analytics.errors import AnalyticsError
+from analytics.pipeline import open_table
+from analytics.sql import _read, check_read_only, list_tables, read_query, read_table
+
+READS = [
+    "select * from orders",
+    "SELECT * FROM orders;",
+    "  (select 1)",
+    "WITH t AS (SELECT * FROM orders) SELECT count(*) FROM t",
+    "select 'delete from x; drop table y' as note, \"update\" from orders -- insert",
+    "select /* drop */ customer, sum(qty) from orders group by customer",
+    "select replace(product, 'a', 'b'), start_date, comment from orders",
+]
+WRITES = {
+    "insert into orders values (1)": "starts with 'INSERT'",
+    "UPDATE orders SET qty = 0": "starts with 'UPDATE'",
+    "delete from orders": "starts with 'DELETE'",
+    "drop table orders": "starts with 'DROP'",
+    "truncate orders": "starts with 'TRUNCATE'",
+    "create table x as select 1": "starts with 'CREATE'",
+    "select 1; drop table orders": "several",
+    "select 1; select 2": "several",
+    "with gone as (delete from orders returning *) select * from gone": "DELETE",
+    "select * into copy_of_orders from orders": "INTO",
+    "select * from orders for update": "locks rows",
+    "explain analyze delete from orders": "starts with 'EXPLAIN'",
+    "copy orders to '/tmp/x'": "starts with 'COPY'",
+    "call refresh()": "starts with 'CALL'",
+    "": "Type a SELECT",
+}
+
+
+@pytest.mark.parametrize("query", READS)
+def test_read_only_selects_pass(query):
+    assert check_read_only(query) == query.strip().rstrip(";")
+
+
+@pytest.mark.parametrize(("query", "reason"), WRITES.items())
+def test_anything_that_could_write_is_refused_with_a_reason(query, reason):
+    with pytest.raises(AnalyticsError, match=reason):
+        check_read_only(query)
+
+
+def orders_frame(sample) -> pd.DataFrame:
+    return sample.transactions.head(5000)
+
+
+def fill(engine: sa.Engine, sample) -> None:
+    orders = orders_frame(sample)
+    orders.to_sql("orders", engine, index=False, if_exists="replace")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP VIEW IF EXISTS big_orders")
+        conn.exec_driver_sql('CREATE VIEW big_orders AS SELECT * FROM orders WHERE "Quantity" > 10')
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path, sample) -> sa.Engine:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+    fill(engine, sample)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def pg_engine(postgres_url, sample) -> sa.Engine:
+    engine = sa.create_engine(postgres_url)
+    fill(engine, sample)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS typed")
+        conn.exec_driver_sql(
+            "CREATE TABLE typed (id int, price numeric(10, 2), day date, note text, at timestamptz)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO typed VALUES (1, 3.50, '2025-01-02', 'a', '2025-01-02 10:00+00'),"
+            " (2, 12.25, '2025-02-03', NULL, '2025-02-03 11:00+00')"
+        )
+        conn.exec_driver_sql("DROP SEQUENCE IF EXISTS counter")
+        conn.exec_driver_sql("CREATE SEQUENCE counter")
+    return engine
+
+
+def assert_same_orders(table, sample) -> None:
+    """The table from the database maps to the same dataset as the CSV export of the rows."""
+    expected = orders_frame(sample)
+    assert table.n_rows == len(expected)
+    dataset = open_table(table).dataset
+    assert dataset.kind == "transactions"
+    assert dataset.frame["revenue"].sum() == pytest.approx(
+        (expected["Quantity"] * expected["Price"]).sum()
+    )
+    assert dataset.frame["customer_id"].nunique() == expected["Customer ID"].nunique()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request) -> sa.Engine:
+    return request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
+
+
+def test_tables_and_views_are_listed(engine):
+    assert {"orders", "big_orders"} <= set(list_tables(engine))
+
+
+def test_a_table_reads_into_the_same_dataset_as_its_export(engine, sample):
+    table = read_table(engine, "orders")
+    assert table.format == "sql" and table.source == "orders"
+    assert_same_orders(table, sample)
+
+
+def test_a_query_reads_its_result(engine, sample):
+    table = read_query(
+        engine, "SELECT * FROM orders WHERE \"Country\" = 'United Kingdom'", name="uk"
+    )
+    expected = orders_frame(sample)
+    assert table.n_rows == (expected["Country"] == "United Kingdom").sum()
+    assert set(table.frame["Country"]) == {"United Kingdom"}
+
+
+def test_a_write_query_is_refused_and_changes_nothing(engine):
+    with pytest.raises(AnalyticsError, match="starts with 'DELETE'"):
+        read_query(engine, "DELETE FROM orders")
+    with pytest.raises(AnalyticsError, match="MarketLens only reads"):
+        read_query(engine, 'with x as (update orders set "Quantity" = 0 returning 1) select 1')
+    # The second guard: a write that got past the check is stopped by the database itself.
+    with pytest.raises(AnalyticsError, match="refused to run this query because it would write"):
+        _read(engine, 'DELETE FROM orders WHERE "Quantity" > 0', source="x", max_rows=10)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM orders").scalar() == 5000
+
+
+def test_postgres_stops_a_writing_function_in_a_select(pg_engine):
+    with pytest.raises(AnalyticsError, match="would write"):
+        read_query(pg_engine, "SELECT nextval('counter')")
+    with pg_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT last_value FROM counter").scalar() == 1
+
+
+def test_postgres_types_become_numbers_and_dates(pg_engine):
+    frame = read_table(pg_engine, "typed").frame
+    assert frame["price"].dtype == "float64" and frame["price"].tolist() == [3.5, 12.25]
+    assert pd.api.types.is_datetime64_any_dtype(frame["day"])
+    assert pd.api.types.is_datetime64_any_dtype(frame["at"])
+
+
+def test_limits_and_errors_are_plain(engine):
+    with pytest.raises(AnalyticsError, match="more than 100 rows"):
+        read_query(engine, "select * from orders", max_rows=100)
+    with pytest.raises(AnalyticsError, match="could not run the query"):
+        read_query(engine, "select * from no_such_table")
+    with pytest.raises(AnalyticsError, match="no table or view called"):
+        read_table(engine, "no_such_table")
+    with pytest.raises(AnalyticsError, match="no rows"):
+        read_query(engine, 'select * from orders where "Quantity" > 10000000')
+
+
+def test_an_unreachable_server_is_named_without_its_password(postgres_url):
+    port = int(postgres_url.rsplit(":", 1)[1].split("/")[0])
+    engine = sa.create_engine(
+        f"postgresql+psycopg://someone:s3cret@127.0.0.1:{port + 1}/shop",
+        connect_args={"connect_timeout": 3},
+    )
+    with pytest.raises(AnalyticsError, match="Could not reach the database") as caught:
+        list_tables(engine)
+    assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
