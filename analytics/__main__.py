@@ -21,6 +21,7 @@ from analytics.baskets import ENGINES, build_baskets, item_options, run_rules
 from analytics.errors import AnalyticsError
 from analytics.export import write_table
 from analytics.forecast import FREQS, METRICS, MODELS, TRANSFORMS, build_series, run_forecast
+from analytics.io import load_table
 from analytics.pipeline import OpenedFile, open_dataset
 from analytics.propensity import (
     MODELS as PROPENSITY_MODELS,
@@ -366,8 +367,25 @@ def _date(text: str) -> dt.date:
 
 def _sample(args: argparse.Namespace) -> int:
     paths = write_samples(args.out, n_customers=args.customers, random_state=args.random_state)
-    print(json.dumps({kind: str(path) for kind, path in paths.items()}, indent=2))
+    written: dict[str, object] = {kind: str(path) for kind, path in paths.items()}
+    if args.sqlite is not None:
+        written["sqlite"] = write_sqlite(paths, args.sqlite)
+    print(json.dumps(written, indent=2))
     return 0
+
+
+def write_sqlite(paths: dict[str, Path], target: Path) -> dict[str, object]:
+    """The samples as tables of a SQLite file (orders, customers, daily_revenue), for trying the
+    Data page's database source with no server."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{target}")
+    tables = {"orders": "transactions", "customers": "customers", "daily_revenue": "series"}
+    for table, kind in tables.items():
+        frame = load_table(paths[kind]).frame
+        frame.to_sql(table, engine, index=False, if_exists="replace", chunksize=20_000)
+    engine.dispose()
+    return {"path": str(target), "tables": list(tables)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -544,6 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)
     sample.add_argument("--random-state", type=int, default=0)
+    sample.add_argument("--sqlite", type=Path, help="also write them as tables of this SQLite file")
     sample.set_defaults(run=_sample)
     return parser
 

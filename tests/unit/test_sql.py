@@ -168,3 +168,15 @@ def test_an_unreachable_server_is_named_without_its_password(postgres_url):
     with pytest.raises(AnalyticsError, match="Could not reach the database") as caught:
         list_tables(engine)
     assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_cli_writes_the_samples_as_a_sqlite_database(tmp_path, capsys):
+    from analytics.__main__ import main
+
+    target = tmp_path / "shop.sqlite"
+    code = main(["sample", "--out", str(tmp_path), "--customers", "300", "--sqlite", str(target)])
+    assert code == 0 and "sqlite" in capsys.readouterr().out
+    engine = sa.create_engine(f"sqlite:///{target}")
+    assert set(list_tables(engine)) == {"orders", "customers", "daily_revenue"}
+    assert open_table(read_table(engine, "orders")).dataset.kind == "transactions"
+    assert open_table(read_table(engine, "customers")).dataset.kind == "customers"
