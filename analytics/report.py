@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from analytics.baskets import build_baskets, describe_rule, run_rules
+from analytics.baskets import build_baskets, describe_rule, filter_rules, run_rules
 from analytics.errors import AnalyticsError
 from analytics.forecast import FREQ_LABELS, METRIC_COLUMNS, build_series, run_forecast
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
@@ -63,7 +63,13 @@ SECTIONS_FOR_KIND: dict[str, tuple[str, ...]] = {
 }
 #: The pages' defaults, used for an analysis the user has not run (the CLI on a plain file).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "rules": {"min_support": 0.005, "min_confidence": 0.2, "min_lift": 1.0},
+    "rules": {
+        "min_support": 0.005,
+        "min_confidence": 0.2,
+        "min_lift": 1.0,
+        "redundant": False,
+        "significant": False,
+    },
 }
 TOP_RULES = 10
 
@@ -295,6 +301,8 @@ def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     args = dict(args)
     basket_args = {k: args.pop(k) for k in ("item", "start", "end", "filters") if k in args}
     segments = tuple(args.pop("segments", ()) or ())
+    redundant = bool(args.pop("redundant", False))
+    significant = bool(args.pop("significant", False))
     baskets = build_baskets(
         dataset,
         item=basket_args.get("item"),
@@ -304,15 +312,19 @@ def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
         customers=rfm_customers(dataset, segments),
     )
     rules = run_rules(baskets, **args)
+    table = filter_rules(rules.table, redundant=redundant, significant=significant)
+    hidden = rules.n_rules - len(table)
     intro = (
-        f"<p>{rules.n_rules:,} rules among {baskets.n_baskets:,} baskets and {rules.n_items:,} "
+        f"<p>{len(table):,} rules"
+        + (f" ({hidden:,} redundant or not significant left out)" if hidden else "")
+        + " among {baskets.n_baskets:,} baskets and {rules.n_items:,} "
         f"items (support ≥ {rules.min_support:.2%}, confidence ≥ {rules.min_confidence:.0%}"
         + (f", lift ≥ {rules.min_lift:.2f}" if rules.min_lift else "")
         + "). The strongest, by lift:</p>"
     )
-    if rules.table.empty:
+    if table.empty:
         return intro.replace("The strongest, by lift:", "No rule meets these thresholds.")
-    top = rules.table.sort_values(["lift", "confidence"], ascending=False).head(TOP_RULES)
+    top = table.sort_values(["lift", "confidence"], ascending=False).head(TOP_RULES)
     readings = []
     for _, rule in top.iterrows():
         lines = describe_rule(rule, rules.n_baskets)
@@ -469,6 +481,8 @@ def _table(frame: pd.DataFrame) -> str:
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.3f}")
+        elif pd.api.types.is_integer_dtype(shown[column]):
+            shown[column] = shown[column].map(lambda v: f"{v:,}")
         elif pd.api.types.is_datetime64_any_dtype(shown[column]):
             shown[column] = shown[column].dt.strftime("%Y-%m-%d")
     return str(shown.to_html(index=False, escape=True, border=0, na_rep=""))

@@ -261,6 +261,8 @@ try:
             end=end,
             filters=filters,
             segments=segments,
+            redundant=show_redundant,
+            significant=significant,
             **thresholds,
         )
         status.update(

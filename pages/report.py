@@ -9,7 +9,6 @@ import streamlit as st
 from analytics.errors import AnalyticsError
 from analytics.report import SECTION_ANALYSIS, SECTIONS, SECTIONS_FOR_KIND
 from pages._common import (
-    PageDone,
     analyses,
     build_report_cached,
     current_dataset,
@@ -94,40 +93,46 @@ st.button(
     disabled=not sections,
     on_click=_build,
 )
-if st.session_state.get(_BUILT) is None:
-    raise PageDone
-if st.session_state[_BUILT] != arguments:
+
+
+def _show_report(arguments: tuple[str, str, dt.date, tuple[str, ...]]) -> None:
+    """Build the report (or take it from the cache), offer it for download, list its sections."""
+    title = arguments[0]
+    try:
+        with st.status("Building the report …", expanded=False) as status:
+            report = build_report_cached(*arguments, progress=lambda m: status.update(label=m))
+            status.update(
+                label=f"Report built in {report.seconds:.1f} s: {report.size / 1e6:.1f} MB",
+                state="complete",
+            )
+    except AnalyticsError as exc:
+        show_error(exc)
+        return
+    st.download_button(
+        "Download the report (HTML)",
+        data=report.html.encode("utf-8"),
+        file_name=f"{''.join(c if c.isalnum() else '_' for c in title)[:60] or 'report'}.html",
+        mime="text/html",
+        on_click="ignore",
+        type="primary",
+        icon=":material/download:",
+    )
+    st.caption(
+        f"{report.size / 1e6:.1f} MB, of which about 4.7 MB is the charting library, embedded so "
+        "that the file needs no network."
+    )
+    for section in report.sections:
+        if section.problem:
+            st.markdown(
+                f":material/block: **{md(section.title)}** — not in the report: "
+                f"{md(section.problem)}"
+            )
+        else:
+            st.markdown(f":material/check: **{md(section.title)}**")
+
+
+built = st.session_state.get(_BUILT)
+if built is not None and built != arguments:
     st.info("The settings changed since the report was built: build it again.")
-    raise PageDone
-
-try:
-    with st.status("Building the report …", expanded=False) as status:
-        report = build_report_cached(*arguments, progress=lambda m: status.update(label=m))
-        status.update(
-            label=f"Report built in {report.seconds:.1f} s: {report.size / 1e6:.1f} MB",
-            state="complete",
-        )
-except AnalyticsError as exc:
-    show_error(exc)
-    raise PageDone from None
-
-st.download_button(
-    "Download the report (HTML)",
-    data=report.html.encode("utf-8"),
-    file_name=f"{''.join(c if c.isalnum() else '_' for c in title)[:60] or 'report'}.html",
-    mime="text/html",
-    on_click="ignore",
-    type="primary",
-    icon=":material/download:",
-)
-st.caption(
-    f"{report.size / 1e6:.1f} MB, of which about 4.7 MB is the charting library, embedded so "
-    "that the file needs no network."
-)
-for section in report.sections:
-    if section.problem:
-        st.markdown(
-            f":material/block: **{md(section.title)}** — not in the report: {md(section.problem)}"
-        )
-    else:
-        st.markdown(f":material/check: **{md(section.title)}**")
+elif built is not None:
+    _show_report(arguments)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -51,12 +50,22 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@contextlib.contextmanager
-def serve() -> Iterator[str]:
-    """Start `streamlit run app.py` on a free port; yield its URL."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+class Served(str):
+    """The served app's URL, with its server process (to kill it)."""
+
+    process: subprocess.Popen
+
+
+@contextlib.contextmanager
+def serve(port: int | None = None, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """Start `streamlit run app.py` (on a free port unless given); yield its URL."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -76,8 +85,10 @@ def serve() -> Iterator[str]:
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
-    url = f"http://127.0.0.1:{port}"
+    url = Served(f"http://127.0.0.1:{port}")
+    url.process = process
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -93,7 +104,8 @@ def serve() -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -104,22 +116,6 @@ def serve() -> Iterator[str]:
 def server() -> Iterator[str]:
     with serve() as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail("the playwright package is not installed")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _skip_or_fail(f"no Chromium at {CHROMIUM}: install Debian's chromium package")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -171,3 +171,17 @@ def test_cli_report_errors_are_one_line(tmp_path, capsys):
     assert main(["report", "Nope", "--store", store, "--out", str(tmp_path / "x.html")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: No workspace") and err.count("\n") == 1
+
+
+def test_rules_leave_out_redundant_ones_unless_the_page_shows_them(transactions):
+    _, cleaned = transactions
+    only_rules = ReportOptions(sections=("rules",))
+    default = build_report(cleaned, options=only_rules).html
+    everything = build_report(
+        cleaned, options=only_rules, analyses={"rules": {"redundant": True}}
+    ).html
+    assert "redundant or not significant left out" in default
+    assert "left out" not in everything
+    shown = int(re.search(r"<p>([\d,]+) rules", default).group(1).replace(",", ""))
+    total = int(re.search(r"<p>([\d,]+) rules", everything).group(1).replace(",", ""))
+    assert 0 < shown < total
