@@ -137,7 +137,7 @@ else:
                 "Name": [w.name for w in saved],
                 "Data": [w.source for w in saved],
                 "Kind": [w.kind for w in saved],
-                "Rows": [w.n_rows for w in saved],
+                "Rows": [f"{w.n_rows:,}" for w in saved],
                 "Last changed (UTC)": [w.updated[:16].replace("T", " ") for w in saved],
                 "Open": ["●" if current and w.token == current.token else "" for w in saved],
             }
