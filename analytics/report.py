@@ -12,7 +12,7 @@ import datetime as dt
 import html
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -129,7 +129,11 @@ class Report:
     html: str
     sections: tuple[SectionResult, ...]
     seconds: float
-    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def library_size(self) -> int:
+        """Bytes of the embedded plotly.js, which every report carries."""
+        return len(get_plotlyjs().encode("utf-8"))
 
     @property
     def size(self) -> int:
@@ -218,18 +222,17 @@ def _data_section(cleaned: CleaningResult, table: LoadedTable | None) -> str:
     if quality.date_range is not None:
         first, last = quality.date_range
         facts.append(("Dates", f"{first:%d %b %Y} – {last:%d %b %Y}"))
-    for role in ("customer_id", "order_id", "product"):
+    for role, label in (
+        ("customer_id", "Customers"),
+        ("order_id", "Orders"),
+        ("product", "Products"),
+    ):
         if dataset.has(role):
-            facts.append(
-                (
-                    role.replace("_id", "s").replace("product", "products").title(),
-                    f"{dataset.frame[role].nunique():,}",
-                )
-            )
+            facts.append((label, f"{dataset.frame[role].nunique():,}"))
     parts = [_facts(facts), "<h3>Column roles</h3>", _list(dataset.mapping.describe())]
     if cleaned.log:
         parts += ["<h3>Cleaning</h3>", _table(cleaned.summary)]
-    parts.append("<h3>Quality findings</h3>")
+    parts.append("<h3>Quality findings after cleaning</h3>")
     parts.append(
         _list([f"{f.severity}: {f.message}" for f in quality.findings])
         if quality.findings

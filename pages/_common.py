@@ -936,7 +936,7 @@ def _snapshot(name: str, token: str = "") -> Workspace:
         mapping=state.mapping,
         steps=state.steps,
         settings=settings,
-        analyses=analyses(),
+        analyses=savable(analyses()),
         token=token,
     )
 

@@ -118,8 +118,8 @@ def _show_report(arguments: tuple[str, str, dt.date, tuple[str, ...]]) -> None:
         icon=":material/download:",
     )
     st.caption(
-        f"{report.size / 1e6:.1f} MB, of which about 4.7 MB is the charting library, embedded so "
-        "that the file needs no network."
+        f"{report.size / 1e6:.1f} MB, of which {report.library_size / 1e6:.1f} MB is the charting "
+        "library, embedded so that the file needs no network."
     )
     for section in report.sections:
         if section.problem:
