@@ -346,6 +346,15 @@ def target_from_transactions(
     )
 
 
+#: What to say when a customer table has no column a model could predict, and what to do.
+NO_YES_NO_COLUMN = (
+    "A propensity model predicts a yes/no column, and this table has none (no column with "
+    "exactly two values).",
+    "Add one, such as Churned = Yes/No, or load transactions to predict churn from purchase "
+    "history.",
+)
+
+
 def yes_no_columns(dataset: Dataset) -> tuple[list[str], str | None]:
     """The columns with exactly two values (what a model can predict) and the likeliest target.
 
@@ -403,12 +412,8 @@ def propensity_data(
     if target is None:
         target = yes_no_columns(dataset)[1]
     if target is None:
-        raise AnalyticsError(
-            "A propensity model predicts a yes/no column, and this table has none (no column "
-            "with exactly two values).",
-            hint="Add one, such as Churned = Yes/No, or load transactions to predict churn "
-            "from purchase history.",
-        )
+        message, hint = NO_YES_NO_COLUMN
+        raise AnalyticsError(message, hint=hint)
     return target_from_column(dataset, target, positive=positive)
 
 

@@ -369,7 +369,6 @@ def _forecast_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     board = result.backtest.leaderboard.reset_index()
     board.insert(0, "Model", [FORECAST_MODELS.get(m, m).split(" (")[0] for m in board["model"]])
     board = board[["Model", *[c for c in METRIC_COLUMNS if c in board.columns]]]
-    forecast_table = result.forecast.copy()
     return (
         intro
         + _figure(forecast_figure(result), "forecast-chart")
@@ -377,7 +376,7 @@ def _forecast_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
         + f"<p>{html.escape(result.backtest.describe())}</p>"
         + (_table(board) if not board.empty else "<p>Too few periods for a backtest.</p>")
         + "<h3>Forecast with intervals</h3>"
-        + _table(forecast_table.reset_index() if forecast_table.index.name else forecast_table)
+        + _table(result.forecast.reset_index() if result.forecast.index.name else result.forecast)
     )
 
 

@@ -339,11 +339,6 @@ class WorkspaceStore:
             ).fetchall()
         return [WorkspaceInfo(*row) for row in rows]
 
-    def exists(self, token: str) -> bool:
-        with self._connect() as conn:
-            row = conn.execute("SELECT 1 FROM workspaces WHERE token = ?", (token,)).fetchone()
-        return row is not None
-
     def load(self, token: str) -> Workspace:
         """The workspace with this token.
 

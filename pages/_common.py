@@ -433,19 +433,13 @@ def _tables(url: str, _engine: Engine) -> list[str]:
     return list_tables(_engine)
 
 
-def database_tables() -> list[str]:
+def database_tables(engine: Engine) -> list[str]:
     """The database's tables and views (asked again after a minute)."""
-    engine = database_engine()
-    if engine is None:
-        return []
     return _tables(engine.url.render_as_string(hide_password=True), engine)
 
 
-def read_database(what: str, detail: str) -> DataState:
+def read_database(engine: Engine, what: str, detail: str) -> DataState:
     """Make a database table (``what="table"``) or a read-only query's result the session's data."""
-    engine = database_engine()
-    if engine is None:
-        raise AnalyticsError("No database is set up in .streamlit/secrets.toml.")
     if what == "table":
         table = read_table(engine, detail)
     else:
@@ -865,9 +859,9 @@ def build_report_cached(
     """The report of the session's data and analyses (built once per content and options)."""
     current_dataset()  # while the roles are incomplete, says why and stops the page
     state = data_state()
-    if state.cleaned is None:
+    if state.cleaned is None:  # for the type checker: current_dataset() stopped the page
         raise PageDone
-    done = analyses()
+    done = savable(analyses())
     cleaning_key = "|".join([state.cleaned.dataset.fingerprint, *state.steps])
     analyses_key = json.dumps(encode(done), sort_keys=True)
     return cached_report(

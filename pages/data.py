@@ -79,7 +79,7 @@ def _database_source(state: DataState) -> DataState:
     )
     if mode == "A table":
         try:
-            tables = database_tables()
+            tables = database_tables(engine)
         except AnalyticsError as exc:
             show_error(exc)
             return state
@@ -106,7 +106,7 @@ def _database_source(state: DataState) -> DataState:
     label = f"table {detail}" if what == "table" else "the query"
     with st.status(f"Reading {md(label)} …", expanded=False) as status:
         try:
-            state = read_database(what, str(detail or ""))
+            state = read_database(engine, what, str(detail or ""))
             status.update(label=f"Read {md(label)}: {md(state.table.describe())}", state="complete")
         except AnalyticsError as exc:
             status.update(label=f"Could not read {md(label)}", state="error")

@@ -12,6 +12,7 @@ from analytics.errors import AnalyticsError
 from analytics.propensity import (
     MODEL_LABELS,
     MODELS,
+    NO_YES_NO_COLUMN,
     contact_top,
     logistic_coefficients,
     yes_no_columns,
@@ -76,11 +77,7 @@ if dataset.kind == "customers":
     frame = dataset.frame
     two_valued, preferred = yes_no_columns(dataset)
     if not two_valued:
-        point_to_data_page(
-            "A propensity model predicts a yes/no column, and this table has none (no column "
-            "with exactly two values). Add one, such as Churned = Yes/No, or load transactions "
-            "to predict churn from purchase history."
-        )
+        point_to_data_page(" ".join(NO_YES_NO_COLUMN))
     with left:
         target = kept(
             st.selectbox,

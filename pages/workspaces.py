@@ -54,11 +54,12 @@ def _delete(info: WorkspaceInfo) -> None:
 
 def _rename(info: WorkspaceInfo) -> None:
     def rename() -> None:
-        new_name = st.session_state.get("ws.rename", "")
-        WorkspaceStore().rename(info.token, new_name)
+        new_name = str(st.session_state.get("ws.rename", ""))
         current = open_workspace()
         if current is not None and current.token == info.token:
-            save_workspace(new_name)
+            save_workspace(new_name)  # also renames what the session holds
+        else:
+            WorkspaceStore().rename(info.token, new_name)
 
     _act(rename, done="Renamed.")
 

@@ -48,3 +48,17 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(message)
     with throwaway_server() as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def postgres_db(postgres_url, request) -> str:
+    """A fresh, empty database of its own for one test module, on the shared test server."""
+    import sqlalchemy as sa
+
+    name = "db_" + request.module.__name__.rsplit(".", 1)[-1]
+    engine = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return postgres_url.rsplit("/", 1)[0] + "/" + name

@@ -69,8 +69,8 @@ def sqlite_engine(tmp_path, sample) -> sa.Engine:
 
 
 @pytest.fixture(scope="module")
-def pg_engine(postgres_url, sample) -> sa.Engine:
-    engine = sa.create_engine(postgres_url)
+def pg_engine(postgres_db, sample) -> sa.Engine:
+    engine = sa.create_engine(postgres_db)
     fill(engine, sample)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS typed")
