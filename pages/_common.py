@@ -80,7 +80,13 @@ from analytics.segments import (
     scale_features,
     sweep_k,
 )
-from analytics.sql import list_tables, read_query, read_table
+from analytics.sql import (
+    DatabaseOptions,
+    connection_warnings,
+    list_tables,
+    read_query,
+    read_table,
+)
 from analytics.workspace import Workspace, WorkspaceStore, encode, savable
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -406,6 +412,37 @@ def read_upload(file_id: str, name: str, data: bytes) -> DataState:
         raise
 
 
+#: A session counts as gone once it has been disconnected this long (a reconnect is quicker).
+_GONE_AFTER_SECONDS = 2.0
+
+
+def session_alive() -> Callable[[], bool]:
+    """A check, safe to call from any thread, that this page's visitor is still connected.
+
+    Long work polls it and stops when the visitor has closed the tab: Streamlit only stops a
+    script at its next Streamlit call, which a long computation does not make. Outside a served
+    app (AppTest, the CLI) the session never goes.
+    """
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return lambda: True
+    instance, session_id = runtime.get_instance(), ctx.session_id
+    gone_since: list[float] = []
+
+    def alive() -> bool:
+        if instance.is_active_session(session_id):
+            gone_since.clear()
+            return True
+        if not gone_since:
+            gone_since.append(time.monotonic())
+        return time.monotonic() - gone_since[0] < _GONE_AFTER_SECONDS
+
+    return alive
+
+
 def database_engine() -> Engine | None:
     """The engine of ``st.connection("sql")``, or None when secrets.toml names no database."""
     try:
@@ -419,7 +456,7 @@ def database_engine() -> Engine | None:
         # connection's own secrets lookup cannot be set by a test). Nothing logs them.
         return st.connection("sql", type="sql", **settings).engine
     except Exception as exc:  # a bad URL, a driver that is not installed …
-        log.warning("database connection failed: %s", type(exc).__name__, exc_info=exc)
+        log.warning("database connection failed: %s", type(exc).__name__)
         raise AnalyticsError(
             f"The database connection in .streamlit/secrets.toml does not work: "
             f"{type(exc).__name__}.",
@@ -428,22 +465,54 @@ def database_engine() -> Engine | None:
         ) from exc
 
 
+def database_options() -> DatabaseOptions:
+    """What visitors may read and the limits of a read: ``[marketlens.database]`` of secrets.toml."""
+    try:
+        settings = st.secrets.get("marketlens", {}).get("database", {})
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        settings = {}
+    return DatabaseOptions.from_mapping(settings)
+
+
+def _database_key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
 @st.cache_data(max_entries=4, show_spinner=False, ttl=60)
-def _tables(url: str, _engine: Engine) -> list[str]:
-    return list_tables(_engine)
+def _tables(url: str, options: DatabaseOptions, _engine: Engine) -> list[str]:
+    return list_tables(_engine, options)
 
 
 def database_tables(engine: Engine) -> list[str]:
-    """The database's tables and views (asked again after a minute)."""
-    return _tables(engine.url.render_as_string(hide_password=True), engine)
+    """The tables and views visitors may read (asked again after a minute)."""
+    return _tables(_database_key(engine), database_options(), engine)
+
+
+@st.cache_data(max_entries=4, show_spinner=False, ttl=600)
+def database_warnings(url: str, _engine: Engine) -> list[str]:
+    """What the database user can do beyond reading; logged once per connection and ten minutes."""
+    warnings = connection_warnings(_engine)
+    for warning in warnings:
+        log.warning("database %s: %s", url, warning)
+    return warnings
 
 
 def read_database(engine: Engine, what: str, detail: str) -> DataState:
-    """Make a database table (``what="table"``) or a read-only query's result the session's data."""
+    """Make a database table (``what="table"``) or a read-only query's result the session's data.
+
+    The read stops when the visitor leaves (their session ends) or it runs out of time.
+    """
+    options, alive = database_options(), session_alive()
     if what == "table":
-        table = read_table(engine, detail)
+        table = read_table(engine, detail, options=options, cancelled=lambda: not alive())
     else:
-        table = read_query(engine, detail, name="query on " + (engine.url.database or "database"))
+        table = read_query(
+            engine,
+            detail,
+            name="query on " + (engine.url.database or "database"),
+            options=options,
+            cancelled=lambda: not alive(),
+        )
     _ = table.fingerprint
     return set_table(table, "database")
 

@@ -21,6 +21,7 @@ from pages._common import (
     data_state,
     database_engine,
     database_tables,
+    database_warnings,
     kept,
     load_sample,
     md,
@@ -67,8 +68,18 @@ def _database_source(state: DataState) -> DataState:
         return state
     st.caption(
         f"Connected to the {md(engine.dialect.name)} database **{md(engine.url.database or '')}**. "
-        "MarketLens only reads: queries that could write are refused."
+        "MarketLens only reads: queries that could write, or reach beyond the tables listed "
+        "here, are refused."
     )
+    try:
+        warnings = database_warnings(engine.url.render_as_string(hide_password=True), engine)
+    except AnalyticsError:
+        warnings = []  # the connection's own problem is shown below
+    if warnings:
+        st.warning(
+            "**For whoever runs this server:** " + " ".join(md(w) for w in warnings),
+            icon=":material/admin_panel_settings:",
+        )
     mode = kept(
         st.radio,
         "Read",
@@ -96,7 +107,8 @@ def _database_source(state: DataState) -> DataState:
             default="",
             height=140,
             placeholder="SELECT * FROM orders WHERE \"InvoiceDate\" >= '2025-01-01'",
-            help="One read-only SELECT (or WITH … SELECT). Anything that could write is refused.",
+            help="One read-only SELECT (or WITH … SELECT) of the tables listed under A table. "
+            "Anything that could write, and functions beyond computing with values, are refused.",
         )
         st.button("Run the query", on_click=_ask_database, icon=":material/play_arrow:")
     request = st.session_state.pop(_DB_REQUEST, None)

@@ -67,3 +67,28 @@ def throwaway_server(database: str = "shop") -> Iterator[str]:
         raise RuntimeError(f"PostgreSQL did not start: {detail}") from exc
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+READER = "reader"
+
+
+def reader_url(url: str) -> str:
+    """The URL of a read-only, non-superuser role on the database of ``url``: it may read every
+    table of the public schema (also those made later by the superuser) and nothing else."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (READER,)
+        ).scalar()
+        if not exists:
+            conn.exec_driver_sql(f"CREATE ROLE {READER} LOGIN")
+        conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {READER}")
+        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}")
+        conn.exec_driver_sql(
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {READER}"
+        )
+    engine.dispose()
+    user = url.split("://", 1)[1].split("@", 1)[0]
+    return url.replace(f"//{user}@", f"//{READER}@", 1)

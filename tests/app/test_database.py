@@ -92,3 +92,34 @@ def test_a_broken_connection_is_explained(tmp_path):
     shown = texts(at).replace("\\", "")
     assert "Could not reach the database" in shown
     assert "s3cret" not in shown
+
+
+def test_a_superuser_connection_is_flagged_for_the_operator(postgres_shop):
+    at = data_page(postgres_shop)
+    assert "For whoever runs this server" in texts(at) and "is a superuser" in texts(at)
+
+
+def test_a_reader_connection_is_not_flagged(postgres_shop):
+    from tests.postgres import reader_url
+
+    at = data_page(reader_url(postgres_shop))
+    assert "For whoever runs this server" not in texts(at)
+    read_table(at, "orders")
+    assert "from the database" in "\n".join(c.value for c in at.sidebar.caption)
+
+
+def test_a_smuggled_second_statement_is_refused_on_the_page(postgres_shop):
+    at = data_page(postgres_shop)
+    run_query(at, r"SELECT E'\'' AS a; COMMIT; DROP TABLE orders; SELECT '1'")
+    shown = texts(at).replace("\\", "")
+    assert "Only one statement can run at a time" in shown
+    engine = sa.create_engine(postgres_shop)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM orders").scalar() == 4000
+
+
+def test_an_array_column_is_read_as_text_without_a_traceback(postgres_shop):
+    at = data_page(postgres_shop)
+    run_query(at, 'SELECT "Invoice", ARRAY["StockCode", "Country"] AS codes FROM orders LIMIT 50')
+    assert "Traceback" not in texts(at)
+    assert "query on shop" in "\n".join(c.value for c in at.sidebar.caption)
