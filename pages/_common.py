@@ -230,48 +230,78 @@ def run_page(page: Any) -> None:
     log.debug("page %s ran in %.3f s", page.url_path or "overview", time.perf_counter() - start)
 
 
+#: Set to 1 to have incident logs include file names, widget values and error messages (user
+#: data: off by default, so that the server log holds no customer data).
+LOG_USER_DATA_ENV = "MARKETLENS_LOG_USER_DATA"
+
+
 def report_unexpected(exc: Exception, url_path: str, title: str) -> str:
-    """Log an unexpected exception under a new incident id and show it kindly; return the id."""
+    """Log an unexpected exception under a new incident id and show it kindly; return the id.
+
+    The log holds the page, the error type, where in the code it happened, a hash and the size of
+    the data and the names of the page's widgets: never file names, cell values, widget values or
+    the error's message (which can quote data), unless the operator sets
+    ``MARKETLENS_LOG_USER_DATA=1``. The visitor sees an apology, the incident id and their own
+    settings, never a traceback.
+    """
     incident = uuid.uuid4().hex[:12]
     prefixes = PAGE_INPUTS.get(url_path, ("w.",))
     inputs = {
-        str(key): repr(value)[:300]
+        str(key): value
         for key, value in sorted(st.session_state.to_dict().items(), key=lambda kv: str(kv[0]))
         if str(key).startswith(prefixes)
     }
     state = st.session_state.get(_STATE)
-    data = (
-        f"{state.table.source} ({state.origin}, {state.kind}, {state.table.n_rows:,} rows)"
-        if state is not None
-        else "none yet"
-    )
-    log.error(
-        "incident %s on page %r with data %s and inputs %s",
-        incident,
-        url_path,
-        data,
-        inputs,
-        exc_info=exc,
-    )
+    where = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+    if os.environ.get(LOG_USER_DATA_ENV) == "1":
+        data = (
+            f"{state.table.source} ({state.origin}, {state.kind}, {state.table.n_rows:,} rows)"
+            if state is not None
+            else "none"
+        )
+        log.error(
+            "incident %s on page %r: %s: %s\ndata %s, inputs %s\n%s",
+            incident,
+            url_path,
+            type(exc).__name__,
+            exc,
+            data,
+            {k: repr(v)[:300] for k, v in inputs.items()},
+            where,
+        )
+    else:
+        data = (
+            f"table {state.table.fingerprint[:12]} ({state.origin}, {state.kind}, "
+            f"{state.table.n_rows} rows x {state.table.frame.shape[1]} columns)"
+            if state is not None
+            else "none"
+        )
+        log.error(
+            "incident %s on page %r: %s (message withheld; %s=1 logs it)\ndata %s, widgets %s\n%s",
+            incident,
+            url_path,
+            type(exc).__name__,
+            LOG_USER_DATA_ENV,
+            data,
+            sorted(inputs),
+            where,
+        )
     st.error(
         f"Sorry, the {md(title)} page ran into a problem it did not expect, so part of it is "
         f"missing. Your data and your other pages are fine. If it happens again, please report "
-        f"incident **{incident}** with the details below.",
+        f"incident **{incident}** to whoever runs this server.",
         icon=":material/sentiment_dissatisfied:",
     )
     with st.expander("What this page was doing"):
-        st.markdown(f"**Data:** {md(data)}")
+        if state is not None:
+            st.markdown(f"**Data:** {md(state.table.source)} ({state.table.n_rows:,} rows)")
         if inputs:
             st.dataframe(
-                pd.DataFrame({"setting": list(inputs), "value": list(inputs.values())}),
+                pd.DataFrame(
+                    {"setting": list(inputs), "value": [repr(v)[:300] for v in inputs.values()]}
+                ),
                 hide_index=True,
             )
-    with st.expander("Technical detail"):
-        st.code(
-            f"incident {incident}\n"
-            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-            language=None,
-        )
     return incident
 
 
