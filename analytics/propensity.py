@@ -42,6 +42,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
+from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
 from analytics.quality import cancellation_mask
 from analytics.schema import Dataset, looks_like_identifier
@@ -745,6 +746,7 @@ def fit_propensity(
     validation: str = "auto",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
+    budget: Budget | None = None,
 ) -> PropensityResult:
     """Cross-validate the models (a small grid each), keep the best, refit it on every row.
 
@@ -764,6 +766,9 @@ def fit_propensity(
         The same data and state always give the same result.
     progress : callable, optional
         Called with a short message before each model.
+    budget : Budget, optional
+        Checked before every fit: stops with :class:`~analytics.budget.Interrupted` when the
+        visitor has gone or the time is used up.
 
     Raises
     ------
@@ -847,6 +852,7 @@ def fit_propensity(
         aucs = np.zeros((len(grid), folds))
         for fold, (train, test) in enumerate(cv.split(fit_x, fit_y)):
             for number, params in enumerate(grid):
+                check(budget)
                 pipe = clone(base).set_params(**params).fit(fit_x.iloc[train], fit_y[train])
                 oof[number, test] = pipe.predict_proba(fit_x.iloc[test])[:, 1]
                 aucs[number, fold] = roc_auc_score(fit_y[test], oof[number, test])
@@ -870,6 +876,7 @@ def fit_propensity(
         fitted[name] = clone(base).set_params(**grid[best])
 
     chosen = max(scores, key=lambda n: scores[n].roc_auc)
+    check(budget)
     say(f"Refitting {MODEL_LABELS[chosen].lower()} on all {data.n:,} rows …")
     pipeline = fitted[chosen].fit(x, y)
     leakage = _leakage(data)

@@ -21,6 +21,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from analytics.baskets import build_baskets, describe_rule, filter_rules, run_rules
+from analytics.budget import Budget, Interrupted, check
 from analytics.errors import AnalyticsError
 from analytics.forecast import FREQ_LABELS, METRIC_COLUMNS, build_series, run_forecast
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
@@ -148,6 +149,7 @@ def build_report(
     analyses: Mapping[str, Mapping[str, Any]] | None = None,
     options: ReportOptions | None = None,
     progress: Callable[[str], None] | None = None,
+    budget: Budget | None = None,
 ) -> Report:
     """Run the chosen sections' analyses and lay them out as one offline HTML document.
 
@@ -163,6 +165,9 @@ def build_report(
     options : ReportOptions, optional
     progress : callable, optional
         Called with a short message before each section.
+    budget : Budget, optional
+        Checked between sections and inside the long analyses: the whole report stops with
+        :class:`~analytics.budget.Interrupted` when its visitor has gone or its time is used up.
 
     Returns
     -------
@@ -182,19 +187,22 @@ def build_report(
     builders: dict[str, Callable[[], str]] = {
         "data": lambda: _data_section(cleaned, table),
         "kpis": lambda: _kpi_section(dataset, _args(analyses, "kpis")),
-        "segments": lambda: _segments_section(dataset, _args(analyses, "segments")),
+        "segments": lambda: _segments_section(dataset, _args(analyses, "segments"), budget),
         "rules": lambda: _rules_section(dataset, _args(analyses, "rules")),
-        "forecast": lambda: _forecast_section(dataset, _args(analyses, "forecast")),
-        "propensity": lambda: _propensity_section(dataset, _args(analyses, "propensity")),
+        "forecast": lambda: _forecast_section(dataset, _args(analyses, "forecast"), budget),
+        "propensity": lambda: _propensity_section(dataset, _args(analyses, "propensity"), budget),
     }
     results = []
     for key, title in SECTIONS.items():
         if key not in options.sections:
             continue
+        check(budget)
         if progress is not None:
             progress(f"Report: {title.lower()} …")
         try:
             results.append(SectionResult(key, title, builders[key]()))
+        except Interrupted:
+            raise
         except AnalyticsError as exc:
             results.append(SectionResult(key, title, "", problem=str(exc)))
     document = _document(options, dataset, results)
@@ -265,7 +273,9 @@ def _kpi_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     return intro + _table(pd.DataFrame(rows)) + _figure(trend_figure(result), "kpis-trend")
 
 
-def _segments_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
+def _segments_section(
+    dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
+) -> str:
     _require(dataset, ("transactions", "customers"), "Segmentation")
     args = dict(args)
     names = args.pop("names", {}) or {}
@@ -275,7 +285,7 @@ def _segments_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
         args["features"] = (
             "rfm" if dataset.kind == "transactions" else tuple(numeric_columns(dataset))
         )
-    result = run_segmentation(dataset, **args)
+    result = run_segmentation(dataset, **args, budget=budget)
     if names:
         result = result.renamed(names)
     axes = [*result.features, *result.projection.columns]
@@ -348,7 +358,9 @@ def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     return intro + "<ol class='rules'>" + "".join(readings) + "</ol>" + _table(shown)
 
 
-def _forecast_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
+def _forecast_section(
+    dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
+) -> str:
     _require(dataset, ("transactions", "series"), "Forecasting")
     args = dict(args)
     series_args = {k: args.pop(k) for k in ("metric", "freq", "keep_incomplete") if k in args}
@@ -357,7 +369,7 @@ def _forecast_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     series = build_series(
         dataset, filters=filters, customers=rfm_customers(dataset, segments), **series_args
     )
-    result = run_forecast(series, **args)
+    result = run_forecast(series, **args, budget=budget)
     period = FREQ_LABELS[series.freq].lower()
     total = float(result.forecast["forecast"].sum())
     intro = (
@@ -380,12 +392,14 @@ def _forecast_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     )
 
 
-def _propensity_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
+def _propensity_section(
+    dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
+) -> str:
     _require(dataset, ("transactions", "customers"), "Propensity")
     args = dict(args)
     fit_args = {k: args.pop(k) for k in ("model", "folds") if k in args}
     data = propensity_data(dataset, **args)
-    result = fit_propensity(data, **fit_args)
+    result = fit_propensity(data, **fit_args, budget=budget)
     chosen = result.chosen
     facts = [
         ("Predicting", data.target_name),

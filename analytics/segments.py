@@ -34,6 +34,7 @@ from sklearn.metrics import (
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
+from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
 from analytics.rfm import RFMResult, compute_rfm
 from analytics.schema import Dataset
@@ -415,8 +416,12 @@ def sweep_k(
     algorithm: Algorithm = "kmeans",
     k_values: Sequence[int] | None = None,
     random_state: int = 0,
+    budget: Budget | None = None,
 ) -> KSweep:
-    """Fit every k (default 2–10, capped below the number of customers) and score each fit."""
+    """Fit every k (default 2–10, capped below the number of customers) and score each fit.
+
+    ``budget`` is checked before each k (see :mod:`analytics.budget`).
+    """
     if algorithm == "dbscan":
         raise AnalyticsError("DBSCAN finds its own number of segments; there is no k to sweep.")
     n = len(x)
@@ -431,6 +436,7 @@ def sweep_k(
     sample = (sample_rows, pairwise_distances(x[sample_rows]).astype(np.float32))
     rows, labels = [], {}
     for k in ks:
+        check(budget)
         labels[k] = fit_labels(x, algorithm, k, random_state=random_state)
         rows.append({"k": k, **_scores(x, labels[k], random_state, sample=sample)})
     return KSweep(algorithm, pd.DataFrame(rows), labels)
@@ -752,6 +758,7 @@ def run_segmentation(
     random_state: int = 0,
     sweep: KSweep | None = None,
     table: CustomerFeatures | None = None,
+    budget: Budget | None = None,
 ) -> SegmentationResult:
     """Segment customers: features, scaling, a k sweep (unless DBSCAN), segments.
 
@@ -774,6 +781,8 @@ def run_segmentation(
         caches it, so that choosing another k refits nothing).
     table : CustomerFeatures, optional
         The features already computed for the same data and options (saves recomputing RFM).
+    budget : Budget, optional
+        Checked before each k of the sweep (see :mod:`analytics.budget`).
 
     Returns
     -------
@@ -832,7 +841,7 @@ def run_segmentation(
                 hint="Choose a smaller k, or load more customers.",
             )
         if sweep is None or sweep.algorithm != algorithm:
-            sweep = sweep_k(x, algorithm=algorithm, random_state=random_state)
+            sweep = sweep_k(x, algorithm=algorithm, random_state=random_state, budget=budget)
         chosen = k if k is not None else sweep.best_k
         labels = (
             sweep.labels[chosen]
