@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analytics.errors import AnalyticsError
-from analytics.quality import STEP_NAMES, clean, cleaning_options, quality_report
+from analytics.quality import DEFAULT_STEPS, STEP_NAMES, clean, cleaning_options, quality_report
 from analytics.schema import ColumnMapping, build_dataset, detect_mapping
 
 
@@ -177,3 +177,52 @@ def test_dates_in_1900_or_2200_are_flagged_and_can_be_removed():
     assert any("before 1990 or more than a year ahead" in f.message for f in report.findings)
     kept = clean(dataset, ["drop_implausible_dates"]).dataset.frame
     assert kept["timestamp"].dt.year.tolist() == [2024, 2024]
+
+
+# --- memory: what large uploads need (issue 19) -------------------------------------------------------
+
+
+def test_duplicates_found_by_hashing_equal_pandas():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "a": rng.integers(0, 5, 2000),
+            "b": rng.choice(["x", "y", None], 2000),
+            "c": rng.choice([1.5, np.nan], 2000),
+        }
+    ).astype({"b": "str"})
+    from analytics.quality import _duplicates
+
+    assert _duplicates(frame).tolist() == frame.duplicated(keep="first").tolist()
+    assert _duplicates(frame.iloc[:0]).tolist() == []
+    assert not _duplicates(frame.drop_duplicates()).any()
+
+
+def test_a_cleaning_step_that_removes_nothing_copies_nothing():
+    frame = pd.DataFrame(
+        {
+            "Invoice": [f"A{i}" for i in range(100)],
+            "Customer ID": [f"C{i % 7}" for i in range(100)],
+            "InvoiceDate": pd.date_range("2025-01-01", periods=100, freq="D"),
+            "StockCode": [f"P{i % 5}" for i in range(100)],
+            "Quantity": 1.0,
+            "Price": 2.0,
+        }
+    ).astype({"Invoice": "str", "Customer ID": "str", "StockCode": "str"})
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    cleaned = clean(dataset, DEFAULT_STEPS)
+    assert [entry.rows_removed for entry in cleaned.log] == [0, 0, 0]
+    for column in ("order_id", "product", "quantity"):
+        assert np.shares_memory(
+            _values(cleaned.dataset.frame[column]), _values(dataset.frame[column])
+        ), column
+
+
+def _values(column: pd.Series) -> np.ndarray:
+    """The memory behind a column: its numbers, or the characters of its text."""
+    array = column.array
+    if hasattr(array, "_pa_array"):
+        chunk = array._pa_array.chunk(0)
+        data = chunk.buffers()[2]
+        return np.frombuffer(data, dtype=np.uint8)
+    return column.to_numpy()

@@ -358,3 +358,28 @@ def test_role_overrides_from_options():
     )
     with pytest.raises(AnalyticsError, match="Unknown role"):
         mapping_from_options(ColumnMapping(), {"colour": "x"})
+
+
+def test_text_columns_without_blanks_are_shared_with_the_table_not_copied():
+    """A dataset built from a table reuses its text (a 2-million-line upload: 250 MB less)."""
+    frame = pd.DataFrame(
+        {
+            "Invoice": [f"A{i}" for i in range(50)],
+            "Customer": [f"C{i % 7}" for i in range(50)],
+            "Date": pd.date_range("2025-01-01", periods=50, freq="D"),
+            "StockCode": [f"P{i % 5}" for i in range(50)],
+            "Description": [f"Item {i % 5}" for i in range(50)],
+            "Qty": 1,
+            "Price": 2.0,
+        }
+    ).astype({c: "str" for c in ("Invoice", "Customer", "StockCode", "Description")})
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    for role, column in (("order_id", "Invoice"), ("product_name", "Description")):
+        assert dataset.frame[role].array._pa_array.chunk(0).buffers()[2].address == (
+            frame[column].array._pa_array.chunk(0).buffers()[2].address
+        ), role
+    padded = frame.assign(Description=" " + frame["Description"] + " ", Invoice=frame["Invoice"])
+    padded.loc[3, "Invoice"] = "  "
+    again = build_dataset(padded, "transactions", detect_mapping(padded, "transactions"))
+    assert again.frame["product_name"].iloc[0] == "Item 0"
+    assert pd.isna(again.frame["order_id"].iloc[3])
