@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages._common import dataset_badge, restore_workspace, run_page, sync_workspace
+from pages._common import run_page
+from pages._workspace import restore_workspace, sidebar_status, sync_workspace
 
 st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")
 page = st.navigation(
@@ -19,5 +20,5 @@ page = st.navigation(
 )
 restore_workspace()
 run_page(page)
-dataset_badge()
+sidebar_status()
 sync_workspace()

@@ -310,8 +310,21 @@ def _report_command(args: argparse.Namespace) -> int:
 
 
 def _workspaces(args: argparse.Namespace) -> int:
+    """The operator's view of the store: every workspace with its owners; deleting."""
     store = WorkspaceStore(args.store)
-    listing = [dataclasses.asdict(info) for info in store.list_workspaces()]
+    if args.delete:
+        store.delete_any(store.find(args.delete))
+        print(json.dumps({"deleted": args.delete}))
+        return 0
+    if args.delete_owner:
+        count = store.delete_owner(args.delete_owner)
+        print(json.dumps({"owner": args.delete_owner, "deleted_workspaces": count}))
+        return 0
+    listing = []
+    for info in store.list_workspaces(args.owner):
+        entry = dataclasses.asdict(info)
+        entry["owners"] = [{"owner": o, "label": label} for o, label in info.owners]
+        listing.append(entry)
     print(json.dumps(listing, indent=2, ensure_ascii=False))
     return 0
 
@@ -555,8 +568,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--store", type=Path, help=f"workspace store (default ${STORE_ENV})")
     _add_role_options(report)
     report.set_defaults(run=_report_command)
-    workspaces = commands.add_parser("workspaces", help="list the saved workspaces as JSON")
+    workspaces = commands.add_parser(
+        "workspaces",
+        help="the operator's view: list every saved workspace with its owners (JSON), or delete",
+    )
     workspaces.add_argument("--store", type=Path, help=f"workspace store (default ${STORE_ENV})")
+    workspaces.add_argument("--owner", help="list only this owner's workspaces (an owner id)")
+    workspaces.add_argument("--delete", metavar="TOKEN", help="delete this workspace")
+    workspaces.add_argument(
+        "--delete-owner",
+        metavar="OWNER",
+        help="take this owner off every list and delete the workspaces no one else holds",
+    )
     workspaces.set_defaults(run=_workspaces)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))

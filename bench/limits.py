@@ -60,6 +60,21 @@ def long_daily_series(path: Path) -> Path:
     return path
 
 
+def ask_heaviest_forecast(page) -> None:
+    """On the Forecast page: a 90-period horizon, a 366-day season and 10 backtest origins (the
+    most the page allows), then wait until the backtest is running. Each change starts a forecast;
+    the last one, with all three set, is the one that runs on."""
+    for label, value in (("Periods ahead", "90"), ("Season length (0: from the period)", "366")):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Enter")
+        page.wait_for_timeout(1000)
+    slider = page.get_by_role("slider", name="Backtest origins")
+    slider.focus()
+    slider.press("End")
+    page.wait_for_selector("text=Backtesting")
+
+
 class Sampler:
     """The server's peak resident memory, sampled every 50 ms."""
 
@@ -153,19 +168,7 @@ def closed_tab(chromium: str, series: Path) -> dict[str, float]:
             _settle(page)
             page.get_by_role("link", name="Forecast", exact=True).click()
             _settle(page)
-            # Each change starts a forecast; the last one (all three set) is the one measured.
-            for label, value in (
-                ("Periods ahead", "90"),
-                ("Season length (0: from the period)", "366"),
-            ):
-                box = page.get_by_label(label)
-                box.fill(value)
-                box.press("Enter")
-                page.wait_for_timeout(1000)
-            slider = page.get_by_role("slider", name="Backtest origins")
-            slider.focus()
-            slider.press("End")  # 10 origins
-            page.wait_for_selector("text=Backtesting")
+            ask_heaviest_forecast(page)
             page.wait_for_timeout(3000)  # well inside the backtest
             busy = _process_cpu_seconds(process.pid)
             closed = time.monotonic()

@@ -15,10 +15,12 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -31,6 +33,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics.baskets import Baskets, Rules, build_baskets, run_rules
+from analytics.budget import Budget, Interrupted
 from analytics.errors import AnalyticsError
 from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.forecast import (
@@ -42,7 +45,7 @@ from analytics.forecast import (
     residual_diagnostics,
     run_forecast,
 )
-from analytics.io import LoadedTable, load_table
+from analytics.io import LoadedTable, load_table, release_memory
 from analytics.overview import OverviewResult, run_overview
 from analytics.propensity import (
     PropensityData,
@@ -87,7 +90,7 @@ from analytics.sql import (
     read_query,
     read_table,
 )
-from analytics.workspace import Workspace, WorkspaceStore, encode, savable
+from analytics.workspace import encode, savable
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_LABELS = {
@@ -106,11 +109,6 @@ T = TypeVar("T")
 _STATE = "ml.data"
 _FAILED_UPLOAD = "ml.failed_upload"
 _ANALYSES = "ml.analyses"
-_WORKSPACE = "ml.workspace"
-_RESTORE_FAILED = "ml.restore_failed"
-#: The URL's query parameter holding the open workspace's token: a refresh, or a reconnect after
-#: a server restart, reopens it.
-WORKSPACE_PARAM = "ws"
 
 
 @dataclass(frozen=True)
@@ -227,6 +225,8 @@ def run_page(page: Any) -> None:
         raise
     except Exception as exc:
         report_unexpected(exc, page.url_path or "overview", page.title)
+    finally:
+        release_memory()  # what the run's table work freed goes back to the system
     log.debug("page %s ran in %.3f s", page.url_path or "overview", time.perf_counter() - start)
 
 
@@ -307,6 +307,8 @@ def report_unexpected(exc: Exception, url_path: str, title: str) -> str:
 
 def show_error(exc: AnalyticsError) -> None:
     """A user-caused problem: what is wrong, then what to do."""
+    if isinstance(exc, Interrupted):  # the operator sees runaway work stopped (no user data)
+        log.info("stopped: %s", exc.message)
     message = md(exc.message) + (f"\n\n{md(exc.hint)}" if exc.hint else "")
     st.error(message, icon=":material/error:")
 
@@ -414,36 +416,85 @@ def set_table(
     upload_id: str | None = None,
     workbook: bytes | None = None,
     new_file: bool = True,
+    shared: bool = True,
 ) -> DataState:
     """Replace the session's data with a new table; kind, roles and cleaning are proposed afresh.
 
     If the roles found cannot make a dataset, the table is kept with its ``problem`` for the user
-    to pick the missing columns: analysis pages wait until then.
+    to pick the missing columns: analysis pages wait until then. ``shared=False`` skips the cache
+    shared by all sessions (a large table would be held there twice more: pickled, and copied out).
     """
-    state = replace(
-        _proposed_state(table.fingerprint, table, origin), upload_id=upload_id, workbook=workbook
+    proposed = (
+        _proposed_state(table.fingerprint, table, origin)
+        if shared
+        else _make_state(table, origin, pending=True)
     )
+    state = replace(proposed, upload_id=upload_id, workbook=workbook)
     st.session_state[_STATE] = state
     _reset_widgets(("w.kind", *_MAPPING_WIDGETS, *(("w.sheets",) if new_file else ())))
     return state
 
 
-def read_upload(file_id: str, name: str, data: bytes) -> DataState:
+#: Uploads above this size are read one at a time on the whole server and kept out of the shared
+#: cache: reading one peaks at several times its size, and two at once multiplied it.
+LARGE_UPLOAD_BYTES = 20 * 1024**2
+_LARGE_READS = threading.BoundedSemaphore(1)
+_LARGE_READ_WAIT_SECONDS = 600
+
+
+@contextmanager
+def _large_read_slot(waiting: Callable[[], None] | None) -> Iterator[None]:
+    """The server's one slot for reading a large upload; ``waiting()`` says when it is taken."""
+    if not _LARGE_READS.acquire(blocking=False):
+        if waiting is not None:
+            waiting()
+        if not _LARGE_READS.acquire(timeout=_LARGE_READ_WAIT_SECONDS):
+            raise AnalyticsError(
+                "The server is busy reading other large files.", hint="Try again in a few minutes."
+            )
+    try:
+        yield
+    finally:
+        _LARGE_READS.release()
+
+
+def read_upload(
+    file_id: str, name: str, data: bytes, *, waiting: Callable[[], None] | None = None
+) -> DataState:
     """Make an uploaded file the session's data; a file that fails is remembered, not retried.
 
-    A workbook with several sheets is kept, so that the user can pick other sheets.
+    A workbook with several sheets is kept, so that the user can pick other sheets. A large file
+    waits for any other large file being read on the server (``waiting`` is called first, to say
+    so) and is read and mapped without the shared cache.
     """
+    large = len(data) > LARGE_UPLOAD_BYTES
     try:
-        table = _read_file(hashlib.sha256(data).hexdigest(), name, data)
-        several = sum(1 for sheet in table.workbook_sheets if sheet.columns) > 1
-        return set_table(table, "upload", upload_id=file_id, workbook=data if several else None)
+        with _large_read_slot(waiting) if large else nullcontext():
+            if large:
+                table = load_table(data, name=name)
+                _ = table.fingerprint
+            else:
+                table = _read_file(hashlib.sha256(data).hexdigest(), name, data)
+            several = sum(1 for sheet in table.workbook_sheets if sheet.columns) > 1
+            state = set_table(
+                table,
+                "upload",
+                upload_id=file_id,
+                workbook=data if several else None,
+                shared=not large,
+            )
+            if large:
+                if state.original is not None:  # the Data page's next step, still in the slot
+                    cached_quality(state.original, table.fingerprint, table.frame)
+                release_memory()
+            return state
     except AnalyticsError as exc:
         st.session_state[_FAILED_UPLOAD] = (file_id, exc)
         raise
 
 
 #: A session counts as gone once it has been disconnected this long (a reconnect is quicker).
-_GONE_AFTER_SECONDS = 2.0
+_GONE_AFTER_SECONDS = 1.0
 
 
 def session_alive() -> Callable[[], bool]:
@@ -471,6 +522,21 @@ def session_alive() -> Callable[[], bool]:
         return time.monotonic() - gone_since[0] < _GONE_AFTER_SECONDS
 
     return alive
+
+
+#: Wall-clock seconds one analysis may compute for a visitor before it is stopped with a message.
+COMPUTE_SECONDS_ENV = "MARKETLENS_COMPUTE_SECONDS"
+COMPUTE_SECONDS = 300.0
+
+
+def compute_budget(what: str) -> Budget:
+    """The budget of one analysis run for this visitor: stopped when they close the tab, or after
+    ``MARKETLENS_COMPUTE_SECONDS`` (default 300) seconds."""
+    try:
+        seconds = float(os.environ.get(COMPUTE_SECONDS_ENV) or COMPUTE_SECONDS)
+    except ValueError:
+        seconds = COMPUTE_SECONDS
+    return Budget(seconds=seconds, alive=session_alive(), what=what)
 
 
 def database_engine() -> Engine | None:
@@ -509,13 +575,13 @@ def _database_key(engine: Engine) -> str:
 
 
 @st.cache_data(max_entries=4, show_spinner=False, ttl=60)
-def _tables(url: str, options: DatabaseOptions, _engine: Engine) -> list[str]:
-    return list_tables(_engine, options)
+def _tables(url: str, allow: tuple[str, ...], _engine: Engine) -> list[str]:
+    return list_tables(_engine, DatabaseOptions(allow=allow))
 
 
 def database_tables(engine: Engine) -> list[str]:
     """The tables and views visitors may read (asked again after a minute)."""
-    return _tables(_database_key(engine), database_options(), engine)
+    return _tables(_database_key(engine), database_options().allow, engine)
 
 
 @st.cache_data(max_entries=4, show_spinner=False, ttl=600)
@@ -660,6 +726,7 @@ def cached_sweep(
     exclude_cancellations: bool,
     algorithm: str,
     scale: str,
+    _budget: Budget | None = None,
 ) -> tuple[CustomerFeatures, KSweep | None]:
     """The customers' features and, unless DBSCAN, every k fitted once (choosing k is instant)."""
     table = customer_features(
@@ -670,7 +737,8 @@ def cached_sweep(
     )
     if algorithm == "dbscan":
         return table, None
-    return table, sweep_k(scale_features(table.values, scale), algorithm=algorithm)  # type: ignore[arg-type]
+    x = scale_features(table.values, scale)  # type: ignore[arg-type]
+    return table, sweep_k(x, algorithm=algorithm, budget=_budget)  # type: ignore[arg-type]
 
 
 @st.cache_data(
@@ -686,10 +754,11 @@ def cached_segments(
     k: int | None,
     eps: float | None,
     min_samples: int | None,
+    _budget: Budget | None = None,
 ) -> SegmentationResult:
     """Segments keyed by the dataset fingerprint and every option."""
     table, sweep = cached_sweep(
-        dataset, features, analysis_date, exclude_cancellations, algorithm, scale
+        dataset, features, analysis_date, exclude_cancellations, algorithm, scale, _budget
     )
     return run_segmentation(
         dataset,
@@ -831,6 +900,7 @@ def cached_forecast(
     transform: str,
     origins: int,
     _progress: Callable[[str], None] | None = None,
+    _budget: Budget | None = None,
 ) -> ForecastResult:
     """Backtest, choice and forecast, keyed by the series' content hash and every option."""
     return run_forecast(
@@ -841,6 +911,7 @@ def cached_forecast(
         transform=transform,
         origins=origins,
         progress=_progress,
+        budget=_budget,
     )
 
 
@@ -902,9 +973,17 @@ def cached_propensity(
     folds: int,
     validation: str = "auto",
     _progress: Callable[[str], None] | None = None,
+    _budget: Budget | None = None,
 ) -> PropensityResult:
     """Cross-validated models, keyed by the data's key and every option."""
-    return fit_propensity(data, model=model, folds=folds, validation=validation, progress=_progress)
+    return fit_propensity(
+        data,
+        model=model,
+        folds=folds,
+        validation=validation,
+        progress=_progress,
+        budget=_budget,
+    )
 
 
 def _propensity_key(result: PropensityResult) -> str:
@@ -940,11 +1019,17 @@ def cached_report(
     _table: LoadedTable,
     _analyses: dict[str, dict[str, Any]],
     _progress: Callable[[str], None] | None = None,
+    _budget: Budget | None = None,
 ) -> Report:
     """The HTML report, keyed by the content of the data, the analyses' arguments and options."""
     options = ReportOptions(title=title, author=author, date=day, sections=sections)
     return build_report(
-        _cleaned, table=_table, analyses=_analyses, options=options, progress=_progress
+        _cleaned,
+        table=_table,
+        analyses=_analyses,
+        options=options,
+        progress=_progress,
+        budget=_budget,
     )
 
 
@@ -975,19 +1060,11 @@ def build_report_cached(
         state.table,
         done,
         progress,
+        compute_budget("The report"),
     )
 
 
 # --- workspaces --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenWorkspace:
-    """The session's open workspace: its token, name and what was last written to the store."""
-
-    token: str
-    name: str
-    digest: str
 
 
 def remember(analysis: str, **arguments: Any) -> None:
@@ -1001,156 +1078,6 @@ def remember(analysis: str, **arguments: Any) -> None:
 def analyses() -> dict[str, dict[str, Any]]:
     """The arguments of the analyses the pages last ran in this session."""
     return dict(st.session_state.get(_ANALYSES, {}))
-
-
-def open_workspace() -> OpenWorkspace | None:
-    return st.session_state.get(_WORKSPACE)
-
-
-# The Data page's role and cleaning boxes start from the state's mapping and steps, which the
-# workspace saves itself; the uploader cannot be set.
-_NOT_SAVED = ("w.kind", "w.sheets", *_MAPPING_WIDGETS)
-
-
-def _snapshot(name: str, token: str = "") -> Workspace:
-    state = data_state()
-    settings = savable(
-        {
-            str(k): v
-            for k, v in st.session_state.to_dict().items()
-            if str(k).startswith("w.") and not str(k).startswith(_NOT_SAVED)
-        }
-    )
-    return Workspace(
-        name=name,
-        table=state.table,
-        origin=state.origin,
-        kind=state.kind,
-        mapping=state.mapping,
-        steps=state.steps,
-        settings=settings,
-        analyses=savable(analyses()),
-        token=token,
-    )
-
-
-def _digest(workspace: Workspace) -> str:
-    """What a save would write, condensed: equal digests mean nothing changed."""
-    content = (
-        workspace.name,
-        workspace.table.fingerprint,
-        workspace.origin,
-        workspace.kind,
-        repr(workspace.mapping),
-        workspace.steps,
-        json.dumps(encode(workspace.settings), sort_keys=True),
-        json.dumps(encode(workspace.analyses), sort_keys=True),
-    )
-    return hashlib.blake2b(repr(content).encode(), digest_size=16).hexdigest()
-
-
-def _opened(token: str, workspace: Workspace) -> None:
-    st.session_state[_WORKSPACE] = OpenWorkspace(token, workspace.name, _digest(workspace))
-    st.query_params[WORKSPACE_PARAM] = token
-
-
-def save_workspace(name: str, *, as_new: bool = False) -> str:
-    """Save the session's data, settings and analyses; return the token.
-
-    Over the open workspace, unless ``as_new`` or none is open; the saved one becomes the open one.
-    """
-    current = open_workspace()
-    token = "" if as_new or current is None else current.token
-    workspace = _snapshot(name, token)
-    token = WorkspaceStore().save(workspace)
-    _opened(token, replace(workspace, name=" ".join(name.split())))
-    return token
-
-
-def load_workspace(token: str) -> Workspace:
-    """Make a saved workspace the session's: its data, mapping, cleaning and every setting.
-
-    Call it from a widget callback or before any page draws (widget values are set here).
-    """
-    workspace = WorkspaceStore().load(token)
-    st.session_state[_STATE] = _make_state(
-        workspace.table,
-        workspace.origin,
-        kind=workspace.kind,
-        mapping=workspace.mapping,
-        steps=workspace.steps,
-        pending=True,
-    )
-    _reset_widgets(("w.",))
-    for key, value in workspace.settings.items():
-        st.session_state[key] = value
-    st.session_state[_ANALYSES] = dict(workspace.analyses)
-    st.session_state.pop(_FAILED_UPLOAD, None)
-    _opened(token, workspace)
-    return workspace
-
-
-def close_workspace() -> None:
-    """Stop saving into the open workspace; the session keeps its data and settings."""
-    st.session_state.pop(_WORKSPACE, None)
-    st.query_params.pop(WORKSPACE_PARAM, None)
-
-
-def restore_workspace() -> None:
-    """On a session's first run, reopen the workspace named in the URL (a refresh or a restart)."""
-    if _STATE in st.session_state or _RESTORE_FAILED in st.session_state:
-        return
-    token = st.query_params.get(WORKSPACE_PARAM)
-    if not token:
-        return
-    try:
-        load_workspace(token)
-    except AnalyticsError as exc:
-        st.session_state[_RESTORE_FAILED] = exc
-        st.query_params.pop(WORKSPACE_PARAM, None)
-
-
-def sync_workspace() -> None:
-    """After each run: write changes to the open workspace, and keep its token in the URL.
-
-    Only what changed since the last write is noticed (a digest); the table is written once.
-    """
-    failed = st.session_state.get(_RESTORE_FAILED)
-    if failed is not None:
-        st.toast(f"The workspace in the link could not be opened: {md(failed.message)}")
-        st.session_state[_RESTORE_FAILED] = None  # said once; not tried again this session
-    current = open_workspace()
-    if current is None or _STATE not in st.session_state:
-        return
-    workspace = _snapshot(current.name, current.token)
-    digest = _digest(workspace)
-    if digest != current.digest:
-        try:
-            WorkspaceStore().save(workspace)
-        except AnalyticsError as exc:
-            st.sidebar.warning(
-                f"Changes not saved: {md(exc.message)}", icon=":material/sync_problem:"
-            )
-            return
-        st.session_state[_WORKSPACE] = replace(current, digest=digest)
-    if st.query_params.get(WORKSPACE_PARAM) != current.token:
-        st.query_params[WORKSPACE_PARAM] = current.token
-
-
-def dataset_badge() -> None:
-    """A short line in the sidebar naming the data every page is working on."""
-    state = st.session_state.get(_STATE)
-    if state is None:
-        return
-    origin = {"sample": "sample", "database": "from the database"}.get(state.origin, "uploaded")
-    shape = (
-        f"{state.cleaned.dataset.kind}, {state.cleaned.dataset.n_rows:,} rows"
-        if state.cleaned is not None
-        else "column roles to finish on the Data page"
-    )
-    current = open_workspace()
-    saved = f"  \n**Workspace:** {md(current.name)} (changes saved)" if current is not None else ""
-    st.sidebar.caption(f"**Data:** {md(state.table.source)} ({origin})  \n{shape}{saved}")
 
 
 def require_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> None:

@@ -186,7 +186,14 @@ else:
     if uploaded is not None and uploaded.file_id != state.upload_id and failure is None:
         with st.status(f"Reading {md(uploaded.name)} …", expanded=False) as status:
             try:
-                state = read_upload(uploaded.file_id, uploaded.name, uploaded.getvalue())
+                state = read_upload(
+                    uploaded.file_id,
+                    uploaded.name,
+                    uploaded.getvalue(),
+                    waiting=lambda: status.update(
+                        label="Waiting for another large file to finish reading on the server …"
+                    ),
+                )
                 status.update(
                     label=f"Read {md(uploaded.name)}: {md(state.table.describe())}",
                     state="complete",

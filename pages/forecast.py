@@ -31,6 +31,7 @@ from pages._common import (
     cached_forecast,
     cached_residuals,
     cached_series,
+    compute_budget,
     current_dataset,
     download_buttons,
     kept,
@@ -245,7 +246,14 @@ try:
             status.update(label=message)
 
         result = cached_forecast(
-            series, model, int(horizon), season, transform, int(origins), _progress=progress
+            series,
+            model,
+            int(horizon),
+            season,
+            transform,
+            int(origins),
+            _progress=progress,
+            _budget=compute_budget("The forecast"),
         )
         remember(
             "forecast",

@@ -32,6 +32,7 @@ from pages._common import (
     cached_importance,
     cached_propensity,
     cached_propensity_data,
+    compute_budget,
     current_dataset,
     download_buttons,
     kept,
@@ -176,7 +177,13 @@ try:
         def progress(message: str) -> None:
             status.update(label=message)
 
-        result = cached_propensity(data, model, int(folds), _progress=progress)
+        result = cached_propensity(
+            data,
+            model,
+            int(folds),
+            _progress=progress,
+            _budget=compute_budget("Training the models"),
+        )
         remember(
             "propensity",
             target=target,

@@ -32,6 +32,7 @@ from pages._common import (
     PageDone,
     cached_rfm,
     cached_segments,
+    compute_budget,
     current_dataset,
     download_buttons,
     kept,
@@ -212,6 +213,7 @@ try:
             k,
             eps,
             min_samples,
+            _budget=compute_budget("Finding segments"),
         )
 except AnalyticsError as exc:
     show_error(exc)

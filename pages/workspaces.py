@@ -1,28 +1,35 @@
-"""Workspaces page: save the analysis, and list, open, rename, duplicate or delete saved ones."""
+"""Workspaces page: save the analysis, share it, and open, rename, duplicate or delete your own."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from analytics.errors import AnalyticsError
-from analytics.workspace import WorkspaceInfo, WorkspaceStore
-from pages._common import (
+from pages._common import data_state, md, show_error, start_page
+from pages._workspace import (
     close_workspace,
-    data_state,
+    delete_workspace,
+    duplicate_workspace,
+    find_my_workspace,
     load_workspace,
-    md,
+    my_workspaces,
     open_workspace,
+    rename_workspace,
     save_workspace,
-    show_error,
-    start_page,
+    share_links,
+    sign_in_configured,
+    visitor,
 )
 
 _DONE = "ws.done"  # what the last action did (or why it failed), said on the next run
+_OVERWRITE = "ws.overwrite"  # (name, token): a save that would replace another workspace
+_DELETE = "ws.confirm_delete"  # token of the workspace whose deletion awaits a yes
 
 
 def _act(action: Callable[..., Any], *args: Any, done: str) -> None:
@@ -34,43 +41,58 @@ def _act(action: Callable[..., Any], *args: Any, done: str) -> None:
         st.session_state[_DONE] = ("error", exc)
 
 
+def _tidy(name: str) -> str:
+    return " ".join(str(name).split())
+
+
 def _save() -> None:
-    name = str(st.session_state.get("ws.name", ""))
+    """The Save button (or Enter in the name box): save, or ask before replacing another."""
+    st.session_state.pop(_OVERWRITE, None)
+    name = _tidy(st.session_state.get("ws.name", ""))
+    current = open_workspace()
+    if current is not None and current.read_only:
+        _act(save_workspace, name, done="")  # refused, with the reason
+        return
+    try:
+        existing = find_my_workspace(name) if name else None
+    except AnalyticsError as exc:
+        st.session_state[_DONE] = ("error", exc)
+        return
+    if existing is not None and (current is None or existing != current.token):
+        st.session_state[_OVERWRITE] = (name, existing)
+        return
+    over = current.token if current is not None and existing == current.token else None
     _act(
-        lambda: save_workspace(name, as_new=True),
-        done=f"Saved as “{' '.join(name.split())}”. This page's address now reopens it.",
+        lambda: save_workspace(name, over=over),
+        done=f"Saved “{name}”. This page's address now reopens it.",
     )
 
 
-def _delete(info: WorkspaceInfo) -> None:
-    def delete() -> None:
-        WorkspaceStore().delete(info.token)
-        current = open_workspace()
-        if current is not None and current.token == info.token:
-            close_workspace()
-
-    _act(delete, done=f"Deleted “{info.name}”.")
+def _overwrite(name: str, token: str) -> None:
+    st.session_state.pop(_OVERWRITE, None)
+    _act(lambda: save_workspace(name, over=token), done=f"Saved over “{name}”.")
 
 
-def _rename(info: WorkspaceInfo) -> None:
-    def rename() -> None:
-        new_name = str(st.session_state.get("ws.rename", ""))
-        current = open_workspace()
-        if current is not None and current.token == info.token:
-            save_workspace(new_name)  # also renames what the session holds
-        else:
-            WorkspaceStore().rename(info.token, new_name)
-
-    _act(rename, done="Renamed.")
+def _forget(key: str) -> None:
+    st.session_state.pop(key, None)
 
 
-def _duplicate(info: WorkspaceInfo) -> None:
-    _act(
-        WorkspaceStore().duplicate,
-        info.token,
-        f"{info.name} (copy)",
-        done=f"Duplicated “{info.name}” as “{info.name} (copy)”.",
-    )
+def _delete(token: str, name: str) -> None:
+    st.session_state.pop(_DELETE, None)
+    _act(delete_workspace, token, done=f"Deleted “{name}”.")
+
+
+def _ask(question: str, *, yes: str, on_yes: Callable[[], None], pending: str, key: str) -> None:
+    """A question before an action that replaces or deletes: the action, or Cancel."""
+    st.warning(question, icon=":material/warning:")
+    choice = st.columns(2)
+    choice[0].button(yes, on_click=on_yes, type="primary", key=f"{key}_yes")
+    choice[1].button("Cancel", on_click=_forget, args=(pending,), key=f"{key}_no")
+
+
+def _rename(token: str) -> None:
+    new_name = _tidy(st.session_state.get("ws.rename", ""))
+    _act(rename_workspace, token, new_name, done=f"Renamed to “{new_name}”.")
 
 
 start_page()
@@ -82,50 +104,101 @@ st.caption(
 )
 state = data_state()
 current = open_workspace()
+who = visitor()
 
 outcome = st.session_state.pop(_DONE, None)
 if outcome is not None:
     kind, detail = outcome
     if kind == "ok":
         st.success(md(detail), icon=":material/check_circle:")
+        st.toast(md(detail), icon=":material/check_circle:")
     else:
         show_error(detail)
 
 # --- the open workspace ---------------------------------------------------------------------------
 st.subheader("This analysis")
-if current is not None:
-    st.markdown(
-        f"Open: **{md(current.name)}**, on {md(state.table.source)}. Changes are saved "
-        "automatically."
+if current is not None and current.read_only:
+    st.info(
+        f"You are looking at **{md(current.name)}** through a read-only link. Move any control to "
+        "explore: nothing you change is saved, and this workspace cannot be renamed or deleted "
+        "from here.",
+        icon=":material/visibility:",
     )
     st.button(
-        "Close it (stop saving changes)",
+        "Leave the read-only view",
         on_click=_act,
         args=(close_workspace,),
-        kwargs={"done": f"Closed “{current.name}”. Your data and settings stay on screen."},
+        kwargs={"done": "Left the read-only view. The data stays on screen, not saved."},
         icon=":material/close:",
     )
+if current is not None and current.read_only:
+    # Shown all the same, so that trying to save says plainly why it cannot.
+    with st.form("ws.save_form", border=False):
+        st.text_input("Name", key="ws.name", value=current.name, max_chars=120)
+        st.form_submit_button("Save", on_click=_save, icon=":material/save:")
 else:
-    st.markdown(f"Not saved yet: {md(state.table.source)}, with the settings on every page.")
+    if current is not None:
+        st.markdown(
+            f"Open: **{md(current.name)}**, on {md(state.table.source)}. Changes are saved "
+            "automatically."
+        )
+        try:
+            edit, view = share_links(current.token)
+        except AnalyticsError as exc:
+            show_error(exc)
+        else:
+            links = st.columns(2)
+            links[0].caption("Edit link (yours: whoever opens it can change the workspace)")
+            links[0].code(edit, language=None)
+            links[1].caption("Read-only link (for stakeholders: they see it, cannot change it)")
+            links[1].code(view, language=None)
+        st.button(
+            "Close it (stop saving changes)",
+            on_click=_act,
+            args=(close_workspace,),
+            kwargs={"done": f"Closed “{current.name}”. Your data and settings stay on screen."},
+            icon=":material/close:",
+        )
+    else:
+        st.markdown(f"Not saved yet: {md(state.table.source)}, with the settings on every page.")
 
-with st.form("ws.save_form", border=False):
-    st.text_input(
-        "Name",
-        key="ws.name",
-        value=f"{state.table.source} — {dt.date.today():%d %b %Y}",
-        max_chars=120,
-    )
-    st.form_submit_button(
-        "Save as a new workspace" if current is not None else "Save",
-        type="primary",
-        on_click=_save,
-        icon=":material/save:",
-    )
+    with st.form("ws.save_form", border=False):
+        st.text_input(
+            "Name",
+            key="ws.name",
+            value=current.name
+            if current is not None
+            else (f"{state.table.source} — {dt.date.today():%d %b %Y}"),
+            max_chars=120,
+            help="Save (or press Enter) keeps the analysis under this name. A new name makes a "
+            "new workspace; the open workspace's name saves over it.",
+        )
+        st.form_submit_button("Save", type="primary", on_click=_save, icon=":material/save:")
+    pending = st.session_state.get(_OVERWRITE)
+    if pending is not None:
+        name, token = pending
+        _ask(
+            f"You already have a workspace called **{md(name)}**. Save over it (its data and "
+            "settings are replaced by these), or choose another name above.",
+            yes=f"Save over “{name}”",
+            on_yes=partial(_overwrite, name, token),
+            pending=_OVERWRITE,
+            key="ws.overwrite",
+        )
 
-# --- saved workspaces -----------------------------------------------------------------------------
-st.subheader("Saved workspaces")
+# --- your saved workspaces -----------------------------------------------------------------------
+st.subheader("Your saved workspaces")
+if who.signed_in:
+    st.caption(f"Workspaces of your account ({md(who.label.removeprefix('signed in: '))}).")
+elif sign_in_configured():
+    st.caption("Workspaces saved in this browser. Sign in (sidebar) to have them in every browser.")
+else:
+    st.caption(
+        "Workspaces saved in this browser: other visitors of this server cannot see them. Opening "
+        "a workspace's edit link adds it here."
+    )
 try:
-    saved = WorkspaceStore().list_workspaces()
+    saved = my_workspaces()
 except AnalyticsError as exc:
     show_error(exc)
     saved = []
@@ -152,7 +225,7 @@ else:
         format_func=lambda t: f"{by_token[t].name} ({by_token[t].source})",
         key="ws.pick",
     )
-    picked = by_token[token]
+    picked = by_token[token]  # Streamlit resets a value outside the options (a crafted one)
     actions = st.columns(3)
     actions[0].button(
         "Open",
@@ -164,15 +237,29 @@ else:
         disabled=current is not None and current.token == picked.token,
     )
     actions[1].button(
-        "Duplicate", on_click=_duplicate, args=(picked,), icon=":material/content_copy:"
+        "Duplicate",
+        on_click=_act,
+        args=(duplicate_workspace, picked.token, f"{picked.name} (copy)"),
+        kwargs={"done": f"Duplicated “{picked.name}” as “{picked.name} (copy)”."},
+        icon=":material/content_copy:",
     )
-    with actions[2].popover("Delete", icon=":material/delete:"):
-        st.button(
-            f"Delete “{picked.name}” for good",
-            on_click=_delete,
-            args=(picked,),
+    actions[2].button(
+        "Delete",
+        on_click=partial(st.session_state.update, {_DELETE: picked.token}),
+        icon=":material/delete:",
+        key="ws.delete",
+    )
+    if st.session_state.get(_DELETE) == picked.token:
+        _ask(
+            f"Delete **{md(picked.name)}** for good? Anyone else who has it in their list loses "
+            "it too.",
+            yes=f"Delete “{picked.name}”",
+            on_yes=partial(_delete, picked.token, picked.name),
+            pending=_DELETE,
             key="ws.delete",
         )
     with st.form("ws.rename_form", border=False):
         st.text_input("New name", key="ws.rename", value=picked.name, max_chars=120)
-        st.form_submit_button("Rename", on_click=_rename, args=(picked,), icon=":material/edit:")
+        st.form_submit_button(
+            "Rename", on_click=_rename, args=(picked.token,), icon=":material/edit:"
+        )

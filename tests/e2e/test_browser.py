@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -63,8 +63,11 @@ class Served(str):
 
 
 @contextlib.contextmanager
-def serve(port: int | None = None, env: dict[str, str] | None = None) -> Iterator[Served]:
-    """Start `streamlit run app.py` (on a free port unless given); yield its URL."""
+def serve(
+    port: int | None = None, env: dict[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[Served]:
+    """Start `streamlit run app.py` (on a free port unless given, with extra ``args``); yield
+    its URL."""
     port = port or free_port()
     process = subprocess.Popen(
         [
@@ -81,6 +84,7 @@ def serve(port: int | None = None, env: dict[str, str] | None = None) -> Iterato
             "true",
             "--browser.gatherUsageStats",
             "false",
+            *args,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

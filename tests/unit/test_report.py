@@ -15,7 +15,7 @@ from analytics.pipeline import open_dataset
 from analytics.quality import DEFAULT_STEPS, clean
 from analytics.report import SECTIONS, ReportOptions, build_report
 from analytics.samples import write_samples
-from analytics.workspace import Workspace, WorkspaceStore
+from analytics.workspace import Workspace, WorkspaceStore, owner_id
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,8 @@ def test_cli_report_of_a_workspace_uses_its_settings(small, tmp_path, capsys):
             mapping=opened.dataset.mapping,
             steps=DEFAULT_STEPS,
             analyses={"segments": {"k": 5}},
-        )
+        ),
+        owner=owner_id("ana's browser"),
     )
     out = tmp_path / "w.html"
     args = ["report", "Spring", "--store", str(tmp_path / "ws.sqlite"), "--out", str(out)]
@@ -163,7 +164,48 @@ def test_cli_report_of_a_workspace_uses_its_settings(small, tmp_path, capsys):
     assert "in 5 segments" in out.read_text(encoding="utf-8")
     capsys.readouterr()
     assert main(["workspaces", "--store", str(tmp_path / "ws.sqlite")]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["name"] == "Spring"
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["name"] == "Spring"
+    assert listed["owners"] == [{"owner": owner_id("ana's browser"), "label": "browser"}]
+
+
+def saved(store: WorkspaceStore, path, name: str, who: str) -> str:
+    """A workspace of the file saved under ``name`` by the browser ``who``; its token."""
+    opened = open_dataset(path)
+    workspace = Workspace(
+        name=name,
+        table=opened.table,
+        origin="upload",
+        kind=opened.dataset.kind,
+        mapping=opened.dataset.mapping,
+        steps=DEFAULT_STEPS,
+    )
+    return store.save(workspace, owner=owner_id(who))
+
+
+def test_cli_report_refuses_a_name_anyone_could_have_taken(small, tmp_path, capsys):
+    """Anyone can save a workspace called "Q4 review": a shared name is not resolved."""
+    store_path = str(tmp_path / "ws.sqlite")
+    store = WorkspaceStore(store_path)
+    tokens = [saved(store, small["transactions"], "Q4 review", who) for who in ("ana", "mallory")]
+    assert main(["report", "Q4 review", "--store", store_path, "--out", str(tmp_path / "q")]) == 2
+    err = capsys.readouterr().err
+    assert "2 workspaces are called 'Q4 review'" in err and all(t in err for t in tokens)
+    by_token = ["report", tokens[0], "--store", store_path, "--sections", "data"]
+    assert main([*by_token, "--out", str(tmp_path / "by-token.html")]) == 0
+
+
+def test_cli_operator_deletes_a_workspace_or_an_owners(small, tmp_path, capsys):
+    store_path = str(tmp_path / "ws.sqlite")
+    store = WorkspaceStore(store_path)
+    made = {
+        who: saved(store, small["transactions"], f"{who}'s", who) for who in ("ana", "bo", "cy")
+    }
+    assert main(["workspaces", "--store", store_path, "--delete", made["ana"]]) == 0
+    assert main(["workspaces", "--store", store_path, "--delete-owner", owner_id("bo")]) == 0
+    capsys.readouterr()
+    assert main(["workspaces", "--store", store_path]) == 0
+    assert [w["name"] for w in json.loads(capsys.readouterr().out)] == ["cy's"]
 
 
 def test_cli_report_errors_are_one_line(tmp_path, capsys):
