@@ -9,7 +9,6 @@ says what to do. It only reads: naming columns' roles and parsing dates is ``sch
 from __future__ import annotations
 
 import csv
-import ctypes
 import datetime as dt
 import io
 import mmap
@@ -952,30 +951,6 @@ def _read_parquet(data: bytes, name: str, *, max_rows: int) -> LoadedTable:
         notes.append("Blank or repeated column names were renamed: " + ", ".join(renamed) + ".")
     _check_not_empty(frame, name)
     return LoadedTable(frame=frame, source=name, format="parquet", notes=tuple(notes))
-
-
-def release_memory() -> None:
-    """Return to the operating system memory that was freed but kept for reuse.
-
-    pyarrow's pool keeps a large file's parsing scratch space, and glibc's allocator the scratch
-    arrays of mapping and cleaning it; a server that has just read a 199 MB upload would otherwise
-    hold hundreds of megabytes more than its data needs.
-    """
-    pa.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim  # glibc only  # noqa: B018
-    except (OSError, AttributeError):
-        return None
-    return libc
-
-
-_LIBC = _libc()
 
 
 def table_from_frame(

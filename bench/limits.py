@@ -64,8 +64,9 @@ def ask_heaviest_forecast(page) -> None:
     """On the Forecast page: a 90-period horizon, a 366-day season and 10 backtest origins (the
     most the page allows), then wait until the backtest is running. Each change starts a forecast;
     the last one, with all three set, is the one that runs on."""
+    page.get_by_text("Filters and options").click()  # season and origins are in there
     for label, value in (("Periods ahead", "90"), ("Season length (0: from the period)", "366")):
-        box = page.get_by_label(label)
+        box = page.get_by_label(label, exact=True)
         box.fill(value)
         box.press("Enter")
         page.wait_for_timeout(1000)

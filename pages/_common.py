@@ -45,7 +45,7 @@ from analytics.forecast import (
     residual_diagnostics,
     run_forecast,
 )
-from analytics.io import LoadedTable, load_table, release_memory
+from analytics.io import LoadedTable, load_table
 from analytics.overview import OverviewResult, run_overview
 from analytics.propensity import (
     PropensityData,
@@ -91,6 +91,9 @@ from analytics.sql import (
     read_table,
 )
 from analytics.workspace import encode, savable
+from pages._memory import release_memory, tune_allocator
+
+tune_allocator()
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_LABELS = {

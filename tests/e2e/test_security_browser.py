@@ -237,8 +237,9 @@ def wait_until_idle(pid: int, within: float) -> None:
 
 def test_closing_the_tab_stops_its_forecast(browser, tmp_path):
     """The heaviest forecast the page offers (a 366-day season on 3,990 days, 90 days ahead,
-    10 backtest origins) stops when its tab closes, instead of running on for minutes. How fast
-    is measured in bench/limits.py; here, that it stops and says why in the server log."""
+    10 backtest origins: about 20 CPU seconds) stops when its tab closes instead of running on.
+    Measured in the server's own CPU time, which a busy machine does not inflate; how fast it
+    stops, in wall-clock seconds, is measured by bench/limits.py."""
     path = long_daily_series(tmp_path / "daily.csv")
     env = {"MARKETLENS_WORKSPACES": str(tmp_path / "store.sqlite")}
     with serve(env=env) as url:
@@ -252,10 +253,8 @@ def test_closing_the_tab_stops_its_forecast(browser, tmp_path):
         go(tab, "Forecast")
         ask_heaviest_forecast(tab)
         tab.wait_for_timeout(2000)
+        busy = cpu_seconds(url.process.pid)
         context.close()
         wait_until_idle(url.process.pid, within=300)
-        url.process.terminate()
-        output = url.process.communicate(timeout=30)[0].decode(errors="replace")
-    assert "stopped: The forecast was stopped because its page was closed." in output, output[
-        -3000:
-    ]
+        spent = cpu_seconds(url.process.pid) - busy
+    assert spent < 8, f"the server computed {spent:.1f} CPU seconds after the tab closed"
