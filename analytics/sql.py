@@ -36,10 +36,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from analytics.errors import AnalyticsError
 from analytics.io import MAX_BYTES, MAX_ROWS, LoadedTable, table_from_frame
-from analytics.sql_guard import DIALECTS, MAX_QUERY_CHARS, CheckedQuery, TableName, check_query
+from analytics.sql_guard import SYSTEM_SCHEMAS, CheckedQuery, TableName, check_query
 
 __all__ = [
-    "MAX_QUERY_CHARS",
     "DatabaseOptions",
     "TableName",
     "connection_warnings",
@@ -53,9 +52,6 @@ log = logging.getLogger("marketlens.sql")
 
 #: Time limit of one read, so that a runaway query cannot hold the app or the database.
 TIMEOUT_SECONDS = 120
-_SYSTEM_SCHEMAS = frozenset(
-    {"pg_catalog", "information_schema", "pg_toast", "mysql", "performance_schema", "sys", "temp"}
-)
 #: Rows fetched at once grow from 1 towards this, as long as a piece stays under _PIECE_BYTES:
 #: a table of huge values is fetched a row at a time, a table of small ones quickly.
 _MAX_PIECE_ROWS = 20_000
@@ -121,7 +117,7 @@ def default_schema(engine: Engine) -> str | None:
 
 
 def _allowed(table: TableName, patterns: Sequence[str], default: str | None) -> bool:
-    if table.schema.lower() in _SYSTEM_SCHEMAS:
+    if table.schema.lower() in SYSTEM_SCHEMAS:
         return False
     if not patterns:
         return table.schema == default
@@ -147,7 +143,7 @@ def visible_tables(engine: Engine, options: DatabaseOptions | None = None) -> li
         schemas = [default] if not options.allow else inspector.get_schema_names()
         found: list[TableName] = []
         for schema in schemas:
-            if schema is None or schema.lower() in _SYSTEM_SCHEMAS:
+            if schema is None or schema.lower() in SYSTEM_SCHEMAS:
                 continue
             names = [
                 *inspector.get_table_names(schema=schema),
@@ -440,10 +436,10 @@ def _open_cursor(conn: Connection, raw: Any, dialect: str, seconds: float) -> An
         conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
         conn.exec_driver_sql(f"SET SESSION MAX_EXECUTION_TIME = {milliseconds}")
         return raw.cursor()
-    if dialect not in DIALECTS:
-        log.warning(
-            "no read-only transaction for the %s dialect: relying on the user's rights", dialect
-        )
+    # Other databases read whole tables only (queries are refused): the user's rights decide.
+    log.warning(
+        "no read-only transaction for the %s dialect: relying on the user's rights", dialect
+    )
     return raw.cursor()
 
 

@@ -158,7 +158,8 @@ _REFUSED_NODES: tuple[tuple[type[exp.Expression], str], ...] = (
     (exp.Into, "INTO"),
 )
 
-_SYSTEM_SCHEMAS = frozenset(
+#: Schemas of the database system itself: never readable, whatever the operator allows.
+SYSTEM_SCHEMAS = frozenset(
     {
         "pg_catalog",
         "information_schema",
@@ -479,7 +480,7 @@ def _resolve_tables(
             ),
             None,
         )
-        if match is None or match.schema.lower() in _SYSTEM_SCHEMAS:
+        if match is None or match.schema.lower() in SYSTEM_SCHEMAS:
             shown = name if schema_id is None else f"{schema}.{name}"
             raise AnalyticsError(
                 f"There is no table or view called {shown!r} that MarketLens may read.",
