@@ -27,4 +27,7 @@ python3 -m venv .venv
 
 # The browser and PostgreSQL tests must run here, not skip: a missing browser or server fails
 # the run. pytest exits 5 when it collects no test; set -e makes that a failure too.
-MARKETLENS_REQUIRE_E2E=1 MARKETLENS_REQUIRE_POSTGRES=1 .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), one test file at a time each: a file's fixtures (its browser, its
+# PostgreSQL cluster) stay in one worker, and the suite fits the CI time budget on two cores.
+MARKETLENS_REQUIRE_E2E=1 MARKETLENS_REQUIRE_POSTGRES=1 \
+  .venv/bin/python -m pytest -n "${MARKETLENS_TEST_WORKERS:-2}" --dist loadfile "$@"

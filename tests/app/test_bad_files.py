@@ -26,7 +26,7 @@ from tests.app.test_pages import ANALYSIS_PAGES, ROOT, no_exception, texts, uplo
 from tests.bad_files import CORPUS, write_corpus
 
 #: Longest a page may take on one corpus file before the test calls it frozen.
-FROZEN_AFTER = 120
+FROZEN_AFTER = 300
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-TIMEOUT = 120
+TIMEOUT = 300  # seconds per AppTest run: generous, for a busy machine
 PAGES = [
     "app.py",
     "pages/data.py",

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -98,7 +97,8 @@ def victim_rows(engine: sa.Engine) -> list[tuple]:
         return [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM victim ORDER BY id")]
 
 
-PWNED = Path("/tmp") / f"marketlens-pwned-{uuid.uuid4().hex}"
+#: A fixed name, so that test ids are the same in every pytest worker.
+PWNED = Path("/tmp") / f"marketlens-pwned-{os.getuid()}"
 PAYLOADS = [
     r"SELECT E'\'' AS a; COMMIT; DROP TABLE victim; SELECT '1'",
     "SELECT 1 AS x$a$; COMMIT; DROP TABLE victim; SELECT 1 AS y$a$",
