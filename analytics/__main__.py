@@ -22,6 +22,7 @@ from analytics.errors import AnalyticsError
 from analytics.export import write_table
 from analytics.forecast import FREQS, METRICS, MODELS, TRANSFORMS, build_series, run_forecast
 from analytics.io import load_table
+from analytics.overview import whole_file_summary
 from analytics.pipeline import OpenedFile, open_dataset
 from analytics.propensity import (
     MODELS as PROPENSITY_MODELS,
@@ -37,7 +38,7 @@ from analytics.quality import DEFAULT_STEPS, clean, quality_report
 from analytics.recommend import RANK_BY, evaluate_recommendations
 from analytics.report import SECTIONS, ReportOptions, build_report
 from analytics.samples import write_samples
-from analytics.schema import KINDS, ROLE_LABELS
+from analytics.schema import KINDS, ROLE_LABELS, role_evidence
 from analytics.segments import ALGORITHMS, SCALES, run_segmentation
 from analytics.workspace import STORE_ENV, WorkspaceStore
 
@@ -104,6 +105,7 @@ def _inspect(args: argparse.Namespace) -> int:
     opened = _open(args)
     table, dataset = opened.table, opened.dataset
     report = quality_report(dataset, table=table.frame)
+    evidence = role_evidence(table.frame, dataset.kind, dataset.mapping)
     summary = {
         "file": str(args.file),
         "format": table.format,
@@ -115,6 +117,10 @@ def _inspect(args: argparse.Namespace) -> int:
         "kind": dataset.kind,
         "kind_reasons": list(opened.guess.reasons),
         "roles": dataset.mapping.roles(),
+        "evidence": {e.role: e.evidence for e in evidence},
+        "to_confirm": [e.role for e in evidence if not e.confident]
+        + ([] if opened.guess.confident else ["kind"]),
+        "currency": dataset.currency,
         "dimensions": list(dataset.mapping.dimensions),
         "dates": dataset.dates.describe() if dataset.dates else None,
         "quality": report.to_dict(),
@@ -126,13 +132,31 @@ def _inspect(args: argparse.Namespace) -> int:
     print(f"{table.source}: {table.describe()}")
     print(f"Kind: {dataset.kind} — {' '.join(opened.guess.reasons)}")
     print("Roles:")
+    for e in evidence:
+        print(f"  {e.column} → {e.role}{'' if e.confident else ' (to confirm)'} — {e.evidence}")
+    described = {f"{e.column} → {e.role}" for e in evidence}
     for line in dataset.mapping.describe():
-        print(f"  {line}")
+        if line not in described:
+            print(f"  {line}")
     for note in [*table.notes, *dataset.notes]:
         print(f"Note: {note}")
     print("Findings:")
     for finding in report.findings:
         print(f"  [{finding.severity}] {finding.message}")
+    return 0
+
+
+def _overview(args: argparse.Namespace) -> int:
+    opened = _open(args)
+    cleaned = clean(opened.dataset, DEFAULT_STEPS)
+    summary = whole_file_summary(cleaned.dataset)
+    left_out = [
+        f"{entry.rows_removed:,} row(s) left out: {entry.label.lower()}."
+        for entry in cleaned.log
+        if entry.rows_removed
+    ]
+    summary["notes"] = [*opened.table.notes, *left_out, *summary["notes"]]  # type: ignore[misc]
+    print(json.dumps({"file": str(args.file), **summary}, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -413,6 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_role_options(inspect)
     inspect.add_argument("--format", choices=("text", "json"), default="text")
     inspect.set_defaults(run=_inspect)
+    overview = commands.add_parser(
+        "overview",
+        help="whole-file KPIs as JSON: orders, customers, revenue, lines, dates, currency, notes",
+    )
+    overview.add_argument("file", type=Path)
+    _add_role_options(overview)
+    overview.set_defaults(run=_overview)
     segment = commands.add_parser(
         "segment", help="segment customers: RFM or chosen columns, clustered"
     )

@@ -396,9 +396,15 @@ def _read_decoded(
 
     if _is_ragged(sample_rows):
         frame = _read_ragged(source.whole(), delimiter)
+        padded = len({len(row) for row in sample_rows}) == 1
         notes.append(
-            f"Lines have different numbers of fields, so each line was read as one list of items "
-            f"(no header row), in {frame.shape[1]} columns."
+            (
+                "Lines are padded with empty fields to one length and the first line is a basket "
+                "(its items recur below), not a header"
+                if padded
+                else "Lines have different numbers of fields"
+            )
+            + f", so each line was read as one list of items (no header row), in {frame.shape[1]} columns."
         )
         header = False
         decimal = "."
@@ -552,13 +558,38 @@ def _sniff_delimiter(text: str, *, truncated: bool) -> str:
     return best
 
 
+def _filled_length(row: list[str]) -> int:
+    """Fields up to the last non-blank one: ``a,b,,,`` has 2."""
+    n = len(row)
+    while n and not row[n - 1].strip():
+        n -= 1
+    return n
+
+
 def _is_ragged(rows: list[list[str]]) -> bool:
-    """One-basket-per-line files: most lines have a different field count from the first."""
-    counts = np.array([len(row) for row in rows])
-    if len(counts) < 3 or counts.max() == counts.min():
+    """One-basket-per-line files: most lines have a different field count from the first, or
+    (lines padded with trailing delimiters to one length) a different count of filled fields.
+
+    A padded file has as many fields on every line, but most lines end in blanks, their filled
+    lengths vary as the baskets do, and the first line's values are values of the body too (a
+    basket, not a header of names).
+    """
+    if len(rows) < 3:
         return False
-    like_header = float(np.mean(counts == counts[0]))
-    return like_header < 0.5 or (like_header < 0.8 and len(set(counts.tolist())) >= 3)
+    counts = np.array([len(row) for row in rows])
+    if counts.max() != counts.min():
+        like_header = float(np.mean(counts == counts[0]))
+        return like_header < 0.5 or (like_header < 0.8 and len(set(counts.tolist())) >= 3)
+    filled = np.array([_filled_length(row) for row in rows])
+    padded = float(np.mean(filled < counts))
+    return padded >= 0.5 and len(set(filled.tolist())) >= 3 and _first_row_reappears(rows)
+
+
+def _first_row_reappears(rows: list[list[str]]) -> bool:
+    """Whether the first line's values are values of the body too (a basket, not names)."""
+    first = {cell.strip() for cell in rows[0] if cell.strip()}
+    body = {cell.strip() for row in rows[1:] for cell in row}
+    return bool(first) and len(first & body) >= 0.5 * len(first)
 
 
 def _unique_names(raw: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -642,7 +673,7 @@ def _read_ragged(data: bytes, delimiter: str) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise _NotUtf8 from exc
     rows = [
-        [cell.strip() for cell in row]
+        [cell.strip() for cell in row[: _filled_length(row)]]
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         if any(cell.strip() for cell in row)
     ]

@@ -355,3 +355,39 @@ def _new_and_returning(frame: pd.DataFrame, sales: pd.DataFrame, freq: str) -> p
             "returning": counts.get(False, pd.Series(0, index=counts.index)).to_numpy(),
         }
     )
+
+
+def whole_file_summary(dataset: Dataset) -> dict[str, object]:
+    """The Overview's KPIs over the whole history, as plain values (``python -m analytics overview``).
+
+    ``dataset`` is the dataset the Overview page shows: the file as mapped, after the Data page's
+    cleaning steps (by default: exact duplicates and rows without a readable or plausible date
+    removed). Revenue is net of cancellations and returns, to the cent; orders and customers
+    count sales lines only, as on the page.
+
+    Example
+    -------
+    >>> whole_file_summary(dataset)["orders"]  # doctest: +SKIP
+    5009
+    """
+    result = run_overview(dataset)
+    frame = dataset.frame[dataset.frame["timestamp"].notna()]
+    cancelled = cancellation_mask(frame)
+    customers = result.kpi("Customers").value if "customer_id" in frame else None
+    said_dates = dataset.dates.describe() if dataset.dates is not None else None
+    notes = [n for n in dataset.notes if n != said_dates]
+    if cancelled.any():
+        notes.append(
+            f"{int(cancelled.sum()):,} returned or cancelled lines count as no order; their "
+            "refunds or negative amounts are taken off revenue."
+        )
+    return {
+        "orders": int(result.kpi("Orders").value),
+        "customers": None if customers is None else int(customers),
+        "revenue": round(float(frame["revenue"].sum()), 2),
+        "lines": len(frame),
+        "first_date": f"{frame['timestamp'].min():%Y-%m-%d}",
+        "last_date": f"{frame['timestamp'].max():%Y-%m-%d}",
+        "currency": dataset.currency,
+        "notes": notes,
+    }

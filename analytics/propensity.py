@@ -45,7 +45,7 @@ from sklearn.tree import DecisionTreeClassifier
 from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
 from analytics.quality import cancellation_mask
-from analytics.schema import Dataset, looks_like_identifier
+from analytics.schema import Dataset, looks_like_identifier, order_lines_problem
 
 Model = Literal["logreg", "tree", "forest", "gbm"]
 MODELS: tuple[str, ...] = get_args(Model)
@@ -410,6 +410,8 @@ def propensity_data(
             days=days,
             cutoff=None if cutoff is None else pd.Timestamp(cutoff),
         )
+    if (problem := order_lines_problem(dataset)) is not None:
+        raise problem
     if target is None:
         target = yes_no_columns(dataset)[1]
     if target is None:

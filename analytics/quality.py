@@ -9,6 +9,8 @@ Cleaning never changes the original: undoing a step is cleaning the original aga
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -60,16 +62,93 @@ def _duplicates(frame: pd.DataFrame) -> pd.Series:
     return flags
 
 
+def _id_shape(ids: pd.Series) -> pd.Series:
+    """The form of an identifier: letters become ``A``, digits ``9`` (``US-2016-1`` → ``AA-9999-9``)."""
+    return ids.str.replace(r"[^\W\d_]", "A", regex=True).str.replace(r"\d", "9", regex=True)
+
+
+def cancelled_orders(order_ids: pd.Series) -> pd.Series:
+    """Order ids of the Online Retail cancellation form: the letter C followed by an id that
+    otherwise has the form of the file's other order ids (``C536379`` next to ``536365``).
+
+    An id that merely starts with C is an ordinary order: Superstore's ``CA-2016-152156`` sits
+    next to ``US-2016-108966``, and ``A-2016-152156`` has no other id's form; in a file where
+    every id starts with C, the C is part of every id.
+    """
+    codes, uniques = pd.factorize(order_ids)
+    if not len(uniques):
+        return pd.Series(False, index=order_ids.index)
+    text = pd.Series(uniques).astype("str").str.strip()
+    starts = text.str.match(r"[Cc]").to_numpy(dtype=bool)
+    flagged = np.zeros(len(text), dtype=bool)
+    if starts.any() and not starts.all():
+        other_shapes = set(_id_shape(text[~starts]))
+        flagged[starts] = _id_shape(text[starts].str[1:]).isin(other_shapes).to_numpy()
+    taken = np.where(codes >= 0, flagged[np.maximum(codes, 0)], False)
+    return pd.Series(taken, index=order_ids.index)
+
+
+#: Statuses of returned, refunded or cancelled orders, in the languages headers are read in.
+_RETURN_WORDS = re.compile(
+    r"refund|return|cancel|void|chargeback|storniert|erstattet|zuruckgegeben|rembourse|annule|"
+    r"retourne|reembolsad|cancelad|devuelt|devolvid|退款|退货|取消|交易关闭",
+    re.IGNORECASE,
+)
+#: Statuses of orders not paid (yet).
+_UNPAID_WORDS = re.compile(
+    r"^(?:pending|unpaid|not paid|awaiting payment|authori[sz]ed|ausstehend|offen|en attente|"
+    r"impaye|pendiente|pendente|aguardando pagamento)$|未付款|待付款|等待买家付款|未支付",
+    re.IGNORECASE,
+)
+
+
+def _plain(values: pd.Series) -> pd.Series:
+    """Status texts without accents, for matching words: ``Remboursé`` → ``Rembourse``."""
+    uniques = pd.Series(values.dropna().unique())
+    plain = uniques.map(
+        lambda v: "".join(
+            c for c in unicodedata.normalize("NFKD", str(v)) if not unicodedata.combining(c)
+        ).strip()
+    )
+    return values.map(dict(zip(uniques, plain, strict=True)))
+
+
+def _status_matches(frame: pd.DataFrame, words: re.Pattern[str]) -> pd.Series:
+    if "status" not in frame:
+        return pd.Series(False, index=frame.index)
+    return _plain(frame["status"]).str.contains(words).fillna(False).astype(bool)
+
+
 def cancellation_mask(frame: pd.DataFrame) -> pd.Series:
-    """Cancellations and returns: an order id starting with C, or a negative quantity."""
+    """Cancellations and returns, by the conventions of the file's own columns:
+
+    - a negative quantity;
+    - an order id of the cancellation form (see :func:`cancelled_orders`);
+    - a status that says so (refunded, returned, cancelled, voided, 退款, 取消 …);
+    - a refunded amount above zero on any line of the order (退款金额 > 0).
+    """
     mask = pd.Series(False, index=frame.index)
     if "order_id" in frame:
-        mask |= (
-            frame["order_id"].astype("str").str.startswith(("C", "c")).fillna(False).astype(bool)
-        )
+        mask |= cancelled_orders(frame["order_id"])
     if "quantity" in frame:
-        mask |= frame["quantity"].lt(0)
+        mask |= frame["quantity"].lt(0).fillna(False).astype(bool)
+    mask |= _status_matches(frame, _RETURN_WORDS)
+    if "refund" in frame:
+        refunded = frame["refund"].fillna(0).ne(0)
+        if "order_id" in frame and refunded.any():
+            refunded = frame["order_id"].isin(frame.loc[refunded, "order_id"].dropna().unique())
+        mask |= refunded.astype(bool)
     return mask
+
+
+def unpaid_mask(frame: pd.DataFrame) -> pd.Series:
+    """Lines of orders not paid: no payment time (or a paid flag of no), or a pending/unpaid
+    status. Returns are not counted here (see :func:`cancellation_mask`)."""
+    mask = pd.Series(False, index=frame.index)
+    if "paid" in frame:
+        mask |= ~frame["paid"].astype(bool)
+    mask |= _status_matches(frame, _UNPAID_WORDS)
+    return mask & ~cancellation_mask(frame)
 
 
 def _nonpositive_prices(frame: pd.DataFrame) -> pd.Series:
@@ -119,10 +198,19 @@ CLEANING_STEPS: tuple[CleaningStep, ...] = (
     ),
     CleaningStep(
         "drop_cancellations",
-        "Remove cancellations and returns (invoice starting with C, or negative quantity)",
+        "Remove cancellations and returns (negative quantity, a C before an invoice number, a "
+        "refund, or a refunded or cancelled status)",
         ("transactions",),
         "warning",
         "{rows:,} lines are cancellations or returns ({share}); they reduce revenue.",
+    ),
+    CleaningStep(
+        "drop_unpaid",
+        "Remove unpaid orders (no payment time, or a pending or unpaid status)",
+        ("transactions",),
+        "warning",
+        "{rows:,} lines belong to orders not paid ({share}); they are left out of revenue "
+        "unless you keep them.",
     ),
     CleaningStep(
         "drop_nonpositive_prices",
@@ -164,6 +252,7 @@ CLEANING_STEPS: tuple[CleaningStep, ...] = (
 _RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "drop_duplicates": _duplicates,
     "drop_cancellations": cancellation_mask,
+    "drop_unpaid": unpaid_mask,
     "drop_nonpositive_prices": _nonpositive_prices,
     "drop_missing_customers": _missing_customers,
     "drop_missing_dates": _missing_dates,
@@ -172,7 +261,7 @@ _RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 }
 STEP_NAMES = tuple(step.name for step in CLEANING_STEPS)
 #: The steps the app proposes for a new table (each applies only to the kinds it names).
-DEFAULT_STEPS = ("drop_duplicates", "drop_missing_dates", "drop_implausible_dates")
+DEFAULT_STEPS = ("drop_duplicates", "drop_unpaid", "drop_missing_dates", "drop_implausible_dates")
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ def compute_rfm(
     analysis_date : date, optional
         The day recency is measured from; default the day after the last order.
     exclude_cancellations : bool
-        Leave out cancellations and returns (invoice starting with C or negative quantity).
+        Leave out cancellations and returns (negative quantity, or a C before an invoice number).
 
     Returns
     -------

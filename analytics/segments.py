@@ -37,7 +37,7 @@ from sklearn.neighbors import NearestNeighbors
 from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
 from analytics.rfm import RFMResult, compute_rfm
-from analytics.schema import Dataset
+from analytics.schema import Dataset, order_lines_problem
 
 Algorithm = Literal["kmeans", "gmm", "agglomerative", "dbscan"]
 Scale = Literal["log-standard", "standard", "none"]
@@ -164,6 +164,8 @@ def customer_features(
             "Columns of order lines describe orders, not customers.",
             hint="Segment transactions on RFM, or load a customers table.",
         )
+    if (problem := order_lines_problem(dataset)) is not None:
+        raise problem
     ids = (
         frame["customer_id"]
         if "customer_id" in frame

@@ -50,6 +50,7 @@ def test_report_counts_every_problem(dirty):
     assert report.counts == {
         "drop_duplicates": 1,
         "drop_cancellations": 2,  # "C2" and the negative quantity on invoice 5
+        "drop_unpaid": 0,  # no payment column or status: every order counts as paid
         "drop_nonpositive_prices": 2,
         "drop_missing_customers": 2,
         "drop_missing_dates": 1,
@@ -98,9 +99,11 @@ def test_cleaning_changes_the_fingerprint_and_undo_restores_it(dirty):
 
 
 def test_cleaning_everything_away_is_refused():
-    frame = pd.DataFrame({"o": ["C1"], "d": ["2024-01-01"], "p": [1.0]})
+    frame = pd.DataFrame({"o": ["1"], "d": ["2024-01-01"], "p": [1.0], "q": [-1]})
     dataset = build_dataset(
-        frame, "transactions", ColumnMapping(order_id="o", timestamp="d", unit_price="p")
+        frame,
+        "transactions",
+        ColumnMapping(order_id="o", timestamp="d", unit_price="p", quantity="q"),
     )
     with pytest.raises(AnalyticsError, match="remove every row"):
         clean(dataset, ["drop_cancellations"])
@@ -211,7 +214,7 @@ def test_a_cleaning_step_that_removes_nothing_copies_nothing():
     ).astype({"Invoice": "str", "Customer ID": "str", "StockCode": "str"})
     dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
     cleaned = clean(dataset, DEFAULT_STEPS)
-    assert [entry.rows_removed for entry in cleaned.log] == [0, 0, 0]
+    assert [entry.rows_removed for entry in cleaned.log] == [0, 0, 0, 0]
     for column in ("order_id", "product", "quantity"):
         assert np.shares_memory(
             _values(cleaned.dataset.frame[column]), _values(dataset.frame[column])
