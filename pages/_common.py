@@ -70,9 +70,11 @@ from analytics.schema import (
     Dataset,
     Kind,
     KindGuess,
+    RoleEvidence,
     build_dataset,
     detect_kind,
     detect_mapping,
+    role_evidence,
 )
 from analytics.segments import (
     CustomerFeatures,
@@ -129,6 +131,9 @@ class DataState:
     upload_id: str | None = None
     workbook: bytes | None = None  # an uploaded workbook with several sheets, to pick others
     problem: AnalyticsError | None = None
+    # False while a proposed kind or role rests on a guess the user has not confirmed: the
+    # analysis pages wait (see ``unsure_roles``).
+    confirmed: bool = True
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|~$:!-])")
@@ -368,7 +373,18 @@ def _make_state(
     """
     guess = guess or detect_kind(table.frame, header=table.header)
     chosen: Kind = kind or guess.kind
+    # A kind or mapping given is the user's (or a saved workspace's) choice; a proposed one is
+    # sure only when the kind and every role rest on clear evidence.
+    proposed = mapping is None and kind is None
     mapping = mapping or detect_mapping(table.frame, chosen, header=table.header)
+    confirmed = (
+        not proposed
+        or origin == "sample"
+        or (
+            guess.confident
+            and all(e.confident for e in role_evidence(table.frame, chosen, mapping))
+        )
+    )
     default_steps = DEFAULT_STEPS if steps is None else tuple(steps)
     try:
         original = build_dataset(table.frame, chosen, mapping, source=table.source)
@@ -387,10 +403,21 @@ def _make_state(
             upload_id,
             workbook,
             exc,
+            confirmed,
         )
     cleaned = clean(original, default_steps)
     return DataState(
-        table, origin, guess, chosen, mapping, default_steps, original, cleaned, upload_id, workbook
+        table,
+        origin,
+        guess,
+        chosen,
+        mapping,
+        default_steps,
+        original,
+        cleaned,
+        upload_id,
+        workbook,
+        confirmed=confirmed,
     )
 
 
@@ -655,6 +682,8 @@ def update_state(
     if complete and (new_kind, new_mapping) == (state.kind, state.mapping):
         new_state = replace(state, steps=new_steps, cleaned=clean(state.original, new_steps))
     else:
+        # A kind or a column the user chose is their word on the mapping: _make_state counts a
+        # given mapping as confirmed.
         new_state = _make_state(
             state.table,
             state.origin,
@@ -670,6 +699,27 @@ def update_state(
     return new_state
 
 
+def unsure_roles(state: DataState) -> tuple[RoleEvidence, ...]:
+    """The evidence behind each role of the session's mapping (cached per table and mapping)."""
+    return _evidence(
+        state.table.fingerprint, state.kind, repr(state.mapping), state.mapping, state.table.frame
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False, ttl=CACHE_TTL)
+def _evidence(
+    table_key: str, kind: str, mapping_key: str, _mapping: ColumnMapping, _frame: pd.DataFrame
+) -> tuple[RoleEvidence, ...]:
+    return role_evidence(_frame, kind, _mapping)  # type: ignore[arg-type]
+
+
+def confirm_mapping() -> DataState:
+    """The user says the proposed kind and roles are right: the analysis pages may run."""
+    state = replace(data_state(), confirmed=True)
+    st.session_state[_STATE] = state
+    return state
+
+
 def current_dataset() -> Dataset:
     """The mapped, cleaned dataset the analysis pages work on.
 
@@ -681,6 +731,12 @@ def current_dataset() -> Dataset:
             f"{md(state.table.source)} is read, but not ready to analyse: "
             f"{md(state.problem.message if state.problem else 'its columns are not mapped')} "
             "Pick the missing column under **Column roles** on the Data page."
+        )
+    if not state.confirmed:
+        point_to_data_page(
+            f"Some columns of {md(state.table.source)} were matched on a guess. Check them under "
+            "**Column roles** on the Data page and confirm, so that no figure rests on a wrong "
+            "column."
         )
     return state.cleaned.dataset
 

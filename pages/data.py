@@ -18,6 +18,7 @@ from pages._common import (
     DataState,
     PageDone,
     cached_quality,
+    confirm_mapping,
     data_state,
     database_engine,
     database_tables,
@@ -31,6 +32,7 @@ from pages._common import (
     set_table,
     show_error,
     start_page,
+    unsure_roles,
     update_state,
     upload_failure,
 )
@@ -312,6 +314,42 @@ if new_mapping != state.mapping:
         state = update_state(mapping=new_mapping)
     except AnalyticsError as exc:
         show_error(exc)
+
+
+def _evidence(state: DataState) -> None:
+    """Why each column got its role; a request to confirm what rests on a guess."""
+    evidence = unsure_roles(state)
+    unsure = [e for e in evidence if not e.confident]
+    if evidence:
+        with st.expander(
+            "Why these columns" + (f" ({len(unsure)} to check)" if unsure else ""),
+            expanded=bool(unsure) and not state.confirmed,
+        ):
+            for e in evidence:
+                icon = ":material/check_circle:" if e.confident else ":material/help:"
+                st.caption(f"{icon} **{ROLE_LABELS[e.role]}** ← {md(e.column)}: {md(e.evidence)}")
+    if state.confirmed:
+        return
+    doubts = [f"{ROLE_LABELS[e.role]} ← {e.column}" for e in unsure]
+    if not state.guess.confident:
+        doubts.insert(0, f"the kind ({state.kind})")
+    st.warning(
+        "MarketLens is not sure of "
+        + md("; ".join(doubts) or "this mapping")
+        + ". Check the kind and the columns above (change any that is wrong), then confirm: "
+        "the analysis pages wait until then rather than run on a guess.",
+        icon=":material/help:",
+    )
+    st.button(
+        "The kind and columns are right",
+        key="confirm_mapping",
+        type="primary",
+        on_click=confirm_mapping,
+        icon=":material/check:",
+    )
+
+
+_evidence(state)
 if state.original is None:
     show_error(state.problem or AnalyticsError("The columns are not mapped yet."))
     st.caption(

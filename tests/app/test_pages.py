@@ -51,6 +51,15 @@ def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTe
     return at
 
 
+def confirm_if_asked(at: AppTest) -> AppTest:
+    """On the Data page: confirm a mapping that rests on a guess (issue 15), if it does."""
+    button = next((b for b in at.button if b.key == "confirm_mapping"), None)
+    if button is not None:
+        button.click().run()
+        no_exception(at)
+    return at
+
+
 def select(at: AppTest, label: str):
     return next(s for s in at.selectbox if s.label == label)
 
@@ -233,6 +242,12 @@ def test_odd_but_readable_files_load_and_pages_explain_what_they_cannot_do(name,
     assert at.session_state["ml.data"].table.source == name
     at.switch_page("pages/overview.py").run()
     no_exception(at)
+    # A guessed kind is confirmed first; then the page says what it needs.
+    assert any("needs transactions" in i.value or "matched on a guess" in i.value for i in at.info)
+    at.switch_page("pages/data.py").run()
+    confirm_if_asked(at)
+    at.switch_page("pages/overview.py").run()
+    no_exception(at)
     assert any("needs transactions" in i.value for i in at.info)
 
 
@@ -248,6 +263,7 @@ def test_settings_survive_switching_pages():
     assert at.session_state["ml.data"].steps == (
         "drop_duplicates",
         "drop_cancellations",
+        "drop_unpaid",
         "drop_missing_dates",
         "drop_implausible_dates",
     )
@@ -722,6 +738,7 @@ def test_propensity_page_on_transactions_derives_churn():
 def test_propensity_page_explains_awkward_tables(data, message):
     at = upload(on_data_page(), "customers.csv", data)
     at.selectbox(key="w.kind").set_value("customers").run()
+    confirm_if_asked(at)
     at.switch_page("pages/propensity.py").run()
     no_exception(at)
     assert message in texts(at), texts(at)
