@@ -386,26 +386,14 @@ def _make_state(
         )
     )
     default_steps = DEFAULT_STEPS if steps is None else tuple(steps)
+    original: Dataset | None = None
+    problem: AnalyticsError | None = None
     try:
         original = build_dataset(table.frame, chosen, mapping, source=table.source)
     except AnalyticsError as exc:
         if not pending:
             raise
-        return DataState(
-            table,
-            origin,
-            guess,
-            chosen,
-            mapping,
-            default_steps,
-            None,
-            None,
-            upload_id,
-            workbook,
-            exc,
-            confirmed,
-        )
-    cleaned = clean(original, default_steps)
+        problem = exc
     return DataState(
         table,
         origin,
@@ -414,10 +402,11 @@ def _make_state(
         mapping,
         default_steps,
         original,
-        cleaned,
+        None if original is None else clean(original, default_steps),
         upload_id,
         workbook,
-        confirmed=confirmed,
+        problem,
+        confirmed,
     )
 
 
