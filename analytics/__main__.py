@@ -34,7 +34,7 @@ from analytics.propensity import (
     target_from_column,
     target_from_transactions,
 )
-from analytics.quality import DEFAULT_STEPS, clean, quality_report
+from analytics.quality import clean, default_steps, quality_report
 from analytics.recommend import RANK_BY, evaluate_recommendations
 from analytics.report import SECTIONS, ReportOptions, build_report
 from analytics.samples import write_samples
@@ -148,7 +148,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _overview(args: argparse.Namespace) -> int:
     opened = _open(args)
-    cleaned = clean(opened.dataset, DEFAULT_STEPS)
+    cleaned = clean(opened.dataset, default_steps(opened.dataset))
     summary = whole_file_summary(cleaned.dataset)
     left_out = [
         f"{entry.rows_removed:,} row(s) left out: {entry.label.lower()}."
@@ -308,7 +308,7 @@ def _report_command(args: argparse.Namespace) -> int:
             dayfirst=args.dayfirst,
         )
         table = opened.table
-        cleaned = clean(opened.dataset, DEFAULT_STEPS)
+        cleaned = clean(opened.dataset, default_steps(opened.dataset))
         analyses: dict[str, dict[str, object]] = {}
     else:
         store = WorkspaceStore(args.store)

@@ -387,9 +387,18 @@ def _read_decoded(
     truncated = len(source.head) == _SNIFF_BYTES
     delimiter = _sniff_delimiter(sample_text, truncated=truncated)
     sample_rows = _parse_sample(sample_text, delimiter, truncated=truncated)
+    notes = list(notes)
+    if _is_whitespace_aligned(sample_text, sample_rows, truncated=truncated):
+        # CDNOW-style text: columns separated by runs of spaces, made tab-separated once.
+        lines = source.whole().removeprefix(b"\xef\xbb\xbf").splitlines()
+        data = b"\n".join(_WHITESPACE.sub(b"\t", line.strip()) for line in lines)
+        source = _Text(data[:_SNIFF_BYTES], data=data)
+        sample_text = source.head.decode("utf-8", errors="ignore")
+        delimiter = "\t"
+        sample_rows = _parse_sample(sample_text, delimiter, truncated=truncated)
+        notes.append("Columns are separated by runs of spaces.")
     if not sample_rows:
         raise AnalyticsError(f"{name} has no readable lines.", hint="Export the table again.")
-    notes = list(notes)
     if source.head.startswith(b"\xef\xbb\xbf") and encoding == "UTF-8":
         encoding = "UTF-8 with BOM"
         notes.append("Text encoding: UTF-8 with BOM.")
@@ -564,6 +573,20 @@ def _filled_length(row: list[str]) -> int:
     while n and not row[n - 1].strip():
         n -= 1
     return n
+
+
+_WHITESPACE = re.compile(rb"[ \t]+")
+
+
+def _is_whitespace_aligned(text: str, rows: list[list[str]], *, truncated: bool) -> bool:
+    """Whether no delimiter splits the lines, but runs of spaces split every line alike."""
+    if not rows or any(len(row) > 1 for row in rows[:200]):
+        return False
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    if truncated and len(lines) > 1:
+        lines = lines[:-1]
+    counts = {len(fields) for fields in lines[:200]}
+    return len(counts) == 1 and counts.pop() >= 2 and '"' not in text
 
 
 def _is_ragged(rows: list[list[str]]) -> bool:

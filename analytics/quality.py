@@ -264,6 +264,15 @@ STEP_NAMES = tuple(step.name for step in CLEANING_STEPS)
 DEFAULT_STEPS = ("drop_duplicates", "drop_unpaid", "drop_missing_dates", "drop_implausible_dates")
 
 
+def default_steps(dataset: Dataset) -> tuple[str, ...]:
+    """The cleaning proposed for this dataset: ``DEFAULT_STEPS``, except that order lines without
+    an order id keep their exact duplicates (a CDNOW customer buying the same twice on one day
+    made two purchases; two equal lines of one invoice are one line exported twice)."""
+    if dataset.kind == "transactions" and dataset.mapping.order_id is None:
+        return tuple(step for step in DEFAULT_STEPS if step != "drop_duplicates")
+    return DEFAULT_STEPS
+
+
 @dataclass(frozen=True)
 class CleaningOption:
     """A cleaning step offered for a dataset, with the rows it would remove from the original."""

@@ -141,7 +141,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "quantity": (
         "quantity", "qty", "units", "unitssold", "quantityordered", "qtyordered", "pieces", "menge",
-        "anzahl", "数量", "购买数量", "销售数量", "件数", "宝贝数量", "商品数量", "stuck",
+        "anzahl", "数量", "购买数量", "销售数量", "件数", "宝贝数量", "商品数量", "stuck", "numberof",
+        "numitems", "itemcount",
         "stuckzahl", "quantite", "qte", "cantidad", "unidades", "quantidade", "qtde",
     ),
     "unit_price": (
@@ -156,7 +157,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "umsatz", "betrag", "销售额", "金额", "总价", "总金额", "收入", "营业额", "销售金额", "成交金额",
         "订单金额", "应收金额", "gesamtbetrag", "nettobetrag", "montant", "montantht",
         "montantttc", "chiffredaffaires", "importe", "importetotal", "ventas", "valor",
-        "valortotal", "receita", "faturamento", "vendas",
+        "valortotal", "receita", "faturamento", "vendas", "dollarvalue", "dollaramount", "dollars",
+        "spend", "amountspent", "purchaseamount", "ordervalue", "salesvalue",
     ),
     "value": (
         "value", "y", "passengers", "sales", "revenue", "amount", "total", "count", "demand",
@@ -702,11 +704,11 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
     if (
         "timestamp" in roles
         and money
-        and ("order_id" in roles or "product" in roles or "product_name" in roles)
+        and any(r in roles for r in ("order_id", "product", "product_name", "customer_id"))
     ):
         found = ", ".join(
             f"{ROLE_LABELS[r].lower()} ({roles[r]})"
-            for r in ("order_id", "product", "timestamp")
+            for r in ("order_id", "customer_id", "product", "timestamp")
             if r in roles
         )
         return KindGuess(

@@ -59,6 +59,7 @@ from analytics.quality import (
     CleaningResult,
     QualityReport,
     clean,
+    default_steps,
     quality_report,
 )
 from analytics.recommend import RecommendationEval, evaluate_recommendations, similar_items
@@ -385,7 +386,6 @@ def _make_state(
             and all(e.confident for e in role_evidence(table.frame, chosen, mapping))
         )
     )
-    default_steps = DEFAULT_STEPS if steps is None else tuple(steps)
     original: Dataset | None = None
     problem: AnalyticsError | None = None
     try:
@@ -394,15 +394,19 @@ def _make_state(
         if not pending:
             raise
         problem = exc
+    if steps is not None:
+        chosen_steps = tuple(steps)
+    else:
+        chosen_steps = DEFAULT_STEPS if original is None else default_steps(original)
     return DataState(
         table,
         origin,
         guess,
         chosen,
         mapping,
-        default_steps,
+        chosen_steps,
         original,
-        None if original is None else clean(original, default_steps),
+        None if original is None else clean(original, chosen_steps),
         upload_id,
         workbook,
         problem,

@@ -24,6 +24,7 @@ from analytics.quality import (
     cancellation_mask,
     cancelled_orders,
     clean,
+    default_steps,
     unpaid_mask,
 )
 from analytics.schema import (
@@ -421,3 +422,53 @@ def test_overview_prints_the_whole_file_kpis_as_json(tmp_path, capsys):
     assert (out["first_date"], out["last_date"]) == ("2024-03-01", "2024-03-04")
     assert any("unpaid" in note for note in out["notes"])
     assert np.isfinite(out["revenue"])
+
+
+# --- whitespace-aligned text, duplicates without an order id -------------------------------------
+
+CDNOW_STYLE = (
+    " customer_id  date number_of_cds  dollar_value\r\n"
+    " 00001 19970101  1   11.77\r\n"
+    " 00002 19970112  1   12.00\r\n"
+    " 00002 19970112  1   12.00\r\n"
+    " 00003 19970102  2   20.76\r\n"
+)
+
+
+def test_whitespace_aligned_text_with_yyyymmdd_dates_is_read_as_transactions(tmp_path):
+    result = opened(tmp_path, CDNOW_STYLE, "CDNOW_style.txt")
+    assert result.table.delimiter == "\t"
+    assert any("runs of spaces" in note for note in result.table.notes)
+    assert result.dataset.kind == "transactions"
+    assert result.dataset.mapping.roles() == {
+        "customer_id": "customer_id",
+        "timestamp": "date",
+        "quantity": "number_of_cds",
+        "revenue": "dollar_value",
+    }
+    assert result.dataset.frame["customer_id"].tolist()[0] == "00001"
+    # No order id: two equal lines are two purchases, kept unless the user removes them.
+    steps = default_steps(result.dataset)
+    assert "drop_duplicates" not in steps
+    summary = whole_file_summary(clean(result.dataset, steps).dataset)
+    assert (summary["customers"], summary["revenue"], summary["lines"]) == (3, 56.53, 4)
+
+
+def test_equal_lines_of_one_invoice_are_duplicates_by_default(tmp_path):
+    text = "Invoice,Date,Price\n1,2024-01-02,5.00\n1,2024-01-02,5.00\n2,2024-01-03,1.00\n"
+    result = opened(tmp_path, text)
+    assert "drop_duplicates" in default_steps(result.dataset)
+    cleaned = clean(result.dataset, default_steps(result.dataset))
+    assert whole_file_summary(cleaned.dataset)["revenue"] == 6.0
+
+
+@pytest.mark.realdata
+def test_cdnow_master_gives_the_published_totals(shared_datasets):
+    dataset = open_dataset(shared_datasets / "CDNOW_master.txt").dataset
+    summary = whole_file_summary(clean(dataset, default_steps(dataset)).dataset)
+    assert (summary["customers"], summary["lines"], summary["revenue"]) == (
+        23570,
+        69659,
+        2500315.63,
+    )
+    assert (summary["first_date"], summary["last_date"]) == ("1997-01-01", "1998-06-30")

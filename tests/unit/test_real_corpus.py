@@ -15,7 +15,7 @@ import tomllib
 from analytics.baskets import build_baskets
 from analytics.overview import whole_file_summary
 from analytics.pipeline import open_dataset
-from analytics.quality import DEFAULT_STEPS, clean
+from analytics.quality import clean, default_steps
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 MANIFEST = tomllib.loads((REAL / "MANIFEST.toml").read_text(encoding="utf-8"))["file"]
@@ -48,7 +48,7 @@ def test_the_pandas_lines_give_the_manifest_figures(name):
 def marketlens_figures(dataset) -> dict[str, object]:
     """The whole-file figures as MarketLens shows them, for the manifest's kind."""
     if dataset.kind == "transactions":
-        summary = whole_file_summary(clean(dataset, DEFAULT_STEPS).dataset)
+        summary = whole_file_summary(clean(dataset, default_steps(dataset)).dataset)
         keys = ("orders", "customers", "revenue")
         return {k: summary[k] for k in keys if summary[k] is not None}
     if dataset.kind == "baskets":
@@ -59,7 +59,7 @@ def marketlens_figures(dataset) -> dict[str, object]:
             "lines": int(baskets.matrix.nnz),
         }
     if dataset.kind == "series":
-        frame = clean(dataset, DEFAULT_STEPS).dataset.frame
+        frame = clean(dataset, default_steps(dataset)).dataset.frame
         return {
             "periods": len(frame),
             "total": round(float(frame["value"].sum()), 2),
