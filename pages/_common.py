@@ -133,7 +133,7 @@ class DataState:
     workbook: bytes | None = None  # an uploaded workbook with several sheets, to pick others
     problem: AnalyticsError | None = None
     # False while a proposed kind or role rests on a guess the user has not confirmed: the
-    # analysis pages wait (see ``unsure_roles``).
+    # analysis pages wait (see ``mapping_evidence``).
     confirmed: bool = True
 
 
@@ -692,7 +692,7 @@ def update_state(
     return new_state
 
 
-def unsure_roles(state: DataState) -> tuple[RoleEvidence, ...]:
+def mapping_evidence(state: DataState) -> tuple[RoleEvidence, ...]:
     """The evidence behind each role of the session's mapping (cached per table and mapping)."""
     return _evidence(
         state.table.fingerprint, state.kind, repr(state.mapping), state.mapping, state.table.frame

@@ -25,6 +25,7 @@ from pages._common import (
     database_warnings,
     kept,
     load_sample,
+    mapping_evidence,
     md,
     read_database,
     read_sheets,
@@ -32,7 +33,6 @@ from pages._common import (
     set_table,
     show_error,
     start_page,
-    unsure_roles,
     update_state,
     upload_failure,
 )
@@ -318,11 +318,11 @@ if new_mapping != state.mapping:
 
 def _evidence(state: DataState) -> None:
     """Why each column got its role; a request to confirm what rests on a guess."""
-    evidence = unsure_roles(state)
+    evidence = mapping_evidence(state)
     unsure = [e for e in evidence if not e.confident]
     if evidence:
         with st.expander(
-            "Why these columns" + (f" ({len(unsure)} to check)" if unsure else ""),
+            "Why these columns" + (f" ({len(unsure)} guessed)" if unsure else ""),
             expanded=bool(unsure) and not state.confirmed,
         ):
             for e in evidence:
