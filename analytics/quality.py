@@ -10,7 +10,6 @@ Cleaning never changes the original: undoing a step is cleaning the original aga
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import AnalyticsError
-from analytics.schema import ROLE_LABELS, Dataset
+from analytics.schema import ROLE_LABELS, Dataset, without_accents
 
 Severity = Literal["info", "warning", "problem"]
 
@@ -105,11 +104,7 @@ _UNPAID_WORDS = re.compile(
 def _plain(values: pd.Series) -> pd.Series:
     """Status texts without accents, for matching words: ``Remboursé`` → ``Rembourse``."""
     uniques = pd.Series(values.dropna().unique())
-    plain = uniques.map(
-        lambda v: "".join(
-            c for c in unicodedata.normalize("NFKD", str(v)) if not unicodedata.combining(c)
-        ).strip()
-    )
+    plain = uniques.map(lambda v: without_accents(str(v)).strip())
     return values.map(dict(zip(uniques, plain, strict=True)))
 
 

@@ -76,11 +76,16 @@ ORDER_ROLES = ("status", "paid", "refund")
 ID_ROLES = frozenset({"customer_id", "order_id", "product", "basket_id"})
 
 
+def without_accents(text: str) -> str:
+    """Text in compatibility form without accents: ``"Remboursé"`` → ``"Rembourse"``, full-width
+    ``"Ｉｄ"`` → ``"Id"``."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _norm(name: object) -> str:
     """Lower-case a header, drop accents, spaces and punctuation: ``"Catégorie"`` → ``"categorie"``,
     ``"Customer ID"`` → ``"customerid"``; full-width letters become plain ones."""
-    text = unicodedata.normalize("NFKD", str(name).strip().lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = without_accents(str(name).strip().lower())
     return re.sub(r"[\s_\-./()#:：（）'’]+", "", text)
 
 
@@ -429,27 +434,35 @@ def _is_numeric_like(col: pd.Series) -> bool:
     return len(sample) > 0 and parse_numbers(sample.astype(str)).notna().mean() >= 0.9
 
 
-def _is_date_like(col: pd.Series, *, named: bool = False) -> bool:
-    """Whether a column holds dates: as dates, as text, as yyyymmdd numbers, or (only when its
-    header names a date, ``named``) as Excel day numbers, which any amount could look like."""
+def _date_share(col: pd.Series, *, named: bool = False) -> float:
+    """Share of a column's values (a sample) that read as dates: as dates, as text, as yyyymmdd
+    numbers, or (only when its header names a date, ``named``) as Excel day numbers, which any
+    amount could look like."""
     if pd.api.types.is_datetime64_any_dtype(col):
-        return True
+        return 1.0
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         sample = col.dropna().head(500)
         if sample.empty:
-            return False
+            return 0.0
         read = _numeric_dates(sample)
-        return read.format == "yyyymmdd numbers" or (named and read.format == "Excel day numbers")
+        if read.format == "yyyymmdd numbers" or (named and read.format == "Excel day numbers"):
+            return 1.0 - read.n_unparsed / len(sample)
+        return 0.0
     if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
-        return False
+        return 0.0
     sample = col.dropna().drop_duplicates().head(200)
     if sample.empty:
-        return False
+        return 0.0
     text = sample.astype(str).str.strip()
     if text.str.fullmatch(r"\d+").mean() >= 0.9:
         # Codes such as "05007" are no dates; only yyyymmdd written as text is.
-        return _share(text, "%Y%m%d") >= 0.9
-    return parse_dates(text).n_unparsed <= 0.1 * len(sample)
+        return _share(text, "%Y%m%d")
+    return 1.0 - parse_dates(text).n_unparsed / len(sample)
+
+
+def _is_date_like(col: pd.Series, *, named: bool = False) -> bool:
+    """Whether at least 90% of a column's values read as dates (see :func:`_date_share`)."""
+    return _date_share(col, named=named) >= 0.9
 
 
 _TIME_OF_DAY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?\s*$")
@@ -742,7 +755,7 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
             "baskets", (f"Each row lists items separated by {basket.item_separator!r}.",)
         )
     customers = detect_mapping(frame, "customers")
-    problem = _order_lines_problem(frame, customers.customer_id)
+    problem = _order_lines_problem(frame, customers.customer_id, roles)
     if problem:
         return KindGuess("customers", (problem,), confident=False)
     if customers.customer_id:
@@ -767,8 +780,13 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
     )
 
 
-def _order_lines_problem(frame: pd.DataFrame, customer_id: str | None) -> str | None:
-    """Why rows of this table look like order lines rather than one row per customer, if so."""
+def _order_lines_problem(
+    frame: pd.DataFrame, customer_id: str | None, tx: Mapping[str, str] | None = None
+) -> str | None:
+    """Why rows of this table look like order lines rather than one row per customer, if so.
+
+    ``tx`` is the table's transactions mapping (role → column) when the caller has it already.
+    """
     if customer_id is not None and customer_id in frame:
         ids = frame[customer_id].dropna()
         repeats = int(ids.duplicated().sum())
@@ -778,7 +796,8 @@ def _order_lines_problem(frame: pd.DataFrame, customer_id: str | None) -> str | 
                 "earlier row), so rows are not one per customer: if they are order lines, read "
                 "the file as transactions and map the date and amount columns."
             )
-    tx = detect_mapping(frame, "transactions").roles()
+    if tx is None:
+        tx = detect_mapping(frame, "transactions").roles()
     if "timestamp" in tx and any(r in tx for r in ("order_id", "product", "product_name")):
         found = ", ".join(
             tx[r] for r in ("order_id", "timestamp", "product", "product_name") if r in tx
@@ -873,7 +892,7 @@ def _content_facts(col: pd.Series, role: str) -> tuple[list[str], bool]:
     if filled.empty:
         return ["the column is empty"], False
     if role == "timestamp":
-        share = _date_share(filled)
+        share = _date_share(filled, named=True)
         return [f"{share:.0%} parse as dates"], share >= 0.9
     if role == "time":
         share = filled.astype("str").str.match(_TIME_OF_DAY).mean()
@@ -897,14 +916,6 @@ def _content_facts(col: pd.Series, role: str) -> tuple[list[str], bool]:
     if role == "paid":
         return [f"{float(_paid_flags(col).mean()):.0%} of rows are paid"], True
     return [f"{filled.nunique():,} distinct values"], True
-
-
-def _date_share(filled: pd.Series) -> float:
-    sample = filled.drop_duplicates().head(500)
-    if pd.api.types.is_datetime64_any_dtype(sample):
-        return 1.0
-    read = parse_dates(sample if pd.api.types.is_numeric_dtype(sample) else sample.astype(str))
-    return 1.0 - read.n_unparsed / max(1, len(sample))
 
 
 # --- dates ---------------------------------------------------------------------------------------

@@ -383,7 +383,10 @@ def _make_state(
         or origin == "sample"
         or (
             guess.confident
-            and all(e.confident for e in role_evidence(table.frame, chosen, mapping))
+            and all(
+                e.confident
+                for e in _evidence(table.fingerprint, chosen, repr(mapping), mapping, table.frame)
+            )
         )
     )
     original: Dataset | None = None
