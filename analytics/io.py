@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from python_calamine import CalamineSheet, CalamineWorkbook
 
 from analytics.errors import AnalyticsError
-from analytics.schema import fingerprint, looks_like_identifier
+from analytics.schema import fingerprint, looks_like_identifier, parse_numbers
 
 #: Largest table MarketLens reads, in rows. Bigger exports should be filtered or sampled first.
 MAX_ROWS = 2_000_000
@@ -765,23 +765,6 @@ def _tidy_columns(frame: pd.DataFrame, *, header: bool) -> tuple[pd.DataFrame, l
     if converted:
         frame = frame.assign(**converted)
     return frame, notes
-
-
-def parse_numbers(values: pd.Series) -> pd.Series:
-    """Read numbers written as text: ``"1,234.5"``, ``"1.234,5"``, ``"1 234"``, ``" 42 "``.
-
-    The last ``,`` or ``.`` followed by one, two or more than three digits is the decimal mark;
-    the other marks are thousands separators. Cells that are not numbers become NaN.
-    """
-    text = values.astype("str").str.strip().str.replace(r"[\s']", "", regex=True)
-    comma_decimal = text.str.contains(r",\d{1,2}$|,\d{4,}$", regex=True) | text.str.contains(
-        r"\.\d{3},", regex=True
-    )
-    cleaned = text.where(comma_decimal, text.str.replace(",", "", regex=False))
-    cleaned = cleaned.where(
-        ~comma_decimal, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    )
-    return pd.to_numeric(cleaned, errors="coerce")
 
 
 # --- workbooks -----------------------------------------------------------------------------------

@@ -423,13 +423,28 @@ def _name_score(column: str, role: str) -> int:
     return 0
 
 
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Read numbers written as text: ``"1,234.5"``, ``"1.234,5"``, ``"1 234"``, ``" 42 "``.
+
+    The last ``,`` or ``.`` followed by one, two or more than three digits is the decimal mark;
+    the other marks are thousands separators. Cells that are not numbers become NaN.
+    """
+    text = values.astype("str").str.strip().str.replace(r"[\s']", "", regex=True)
+    comma_decimal = text.str.contains(r",\d{1,2}$|,\d{4,}$", regex=True) | text.str.contains(
+        r"\.\d{3},", regex=True
+    )
+    cleaned = text.where(comma_decimal, text.str.replace(",", "", regex=False))
+    cleaned = cleaned.where(
+        ~comma_decimal, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    )
+    return pd.to_numeric(cleaned, errors="coerce")
+
+
 def _is_numeric_like(col: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(col):
         return False
     if pd.api.types.is_numeric_dtype(col):
         return True
-    from analytics.io import parse_numbers
-
     sample = col.dropna().head(500)
     return len(sample) > 0 and parse_numbers(sample.astype(str)).notna().mean() >= 0.9
 
@@ -1133,8 +1148,6 @@ def as_number(col: pd.Series) -> pd.Series:
         return col.astype(float)
     if pd.api.types.is_numeric_dtype(col):
         return col.astype(float)
-    from analytics.io import parse_numbers
-
     return parse_numbers(col.astype("str")).where(col.notna())
 
 

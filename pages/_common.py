@@ -29,8 +29,6 @@ from typing import Any, Literal, NoReturn, TypeVar
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
-from streamlit.errors import StreamlitSecretNotFoundError
-from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics.baskets import Baskets, Rules, build_baskets, run_rules
 from analytics.budget import Budget, Interrupted
@@ -95,10 +93,22 @@ from analytics.sql import (
 )
 from analytics.workspace import encode, savable
 from pages._memory import release_memory, tune_allocator
+from pages._runtime import session_alive
 
 tune_allocator()
 
+#: Where the bundled samples are read from: data/ unless the operator points
+#: $MARKETLENS_SAMPLES at a folder written by ``python -m analytics sample --out FOLDER``
+#: (the tests use a small one, so every page runs in seconds).
+SAMPLES_ENV = "MARKETLENS_SAMPLES"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def sample_dir() -> Path:
+    """The folder the bundled samples are read from (read on every call: tests set it late)."""
+    return Path(os.environ.get(SAMPLES_ENV) or DATA_DIR)
+
+
 SAMPLE_LABELS = {
     "transactions": "Online shop orders (transactions, 2 years)",
     "baskets": "Shopping baskets (one basket per line)",
@@ -147,22 +157,6 @@ def md(text: object) -> str:
     ``[offer](http://…)`` must show as typed, not as bold text or a link.
     """
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
-
-
-def start_page() -> None:
-    """Call first on every page: make sure it runs inside app.py's navigation.
-
-    Streamlit (checked up to 1.67) runs a fresh server's first session in its legacy multipage
-    mode when the app has a folder called ``pages/``: a visitor who opens ``/data`` directly gets
-    the page script alone, with every file of ``pages/`` listed as a page and no app.py around it.
-    ``st.navigation`` switches the mode off, but only once app.py has run. So if the legacy mode
-    is on, switch it off and rerun: the rerun goes through app.py and lands on the same page.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def kept(
@@ -220,7 +214,8 @@ class PageDone(Exception):
 def run_page(page: Any) -> None:
     """Run a page; an unexpected exception gets an apology, not a traceback, and a log entry.
 
-    Streamlit's own control flow (``st.rerun``, ``st.stop``, ``st.switch_page``) passes through.
+    Streamlit's own control flow (``st.rerun``, ``st.stop``, ``st.switch_page``) passes through:
+    it raises BaseException subclasses, which ``except Exception`` does not catch.
     Problems with the user's data are ``AnalyticsError`` and each page explains them itself; this
     catches the rest, so that a bug on one page leaves the session, its data and the other pages
     working.
@@ -230,8 +225,6 @@ def run_page(page: Any) -> None:
         page.run()
     except PageDone:
         pass
-    except ScriptControlException:
-        raise
     except Exception as exc:
         report_unexpected(exc, page.url_path or "overview", page.title)
     finally:
@@ -322,14 +315,17 @@ def show_error(exc: AnalyticsError) -> None:
     st.error(message, icon=":material/error:")
 
 
-@st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL)
 def load_sample(kind: str) -> LoadedTable:
     """A bundled sample, read through the same loader as uploads (shared by all sessions)."""
-    path = DATA_DIR / SAMPLE_FILES[kind]
-    if not path.exists():
+    return _load_sample_file(str(sample_dir() / SAMPLE_FILES[kind]))
+
+
+@st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL)
+def _load_sample_file(path: str) -> LoadedTable:
+    if not Path(path).exists():
         raise AnalyticsError(
-            f"The sample file {path.name} is missing.",
-            hint="Recreate the samples with: python -m analytics sample --out data",
+            f"The sample file {Path(path).name} is missing.",
+            hint=f"Recreate the samples with: python -m analytics sample --out {Path(path).parent}",
         )
     table = load_table(path)
     _ = table.fingerprint  # computed once, and cached with the table
@@ -519,37 +515,6 @@ def read_upload(
         raise
 
 
-#: A session counts as gone once it has been disconnected this long (a reconnect is quicker).
-_GONE_AFTER_SECONDS = 1.0
-
-
-def session_alive() -> Callable[[], bool]:
-    """A check, safe to call from any thread, that this page's visitor is still connected.
-
-    Long work polls it and stops when the visitor has closed the tab: Streamlit only stops a
-    script at its next Streamlit call, which a long computation does not make. Outside a served
-    app (AppTest, the CLI) the session never goes.
-    """
-    from streamlit import runtime
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None or not runtime.exists():
-        return lambda: True
-    instance, session_id = runtime.get_instance(), ctx.session_id
-    gone_since: list[float] = []
-
-    def alive() -> bool:
-        if instance.is_active_session(session_id):
-            gone_since.clear()
-            return True
-        if not gone_since:
-            gone_since.append(time.monotonic())
-        return time.monotonic() - gone_since[0] < _GONE_AFTER_SECONDS
-
-    return alive
-
-
 #: Wall-clock seconds one analysis may compute for a visitor before it is stopped with a message.
 COMPUTE_SECONDS_ENV = "MARKETLENS_COMPUTE_SECONDS"
 COMPUTE_SECONDS = 300.0
@@ -569,7 +534,7 @@ def database_engine() -> Engine | None:
     """The engine of ``st.connection("sql")``, or None when secrets.toml names no database."""
     try:
         settings = dict(st.secrets.get("connections", {}).get("sql", {}))
-    except (FileNotFoundError, StreamlitSecretNotFoundError):
+    except FileNotFoundError:  # also Streamlit's error for a missing secrets.toml
         settings = {}
     if not settings:
         return None
@@ -591,7 +556,7 @@ def database_options() -> DatabaseOptions:
     """What visitors may read and the limits of a read: ``[marketlens.database]`` of secrets.toml."""
     try:
         settings = st.secrets.get("marketlens", {}).get("database", {})
-    except (FileNotFoundError, StreamlitSecretNotFoundError):
+    except FileNotFoundError:  # also Streamlit's error for a missing secrets.toml
         settings = {}
     return DatabaseOptions.from_mapping(settings)
 

@@ -20,7 +20,6 @@ import secrets
 from dataclasses import dataclass, replace
 
 import streamlit as st
-from streamlit.errors import StreamlitSecretNotFoundError
 
 from analytics.errors import AnalyticsError
 from analytics.workspace import Workspace, WorkspaceInfo, WorkspaceStore, encode, owner_id, savable
@@ -63,7 +62,7 @@ def sign_in_configured() -> bool:
     """Whether an OpenID Connect provider is set up (``[auth]`` in secrets.toml)."""
     try:
         auth = st.secrets.get("auth", {})
-    except (FileNotFoundError, StreamlitSecretNotFoundError):
+    except FileNotFoundError:  # also Streamlit's error for a missing secrets.toml
         return False
     return bool(auth) and "cookie_secret" in auth
 

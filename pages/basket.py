@@ -41,8 +41,8 @@ from pages._common import (
     remember,
     require_kind,
     show_error,
-    start_page,
 )
+from pages._runtime import ensure_inside_app
 
 ITEM_LABELS = {"product_name": "Product name", "product": "Product code", "category": "Category"}
 SUPPORTS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
@@ -71,7 +71,7 @@ TABLE_COLUMNS = [
 ]
 
 
-start_page()
+ensure_inside_app()
 st.title("Market basket")
 dataset = current_dataset()
 require_kind(dataset, ["transactions", "baskets"], "Market-basket analysis")

@@ -32,10 +32,10 @@ from pages._common import (
     read_upload,
     set_table,
     show_error,
-    start_page,
     update_state,
     upload_failure,
 )
+from pages._runtime import ensure_inside_app
 
 NONE = "— none —"
 SOURCES = {"Sample data": "sample", "Upload a file": "upload", "Database": "database"}
@@ -129,7 +129,7 @@ def _database_source(state: DataState) -> DataState:
     return state
 
 
-start_page()
+ensure_inside_app()
 SEVERITY_ICON = {
     "problem": ":red[:material/error:]",
     "warning": ":orange[:material/warning:]",

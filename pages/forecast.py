@@ -40,8 +40,8 @@ from pages._common import (
     remember,
     require_kind,
     show_error,
-    start_page,
 )
+from pages._runtime import ensure_inside_app
 
 DEFAULT_HORIZON = {"D": 14, "W": 13, "M": 12, "Q": 4}
 PRODUCT_LABELS = {"product_name": "Product", "product": "Product code", "category": "Category"}
@@ -54,7 +54,7 @@ METRIC_HELP = {
     "MASE": "Error relative to the seasonal naive forecast's in-sample error: below 1 beats it.",
 }
 
-start_page()
+ensure_inside_app()
 st.title("Forecast")
 dataset = current_dataset()
 require_kind(dataset, ["transactions", "series"], "Forecasting")

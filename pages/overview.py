@@ -22,10 +22,10 @@ from pages._common import (
     remember,
     require_kind,
     show_error,
-    start_page,
 )
+from pages._runtime import ensure_inside_app
 
-start_page()
+ensure_inside_app()
 st.title("Overview")
 dataset = current_dataset()
 require_kind(dataset, ["transactions"], "The overview")

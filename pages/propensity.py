@@ -41,8 +41,8 @@ from pages._common import (
     remember,
     require_kind,
     show_error,
-    start_page,
 )
+from pages._runtime import ensure_inside_app
 
 DERIVED = {"churn": "Churn (no order in the window)", "buy": "Buy again (an order in the window)"}
 BOARD_LABELS = {
@@ -57,7 +57,7 @@ BOARD_LABELS = {
     "seconds": "Seconds",
 }
 
-start_page()
+ensure_inside_app()
 st.title("Propensity")
 dataset = current_dataset()
 require_kind(dataset, ["customers", "transactions"], "Propensity modelling")

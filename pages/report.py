@@ -15,12 +15,12 @@ from pages._common import (
     kept,
     md,
     show_error,
-    start_page,
 )
+from pages._runtime import ensure_inside_app
 
 _BUILT = "ml.report"  # the arguments of the last report built in this session
 
-start_page()
+ensure_inside_app()
 st.title("Report")
 st.caption(
     "One HTML file with what you have computed, to send to people who will not open the app: "

@@ -41,8 +41,8 @@ from pages._common import (
     remember,
     require_kind,
     show_error,
-    start_page,
 )
+from pages._runtime import ensure_inside_app
 
 SCALE_LABELS = {
     "log-standard": "Log of skewed columns, then standardise (default)",
@@ -51,7 +51,7 @@ SCALE_LABELS = {
 }
 AUTO = "Auto (best silhouette)"
 
-start_page()
+ensure_inside_app()
 st.title("Segments")
 dataset = current_dataset()
 require_kind(dataset, ["transactions", "customers"], "Segmentation")

@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics.errors import AnalyticsError
-from pages._common import data_state, md, show_error, start_page
+from pages._common import data_state, md, show_error
+from pages._runtime import ensure_inside_app
 from pages._workspace import (
     close_workspace,
     delete_workspace,
@@ -95,7 +96,7 @@ def _rename(token: str) -> None:
     _act(rename_workspace, token, new_name, done=f"Renamed to “{new_name}”.")
 
 
-start_page()
+ensure_inside_app()
 st.title("Workspaces")
 st.caption(
     "A workspace keeps your analysis: the data, its column roles and cleaning, every page's "

@@ -1,0 +1,63 @@
+"""The app's contact with Streamlit beyond its public ``st.*`` API: routing, and live sessions.
+
+This is the only module of the project that may import a private ``streamlit.*`` module
+(tests/unit/test_imports.py checks it), so a Streamlit upgrade that moves one breaks here and in
+tests/unit/test_runtime.py, nowhere else.
+
+**Routing.** The product's layout keeps the page scripts in ``pages/``, the folder name of
+Streamlit's legacy multipage mode. Streamlit (checked up to 1.67) starts a fresh server in that
+mode, and only the first ``st.navigation`` call switches it off for the process; no setting turns
+it off. Until app.py has run once, a visitor who opens ``/data`` directly gets pages/data.py run
+alone, with every file of ``pages/`` listed as a page and no app.py around it.
+:func:`ensure_inside_app` notices that run, switches the mode off and reruns: the rerun goes
+through app.py and lands on the same page. The flag changes at most once per server process.
+
+**Live sessions.** Long work polls :func:`session_alive` and stops when the visitor has closed
+the tab: Streamlit only stops a script at its next Streamlit call, which a long computation does
+not make. Streamlit has no public API for it; the runtime's session registry answers it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import streamlit as st
+
+
+def ensure_inside_app() -> None:
+    """Call first on every page: a run in the legacy mode is redone through app.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation itself sets
+        st.rerun()
+
+
+#: A session counts as gone once it has been disconnected this long (a reconnect is quicker).
+GONE_AFTER_SECONDS = 1.0
+
+
+def session_alive() -> Callable[[], bool]:
+    """A check, safe to call from any thread, that this page's visitor is still connected.
+
+    Outside a served app (AppTest, the CLI) the session never goes.
+    """
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return lambda: True
+    instance, session_id = runtime.get_instance(), ctx.session_id
+    gone_since: list[float] = []
+
+    def alive() -> bool:
+        if instance.is_active_session(session_id):
+            gone_since.clear()
+            return True
+        if not gone_since:
+            gone_since.append(time.monotonic())
+        return time.monotonic() - gone_since[0] < GONE_AFTER_SECONDS
+
+    return alive

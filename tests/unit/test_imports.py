@@ -1,0 +1,87 @@
+"""The import graph of analytics/ and the page layer, read from the source (issue 16).
+
+- analytics/ never imports streamlit or the page layer (it is usable from the command line);
+- analytics/ has no import circle, counting imports inside functions too;
+- private Streamlit modules (anything below ``streamlit.``) are imported by one module only,
+  pages/_runtime.py, so a Streamlit upgrade that moves them breaks in one place.
+"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME = "pages._runtime"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function, as absolute names."""
+    package = (
+        module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    )
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            found.add(stem)
+            found.update(f"{stem}.{alias.name}" for alias in node.names)
+    return found
+
+
+def project_files() -> list[Path]:
+    return [
+        *sorted((ROOT / "analytics").rglob("*.py")),
+        *sorted((ROOT / "pages").rglob("*.py")),
+        ROOT / "app.py",
+    ]
+
+
+GRAPH = {module_name(path): imports_of(path) for path in project_files()}
+
+
+def test_analytics_never_imports_streamlit_or_the_pages():
+    for module, imported in GRAPH.items():
+        if module.startswith("analytics"):
+            bad = sorted(i for i in imported if i.split(".")[0] in ("streamlit", "pages"))
+            assert not bad, f"{module} imports {bad}"
+
+
+def test_analytics_has_no_import_circle():
+    modules = {m for m in GRAPH if m.startswith("analytics")}
+    # A package's own modules import names from their package's __init__, which re-exports
+    # them: the edge from an __init__ to its modules is the package's face, not a circle.
+    edges = {
+        module: {i for i in GRAPH[module] if i in modules and i != module} for module in modules
+    }
+    try:
+        graphlib.TopologicalSorter(edges).prepare()
+    except graphlib.CycleError as circle:
+        raise AssertionError(f"import circle: {' -> '.join(circle.args[1])}") from None
+
+
+def test_private_streamlit_modules_are_touched_in_one_module_only():
+    touching = sorted(
+        module
+        for module, imported in GRAPH.items()
+        if any(i.startswith("streamlit.") for i in imported)
+    )
+    assert touching == [RUNTIME], touching
+
+
+def test_the_checks_see_the_imports_they_look_for():
+    """The parser finds what it must: Streamlit's private modules in pages/_runtime.py."""
+    assert "streamlit.runtime.pages_manager" in GRAPH[RUNTIME]
+    assert "analytics.errors" in GRAPH["analytics.io"]

@@ -1,0 +1,33 @@
+"""The private Streamlit names pages/_runtime.py relies on still exist (fails on an upgrade that
+moves them). The behaviour itself is tested end to end: a deep link on a fresh server opens the
+page inside the app (tests/e2e/test_browser.py), closing a tab stops its forecast
+(tests/e2e/test_security_browser.py)."""
+
+from __future__ import annotations
+
+from streamlit import runtime
+from streamlit.runtime import Runtime
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from pages._runtime import ensure_inside_app, session_alive
+
+
+def test_the_legacy_multipage_flag_is_where_the_routing_fix_reads_it():
+    assert "uses_pages_directory" in vars(PagesManager)
+    assert PagesManager.uses_pages_directory in (None, True, False)
+
+
+def test_the_session_registry_answers_whether_a_visitor_is_connected():
+    assert callable(runtime.exists) and callable(runtime.get_instance)
+    assert callable(Runtime.is_active_session)
+    assert get_script_run_ctx() is None  # outside a script run
+
+
+def test_outside_a_served_app_the_session_never_goes_and_no_rerun_is_asked():
+    assert session_alive()() is True
+    PagesManager.uses_pages_directory, before = False, PagesManager.uses_pages_directory
+    try:
+        ensure_inside_app()  # not in legacy mode: nothing happens
+    finally:
+        PagesManager.uses_pages_directory = before
