@@ -87,8 +87,14 @@ def default_store_path() -> Path:
 
 
 def new_token() -> str:
-    """A random workspace token (128 bits, URL-safe)."""
-    return secrets.token_urlsafe(16)
+    """A random workspace token (128 bits, URL-safe), never starting with ``-``.
+
+    One token in 64 would otherwise start with a dash, and the command line would read it as an
+    option (``python -m analytics report -x…`` fails with "source is required").
+    """
+    while (token := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return token
 
 
 def owner_id(secret: str) -> str:

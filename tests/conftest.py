@@ -28,6 +28,23 @@ def sample() -> SampleData:
     return generate_sample()
 
 
+#: Customers in the small sample the app reads in AppTests and browser tests (data/ has 3,000):
+#: every page runs in seconds on it, and it still holds the planted personas, bundles and seasons.
+TEST_SAMPLE_CUSTOMERS = 400
+
+
+@pytest.fixture(scope="session", autouse=True)
+def small_app_sample(tmp_path_factory) -> Iterator[Path]:
+    """Point the app's bundled samples ($MARKETLENS_SAMPLES) at a small generated set."""
+    from analytics.samples import write_samples
+
+    folder = tmp_path_factory.mktemp("samples")
+    write_samples(folder, n_customers=TEST_SAMPLE_CUSTOMERS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MARKETLENS_SAMPLES", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def workspace_store(tmp_path, monkeypatch) -> Path:
     """Every test saves workspaces into its own store, never into data/."""

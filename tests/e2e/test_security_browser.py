@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.limits import ask_heaviest_forecast, long_daily_series
-from tests.e2e.test_browser import free_port, no_traceback, serve, settle
+from tests.e2e.test_browser import PATIENCE_MS, free_port, no_traceback, serve, settle
 from tests.e2e.test_workspaces_browser import go, open_tab
 
 pytestmark = pytest.mark.e2e
@@ -42,6 +42,7 @@ def listed(tab) -> str:
     on a canvas)."""
     go(tab, "Workspaces")
     picker = tab.get_by_label("Workspace", exact=True)
+    picker.or_(tab.get_by_text("None yet.")).first.wait_for()  # the list, or that it is empty
     if picker.count() == 0:
         return ""
     picker.click()
@@ -142,7 +143,7 @@ def test_workspaces_belong_to_their_browser_and_a_read_only_link_changes_nothing
         # workspace picker, then opens, duplicates, renames and deletes.
         b.close()
         b = b_context.new_page()  # the same browser (its owner cookie), a crafted client
-        b.set_default_timeout(120_000)
+        b.set_default_timeout(PATIENCE_MS)
         rewritten = tamper_picks(b, token)
         visit(b, f"{url}/workspaces")
         b.get_by_test_id("stBaseButton-primary").filter(has_text="Open").click()

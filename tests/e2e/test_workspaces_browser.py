@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.e2e.test_browser import (
+    PATIENCE_MS,
     free_port,
     no_traceback,
     serve,
@@ -22,7 +23,7 @@ FIGURES = ("kpis-trend", "segments-scatter", "forecast-chart", "propensity-lift"
 def open_tab(browser, **options):
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, **options)
     tab = context.new_page()
-    tab.set_default_timeout(120_000)
+    tab.set_default_timeout(PATIENCE_MS)
     return context, tab
 
 
