@@ -9,7 +9,7 @@ embedded once, so the file opens in any browser without a network.
 from __future__ import annotations
 
 import datetime as dt
-import html
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +18,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from analytics.baskets import build_baskets, describe_rule, filter_rules, run_rules
@@ -184,7 +186,7 @@ def build_report(
     analyses = analyses or {}
     started = time.perf_counter()
     dataset = cleaned.dataset
-    builders: dict[str, Callable[[], str]] = {
+    builders: dict[str, Callable[[], Markup]] = {
         "data": lambda: _data_section(cleaned, table),
         "kpis": lambda: _kpi_section(dataset, _args(analyses, "kpis")),
         "segments": lambda: _segments_section(dataset, _args(analyses, "segments"), budget),
@@ -217,7 +219,7 @@ def _args(analyses: Mapping[str, Mapping[str, Any]], section: str) -> dict[str, 
 # --- sections ---------------------------------------------------------------------------------------
 
 
-def _data_section(cleaned: CleaningResult, table: LoadedTable | None) -> str:
+def _data_section(cleaned: CleaningResult, table: LoadedTable | None) -> Markup:
     dataset = cleaned.dataset
     quality = quality_report(dataset, table=None if table is None else table.frame)
     facts = [
@@ -237,22 +239,18 @@ def _data_section(cleaned: CleaningResult, table: LoadedTable | None) -> str:
     ):
         if dataset.has(role):
             facts.append((label, f"{dataset.frame[role].nunique():,}"))
-    parts = [_facts(facts), "<h3>Column roles</h3>", _list(dataset.mapping.describe())]
-    if cleaned.log:
-        parts += ["<h3>Cleaning</h3>", _table(cleaned.summary)]
-    parts.append("<h3>Quality findings after cleaning</h3>")
-    parts.append(
-        _list([f"{f.severity}: {f.message}" for f in quality.findings])
-        if quality.findings
-        else "<p>No problems found.</p>"
+    return _render(
+        "data.html",
+        facts=facts,
+        roles=dataset.mapping.describe(),
+        cleaning=_table(cleaned.summary) if cleaned.log else None,
+        findings=[f"{f.severity}: {f.message}" for f in quality.findings],
     )
-    return "\n".join(parts)
 
 
-def _kpi_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
+def _kpi_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
     _require(dataset, ("transactions",), "Key figures")
     result = run_overview(dataset, **args)
-    days = (result.end - result.start).days + 1
     rows = []
     for kpi in result.kpis:
         change = kpi.change
@@ -266,16 +264,19 @@ def _kpi_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
                 "Change": "" if change is None else f"{change:+.1%}",
             }
         )
-    intro = (
-        f"<p>{result.start:%d %b %Y} – {result.end:%d %b %Y} ({days:,} days), against the "
-        f"previous {days:,} days.</p>"
+    return _render(
+        "kpis.html",
+        start=f"{result.start:%d %b %Y}",
+        end=f"{result.end:%d %b %Y}",
+        days=f"{(result.end - result.start).days + 1:,}",
+        table=_table(pd.DataFrame(rows)),
+        figure=_figure(trend_figure(result), "kpis-trend"),
     )
-    return intro + _table(pd.DataFrame(rows)) + _figure(trend_figure(result), "kpis-trend")
 
 
 def _segments_section(
     dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
-) -> str:
+) -> Markup:
     _require(dataset, ("transactions", "customers"), "Segmentation")
     args = dict(args)
     names = args.pop("names", {}) or {}
@@ -292,24 +293,20 @@ def _segments_section(
     default_x, default_y = ("recency", "monetary") if args["features"] == "rfm" else axes[:2]
     x = x if x in axes else default_x
     y = y if y in axes else default_y
-    metrics = ", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items())
-    intro = (
-        f"<p>{len(result.customers):,} customers in {result.k} segments "
-        f"({html.escape(result.algorithm)} on "
-        f"{html.escape(', '.join(FEATURE_LABELS.get(f, f) for f in result.features))}; "
-        f"{html.escape(metrics)}).</p>"
-    )
-    descriptions = _list([f"{n}: {result.descriptions[n]}" for n in result.segment_names])
-    return (
-        intro
-        + descriptions
-        + _figure(scatter_figure(result, x, y, log_axes=log_axes), "segments-scatter")
-        + "<h3>Segment profiles</h3>"
-        + _table(result.profiles)
+    return _render(
+        "segments.html",
+        customers=f"{len(result.customers):,}",
+        k=result.k,
+        algorithm=result.algorithm,
+        features=", ".join(FEATURE_LABELS.get(f, f) for f in result.features),
+        metrics=", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items()),
+        descriptions=[f"{n}: {result.descriptions[n]}" for n in result.segment_names],
+        figure=_figure(scatter_figure(result, x, y, log_axes=log_axes), "segments-scatter"),
+        profiles=_table(result.profiles),
     )
 
 
-def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
+def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
     _require(dataset, ("transactions", "baskets"), "Market basket analysis")
     args = dict(args)
     basket_args = {k: args.pop(k) for k in ("item", "start", "end", "filters") if k in args}
@@ -326,41 +323,38 @@ def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> str:
     )
     rules = run_rules(baskets, **args)
     table = filter_rules(rules.table, redundant=redundant, significant=significant)
-    hidden = rules.n_rules - len(table)
-    intro = (
-        f"<p>{len(table):,} rules"
-        + (f" ({hidden:,} redundant or not significant left out)" if hidden else "")
-        + " among {baskets.n_baskets:,} baskets and {rules.n_items:,} "
-        f"items (support ≥ {rules.min_support:.2%}, confidence ≥ {rules.min_confidence:.0%}"
-        + (f", lift ≥ {rules.min_lift:.2f}" if rules.min_lift else "")
-        + "). The strongest, by lift:</p>"
-    )
-    if table.empty:
-        return intro.replace("The strongest, by lift:", "No rule meets these thresholds.")
     top = table.sort_values(["lift", "confidence"], ascending=False).head(TOP_RULES)
     readings = []
     for _, rule in top.iterrows():
         lines = describe_rule(rule, rules.n_baskets)
         readings.append(
-            "<li><strong>"
-            + html.escape(" + ".join(map(str, rule["antecedent"])))
-            + " → "
-            + html.escape(" + ".join(map(str, rule["consequent"])))
-            + "</strong><br>"
-            + html.escape(lines[0][1])
-            + " "
-            + html.escape(lines[1][1][0].upper() + lines[1][1][1:])
-            + "</li>"
+            {
+                "sides": " + ".join(map(str, rule["antecedent"]))
+                + " → "
+                + " + ".join(map(str, rule["consequent"])),
+                "story": f"{lines[0][1]} {lines[1][1][0].upper()}{lines[1][1][1:]}",
+            }
         )
     shown = top[["antecedent", "consequent", "support", "confidence", "lift"]].copy()
     for side in ("antecedent", "consequent"):
         shown[side] = shown[side].map(lambda items: " + ".join(map(str, items)))
-    return intro + "<ol class='rules'>" + "".join(readings) + "</ol>" + _table(shown)
+    return _render(
+        "rules.html",
+        shown=f"{len(table):,}",
+        hidden=f"{rules.n_rules - len(table):,}" if rules.n_rules > len(table) else None,
+        baskets=f"{baskets.n_baskets:,}",
+        items=f"{rules.n_items:,}",
+        min_support=f"{rules.min_support:.2%}",
+        min_confidence=f"{rules.min_confidence:.0%}",
+        min_lift=f"{rules.min_lift:.2f}" if rules.min_lift else None,
+        readings=readings,
+        table=_table(shown),
+    )
 
 
 def _forecast_section(
     dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
-) -> str:
+) -> Markup:
     _require(dataset, ("transactions", "series"), "Forecasting")
     args = dict(args)
     series_args = {k: args.pop(k) for k in ("metric", "freq", "keep_incomplete") if k in args}
@@ -370,31 +364,29 @@ def _forecast_section(
         dataset, filters=filters, customers=rfm_customers(dataset, segments), **series_args
     )
     result = run_forecast(series, **args, budget=budget)
-    period = FREQ_LABELS[series.freq].lower()
-    total = float(result.forecast["forecast"].sum())
-    intro = (
-        f"<p>{html.escape(FORECAST_MODELS.get(result.model, result.model))} — "
-        f"{html.escape(result.description)} — on {series.n:,} {period}s; the next "
-        f"{len(result.forecast):,} {period}s add up to {total:,.0f}. The shaded bands are "
-        "prediction intervals.</p>"
-    )
     board = result.backtest.leaderboard.reset_index()
     board.insert(0, "Model", [FORECAST_MODELS.get(m, m).split(" (")[0] for m in board["model"]])
     board = board[["Model", *[c for c in METRIC_COLUMNS if c in board.columns]]]
-    return (
-        intro
-        + _figure(forecast_figure(result), "forecast-chart")
-        + "<h3>Backtest</h3>"
-        + f"<p>{html.escape(result.backtest.describe())}</p>"
-        + (_table(board) if not board.empty else "<p>Too few periods for a backtest.</p>")
-        + "<h3>Forecast with intervals</h3>"
-        + _table(result.forecast.reset_index() if result.forecast.index.name else result.forecast)
+    return _render(
+        "forecast.html",
+        model=FORECAST_MODELS.get(result.model, result.model),
+        description=result.description,
+        periods=f"{series.n:,}",
+        period=FREQ_LABELS[series.freq].lower(),
+        horizon=f"{len(result.forecast):,}",
+        total=f"{float(result.forecast['forecast'].sum()):,.0f}",
+        figure=_figure(forecast_figure(result), "forecast-chart"),
+        backtest=result.backtest.describe(),
+        board=None if board.empty else _table(board),
+        table=_table(
+            result.forecast.reset_index() if result.forecast.index.name else result.forecast
+        ),
     )
 
 
 def _propensity_section(
     dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
-) -> str:
+) -> Markup:
     _require(dataset, ("transactions", "customers"), "Propensity")
     args = dict(args)
     fit_args = {k: args.pop(k) for k in ("model", "folds") if k in args}
@@ -406,17 +398,21 @@ def _propensity_section(
         ("Customers", f"{data.n:,}"),
         ("Positive share", f"{data.positive_share:.1%}"),
         ("Model", PROPENSITY_MODELS.get(result.model, result.model)),
-        ("ROC AUC", f"{chosen.roc_auc:.3f} (sd {chosen.roc_auc_sd:.3f})"),
+        (
+            "ROC AUC",
+            f"{chosen.roc_auc:.3f}"
+            + ("" if _missing(chosen.roc_auc_sd) else f" (sd {chosen.roc_auc_sd:.3f})"),
+        ),
         ("PR AUC", f"{chosen.pr_auc:.3f}"),
         ("Validation", result.validation),
     ]
     board = result.leaderboard().reset_index()
     board["model"] = board["model"].map(lambda m: PROPENSITY_MODELS.get(m, m))
-    return (
-        _facts(facts)
-        + _figure(lift_figure(result), "propensity-lift")
-        + "<h3>Models compared</h3>"
-        + _table(board.drop(columns=[c for c in ("params",) if c in board.columns]))
+    return _render(
+        "propensity.html",
+        facts=facts,
+        figure=_figure(lift_figure(result), "propensity-lift"),
+        board=_table(board.drop(columns=[c for c in ("params",) if c in board.columns])),
     )
 
 
@@ -453,35 +449,37 @@ footer{color:#667;font-size:13px;text-align:center;padding:20px}
 """
 
 
+#: The report's templates (analytics/templates/), HTML-escaped unless marked safe (Markup).
+_TEMPLATES = Environment(
+    loader=PackageLoader("analytics", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    keep_trailing_newline=False,
+)
+
+
+def _render(template: str, **context: Any) -> Markup:
+    return Markup(_TEMPLATES.get_template(template).render(**context))
+
+
 def _document(options: ReportOptions, dataset: Dataset, sections: Sequence[SectionResult]) -> str:
     day = options.date or dt.date.today()
-    byline = f"<p>{html.escape(options.author)}</p>" if options.author.strip() else ""
-    nav = "".join(f"<a href='#{s.key}'>{html.escape(s.title)}</a>" for s in sections)
-    body = "".join(
-        f"<section id='{s.key}' data-section='{s.key}'><h2>{html.escape(s.title)}</h2>"
-        + (
-            f"<p class='problem' data-problem='1'>Not in this report: {html.escape(s.problem)}</p>"
-            if s.problem
-            else s.body
-        )
-        + "</section>"
-        for s in sections
-    )
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<meta name='generator' content='MarketLens'><title>{html.escape(options.title)}</title>"
-        f"<style>{_STYLE}</style><script>{get_plotlyjs()}</script></head><body>"
-        f"<header><h1>{html.escape(options.title)}</h1>{byline}"
-        f"<p>{day:%d %B %Y} · data: {html.escape(dataset.source)}</p></header>"
-        f"<nav>{nav}</nav><main>{body}</main>"
-        "<footer>Made with MarketLens. Every figure was computed from the data named above; "
-        "the charts are interactive and need no network.</footer></body></html>"
-    )
-
-
-def _figure(fig: go.Figure, div_id: str) -> str:
     return str(
+        _render(
+            "report.html",
+            title=options.title,
+            author=options.author.strip(),
+            day=f"{day:%d %B %Y}",
+            source=dataset.source,
+            sections=sections,
+            style=Markup(_STYLE),
+            plotlyjs=Markup(get_plotlyjs()),
+        )
+    )
+
+
+def _figure(fig: go.Figure, div_id: str) -> Markup:
+    return Markup(
         pio.to_html(
             fig,
             full_html=False,
@@ -492,7 +490,36 @@ def _figure(fig: go.Figure, div_id: str) -> str:
     )
 
 
-def _table(frame: pd.DataFrame) -> str:
+#: Table headers written out where a column's name is an abbreviation or a code.
+HEADERS = {
+    "roc_auc": "ROC AUC",
+    "roc_auc_sd": "ROC AUC sd",
+    "pr_auc": "PR AUC",
+    "mase": "MASE",
+    "smape": "sMAPE",
+    "mape": "MAPE",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "aov": "Average order value",
+}
+
+
+def header(name: Any) -> str:
+    """A column name as a table header: ``avg_order_value`` → ``Avg order value``."""
+    text = str(name)
+    if text.lower() in HEADERS:
+        return HEADERS[text.lower()]
+    if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)*", text):
+        text = text.replace("_", " ")
+        return text[:1].upper() + text[1:]
+    return text
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)  # None or NaN
+
+
+def _table(frame: pd.DataFrame) -> Markup:
     shown = frame.copy()
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
@@ -501,13 +528,7 @@ def _table(frame: pd.DataFrame) -> str:
             shown[column] = shown[column].map(lambda v: f"{v:,}")
         elif pd.api.types.is_datetime64_any_dtype(shown[column]):
             shown[column] = shown[column].dt.strftime("%Y-%m-%d")
-    return str(shown.to_html(index=False, escape=True, border=0, na_rep=""))
-
-
-def _facts(pairs: Sequence[tuple[str, str]]) -> str:
-    items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in pairs)
-    return f"<dl>{items}</dl>"
-
-
-def _list(lines: Sequence[str]) -> str:
-    return "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+        else:
+            shown[column] = shown[column].map(lambda v: "" if _missing(v) else v)
+    shown.columns = [header(c) for c in shown.columns]
+    return Markup(shown.to_html(index=False, escape=True, border=0, na_rep=""))

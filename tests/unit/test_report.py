@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,51 @@ def section(html: str, key: str) -> str:
     match = re.search(rf"<section id='{key}'.*?</section>", html, re.S)
     assert match, f"section {key} missing"
     return match.group(0)
+
+
+class _Reader(HTMLParser):
+    """The text a reader sees in each section (no script, no style), and its table headers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: dict[str, list[str]] = {}
+        self.headers: dict[str, list[str]] = {}
+        self._section = ""
+        self._hidden = 0
+        self._header = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self._section = dict(attrs)["id"]
+            self.sections[self._section], self.headers[self._section] = [], []
+        self._hidden += tag in ("script", "style")
+        self._header = self._header or tag == "th"
+
+    def handle_endtag(self, tag):
+        self._hidden -= tag in ("script", "style")
+        self._section = "" if tag == "section" else self._section
+        self._header = self._header and tag != "th"
+
+    def handle_data(self, data):
+        if self._section and not self._hidden and data.strip():
+            self.sections[self._section].append(data.strip())
+            if self._header:
+                self.headers[self._section].append(data.strip())
+
+
+def test_every_rendered_section_reads_as_words_no_placeholder_or_code(full_report):
+    reader = _Reader()
+    reader.feed(full_report.html)
+    assert list(reader.sections) == list(SECTIONS)
+    for key, parts in reader.sections.items():
+        text = " ".join(parts)
+        assert text, f"{key} is empty"
+        assert not re.search(r"[{}]", text), (key, re.findall(r".{30}[{}].{30}", text))
+        assert not re.search(r"\bnan\b|\bNaN\b|\bNone\b|\bnull\b", text), key
+        snake = [h for h in reader.headers[key] if re.search(r"[a-z]_[a-z]", h)]
+        assert not snake, (key, snake)
+    rules = " ".join(reader.sections["rules"])
+    assert re.search(r"among [\d,]+ baskets and [\d,]+ items", rules), rules[:300]
 
 
 def test_report_of_transactions_has_every_section_computed(full_report):
