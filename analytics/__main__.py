@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.baskets import ENGINES, build_baskets, item_options, run_rules
+from analytics.baskets import RulesParams, build_baskets, item_options, run_rules
 from analytics.errors import AnalyticsError
 from analytics.export import write_table
 from analytics.forecast import FREQS, METRICS, MODELS, TRANSFORMS, build_series, run_forecast
@@ -190,25 +190,20 @@ def _segment(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
+    params = RulesParams.from_arguments(args)
     opened = _open(args)
     dataset = opened.dataset
-    if args.item is not None and args.item not in item_options(dataset):
+    if params.item is not None and params.item not in item_options(dataset):
         raise AnalyticsError(
             f"--item takes one of {', '.join(item_options(dataset)) or 'no column here'}, "
-            f"got {args.item!r}."
+            f"got {params.item!r}."
         )
     baskets = build_baskets(
-        dataset, item=args.item, exclude_cancellations=not args.include_cancellations
+        dataset,
+        **params.options("baskets"),
+        exclude_cancellations=not args.include_cancellations,
     )
-    rules = run_rules(
-        baskets,
-        min_support=args.min_support,
-        min_confidence=args.min_confidence,
-        min_lift=args.min_lift,
-        max_len=args.max_len,
-        max_consequent=args.max_consequent,
-        engine=args.engine,
-    )
+    rules = run_rules(baskets, **params.options("mining"))
     summary: dict[str, object] = {"file": str(args.file), **rules.summary()}
     notes = [*baskets.notes, *rules.notes]
     if baskets.problem:
@@ -219,15 +214,16 @@ def _rules(args: argparse.Namespace) -> int:
         ["antecedent", "consequent", "support", "confidence", "lift"]
     ].to_dict(orient="records")
     if args.evaluate:
+        mining = params.options("mining")
         evaluation = evaluate_recommendations(
             baskets,
-            min_support=args.min_support,
-            min_confidence=args.min_confidence,
-            min_lift=args.min_lift,
-            max_len=args.max_len,
+            min_support=mining["min_support"],
+            min_confidence=mining["min_confidence"],
+            min_lift=mining["min_lift"],
+            max_len=mining["max_len"],
             k=args.k,
             by=args.rank_by,
-            engine=args.engine,
+            engine=mining["engine"],
         )
         summary["recommendations"] = evaluation.to_dict()
     return _report(summary, args.out, rules.export_table)
@@ -475,17 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rules.add_argument("file", type=Path)
     _add_role_options(rules)
-    rules.add_argument("--min-support", type=_share, default=0.01, metavar="S")
-    rules.add_argument("--min-confidence", type=_share, default=0.5, metavar="C")
-    rules.add_argument("--min-lift", type=float, metavar="L")
-    rules.add_argument("--max-len", type=int, metavar="N", help="largest itemset (default: any)")
-    rules.add_argument(
-        "--max-consequent", type=int, default=1, metavar="N", help="items on the 'then' side"
-    )
-    rules.add_argument("--engine", choices=ENGINES, default="eclat")
-    rules.add_argument(
-        "--item", help="transactions: the column naming items (product_name, product, category)"
-    )
+    RulesParams.add_arguments(rules)  # --item, --start, --end, --min-support, … --significant
     rules.add_argument(
         "--include-cancellations", action="store_true", help="keep cancellations and returns"
     )

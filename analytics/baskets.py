@@ -22,12 +22,13 @@ that the measures are exact.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from scipy import sparse
 from scipy.stats import false_discovery_control, hypergeom
 
 from analytics.errors import AnalyticsError
+from analytics.params import Constraint, Params
 from analytics.quality import cancellation_mask
 from analytics.schema import Dataset
 
@@ -200,7 +202,7 @@ def build_baskets(
     item: str | None = None,
     start: pd.Timestamp | str | None = None,
     end: pd.Timestamp | str | None = None,
-    filters: Mapping[str, Sequence[str]] | None = None,
+    filters: Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]] | None = None,
     customers: Sequence[str] | None = None,
     exclude_cancellations: bool = True,
 ) -> Baskets:
@@ -215,7 +217,7 @@ def build_baskets(
         ``category``); default the product name when there is one.
     start, end : date-like, optional
         Transactions: keep orders on or after ``start`` and on or before ``end`` (whole days).
-    filters : mapping, optional
+    filters : mapping or (column, values) pairs, optional
         Column → values to keep, e.g. ``{"Country": ["France"]}``.
     customers : sequence of str, optional
         Keep only these customers' orders (e.g. one segment).
@@ -241,6 +243,7 @@ def build_baskets(
             hint="Load a sales export or a file with one basket per line on the Data page.",
         )
     frame = dataset.frame
+    filters = dict(filters or {})
     notes: list[str] = []
     key_parts: list[object] = [dataset.fingerprint]
     dates: np.ndarray | None = None
@@ -273,7 +276,7 @@ def build_baskets(
                 keep &= day >= pd.Timestamp(start)
             if end is not None:
                 keep &= day <= pd.Timestamp(end)
-        for column, values in (filters or {}).items():
+        for column, values in filters.items():
             if column not in frame:
                 raise AnalyticsError(f"There is no column {column!r} to filter on.")
             if values:
@@ -286,7 +289,7 @@ def build_baskets(
             names = frame.groupby("product", sort=False, observed=True)["product_name"].agg(
                 lambda s: s.mode().iat[0] if s.notna().any() else None
             )
-        key_parts += [item_col, start, end, sorted((filters or {}).items()), exclude_cancellations]
+        key_parts += [item_col, start, end, sorted(filters.items()), exclude_cancellations]
         key_parts.append(None if customers is None else sorted(map(str, customers)))
     lines = frame[[basket_col, item_col]].dropna()
     if len(lines) < len(frame):
@@ -1303,6 +1306,72 @@ def describe_rule(rule: Mapping[str, Any] | pd.Series, n_baskets: int) -> list[t
             f"one-sided; {_p(v['p_adjusted'])} after the Benjamini–Hochberg correction).",
         ),
     ]
+
+
+@dataclass(frozen=True)
+class RulesParams(Params):
+    """Everything the market-basket analysis takes, with the defaults of the page, the report and
+    the command line (one place).
+
+    Stages: ``baskets`` (:func:`build_baskets`), ``customers`` (RFM segments whose orders count;
+    the caller turns them into customer ids), ``mining`` (:func:`run_rules`) and ``display``
+    (:func:`filter_rules`).
+
+    Example
+    -------
+    >>> params = RulesParams(min_support=0.01, filters=(("Country", ("France",)),))
+    >>> baskets = build_baskets(dataset, **params.options("baskets"))  # doctest: +SKIP
+    >>> rules = run_rules(baskets, **params.options("mining"))  # doctest: +SKIP
+    """
+
+    item: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    segments: tuple[str, ...] = ()
+    min_support: float = 0.005
+    min_confidence: float = 0.2
+    min_lift: float = 1.0
+    max_len: int | None = None
+    max_consequent: int = 1
+    engine: str = "eclat"
+    redundant: bool = False
+    significant: bool = False
+
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "item": Constraint("column", "the column that names an item", "baskets", optional=True),
+        "start": Constraint("date", "first day of orders (YYYY-MM-DD)", "baskets", optional=True),
+        "end": Constraint("date", "last day of orders (YYYY-MM-DD)", "baskets", optional=True),
+        "filters": Constraint("pairs", "column → values to keep", "baskets", cli=False),
+        "segments": Constraint("texts", "RFM segments whose orders count", "customers", cli=False),
+        "min_support": Constraint("share", "least share of baskets with a rule's items", "mining"),
+        "min_confidence": Constraint("number", "least confidence", "mining", low=0, high=1),
+        "min_lift": Constraint("number", "least lift; 0 keeps every rule", "mining", low=0),
+        "max_len": Constraint(
+            "count", "largest itemset (default: any)", "mining", low=1, optional=True
+        ),
+        "max_consequent": Constraint("count", "items on the 'then' side", "mining", low=1, high=4),
+        "engine": Constraint("choice", "mining engine", "mining", choices=ENGINES),
+        # The command line prints and exports every rule (as before these parameters existed).
+        "redundant": Constraint("flag", "show redundant rules", "display", cli=False),
+        "significant": Constraint(
+            "flag", "only significant rules (Fisher, BH)", "display", cli=False
+        ),
+    }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> RulesParams:
+        """As :meth:`Params.from_dict`; a minimum lift of None (saved before 2026-12) is 0."""
+        if "min_lift" in values and values["min_lift"] is None:
+            values = {**values, "min_lift": 0.0}
+        return super().from_dict(values)
+
+    def options(self, stage: str) -> dict[str, Any]:
+        """As :meth:`Params.options`; for mining, a minimum lift of 0 is no minimum (None)."""
+        found = super().options(stage)
+        if stage == "mining" and not found["min_lift"]:
+            found["min_lift"] = None
+        return found
 
 
 def run_rules(

@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from analytics.baskets import build_baskets, describe_rule, filter_rules, run_rules
+from analytics.baskets import RulesParams, build_baskets, describe_rule, filter_rules, run_rules
 from analytics.budget import Budget, Interrupted, check
 from analytics.errors import AnalyticsError
 from analytics.forecast import FREQ_LABELS, METRIC_COLUMNS, build_series, run_forecast
@@ -63,16 +63,6 @@ SECTIONS_FOR_KIND: dict[str, tuple[str, ...]] = {
     "customers": ("data", "segments", "propensity"),
     "baskets": ("data", "rules"),
     "series": ("data", "forecast"),
-}
-#: The pages' defaults, used for an analysis the user has not run (the CLI on a plain file).
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "rules": {
-        "min_support": 0.005,
-        "min_confidence": 0.2,
-        "min_lift": 1.0,
-        "redundant": False,
-        "significant": False,
-    },
 }
 TOP_RULES = 10
 
@@ -212,8 +202,8 @@ def build_report(
 
 
 def _args(analyses: Mapping[str, Mapping[str, Any]], section: str) -> dict[str, Any]:
-    """The section's analysis arguments: the page's last ones, else the defaults."""
-    return {**DEFAULTS.get(section, {}), **analyses.get(SECTION_ANALYSIS[section], {})}
+    """The section's analysis arguments: the page's last ones (missing ones: the defaults)."""
+    return dict(analyses.get(SECTION_ANALYSIS[section], {}))
 
 
 # --- sections ---------------------------------------------------------------------------------------
@@ -308,21 +298,14 @@ def _segments_section(
 
 def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
     _require(dataset, ("transactions", "baskets"), "Market basket analysis")
-    args = dict(args)
-    basket_args = {k: args.pop(k) for k in ("item", "start", "end", "filters") if k in args}
-    segments = tuple(args.pop("segments", ()) or ())
-    redundant = bool(args.pop("redundant", False))
-    significant = bool(args.pop("significant", False))
+    params = RulesParams.from_dict(args)
     baskets = build_baskets(
         dataset,
-        item=basket_args.get("item"),
-        start=_stamp(basket_args.get("start")),
-        end=_stamp(basket_args.get("end")),
-        filters=dict(basket_args.get("filters") or ()),
-        customers=rfm_customers(dataset, segments),
+        **params.options("baskets"),
+        customers=rfm_customers(dataset, params.segments),
     )
-    rules = run_rules(baskets, **args)
-    table = filter_rules(rules.table, redundant=redundant, significant=significant)
+    rules = run_rules(baskets, **params.options("mining"))
+    table = filter_rules(rules.table, **params.options("display"))
     top = table.sort_values(["lift", "confidence"], ascending=False).head(TOP_RULES)
     readings = []
     for _, rule in top.iterrows():
@@ -426,10 +409,6 @@ def _require(dataset: Dataset, kinds: Sequence[str], what: str) -> None:
         raise AnalyticsError(
             f"{what} needs {' or '.join(kinds)} data, and this dataset is {dataset.kind}."
         )
-
-
-def _stamp(value: Any) -> pd.Timestamp | None:
-    return None if value is None else pd.Timestamp(value)
 
 
 # --- HTML -------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from analytics.baskets import Baskets, Rules, build_baskets, run_rules
+from analytics.baskets import Baskets, Rules, RulesParams, build_baskets, run_rules
 from analytics.budget import Budget, Interrupted
 from analytics.errors import AnalyticsError
 from analytics.export import to_csv_bytes, to_excel_bytes
@@ -45,6 +45,7 @@ from analytics.forecast import (
 )
 from analytics.io import LoadedTable, load_table
 from analytics.overview import OverviewResult, run_overview
+from analytics.params import Params
 from analytics.propensity import (
     PropensityData,
     PropensityResult,
@@ -802,48 +803,22 @@ def _baskets_key(baskets: Baskets) -> str:
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_baskets(
-    dataset: Dataset,
-    item: str | None,
-    start: dt.date | None,
-    end: dt.date | None,
-    filters: tuple[tuple[str, tuple[str, ...]], ...],
-    segments: tuple[str, ...],
-) -> Baskets:
-    """Baskets keyed by the dataset fingerprint and every option; segments are RFM segments."""
-    customers = _segment_customers(dataset, segments)
+def cached_baskets(dataset: Dataset, params: RulesParams) -> Baskets:
+    """Baskets keyed by the dataset fingerprint and the parameters (pass
+    ``params.only("baskets", "customers")``); segments are RFM segments."""
     return build_baskets(
         dataset,
-        item=item,
-        start=None if start is None else pd.Timestamp(start),
-        end=None if end is None else pd.Timestamp(end),
-        filters=dict(filters),
-        customers=customers,
+        **params.options("baskets"),
+        customers=_segment_customers(dataset, params.segments),
     )
 
 
 @st.cache_data(
     max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
 )
-def cached_rules(
-    baskets: Baskets,
-    min_support: float,
-    min_confidence: float,
-    min_lift: float | None,
-    max_len: int | None,
-    max_consequent: int,
-    engine: str,
-) -> Rules:
-    """Rules keyed by the baskets' content key and every threshold."""
-    return run_rules(
-        baskets,
-        min_support=min_support,
-        min_confidence=min_confidence,
-        min_lift=min_lift,
-        max_len=max_len,
-        max_consequent=max_consequent,
-        engine=engine,  # type: ignore[arg-type]
-    )
+def cached_rules(baskets: Baskets, params: RulesParams) -> Rules:
+    """Rules keyed by the baskets' content key and the parameters (pass ``params.only("mining")``)."""
+    return run_rules(baskets, **params.options("mining"))
 
 
 @st.cache_data(
@@ -1087,12 +1062,14 @@ def build_report_cached(
 # --- workspaces --------------------------------------------------------------------------------------
 
 
-def remember(analysis: str, **arguments: Any) -> None:
-    """Record the arguments of the analysis a page just ran.
+def remember(analysis: str, params: Params | None = None, **arguments: Any) -> None:
+    """Record the parameters (or, for analyses without a Params class yet, the keyword
+    arguments) of the analysis a page just ran.
 
     They are saved with the workspace, and the report runs the same analysis with them.
     """
-    st.session_state.setdefault(_ANALYSES, {})[analysis] = arguments
+    recorded = params.to_dict() if params is not None else arguments
+    st.session_state.setdefault(_ANALYSES, {})[analysis] = recorded
 
 
 def analyses() -> dict[str, dict[str, Any]]:

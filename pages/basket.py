@@ -20,6 +20,7 @@ from analytics.baskets import (
     MEASURES,
     SORTABLE,
     Rules,
+    RulesParams,
     describe_rule,
     filter_rules,
     item_options,
@@ -156,6 +157,7 @@ if dataset.kind == "transactions":
                     filters = ((dimension, tuple(chosen_values)),)
 
 # --- thresholds ------------------------------------------------------------------------------------
+DEFAULT = RulesParams()
 controls = st.columns(4)
 with controls[0]:
     min_support = kept(
@@ -163,7 +165,7 @@ with controls[0]:
         "Minimum support",
         SUPPORTS,
         key="w.basket.support",
-        default=0.005,
+        default=DEFAULT.min_support,
         format_func=lambda v: f"{v:.2%}",
         help=MEASURES["support"],
     )
@@ -172,7 +174,7 @@ with controls[1]:
         st.slider,
         "Minimum confidence",
         key="w.basket.confidence",
-        default=0.2,
+        default=DEFAULT.min_confidence,
         min_value=0.0,
         max_value=1.0,
         step=0.01,
@@ -183,7 +185,7 @@ with controls[2]:
         st.slider,
         "Minimum lift",
         key="w.basket.lift",
-        default=1.0,
+        default=DEFAULT.min_lift,
         min_value=0.0,
         max_value=20.0,
         step=0.1,
@@ -207,7 +209,7 @@ with st.expander("More options", icon=":material/tune:"):
             "Engine",
             ENGINES,
             key="w.basket.engine",
-            default="eclat",
+            default=DEFAULT.engine,
             format_func=ENGINE_LABELS.__getitem__,
             help="All engines find the same rules; the mlxtend ones are slower.",
         )
@@ -216,7 +218,7 @@ with st.expander("More options", icon=":material/tune:"):
             st.number_input,
             "Items on the 'then' side",
             key="w.basket.consequent",
-            default=1,
+            default=DEFAULT.max_consequent,
             min_value=1,
             max_value=4,
             help="1 is the usual choice (as in R's arules).",
@@ -226,7 +228,7 @@ with st.expander("More options", icon=":material/tune:"):
             st.checkbox,
             "Show redundant rules",
             key="w.basket.redundant",
-            default=False,
+            default=DEFAULT.redundant,
             help="A rule is redundant when a rule with fewer 'if' items predicts the same item "
             "at least as well.",
         )
@@ -235,36 +237,33 @@ with st.expander("More options", icon=":material/tune:"):
             st.checkbox,
             "Only significant rules",
             key="w.basket.significant",
-            default=False,
+            default=DEFAULT.significant,
             help="Keep rules whose Fisher test stays below 5% after the Benjamini–Hochberg "
             "correction for testing many rules.",
         )
 
 try:
+    params = RulesParams(
+        item=item,
+        start=start,
+        end=end,
+        filters=filters,
+        segments=segments,
+        min_support=float(min_support),
+        min_confidence=float(min_confidence),
+        min_lift=float(min_lift),
+        max_len=max_len,
+        max_consequent=int(max_consequent),
+        engine=engine,
+        redundant=bool(show_redundant),
+        significant=bool(significant),
+    )
     with st.status("Finding items bought together…", expanded=False) as status:
         status.update(label="Building baskets…")
-        baskets = cached_baskets(dataset, item, start, end, filters, segments)
+        baskets = cached_baskets(dataset, params.only("baskets", "customers"))
         status.update(label=f"Mining {baskets.n_baskets:,} baskets…")
-        thresholds = {
-            "min_support": float(min_support),
-            "min_confidence": float(min_confidence),
-            "min_lift": float(min_lift) if min_lift > 0 else None,
-            "max_len": max_len,
-            "max_consequent": int(max_consequent),
-            "engine": engine,
-        }
-        rules: Rules = cached_rules(baskets, **thresholds)
-        remember(
-            "rules",
-            item=item,
-            start=start,
-            end=end,
-            filters=filters,
-            segments=segments,
-            redundant=show_redundant,
-            significant=significant,
-            **thresholds,
-        )
+        rules: Rules = cached_rules(baskets, params.only("mining"))
+        remember("rules", params)
         status.update(
             label=f"Found {rules.n_itemsets:,} frequent itemsets and {rules.n_rules:,} rules "
             f"in {rules.seconds:.2f} s",
@@ -276,7 +275,7 @@ except AnalyticsError as exc:
 
 for note in (*baskets.notes, *rules.notes):
     st.caption(md(note))
-shown_all = filter_rules(rules.table, redundant=show_redundant, significant=significant)
+shown_all = filter_rules(rules.table, **params.options("display"))
 metrics = st.columns(4)
 metrics[0].metric("Baskets", f"{baskets.n_baskets:,}")
 metrics[1].metric("Items", f"{baskets.n_items:,}")
@@ -329,9 +328,7 @@ with pick_right:
         default="lift",
         format_func=MEASURE_LABELS.__getitem__,
     )
-shown = filter_rules(
-    rules.table, items=wanted, side=side, redundant=show_redundant, significant=significant
-)
+shown = filter_rules(rules.table, items=wanted, side=side, **params.options("display"))
 shown = shown.sort_values(sort_by, ascending=sort_by == "p_value", kind="stable")
 st.caption(f"Showing {len(shown):,} of {rules.n_rules:,} rules.")
 picked = st.dataframe(
@@ -470,12 +467,13 @@ evaluate = kept(
 if evaluate:
     try:
         with st.spinner("Mining rules on the earlier baskets and testing on the later ones…"):
+            mining = params.options("mining")
             evaluation = cached_evaluation(
                 baskets,
-                float(min_support),
-                float(min_confidence),
-                float(min_lift) if min_lift > 0 else None,
-                max_len,
+                mining["min_support"],
+                mining["min_confidence"],
+                mining["min_lift"],
+                mining["max_len"],
                 int(k),
                 rank_by,
             )

@@ -1,0 +1,87 @@
+"""Typed parameters (issue 16): one declaration gives defaults, checks, saving and the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+import pytest
+
+from analytics.baskets import RulesParams
+from analytics.errors import AnalyticsError
+
+
+def test_defaults_are_the_pages_and_every_field_has_a_constraint():
+    params = RulesParams()
+    assert (params.min_support, params.min_confidence, params.min_lift) == (0.005, 0.2, 1.0)
+    assert set(RulesParams.constraints) == set(params.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"min_support": 0}, "min_support must be in (0, 1], got 0"),
+        ({"min_support": 1.5}, "min_support must be in (0, 1]"),
+        ({"min_confidence": 1.2}, "min_confidence must be at most 1"),
+        ({"min_lift": -1.0}, "min_lift must be at least 0"),
+        ({"max_len": 0}, "max_len must be at least 1, got 0"),
+        ({"max_consequent": 2.5}, "max_consequent must be a whole number"),
+        ({"engine": "magic"}, "engine must be one of eclat, fpgrowth, apriori"),
+        ({"segments": ["Champions"]}, "segments must be a tuple of texts"),
+        ({"start": "2024-01-01"}, "start must be a date"),
+        ({"redundant": "yes"}, "redundant must be true or false"),
+        ({"filters": (("Country", "France"),)}, "filters must be (column, (values…)) pairs"),
+    ],
+)
+def test_each_constraint_refuses_in_words(changes, message):
+    with pytest.raises(AnalyticsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        RulesParams(**changes)
+
+
+def test_saved_as_json_and_read_back_identical():
+    params = RulesParams(
+        item="category",
+        start=dt.date(2024, 3, 1),
+        filters=(("Country", ("France", "Spain")),),
+        segments=("Champions",),
+        min_support=0.01,
+        max_len=3,
+        significant=True,
+    )
+    assert RulesParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+
+
+def test_arguments_saved_before_the_params_existed_still_read():
+    """Workspaces stored keyword arguments: a None minimum lift, filters as a mapping, and
+    keys of other versions (ignored)."""
+    old = {"min_lift": None, "filters": {"Country": ["France"]}, "top": 5, "min_support": 0.02}
+    params = RulesParams.from_dict(old)
+    assert params.min_lift == 0.0 and params.filters == (("Country", ("France",)),)
+    assert params.min_support == 0.02 and params.options("mining")["min_lift"] is None
+
+
+def test_stages_split_the_arguments_and_only_keeps_one_stage():
+    params = RulesParams(item="category", min_support=0.02, redundant=True)
+    assert params.options("baskets") == {
+        "item": "category",
+        "start": None,
+        "end": None,
+        "filters": (),
+    }
+    assert params.options("display") == {"redundant": True, "significant": False}
+    mining = params.only("mining")
+    assert mining.min_support == 0.02 and mining.item is None and mining.redundant is False
+    # Two settings that differ only in how rules are shown share one mining cache key.
+    assert params.only("mining") == RulesParams(min_support=0.02).only("mining")
+
+
+def test_the_command_line_options_come_from_the_declaration():
+    parser = argparse.ArgumentParser()
+    RulesParams.add_arguments(parser)
+    given = parser.parse_args(["--min-support", "0.02", "--max-len", "3", "--start", "2024-01-31"])
+    params = RulesParams.from_arguments(given)
+    assert params == RulesParams(min_support=0.02, max_len=3, start=dt.date(2024, 1, 31))
+    assert RulesParams.from_arguments(parser.parse_args([])) == RulesParams()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--min-support", "2"])  # not a share: argparse says so
