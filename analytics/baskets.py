@@ -196,6 +196,14 @@ def item_options(dataset: Dataset) -> list[str]:
     return [c for c in ("product_name", "product", "category") if dataset.has(c)]
 
 
+def item_values(dataset: Dataset, item: str | None = None) -> list[str]:
+    """The items a basket can hold (as rules name them), in order, for picking some to exclude."""
+    column = "item" if dataset.kind == "baskets" else item or next(iter(item_options(dataset)), "")
+    if column not in dataset.frame:
+        return []
+    return sorted(dataset.frame[column].dropna().astype("str").str.strip().unique())
+
+
 def build_baskets(
     dataset: Dataset,
     *,
@@ -205,6 +213,7 @@ def build_baskets(
     filters: Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]] | None = None,
     customers: Sequence[str] | None = None,
     exclude_cancellations: bool = True,
+    exclude: Sequence[str] = (),
 ) -> Baskets:
     """Turn transactions (order × item) or a baskets dataset into a sparse basket × item matrix.
 
@@ -223,6 +232,9 @@ def build_baskets(
         Keep only these customers' orders (e.g. one segment).
     exclude_cancellations : bool
         Leave out cancellations and returns (default).
+    exclude : sequence of str
+        Items to leave out of every basket (a carrier bag, postage), as :func:`item_values`
+        names them.
 
     Returns
     -------
@@ -294,6 +306,13 @@ def build_baskets(
     lines = frame[[basket_col, item_col]].dropna()
     if len(lines) < len(frame):
         notes.append(f"{len(frame) - len(lines):,} lines without an order or item left out.")
+    if exclude:
+        excluded = lines[item_col].astype("str").str.strip().isin(set(exclude))
+        notes.append(
+            f"{int(excluded.sum()):,} lines of {len(set(exclude)):,} excluded items left out."
+        )
+        lines = lines.loc[~excluded]
+        key_parts.append(sorted(set(exclude)))
     if lines.empty:
         raise AnalyticsError(
             "No baskets are left to analyse.",
@@ -1328,6 +1347,7 @@ class RulesParams(Params):
     start: dt.date | None = None
     end: dt.date | None = None
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     min_support: float = 0.005
     min_confidence: float = 0.2
@@ -1343,6 +1363,7 @@ class RulesParams(Params):
         "start": Constraint("date", "first day of orders (YYYY-MM-DD)", "baskets", optional=True),
         "end": Constraint("date", "last day of orders (YYYY-MM-DD)", "baskets", optional=True),
         "filters": Constraint("pairs", "column → values to keep", "baskets", cli=False),
+        "exclude": Constraint("texts", "an item to leave out of every basket", "baskets"),
         "segments": Constraint("texts", "RFM segments whose orders count", "customers", cli=False),
         "min_support": Constraint("share", "least share of baskets with a rule's items", "mining"),
         "min_confidence": Constraint("number", "least confidence", "mining", low=0, high=1),

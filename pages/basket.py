@@ -24,6 +24,7 @@ from analytics.baskets import (
     describe_rule,
     filter_rules,
     item_options,
+    item_values,
 )
 from analytics.errors import AnalyticsError
 from analytics.recommend import RANK_BY, RANK_LABELS, recommend
@@ -202,6 +203,16 @@ with controls[3]:
     )
 max_len = None if max_len_choice == ANY else int(max_len_choice)
 with st.expander("More options", icon=":material/tune:"):
+    exclude = kept(
+        st.multiselect,
+        "Leave out these items",
+        item_values(dataset, item),
+        key="w.basket.exclude",
+        default=list(DEFAULT.exclude),
+        placeholder="No item left out",
+        help="Items in nearly every basket (a carrier bag, postage) crowd out the rules worth "
+        "reading.",
+    )
     more = st.columns(4)
     with more[0]:
         engine = kept(
@@ -248,6 +259,7 @@ try:
         start=start,
         end=end,
         filters=filters,
+        exclude=tuple(exclude),
         segments=segments,
         min_support=float(min_support),
         min_confidence=float(min_confidence),

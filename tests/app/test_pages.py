@@ -483,6 +483,19 @@ def test_basket_page_sliders_filter_and_explain(small_app_sample):
     assert all(r.count(",") == 0 for r in at.dataframe[0].value["rule"])
 
 
+def test_basket_page_leaves_out_the_items_picked_and_remembers_them():
+    """The parameter added after typed parameters (issue 16): page, cache and the analyses a
+    workspace saves and the report replays."""
+    at = app("pages/basket.py")
+    rules = at.dataframe[0].value["rule"]
+    assert any("Cake Stand" in r for r in rules)
+    at.multiselect(key="w.basket.exclude").set_value(["Cake Stand"]).run()
+    no_exception(at)
+    assert not any("Cake Stand" in r for r in at.dataframe[0].value["rule"])
+    assert "excluded items left out" in texts(at)
+    assert at.session_state["ml.analyses"]["rules"]["exclude"] == ["Cake Stand"]
+
+
 def test_basket_page_recommendations_and_evaluation():
     at = app("pages/basket.py")
     at.multiselect(key="w.basket.rec_items").set_value(["Regency Teacup"]).run()

@@ -68,6 +68,7 @@ def test_stages_split_the_arguments_and_only_keeps_one_stage():
         "start": None,
         "end": None,
         "filters": (),
+        "exclude": (),
     }
     assert params.options("display") == {"redundant": True, "significant": False}
     mining = params.only("mining")
@@ -85,3 +86,54 @@ def test_the_command_line_options_come_from_the_declaration():
     assert RulesParams.from_arguments(parser.parse_args([])) == RulesParams()
     with pytest.raises(SystemExit):
         parser.parse_args(["--min-support", "2"])  # not a share: argparse says so
+
+
+# --- the parameter added after the change: items left out of every basket -----------------------
+
+
+@pytest.fixture(scope="module")
+def baskets_sample(tmp_path_factory):
+    from analytics.samples import write_samples
+
+    return write_samples(tmp_path_factory.mktemp("samples"), n_customers=300)["baskets"]
+
+
+def test_excluded_items_leave_every_basket_and_every_rule(baskets_sample):
+    from analytics.baskets import build_baskets, run_rules
+    from analytics.pipeline import open_dataset
+    from analytics.samples import BUNDLES
+
+    dataset = open_dataset(baskets_sample).dataset
+    planted = BUNDLES[0][0]
+    every = RulesParams()
+    left_out = RulesParams(exclude=(planted,))
+    before = run_rules(
+        build_baskets(dataset, **every.options("baskets")), **every.options("mining")
+    )
+    baskets = build_baskets(dataset, **left_out.options("baskets"))
+    after = run_rules(baskets, **left_out.options("mining"))
+
+    def sides(table):
+        return {i for side in ("antecedent", "consequent") for r in table[side] for i in r}
+
+    assert planted in sides(before.table) and planted not in sides(after.table)
+    assert planted not in baskets.items and any("excluded items" in n for n in baskets.notes)
+
+
+def test_excluded_items_reach_the_cli_and_the_report(baskets_sample, capsys):
+    from analytics.__main__ import main
+    from analytics.pipeline import open_dataset
+    from analytics.quality import clean
+    from analytics.report import ReportOptions, build_report
+    from analytics.samples import BUNDLES
+
+    planted = BUNDLES[0][0]
+    assert main(["rules", str(baskets_sample), "--exclude", planted, "--top", "50"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert planted not in json.dumps(printed["top_rules"], ensure_ascii=False)
+    cleaned = clean(open_dataset(baskets_sample).dataset, ())
+    only_rules = ReportOptions(sections=("rules",))
+    plain = build_report(cleaned, options=only_rules).html
+    shown = next(i for bundle in BUNDLES for i in bundle if i in plain)  # a planted item leads
+    saved = {"rules": RulesParams(exclude=(shown,)).to_dict()}  # as a workspace keeps it
+    assert shown not in build_report(cleaned, analyses=saved, options=only_rules).html
