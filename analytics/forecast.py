@@ -24,7 +24,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,7 @@ from statsmodels.tsa.stattools import acf, kpss
 
 from analytics.budget import Budget, Interrupted, check
 from analytics.errors import AnalyticsError
+from analytics.params import Constraint, Params
 from analytics.quality import cancellation_mask
 from analytics.schema import Dataset
 
@@ -161,12 +162,53 @@ def _infer_freq(dates: pd.Series) -> str:
     return "Q"
 
 
+@dataclass(frozen=True)
+class ForecastParams(Params):
+    """What the forecast takes, with the defaults of the page, the report and the CLI.
+
+    Stages: ``series`` (:func:`build_series`), ``customers`` (RFM segments whose orders count;
+    the caller turns them into customer ids) and ``model`` (:func:`run_forecast`).
+
+    Example
+    -------
+    >>> params = ForecastParams(metric="orders", freq="W", model="ets")
+    >>> series = build_series(dataset, **params.options("series"))  # doctest: +SKIP
+    >>> result = run_forecast(series, **params.options("model"))  # doctest: +SKIP
+    """
+
+    metric: str = "revenue"
+    freq: str | None = None
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    segments: tuple[str, ...] = ()
+    keep_incomplete: bool = False
+    model: str = "auto"
+    horizon: int | None = None
+    season: int | None = None
+    transform: str = "none"
+    origins: int = DEFAULT_ORIGINS
+    holdout: int = 0
+
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "metric": Constraint("column", "revenue, orders, units, customers or a column", "series"),
+        "freq": Constraint("choice", "period", "series", choices=FREQS, optional=True),
+        "filters": Constraint("pairs", "column → values to keep", "series", cli=False),
+        "segments": Constraint("texts", "RFM segments whose orders count", "customers"),
+        "keep_incomplete": Constraint("flag", "keep a part first or last period", "series"),
+        "model": Constraint("choice", "model", "model", choices=("auto", *MODELS)),
+        "horizon": Constraint("count", "periods ahead", "model", low=1, optional=True),
+        "season": Constraint("count", "season length (1: none)", "model", low=1, optional=True),
+        "transform": Constraint("choice", "transform", "model", choices=TRANSFORMS),
+        "origins": Constraint("count", "backtest origins", "model", low=0, high=20),
+        "holdout": Constraint("count", "periods held out and scored", "model", low=0),
+    }
+
+
 def build_series(
     dataset: Dataset,
     *,
     metric: str = "revenue",
     freq: str | None = None,
-    filters: Mapping[str, Sequence[str]] | None = None,
+    filters: Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]] | None = None,
     customers: Sequence[str] | None = None,
     keep_incomplete: bool = False,
 ) -> SalesSeries:
@@ -182,7 +224,7 @@ def build_series(
     freq : str, optional
         ``"D"``, ``"W"`` (weeks start on Monday), ``"M"`` or ``"Q"``; default monthly for
         transactions and the series' own spacing for a series.
-    filters : mapping, optional
+    filters : mapping or (column, values) pairs, optional
         Column → values to keep, e.g. ``{"Country": ["France"], "product_name": ["Mug"]}``.
     customers : sequence of str, optional
         Keep only these customers' orders (e.g. one segment).
@@ -248,7 +290,7 @@ def build_series(
         freq = freq or "M"
         name = METRIC_LABELS.get(metric, metric)
         label = f"{name} per {FREQ_LABELS[freq].lower()}"
-        for column, wanted in (filters or {}).items():
+        for column, wanted in dict(filters or {}).items():
             if column not in frame:
                 raise AnalyticsError(f"There is no column {column!r} to filter on.")
             if wanted:

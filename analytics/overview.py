@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from analytics.errors import AnalyticsError
+from analytics.params import Constraint, Params
 from analytics.quality import cancellation_mask
 from analytics.schema import Dataset
 
@@ -154,6 +156,28 @@ _KPI_HELP: dict[str, tuple[Literal["money", "count", "ratio"], str]] = {
 
 def _period_start(stamps: pd.Series, freq: str) -> pd.Series:
     return stamps.dt.to_period(freq).dt.start_time
+
+
+@dataclass(frozen=True)
+class OverviewParams(Params):
+    """What the overview takes, with the page's defaults (stage ``overview``: :func:`run_overview`).
+
+    Example
+    -------
+    >>> run_overview(dataset, **OverviewParams(freq="M").options("overview"))  # doctest: +SKIP
+    """
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    freq: str = "W"
+    dimension: str | None = None
+
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "start": Constraint("date", "first day (YYYY-MM-DD)", "overview", optional=True),
+        "end": Constraint("date", "last day (YYYY-MM-DD)", "overview", optional=True),
+        "freq": Constraint("choice", "trend by", "overview", choices=get_args(Freq)),
+        "dimension": Constraint("column", "the column to rank", "overview", optional=True),
+    }
 
 
 def run_overview(

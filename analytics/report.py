@@ -25,11 +25,17 @@ from plotly.offline import get_plotlyjs
 from analytics.baskets import RulesParams, build_baskets, describe_rule, filter_rules, run_rules
 from analytics.budget import Budget, Interrupted, check
 from analytics.errors import AnalyticsError
-from analytics.forecast import FREQ_LABELS, METRIC_COLUMNS, build_series, run_forecast
+from analytics.forecast import (
+    FREQ_LABELS,
+    METRIC_COLUMNS,
+    ForecastParams,
+    build_series,
+    run_forecast,
+)
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
 from analytics.forecast_plots import forecast_figure
 from analytics.io import LoadedTable
-from analytics.overview import format_value, run_overview
+from analytics.overview import OverviewParams, format_value, run_overview
 from analytics.plots import trend_figure
 from analytics.propensity import MODEL_LABELS as PROPENSITY_MODELS
 from analytics.propensity import fit_propensity, propensity_data
@@ -240,7 +246,7 @@ def _data_section(cleaned: CleaningResult, table: LoadedTable | None) -> Markup:
 
 def _kpi_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
     _require(dataset, ("transactions",), "Key figures")
-    result = run_overview(dataset, **args)
+    result = run_overview(dataset, **OverviewParams.from_dict(args).options("overview"))
     rows = []
     for kpi in result.kpis:
         change = kpi.change
@@ -339,14 +345,13 @@ def _forecast_section(
     dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
 ) -> Markup:
     _require(dataset, ("transactions", "series"), "Forecasting")
-    args = dict(args)
-    series_args = {k: args.pop(k) for k in ("metric", "freq", "keep_incomplete") if k in args}
-    filters = dict(args.pop("filters", ()) or ())
-    segments = tuple(args.pop("segments", ()) or ())
+    params = ForecastParams.from_dict(args)
     series = build_series(
-        dataset, filters=filters, customers=rfm_customers(dataset, segments), **series_args
+        dataset,
+        **params.options("series"),
+        customers=rfm_customers(dataset, params.segments),
     )
-    result = run_forecast(series, **args, budget=budget)
+    result = run_forecast(series, **params.options("model"), budget=budget)
     board = result.backtest.leaderboard.reset_index()
     board.insert(0, "Model", [FORECAST_MODELS.get(m, m).split(" (")[0] for m in board["model"]])
     board = board[["Model", *[c for c in METRIC_COLUMNS if c in board.columns]]]

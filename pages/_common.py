@@ -35,6 +35,7 @@ from analytics.budget import Budget, Interrupted
 from analytics.errors import AnalyticsError
 from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.forecast import (
+    ForecastParams,
     ForecastResult,
     ResidualCheck,
     SalesSeries,
@@ -44,7 +45,7 @@ from analytics.forecast import (
     run_forecast,
 )
 from analytics.io import LoadedTable, load_table
-from analytics.overview import OverviewResult, run_overview
+from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
 from analytics.propensity import (
     PropensityData,
@@ -718,11 +719,9 @@ def cached_quality(dataset: Dataset, table_fingerprint: str, _table: pd.DataFram
 @st.cache_data(
     max_entries=64, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_overview(
-    dataset: Dataset, start: dt.date | None, end: dt.date | None, freq: str, dimension: str | None
-) -> OverviewResult:
-    """Overview keyed by the dataset fingerprint and every parameter."""
-    return run_overview(dataset, start=start, end=end, freq=freq, dimension=dimension)  # type: ignore[arg-type]
+def cached_overview(dataset: Dataset, params: OverviewParams) -> OverviewResult:
+    """Overview keyed by the dataset fingerprint and the parameters."""
+    return run_overview(dataset, **params.options("overview"))
 
 
 @st.cache_data(
@@ -865,22 +864,13 @@ def _segment_customers(dataset: Dataset, segments: tuple[str, ...]) -> list[str]
 @st.cache_data(
     max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_series(
-    dataset: Dataset,
-    metric: str,
-    freq: str | None,
-    filters: tuple[tuple[str, tuple[str, ...]], ...],
-    segments: tuple[str, ...],
-    keep_incomplete: bool,
-) -> SalesSeries:
-    """The series to forecast, keyed by the dataset fingerprint and every option."""
+def cached_series(dataset: Dataset, params: ForecastParams) -> SalesSeries:
+    """The series to forecast, keyed by the dataset fingerprint and the parameters (pass
+    ``params.only("series", "customers")``)."""
     return build_series(
         dataset,
-        metric=metric,
-        freq=freq,
-        filters=dict(filters),
-        customers=_segment_customers(dataset, segments),
-        keep_incomplete=keep_incomplete,
+        **params.options("series"),
+        customers=_segment_customers(dataset, params.segments),
     )
 
 
@@ -889,25 +879,13 @@ def cached_series(
 )
 def cached_forecast(
     series: SalesSeries,
-    model: str,
-    horizon: int,
-    season: int | None,
-    transform: str,
-    origins: int,
+    params: ForecastParams,
     _progress: Callable[[str], None] | None = None,
     _budget: Budget | None = None,
 ) -> ForecastResult:
-    """Backtest, choice and forecast, keyed by the series' content hash and every option."""
-    return run_forecast(
-        series,
-        model=model,
-        horizon=horizon,
-        season=season,
-        transform=transform,
-        origins=origins,
-        progress=_progress,
-        budget=_budget,
-    )
+    """Backtest, choice and forecast, keyed by the series' content hash and the parameters (pass
+    ``params.only("model")``)."""
+    return run_forecast(series, **params.options("model"), progress=_progress, budget=_budget)
 
 
 @st.cache_data(

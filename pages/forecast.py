@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from analytics.baskets import item_options
@@ -17,6 +19,7 @@ from analytics.forecast import (
     SEASON,
     TRANSFORM_LABELS,
     TRANSFORMS,
+    ForecastParams,
 )
 from analytics.forecast_plots import (
     acf_figure,
@@ -223,7 +226,18 @@ with st.expander("Filters and options", icon=":material/tune:"):
         )
 
 try:
-    series = cached_series(dataset, metric, chosen_freq, filters, segments, keep_incomplete)
+    params = ForecastParams(
+        metric=metric,
+        freq=chosen_freq,
+        filters=filters,
+        segments=segments,
+        keep_incomplete=bool(keep_incomplete),
+        model=model,
+        season=int(season_choice) or None,
+        transform=transform,
+        origins=int(origins),
+    )
+    series = cached_series(dataset, params.only("series", "customers"))
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None
@@ -237,7 +251,6 @@ with top[3]:
         min_value=1,
         max_value=3 * SEASON[series.freq] if series.freq != "D" else 90,
     )
-season = int(season_choice) or None
 
 try:
     with st.status("Forecasting…", expanded=False) as status:
@@ -245,29 +258,14 @@ try:
         def progress(message: str) -> None:
             status.update(label=message)
 
+        params = replace(params, horizon=int(horizon))
         result = cached_forecast(
             series,
-            model,
-            int(horizon),
-            season,
-            transform,
-            int(origins),
+            params.only("model"),
             _progress=progress,
             _budget=compute_budget("The forecast"),
         )
-        remember(
-            "forecast",
-            metric=metric,
-            freq=chosen_freq,
-            filters=filters,
-            segments=segments,
-            keep_incomplete=keep_incomplete,
-            model=model,
-            horizon=int(horizon),
-            season=season,
-            transform=transform,
-            origins=int(origins),
-        )
+        remember("forecast", params)
         status.update(
             label=f"{MODEL_LABELS[result.model].split(' (')[0]} forecast of {series.n} "
             f"{FREQ_LABELS[series.freq].lower()}s in {result.seconds:.1f} s",

@@ -8,6 +8,7 @@ from analytics.errors import AnalyticsError
 from analytics.overview import (
     FREQ_LABELS,
     PERIOD_PRESETS,
+    OverviewParams,
     default_period,
     format_value,
     preset_period,
@@ -76,7 +77,7 @@ with controls[1]:
         list(FREQ_LABELS),
         format_func=FREQ_LABELS.__getitem__,
         key="w.overview.freq",
-        default="W",
+        default=OverviewParams().freq,
     )
 with controls[2]:
     dims = list(dataset.dimensions)
@@ -89,9 +90,10 @@ if not isinstance(period, tuple) or len(period) != 2:
     raise PageDone
 start, end = period
 try:
+    params = OverviewParams(start=start, end=end, freq=freq, dimension=dimension)
     with st.spinner("Computing the KPIs …"):
-        result = cached_overview(dataset, start, end, freq, dimension)
-    remember("overview", start=start, end=end, freq=freq, dimension=dimension)
+        result = cached_overview(dataset, params)
+    remember("overview", params)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None

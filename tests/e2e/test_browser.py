@@ -73,54 +73,53 @@ def serve(
     its URL."""
     port = port or free_port()
     # The server's output goes to a file: a pipe nobody reads fills up and stalls the server.
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            *args,
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-    )
-    url = Served(f"http://127.0.0.1:{port}")
-    url.process = process
-    try:
-        deadline = time.monotonic() + 180  # a busy machine starts Python slowly
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                pytest.fail(f"streamlit did not start:\n{output}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.terminate()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                *args,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+        url = Served(f"http://127.0.0.1:{port}")
+        url.process = process
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            deadline = time.monotonic() + 180  # a busy machine starts Python slowly
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    output = log.read().decode(errors="replace")
+                    pytest.fail(f"streamlit did not start:\n{output}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            if process.poll() is None:
+                process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +211,12 @@ def test_upload_through_the_dropzone_shows_its_mapping(page, server):
     settle(page)
     upload(page, "orders.csv", ORDERS)
     page.wait_for_selector("text=orders.csv")
+    # On a busy machine the file's name shows before its mapping does: wait for the mapping.
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("combobox", name="Order / invoice")).to_have_value(
+        "order_no", timeout=PATIENCE_MS
+    )
     chosen = {
         label: page.get_by_role("combobox", name=label).input_value()
         for label in (
@@ -405,6 +410,12 @@ def test_markup_in_a_file_shows_as_text_on_every_page_and_never_runs(page, serve
         no_traceback(page)
         assert page.evaluate(INJECTED) == {"pwned": None, "nodes": 0}, name
         if name == "overview":  # product names and countries as chart labels, as typed
+            page.wait_for_function(  # the charts draw after the page run (slow on a busy machine)
+                "t => [...document.querySelectorAll('.js-plotly-plot')]"
+                ".some(p => p.textContent.includes(t))",
+                arg="<script>window.__pwned=1</script>",
+                timeout=PATIENCE_MS,
+            )
             labels = plot_texts(page)
             assert "<script>window.__pwned=1</script>" in labels
             assert '<img src=x onerror="window.__pwned=1">' in labels

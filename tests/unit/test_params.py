@@ -137,3 +137,45 @@ def test_excluded_items_reach_the_cli_and_the_report(baskets_sample, capsys):
     shown = next(i for bundle in BUNDLES for i in bundle if i in plain)  # a planted item leads
     saved = {"rules": RulesParams(exclude=(shown,)).to_dict()}  # as a workspace keeps it
     assert shown not in build_report(cleaned, analyses=saved, options=only_rules).html
+
+
+def test_overview_params_check_the_frequency_and_read_back_dates():
+    from analytics.overview import OverviewParams
+
+    with pytest.raises(AnalyticsError, match="freq must be one of D, W, M, Q, got 'Y'"):
+        OverviewParams(freq="Y")
+    params = OverviewParams(start=dt.date(2025, 1, 1), end=dt.date(2025, 3, 31), freq="M")
+    assert OverviewParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+    assert params.options("overview")["start"] == dt.date(2025, 1, 1)
+
+
+def test_forecast_params_split_series_and_model_and_read_older_workspaces():
+    from analytics.forecast import ForecastParams
+
+    saved = {  # what the Forecast page remembered before ForecastParams existed
+        "metric": "orders",
+        "freq": "W",
+        "filters": (("Country", ("France",)),),
+        "segments": (),
+        "keep_incomplete": False,
+        "model": "ets",
+        "horizon": 8,
+        "season": None,
+        "transform": "log",
+        "origins": 3,
+    }
+    params = ForecastParams.from_dict(saved)
+    assert params.options("series") == {
+        "metric": "orders",
+        "freq": "W",
+        "filters": (("Country", ("France",)),),
+        "keep_incomplete": False,
+    }
+    assert params.options("model") == {
+        **{"model": "ets", "horizon": 8, "season": None, "transform": "log", "origins": 3},
+        "holdout": 0,
+    }
+    with pytest.raises(AnalyticsError, match="model must be one of auto, naive"):
+        ForecastParams(model="prophet")
+    with pytest.raises(AnalyticsError, match="horizon must be at least 1"):
+        ForecastParams(horizon=0)
