@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import re
@@ -12,6 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import pages._common as common
+from analytics.params import Params
 from analytics.schema import Dataset
 from tests.app.test_pages import (
     ANALYSIS_PAGES,
@@ -70,6 +72,11 @@ def _cached_functions() -> list[tuple[str, object]]:
     ]
 
 
+def _is_params(annotation: str) -> bool:
+    found = getattr(common, annotation, None)
+    return isinstance(found, type) and issubclass(found, Params)
+
+
 def test_every_cache_key_is_made_of_content_and_plain_options():
     """Cached results are shared by all sessions; a key that named anything but content and
     options (an object's id, a sampled hash of a large frame) could hand one user another's."""
@@ -85,6 +92,10 @@ def test_every_cache_key_is_made_of_content_and_plain_options():
             annotation = str(param.annotation)
             if annotation in CONTENT_KEYED:
                 assert annotation in registered, f"{name}({param.name}) has no content key"
+            elif _is_params(annotation):  # a frozen dataclass of plain options (issue 16)
+                fields = dataclasses.fields(getattr(common, annotation))
+                for field in fields:
+                    assert PLAIN.match(str(field.type)), f"{annotation}.{field.name} is hashed"
             else:
                 assert PLAIN.match(annotation), f"{name}({param.name}: {annotation}) is hashed"
 
