@@ -281,7 +281,9 @@ def _propensity(args: argparse.Namespace) -> int:
             "Say what to predict: --target COLUMN (a yes/no column), or --derive churn|buy "
             "(from transactions)."
         )
-    result = fit_propensity(data, model=args.model, folds=args.folds, validation=args.validation)
+    result = fit_propensity(
+        data, model=args.model, folds=args.folds, validation=args.validation, search=args.search
+    )
     summary = {"file": str(args.file), **result.summary(args.threshold)}
     importance = feature_importance(result)
     summary["importance"] = dict(
@@ -549,6 +551,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     propensity.add_argument("--model", choices=("auto", *PROPENSITY_MODELS), default="auto")
     propensity.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    propensity.add_argument(
+        "--search",
+        action="store_true",
+        help="search each model's small grid of settings (slower; default: one setting each)",
+    )
     propensity.add_argument(
         "--validation",
         choices=("auto", "cv", "temporal"),

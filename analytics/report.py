@@ -377,7 +377,7 @@ def _propensity_section(
 ) -> Markup:
     _require(dataset, ("transactions", "customers"), "Propensity")
     args = dict(args)
-    fit_args = {k: args.pop(k) for k in ("model", "folds") if k in args}
+    fit_args = {k: args.pop(k) for k in ("model", "folds", "search") if k in args}
     data = propensity_data(dataset, **args)
     result = fit_propensity(data, **fit_args, budget=budget)
     chosen = result.chosen

@@ -945,6 +945,7 @@ def cached_propensity(
     model: str,
     folds: int,
     validation: str = "auto",
+    search: bool = False,
     _progress: Callable[[str], None] | None = None,
     _budget: Budget | None = None,
 ) -> PropensityResult:
@@ -954,6 +955,7 @@ def cached_propensity(
         model=model,
         folds=folds,
         validation=validation,
+        search=search,
         progress=_progress,
         budget=_budget,
     )

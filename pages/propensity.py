@@ -138,7 +138,7 @@ else:
         )
 
 with st.expander("Model options", icon=":material/tune:"):
-    options = st.columns(3)
+    options = st.columns(4)
     with options[0]:
         model = kept(
             st.selectbox,
@@ -169,6 +169,15 @@ with st.expander("Model options", icon=":material/tune:"):
             help="Customers scored at or above it count as predicted positive (accuracy, "
             "precision, recall, F1, confusion matrix).",
         )
+    with options[3]:
+        search = kept(
+            st.checkbox,
+            "Search each model's settings",
+            key="w.propensity.search",
+            default=False,
+            help="Try a small grid of settings per model instead of one good default: about "
+            "four times slower, rarely better.",
+        )
 
 try:
     with st.status("Training models…", expanded=False) as status:
@@ -181,6 +190,7 @@ try:
             data,
             model,
             int(folds),
+            search=bool(search),
             _progress=progress,
             _budget=compute_budget("Training the models"),
         )
@@ -193,6 +203,7 @@ try:
             cutoff=cutoff,
             model=model,
             folds=int(folds),
+            search=bool(search),
         )
         status.update(
             label=f"{MODEL_LABELS[result.model]}: cross-validated on {data.n:,} customers in "

@@ -100,6 +100,20 @@ def test_a_text_column_with_50000_distinct_values_is_left_out():
 # --- models -------------------------------------------------------------------------------------
 
 
+def test_each_model_fits_its_default_setting_unless_a_search_is_asked_for():
+    """Issue 17: one good setting per model by default; the grid only with search=True."""
+    from sklearn.model_selection import ParameterGrid
+
+    from analytics.propensity import GRIDS, SETTINGS
+
+    data = target_from_column(customers(planted_customers(400)), "Churn")
+    plain = fit_propensity(data, model="tree")
+    assert plain.scores["tree"].params == SETTINGS["tree"]
+    searched = fit_propensity(data, model="tree", search=True)
+    assert searched.scores["tree"].params in list(ParameterGrid(GRIDS["tree"]))
+    assert searched.scores["tree"].roc_auc >= plain.scores["tree"].roc_auc  # same folds
+
+
 def test_planted_drivers_are_learned_and_rank_first():
     data = target_from_column(customers(planted_customers(1200)), "Churn")
     result = fit_propensity(data)
