@@ -1387,13 +1387,6 @@ class RulesParams(Params):
             values = {**values, "min_lift": 0.0}
         return super().from_dict(values)
 
-    def options(self, stage: str) -> dict[str, Any]:
-        """As :meth:`Params.options`; for mining, a minimum lift of 0 is no minimum (None)."""
-        found = super().options(stage)
-        if stage == "mining" and not found["min_lift"]:
-            found["min_lift"] = None
-        return found
-
 
 def run_rules(
     baskets: Baskets,

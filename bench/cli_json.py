@@ -27,8 +27,8 @@ SHARED = ROOT.parent / "shared" / "datasets"
 #: a default changed on purpose (the rules defaults became the page's: pass the old ones).
 RULES_OLD_DEFAULTS = ("--min-support", "0.01", "--min-confidence", "0.5", "--min-lift", "0")
 COMMANDS: tuple[tuple[str, ...], ...] = (
-    ("inspect", "data/transactions.csv"),
-    ("inspect", "data/customers.csv", "--kind", "customers"),
+    ("inspect", "data/transactions.csv", "--format", "json"),
+    ("inspect", "data/customers.csv", "--kind", "customers", "--format", "json"),
     ("overview", "data/transactions.csv"),
     ("rules", "data/transactions.csv", *RULES_OLD_DEFAULTS),
     ("rules", "data/baskets.csv", *RULES_OLD_DEFAULTS),
@@ -42,7 +42,7 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
 
 
 def run(checkout: Path, command: tuple[str, ...]) -> dict[str, Any] | str:
-    """The command's JSON, or its error output when it failed."""
+    """The command's JSON (its text if it printed no JSON), or its error line when it failed."""
     args = [part.replace("{shared}", str(SHARED)) for part in command]
     done = subprocess.run(
         [sys.executable, "-m", "analytics", *args],
@@ -53,7 +53,10 @@ def run(checkout: Path, command: tuple[str, ...]) -> dict[str, Any] | str:
     )
     if done.returncode != 0:
         return done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"
-    return json.loads(done.stdout)
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError:  # inspect prints text unless asked for JSON
+        return done.stdout
 
 
 def differences(before: Any, after: Any, path: str = "") -> Iterator[tuple[str, str]]:

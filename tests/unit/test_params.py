@@ -58,7 +58,7 @@ def test_arguments_saved_before_the_params_existed_still_read():
     old = {"min_lift": None, "filters": {"Country": ["France"]}, "top": 5, "min_support": 0.02}
     params = RulesParams.from_dict(old)
     assert params.min_lift == 0.0 and params.filters == (("Country", ("France",)),)
-    assert params.min_support == 0.02 and params.options("mining")["min_lift"] is None
+    assert params.min_support == 0.02 and params.options("mining")["min_lift"] == 0.0
 
 
 def test_stages_split_the_arguments_and_only_keeps_one_stage():
