@@ -23,6 +23,7 @@ from analytics.export import write_table
 from analytics.forecast import FREQS, METRICS, MODELS, TRANSFORMS, build_series, run_forecast
 from analytics.io import load_table
 from analytics.overview import whole_file_summary
+from analytics.params import share_argument
 from analytics.pipeline import OpenedFile, open_dataset
 from analytics.propensity import (
     MODELS as PROPENSITY_MODELS,
@@ -360,16 +361,6 @@ def _report(summary: dict[str, object], out: Path | None, table: Callable[[], pd
     return 0
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
-
-
 def _columns(text: str) -> list[str]:
     columns = [c.strip() for c in text.split(",") if c.strip()]
     if not columns:
@@ -564,7 +555,10 @@ def build_parser() -> argparse.ArgumentParser:
         "the cutoff; auto: temporal when there is history for it",
     )
     propensity.add_argument(
-        "--threshold", type=_share, default=0.5, help="probability from which a row counts as 1"
+        "--threshold",
+        type=share_argument,
+        default=0.5,
+        help="probability from which a row counts as 1",
     )
     propensity.add_argument(
         "--out",

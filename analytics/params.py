@@ -146,7 +146,8 @@ class Params:
         return cls.from_dict(given)
 
 
-def _share(text: str) -> float:
+def share_argument(text: str) -> float:
+    """argparse type of a share: a number from 0 to 1 (the command line's own message)."""
     try:
         value = float(text)
     except ValueError as exc:
@@ -157,7 +158,7 @@ def _share(text: str) -> float:
 
 
 _ARGUMENT_TYPES: dict[str, Any] = {
-    "share": _share,
+    "share": share_argument,
     "number": float,
     "count": int,
     "date": dt.date.fromisoformat,
