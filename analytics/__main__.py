@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -20,15 +19,13 @@ import pandas as pd
 from analytics.baskets import RulesParams, build_baskets, item_options, run_rules
 from analytics.errors import AnalyticsError
 from analytics.export import write_table
-from analytics.forecast import FREQS, METRICS, MODELS, TRANSFORMS, build_series, run_forecast
+from analytics.forecast import METRICS, ForecastParams, build_series, run_forecast
 from analytics.io import load_table
 from analytics.overview import whole_file_summary
-from analytics.params import share_argument
+from analytics.params import date_argument
 from analytics.pipeline import OpenedFile, open_dataset
 from analytics.propensity import (
-    MODELS as PROPENSITY_MODELS,
-)
-from analytics.propensity import (
+    PropensityParams,
     contact_top,
     feature_importance,
     fit_propensity,
@@ -40,7 +37,7 @@ from analytics.recommend import RANK_BY, evaluate_recommendations
 from analytics.report import SECTIONS, ReportOptions, build_report
 from analytics.samples import write_samples
 from analytics.schema import KINDS, ROLE_LABELS, role_evidence
-from analytics.segments import ALGORITHMS, SCALES, run_segmentation
+from analytics.segments import SegmentParams, run_segmentation
 from analytics.workspace import STORE_ENV, WorkspaceStore
 
 
@@ -163,9 +160,7 @@ def _overview(args: argparse.Namespace) -> int:
 
 def _segment(args: argparse.Namespace) -> int:
     opened = _open(args)
-    features: str | list[str] = (
-        "rfm" if args.features.strip().lower() == "rfm" else _columns(args.features)
-    )
+    by_name = args.features.strip().lower() == "rfm"
     if args.k.strip().lower() == "auto":
         k = None
     else:
@@ -173,16 +168,16 @@ def _segment(args: argparse.Namespace) -> int:
             k = int(args.k)
         except ValueError as exc:
             raise AnalyticsError(f"--k takes 'auto' or a whole number, got {args.k!r}.") from exc
-    result = run_segmentation(
-        opened.dataset,
-        features=features,
-        algorithm=args.algorithm,
+    params = dataclasses.replace(
+        SegmentParams.from_arguments(args),
+        features=() if by_name else tuple(_columns(args.features)),
         k=k,
-        scale=args.scale,
-        eps=args.eps,
-        analysis_date=args.analysis_date,
         exclude_cancellations=not args.include_cancellations,
     )
+    options = params.options("features", "sweep", "fit")
+    if by_name:  # RFM asked for by name: a customers table is refused, not given its columns
+        options["features"] = "rfm"
+    result = run_segmentation(opened.dataset, **options)
     summary = {"file": str(args.file), **result.summary()}
     rfm = result.customers.get("rfm_segment")
     if rfm is not None:
@@ -231,7 +226,7 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    metric = args.metric
+    metric = args.metric or ForecastParams().metric
     if metric not in METRICS and args.kind in (None, "series"):
         # A column name: the value of a series (or a numeric column of transactions to add up).
         args.role = [*args.role, f"value={metric}"] if args.kind == "series" else args.role
@@ -245,22 +240,13 @@ def _forecast(args: argparse.Namespace) -> int:
         if not sep:
             raise AnalyticsError(f"--filter takes COLUMN=VALUE, got {pair!r}.")
         filters.setdefault(column.strip(), []).append(value)
-    series = build_series(
-        dataset,
+    params = dataclasses.replace(
+        ForecastParams.from_arguments(args),
         metric=metric if metric in METRICS or dataset.kind == "transactions" else "revenue",
-        freq=args.freq,
-        filters=filters,
-        keep_incomplete=args.keep_incomplete,
+        filters=tuple((column, tuple(values)) for column, values in filters.items()),
     )
-    result = run_forecast(
-        series,
-        model=args.model,
-        horizon=args.horizon,
-        season=args.season,
-        transform=args.transform,
-        origins=args.origins,
-        holdout=args.holdout,
-    )
+    series = build_series(dataset, **params.options("series"))
+    result = run_forecast(series, **params.options("model"))
     summary = {"file": str(args.file), **result.summary()}
     summary["forecast"] = result.forecast.assign(
         period=result.forecast["period"].dt.strftime("%Y-%m-%d")
@@ -269,23 +255,25 @@ def _forecast(args: argparse.Namespace) -> int:
 
 
 def _propensity(args: argparse.Namespace) -> int:
+    params = PropensityParams.from_arguments(args)
     opened = _open(args)
     dataset = opened.dataset
-    if args.derive:
+    if params.derive:
         data = target_from_transactions(
-            dataset, kind=args.derive, days=args.days, cutoff=args.cutoff
+            dataset,
+            kind=params.derive,
+            days=params.days,
+            cutoff=None if params.cutoff is None else pd.Timestamp(params.cutoff),
         )
-    elif args.target:
-        data = target_from_column(dataset, args.target, positive=args.positive)
+    elif params.target:
+        data = target_from_column(dataset, params.target, positive=params.positive)
     else:
         raise AnalyticsError(
             "Say what to predict: --target COLUMN (a yes/no column), or --derive churn|buy "
             "(from transactions)."
         )
-    result = fit_propensity(
-        data, model=args.model, folds=args.folds, validation=args.validation, search=args.search
-    )
-    summary = {"file": str(args.file), **result.summary(args.threshold)}
+    result = fit_propensity(data, **params.options("fit"))
+    summary = {"file": str(args.file), **result.summary(params.threshold)}
     importance = feature_importance(result)
     summary["importance"] = dict(
         zip(importance["feature"].head(10), importance["importance"].head(10).round(4), strict=True)
@@ -384,13 +372,6 @@ def _sections(text: str) -> list[str]:
     return sections
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
-
-
 def _sample(args: argparse.Namespace) -> int:
     paths = write_samples(args.out, n_customers=args.customers, random_state=args.random_state)
     written: dict[str, object] = {kind: str(path) for kind, path in paths.items()}
@@ -443,16 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="rfm",
         help="'rfm' (from transactions) or COL,COL,... of a customers table",
     )
-    segment.add_argument("--algorithm", choices=ALGORITHMS, default="kmeans")
+    SegmentParams.add_arguments(segment)  # --analysis-date, --algorithm, --scale, --eps, …
     segment.add_argument(
         "--k", default="auto", help="number of segments, or 'auto' (best silhouette for k = 2..10)"
-    )
-    segment.add_argument("--scale", choices=SCALES, default="log-standard")
-    segment.add_argument(
-        "--eps", type=float, help="DBSCAN radius (default: the knee of the k-distance curve)"
-    )
-    segment.add_argument(
-        "--analysis-date", type=_date, help="RFM: the day recency counts from (YYYY-MM-DD)"
     )
     segment.add_argument(
         "--include-cancellations", action="store_true", help="RFM: keep cancellations and returns"
@@ -483,42 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forecast.add_argument("file", type=Path)
     _add_role_options(forecast)
-    forecast.add_argument(
-        "--metric",
-        default="revenue",
-        help=f"{'|'.join(METRICS)} (transactions), or a column: a series' value column or a "
-        "numeric column of transactions to add up per period",
-    )
-    forecast.add_argument(
-        "--freq", choices=FREQS, help="D, W, M or Q (default: M for transactions, a series' own)"
-    )
-    forecast.add_argument(
-        "--horizon",
-        type=int,
-        help="periods ahead (default 14 days, 13 weeks, 12 months, 4 quarters)",
-    )
-    forecast.add_argument("--model", choices=("auto", *MODELS), default="auto")
-    forecast.add_argument(
-        "--season", type=int, help="season length (default 7, 52, 12, 4 by frequency; 1: none)"
-    )
-    forecast.add_argument("--transform", choices=TRANSFORMS, default="none")
-    forecast.add_argument("--origins", type=int, default=5, help="backtest origins (0: none)")
-    forecast.add_argument(
-        "--holdout",
-        type=int,
-        default=0,
-        metavar="H",
-        help="also fit without the last H periods and report the accuracy on them",
-    )
+    ForecastParams.add_arguments(forecast)  # --metric, --freq, … --holdout
     forecast.add_argument(
         "--filter",
         action="append",
         default=[],
         metavar="COLUMN=VALUE",
         help="transactions: keep rows where COLUMN is VALUE (repeatable)",
-    )
-    forecast.add_argument(
-        "--keep-incomplete", action="store_true", help="keep a part first or last period"
     )
     forecast.add_argument("--out", type=Path, help="write history and forecast as .csv or .xlsx")
     forecast.set_defaults(run=_forecast)
@@ -527,39 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     propensity.add_argument("file", type=Path)
     _add_role_options(propensity)
-    propensity.add_argument("--target", help="the yes/no column to predict")
-    propensity.add_argument("--positive", help="the value that counts as positive (default: Yes/1)")
-    propensity.add_argument(
-        "--derive",
-        choices=("churn", "buy"),
-        help="transactions: predict churn (no order) or buying again in the --days after a cutoff",
-    )
-    propensity.add_argument("--days", type=int, default=90, help="--derive: the window in days")
-    propensity.add_argument(
-        "--cutoff",
-        type=_date,
-        help="--derive: features from before this day (default: --days before the last date)",
-    )
-    propensity.add_argument("--model", choices=("auto", *PROPENSITY_MODELS), default="auto")
-    propensity.add_argument("--folds", type=int, default=5, help="cross-validation folds")
-    propensity.add_argument(
-        "--search",
-        action="store_true",
-        help="search each model's small grid of settings (slower; default: one setting each)",
-    )
-    propensity.add_argument(
-        "--validation",
-        choices=("auto", "cv", "temporal"),
-        default="auto",
-        help="cv: out-of-fold figures; temporal (--derive): train one window earlier, test at "
-        "the cutoff; auto: temporal when there is history for it",
-    )
-    propensity.add_argument(
-        "--threshold",
-        type=share_argument,
-        default=0.5,
-        help="probability from which a row counts as 1",
-    )
+    PropensityParams.add_arguments(propensity)  # --target, … --search, --threshold
     propensity.add_argument(
         "--out",
         type=Path,
@@ -577,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, required=True, help="the .html file to write")
     report.add_argument("--title", default="Marketing analysis")
     report.add_argument("--author", default="")
-    report.add_argument("--date", type=_date, help="the report's date (default today)")
+    report.add_argument("--date", type=date_argument, help="the report's date (default today)")
     report.add_argument(
         "--sections",
         type=_sections,

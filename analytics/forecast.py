@@ -189,17 +189,46 @@ class ForecastParams(Params):
     holdout: int = 0
 
     constraints: ClassVar[Mapping[str, Constraint]] = {
-        "metric": Constraint("column", "revenue, orders, units, customers or a column", "series"),
-        "freq": Constraint("choice", "period", "series", choices=FREQS, optional=True),
+        "metric": Constraint(
+            "column",
+            f"{'|'.join(METRICS)} (transactions), or a column: a series' value column or a "
+            "numeric column of transactions to add up per period",
+            "series",
+        ),
+        "freq": Constraint(
+            "choice",
+            "D, W, M or Q (default: M for transactions, a series' own)",
+            "series",
+            choices=FREQS,
+            optional=True,
+        ),
+        # The command line takes filters as --filter COLUMN=VALUE (repeatable).
         "filters": Constraint("pairs", "column → values to keep", "series", cli=False),
-        "segments": Constraint("texts", "RFM segments whose orders count", "customers"),
+        "segments": Constraint("texts", "RFM segments whose orders count", "customers", cli=False),
         "keep_incomplete": Constraint("flag", "keep a part first or last period", "series"),
         "model": Constraint("choice", "model", "model", choices=("auto", *MODELS)),
-        "horizon": Constraint("count", "periods ahead", "model", low=1, optional=True),
-        "season": Constraint("count", "season length (1: none)", "model", low=1, optional=True),
+        "horizon": Constraint(
+            "count",
+            "periods ahead (default 14 days, 13 weeks, 12 months, 4 quarters)",
+            "model",
+            low=1,
+            optional=True,
+        ),
+        "season": Constraint(
+            "count",
+            "season length (default 7, 52, 12, 4 by frequency; 1: none)",
+            "model",
+            low=1,
+            optional=True,
+        ),
         "transform": Constraint("choice", "transform", "model", choices=TRANSFORMS),
-        "origins": Constraint("count", "backtest origins", "model", low=0, high=20),
-        "holdout": Constraint("count", "periods held out and scored", "model", low=0),
+        "origins": Constraint("count", "backtest origins (0: none)", "model", low=0, high=20),
+        "holdout": Constraint(
+            "count",
+            "also fit without the last N periods and report the accuracy on them",
+            "model",
+            low=0,
+        ),
     }
 
 

@@ -32,7 +32,19 @@ from typing import Any, ClassVar, Literal, Self
 
 from analytics.errors import AnalyticsError
 
-Kind = Literal["share", "number", "count", "choice", "column", "texts", "date", "flag", "pairs"]
+Kind = Literal[
+    "share",
+    "number",
+    "count",
+    "choice",
+    "column",
+    "text",
+    "texts",
+    "date",
+    "flag",
+    "pairs",
+    "names",
+]
 
 
 @dataclass(frozen=True)
@@ -43,8 +55,9 @@ class Constraint:
     ----------
     kind : str
         ``share`` (a number in (0, 1]), ``number`` (a float), ``count`` (an int), ``choice`` (one
-        of ``choices``), ``column`` (a column name), ``texts`` (a tuple of strings), ``date``,
-        ``flag`` (a bool), ``pairs`` (column → values, as a tuple of pairs).
+        of ``choices``), ``column`` (a column name), ``text`` (a string), ``texts`` (a tuple of
+        strings), ``date``, ``flag`` (a bool), ``pairs`` (column → values, as a tuple of pairs),
+        ``names`` (text → text, as a tuple of pairs: e.g. new names of segments).
     help : str
         One line for the command line's ``--help``.
     stage : str
@@ -83,9 +96,9 @@ class Params:
 
     # --- stages ---------------------------------------------------------------------------------
 
-    def options(self, stage: str) -> dict[str, Any]:
-        """The keyword arguments of one stage, as its function takes them."""
-        return {n: getattr(self, n) for n, rule in self.constraints.items() if rule.stage == stage}
+    def options(self, *stages: str) -> dict[str, Any]:
+        """The keyword arguments of these stages, as their function takes them."""
+        return {n: getattr(self, n) for n, rule in self.constraints.items() if rule.stage in stages}
 
     def only(self, *stages: str) -> Self:
         """A copy with the fields of other stages at their defaults (a cache key for these)."""
@@ -157,11 +170,19 @@ def share_argument(text: str) -> float:
     return value
 
 
+def date_argument(text: str) -> dt.date:
+    """argparse type of a day, YYYY-MM-DD (the command line's own message)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
 _ARGUMENT_TYPES: dict[str, Any] = {
     "share": share_argument,
     "number": float,
     "count": int,
-    "date": dt.date.fromisoformat,
+    "date": date_argument,
 }
 
 
@@ -192,6 +213,9 @@ def _check(name: str, value: Any, rule: Constraint) -> None:
     elif kind == "column":
         if not isinstance(value, str) or not value:
             raise AnalyticsError(f"{name} must be a column name, got {value!r}.")
+    elif kind == "text":
+        if not isinstance(value, str):
+            raise AnalyticsError(f"{name} must be a text, got {value!r}.")
     elif kind == "texts":
         if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
             raise AnalyticsError(f"{name} must be a tuple of texts, got {value!r}.")
@@ -209,6 +233,14 @@ def _check(name: str, value: Any, rule: Constraint) -> None:
         )
     ):
         raise AnalyticsError(f"{name} must be (column, (values…)) pairs, got {value!r}.")
+    elif kind == "names" and not (
+        isinstance(value, tuple)
+        and all(
+            isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(v, str) for v in pair)
+            for pair in value
+        )
+    ):
+        raise AnalyticsError(f"{name} must be (name, new name) pairs, got {value!r}.")
 
 
 def _to_json(value: Any) -> Any:
@@ -231,6 +263,11 @@ def _from_json(value: Any, rule: Constraint) -> Any:
     if rule.kind == "pairs":
         pairs = value.items() if isinstance(value, Mapping) else value
         return tuple((str(column), tuple(str(v) for v in values)) for column, values in pairs)
+    if rule.kind == "names":
+        pairs = value.items() if isinstance(value, Mapping) else value
+        return tuple((str(old), str(new)) for old, new in pairs)
+    if rule.kind == "text":
+        return str(value)
     if rule.kind == "share" or (rule.kind == "number" and isinstance(value, int | float)):
         return float(value)
     if rule.kind == "count" and isinstance(value, float) and value.is_integer():

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
+from analytics.params import Constraint, Params
 from analytics.quality import cancellation_mask
 from analytics.schema import Dataset, looks_like_identifier, order_lines_problem
 
@@ -78,6 +79,7 @@ DERIVED_LABELS = {
     "churn": "Churned: no order in the {days} days after the cutoff",
     "buy": "Buys again: an order in the {days} days after the cutoff",
 }
+VALIDATIONS: tuple[str, ...] = ("auto", "cv", "temporal")
 MIN_ROWS = 30
 #: Categories kept per text column; rarer ones are pooled as "infrequent".
 MAX_CATEGORIES = 30
@@ -86,6 +88,71 @@ FREE_TEXT_SHARE = 0.5
 LEAKAGE_AUC = 0.98
 #: Rows each tree of a random forest is grown on, at most (large tables).
 FOREST_SAMPLE = 20_000
+
+
+@dataclass(frozen=True)
+class PropensityParams(Params):
+    """What propensity modelling takes, with the defaults of the page, the report and the CLI.
+
+    Stages: ``data`` (:func:`propensity_data`: the yes/no column of a customers table, or the
+    outcome derived from transactions), ``fit`` (:func:`fit_propensity`) and ``display`` (the
+    threshold from which a score counts as a yes).
+
+    Example
+    -------
+    >>> params = PropensityParams(derive="buy", days=60)
+    >>> params.options("fit")
+    {'model': 'auto', 'folds': 5, 'validation': 'auto', 'search': False}
+    """
+
+    target: str | None = None
+    positive: str | None = None
+    derive: str | None = None
+    days: int = 90
+    cutoff: dt.date | None = None
+    model: str = "auto"
+    folds: int = 5
+    validation: str = "auto"
+    search: bool = False
+    threshold: float = 0.5
+
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "target": Constraint("column", "the yes/no column to predict", "data", optional=True),
+        "positive": Constraint(
+            "text", "the value that counts as positive (default: Yes/1)", "data", optional=True
+        ),
+        "derive": Constraint(
+            "choice",
+            "transactions: predict churn (no order) or buying again in the --days after a cutoff",
+            "data",
+            choices=tuple(DERIVED_LABELS),
+            optional=True,
+        ),
+        "days": Constraint("count", "--derive: the window in days", "data", low=1),
+        "cutoff": Constraint(
+            "date",
+            "--derive: features from before this day (default: --days before the last date)",
+            "data",
+            optional=True,
+        ),
+        "model": Constraint("choice", "the model", "fit", choices=("auto", *MODELS)),
+        "folds": Constraint("count", "cross-validation folds", "fit", low=2, high=20),
+        "validation": Constraint(
+            "choice",
+            "cv: out-of-fold figures; temporal (--derive): train one window earlier, test at the "
+            "cutoff; auto: temporal when there is history for it",
+            "fit",
+            choices=VALIDATIONS,
+        ),
+        "search": Constraint(
+            "flag",
+            "search each model's small grid of settings (slower; default: one setting each)",
+            "fit",
+        ),
+        "threshold": Constraint(
+            "number", "probability from which a row counts as 1", "display", low=0, high=1
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -834,7 +901,7 @@ def fit_propensity(
         and earlier.n >= MIN_ROWS
         and min(earlier.target.sum(), earlier.n - earlier.target.sum()) >= folds
     )
-    if validation not in ("auto", "cv", "temporal"):
+    if validation not in VALIDATIONS:
         raise AnalyticsError(f"Validation is auto, cv or temporal, got {validation!r}.")
     temporal = validation == "temporal" or (validation == "auto" and usable_earlier)
     if temporal and not usable_earlier:

@@ -38,13 +38,13 @@ from analytics.io import LoadedTable
 from analytics.overview import OverviewParams, format_value, run_overview
 from analytics.plots import trend_figure
 from analytics.propensity import MODEL_LABELS as PROPENSITY_MODELS
-from analytics.propensity import fit_propensity, propensity_data
+from analytics.propensity import PropensityParams, fit_propensity, propensity_data
 from analytics.propensity_plots import lift_figure
 from analytics.quality import CleaningResult, quality_report
 from analytics.rfm import compute_rfm
 from analytics.schema import Dataset
 from analytics.segment_plots import scatter_figure
-from analytics.segments import FEATURE_LABELS, numeric_columns, run_segmentation
+from analytics.segments import FEATURE_LABELS, RFM_FEATURES, SegmentParams, run_segmentation
 
 #: The report's sections, in order, with their headings.
 SECTIONS: dict[str, str] = {
@@ -274,21 +274,16 @@ def _segments_section(
     dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
 ) -> Markup:
     _require(dataset, ("transactions", "customers"), "Segmentation")
-    args = dict(args)
-    names = args.pop("names", {}) or {}
-    x, y = args.pop("x", None), args.pop("y", None)
-    log_axes = bool(args.pop("log_axes", True))
-    if "features" not in args:
-        args["features"] = (
-            "rfm" if dataset.kind == "transactions" else tuple(numeric_columns(dataset))
-        )
-    result = run_segmentation(dataset, **args, budget=budget)
-    if names:
-        result = result.renamed(names)
+    params = SegmentParams.from_dict(args)
+    result = run_segmentation(dataset, **params.options("features", "sweep", "fit"), budget=budget)
+    if params.names:
+        result = result.renamed(params.renames())
     axes = [*result.features, *result.projection.columns]
-    default_x, default_y = ("recency", "monetary") if args["features"] == "rfm" else axes[:2]
-    x = x if x in axes else default_x
-    y = y if y in axes else default_y
+    rfm = tuple(result.features) == RFM_FEATURES
+    default_x, default_y = ("recency", "monetary") if rfm else axes[:2]
+    x = params.x if params.x is not None and params.x in axes else default_x
+    y = params.y if params.y is not None and params.y in axes else default_y
+    log_axes = params.log_axes
     return _render(
         "segments.html",
         customers=f"{len(result.customers):,}",
@@ -376,10 +371,9 @@ def _propensity_section(
     dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
 ) -> Markup:
     _require(dataset, ("transactions", "customers"), "Propensity")
-    args = dict(args)
-    fit_args = {k: args.pop(k) for k in ("model", "folds", "search") if k in args}
-    data = propensity_data(dataset, **args)
-    result = fit_propensity(data, **fit_args, budget=budget)
+    params = PropensityParams.from_dict(args)
+    data = propensity_data(dataset, **params.options("data"))
+    result = fit_propensity(data, **params.options("fit"), budget=budget)
     chosen = result.chosen
     facts = [
         ("Predicting", data.target_name),

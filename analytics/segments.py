@@ -19,7 +19,7 @@ import datetime as dt
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, get_args
+from typing import Any, ClassVar, Literal, Self, get_args
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
+from analytics.params import Constraint, Params
 from analytics.rfm import RFMResult, compute_rfm
 from analytics.schema import Dataset, order_lines_problem
 
@@ -51,6 +52,85 @@ ALGORITHM_LABELS = {
 }
 RFM_FEATURES = ("recency", "frequency", "monetary")
 FEATURE_LABELS = {"recency": "Days since last order", "frequency": "Orders", "monetary": "Revenue"}
+
+
+@dataclass(frozen=True)
+class SegmentParams(Params):
+    """What segmentation takes, with the defaults of the page, the report and the CLI.
+
+    Stages: ``features`` (:func:`customer_features`), ``sweep`` (the k sweep's algorithm and
+    scaling), ``fit`` (k, or DBSCAN's radius and neighbourhood) and ``display`` (names given to
+    segments, the scatter's axes). ``run_segmentation(dataset, **p.options("features", "sweep",
+    "fit"))`` runs it; an empty ``features`` means RFM for transactions and every numeric column
+    of a customers table.
+
+    Example
+    -------
+    >>> params = SegmentParams(k=4)
+    >>> params.options("sweep")
+    {'algorithm': 'kmeans', 'scale': 'log-standard'}
+    """
+
+    features: tuple[str, ...] = ()
+    analysis_date: dt.date | None = None
+    exclude_cancellations: bool = True
+    algorithm: str = "kmeans"
+    scale: str = "log-standard"
+    k: int | None = None
+    eps: float | None = None
+    min_samples: int | None = None
+    names: tuple[tuple[str, str], ...] = ()
+    x: str | None = None
+    y: str | None = None
+    log_axes: bool = True
+
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "features": Constraint(
+            "texts", "numeric columns of a customers table (none: RFM)", "features", cli=False
+        ),
+        "analysis_date": Constraint(
+            "date", "RFM: the day recency counts from (YYYY-MM-DD)", "features", optional=True
+        ),
+        "exclude_cancellations": Constraint(
+            "flag", "RFM: leave out cancellations and returns", "features", cli=False
+        ),
+        "algorithm": Constraint("choice", "clustering algorithm", "sweep", choices=ALGORITHMS),
+        "scale": Constraint("choice", "scaling of the features", "sweep", choices=SCALES),
+        "k": Constraint("count", "number of segments", "fit", low=2, optional=True, cli=False),
+        "eps": Constraint(
+            "number",
+            "DBSCAN radius (default: the knee of the k-distance curve)",
+            "fit",
+            low=0,
+            optional=True,
+        ),
+        "min_samples": Constraint(
+            "count", "DBSCAN: minimum neighbours", "fit", low=2, optional=True
+        ),
+        "names": Constraint("names", "new names of segments", "display", cli=False),
+        "x": Constraint(
+            "column", "the scatter's horizontal axis", "display", optional=True, cli=False
+        ),
+        "y": Constraint(
+            "column", "the scatter's vertical axis", "display", optional=True, cli=False
+        ),
+        "log_axes": Constraint("flag", "log scale for positive axes", "display", cli=False),
+    }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Self:
+        """As :meth:`Params.from_dict`; the older saved form ``features="rfm"`` reads as RFM."""
+        values = dict(values)
+        if isinstance(values.get("features"), str):
+            features = values.pop("features")
+            if features.strip().lower() != "rfm":
+                values["features"] = [features]
+        return super().from_dict(values)
+
+    def renames(self) -> dict[str, str]:
+        """The new names of segments, as :meth:`SegmentationResult.renamed` takes them."""
+        return dict(self.names)
+
 
 MINIBATCH_ABOVE = 50_000
 #: MiniBatchKMeans fits on at most this many customers and then labels everyone: scikit-learn
@@ -126,6 +206,8 @@ def customer_features(
         RFM asked of a table without transactions, unknown or non-numeric columns, fewer than two
         usable features, or fewer than three customers.
     """
+    if not features:  # the default: RFM of transactions, every numeric column of customers
+        features = "rfm" if dataset.kind == "transactions" else numeric_columns(dataset)
     if isinstance(features, str) and features == "rfm":
         if dataset.kind != "transactions":
             raise AnalyticsError(

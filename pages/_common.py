@@ -49,6 +49,7 @@ from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
 from analytics.propensity import (
     PropensityData,
+    PropensityParams,
     PropensityResult,
     feature_importance,
     fit_propensity,
@@ -81,6 +82,7 @@ from analytics.segments import (
     CustomerFeatures,
     KSweep,
     SegmentationResult,
+    SegmentParams,
     customer_features,
     run_segmentation,
     scale_features,
@@ -740,58 +742,28 @@ def cached_rfm(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
 def cached_sweep(
-    dataset: Dataset,
-    features: str | tuple[str, ...],
-    analysis_date: dt.date | None,
-    exclude_cancellations: bool,
-    algorithm: str,
-    scale: str,
-    _budget: Budget | None = None,
+    dataset: Dataset, params: SegmentParams, _budget: Budget | None = None
 ) -> tuple[CustomerFeatures, KSweep | None]:
-    """The customers' features and, unless DBSCAN, every k fitted once (choosing k is instant)."""
-    table = customer_features(
-        dataset,
-        features=features,
-        analysis_date=analysis_date,
-        exclude_cancellations=exclude_cancellations,
-    )
-    if algorithm == "dbscan":
+    """The customers' features and, unless DBSCAN, every k fitted once (choosing k is instant).
+    Pass ``params.only("features", "sweep")``."""
+    table = customer_features(dataset, **params.options("features"))
+    if params.algorithm == "dbscan":
         return table, None
-    x = scale_features(table.values, scale)  # type: ignore[arg-type]
-    return table, sweep_k(x, algorithm=algorithm, budget=_budget)  # type: ignore[arg-type]
+    x = scale_features(table.values, params.scale)  # type: ignore[arg-type]
+    return table, sweep_k(x, algorithm=params.algorithm, budget=_budget)  # type: ignore[arg-type]
 
 
 @st.cache_data(
     max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
 def cached_segments(
-    dataset: Dataset,
-    features: str | tuple[str, ...],
-    analysis_date: dt.date | None,
-    exclude_cancellations: bool,
-    algorithm: str,
-    scale: str,
-    k: int | None,
-    eps: float | None,
-    min_samples: int | None,
-    _budget: Budget | None = None,
+    dataset: Dataset, params: SegmentParams, _budget: Budget | None = None
 ) -> SegmentationResult:
-    """Segments keyed by the dataset fingerprint and every option."""
-    table, sweep = cached_sweep(
-        dataset, features, analysis_date, exclude_cancellations, algorithm, scale, _budget
-    )
+    """Segments keyed by the dataset fingerprint and the parameters (pass
+    ``params.only("features", "sweep", "fit")``)."""
+    table, sweep = cached_sweep(dataset, params.only("features", "sweep"), _budget)
     return run_segmentation(
-        dataset,
-        features=features,
-        algorithm=algorithm,  # type: ignore[arg-type]
-        k=k,
-        scale=scale,  # type: ignore[arg-type]
-        eps=eps,
-        min_samples=min_samples,
-        analysis_date=analysis_date,
-        exclude_cancellations=exclude_cancellations,
-        sweep=sweep,
-        table=table,
+        dataset, **params.options("features", "sweep", "fit"), sweep=sweep, table=table
     )
 
 
@@ -916,18 +888,10 @@ def cached_residuals(result: ForecastResult) -> ResidualCheck:
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_propensity_data(
-    dataset: Dataset,
-    target: str | None,
-    positive: str | None,
-    derive: str | None,
-    days: int,
-    cutoff: dt.date | None,
-) -> PropensityData:
-    """Features and target: a yes/no column, or churn / buying again derived from orders."""
-    return propensity_data(
-        dataset, target=target, positive=positive, derive=derive, days=days, cutoff=cutoff
-    )
+def cached_propensity_data(dataset: Dataset, params: PropensityParams) -> PropensityData:
+    """Features and target: a yes/no column, or churn / buying again derived from orders (pass
+    ``params.only("data")``)."""
+    return propensity_data(dataset, **params.options("data"))
 
 
 def _propensity_data_key(data: PropensityData) -> str:
@@ -942,23 +906,13 @@ def _propensity_data_key(data: PropensityData) -> str:
 )
 def cached_propensity(
     data: PropensityData,
-    model: str,
-    folds: int,
-    validation: str = "auto",
-    search: bool = False,
+    params: PropensityParams,
     _progress: Callable[[str], None] | None = None,
     _budget: Budget | None = None,
 ) -> PropensityResult:
-    """Cross-validated models, keyed by the data's key and every option."""
-    return fit_propensity(
-        data,
-        model=model,
-        folds=folds,
-        validation=validation,
-        search=search,
-        progress=_progress,
-        budget=_budget,
-    )
+    """Cross-validated models, keyed by the data's key and the parameters (pass
+    ``params.only("fit")``)."""
+    return fit_propensity(data, **params.options("fit"), progress=_progress, budget=_budget)
 
 
 def _propensity_key(result: PropensityResult) -> str:
@@ -1042,14 +996,12 @@ def build_report_cached(
 # --- workspaces --------------------------------------------------------------------------------------
 
 
-def remember(analysis: str, params: Params | None = None, **arguments: Any) -> None:
-    """Record the parameters (or, for analyses without a Params class yet, the keyword
-    arguments) of the analysis a page just ran.
+def remember(analysis: str, params: Params) -> None:
+    """Record the parameters of the analysis a page just ran.
 
     They are saved with the workspace, and the report runs the same analysis with them.
     """
-    recorded = params.to_dict() if params is not None else arguments
-    st.session_state.setdefault(_ANALYSES, {})[analysis] = recorded
+    st.session_state.setdefault(_ANALYSES, {})[analysis] = params.to_dict()
 
 
 def analyses() -> dict[str, dict[str, Any]]:

@@ -13,6 +13,7 @@ from analytics.propensity import (
     MODEL_LABELS,
     MODELS,
     NO_YES_NO_COLUMN,
+    PropensityParams,
     contact_top,
     logistic_coefficients,
     yes_no_columns,
@@ -181,21 +182,7 @@ with st.expander("Model options", icon=":material/tune:"):
 
 try:
     with st.status("Training models…", expanded=False) as status:
-        data = cached_propensity_data(dataset, target, positive, derive, int(days), cutoff)
-
-        def progress(message: str) -> None:
-            status.update(label=message)
-
-        result = cached_propensity(
-            data,
-            model,
-            int(folds),
-            search=bool(search),
-            _progress=progress,
-            _budget=compute_budget("Training the models"),
-        )
-        remember(
-            "propensity",
+        params = PropensityParams(
             target=target,
             positive=positive,
             derive=derive,
@@ -204,7 +191,20 @@ try:
             model=model,
             folds=int(folds),
             search=bool(search),
+            threshold=float(threshold),
         )
+        data = cached_propensity_data(dataset, params.only("data"))
+
+        def progress(message: str) -> None:
+            status.update(label=message)
+
+        result = cached_propensity(
+            data,
+            params.only("fit"),
+            _progress=progress,
+            _budget=compute_budget("Training the models"),
+        )
+        remember("propensity", params)
         status.update(
             label=f"{MODEL_LABELS[result.model]}: cross-validated on {data.n:,} customers in "
             f"{result.seconds:.1f} s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import partial
 from hashlib import blake2b
 
@@ -25,6 +26,7 @@ from analytics.segments import (
     ALGORITHMS,
     FEATURE_LABELS,
     RFM_FEATURES,
+    SegmentParams,
     numeric_columns,
     summarize_selection,
 )
@@ -119,8 +121,8 @@ if dataset.kind == "transactions":
 
 # --- clustering ------------------------------------------------------------------------------------
 st.subheader("Clustering")
+features: tuple[str, ...] = ()  # RFM
 if dataset.kind == "transactions":
-    features: str | tuple[str, ...] = "rfm"
     st.caption("Clustering on recency, frequency and monetary value.")
 else:
     options = numeric_columns(dataset)
@@ -198,21 +200,24 @@ with controls[3]:
             max_value=100,
         )
 
-if isinstance(features, tuple) and len(features) < 2:
+if dataset.kind != "transactions" and len(features) < 2:
     st.info("Pick at least two columns to segment on.", icon=":material/info:")
     raise PageDone
 try:
+    params = SegmentParams(
+        features=features,
+        analysis_date=analysis_date,
+        exclude_cancellations=bool(exclude_cancellations),
+        algorithm=algorithm,
+        scale=scale,
+        k=k,
+        eps=None if eps is None else float(eps),
+        min_samples=None if min_samples is None else int(min_samples),
+    )
     with st.spinner("Finding segments …"):
         result = cached_segments(
             dataset,
-            features,
-            analysis_date,
-            exclude_cancellations,
-            algorithm,
-            scale,
-            k,
-            eps,
-            min_samples,
+            params.only("features", "sweep", "fit"),
             _budget=compute_budget("Finding segments"),
         )
 except AnalyticsError as exc:
@@ -278,7 +283,7 @@ axis_label = {
     **{f"PC{i + 1}": f"PC{i + 1} ({v:.0%} of variance)" for i, v in enumerate(result.explained)},
 }
 axis_cells = st.columns([2, 2, 1, 1, 2])
-default_x, default_y = ("recency", "monetary") if features == "rfm" else (axes[0], axes[1])
+default_x, default_y = ("recency", "monetary") if not features else (axes[0], axes[1])
 with axis_cells[0]:
     x_axis = kept(
         st.selectbox,
@@ -320,18 +325,7 @@ if three_d:
         )
 remember(
     "segments",
-    features=features,
-    analysis_date=analysis_date,
-    exclude_cancellations=exclude_cancellations,
-    algorithm=algorithm,
-    scale=scale,
-    k=k,
-    eps=eps,
-    min_samples=min_samples,
-    names=names,
-    x=x_axis,
-    y=y_axis,
-    log_axes=log_axes,
+    replace(params, names=tuple(names.items()), x=x_axis, y=y_axis, log_axes=bool(log_axes)),
 )
 figure = scatter_figure(result, x_axis, y_axis, z_axis, log_axes=log_axes)
 if three_d:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +180,100 @@ def test_forecast_params_split_series_and_model_and_read_older_workspaces():
         ForecastParams(model="prophet")
     with pytest.raises(AnalyticsError, match="horizon must be at least 1"):
         ForecastParams(horizon=0)
+
+
+def _opened(name: str, kind: str):
+    from analytics.pipeline import open_dataset
+
+    return open_dataset(Path(__file__).parents[2] / "data" / name, kind=kind).dataset
+
+
+def test_segment_params_read_older_workspaces_and_run_the_same_segments():
+    """The Segments page saved keyword arguments before SegmentParams: features "rfm" and
+    names as a mapping. They read back, and the parameters give the segments the keyword
+    arguments gave."""
+    from analytics.segments import SegmentParams, run_segmentation
+
+    transactions = _opened("transactions.csv", "transactions")
+
+    saved = {
+        "features": "rfm",
+        "analysis_date": "2026-01-01",
+        "exclude_cancellations": True,
+        "algorithm": "kmeans",
+        "scale": "log-standard",
+        "k": 4,
+        "eps": None,
+        "min_samples": None,
+        "names": {"Segment 1": "Big spenders"},
+        "x": "recency",
+        "y": "monetary",
+        "log_axes": False,
+    }
+    params = SegmentParams.from_dict(saved)
+    assert params.features == () and params.analysis_date == dt.date(2026, 1, 1)
+    assert params.renames() == {"Segment 1": "Big spenders"} and params.log_axes is False
+    assert SegmentParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+    assert params.options("sweep") == {"algorithm": "kmeans", "scale": "log-standard"}
+    typed = run_segmentation(transactions, **params.options("features", "sweep", "fit"))
+    keywords = run_segmentation(
+        transactions, features="rfm", analysis_date=dt.date(2026, 1, 1), k=4
+    )
+    assert typed.features == keywords.features == ("recency", "frequency", "monetary")
+    assert typed.customers["segment"].tolist() == keywords.customers["segment"].tolist()
+    with pytest.raises(AnalyticsError, match="k must be at least 2, got 1"):
+        SegmentParams(k=1)
+    with pytest.raises(AnalyticsError, match="names must be \\(name, new name\\) pairs"):
+        SegmentParams(names=(("Segment 1", 2),))  # type: ignore[arg-type]
+
+
+def test_no_features_means_every_numeric_column_of_a_customers_table():
+    from analytics.segments import SegmentParams, numeric_columns, run_segmentation
+
+    customers = _opened("customers.csv", "customers")
+    result = run_segmentation(customers, **SegmentParams(k=3).options("features", "fit"))
+    assert list(result.features) == numeric_columns(customers) and len(result.features) >= 5
+
+
+def test_propensity_params_split_data_and_fit_and_give_the_cli_its_options():
+    from analytics.propensity import PropensityParams
+
+    saved = {  # what the Propensity page remembered before PropensityParams existed
+        "target": None,
+        "positive": None,
+        "derive": "buy",
+        "days": 60,
+        "cutoff": "2025-09-30",
+        "model": "logreg",
+        "folds": 3,
+        "search": False,
+    }
+    params = PropensityParams.from_dict(saved)
+    assert params.options("data") == {
+        "target": None,
+        "positive": None,
+        "derive": "buy",
+        "days": 60,
+        "cutoff": dt.date(2025, 9, 30),
+    }
+    assert params.options("fit") == {
+        "model": "logreg",
+        "folds": 3,
+        "validation": "auto",
+        "search": False,
+    }
+    parser = argparse.ArgumentParser()
+    PropensityParams.add_arguments(parser)
+    given = parser.parse_args(["--derive", "churn", "--cutoff", "2025-06-30", "--search"])
+    from_cli = PropensityParams.from_arguments(given)
+    assert from_cli == PropensityParams(derive="churn", cutoff=dt.date(2025, 6, 30), search=True)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--cutoff", "30/06/2025"])  # not a date: argparse says so
+    for wrong, message in (
+        ({"folds": 1}, "folds must be at least 2"),
+        ({"derive": "leave"}, "derive must be one of churn, buy"),
+        ({"threshold": 1.5}, "threshold must be at most 1"),
+        ({"positive": 1}, "positive must be a text"),
+    ):
+        with pytest.raises(AnalyticsError, match=message):
+            PropensityParams(**wrong)
