@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._common import run_page
+from pages._errors import run_page
 from pages._workspace import restore_workspace, sidebar_status, sync_workspace
 
 st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")

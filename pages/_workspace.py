@@ -22,18 +22,19 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from analytics.errors import AnalyticsError
+from analytics.session import DataState
 from analytics.workspace import Workspace, WorkspaceInfo, WorkspaceStore, encode, owner_id, savable
-from pages._common import (
+from pages._state import (
     _ANALYSES,
     _FAILED_UPLOAD,
     _MAPPING_WIDGETS,
     _STATE,
-    _make_state,
     _reset_widgets,
     analyses,
+    cached_evidence,
     data_state,
-    md,
 )
+from pages._widgets import md
 
 #: URL query parameters: the open workspace's edit token, or its read-only token.
 WORKSPACE_PARAM = "ws"
@@ -218,12 +219,13 @@ def save_workspace(name: str, *, over: str | None = None) -> str:
 
 def _install(workspace: Workspace) -> None:
     """Make a loaded workspace the session's: its data, mapping, cleaning and every setting."""
-    st.session_state[_STATE] = _make_state(
+    st.session_state[_STATE] = DataState.build(
         workspace.table,
         workspace.origin,
         kind=workspace.kind,
         mapping=workspace.mapping,
         steps=workspace.steps,
+        evidence=cached_evidence,
         pending=True,
     )
     _reset_widgets(("w.",))

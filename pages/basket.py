@@ -29,22 +29,11 @@ from analytics.baskets import (
 from analytics.errors import AnalyticsError
 from analytics.recommend import RANK_BY, RANK_LABELS, recommend
 from analytics.rfm import SEGMENTS
-from pages._common import (
-    PageDone,
-    cached_baskets,
-    cached_evaluation,
-    cached_rules,
-    cached_similar,
-    current_dataset,
-    download_buttons,
-    kept,
-    md,
-    point_to_data_page,
-    remember,
-    require_kind,
-    show_error,
-)
+from pages._cached import cached_baskets, cached_evaluation, cached_rules, cached_similar
+from pages._errors import show_error
 from pages._runtime import ensure_inside_app
+from pages._state import current_dataset, remember
+from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page, require_kind
 
 ITEM_LABELS = {"product_name": "Product name", "product": "Product code", "category": "Category"}
 SUPPORTS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)

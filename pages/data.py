@@ -13,29 +13,24 @@ from analytics.io import ACCEPTED_FORMATS_TEXT
 from analytics.plots import missing_values_figure
 from analytics.samples import SAMPLE_FILES
 from analytics.schema import KIND_LABELS, KIND_ROLES, KINDS, ROLE_LABELS, ColumnMapping
-from pages._common import (
+from analytics.session import DataState
+from pages._database import database_engine, database_tables, database_warnings, read_database
+from pages._errors import show_error
+from pages._runtime import ensure_inside_app
+from pages._state import (
     SAMPLE_LABELS,
-    DataState,
-    PageDone,
     cached_quality,
     confirm_mapping,
     data_state,
-    database_engine,
-    database_tables,
-    database_warnings,
-    kept,
     load_sample,
     mapping_evidence,
-    md,
-    read_database,
     read_sheets,
     read_upload,
     set_table,
-    show_error,
     update_state,
     upload_failure,
 )
-from pages._runtime import ensure_inside_app
+from pages._widgets import PageDone, kept, md
 
 NONE = "— none —"
 SOURCES = {"Sample data": "sample", "Upload a file": "upload", "Database": "database"}

@@ -28,23 +28,17 @@ from analytics.forecast_plots import (
     forecast_figure,
 )
 from analytics.rfm import SEGMENTS
-from pages._common import (
-    PageDone,
+from pages._cached import (
     cached_decomposition,
     cached_forecast,
     cached_residuals,
     cached_series,
     compute_budget,
-    current_dataset,
-    download_buttons,
-    kept,
-    md,
-    point_to_data_page,
-    remember,
-    require_kind,
-    show_error,
 )
+from pages._errors import show_error
 from pages._runtime import ensure_inside_app
+from pages._state import current_dataset, remember
+from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page, require_kind
 
 DEFAULT_HORIZON = {"D": 14, "W": 13, "M": 12, "Q": 4}
 PRODUCT_LABELS = {"product_name": "Product", "product": "Product code", "category": "Category"}

@@ -14,17 +14,11 @@ from analytics.overview import (
     preset_period,
 )
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
-from pages._common import (
-    PageDone,
-    cached_overview,
-    current_dataset,
-    kept,
-    md,
-    remember,
-    require_kind,
-    show_error,
-)
+from pages._cached import cached_overview
+from pages._errors import show_error
 from pages._runtime import ensure_inside_app
+from pages._state import current_dataset, remember
+from pages._widgets import PageDone, kept, md, require_kind
 
 ensure_inside_app()
 st.title("Overview")

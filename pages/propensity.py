@@ -28,22 +28,16 @@ from analytics.propensity_plots import (
     roc_figure,
     tree_diagram,
 )
-from pages._common import (
-    PageDone,
+from pages._cached import (
     cached_importance,
     cached_propensity,
     cached_propensity_data,
     compute_budget,
-    current_dataset,
-    download_buttons,
-    kept,
-    md,
-    point_to_data_page,
-    remember,
-    require_kind,
-    show_error,
 )
+from pages._errors import show_error
 from pages._runtime import ensure_inside_app
+from pages._state import current_dataset, remember
+from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page, require_kind
 
 DERIVED = {"churn": "Churn (no order in the window)", "buy": "Buy again (an order in the window)"}
 BOARD_LABELS = {

@@ -8,15 +8,11 @@ import streamlit as st
 
 from analytics.errors import AnalyticsError
 from analytics.report import SECTION_ANALYSIS, SECTIONS, SECTIONS_FOR_KIND
-from pages._common import (
-    analyses,
-    build_report_cached,
-    current_dataset,
-    kept,
-    md,
-    show_error,
-)
+from pages._cached import build_report_cached
+from pages._errors import show_error
 from pages._runtime import ensure_inside_app
+from pages._state import analyses, current_dataset
+from pages._widgets import kept, md
 
 _BUILT = "ml.report"  # the arguments of the last report built in this session
 

@@ -30,21 +30,11 @@ from analytics.segments import (
     numeric_columns,
     summarize_selection,
 )
-from pages._common import (
-    PageDone,
-    cached_rfm,
-    cached_segments,
-    compute_budget,
-    current_dataset,
-    download_buttons,
-    kept,
-    md,
-    point_to_data_page,
-    remember,
-    require_kind,
-    show_error,
-)
+from pages._cached import cached_rfm, cached_segments, compute_budget
+from pages._errors import show_error
 from pages._runtime import ensure_inside_app
+from pages._state import current_dataset, remember
+from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page, require_kind
 
 SCALE_LABELS = {
     "log-standard": "Log of skewed columns, then standardise (default)",

@@ -11,8 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from analytics.errors import AnalyticsError
-from pages._common import data_state, md, show_error
+from pages._errors import show_error
 from pages._runtime import ensure_inside_app
+from pages._state import data_state
+from pages._widgets import md
 from pages._workspace import (
     close_workspace,
     delete_workspace,

@@ -12,7 +12,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import pages._common as common
+import pages._cached as cached
+import pages._database as database
+import pages._errors as errors
+import pages._state as state
 from analytics.params import Params
 from analytics.schema import Dataset
 from tests.app.test_pages import (
@@ -64,17 +67,29 @@ CONTENT_KEYED |= {"PropensityData", "PropensityResult"}
 PLAIN = re.compile(r"^(str|int|float|bool|dt\.date|None|tuple\[.*\]|[ |])+$")
 
 
+#: The page layer's modules that hold cached functions (shared by all sessions).
+CACHING_MODULES = (state, cached, database)
+
+
 def _cached_functions() -> list[tuple[str, object]]:
     return [
         (name, value)
-        for name, value in vars(common).items()
+        for module in CACHING_MODULES
+        for name, value in vars(module).items()
         if type(value).__name__ == "CachedFunc"
     ]
 
 
+def _params_class(annotation: str) -> type | None:
+    for module in CACHING_MODULES:
+        found = getattr(module, annotation, None)
+        if isinstance(found, type) and issubclass(found, Params):
+            return found
+    return None
+
+
 def _is_params(annotation: str) -> bool:
-    found = getattr(common, annotation, None)
-    return isinstance(found, type) and issubclass(found, Params)
+    return _params_class(annotation) is not None
 
 
 def test_every_cache_key_is_made_of_content_and_plain_options():
@@ -93,7 +108,7 @@ def test_every_cache_key_is_made_of_content_and_plain_options():
             if annotation in CONTENT_KEYED:
                 assert annotation in registered, f"{name}({param.name}) has no content key"
             elif _is_params(annotation):  # a frozen dataclass of plain options (issue 16)
-                fields = dataclasses.fields(getattr(common, annotation))
+                fields = dataclasses.fields(_params_class(annotation))  # type: ignore[arg-type]
                 for field in fields:
                     assert PLAIN.match(str(field.type)), f"{annotation}.{field.name} is hashed"
             else:
@@ -110,8 +125,8 @@ def test_datasets_differing_in_one_cell_have_different_cache_keys(sample):
     other = open_dataset(changed.to_csv(index=False).encode(), name="a.csv").dataset
     again = open_dataset(frame.to_csv(index=False).encode(), name="a.csv").dataset
     assert isinstance(base, Dataset)
-    assert common._dataset_key(base) != common._dataset_key(other)
-    assert common._dataset_key(base) == common._dataset_key(again), "same content, same result"
+    assert state._dataset_key(base) != state._dataset_key(other)
+    assert state._dataset_key(base) == state._dataset_key(again), "same content, same result"
 
 
 def test_settings_and_results_survive_switching_through_every_page():
@@ -156,26 +171,26 @@ def test_settings_and_results_survive_switching_through_every_page():
     assert metric(at, "ROC AUC") == auc
 
 
-# The function each page calls first through pages/_common; making it fail is an unexpected bug.
+# The function each page calls first through its cached call; making it fail is an unexpected bug.
 FAILURES = [
-    ("pages/overview.py", "run_overview"),
-    ("pages/segments.py", "compute_rfm"),
-    ("pages/basket.py", "build_baskets"),
-    ("pages/forecast.py", "build_series"),
-    ("pages/propensity.py", "propensity_data"),
-    ("pages/data.py", "quality_report"),
+    ("pages/overview.py", cached, "run_overview"),
+    ("pages/segments.py", cached, "compute_rfm"),
+    ("pages/basket.py", cached, "build_baskets"),
+    ("pages/forecast.py", cached, "build_series"),
+    ("pages/propensity.py", cached, "propensity_data"),
+    ("pages/data.py", state, "quality_report"),
 ]
 
 
-@pytest.mark.parametrize(("page", "function"), FAILURES)
+@pytest.mark.parametrize(("page", "module", "function"), FAILURES)
 def test_an_unexpected_error_gets_an_apology_an_incident_id_and_spares_the_rest(
-    page, function, monkeypatch, caplog
+    page, module, function, monkeypatch, caplog
 ):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug <script>window.__pwned=1</script>")
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    monkeypatch.setattr(common, function, broken)
+    monkeypatch.setattr(module, function, broken)
     st.cache_data.clear()
     at.switch_page(page).run()
     no_exception(at)
@@ -188,7 +203,10 @@ def test_an_unexpected_error_gets_an_apology_an_incident_id_and_spares_the_rest(
     assert "transactions.csv" in texts(at), "the visitor sees the data they work on"
     logged = [r for r in caplog.records if r.name == "marketlens"]
     assert logged and incident.group(1) in logged[-1].getMessage()
-    assert "RuntimeError" in logged[-1].getMessage() and "_common.py" in logged[-1].getMessage()
+    assert (
+        "RuntimeError" in logged[-1].getMessage()
+        and module.__file__.rsplit("/", 1)[-1] in logged[-1].getMessage()
+    )
 
     monkeypatch.undo()
     for other in ["pages/data.py", "pages/overview.py", page]:  # the failed page works again
@@ -202,7 +220,7 @@ def test_the_error_report_lists_the_pages_own_settings():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     at.selectbox(key="w.overview.freq").set_value("M").run()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(common, "run_overview", lambda *a, **k: 1 / 0)
+        patch.setattr(cached, "run_overview", lambda *a, **k: 1 / 0)
         st.cache_data.clear()
         at.run()
     no_exception(at)
@@ -251,7 +269,7 @@ def test_incident_logs_hold_no_file_names_or_values_unless_the_operator_opts_in(
     opt_in, monkeypatch, caplog
 ):
     if opt_in:
-        monkeypatch.setenv(common.LOG_USER_DATA_ENV, "1")
+        monkeypatch.setenv(errors.LOG_USER_DATA_ENV, "1")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     at.switch_page("pages/data.py").run()
     upload(at, SECRET_NAME, secret_upload())
@@ -261,7 +279,7 @@ def test_incident_logs_hold_no_file_names_or_values_unless_the_operator_opts_in(
         first = dataset.frame["customer_id"].iloc[0]
         raise ValueError(f"cannot handle customer {first!r} from {dataset.source}")
 
-    monkeypatch.setattr(common, "run_overview", broken)
+    monkeypatch.setattr(cached, "run_overview", broken)
     st.cache_data.clear()
     with caplog.at_level(logging.DEBUG, logger="marketlens"):
         at.switch_page("pages/overview.py").run()

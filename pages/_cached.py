@@ -1,0 +1,353 @@
+"""Cached analyses: each page's computation through ``st.cache_data``, shared by all sessions.
+
+Cached functions take every input as an argument and are keyed by content fingerprints (datasets,
+baskets, series) and typed parameters, so one session can never receive another session's data,
+and moving a slider back is instant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.baskets import Baskets, Rules, RulesParams, build_baskets, run_rules
+from analytics.budget import Budget
+from analytics.forecast import (
+    ForecastParams,
+    ForecastResult,
+    ResidualCheck,
+    SalesSeries,
+    build_series,
+    decompose,
+    residual_diagnostics,
+    run_forecast,
+)
+from analytics.io import LoadedTable
+from analytics.overview import OverviewParams, OverviewResult, run_overview
+from analytics.propensity import (
+    PropensityData,
+    PropensityParams,
+    PropensityResult,
+    feature_importance,
+    fit_propensity,
+    propensity_data,
+)
+from analytics.quality import (
+    CleaningResult,
+)
+from analytics.recommend import RecommendationEval, evaluate_recommendations, similar_items
+from analytics.report import Report, ReportOptions, build_report
+from analytics.rfm import RFMResult, compute_rfm
+from analytics.schema import (
+    Dataset,
+)
+from analytics.segments import (
+    CustomerFeatures,
+    KSweep,
+    SegmentationResult,
+    SegmentParams,
+    customer_features,
+    run_segmentation,
+    scale_features,
+    sweep_k,
+)
+from analytics.workspace import encode, savable
+from pages._runtime import session_alive
+from pages._state import CACHE_TTL, _dataset_key, analyses, current_dataset, data_state
+from pages._widgets import PageDone
+
+#: Wall-clock seconds one analysis may compute for a visitor before it is stopped with a message.
+COMPUTE_SECONDS_ENV = "MARKETLENS_COMPUTE_SECONDS"
+
+
+COMPUTE_SECONDS = 300.0
+
+
+def compute_budget(what: str) -> Budget:
+    """The budget of one analysis run for this visitor: stopped when they close the tab, or after
+    ``MARKETLENS_COMPUTE_SECONDS`` (default 300) seconds."""
+    try:
+        seconds = float(os.environ.get(COMPUTE_SECONDS_ENV) or COMPUTE_SECONDS)
+    except ValueError:
+        seconds = COMPUTE_SECONDS
+    return Budget(seconds=seconds, alive=session_alive(), what=what)
+
+
+@st.cache_data(
+    max_entries=64, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_overview(dataset: Dataset, params: OverviewParams) -> OverviewResult:
+    """Overview keyed by the dataset fingerprint and the parameters."""
+    return run_overview(dataset, **params.options("overview"))
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_rfm(
+    dataset: Dataset, analysis_date: dt.date | None, exclude_cancellations: bool
+) -> RFMResult:
+    """RFM table keyed by the dataset fingerprint and the options."""
+    return compute_rfm(
+        dataset, analysis_date=analysis_date, exclude_cancellations=exclude_cancellations
+    )
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_sweep(
+    dataset: Dataset, params: SegmentParams, _budget: Budget | None = None
+) -> tuple[CustomerFeatures, KSweep | None]:
+    """The customers' features and, unless DBSCAN, every k fitted once (choosing k is instant).
+    Pass ``params.only("features", "sweep")``."""
+    table = customer_features(dataset, **params.options("features"))
+    if params.algorithm == "dbscan":
+        return table, None
+    x = scale_features(table.values, params.scale)  # type: ignore[arg-type]
+    return table, sweep_k(x, algorithm=params.algorithm, budget=_budget)  # type: ignore[arg-type]
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_segments(
+    dataset: Dataset, params: SegmentParams, _budget: Budget | None = None
+) -> SegmentationResult:
+    """Segments keyed by the dataset fingerprint and the parameters (pass
+    ``params.only("features", "sweep", "fit")``)."""
+    table, sweep = cached_sweep(dataset, params.only("features", "sweep"), _budget)
+    return run_segmentation(
+        dataset, **params.options("features", "sweep", "fit"), sweep=sweep, table=table
+    )
+
+
+def _baskets_key(baskets: Baskets) -> str:
+    return baskets.key
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_baskets(dataset: Dataset, params: RulesParams) -> Baskets:
+    """Baskets keyed by the dataset fingerprint and the parameters (pass
+    ``params.only("baskets", "customers")``); segments are RFM segments."""
+    return build_baskets(
+        dataset,
+        **params.options("baskets"),
+        customers=_segment_customers(dataset, params.segments),
+    )
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
+)
+def cached_rules(baskets: Baskets, params: RulesParams) -> Rules:
+    """Rules keyed by the baskets' content key and the parameters (pass ``params.only("mining")``)."""
+    return run_rules(baskets, **params.options("mining"))
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
+)
+def cached_evaluation(
+    baskets: Baskets,
+    min_support: float,
+    min_confidence: float,
+    min_lift: float | None,
+    max_len: int | None,
+    k: int,
+    by: str,
+) -> RecommendationEval:
+    """Hit rate at k on a temporal split, keyed by the baskets and every option."""
+    return evaluate_recommendations(
+        baskets,
+        min_support=min_support,
+        min_confidence=min_confidence,
+        min_lift=min_lift,
+        max_len=max_len,
+        k=k,
+        by=by,  # type: ignore[arg-type]
+    )
+
+
+@st.cache_data(
+    max_entries=64, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
+)
+def cached_similar(baskets: Baskets, item: str, k: int) -> pd.DataFrame:
+    """Items with similar names, keyed by the baskets' content key."""
+    return similar_items(baskets, item, k=k)
+
+
+def _series_key(series: SalesSeries) -> str:
+    return series.key
+
+
+def _segment_customers(dataset: Dataset, segments: tuple[str, ...]) -> list[str] | None:
+    """The customers in these RFM segments (None: everyone)."""
+    return cached_rfm(dataset, None, True).members(segments) if segments else None
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_series(dataset: Dataset, params: ForecastParams) -> SalesSeries:
+    """The series to forecast, keyed by the dataset fingerprint and the parameters (pass
+    ``params.only("series", "customers")``)."""
+    return build_series(
+        dataset,
+        **params.options("series"),
+        customers=_segment_customers(dataset, params.segments),
+    )
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={SalesSeries: _series_key}
+)
+def cached_forecast(
+    series: SalesSeries,
+    params: ForecastParams,
+    _progress: Callable[[str], None] | None = None,
+    _budget: Budget | None = None,
+) -> ForecastResult:
+    """Backtest, choice and forecast, keyed by the series' content hash and the parameters (pass
+    ``params.only("model")``)."""
+    return run_forecast(series, **params.options("model"), progress=_progress, budget=_budget)
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={SalesSeries: _series_key}
+)
+def cached_decomposition(series: SalesSeries, season: int) -> pd.DataFrame | None:
+    """STL parts of a series, keyed by its content hash."""
+    return decompose(series, season)
+
+
+def _forecast_key(result: ForecastResult) -> str:
+    return "|".join(
+        map(
+            str,
+            (result.series.key, result.model, result.description, result.transform, result.season),
+        )
+    )
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={ForecastResult: _forecast_key}
+)
+def cached_residuals(result: ForecastResult) -> ResidualCheck:
+    """Residual ACF and Ljung–Box test of a forecast's fit."""
+    return residual_diagnostics(result)
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_propensity_data(dataset: Dataset, params: PropensityParams) -> PropensityData:
+    """Features and target: a yes/no column, or churn / buying again derived from orders (pass
+    ``params.only("data")``)."""
+    return propensity_data(dataset, **params.options("data"))
+
+
+def _propensity_data_key(data: PropensityData) -> str:
+    return data.key
+
+
+@st.cache_data(
+    max_entries=16,
+    show_spinner=False,
+    ttl=CACHE_TTL,
+    hash_funcs={PropensityData: _propensity_data_key},
+)
+def cached_propensity(
+    data: PropensityData,
+    params: PropensityParams,
+    _progress: Callable[[str], None] | None = None,
+    _budget: Budget | None = None,
+) -> PropensityResult:
+    """Cross-validated models, keyed by the data's key and the parameters (pass
+    ``params.only("fit")``)."""
+    return fit_propensity(data, **params.options("fit"), progress=_progress, budget=_budget)
+
+
+def _propensity_key(result: PropensityResult) -> str:
+    return "|".join(
+        map(
+            str,
+            (result.data.key, result.model, result.folds, result.validation, sorted(result.scores)),
+        )
+    )
+
+
+@st.cache_data(
+    max_entries=16,
+    show_spinner=False,
+    ttl=CACHE_TTL,
+    hash_funcs={PropensityResult: _propensity_key},
+)
+def cached_importance(result: PropensityResult) -> pd.DataFrame:
+    """Permutation importance of the chosen model's inputs."""
+    return feature_importance(result)
+
+
+@st.cache_data(max_entries=4, show_spinner=False, ttl=CACHE_TTL)
+def cached_report(
+    cleaning_key: str,
+    table_key: str,
+    analyses_key: str,
+    title: str,
+    author: str,
+    day: dt.date,
+    sections: tuple[str, ...],
+    _cleaned: CleaningResult,
+    _table: LoadedTable,
+    _analyses: dict[str, dict[str, Any]],
+    _progress: Callable[[str], None] | None = None,
+    _budget: Budget | None = None,
+) -> Report:
+    """The HTML report, keyed by the content of the data, the analyses' arguments and options."""
+    options = ReportOptions(title=title, author=author, date=day, sections=sections)
+    return build_report(
+        _cleaned,
+        table=_table,
+        analyses=_analyses,
+        options=options,
+        progress=_progress,
+        budget=_budget,
+    )
+
+
+def build_report_cached(
+    title: str,
+    author: str,
+    day: dt.date,
+    sections: tuple[str, ...],
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """The report of the session's data and analyses (built once per content and options)."""
+    current_dataset()  # while the roles are incomplete, says why and stops the page
+    state = data_state()
+    if state.cleaned is None:  # for the type checker: current_dataset() stopped the page
+        raise PageDone
+    done = savable(analyses())
+    cleaning_key = "|".join([state.cleaned.dataset.fingerprint, *state.steps])
+    analyses_key = json.dumps(encode(done), sort_keys=True)
+    return cached_report(
+        cleaning_key,
+        state.table.fingerprint,
+        analyses_key,
+        title,
+        author,
+        day,
+        sections,
+        state.cleaned,
+        state.table,
+        done,
+        progress,
+        compute_budget("The report"),
+    )

@@ -1,0 +1,329 @@
+"""The session's data in ``st.session_state``: the current :class:`analytics.session.DataState`,
+the analyses' parameters, and reading samples, uploads and sheets into it.
+
+This module owns the session keys. Keys starting with ``w.`` belong to widgets whose value must
+survive switching pages (see ``pages._widgets.kept``); keys starting with ``ml.`` hold the
+session's data. The state's steps themselves (propose, change kind, roles or cleaning, confirm)
+are the pure model in ``analytics/session.py``; this module stores the result and resets the
+widgets a change makes stale."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.errors import AnalyticsError
+from analytics.io import LoadedTable, load_table
+from analytics.params import Params
+from analytics.quality import (
+    QualityReport,
+    quality_report,
+)
+from analytics.samples import SAMPLE_FILES
+from analytics.schema import (
+    ColumnMapping,
+    Dataset,
+    Kind,
+    RoleEvidence,
+    role_evidence,
+)
+from analytics.session import DataState
+from pages._memory import release_memory, tune_allocator
+from pages._widgets import md, point_to_data_page
+
+tune_allocator()
+
+
+#: Where the bundled samples are read from: data/ unless the operator points
+#: $MARKETLENS_SAMPLES at a folder written by ``python -m analytics sample --out FOLDER``
+#: (the tests use a small one, so every page runs in seconds).
+SAMPLES_ENV = "MARKETLENS_SAMPLES"
+
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def sample_dir() -> Path:
+    """The folder the bundled samples are read from (read on every call: tests set it late)."""
+    return Path(os.environ.get(SAMPLES_ENV) or DATA_DIR)
+
+
+SAMPLE_LABELS = {
+    "transactions": "Online shop orders (transactions, 2 years)",
+    "baskets": "Shopping baskets (one basket per line)",
+    "customers": "Customer list with churn flag (customers)",
+    "series": "Daily revenue (series)",
+}
+
+
+#: How long a cached result is kept after it was computed. Each cached function also holds a
+#: bounded number of entries, and .streamlit/config.toml caps all of them together
+#: (server.maxCacheDataSize), so a busy server's memory stays bounded.
+CACHE_TTL = "1h"
+
+
+_STATE = "ml.data"
+
+
+_FAILED_UPLOAD = "ml.failed_upload"
+
+
+_ANALYSES = "ml.analyses"
+
+
+def load_sample(kind: str) -> LoadedTable:
+    """A bundled sample, read through the same loader as uploads (shared by all sessions)."""
+    return _load_sample_file(str(sample_dir() / SAMPLE_FILES[kind]))
+
+
+@st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL)
+def _load_sample_file(path: str) -> LoadedTable:
+    if not Path(path).exists():
+        raise AnalyticsError(
+            f"The sample file {Path(path).name} is missing.",
+            hint=f"Recreate the samples with: python -m analytics sample --out {Path(path).parent}",
+        )
+    table = load_table(path)
+    _ = table.fingerprint  # computed once, and cached with the table
+    return table
+
+
+@st.cache_data(max_entries=16, show_spinner=False, ttl=CACHE_TTL)
+def _read_file(digest: str, name: str, _data: bytes) -> LoadedTable:
+    """An uploaded file read, keyed by the SHA-256 of its bytes and its name.
+
+    Two users uploading the same export share the reading, never the session: each gets a copy.
+    """
+    table = load_table(_data, name=name)
+    _ = table.fingerprint
+    return table
+
+
+@st.cache_data(max_entries=16, show_spinner=False, ttl=CACHE_TTL)
+def _proposed_state(table_key: str, _table: LoadedTable, origin: str) -> DataState:
+    """Kind, roles and default cleaning proposed for a table, keyed by its content fingerprint.
+
+    Every visitor starts on the same sample: its mapping and cleaning are done once, not once per
+    session (on a busy server that was the slowest part of opening the app).
+    """
+    return DataState.propose(_table, origin, evidence=cached_evidence)
+
+
+def data_state() -> DataState:
+    """The session's data, opening the bundled transactions sample on first use."""
+    state = st.session_state.get(_STATE)
+    if state is None:
+        table = load_sample("transactions")
+        state = _proposed_state(table.fingerprint, table, "sample")
+        st.session_state[_STATE] = state
+    return state
+
+
+_MAPPING_WIDGETS = ("w.role.", "w.dims", "w.dayfirst", "w.items", "w.clean.")
+
+
+def _reset_widgets(prefixes: Sequence[str]) -> None:
+    for key in [k for k in st.session_state if str(k).startswith(tuple(prefixes))]:
+        del st.session_state[key]
+
+
+def set_table(
+    table: LoadedTable,
+    origin: str,
+    *,
+    upload_id: str | None = None,
+    workbook: bytes | None = None,
+    new_file: bool = True,
+    shared: bool = True,
+) -> DataState:
+    """Replace the session's data with a new table; kind, roles and cleaning are proposed afresh.
+
+    If the roles found cannot make a dataset, the table is kept with its ``problem`` for the user
+    to pick the missing columns: analysis pages wait until then. ``shared=False`` skips the cache
+    shared by all sessions (a large table would be held there twice more: pickled, and copied out).
+    """
+    proposed = (
+        _proposed_state(table.fingerprint, table, origin)
+        if shared
+        else DataState.propose(table, origin, evidence=cached_evidence)
+    )
+    state = replace(proposed, upload_id=upload_id, workbook=workbook)
+    st.session_state[_STATE] = state
+    _reset_widgets(("w.kind", *_MAPPING_WIDGETS, *(("w.sheets",) if new_file else ())))
+    return state
+
+
+#: Uploads above this size are read one at a time on the whole server and kept out of the shared
+#: cache: reading one peaks at several times its size, and two at once multiplied it.
+LARGE_UPLOAD_BYTES = 20 * 1024**2
+
+
+_LARGE_READS = threading.BoundedSemaphore(1)
+
+
+_LARGE_READ_WAIT_SECONDS = 600
+
+
+@contextmanager
+def _large_read_slot(waiting: Callable[[], None] | None) -> Iterator[None]:
+    """The server's one slot for reading a large upload; ``waiting()`` says when it is taken."""
+    if not _LARGE_READS.acquire(blocking=False):
+        if waiting is not None:
+            waiting()
+        if not _LARGE_READS.acquire(timeout=_LARGE_READ_WAIT_SECONDS):
+            raise AnalyticsError(
+                "The server is busy reading other large files.", hint="Try again in a few minutes."
+            )
+    try:
+        yield
+    finally:
+        _LARGE_READS.release()
+
+
+def read_upload(
+    file_id: str, name: str, data: bytes, *, waiting: Callable[[], None] | None = None
+) -> DataState:
+    """Make an uploaded file the session's data; a file that fails is remembered, not retried.
+
+    A workbook with several sheets is kept, so that the user can pick other sheets. A large file
+    waits for any other large file being read on the server (``waiting`` is called first, to say
+    so) and is read and mapped without the shared cache.
+    """
+    large = len(data) > LARGE_UPLOAD_BYTES
+    try:
+        with _large_read_slot(waiting) if large else nullcontext():
+            if large:
+                table = load_table(data, name=name)
+                _ = table.fingerprint
+            else:
+                table = _read_file(hashlib.sha256(data).hexdigest(), name, data)
+            several = sum(1 for sheet in table.workbook_sheets if sheet.columns) > 1
+            state = set_table(
+                table,
+                "upload",
+                upload_id=file_id,
+                workbook=data if several else None,
+                shared=not large,
+            )
+            if large:
+                if state.original is not None:  # the Data page's next step, still in the slot
+                    cached_quality(state.original, table.fingerprint, table.frame)
+                release_memory()
+            return state
+    except AnalyticsError as exc:
+        st.session_state[_FAILED_UPLOAD] = (file_id, exc)
+        raise
+
+
+def upload_failure(file_id: str) -> AnalyticsError | None:
+    """The error of this upload if it already failed."""
+    failed = st.session_state.get(_FAILED_UPLOAD)
+    return failed[1] if failed and failed[0] == file_id else None
+
+
+def read_sheets(sheets: Sequence[str]) -> DataState:
+    """Read other sheets of the uploaded workbook; kind, roles and cleaning are proposed afresh."""
+    state = data_state()
+    if state.workbook is None:
+        raise AnalyticsError("Only an uploaded workbook with several sheets offers other sheets.")
+    table = load_table(state.workbook, name=state.table.source, sheets=sheets)
+    return set_table(
+        table, "upload", upload_id=state.upload_id, workbook=state.workbook, new_file=False
+    )
+
+
+def update_state(
+    *,
+    kind: Kind | None = None,
+    mapping: ColumnMapping | None = None,
+    steps: Sequence[str] | None = None,
+) -> DataState:
+    """Change the kind, roles or cleaning steps; everything downstream is rebuilt from the table
+    (:meth:`DataState.changed`). A new kind clears the mapping widgets: its roles are new."""
+    state = data_state()
+    new_state = state.changed(kind=kind, mapping=mapping, steps=steps, evidence=cached_evidence)
+    if new_state.kind != state.kind:
+        _reset_widgets(_MAPPING_WIDGETS)
+    st.session_state[_STATE] = new_state
+    return new_state
+
+
+def mapping_evidence(state: DataState) -> tuple[RoleEvidence, ...]:
+    """The evidence behind each role of the session's mapping (cached per table and mapping)."""
+    return cached_evidence(state.table, state.kind, state.mapping)
+
+
+def cached_evidence(
+    table: LoadedTable, kind: Kind, mapping: ColumnMapping
+) -> tuple[RoleEvidence, ...]:
+    """:func:`analytics.session.table_evidence`, cached per table fingerprint and mapping."""
+    return _evidence(table.fingerprint, kind, repr(mapping), mapping, table.frame)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, ttl=CACHE_TTL)
+def _evidence(
+    table_key: str, kind: str, mapping_key: str, _mapping: ColumnMapping, _frame: pd.DataFrame
+) -> tuple[RoleEvidence, ...]:
+    return role_evidence(_frame, kind, _mapping)  # type: ignore[arg-type]
+
+
+def confirm_mapping() -> DataState:
+    """The user says the proposed kind and roles are right: the analysis pages may run."""
+    state = data_state().confirm()
+    st.session_state[_STATE] = state
+    return state
+
+
+def current_dataset() -> Dataset:
+    """The mapped, cleaned dataset the analysis pages work on.
+
+    While the Data page still waits for the user to pick a column, say so and stop the page.
+    """
+    state = data_state()
+    if state.cleaned is None:
+        point_to_data_page(
+            f"{md(state.table.source)} is read, but not ready to analyse: "
+            f"{md(state.problem.message if state.problem else 'its columns are not mapped')} "
+            "Pick the missing column under **Column roles** on the Data page."
+        )
+    if not state.confirmed:
+        point_to_data_page(
+            f"Some columns of {md(state.table.source)} were matched on a guess. Check them under "
+            "**Column roles** on the Data page and confirm, so that no figure rests on a wrong "
+            "column."
+        )
+    return state.cleaned.dataset
+
+
+def _dataset_key(dataset: Dataset) -> str:
+    return dataset.fingerprint
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_quality(dataset: Dataset, table_fingerprint: str, _table: pd.DataFrame) -> QualityReport:
+    """Quality report keyed by the dataset's and table's content fingerprints."""
+    return quality_report(dataset, table=_table)
+
+
+def remember(analysis: str, params: Params) -> None:
+    """Record the parameters of the analysis a page just ran.
+
+    They are saved with the workspace, and the report runs the same analysis with them.
+    """
+    st.session_state.setdefault(_ANALYSES, {})[analysis] = params.to_dict()
+
+
+def analyses() -> dict[str, dict[str, Any]]:
+    """The arguments of the analyses the pages last ran in this session."""
+    return dict(st.session_state.get(_ANALYSES, {}))

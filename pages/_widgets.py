@@ -1,0 +1,109 @@
+"""Shared widgets and page plumbing: widgets that keep their value, Markdown-safe text, download
+buttons, and stopping a page that cannot work on the current data (saying why)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, Literal, NoReturn, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from analytics.export import to_csv_bytes, to_excel_bytes
+from analytics.schema import (
+    Dataset,
+)
+
+#: Widgets keep their value for the whole session, across page switches (Streamlit >= 1.59).
+PERSIST: Literal["session"] = "session"
+
+
+T = TypeVar("T")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|~$:!-])")
+
+
+def md(text: object) -> str:
+    """Text from a user's file (names, values, file names) made literal inside Markdown.
+
+    Streamlit renders captions, alerts and markdown as Markdown: a column called ``**x**`` or
+    ``[offer](http://…)`` must show as typed, not as bold text or a link.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def kept(
+    widget: Callable[..., T], label: str, *args: Any, key: str, default: Any, **kwargs: Any
+) -> T:
+    """Draw a widget whose value survives page switches, starting at ``default``.
+
+    Example: ``freq = kept(st.selectbox, "Trend by", ["D", "W"], key="w.freq", default="W")``.
+    A kept value that is no longer among the options (another dataset's column) is dropped.
+    """
+    if (
+        key in st.session_state
+        and args
+        and isinstance(args[0], Sequence)
+        and not isinstance(args[0], str)
+    ):
+        options, kept_value = list(args[0]), st.session_state[key]
+        if isinstance(kept_value, list):
+            if any(v not in options for v in kept_value):
+                st.session_state[key] = [v for v in kept_value if v in options]
+        elif kept_value not in options:
+            del st.session_state[key]
+    st.session_state.setdefault(key, default)
+    return widget(label, *args, key=key, persist_state=PERSIST, **kwargs)
+
+
+class PageDone(Exception):
+    """Raised by a page that has said why it cannot go on (unlike st.stop, the app's sidebar
+    is still drawn after it)."""
+
+
+def require_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> None:
+    """Stop the page, saying plainly why, when it cannot work on this kind of data."""
+    if dataset.kind not in kinds:
+        point_to_data_page(
+            f"{what} needs {' or '.join(kinds)} data, and the current dataset "
+            f"({md(dataset.source)}) is **{dataset.kind}**. Load a sales export on the Data page, "
+            "or pick the transactions sample."
+        )
+
+
+def point_to_data_page(message: str) -> NoReturn:
+    """Say what the page needs that the Data page can give, with a link there; stop the page."""
+    st.info(message, icon=":material/info:")
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    raise PageDone
+
+
+def download_buttons(
+    frame: pd.DataFrame,
+    label: str,
+    stem: str,
+    *,
+    sheet_name: str = "data",
+    slots: Sequence[Any] | None = None,
+) -> None:
+    """CSV and Excel buttons for a table, side by side; the files are made only when clicked."""
+    csv_slot, excel_slot = slots if slots is not None else st.columns(2)
+    csv_slot.download_button(
+        f"{label} (CSV)",
+        data=partial(to_csv_bytes, frame),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    excel_slot.download_button(
+        f"{label} (Excel)",
+        data=partial(to_excel_bytes, frame, sheet_name=sheet_name),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        icon=":material/download:",
+    )
