@@ -16,14 +16,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.baskets import RulesParams, build_baskets, item_options, run_rules
+from analytics.baskets import (
+    RANK_BY,
+    RulesParams,
+    build_baskets,
+    evaluate_recommendations,
+    item_options,
+    run_rules,
+)
+from analytics.data import (
+    KINDS,
+    ROLE_LABELS,
+    OpenedFile,
+    clean,
+    default_steps,
+    load_table,
+    open_dataset,
+    quality_report,
+    role_evidence,
+    write_samples,
+    write_table,
+)
 from analytics.errors import AnalyticsError
-from analytics.export import write_table
 from analytics.forecast import METRICS, ForecastParams, build_series, run_forecast
-from analytics.io import load_table
 from analytics.overview import whole_file_summary
 from analytics.params import date_argument
-from analytics.pipeline import OpenedFile, open_dataset
 from analytics.propensity import (
     PropensityParams,
     contact_top,
@@ -32,13 +49,8 @@ from analytics.propensity import (
     target_from_column,
     target_from_transactions,
 )
-from analytics.quality import clean, default_steps, quality_report
-from analytics.recommend import RANK_BY, evaluate_recommendations
-from analytics.report import SECTIONS, ReportOptions, build_report
-from analytics.samples import write_samples
-from analytics.schema import KINDS, ROLE_LABELS, role_evidence
+from analytics.report import SECTIONS, STORE_ENV, ReportOptions, WorkspaceStore, build_report
 from analytics.segments import SegmentParams, run_segmentation
-from analytics.workspace import STORE_ENV, WorkspaceStore
 
 
 class _Parser(argparse.ArgumentParser):

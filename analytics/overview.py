@@ -10,10 +10,9 @@ from typing import ClassVar, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from analytics.data import Dataset, cancellation_mask
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
-from analytics.quality import cancellation_mask
-from analytics.schema import Dataset
 
 Freq = Literal["D", "W", "M", "Q"]
 FREQ_LABELS: dict[str, str] = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}

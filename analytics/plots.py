@@ -11,8 +11,8 @@ import html
 
 import plotly.graph_objects as go
 
+from analytics.data import QualityReport
 from analytics.overview import FREQ_LABELS, OverviewResult
-from analytics.quality import QualityReport
 
 #: Okabe–Ito colour-blind-safe palette; the same index means the same thing on every page.
 PALETTE: tuple[str, ...] = (

@@ -39,8 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.baskets import baskets_from_lists, build_baskets, run_rules
-from analytics.io import load_table
-from analytics.pipeline import open_dataset
+from analytics.data import load_table, open_dataset
 from bench.common import SHARED, BenchReport, Timing
 from bench.load import million_line_csv
 from bench.segments import _memory_kb, _reset_peak

@@ -28,10 +28,8 @@ import numpy as np
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+from analytics.data import build_dataset, detect_mapping, generate_sample, open_dataset
 from analytics.forecast import MODELS, SalesSeries, accuracy, build_series, run_forecast
-from analytics.pipeline import open_dataset
-from analytics.samples import generate_sample
-from analytics.schema import build_dataset, detect_mapping
 from bench.common import SHARED, BenchReport
 
 GOAL_SECONDS = 2.0

@@ -16,8 +16,7 @@ from __future__ import annotations
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from analytics.io import load_table
-from analytics.samples import generate_sample
+from analytics.data import generate_sample, load_table
 from bench.common import CACHE, SHARED, BenchReport
 
 EXCEL_FILES = ("online_retail_II_sample_2sheets.xlsx", "online_retail_II_head52516.xlsx")

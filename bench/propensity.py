@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from analytics.pipeline import open_dataset
+from analytics.data import build_dataset, detect_mapping, generate_orders, open_dataset
 from analytics.propensity import (
     MODELS,
     PropensityData,
@@ -27,8 +27,6 @@ from analytics.propensity import (
     target_from_column,
     target_from_transactions,
 )
-from analytics.samples import generate_orders
-from analytics.schema import build_dataset, detect_mapping
 from bench.common import SHARED, BenchReport, Timing
 
 N_CUSTOMERS = 200_000

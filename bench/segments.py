@@ -30,7 +30,7 @@ K_VALUES = range(2, 11)
 
 def orders_path(n_customers: int) -> Path:
     """Write (once) the generated orders of ``n_customers`` customers as Parquet."""
-    from analytics.samples import generate_orders
+    from analytics.data import generate_orders
 
     path = CACHE / f"orders_{n_customers}.parquet"
     if not path.exists():
@@ -52,7 +52,7 @@ def _reset_peak() -> None:
 
 
 def _marketlens(frame: pd.DataFrame) -> dict[str, float]:
-    from analytics.schema import ColumnMapping, Dataset, fingerprint
+    from analytics.data import ColumnMapping, Dataset, fingerprint
     from analytics.segments import run_segmentation
 
     frame = frame.assign(quantity=1.0, unit_price=frame["revenue"])

@@ -15,8 +15,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.baskets import Baskets, Rules, RulesParams, build_baskets, run_rules
+from analytics.baskets import (
+    Baskets,
+    RecommendationEval,
+    Rules,
+    RulesParams,
+    build_baskets,
+    evaluate_recommendations,
+    run_rules,
+    similar_items,
+)
 from analytics.budget import Budget
+from analytics.data import (
+    CleaningResult,
+    Dataset,
+    LoadedTable,
+)
 from analytics.forecast import (
     ForecastParams,
     ForecastResult,
@@ -27,7 +41,6 @@ from analytics.forecast import (
     residual_diagnostics,
     run_forecast,
 )
-from analytics.io import LoadedTable
 from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.propensity import (
     PropensityData,
@@ -37,26 +50,19 @@ from analytics.propensity import (
     fit_propensity,
     propensity_data,
 )
-from analytics.quality import (
-    CleaningResult,
-)
-from analytics.recommend import RecommendationEval, evaluate_recommendations, similar_items
-from analytics.report import Report, ReportOptions, build_report
-from analytics.rfm import RFMResult, compute_rfm
-from analytics.schema import (
-    Dataset,
-)
+from analytics.report import Report, ReportOptions, build_report, encode, savable
 from analytics.segments import (
     CustomerFeatures,
     KSweep,
+    RFMResult,
     SegmentationResult,
     SegmentParams,
+    compute_rfm,
     customer_features,
     run_segmentation,
     scale_features,
     sweep_k,
 )
-from analytics.workspace import encode, savable
 from pages._runtime import session_alive
 from pages._state import CACHE_TTL, _dataset_key, analyses, current_dataset, data_state
 from pages._widgets import PageDone

@@ -6,15 +6,15 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from analytics.errors import AnalyticsError
-from analytics.session import DataState
-from analytics.sql import (
+from analytics.data import (
     DatabaseOptions,
+    DataState,
     connection_warnings,
     list_tables,
     read_query,
     read_table,
 )
+from analytics.errors import AnalyticsError
 from pages._errors import log
 from pages._runtime import session_alive
 from pages._state import set_table

@@ -1,4 +1,4 @@
-"""The session's data in ``st.session_state``: the current :class:`analytics.session.DataState`,
+"""The session's data in ``st.session_state``: the current :class:`analytics.data.session.DataState`,
 the analyses' parameters, and reading samples, uploads and sheets into it.
 
 This module owns the session keys. Keys starting with ``w.`` belong to widgets whose value must
@@ -21,22 +21,21 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.errors import AnalyticsError
-from analytics.io import LoadedTable, load_table
-from analytics.params import Params
-from analytics.quality import (
-    QualityReport,
-    quality_report,
-)
-from analytics.samples import SAMPLE_FILES
-from analytics.schema import (
+from analytics.data import (
+    SAMPLE_FILES,
     ColumnMapping,
     Dataset,
+    DataState,
     Kind,
+    LoadedTable,
+    QualityReport,
     RoleEvidence,
+    load_table,
+    quality_report,
     role_evidence,
 )
-from analytics.session import DataState
+from analytics.errors import AnalyticsError
+from analytics.params import Params
 from pages._memory import release_memory, tune_allocator
 from pages._widgets import md, point_to_data_page
 
@@ -265,7 +264,7 @@ def mapping_evidence(state: DataState) -> tuple[RoleEvidence, ...]:
 def cached_evidence(
     table: LoadedTable, kind: Kind, mapping: ColumnMapping
 ) -> tuple[RoleEvidence, ...]:
-    """:func:`analytics.session.table_evidence`, cached per table fingerprint and mapping."""
+    """:func:`analytics.data.session.table_evidence`, cached per table fingerprint and mapping."""
     return _evidence(table.fingerprint, kind, repr(mapping), mapping, table.frame)
 
 

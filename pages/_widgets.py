@@ -11,9 +11,10 @@ from typing import Any, Literal, NoReturn, TypeVar
 import pandas as pd
 import streamlit as st
 
-from analytics.export import to_csv_bytes, to_excel_bytes
-from analytics.schema import (
+from analytics.data import (
     Dataset,
+    to_csv_bytes,
+    to_excel_bytes,
 )
 
 #: Widgets keep their value for the whole session, across page switches (Streamlit >= 1.59).

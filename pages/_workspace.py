@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
+from analytics.data import DataState
 from analytics.errors import AnalyticsError
-from analytics.session import DataState
-from analytics.workspace import Workspace, WorkspaceInfo, WorkspaceStore, encode, owner_id, savable
+from analytics.report import Workspace, WorkspaceInfo, WorkspaceStore, encode, owner_id, savable
 from pages._state import (
     _ANALYSES,
     _FAILED_UPLOAD,

@@ -6,29 +6,29 @@ import datetime as dt
 
 import streamlit as st
 
-from analytics.basket_plots import (
-    basket_sizes_figure,
-    rules_graph,
-    rules_matrix,
-    rules_scatter,
-    top_items_figure,
-)
 from analytics.baskets import (
     ENGINE_LABELS,
     ENGINES,
     MEASURE_LABELS,
     MEASURES,
+    RANK_BY,
+    RANK_LABELS,
     SORTABLE,
     Rules,
     RulesParams,
+    basket_sizes_figure,
     describe_rule,
     filter_rules,
     item_options,
     item_values,
+    recommend,
+    rules_graph,
+    rules_matrix,
+    rules_scatter,
+    top_items_figure,
 )
 from analytics.errors import AnalyticsError
-from analytics.recommend import RANK_BY, RANK_LABELS, recommend
-from analytics.rfm import SEGMENTS
+from analytics.segments import SEGMENTS
 from pages._cached import cached_baskets, cached_evaluation, cached_rules, cached_similar
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app

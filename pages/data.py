@@ -7,13 +7,19 @@ from functools import partial
 
 import streamlit as st
 
+from analytics.data import (
+    ACCEPTED_FORMATS_TEXT,
+    KIND_LABELS,
+    KIND_ROLES,
+    KINDS,
+    ROLE_LABELS,
+    SAMPLE_FILES,
+    ColumnMapping,
+    DataState,
+    to_csv_bytes,
+)
 from analytics.errors import AnalyticsError
-from analytics.export import to_csv_bytes
-from analytics.io import ACCEPTED_FORMATS_TEXT
 from analytics.plots import missing_values_figure
-from analytics.samples import SAMPLE_FILES
-from analytics.schema import KIND_LABELS, KIND_ROLES, KINDS, ROLE_LABELS, ColumnMapping
-from analytics.session import DataState
 from pages._database import database_engine, database_tables, database_warnings, read_database
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app

@@ -20,14 +20,12 @@ from analytics.forecast import (
     TRANSFORM_LABELS,
     TRANSFORMS,
     ForecastParams,
-)
-from analytics.forecast_plots import (
     acf_figure,
     backtest_figure,
     decomposition_figure,
     forecast_figure,
 )
-from analytics.rfm import SEGMENTS
+from analytics.segments import SEGMENTS
 from pages._cached import (
     cached_decomposition,
     cached_forecast,

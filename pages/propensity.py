@@ -14,19 +14,17 @@ from analytics.propensity import (
     MODELS,
     NO_YES_NO_COLUMN,
     PropensityParams,
-    contact_top,
-    logistic_coefficients,
-    yes_no_columns,
-)
-from analytics.propensity_plots import (
     calibration_figure,
     confusion_figure,
+    contact_top,
     gains_figure,
     importance_figure,
     lift_figure,
+    logistic_coefficients,
     pr_figure,
     roc_figure,
     tree_diagram,
+    yes_no_columns,
 )
 from pages._cached import (
     cached_importance,

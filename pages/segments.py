@@ -9,25 +9,23 @@ from hashlib import blake2b
 
 import streamlit as st
 
+from analytics.data import to_csv_bytes
 from analytics.errors import AnalyticsError
-from analytics.export import to_csv_bytes
-from analytics.rfm import SEGMENT_ACTIONS
-from analytics.segment_plots import (
-    k_distance_figure,
-    k_selection_figure,
-    profile_heatmap,
-    rf_grid_figure,
-    rfm_segments_figure,
-    scatter_figure,
-    segment_sizes_figure,
-)
 from analytics.segments import (
     ALGORITHM_LABELS,
     ALGORITHMS,
     FEATURE_LABELS,
     RFM_FEATURES,
+    SEGMENT_ACTIONS,
     SegmentParams,
+    k_distance_figure,
+    k_selection_figure,
     numeric_columns,
+    profile_heatmap,
+    rf_grid_figure,
+    rfm_segments_figure,
+    scatter_figure,
+    segment_sizes_figure,
     summarize_selection,
 )
 from pages._cached import cached_rfm, cached_segments, compute_budget

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.samples import SampleData, generate_sample
+from analytics.data import SampleData, generate_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MARKETLENS_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -36,7 +36,7 @@ TEST_SAMPLE_CUSTOMERS = 400
 @pytest.fixture(scope="session", autouse=True)
 def small_app_sample(tmp_path_factory) -> Iterator[Path]:
     """Point the app's bundled samples ($MARKETLENS_SAMPLES) at a small generated set."""
-    from analytics.samples import write_samples
+    from analytics.data import write_samples
 
     folder = tmp_path_factory.mktemp("samples")
     write_samples(folder, n_customers=TEST_SAMPLE_CUSTOMERS)

@@ -18,10 +18,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.__main__ import main
+from analytics.data import is_formula_like, load_table, open_dataset, to_csv_bytes, to_excel_bytes
 from analytics.errors import AnalyticsError
-from analytics.export import is_formula_like, to_csv_bytes, to_excel_bytes
-from analytics.io import load_table
-from analytics.pipeline import open_dataset
 from tests.app.test_pages import ANALYSIS_PAGES, ROOT, no_exception, texts, upload
 from tests.bad_files import CORPUS, write_corpus
 

@@ -16,8 +16,8 @@ import pages._cached as cached
 import pages._database as database
 import pages._errors as errors
 import pages._state as state
+from analytics.data import Dataset
 from analytics.params import Params
-from analytics.schema import Dataset
 from tests.app.test_pages import (
     ANALYSIS_PAGES,
     ROOT,
@@ -117,7 +117,7 @@ def test_every_cache_key_is_made_of_content_and_plain_options():
 
 def test_datasets_differing_in_one_cell_have_different_cache_keys(sample):
     frame = sample.transactions
-    from analytics.pipeline import open_dataset
+    from analytics.data import open_dataset
 
     base = open_dataset(frame.to_csv(index=False).encode(), name="a.csv").dataset
     changed = frame.copy()

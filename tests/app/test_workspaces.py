@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics.workspace import WorkspaceStore
+from analytics.report import WorkspaceStore
 from tests.app.test_pages import ROOT, TIMEOUT, app, metric, no_exception, texts
 
 

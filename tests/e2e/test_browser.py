@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics.samples import BUNDLES
+from analytics.data import BUNDLES
 from tests.bad_files import CORPUS, tagged_orders_csv
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,30 +10,32 @@ import pandas as pd
 import pytest
 from scipy.stats import hypergeom
 
-from analytics import baskets as bk
-from analytics.basket_plots import (
-    basket_sizes_figure,
-    plot_text,
-    rules_graph,
-    rules_matrix,
-    rules_scatter,
-    top_items_figure,
-)
 from analytics.baskets import (
     Baskets,
+    basket_sizes_figure,
     baskets_from_lists,
     build_baskets,
     describe_rule,
     filter_rules,
     mine_itemsets,
+    plot_text,
     rule_measures,
+    rules_graph,
+    rules_matrix,
+    rules_scatter,
     run_rules,
+    top_items_figure,
+)
+from analytics.baskets import mining as bk
+from analytics.data import (
+    BUNDLES,
+    build_dataset,
+    detect_kind,
+    detect_mapping,
+    load_table,
+    open_dataset,
 )
 from analytics.errors import AnalyticsError
-from analytics.io import load_table
-from analytics.pipeline import open_dataset
-from analytics.samples import BUNDLES
-from analytics.schema import build_dataset, detect_kind, detect_mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ["eclat", "fpgrowth", "apriori"]

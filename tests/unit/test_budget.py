@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 
 from analytics.budget import Budget, Interrupted
+from analytics.data import DEFAULT_STEPS, clean, open_dataset
 from analytics.forecast import build_series, run_forecast
-from analytics.pipeline import open_dataset
 from analytics.propensity import fit_propensity, propensity_data
-from analytics.quality import DEFAULT_STEPS, clean
 from analytics.report import ReportOptions, build_report
 from analytics.segments import run_segmentation
 from tests.conftest import ROOT
@@ -69,8 +68,7 @@ def test_a_forecast_past_its_time_says_so():
 
 
 def test_the_k_sweep_and_the_models_stop_too():
-    from analytics.io import load_table
-    from analytics.pipeline import open_table
+    from analytics.data import load_table, open_table
     from tests.conftest import ROOT
 
     dataset = open_table(load_table(ROOT / "data" / "transactions.csv")).dataset

@@ -14,27 +14,25 @@ import pytest
 
 from analytics.__main__ import main
 from analytics.baskets import build_baskets, run_rules
-from analytics.errors import AnalyticsError
-from analytics.io import load_table
-from analytics.overview import whole_file_summary
-from analytics.pipeline import open_dataset
-from analytics.propensity import propensity_data
-from analytics.quality import (
+from analytics.data import (
     DEFAULT_STEPS,
+    ColumnMapping,
+    build_dataset,
     cancellation_mask,
     cancelled_orders,
     clean,
     default_steps,
-    unpaid_mask,
-)
-from analytics.schema import (
-    ColumnMapping,
-    build_dataset,
     detect_currency,
     detect_kind,
     detect_mapping,
+    load_table,
+    open_dataset,
     parse_dates,
+    unpaid_mask,
 )
+from analytics.errors import AnalyticsError
+from analytics.overview import whole_file_summary
+from analytics.propensity import propensity_data
 from analytics.segments import customer_features
 
 

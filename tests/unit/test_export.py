@@ -8,7 +8,7 @@ import io
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from analytics.export import neutralize_formulas, to_csv_bytes, to_excel_bytes
+from analytics.data import neutralize_formulas, to_csv_bytes, to_excel_bytes
 
 HOSTILE = pd.DataFrame(
     {

@@ -6,8 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.data import ColumnMapping, build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
 from analytics.forecast import (
+    acf_figure,
+    backtest_figure,
+    decomposition_figure,
+    forecast_figure,
+)
+from analytics.forecast.models import (
     MODELS,
     SalesSeries,
     _integrate,
@@ -19,14 +26,6 @@ from analytics.forecast import (
     run_forecast,
     series_from_values,
 )
-from analytics.forecast_plots import (
-    acf_figure,
-    backtest_figure,
-    decomposition_figure,
-    forecast_figure,
-)
-from analytics.pipeline import open_dataset
-from analytics.schema import ColumnMapping, build_dataset, detect_mapping
 
 
 def transactions(frame: pd.DataFrame):

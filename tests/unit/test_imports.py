@@ -3,7 +3,10 @@
 - analytics/ never imports streamlit or the page layer (it is usable from the command line);
 - analytics/ has no import circle, counting imports inside functions too;
 - private Streamlit modules (anything below ``streamlit.``) are imported by one module only,
-  pages/_runtime.py, so a Streamlit upgrade that moves them breaks in one place.
+  pages/_runtime.py, so a Streamlit upgrade that moves them breaks in one place;
+- nothing in analytics/ imports upward: each part imports only the layers below it (the
+  capability packages never import each other), and a package's modules import their siblings,
+  never their own package's face (``__init__``).
 """
 
 from __future__ import annotations
@@ -72,6 +75,53 @@ def test_analytics_has_no_import_circle():
         raise AssertionError(f"import circle: {' -> '.join(circle.args[1])}") from None
 
 
+#: The layers of analytics/, bottom first: a part imports only parts of lower layers (and its own
+#: package's modules). The four capability packages share a layer, so none imports another.
+LAYERS = {
+    "errors": 0,
+    "params": 1,
+    "budget": 1,
+    "data": 2,
+    "overview": 3,
+    "plots": 4,
+    "segments": 5,
+    "baskets": 5,
+    "forecast": 5,
+    "propensity": 5,
+    "report": 6,
+    "__main__": 7,
+}
+
+
+def _part(module: str) -> str:
+    return module.split(".")[1] if module.count(".") >= 1 else ""
+
+
+def test_every_part_of_analytics_has_a_layer():
+    parts = {_part(m) for m in GRAPH if m.startswith("analytics.")}
+    assert parts == set(LAYERS), parts ^ set(LAYERS)
+
+
+def test_nothing_in_analytics_imports_upward_or_sideways():
+    for module, imported in GRAPH.items():
+        if not module.startswith("analytics."):
+            continue
+        own = _part(module)
+        for name in imported:
+            if not name.startswith("analytics.") or _part(name) == own:
+                continue
+            assert LAYERS[_part(name)] < LAYERS[own], f"{module} imports {name}"
+
+
+def test_modules_of_a_package_import_their_siblings_not_the_package_face():
+    packages = {p.parent.name for p in (ROOT / "analytics").glob("*/__init__.py")}
+    assert packages == {"data", "segments", "baskets", "forecast", "propensity", "report"}
+    for module, imported in GRAPH.items():
+        if module.count(".") == 2 and _part(module) in packages:
+            face = f"analytics.{_part(module)}"
+            assert face not in imported, f"{module} imports its own package's face"
+
+
 def test_private_streamlit_modules_are_touched_in_one_module_only():
     touching = sorted(
         module
@@ -84,4 +134,4 @@ def test_private_streamlit_modules_are_touched_in_one_module_only():
 def test_the_checks_see_the_imports_they_look_for():
     """The parser finds what it must: Streamlit's private modules in pages/_runtime.py."""
     assert "streamlit.runtime.pages_manager" in GRAPH[RUNTIME]
-    assert "analytics.errors" in GRAPH["analytics.io"]
+    assert "analytics.errors" in GRAPH["analytics.data.io"]

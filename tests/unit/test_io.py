@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import io as aio
+from analytics.data import io as aio
+from analytics.data import list_sheets, load_table
 from analytics.errors import AnalyticsError
-from analytics.io import list_sheets, load_table
 
 ORDERS = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
 ROWS = [

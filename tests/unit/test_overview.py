@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from analytics.data import ColumnMapping, build_dataset, detect_mapping
 from analytics.errors import AnalyticsError
 from analytics.overview import default_period, preset_period, run_overview
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
-from analytics.schema import ColumnMapping, build_dataset, detect_mapping
 
 MAPPING = ColumnMapping(
     order_id="order",

@@ -94,15 +94,14 @@ def test_the_command_line_options_come_from_the_declaration():
 
 @pytest.fixture(scope="module")
 def baskets_sample(tmp_path_factory):
-    from analytics.samples import write_samples
+    from analytics.data import write_samples
 
     return write_samples(tmp_path_factory.mktemp("samples"), n_customers=300)["baskets"]
 
 
 def test_excluded_items_leave_every_basket_and_every_rule(baskets_sample):
     from analytics.baskets import build_baskets, run_rules
-    from analytics.pipeline import open_dataset
-    from analytics.samples import BUNDLES
+    from analytics.data import BUNDLES, open_dataset
 
     dataset = open_dataset(baskets_sample).dataset
     planted = BUNDLES[0][0]
@@ -123,10 +122,8 @@ def test_excluded_items_leave_every_basket_and_every_rule(baskets_sample):
 
 def test_excluded_items_reach_the_cli_and_the_report(baskets_sample, capsys):
     from analytics.__main__ import main
-    from analytics.pipeline import open_dataset
-    from analytics.quality import clean
+    from analytics.data import BUNDLES, clean, open_dataset
     from analytics.report import ReportOptions, build_report
-    from analytics.samples import BUNDLES
 
     planted = BUNDLES[0][0]
     assert main(["rules", str(baskets_sample), "--exclude", planted, "--top", "50"]) == 0
@@ -183,7 +180,7 @@ def test_forecast_params_split_series_and_model_and_read_older_workspaces():
 
 
 def _opened(name: str, kind: str):
-    from analytics.pipeline import open_dataset
+    from analytics.data import open_dataset
 
     return open_dataset(Path(__file__).parents[2] / "data" / name, kind=kind).dataset
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.data import build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
-from analytics.pipeline import open_dataset
 from analytics.propensity import (
     contact_top,
     feature_importance,
@@ -16,7 +16,6 @@ from analytics.propensity import (
     target_from_column,
     target_from_transactions,
 )
-from analytics.schema import build_dataset, detect_mapping
 
 
 def customers(frame: pd.DataFrame):

@@ -6,9 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.data import (
+    DEFAULT_STEPS,
+    STEP_NAMES,
+    ColumnMapping,
+    build_dataset,
+    clean,
+    cleaning_options,
+    detect_mapping,
+    quality_report,
+)
 from analytics.errors import AnalyticsError
-from analytics.quality import DEFAULT_STEPS, STEP_NAMES, clean, cleaning_options, quality_report
-from analytics.schema import ColumnMapping, build_dataset, detect_mapping
 
 
 @pytest.fixture
@@ -194,7 +202,7 @@ def test_duplicates_found_by_hashing_equal_pandas():
             "c": rng.choice([1.5, np.nan], 2000),
         }
     ).astype({"b": "str"})
-    from analytics.quality import _duplicates
+    from analytics.data.quality import _duplicates
 
     assert _duplicates(frame).tolist() == frame.duplicated(keep="first").tolist()
     assert _duplicates(frame.iloc[:0]).tolist() == []

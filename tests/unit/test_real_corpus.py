@@ -13,9 +13,8 @@ import pytest
 import tomllib
 
 from analytics.baskets import build_baskets
+from analytics.data import clean, default_steps, open_dataset
 from analytics.overview import whole_file_summary
-from analytics.pipeline import open_dataset
-from analytics.quality import clean, default_steps
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 MANIFEST = tomllib.loads((REAL / "MANIFEST.toml").read_text(encoding="utf-8"))["file"]

@@ -6,15 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from analytics.baskets import baskets_from_lists, build_baskets, run_rules
-from analytics.errors import AnalyticsError
-from analytics.pipeline import open_dataset
-from analytics.recommend import (
+from analytics.baskets import (
+    baskets_from_lists,
+    build_baskets,
     evaluate_recommendations,
     recommend,
+    run_rules,
     similar_items,
     temporal_split,
 )
+from analytics.data import open_dataset
+from analytics.errors import AnalyticsError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 
 from analytics.__main__ import main
+from analytics.data import DEFAULT_STEPS, clean, open_dataset, write_samples
 from analytics.errors import AnalyticsError
-from analytics.pipeline import open_dataset
-from analytics.quality import DEFAULT_STEPS, clean
-from analytics.report import SECTIONS, ReportOptions, build_report
-from analytics.samples import write_samples
-from analytics.workspace import Workspace, WorkspaceStore, owner_id
+from analytics.report import (
+    SECTIONS,
+    ReportOptions,
+    Workspace,
+    WorkspaceStore,
+    build_report,
+    owner_id,
+)
 
 
 @pytest.fixture(scope="module")

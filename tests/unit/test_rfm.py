@@ -7,10 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from analytics.data import ColumnMapping, build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
-from analytics.pipeline import open_dataset
-from analytics.rfm import SEGMENT_GRID, SEGMENTS, compute_rfm, score
-from analytics.schema import ColumnMapping, build_dataset, detect_mapping
+from analytics.segments import SEGMENT_GRID, SEGMENTS, compute_rfm, score
 
 MAPPING = ColumnMapping(
     order_id="order", customer_id="customer", timestamp="date", quantity="qty", unit_price="price"

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.data import BUNDLES, PERSONAS, SAMPLE_FILES, generate_sample, write_samples
 from analytics.errors import AnalyticsError
-from analytics.samples import BUNDLES, PERSONAS, SAMPLE_FILES, generate_sample, write_samples
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics.errors import AnalyticsError
-from analytics.io import load_table
-from analytics.schema import (
+from analytics.data import (
     ColumnMapping,
     build_dataset,
     detect_kind,
     detect_mapping,
     fingerprint,
+    load_table,
     looks_like_identifier,
     mapping_from_options,
     parse_dates,
 )
+from analytics.errors import AnalyticsError
 
 
 def retail_frame() -> pd.DataFrame:

@@ -7,22 +7,22 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from analytics import segment_plots
-from analytics import segments as seg
+from analytics.data import build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
-from analytics.pipeline import open_dataset
-from analytics.schema import build_dataset, detect_mapping
-from analytics.segment_plots import (
+from analytics.segments import clustering as seg
+from analytics.segments import (
     k_distance_figure,
     k_selection_figure,
     profile_heatmap,
     rf_grid_figure,
     rfm_segments_figure,
+    run_segmentation,
     scatter_figure,
     segment_colors,
     segment_sizes_figure,
+    summarize_selection,
 )
-from analytics.segments import run_segmentation, summarize_selection
+from analytics.segments import plots as segment_plots
 
 MALL_FEATURES = ["Annual Income (k$)", "Spending Score (1-100)"]
 

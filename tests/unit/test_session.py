@@ -7,9 +7,8 @@ from dataclasses import replace
 
 import pytest
 
+from analytics.data import DataState, load_table
 from analytics.errors import AnalyticsError
-from analytics.io import load_table
-from analytics.session import DataState
 
 # Shopify's order number is in a column called "Name": only its values (#1001) say what it is.
 SHOPIFY = (

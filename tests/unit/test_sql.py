@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from analytics.data import open_table
+from analytics.data.sql import DatabaseOptions, _read, list_tables, read_query, read_table
 from analytics.errors import AnalyticsError
-from analytics.pipeline import open_table
-from analytics.sql import DatabaseOptions, _read, list_tables, read_query, read_table
 
 OPTIONS = DatabaseOptions()
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from analytics.errors import AnalyticsError
-from analytics.sql import (
+from analytics.data.sql import (
     DatabaseOptions,
     _read,
     connection_warnings,
@@ -24,6 +23,7 @@ from analytics.sql import (
     read_query,
     read_table,
 )
+from analytics.errors import AnalyticsError
 from tests.postgres import reader_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -233,7 +233,7 @@ MEMORY_PROBE = """
 import json, resource, sys
 import sqlalchemy as sa
 from analytics.errors import AnalyticsError
-from analytics.sql import read_query
+from analytics.data.sql import read_query
 engine = sa.create_engine(sys.argv[1])
 read_query(engine, "SELECT * FROM victim")  # imports and the connection pool, before measuring
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.data import TableName, check_query
 from analytics.errors import AnalyticsError
-from analytics.sql_guard import TableName, check_query
 
 ALLOWED = [TableName("public", "orders"), TableName("public", "customers")]
 

@@ -14,11 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.data import SAMPLE_FILES, load_table, open_dataset
 from analytics.errors import AnalyticsError
-from analytics.io import load_table
-from analytics.pipeline import open_dataset
-from analytics.samples import SAMPLE_FILES
-from analytics.workspace import Workspace, WorkspaceStore, decode, encode, new_token, owner_id
+from analytics.report import Workspace, WorkspaceStore, decode, encode, new_token, owner_id
 
 ROOT = Path(__file__).resolve().parents[2]
 ME = owner_id("my browser")
@@ -107,7 +105,7 @@ def test_tokens_are_random_and_unguessable(store):
 def test_a_token_never_starts_with_a_dash_the_command_line_would_read_as_an_option(monkeypatch):
     """1 token in 64 did, and ``python -m analytics report <token>`` then failed (a flaky test)."""
     drawn = iter(["-dashFirstToken0123456", "plainToken0123456789ab"])
-    monkeypatch.setattr("analytics.workspace.secrets.token_urlsafe", lambda n: next(drawn))
+    monkeypatch.setattr("analytics.report.workspace.secrets.token_urlsafe", lambda n: next(drawn))
     assert new_token() == "plainToken0123456789ab"
 
 
@@ -167,9 +165,9 @@ _SAVER = """
 import sys
 import numpy as np
 import pandas as pd
-from analytics.io import LoadedTable
-from analytics.schema import ColumnMapping
-from analytics.workspace import Workspace, WorkspaceStore
+from analytics.data.io import LoadedTable
+from analytics.data.schema import ColumnMapping
+from analytics.report.workspace import Workspace, WorkspaceStore
 
 store = WorkspaceStore(sys.argv[1])
 rng = np.random.default_rng(int(sys.argv[2]))

@@ -22,29 +22,37 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from analytics.baskets import RulesParams, build_baskets, describe_rule, filter_rules, run_rules
+from analytics.baskets import (
+    RulesParams,
+    build_baskets,
+    describe_rule,
+    filter_rules,
+    run_rules,
+)
 from analytics.budget import Budget, Interrupted, check
+from analytics.data import CleaningResult, Dataset, LoadedTable, quality_report
 from analytics.errors import AnalyticsError
 from analytics.forecast import (
     FREQ_LABELS,
     METRIC_COLUMNS,
     ForecastParams,
     build_series,
+    forecast_figure,
     run_forecast,
 )
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
-from analytics.forecast_plots import forecast_figure
-from analytics.io import LoadedTable
 from analytics.overview import OverviewParams, format_value, run_overview
 from analytics.plots import trend_figure
 from analytics.propensity import MODEL_LABELS as PROPENSITY_MODELS
-from analytics.propensity import PropensityParams, fit_propensity, propensity_data
-from analytics.propensity_plots import lift_figure
-from analytics.quality import CleaningResult, quality_report
-from analytics.rfm import compute_rfm
-from analytics.schema import Dataset
-from analytics.segment_plots import scatter_figure
-from analytics.segments import FEATURE_LABELS, RFM_FEATURES, SegmentParams, run_segmentation
+from analytics.propensity import PropensityParams, fit_propensity, lift_figure, propensity_data
+from analytics.segments import (
+    FEATURE_LABELS,
+    RFM_FEATURES,
+    SegmentParams,
+    compute_rfm,
+    run_segmentation,
+    scatter_figure,
+)
 
 #: The report's sections, in order, with their headings.
 SECTIONS: dict[str, str] = {
@@ -427,9 +435,9 @@ footer{color:#667;font-size:13px;text-align:center;padding:20px}
 """
 
 
-#: The report's templates (analytics/templates/), HTML-escaped unless marked safe (Markup).
+#: The report's templates (analytics/report/templates/), HTML-escaped unless marked safe (Markup).
 _TEMPLATES = Environment(
-    loader=PackageLoader("analytics", "templates"),
+    loader=PackageLoader("analytics.report", "templates"),
     autoescape=True,
     undefined=StrictUndefined,
     keep_trailing_newline=False,

@@ -17,7 +17,7 @@ table qualified by its schema: whatever the visitor typed, the database runs the
 checked, never a text that a different tokenizer might read as something else.
 
 This is the first of three guards; the database's own read-only transaction and a least-privilege
-user are the others (see ``analytics.sql``).
+user are the others (see ``analytics.data.sql``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Reading is the only thing MarketLens does with a database, and a visitor reaches only what the
 operator allows. Three guards keep it so:
 
-1. :func:`analytics.sql_guard.check_query` parses the query and accepts one plain read of the
+1. :func:`analytics.data.sql_guard.check_query` parses the query and accepts one plain read of the
    allowed tables and views, and only the query it checked is sent;
 2. it runs in a transaction the database itself keeps read-only (PostgreSQL
    ``SET TRANSACTION READ ONLY``, SQLite ``PRAGMA query_only``, MySQL ``READ ONLY``), always
@@ -34,9 +34,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from analytics.data.io import MAX_BYTES, MAX_ROWS, LoadedTable, table_from_frame
+from analytics.data.sql_guard import SYSTEM_SCHEMAS, CheckedQuery, TableName, check_query
 from analytics.errors import AnalyticsError
-from analytics.io import MAX_BYTES, MAX_ROWS, LoadedTable, table_from_frame
-from analytics.sql_guard import SYSTEM_SCHEMAS, CheckedQuery, TableName, check_query
 
 __all__ = [
     "DatabaseOptions",
@@ -197,7 +197,7 @@ def read_table(
 def checked_query(
     engine: Engine, query: str, *, options: DatabaseOptions | None = None
 ) -> CheckedQuery:
-    """The query as it will run, if the visitor may run it (see :mod:`analytics.sql_guard`)."""
+    """The query as it will run, if the visitor may run it (see :mod:`analytics.data.sql_guard`)."""
     options = options or DatabaseOptions()
     return check_query(
         query,
@@ -221,7 +221,7 @@ def read_query(
     ----------
     engine : sqlalchemy.engine.Engine
     query : str
-        One SELECT (see :func:`analytics.sql_guard.check_query` for what is accepted).
+        One SELECT (see :func:`analytics.data.sql_guard.check_query` for what is accepted).
     name : str
         What the table is called in the app (its source name).
     options : DatabaseOptions, optional

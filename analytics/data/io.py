@@ -29,8 +29,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from python_calamine import CalamineSheet, CalamineWorkbook
 
+from analytics.data.schema import fingerprint, looks_like_identifier, parse_numbers
 from analytics.errors import AnalyticsError
-from analytics.schema import fingerprint, looks_like_identifier, parse_numbers
 
 #: Largest table MarketLens reads, in rows. Bigger exports should be filtered or sampled first.
 MAX_ROWS = 2_000_000

@@ -22,7 +22,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
-from analytics.baskets import Baskets, Engine, Rules, run_rules
+from analytics.baskets.mining import Baskets, Engine, Rules, run_rules
 from analytics.errors import AnalyticsError
 
 RankBy = Literal["confidence", "lift", "blend"]

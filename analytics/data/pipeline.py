@@ -6,9 +6,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from analytics.errors import AnalyticsError
-from analytics.io import LoadedTable, load_table
-from analytics.schema import (
+from analytics.data.io import LoadedTable, load_table
+from analytics.data.schema import (
     KINDS,
     Dataset,
     Kind,
@@ -18,6 +17,7 @@ from analytics.schema import (
     detect_mapping,
     mapping_from_options,
 )
+from analytics.errors import AnalyticsError
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ def open_dataset(
     Parameters
     ----------
     source : path or bytes
-        What :func:`analytics.io.load_table` accepts.
+        What :func:`analytics.data.io.load_table` accepts.
     name, sheets
-        Passed to :func:`analytics.io.load_table`.
+        Passed to :func:`analytics.data.io.load_table`.
     kind : str, optional
         Override the detected kind.
     roles : mapping of role to column, optional

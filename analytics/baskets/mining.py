@@ -35,10 +35,9 @@ import pandas as pd
 from scipy import sparse
 from scipy.stats import false_discovery_control, hypergeom
 
+from analytics.data import Dataset, cancellation_mask
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
-from analytics.quality import cancellation_mask
-from analytics.schema import Dataset
 
 Engine = Literal["eclat", "fpgrowth", "apriori"]
 ENGINES: tuple[str, ...] = get_args(Engine)

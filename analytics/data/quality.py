@@ -17,8 +17,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analytics.data.schema import ROLE_LABELS, Dataset, without_accents
 from analytics.errors import AnalyticsError
-from analytics.schema import ROLE_LABELS, Dataset, without_accents
 
 Severity = Literal["info", "warning", "problem"]
 

@@ -35,14 +35,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.data import (
+    KINDS,
+    CleaningResult,
+    ColumnMapping,
+    Kind,
+    LoadedTable,
+    SheetInfo,
+    build_dataset,
+    clean,
+)
 from analytics.errors import AnalyticsError
-from analytics.io import LoadedTable, SheetInfo
-from analytics.quality import CleaningResult, clean
-from analytics.schema import KINDS, ColumnMapping, Kind, build_dataset
 
 #: Environment variable naming the store's file; by default ``data/workspaces.sqlite``.
 STORE_ENV = "MARKETLENS_WORKSPACES"
-DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "workspaces.sqlite"
+DEFAULT_STORE = Path(__file__).resolve().parents[2] / "data" / "workspaces.sqlite"
 MAX_NAME = 120
 #: Each owner's workspaces may hold this many megabytes (tables they use, counted once each, and
 #: settings); override with MARKETLENS_OWNER_QUOTA_MB.

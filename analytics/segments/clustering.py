@@ -35,10 +35,10 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
 from analytics.budget import Budget, check
+from analytics.data import Dataset, order_lines_problem
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
-from analytics.rfm import RFMResult, compute_rfm
-from analytics.schema import Dataset, order_lines_problem
+from analytics.segments.rfm import RFMResult, compute_rfm
 
 Algorithm = Literal["kmeans", "gmm", "agglomerative", "dbscan"]
 Scale = Literal["log-standard", "standard", "none"]
@@ -857,7 +857,7 @@ def run_segmentation(
         Number of segments; default the best silhouette for k = 2…10.
     scale : {"log-standard", "standard", "none"}
     eps, min_samples : DBSCAN's radius (default: the knee of the k-distance curve) and neighbourhood.
-    analysis_date, exclude_cancellations : passed to :func:`analytics.rfm.compute_rfm`.
+    analysis_date, exclude_cancellations : passed to :func:`analytics.segments.rfm.compute_rfm`.
     random_state : int
         Seed: the same data gives the same segments.
     sweep : KSweep, optional

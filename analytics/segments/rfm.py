@@ -30,9 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.data import Dataset, cancellation_mask
 from analytics.errors import AnalyticsError
-from analytics.quality import cancellation_mask
-from analytics.schema import Dataset
 
 #: Named segments in the order a marketer reads them, best first.
 SEGMENTS: tuple[str, ...] = (

@@ -1,6 +1,6 @@
 """Dataset kinds, column roles and the mapped dataset every analysis takes.
 
-A table read by :mod:`analytics.io` becomes a :class:`Dataset` in two steps:
+A table read by :mod:`analytics.data.io` becomes a :class:`Dataset` in two steps:
 ``detect_kind`` / ``detect_mapping`` propose what the table is and which column plays which role
 (from header names in English and Chinese, and from the values); the user confirms or overrides;
 ``build_dataset`` then renames the role columns to their role names, gives them one type each
@@ -547,7 +547,7 @@ def detect_mapping(
     Parameters
     ----------
     frame : pandas.DataFrame
-        The table as read by :func:`analytics.io.load_table`.
+        The table as read by :func:`analytics.data.io.load_table`.
     kind : str, optional
         The kind to map for; detected when omitted.
     header : bool

@@ -17,7 +17,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 from sklearn.tree import DecisionTreeClassifier, export_graphviz
 
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
-from analytics.propensity import (
+from analytics.propensity.models import (
     MODEL_LABELS,
     ModelScore,
     PropensityResult,

@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
-from analytics.rfm import SEGMENT_GRID, RFMResult
-from analytics.segments import FEATURE_LABELS, NOISE, SegmentationResult
+from analytics.segments.clustering import FEATURE_LABELS, NOISE, SegmentationResult
+from analytics.segments.rfm import SEGMENT_GRID, RFMResult
 
 #: Okabe–Ito first, then Paul Tol's muted scheme: colour-blind-safe up to 17 segments.
 SEGMENT_PALETTE: tuple[str, ...] = (

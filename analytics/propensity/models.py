@@ -44,10 +44,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from analytics.budget import Budget, check
+from analytics.data import Dataset, cancellation_mask, looks_like_identifier, order_lines_problem
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
-from analytics.quality import cancellation_mask
-from analytics.schema import Dataset, looks_like_identifier, order_lines_problem
 
 Model = Literal["logreg", "tree", "forest", "gbm"]
 MODELS: tuple[str, ...] = get_args(Model)

@@ -41,10 +41,9 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import acf, kpss
 
 from analytics.budget import Budget, Interrupted, check
+from analytics.data import Dataset, cancellation_mask
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
-from analytics.quality import cancellation_mask
-from analytics.schema import Dataset
 
 Metric = Literal["revenue", "orders", "units", "customers"]
 METRICS: tuple[str, ...] = get_args(Metric)

@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from analytics.errors import AnalyticsError
-from analytics.io import LoadedTable
-from analytics.quality import DEFAULT_STEPS, CleaningResult, clean, default_steps
-from analytics.schema import (
+from analytics.data.io import LoadedTable
+from analytics.data.quality import DEFAULT_STEPS, CleaningResult, clean, default_steps
+from analytics.data.schema import (
     ColumnMapping,
     Dataset,
     Kind,
@@ -31,6 +30,7 @@ from analytics.schema import (
     detect_mapping,
     role_evidence,
 )
+from analytics.errors import AnalyticsError
 
 #: How the evidence behind a mapping is found: the page layer passes a cached version.
 Evidence = Callable[[LoadedTable, Kind, ColumnMapping], tuple[RoleEvidence, ...]]

@@ -1,0 +1,147 @@
+"""Data: reading files and databases, the kinds and roles of columns, quality and cleaning.
+
+Modules: ``io`` (CSV, Excel, Parquet, JSON … into a table), ``schema`` (kinds of data, column
+roles, dates, the mapped ``Dataset``), ``quality`` (the quality report and cleaning steps),
+``session`` (the session's data as a pure model: propose, kind, roles, cleaning, confirm),
+``pipeline`` (read and map in one call), ``samples`` (the generated sample data), ``export``
+(CSV and Excel downloads), ``sql`` and ``sql_guard`` (read-only database reads and what a
+visitor's query may do). Every other package builds on this one; it imports none of them.
+"""
+
+from __future__ import annotations
+
+from analytics.data.export import (
+    is_formula_like,
+    neutralize_formulas,
+    to_csv_bytes,
+    to_excel_bytes,
+    write_table,
+)
+from analytics.data.io import (
+    ACCEPTED_FORMATS_TEXT,
+    LoadedTable,
+    SheetInfo,
+    list_sheets,
+    load_table,
+)
+from analytics.data.pipeline import (
+    OpenedFile,
+    open_dataset,
+    open_table,
+)
+from analytics.data.quality import (
+    DEFAULT_STEPS,
+    STEP_NAMES,
+    CleaningResult,
+    QualityReport,
+    cancellation_mask,
+    cancelled_orders,
+    clean,
+    cleaning_options,
+    default_steps,
+    quality_report,
+    unpaid_mask,
+)
+from analytics.data.samples import (
+    BUNDLES,
+    PERSONAS,
+    SAMPLE_FILES,
+    SampleData,
+    generate_orders,
+    generate_sample,
+    write_samples,
+)
+from analytics.data.schema import (
+    KIND_LABELS,
+    KIND_ROLES,
+    KINDS,
+    ROLE_LABELS,
+    ColumnMapping,
+    Dataset,
+    Kind,
+    RoleEvidence,
+    build_dataset,
+    detect_currency,
+    detect_kind,
+    detect_mapping,
+    fingerprint,
+    looks_like_identifier,
+    mapping_from_options,
+    order_lines_problem,
+    parse_dates,
+    role_evidence,
+)
+from analytics.data.session import (
+    DataState,
+)
+from analytics.data.sql import (
+    DatabaseOptions,
+    connection_warnings,
+    list_tables,
+    read_query,
+    read_table,
+)
+from analytics.data.sql_guard import (
+    TableName,
+    check_query,
+)
+
+__all__ = [
+    "ACCEPTED_FORMATS_TEXT",
+    "BUNDLES",
+    "DEFAULT_STEPS",
+    "KINDS",
+    "KIND_LABELS",
+    "KIND_ROLES",
+    "PERSONAS",
+    "ROLE_LABELS",
+    "SAMPLE_FILES",
+    "STEP_NAMES",
+    "CleaningResult",
+    "ColumnMapping",
+    "DataState",
+    "DatabaseOptions",
+    "Dataset",
+    "Kind",
+    "LoadedTable",
+    "OpenedFile",
+    "QualityReport",
+    "RoleEvidence",
+    "SampleData",
+    "SheetInfo",
+    "TableName",
+    "build_dataset",
+    "cancellation_mask",
+    "cancelled_orders",
+    "check_query",
+    "clean",
+    "cleaning_options",
+    "connection_warnings",
+    "default_steps",
+    "detect_currency",
+    "detect_kind",
+    "detect_mapping",
+    "fingerprint",
+    "generate_orders",
+    "generate_sample",
+    "is_formula_like",
+    "list_sheets",
+    "list_tables",
+    "load_table",
+    "looks_like_identifier",
+    "mapping_from_options",
+    "neutralize_formulas",
+    "open_dataset",
+    "open_table",
+    "order_lines_problem",
+    "parse_dates",
+    "quality_report",
+    "read_query",
+    "read_table",
+    "role_evidence",
+    "to_csv_bytes",
+    "to_excel_bytes",
+    "unpaid_mask",
+    "write_samples",
+    "write_table",
+]
