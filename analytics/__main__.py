@@ -407,11 +407,8 @@ def write_sqlite(paths: dict[str, Path], target: Path) -> dict[str, object]:
     return {"path": str(target), "tables": list(tables)}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m analytics", description="MarketLens analytics from the command line."
-    )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _add_reading_commands(commands: argparse._SubParsersAction) -> None:
+    """The inspect and overview: what a file is, and its whole-file KPIs commands."""
     inspect = commands.add_parser(
         "inspect", help="read a file: its kind, column roles and quality findings"
     )
@@ -426,6 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     overview.add_argument("file", type=Path)
     _add_role_options(overview)
     overview.set_defaults(run=_overview)
+
+
+def _add_analyses_commands(commands: argparse._SubParsersAction) -> None:
+    """The segment and rules commands."""
     segment = commands.add_parser(
         "segment", help="segment customers: RFM or chosen columns, clustered"
     )
@@ -464,6 +465,10 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--rank-by", choices=RANK_BY, default="confidence")
     rules.add_argument("--out", type=Path, help="write all rules as .csv or .xlsx")
     rules.set_defaults(run=_rules)
+
+
+def _add_forecasting_commands(commands: argparse._SubParsersAction) -> None:
+    """The forecast and propensity commands."""
     forecast = commands.add_parser(
         "forecast", help="forecast a sales series: backtested models, prediction intervals"
     )
@@ -492,6 +497,10 @@ def build_parser() -> argparse.ArgumentParser:
         "the data, to act on now)",
     )
     propensity.set_defaults(run=_propensity)
+
+
+def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
+    """The report, workspaces and sample commands."""
     report = commands.add_parser(
         "report",
         help="write a self-contained HTML report of a saved workspace or of a file",
@@ -530,6 +539,17 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--random-state", type=int, default=0)
     sample.add_argument("--sqlite", type=Path, help="also write them as tables of this SQLite file")
     sample.set_defaults(run=_sample)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m analytics", description="MarketLens analytics from the command line."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_reading_commands(commands)
+    _add_analyses_commands(commands)
+    _add_forecasting_commands(commands)
+    _add_sharing_commands(commands)
     return parser
 
 

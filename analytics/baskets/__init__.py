@@ -1,28 +1,42 @@
-"""Market baskets: building baskets, frequent itemsets and association rules with their measures
-and plain-language reading (``mining``, with ``RulesParams``), "bought together"
-recommendations and their evaluation (``recommendations``), and the charts (``plots``)."""
+"""Market baskets: what sells together, as frequent itemsets and association rules.
+
+The steps are separate so that a dashboard can cache each one: ``build_baskets`` (a sparse basket ×
+item matrix from transactions or a baskets dataset), ``mine_itemsets`` (frequent itemsets with
+exact counts) and ``association_rules`` (rules with their interest measures). ``run_rules`` chains
+them.
+
+Three engines give identical itemsets and rules:
+
+* ``"eclat"`` (default): our vectorised miner. Each frequent item's baskets are a row of bits;
+  itemsets of size k+1 are joined from pairs of k-itemsets sharing their first k-1 items (Eclat's
+  prefix classes), and their support is one AND plus one popcount per candidate, done for a whole
+  level at once in NumPy. Rules and measures are computed per level with array operations.
+* ``"fpgrowth"`` and ``"apriori"``: mlxtend's miners and its ``association_rules``, for
+  cross-checking and for users who know them. Their input is a dense one-hot frame only while it
+  stays under ``DENSE_CELLS`` cells, sparse above.
+
+Semantics follow R's arules: support counts baskets (``count >= min_support × n``), rules have a
+single-item consequent unless ``max_consequent`` allows more, and every rule keeps its counts so
+that the measures are exact.
+
+Modules: ``build`` (baskets), ``mine`` (itemsets), ``measures`` (rules and their measures),
+``describe`` (filtering, rules in words), ``mining`` (``run_rules``, ``RulesParams``),
+``recommendations`` and ``plots``.
+"""
 
 from __future__ import annotations
 
-from analytics.baskets.mining import (
-    ENGINE_LABELS,
-    ENGINES,
-    MEASURE_LABELS,
-    MEASURES,
-    SORTABLE,
+from analytics.baskets.build import (
     Baskets,
-    Rules,
-    RulesParams,
     baskets_from_lists,
     build_baskets,
-    describe_rule,
-    filter_rules,
     item_options,
     item_values,
-    mine_itemsets,
-    rule_measures,
-    run_rules,
 )
+from analytics.baskets.describe import describe_rule, filter_rules
+from analytics.baskets.measures import MEASURE_LABELS, MEASURES, SORTABLE, Rules, rule_measures
+from analytics.baskets.mine import ENGINE_LABELS, ENGINES, mine_itemsets
+from analytics.baskets.mining import RulesParams, run_rules
 from analytics.baskets.plots import (
     basket_sizes_figure,
     plot_text,

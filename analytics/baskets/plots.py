@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.baskets.mining import Baskets
+from analytics.baskets.build import Baskets
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
 
 #: Colour scale for lift: colour-blind safe and readable in grey.

@@ -22,7 +22,10 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
-from analytics.baskets.mining import Baskets, Engine, Rules, run_rules
+from analytics.baskets.build import Baskets
+from analytics.baskets.measures import Rules
+from analytics.baskets.mine import Engine
+from analytics.baskets.mining import run_rules
 from analytics.errors import AnalyticsError
 
 RankBy = Literal["confidence", "lift", "blend"]

@@ -1,15 +1,43 @@
 """Data: reading files and databases, the kinds and roles of columns, quality and cleaning.
 
-Modules: ``io`` (CSV, Excel, Parquet, JSON … into a table), ``schema`` (kinds of data, column
-roles, dates, the mapped ``Dataset``), ``quality`` (the quality report and cleaning steps),
-``session`` (the session's data as a pure model: propose, kind, roles, cleaning, confirm),
-``pipeline`` (read and map in one call), ``samples`` (the generated sample data), ``export``
-(CSV and Excel downloads), ``sql`` and ``sql_guard`` (read-only database reads and what a
-visitor's query may do). Every other package builds on this one; it imports none of them.
+Modules:
+
+- reading: ``io`` (``load_table``: one entry point for a path or bytes), ``table`` (what reading
+  gives, limits), ``text`` (delimited text: encodings, delimiters, ragged lines), ``workbook``
+  (Excel and OpenDocument), ``sql`` and ``sql_guard`` (read-only database reads and what a
+  visitor's query may do);
+- mapping: ``schema`` (kinds, roles, ``ColumnMapping``, ``Dataset``), ``names`` (header synonyms,
+  cell values), ``dates``, ``detect`` (proposing kind and roles, with evidence), ``build``
+  (``build_dataset``), ``pipeline`` (read and map in one call);
+- ``quality`` (the quality report) and ``cleaning`` (the cleaning steps);
+- ``session`` (the session's data as a pure model: propose, kind, roles, cleaning, confirm);
+- ``samples`` (the generated sample data) and ``export`` (CSV and Excel downloads).
+
+Every other package builds on this one; it imports none of them.
 """
 
 from __future__ import annotations
 
+from analytics.data.build import build_dataset, detect_currency, mapping_from_options
+from analytics.data.cleaning import (
+    DEFAULT_STEPS,
+    STEP_NAMES,
+    CleaningResult,
+    cancellation_mask,
+    cancelled_orders,
+    clean,
+    cleaning_options,
+    default_steps,
+    unpaid_mask,
+)
+from analytics.data.dates import parse_dates
+from analytics.data.detect import (
+    RoleEvidence,
+    detect_kind,
+    detect_mapping,
+    order_lines_problem,
+    role_evidence,
+)
 from analytics.data.export import (
     is_formula_like,
     neutralize_formulas,
@@ -17,31 +45,14 @@ from analytics.data.export import (
     to_excel_bytes,
     write_table,
 )
-from analytics.data.io import (
-    ACCEPTED_FORMATS_TEXT,
-    LoadedTable,
-    SheetInfo,
-    list_sheets,
-    load_table,
-)
+from analytics.data.io import list_sheets, load_table
+from analytics.data.names import looks_like_identifier
 from analytics.data.pipeline import (
     OpenedFile,
     open_dataset,
     open_table,
 )
-from analytics.data.quality import (
-    DEFAULT_STEPS,
-    STEP_NAMES,
-    CleaningResult,
-    QualityReport,
-    cancellation_mask,
-    cancelled_orders,
-    clean,
-    cleaning_options,
-    default_steps,
-    quality_report,
-    unpaid_mask,
-)
+from analytics.data.quality import QualityReport, quality_report
 from analytics.data.samples import (
     BUNDLES,
     PERSONAS,
@@ -59,17 +70,7 @@ from analytics.data.schema import (
     ColumnMapping,
     Dataset,
     Kind,
-    RoleEvidence,
-    build_dataset,
-    detect_currency,
-    detect_kind,
-    detect_mapping,
     fingerprint,
-    looks_like_identifier,
-    mapping_from_options,
-    order_lines_problem,
-    parse_dates,
-    role_evidence,
 )
 from analytics.data.session import (
     DataState,
@@ -85,6 +86,7 @@ from analytics.data.sql_guard import (
     TableName,
     check_query,
 )
+from analytics.data.table import ACCEPTED_FORMATS_TEXT, LoadedTable, SheetInfo
 
 __all__ = [
     "ACCEPTED_FORMATS_TEXT",

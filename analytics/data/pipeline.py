@@ -6,17 +6,11 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from analytics.data.io import LoadedTable, load_table
-from analytics.data.schema import (
-    KINDS,
-    Dataset,
-    Kind,
-    KindGuess,
-    build_dataset,
-    detect_kind,
-    detect_mapping,
-    mapping_from_options,
-)
+from analytics.data.build import build_dataset, mapping_from_options
+from analytics.data.detect import detect_kind, detect_mapping
+from analytics.data.io import load_table
+from analytics.data.schema import KINDS, Dataset, Kind, KindGuess
+from analytics.data.table import LoadedTable
 from analytics.errors import AnalyticsError
 
 

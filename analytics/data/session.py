@@ -17,19 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from analytics.data.io import LoadedTable
-from analytics.data.quality import DEFAULT_STEPS, CleaningResult, clean, default_steps
-from analytics.data.schema import (
-    ColumnMapping,
-    Dataset,
-    Kind,
-    KindGuess,
-    RoleEvidence,
-    build_dataset,
-    detect_kind,
-    detect_mapping,
-    role_evidence,
-)
+from analytics.data.build import build_dataset
+from analytics.data.cleaning import DEFAULT_STEPS, CleaningResult, clean, default_steps
+from analytics.data.detect import RoleEvidence, detect_kind, detect_mapping, role_evidence
+from analytics.data.schema import ColumnMapping, Dataset, Kind, KindGuess
+from analytics.data.table import LoadedTable
 from analytics.errors import AnalyticsError
 
 #: How the evidence behind a mapping is found: the page layer passes a cached version.

@@ -34,8 +34,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from analytics.data.io import MAX_BYTES, MAX_ROWS, LoadedTable, table_from_frame
+from analytics.data.io import table_from_frame
 from analytics.data.sql_guard import SYSTEM_SCHEMAS, CheckedQuery, TableName, check_query
+from analytics.data.table import MAX_BYTES, MAX_ROWS, LoadedTable
 from analytics.errors import AnalyticsError
 
 __all__ = [

@@ -11,7 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.forecast.models import FREQ_LABELS, MODEL_LABELS, ForecastResult, ResidualCheck
+from analytics.forecast.diagnostics import ResidualCheck
+from analytics.forecast.models import MODEL_LABELS
+from analytics.forecast.run import ForecastResult
+from analytics.forecast.series import FREQ_LABELS
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
 
 _BAND_80 = "rgba(0, 114, 178, 0.30)"

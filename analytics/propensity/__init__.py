@@ -1,6 +1,21 @@
-"""Propensity: who will churn, buy or respond. Targets from a yes/no column or derived from orders,
-cross-validated models, lift and scored lists (``models``, with ``PropensityParams``), and the
-charts (``plots``)."""
+"""Propensity models: who will churn, buy again or respond, validated honestly.
+
+The steps are separate so that a dashboard can cache each one:
+
+* ``target_from_column`` (a customers table with a yes/no column) or ``target_from_transactions``
+  (churn or buying again in the N days after a cutoff, features from before it) give a
+  ``PropensityData``: one row of features per customer and a 0/1 target. Identifier columns, empty
+  columns and free-text columns are left out, each with the reason.
+* ``fit_propensity`` fits scikit-learn pipelines (impute, one-hot, scale, model) for logistic
+  regression, a decision tree, a random forest and histogram gradient boosting, each with one
+  good default setting (``SETTINGS``), or on request (``search=True``) a small grid (``GRIDS``),
+  scored by stratified, shuffled k-fold cross-validation on ROC AUC; ``"auto"`` keeps the
+  best. Every metric, curve and lift table is computed on out-of-fold predictions: no customer is
+  ever scored by a model that saw them.
+
+Modules: ``targets`` (what to predict, features per customer), ``models`` (fitting,
+``PropensityParams``), ``results`` (scores, thresholds, lift) and ``plots``.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +23,11 @@ from analytics.propensity.models import (
     GRIDS,
     MODEL_LABELS,
     MODELS,
-    NO_YES_NO_COLUMN,
     SETTINGS,
-    PropensityData,
     PropensityParams,
-    PropensityResult,
-    contact_top,
     feature_importance,
     fit_propensity,
-    lift_table,
     logistic_coefficients,
-    propensity_data,
-    target_from_column,
-    target_from_transactions,
-    yes_no_columns,
 )
 from analytics.propensity.plots import (
     calibration_figure,
@@ -32,6 +38,15 @@ from analytics.propensity.plots import (
     pr_figure,
     roc_figure,
     tree_diagram,
+)
+from analytics.propensity.results import PropensityResult, contact_top, lift_table
+from analytics.propensity.targets import (
+    NO_YES_NO_COLUMN,
+    PropensityData,
+    propensity_data,
+    target_from_column,
+    target_from_transactions,
+    yes_no_columns,
 )
 
 __all__ = [

@@ -1,6 +1,6 @@
-"""Sharing results: saved workspaces (``workspace``: analyses in SQLite, owners, read-only
-tokens, quotas) and the self-contained HTML report (``document``, rendered from
-``templates/``)."""
+"""Sharing results: saved workspaces (``workspace``: the SQLite store, owners, read-only tokens,
+quotas; ``saved``: what a workspace holds and how it is encoded) and the self-contained HTML
+report (``document``, rendered from ``templates/``)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,8 @@ from analytics.report.document import (
     ReportOptions,
     build_report,
 )
-from analytics.report.workspace import (
-    STORE_ENV,
-    Workspace,
-    WorkspaceInfo,
-    WorkspaceStore,
-    decode,
-    encode,
-    new_token,
-    owner_id,
-    savable,
-)
+from analytics.report.saved import Workspace, WorkspaceInfo, decode, encode, savable
+from analytics.report.workspace import STORE_ENV, WorkspaceStore, new_token, owner_id
 
 __all__ = [
     "SECTIONS",

@@ -1,25 +1,39 @@
-"""Customer segmentation: RFM scores and named segments (``rfm``), clustering with k chosen by
-silhouette and Davies–Bouldin (``clustering``, with ``SegmentParams``) and their charts
-(``plots``)."""
+"""Customer segmentation: clustering on RFM or on a customers table's numeric columns.
+
+The steps are separate so that a dashboard can cache each one: ``customer_features`` (what each
+customer looks like), ``sweep_k`` (every k from 2 to 10 fitted once and scored by inertia,
+silhouette, Davies–Bouldin and Calinski–Harabasz) and ``segment`` (the chosen k turned into named,
+profiled segments). ``run_segmentation`` chains them. The same data and ``random_state`` always give
+the same segments.
+
+Large data stays fast: K-means switches to MiniBatchKMeans above ``MINIBATCH_ABOVE`` customers
+(fitted on a sample of ``KMEANS_FIT_SAMPLE``), silhouette is computed on one sample of
+``SILHOUETTE_SAMPLE`` whose distances are computed once for the whole k sweep, and agglomerative
+clustering, DBSCAN and Gaussian mixtures fit on a sample and assign the other customers to the
+nearest cluster.
+
+Modules: ``rfm`` (RFM scores and named segments), ``features`` (what each customer looks
+like), ``fit`` (the algorithms and the k sweep), ``clustering`` (segments, ``run_segmentation``,
+``SegmentParams``) and ``plots``.
+"""
 
 from __future__ import annotations
 
 from analytics.segments.clustering import (
-    ALGORITHM_LABELS,
-    ALGORITHMS,
+    SegmentationResult,
+    SegmentParams,
+    run_segmentation,
+    summarize_selection,
+)
+from analytics.segments.features import (
     FEATURE_LABELS,
     RFM_FEATURES,
     CustomerFeatures,
-    KSweep,
-    SegmentationResult,
-    SegmentParams,
     customer_features,
     numeric_columns,
-    run_segmentation,
     scale_features,
-    summarize_selection,
-    sweep_k,
 )
+from analytics.segments.fit import ALGORITHM_LABELS, ALGORITHMS, KSweep, sweep_k
 from analytics.segments.plots import (
     k_distance_figure,
     k_selection_figure,

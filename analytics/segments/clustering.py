@@ -1,17 +1,5 @@
-"""Customer segmentation: clustering on RFM or on a customers table's numeric columns.
-
-The steps are separate so that a dashboard can cache each one: ``customer_features`` (what each
-customer looks like), ``sweep_k`` (every k from 2 to 10 fitted once and scored by inertia,
-silhouette, Davies–Bouldin and Calinski–Harabasz) and ``segment`` (the chosen k turned into named,
-profiled segments). ``run_segmentation`` chains them. The same data and ``random_state`` always give
-the same segments.
-
-Large data stays fast: K-means switches to MiniBatchKMeans above ``MINIBATCH_ABOVE`` customers
-(fitted on a sample of ``KMEANS_FIT_SAMPLE``), silhouette is computed on one sample of
-``SILHOUETTE_SAMPLE`` whose distances are computed once for the whole k sweep, and agglomerative
-clustering, DBSCAN and Gaussian mixtures fit on a sample and assign the other customers to the
-nearest cluster.
-"""
+"""Segments from clusters: the chosen k turned into named, profiled segments (``segment``), the
+whole chain (``run_segmentation``) and the analysis's typed parameters (``SegmentParams``)."""
 
 from __future__ import annotations
 
@@ -19,39 +7,36 @@ import datetime as dt
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Literal, Self, get_args
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import (
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    pairwise_distances,
-    silhouette_score,
-)
-from sklearn.mixture import GaussianMixture
-from sklearn.neighbors import NearestNeighbors
 
-from analytics.budget import Budget, check
-from analytics.data import Dataset, order_lines_problem
+from analytics.budget import Budget
+from analytics.data import Dataset
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
-from analytics.segments.rfm import RFMResult, compute_rfm
-
-Algorithm = Literal["kmeans", "gmm", "agglomerative", "dbscan"]
-Scale = Literal["log-standard", "standard", "none"]
-ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
-SCALES: tuple[str, ...] = get_args(Scale)
-ALGORITHM_LABELS = {
-    "kmeans": "K-means",
-    "gmm": "Gaussian mixture",
-    "agglomerative": "Agglomerative (Ward)",
-    "dbscan": "DBSCAN (density)",
-}
-RFM_FEATURES = ("recency", "frequency", "monetary")
-FEATURE_LABELS = {"recency": "Days since last order", "frequency": "Orders", "monetary": "Revenue"}
+from analytics.segments.features import (
+    FEATURE_LABELS,
+    SCALES,
+    CustomerFeatures,
+    Scale,
+    customer_features,
+    scale_features,
+)
+from analytics.segments.fit import (
+    ALGORITHMS,
+    NOISE,
+    Algorithm,
+    KSweep,
+    _scores,
+    default_min_samples,
+    fit_labels,
+    k_distances,
+    suggest_eps,
+    sweep_k,
+)
 
 
 @dataclass(frozen=True)
@@ -130,403 +115,6 @@ class SegmentParams(Params):
     def renames(self) -> dict[str, str]:
         """The new names of segments, as :meth:`SegmentationResult.renamed` takes them."""
         return dict(self.names)
-
-
-MINIBATCH_ABOVE = 50_000
-#: MiniBatchKMeans fits on at most this many customers and then labels everyone: scikit-learn
-#: re-draws each batch from the whole data at O(n) per step, which is most of its time at 1M rows.
-KMEANS_FIT_SAMPLE = 200_000
-SILHOUETTE_SAMPLE = 10_000
-AGGLOMERATIVE_SAMPLE = 10_000
-DBSCAN_SAMPLE = 20_000
-GMM_SAMPLE = 100_000
-K_RANGE = (2, 10)
-NOISE = "Noise / outliers"
-
-
-@dataclass(frozen=True)
-class CustomerFeatures:
-    """What each customer looks like, before scaling.
-
-    Attributes
-    ----------
-    ids : pandas.Series
-        Customer ids (text), one per row of ``values``.
-    values : pandas.DataFrame
-        The features, in their own units.
-    source : str
-        ``"rfm"`` or ``"columns"``.
-    rfm : RFMResult or None
-        The RFM table, when the features are RFM.
-    spend : str or None
-        The feature holding revenue, for revenue shares.
-    notes : tuple of str
-        What was left out and why.
-    """
-
-    ids: pd.Series
-    values: pd.DataFrame
-    source: str
-    rfm: RFMResult | None = None
-    spend: str | None = None
-    notes: tuple[str, ...] = ()
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(map(str, self.values.columns))
-
-
-def numeric_columns(dataset: Dataset) -> list[str]:
-    """Columns of a customers table that can be clustered on (numeric, not the id)."""
-    frame = dataset.frame
-    return [
-        str(c)
-        for c in frame.columns
-        if c != "customer_id"
-        and pd.api.types.is_numeric_dtype(frame[c])
-        and not pd.api.types.is_bool_dtype(frame[c])
-    ]
-
-
-def customer_features(
-    dataset: Dataset,
-    *,
-    features: str | Sequence[str] = "rfm",
-    analysis_date: dt.date | None = None,
-    exclude_cancellations: bool = True,
-) -> CustomerFeatures:
-    """The table to cluster: RFM from transactions, or chosen numeric columns of a customers table.
-
-    Customers with a missing value in a chosen column are left out, with a note; constant columns
-    are dropped, with a note; at least two varying features must remain.
-
-    Raises
-    ------
-    AnalyticsError
-        RFM asked of a table without transactions, unknown or non-numeric columns, fewer than two
-        usable features, or fewer than three customers.
-    """
-    if not features:  # the default: RFM of transactions, every numeric column of customers
-        features = "rfm" if dataset.kind == "transactions" else numeric_columns(dataset)
-    if isinstance(features, str) and features == "rfm":
-        if dataset.kind != "transactions":
-            raise AnalyticsError(
-                f"RFM needs transactions; this dataset is {dataset.kind}.",
-                hint="Choose the numeric columns to segment on: "
-                + (", ".join(numeric_columns(dataset)) or "this table has none")
-                + ".",
-            )
-        rfm = compute_rfm(
-            dataset, analysis_date=analysis_date, exclude_cancellations=exclude_cancellations
-        )
-        table = rfm.customers
-        values = table[list(RFM_FEATURES)].astype(float)
-        return _checked(
-            CustomerFeatures(
-                table["customer_id"].astype("str"), values, "rfm", rfm=rfm, spend="monetary"
-            )
-        )
-    columns = [features] if isinstance(features, str) else list(features)
-    columns = [c.strip() for c in columns if c.strip()]
-    frame = dataset.frame
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise AnalyticsError(
-            f"There is no column {missing[0]!r}.",
-            hint="Numeric columns: " + (", ".join(numeric_columns(dataset)) or "none") + ".",
-        )
-    not_numeric = [c for c in columns if c not in numeric_columns(dataset)]
-    if not_numeric:
-        raise AnalyticsError(
-            f"Column {not_numeric[0]!r} is not numeric, so it cannot be clustered on.",
-            hint="Numeric columns: " + (", ".join(numeric_columns(dataset)) or "none") + ".",
-        )
-    if dataset.kind == "transactions":
-        raise AnalyticsError(
-            "Columns of order lines describe orders, not customers.",
-            hint="Segment transactions on RFM, or load a customers table.",
-        )
-    if (problem := order_lines_problem(dataset)) is not None:
-        raise problem
-    ids = (
-        frame["customer_id"]
-        if "customer_id" in frame
-        else pd.Series(np.arange(1, len(frame) + 1), index=frame.index)
-    )
-    values = frame[columns].astype(float)
-    spend = next((c for c in columns if _is_spend(c)), None)
-    return _checked(CustomerFeatures(ids.astype("str"), values, "columns", spend=spend))
-
-
-_SPEND_NAMES = {
-    "revenue",
-    "totalrevenue",
-    "sales",
-    "totalsales",
-    "spend",
-    "totalspend",
-    "monetary",
-    "amount",
-    "totalamount",
-    "charges",
-    "totalcharges",
-    "clv",
-    "ltv",
-    "lifetimevalue",
-    "customerlifetimevalue",
-}
-
-
-def _is_spend(column: str) -> bool:
-    """Whether a column holds what customers spent (for revenue shares); "Spending Score" does not."""
-    return "".join(ch for ch in column.lower() if ch.isalnum()) in _SPEND_NAMES
-
-
-def _checked(features: CustomerFeatures) -> CustomerFeatures:
-    values, ids = features.values, features.ids
-    notes = list(features.notes)
-    complete = values.notna().all(axis=1).to_numpy()
-    if not complete.all():
-        gaps = int((~complete).sum())
-        notes.append(
-            f"{gaps:,} customer(s) have missing values in the chosen columns and were left out."
-        )
-        values, ids = values[complete], ids[complete]
-    constant = [c for c in values.columns if values[c].nunique() <= 1]
-    if constant:
-        notes.append(
-            "Same value for every customer, so left out: " + ", ".join(map(str, constant)) + "."
-        )
-        values = values.drop(columns=constant)
-    if values.shape[1] < 2:
-        raise AnalyticsError(
-            f"Segmentation needs at least two numeric columns that vary; {values.shape[1]} remain"
-            + (f" ({', '.join(map(str, values.columns))})" if values.shape[1] else "")
-            + ".",
-            hint="Pick more columns (age, income, spend, visits …), or segment transactions on RFM.",
-        )
-    if len(values) < 3:
-        raise AnalyticsError(
-            f"Segmentation needs at least 3 customers; there {'is' if len(values) == 1 else 'are'} {len(values)}.",
-            hint="Load more data, or undo cleaning steps that removed customers.",
-        )
-    return replace(
-        features,
-        ids=ids.reset_index(drop=True),
-        values=values.reset_index(drop=True),
-        notes=tuple(notes),
-        spend=features.spend if features.spend in values.columns else None,
-    )
-
-
-def scale_features(values: pd.DataFrame, scale: Scale) -> np.ndarray:
-    """Scale features so that each counts alike.
-
-    ``log-standard``: signed log1p of right-skewed columns (skewness above 1, like money and
-    order counts, where 10 vs 20 orders matters as much as 100 vs 200), then z-scores;
-    ``standard``: z-scores only; ``none``: as is.
-    """
-    if scale not in SCALES:
-        raise AnalyticsError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}.")
-    x = values.to_numpy(dtype=float).copy()
-    if scale == "none":
-        return x
-    if scale == "log-standard":
-        skewed = values.skew().to_numpy() > 1
-        x[:, skewed] = np.sign(x[:, skewed]) * np.log1p(np.abs(x[:, skewed]))
-    std = x.std(axis=0)
-    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
-
-
-# --- fitting ---------------------------------------------------------------------------------------
-
-
-def _sample(n: int, size: int, random_state: int) -> np.ndarray:
-    if n <= size:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(random_state).choice(n, size=size, replace=False))
-
-
-def _nearest_centre(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Label of the nearest centre for every row, in chunks to bound memory."""
-    labels = np.empty(len(x), dtype=np.int64)
-    for start in range(0, len(x), 200_000):
-        chunk = x[start : start + 200_000]
-        d = ((chunk[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-        labels[start : start + 200_000] = d.argmin(axis=1)
-    return labels
-
-
-def fit_labels(
-    x: np.ndarray,
-    algorithm: Algorithm,
-    k: int,
-    *,
-    random_state: int = 0,
-    eps: float | None = None,
-    min_samples: int | None = None,
-) -> np.ndarray:
-    """Cluster labels (0…k-1; -1 is DBSCAN noise) for every row of the scaled features."""
-    n = len(x)
-    if algorithm == "kmeans":
-        if n > MINIBATCH_ABOVE:
-            rows = _sample(n, KMEANS_FIT_SAMPLE, random_state)
-            model = MiniBatchKMeans(k, random_state=random_state, n_init=3, batch_size=4096).fit(
-                x[rows]
-            )
-            return model.predict(x).astype(np.int64)
-        return KMeans(k, random_state=random_state, n_init=10).fit_predict(x).astype(np.int64)
-    if algorithm == "gmm":
-        rows = _sample(n, GMM_SAMPLE, random_state)
-        gmm = GaussianMixture(k, covariance_type="full", random_state=random_state, reg_covar=1e-5)
-        gmm.fit(x[rows])
-        return gmm.predict(x).astype(np.int64)
-    if algorithm == "agglomerative":
-        rows = _sample(n, AGGLOMERATIVE_SAMPLE, random_state)
-        sample_labels = AgglomerativeClustering(k, linkage="ward").fit_predict(x[rows])
-        if len(rows) == n:
-            return sample_labels.astype(np.int64)
-        centres = np.vstack([x[rows][sample_labels == c].mean(axis=0) for c in range(k)])
-        return _nearest_centre(x, centres)
-    if algorithm == "dbscan":
-        samples = min_samples or default_min_samples(x.shape[1])
-        rows = _sample(n, DBSCAN_SAMPLE, random_state)
-        radius = (
-            eps
-            if eps is not None
-            else suggest_eps(x, min_samples=samples, random_state=random_state)
-        )
-        model = DBSCAN(eps=radius, min_samples=samples).fit(x[rows])
-        labels = model.labels_.astype(np.int64)
-        if len(rows) == n:
-            return labels
-        core = model.core_sample_indices_
-        if len(core) == 0:
-            return np.full(n, -1, dtype=np.int64)
-        distance, nearest = NearestNeighbors(n_neighbors=1).fit(x[rows][core]).kneighbors(x)
-        return np.where(distance[:, 0] <= radius, labels[core][nearest[:, 0]], -1)
-    raise AnalyticsError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}.")
-
-
-def default_min_samples(n_features: int) -> int:
-    """DBSCAN's minimum neighbourhood: twice the number of features (Sander et al. 1998)."""
-    return max(4, 2 * n_features)
-
-
-def k_distances(x: np.ndarray, *, min_samples: int, random_state: int = 0) -> np.ndarray:
-    """Sorted distance of each (sampled) customer to its ``min_samples``-th neighbour."""
-    rows = _sample(len(x), DBSCAN_SAMPLE, random_state)
-    k = min(min_samples, len(rows) - 1)
-    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(x[rows]).kneighbors(x[rows])
-    return np.sort(distances[:, k])
-
-
-def suggest_eps(x: np.ndarray, *, min_samples: int, random_state: int = 0) -> float:
-    """The knee of the k-distance curve: the point farthest from the line joining its ends."""
-    curve = k_distances(x, min_samples=min_samples, random_state=random_state)
-    if len(curve) < 3 or curve[-1] == curve[0]:
-        return float(curve[-1]) or 0.5
-    xs = np.linspace(0, 1, len(curve))
-    ys = (curve - curve[0]) / (curve[-1] - curve[0])
-    return float(curve[int(np.argmax(xs - ys))])
-
-
-def _scores(
-    x: np.ndarray,
-    labels: np.ndarray,
-    random_state: int,
-    *,
-    sample: tuple[np.ndarray, np.ndarray] | None = None,
-) -> dict[str, float]:
-    """Inertia, silhouette, Davies–Bouldin and Calinski–Harabasz of clustered rows (noise left out).
-
-    ``sample`` is (rows, their pairwise distances), shared by every k of a sweep; without it the
-    silhouette is computed on a fresh sample of ``SILHOUETTE_SAMPLE`` rows.
-    """
-    clustered = labels >= 0
-    xs, ls = x[clustered], labels[clustered]
-    found = np.unique(ls)
-    inertia = float(sum(((xs[ls == c] - xs[ls == c].mean(axis=0)) ** 2).sum() for c in found))
-    if len(found) < 2 or len(found) >= len(xs):
-        return {
-            "inertia": inertia,
-            "silhouette": np.nan,
-            "davies_bouldin": np.nan,
-            "calinski_harabasz": np.nan,
-        }
-    if sample is not None and clustered.all():
-        rows, distances = sample
-        sample_labels = labels[rows]
-        silhouette = (
-            float(silhouette_score(distances, sample_labels, metric="precomputed"))
-            if 2 <= len(np.unique(sample_labels)) < len(rows)
-            else np.nan
-        )
-    else:
-        size = min(SILHOUETTE_SAMPLE, len(xs))
-        silhouette = float(
-            silhouette_score(
-                xs, ls, sample_size=size if size < len(xs) else None, random_state=random_state
-            )
-        )
-    return {
-        "inertia": inertia,
-        "silhouette": silhouette,
-        "davies_bouldin": float(davies_bouldin_score(xs, ls)),
-        "calinski_harabasz": float(calinski_harabasz_score(xs, ls)),
-    }
-
-
-@dataclass(frozen=True)
-class KSweep:
-    """Every k fitted once: ``table`` has k, inertia, silhouette, davies_bouldin, calinski_harabasz."""
-
-    algorithm: str
-    table: pd.DataFrame
-    labels: dict[int, np.ndarray] = field(repr=False)
-
-    @property
-    def best_k(self) -> int:
-        """The k with the best silhouette (ties: the smaller k)."""
-        scored = self.table.dropna(subset=["silhouette"])
-        if scored.empty:
-            return int(self.table["k"].iloc[0])
-        return int(scored["k"].to_numpy()[scored["silhouette"].to_numpy().argmax()])
-
-
-def sweep_k(
-    x: np.ndarray,
-    *,
-    algorithm: Algorithm = "kmeans",
-    k_values: Sequence[int] | None = None,
-    random_state: int = 0,
-    budget: Budget | None = None,
-) -> KSweep:
-    """Fit every k (default 2–10, capped below the number of customers) and score each fit.
-
-    ``budget`` is checked before each k (see :mod:`analytics.budget`).
-    """
-    if algorithm == "dbscan":
-        raise AnalyticsError("DBSCAN finds its own number of segments; there is no k to sweep.")
-    n = len(x)
-    ks = [k for k in (k_values or range(K_RANGE[0], K_RANGE[1] + 1)) if 2 <= k < n]
-    if not ks:
-        raise AnalyticsError(
-            f"With {n} customers there is no number of segments to try (k must be 2 to {n - 1}).",
-            hint="Load more customers.",
-        )
-    # One silhouette sample for every k: its distances are computed once (float32, 400 MB at most).
-    sample_rows = _sample(n, SILHOUETTE_SAMPLE, random_state)
-    sample = (sample_rows, pairwise_distances(x[sample_rows]).astype(np.float32))
-    rows, labels = [], {}
-    for k in ks:
-        check(budget)
-        labels[k] = fit_labels(x, algorithm, k, random_state=random_state)
-        rows.append({"k": k, **_scores(x, labels[k], random_state, sample=sample)})
-    return KSweep(algorithm, pd.DataFrame(rows), labels)
-
-
-# --- segments -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -823,9 +411,6 @@ def summarize_selection(result: SegmentationResult, ids: Sequence[object]) -> Se
         }
     )
     return SelectionSummary(chosen, len(chosen) / max(len(table), 1), by_segment, comparison)
-
-
-# --- all in one -----------------------------------------------------------------------------------
 
 
 def run_segmentation(

@@ -13,7 +13,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
-from analytics.segments.clustering import FEATURE_LABELS, NOISE, SegmentationResult
+from analytics.segments.clustering import SegmentationResult
+from analytics.segments.features import FEATURE_LABELS
+from analytics.segments.fit import NOISE
 from analytics.segments.rfm import SEGMENT_GRID, RFMResult
 
 #: Okabe–Ito first, then Paul Tol's muted scheme: colour-blind-safe up to 17 segments.

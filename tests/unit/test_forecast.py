@@ -14,18 +14,12 @@ from analytics.forecast import (
     decomposition_figure,
     forecast_figure,
 )
-from analytics.forecast.models import (
-    MODELS,
-    SalesSeries,
-    _integrate,
-    accuracy,
-    backtest,
-    build_series,
-    decompose,
-    residual_diagnostics,
-    run_forecast,
-    series_from_values,
-)
+from analytics.forecast.backtest import accuracy, backtest
+from analytics.forecast.diagnostics import decompose, residual_diagnostics
+from analytics.forecast.models import MODELS
+from analytics.forecast.run import run_forecast
+from analytics.forecast.sarima import _integrate
+from analytics.forecast.series import SalesSeries, build_series, series_from_values
 
 
 def transactions(frame: pd.DataFrame):

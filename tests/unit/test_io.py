@@ -11,6 +11,8 @@ import pytest
 
 from analytics.data import io as aio
 from analytics.data import list_sheets, load_table
+from analytics.data import text as atext
+from analytics.data import workbook as aworkbook
 from analytics.errors import AnalyticsError
 
 ORDERS = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
@@ -97,7 +99,7 @@ def test_delimiter_is_sniffed(delimiter, name):
 
 
 def test_quoted_newlines_are_kept_across_blocks(monkeypatch):
-    monkeypatch.setattr(aio, "_BLOCK_SIZE", 4096)
+    monkeypatch.setattr(atext, "_BLOCK_SIZE", 4096)
     lines = [f'{i},"first line {i}\nsecond line",{i * 2}' for i in range(2000)]
     table = load_table(("id,comment,n\n" + "\n".join(lines) + "\n").encode(), name="notes.csv")
     assert len(table.frame) == 2000
@@ -110,7 +112,7 @@ def test_carriage_return_line_endings():
 
 
 def test_text_late_in_a_numeric_column_makes_it_text(monkeypatch):
-    monkeypatch.setattr(aio, "_BLOCK_SIZE", 1024)
+    monkeypatch.setattr(atext, "_BLOCK_SIZE", 1024)
     rows = [f"{i},{i % 7}" for i in range(3000)] + ["3000,several"]
     table = load_table(("line,Weight\n" + "\n".join(rows) + "\n").encode(), name="late.csv")
     assert len(table.frame) == 3001
@@ -247,7 +249,7 @@ def test_workbook_named_csv_is_read_as_workbook():
 
 
 def test_decompression_bomb_is_refused_before_opening(monkeypatch):
-    monkeypatch.setattr(aio, "MAX_UNZIPPED_BYTES", 10_000)
+    monkeypatch.setattr(aworkbook, "MAX_UNZIPPED_BYTES", 10_000)
     data = workbook({"S": pd.DataFrame({"a": np.arange(5000)})})
     with pytest.raises(AnalyticsError, match="expand"):
         load_table(data, name="bomb.xlsx")
@@ -331,7 +333,8 @@ def test_bytes_without_a_name_are_refused():
 
 
 def test_latin1_bytes_after_the_sniffed_sample_are_still_read(monkeypatch):
-    monkeypatch.setattr(aio, "_SNIFF_BYTES", 64)
+    for module in (aio, atext):  # the format sniffer and the text reader each read a sample
+        monkeypatch.setattr(module, "_SNIFF_BYTES", 64)
     rows = [f"{i},plain,{i}" for i in range(50)] + ["50,Café au lait,50"]
     table = load_table(("id,name,n\n" + "\n".join(rows) + "\n").encode("cp1252"), name="late.csv")
     assert table.frame["name"].iloc[50] == "Café au lait"

@@ -202,7 +202,7 @@ def test_duplicates_found_by_hashing_equal_pandas():
             "c": rng.choice([1.5, np.nan], 2000),
         }
     ).astype({"b": "str"})
-    from analytics.data.quality import _duplicates
+    from analytics.data.cleaning import _duplicates
 
     assert _duplicates(frame).tolist() == frame.duplicated(keep="first").tolist()
     assert _duplicates(frame.iloc[:0]).tolist() == []

@@ -9,7 +9,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from analytics.data import build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
-from analytics.segments import clustering as seg
+from analytics.segments import features as segfeatures
+from analytics.segments import fit as segfit
 from analytics.segments import (
     k_distance_figure,
     k_selection_figure,
@@ -110,11 +111,11 @@ def test_segments_are_ordered_by_spend_and_profiled(sample_dataset):
 
 
 def test_choosing_k_reuses_the_sweep(sample_dataset):
-    features = seg.customer_features(sample_dataset)
-    sweep = seg.sweep_k(seg.scale_features(features.values, "log-standard"))
+    features = segfeatures.customer_features(sample_dataset)
+    sweep = segfit.sweep_k(segfeatures.scale_features(features.values, "log-standard"))
     assert sweep.table["k"].tolist() == list(range(2, 11))
     planted = {k: np.arange(len(features.values)) % k for k in sweep.labels}
-    fake = seg.KSweep("kmeans", sweep.table, planted)
+    fake = segfit.KSweep("kmeans", sweep.table, planted)
     result = run_segmentation(sample_dataset, k=3, sweep=fake)
     assert sorted(result.profiles["customers"]) == sorted(np.bincount(planted[3]).tolist())
 
@@ -141,8 +142,8 @@ def test_dbscan_finds_blobs_and_marks_noise():
         adjusted_rand_score(frame["truth"][clustered], result.customers["cluster"][clustered])
         > 0.95
     )
-    assert (result.customers["segment"] == seg.NOISE).sum() >= 10
-    assert result.segment_names[-1] == seg.NOISE
+    assert (result.customers["segment"] == segfit.NOISE).sum() >= 10
+    assert result.segment_names[-1] == segfit.NOISE
 
 
 def test_dbscan_with_a_tiny_radius_says_what_to_do():
@@ -154,11 +155,11 @@ def test_dbscan_with_a_tiny_radius_says_what_to_do():
 
 
 def test_large_data_paths_sample_and_assign(monkeypatch):
-    monkeypatch.setattr(seg, "MINIBATCH_ABOVE", 100)
-    monkeypatch.setattr(seg, "KMEANS_FIT_SAMPLE", 300)
-    monkeypatch.setattr(seg, "AGGLOMERATIVE_SAMPLE", 200)
-    monkeypatch.setattr(seg, "DBSCAN_SAMPLE", 200)
-    monkeypatch.setattr(seg, "SILHOUETTE_SAMPLE", 150)
+    monkeypatch.setattr(segfit, "MINIBATCH_ABOVE", 100)
+    monkeypatch.setattr(segfit, "KMEANS_FIT_SAMPLE", 300)
+    monkeypatch.setattr(segfit, "AGGLOMERATIVE_SAMPLE", 200)
+    monkeypatch.setattr(segfit, "DBSCAN_SAMPLE", 200)
+    monkeypatch.setattr(segfit, "SILHOUETTE_SAMPLE", 150)
     frame = blobs(n_per=300)
     dataset = customers_table(frame)
     for algorithm in ("kmeans", "agglomerative", "dbscan"):
@@ -271,7 +272,7 @@ def test_skewed_columns_are_logged_others_not():
     values = pd.DataFrame(
         {"money": np.exp(np.linspace(0, 8, 200)), "age": np.linspace(18, 80, 200)}
     )
-    scaled = seg.scale_features(values, "log-standard")
+    scaled = segfeatures.scale_features(values, "log-standard")
     assert np.corrcoef(scaled[:, 0], np.log1p(values["money"]))[0, 1] > 0.999
     assert np.allclose(
         scaled[:, 1], (values["age"] - values["age"].mean()) / values["age"].std(ddof=0)
@@ -299,9 +300,13 @@ def test_figures_carry_the_segments(sample_dataset):
     assert len(k_selection_figure(result).data) == 4
     assert profile_heatmap(result).data[0].z.shape == (4, 3)
     assert (
-        rfm_segments_figure(seg.customer_features(sample_dataset).rfm).data[0].y[-1] == "Champions"
+        rfm_segments_figure(segfeatures.customer_features(sample_dataset).rfm).data[0].y[-1]
+        == "Champions"
     )
-    assert rf_grid_figure(seg.customer_features(sample_dataset).rfm).data[0].z.shape == (5, 5)
+    assert rf_grid_figure(segfeatures.customer_features(sample_dataset).rfm).data[0].z.shape == (
+        5,
+        5,
+    )
 
 
 def test_large_scatter_is_sampled_and_drawn_with_webgl(sample_dataset, monkeypatch):

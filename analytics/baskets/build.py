@@ -1,0 +1,310 @@
+"""Baskets: the sparse basket × item matrix, from transactions, a baskets dataset or lists
+(``build_baskets``, ``baskets_from_lists``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from analytics.data import Dataset, cancellation_mask
+from analytics.errors import AnalyticsError
+
+
+# --- Baskets --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Baskets:
+    """Baskets as a sparse basket × item matrix.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        One row per basket, one column per item, ``True`` where the basket holds the item.
+    items : tuple of str
+        The item of each column, in alphabetical order.
+    basket_ids : numpy.ndarray
+        The id of each basket (text).
+    dates : numpy.ndarray or None
+        When each basket was bought (its first line), if the data has dates.
+    descriptions : dict
+        Item → text describing it (its name, or the item itself), for similar-item search.
+    key : str
+        A content key: the dataset fingerprint plus the options that built the baskets.
+    notes : tuple of str
+        What was left out and why.
+    """
+
+    matrix: sparse.csr_matrix
+    items: tuple[str, ...]
+    basket_ids: np.ndarray
+    dates: np.ndarray | None
+    descriptions: dict[str, str]
+    key: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_baskets(self) -> int:
+        return int(self.matrix.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @property
+    def item_counts(self) -> np.ndarray:
+        """How many baskets hold each item."""
+        return np.asarray(self.matrix.sum(axis=0)).ravel().astype(np.int64)
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """How many distinct items each basket holds."""
+        return np.diff(self.matrix.indptr)
+
+    @property
+    def problem(self) -> str | None:
+        """Why these baskets cannot show what sells together, in plain words; None if they can."""
+        if self.n_baskets < 2:
+            return (
+                "There is only one basket, so nothing can be compared: load more orders, or "
+                "check that the order column tells purchases apart."
+            )
+        if self.sizes.max() < 2:
+            return (
+                "Every basket holds a single item, so nothing is bought together here. Check "
+                "that the order column groups the lines of one purchase."
+            )
+        counts = self.item_counts
+        if np.all((counts == 0) | (counts == self.n_baskets)):
+            return (
+                "Every basket holds exactly the same items, so every rule has lift 1: there is "
+                "nothing to learn about what sells together."
+            )
+        return None
+
+    def top_items(self, n: int = 20) -> pd.DataFrame:
+        """The most frequent items: ``item``, ``baskets``, ``support``."""
+        counts = self.item_counts
+        order = np.lexsort((np.arange(len(counts)), -counts))[:n]
+        return pd.DataFrame(
+            {
+                "item": np.asarray(self.items, dtype=object)[order],
+                "baskets": counts[order],
+                "support": counts[order] / max(self.n_baskets, 1),
+            }
+        )
+
+    def rows(self, mask: np.ndarray, *, key: str) -> Baskets:
+        """The same items on a subset of baskets (for a temporal split)."""
+        return Baskets(
+            self.matrix[mask],
+            self.items,
+            self.basket_ids[mask],
+            None if self.dates is None else self.dates[mask],
+            self.descriptions,
+            key,
+            self.notes,
+        )
+
+
+def item_options(dataset: Dataset) -> list[str]:
+    """The columns that can serve as the item of a basket, best first."""
+    if dataset.kind == "baskets":
+        return ["item"]
+    return [c for c in ("product_name", "product", "category") if dataset.has(c)]
+
+
+def item_values(dataset: Dataset, item: str | None = None) -> list[str]:
+    """The items a basket can hold (as rules name them), in order, for picking some to exclude."""
+    column = "item" if dataset.kind == "baskets" else item or next(iter(item_options(dataset)), "")
+    if column not in dataset.frame:
+        return []
+    return sorted(dataset.frame[column].dropna().astype("str").str.strip().unique())
+
+
+def build_baskets(
+    dataset: Dataset,
+    *,
+    item: str | None = None,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+    filters: Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]] | None = None,
+    customers: Sequence[str] | None = None,
+    exclude_cancellations: bool = True,
+    exclude: Sequence[str] = (),
+) -> Baskets:
+    """Turn transactions (order × item) or a baskets dataset into a sparse basket × item matrix.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Transactions or baskets.
+    item : str, optional
+        Transactions: the column that names an item (``product_name``, ``product`` or
+        ``category``); default the product name when there is one.
+    start, end : date-like, optional
+        Transactions: keep orders on or after ``start`` and on or before ``end`` (whole days).
+    filters : mapping or (column, values) pairs, optional
+        Column → values to keep, e.g. ``{"Country": ["France"]}``.
+    customers : sequence of str, optional
+        Keep only these customers' orders (e.g. one segment).
+    exclude_cancellations : bool
+        Leave out cancellations and returns (default).
+    exclude : sequence of str
+        Items to leave out of every basket (a carrier bag, postage), as :func:`item_values`
+        names them.
+
+    Returns
+    -------
+    Baskets
+
+    Raises
+    ------
+    AnalyticsError
+        When the data is not transactions or baskets, or no basket is left.
+
+    Example
+    -------
+    >>> baskets = build_baskets(dataset, item="product_name", filters={"Country": ["France"]})
+    """
+    if dataset.kind not in ("transactions", "baskets"):
+        raise AnalyticsError(
+            f"Market baskets need transactions or baskets, and this dataset is {dataset.kind}.",
+            hint="Load a sales export or a file with one basket per line on the Data page.",
+        )
+    frame = dataset.frame
+    filters = dict(filters or {})
+    notes: list[str] = []
+    key_parts: list[object] = [dataset.fingerprint]
+    dates: np.ndarray | None = None
+    if dataset.kind == "baskets":
+        basket_col, item_col = "basket_id", "item"
+        names: pd.Series | None = None
+    else:
+        options = item_options(dataset)
+        item_col = item or (options[0] if options else "product")
+        if item_col not in options:
+            raise AnalyticsError(
+                f"Baskets need a column that names the items; {item_col!r} is not one.",
+                hint="Choose the product column under 'Column roles' on the Data page.",
+            )
+        if not dataset.has("order_id"):
+            raise AnalyticsError(
+                "Baskets need an order (invoice) column to know which lines were bought together.",
+                hint="Choose the order column under 'Column roles' on the Data page.",
+            )
+        basket_col = "order_id"
+        keep = pd.Series(True, index=frame.index)
+        if exclude_cancellations:
+            cancelled = cancellation_mask(frame)
+            if cancelled.any():
+                notes.append(f"{int(cancelled.sum()):,} cancelled or returned lines left out.")
+            keep &= ~cancelled
+        if "timestamp" in frame and (start is not None or end is not None):
+            day = frame["timestamp"].dt.normalize()
+            if start is not None:
+                keep &= day >= pd.Timestamp(start)
+            if end is not None:
+                keep &= day <= pd.Timestamp(end)
+        for column, values in filters.items():
+            if column not in frame:
+                raise AnalyticsError(f"There is no column {column!r} to filter on.")
+            if values:
+                keep &= frame[column].astype("str").isin([str(v) for v in values])
+        if customers is not None and "customer_id" in frame:
+            keep &= frame["customer_id"].astype("str").isin(set(map(str, customers)))
+        frame = frame.loc[keep]
+        names = None
+        if item_col == "product" and dataset.has("product_name"):
+            names = frame.groupby("product", sort=False, observed=True)["product_name"].agg(
+                lambda s: s.mode().iat[0] if s.notna().any() else None
+            )
+        key_parts += [item_col, start, end, sorted(filters.items()), exclude_cancellations]
+        key_parts.append(None if customers is None else sorted(map(str, customers)))
+    lines = frame[[basket_col, item_col]].dropna()
+    if len(lines) < len(frame):
+        notes.append(f"{len(frame) - len(lines):,} lines without an order or item left out.")
+    if exclude:
+        excluded = lines[item_col].astype("str").str.strip().isin(set(exclude))
+        notes.append(
+            f"{int(excluded.sum()):,} lines of {len(set(exclude)):,} excluded items left out."
+        )
+        lines = lines.loc[~excluded]
+        key_parts.append(sorted(set(exclude)))
+    if lines.empty:
+        raise AnalyticsError(
+            "No baskets are left to analyse.",
+            hint="Widen the date range or the filters, or check the item and order columns.",
+        )
+    basket_codes, basket_ids = pd.factorize(lines[basket_col].astype("str"), sort=False)
+    item_text = lines[item_col].astype("str").str.strip()
+    item_codes, items = pd.factorize(item_text, sort=True)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(lines), dtype=bool), (basket_codes, item_codes)),
+        shape=(len(basket_ids), len(items)),
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = True
+    if dataset.kind == "transactions" and "timestamp" in frame:
+        first = (
+            pd.Series(frame.loc[lines.index, "timestamp"].to_numpy())
+            .groupby(basket_codes, sort=True)
+            .min()
+        )
+        dates = first.to_numpy()
+    labels = tuple(str(i) for i in items)
+    if names is not None:
+        descriptions = {
+            str(code): str(name) if name is not None else str(code) for code, name in names.items()
+        }
+    else:
+        descriptions = {label: label for label in labels}
+    descriptions = {label: descriptions.get(label, label) for label in labels}
+    return Baskets(
+        matrix=matrix,
+        items=labels,
+        basket_ids=np.asarray(basket_ids, dtype=object),
+        dates=dates,
+        descriptions=descriptions,
+        key=repr(key_parts),
+        notes=tuple(notes),
+    )
+
+
+def baskets_from_lists(baskets: Sequence[Sequence[str]], *, key: str = "lists") -> Baskets:
+    """Baskets from plain lists of items (the input of pyfim and mlxtend's TransactionEncoder).
+
+    Example
+    -------
+    >>> baskets_from_lists([["bread", "milk"], ["milk", "eggs"]]).items
+    ('bread', 'eggs', 'milk')
+    """
+    index: dict[str, int] = {}
+    codes = [index.setdefault(str(item), len(index)) for basket in baskets for item in basket]
+    if not codes:
+        raise AnalyticsError("No baskets are left to analyse.")
+    sizes = np.fromiter((len(basket) for basket in baskets), dtype=np.int64, count=len(baskets))
+    names = np.asarray(list(index), dtype=object)
+    alphabetical = np.argsort(names, kind="stable")
+    position = np.empty(len(names), dtype=np.int64)
+    position[alphabetical] = np.arange(len(names))
+    matrix = sparse.csr_matrix(
+        (
+            np.ones(len(codes), dtype=bool),
+            (np.repeat(np.arange(len(baskets)), sizes), position[np.asarray(codes)]),
+        ),
+        shape=(len(baskets), len(names)),
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = True
+    labels = tuple(str(n) for n in names[alphabetical])
+    return Baskets(
+        matrix,
+        labels,
+        np.arange(len(baskets)).astype(str).astype(object),
+        None,
+        {label: label for label in labels},
+        key,
+    )

@@ -1,0 +1,373 @@
+"""Sales series: one metric per day, week, month or quarter, built from transactions or read
+from a series file (``build_series``, ``SalesSeries``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+# Imported here, not inside the functions: statsmodels resets warning filters when its modules
+# are first imported, which would undo the ``catch_warnings`` blocks around the fits.
+from analytics.data import Dataset, cancellation_mask
+from analytics.errors import AnalyticsError
+
+Metric = Literal["revenue", "orders", "units", "customers"]
+
+
+METRICS: tuple[str, ...] = get_args(Metric)
+
+
+METRIC_LABELS = {
+    "revenue": "Revenue",
+    "orders": "Orders",
+    "units": "Units sold",
+    "customers": "Active customers",
+}
+
+
+Freq = Literal["D", "W", "M", "Q"]
+
+
+FREQS: tuple[str, ...] = get_args(Freq)
+
+
+FREQ_LABELS = {"D": "Day", "W": "Week", "M": "Month", "Q": "Quarter"}
+
+
+#: The season length each frequency implies (a week of days, a year of weeks, months, quarters).
+SEASON = {"D": 7, "W": 52, "M": 12, "Q": 4}
+
+
+#: Period frequencies: weeks run Monday to Sunday.
+_PERIOD = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q"}
+
+
+METRIC_COLUMNS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
+
+
+#: Fewest points any model needs; fewer is refused.
+MIN_POINTS = 6
+
+
+#: Longest series forecast (11 years of days): dates spread over centuries are typos, and
+#: backtesting every model on tens of thousands of periods would hold the page for minutes.
+MAX_PERIODS = 4_000
+
+
+#: Seasons longer than this go to SARIMA as Fourier terms and to ETS through STL (as R's stlf).
+LONG_SEASON = 24
+
+
+@dataclass(frozen=True)
+class SalesSeries:
+    """A regular series ready to forecast.
+
+    Attributes
+    ----------
+    values : pandas.Series
+        Float values indexed by period start (a regular DatetimeIndex).
+    freq : str
+        ``"D"``, ``"W"``, ``"M"`` or ``"Q"``.
+    label : str
+        What the values are, e.g. ``"Revenue per month"``.
+    filled : numpy.ndarray
+        True where a period had no data and was filled.
+    notes : tuple of str
+        What was filled, dropped or assumed, in plain words.
+    key : str
+        A content hash of the series (values, periods, label): caches key on it.
+    """
+
+    values: pd.Series
+    freq: str
+    label: str
+    filled: np.ndarray
+    notes: tuple[str, ...] = ()
+    key: str = ""
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def season(self) -> int:
+        return SEASON[self.freq]
+
+    def table(self) -> pd.DataFrame:
+        """Period, value and whether it was filled, for display and export."""
+        return pd.DataFrame(
+            {"period": self.values.index, "value": self.values.to_numpy(), "filled": self.filled}
+        )
+
+
+def _periods(
+    start: pd.Timestamp, freq: str, *, end: pd.Timestamp | None = None, n: int = 0
+) -> pd.DatetimeIndex:
+    """Period starts from ``start`` to ``end`` (or ``n`` of them)."""
+    if end is not None:
+        return pd.period_range(start, end, freq=_PERIOD[freq]).start_time
+    return pd.period_range(start, periods=n, freq=_PERIOD[freq]).start_time
+
+
+def _period_starts(stamps: pd.Series, freq: str) -> pd.Series:
+    return stamps.dt.to_period(_PERIOD[freq]).dt.start_time
+
+
+def _infer_freq(dates: pd.Series) -> str:
+    days = float(np.median(np.diff(np.sort(dates.unique()).astype("datetime64[D]").astype(float))))
+    if days < 2:
+        return "D"
+    if days < 10:
+        return "W"
+    if days < 45:
+        return "M"
+    return "Q"
+
+
+def build_series(
+    dataset: Dataset,
+    *,
+    metric: str = "revenue",
+    freq: str | None = None,
+    filters: Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]] | None = None,
+    customers: Sequence[str] | None = None,
+    keep_incomplete: bool = False,
+) -> SalesSeries:
+    """Aggregate a dataset into a regular series of one metric per period.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Transactions, or a series (date + value).
+    metric : str
+        Transactions: ``"revenue"`` (net of returns), ``"orders"``, ``"units"`` or
+        ``"customers"`` (distinct customers with an order). Series: ignored (the value column).
+    freq : str, optional
+        ``"D"``, ``"W"`` (weeks start on Monday), ``"M"`` or ``"Q"``; default monthly for
+        transactions and the series' own spacing for a series.
+    filters : mapping or (column, values) pairs, optional
+        Column → values to keep, e.g. ``{"Country": ["France"], "product_name": ["Mug"]}``.
+    customers : sequence of str, optional
+        Keep only these customers' orders (e.g. one segment).
+    keep_incomplete : bool
+        Keep a first or last period that the data covers only in part (dropped by default).
+
+    Returns
+    -------
+    SalesSeries
+
+    Raises
+    ------
+    AnalyticsError
+        When the data has no dates, no value, or fewer than ``MIN_POINTS`` periods.
+
+    Example
+    -------
+    >>> series = build_series(dataset, metric="orders", freq="W")
+    """
+    if dataset.kind not in ("transactions", "series"):
+        raise AnalyticsError(
+            f"A forecast needs transactions or a series, and this dataset is {dataset.kind}.",
+            hint="Load a sales export, or a file with a date and a value per period, on the Data "
+            "page.",
+        )
+    if not dataset.has("timestamp"):
+        raise AnalyticsError(
+            "A forecast needs dates, and no date column is mapped or none of its values could be "
+            "read as a date.",
+            hint="Choose the date column under 'Column roles' on the Data page.",
+        )
+    if freq is not None and freq not in FREQS:
+        raise AnalyticsError(f"Frequency must be one of {', '.join(FREQS)}, got {freq!r}.")
+    notes: list[str] = []
+    frame = dataset.frame
+    undated = int(frame["timestamp"].isna().sum())
+    if undated:
+        notes.append(f"{undated:,} rows without a readable date left out.")
+        frame = frame.loc[frame["timestamp"].notna()]
+    if dataset.kind == "series":
+        if not dataset.has("value"):
+            raise AnalyticsError(
+                "The series has no numeric values.",
+                hint="Choose the value column under 'Column roles' on the Data page.",
+            )
+        frame = frame.loc[frame["value"].notna()]
+        own = _infer_freq(frame["timestamp"]) if len(frame) > 1 else "D"
+        freq = freq or own
+        label = f"{dataset.mapping.value or 'Value'} per {FREQ_LABELS[freq].lower()}"
+        starts = _period_starts(frame["timestamp"], freq)
+        duplicated = int(starts.duplicated().sum())
+        if duplicated:
+            notes.append(
+                f"{duplicated:,} rows share a period with another row; their values were added."
+            )
+        sums = frame["value"].groupby(starts).sum()
+        filler = "interpolated"
+        first_day, last_day = frame["timestamp"].min(), frame["timestamp"].max()
+        # Values added up into longer periods (days into weeks) can leave a part period.
+        incomplete_check = FREQS.index(freq) > FREQS.index(own)
+    else:
+        summed = None if metric in METRICS else _numeric_column(dataset, metric)
+        freq = freq or "M"
+        name = METRIC_LABELS.get(metric, metric)
+        label = f"{name} per {FREQ_LABELS[freq].lower()}"
+        for column, wanted in dict(filters or {}).items():
+            if column not in frame:
+                raise AnalyticsError(f"There is no column {column!r} to filter on.")
+            if wanted:
+                frame = frame.loc[frame[column].astype("str").isin([str(v) for v in wanted])]
+        if customers is not None and "customer_id" in frame:
+            frame = frame.loc[frame["customer_id"].astype("str").isin(set(map(str, customers)))]
+        if frame.empty:
+            raise AnalyticsError(
+                "No rows are left to make a series from.",
+                hint="Widen the filters or choose another segment.",
+            )
+        first_day, last_day = dataset.frame["timestamp"].min(), dataset.frame["timestamp"].max()
+        if summed is None:
+            sums = _metric_per_period(frame, metric, freq)
+        else:
+            sums = frame[summed].groupby(_period_starts(frame["timestamp"], freq)).sum()
+        filler = "zero"
+        incomplete_check = True
+    if sums.empty:
+        raise AnalyticsError("No dated values are left to make a series from.")
+    index = _periods(sums.index.min(), freq, end=sums.index.max())
+    if len(index) > MAX_PERIODS:
+        raise AnalyticsError(
+            f"The dates run from {index[0]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}: "
+            f"{len(index):,} {FREQ_LABELS[freq].lower()}s, more than the {MAX_PERIODS:,} "
+            "MarketLens forecasts.",
+            hint="Dates decades apart are usually typos: remove them with the cleaning step on "
+            "the Data page, or choose a longer period (months instead of days).",
+        )
+    values = sums.reindex(index).astype(float)
+    filled = values.isna().to_numpy()
+    if filled.any():
+        if filler == "zero":
+            values = values.fillna(0.0)
+            notes.append(f"{int(filled.sum()):,} periods had no sales and count as zero.")
+        else:
+            values = values.interpolate(limit_direction="both")
+            notes.append(
+                f"{int(filled.sum()):,} missing periods were filled by straight-line "
+                "interpolation between their neighbours."
+            )
+    if incomplete_check and not keep_incomplete:
+        values, filled = _drop_incomplete(values, filled, freq, first_day, last_day, frame, notes)
+    if len(values) < MIN_POINTS:
+        raise AnalyticsError(
+            f"The series has {len(values)} {FREQ_LABELS[freq].lower()}s; a forecast needs at "
+            f"least {MIN_POINTS}.",
+            hint="Choose a shorter period (e.g. weeks instead of months) or load more history.",
+        )
+    values.name = label
+    return SalesSeries(values, freq, label, filled, tuple(notes), _digest(values, freq, filled))
+
+
+def series_from_values(
+    values: Sequence[float] | pd.Series, *, freq: str, start: str = "2000-01-01", label: str = ""
+) -> SalesSeries:
+    """A series from plain numbers, one per period from ``start`` (for tests and scripts)."""
+    data = np.asarray(values, dtype=float)
+    index = _periods(pd.Timestamp(start), freq, n=len(data))
+    if len(data) < MIN_POINTS:
+        raise AnalyticsError(
+            f"The series has {len(data)} points; a forecast needs at least {MIN_POINTS}."
+        )
+    if not np.isfinite(data).all():
+        raise AnalyticsError("The series has missing or infinite values.")
+    series = pd.Series(data, index=index, name=label or "value")
+    filled = np.zeros(len(data), bool)
+    return SalesSeries(series, freq, label or "value", filled, (), _digest(series, freq, filled))
+
+
+def _digest(values: pd.Series, freq: str, filled: np.ndarray) -> str:
+    """A content hash of a series: what caches key on."""
+    digest = hashlib.sha256(freq.encode())
+    digest.update(pd.DatetimeIndex(values.index).asi8.tobytes())
+    digest.update(values.to_numpy(float).tobytes())
+    digest.update(filled.tobytes())
+    digest.update(str(values.name).encode())
+    return digest.hexdigest()[:32]
+
+
+def _numeric_column(dataset: Dataset, name: str) -> str:
+    """The frame column behind a user's column name (roles are renamed), if it holds numbers."""
+    by_user = {column: role for role, column in dataset.mapping.roles().items()}
+    column = by_user.get(name, name)
+    if column not in dataset.frame or not pd.api.types.is_numeric_dtype(dataset.frame[column]):
+        raise AnalyticsError(
+            f"The metric must be one of {', '.join(METRICS)} or a numeric column; "
+            f"{name!r} is neither.",
+        )
+    return column
+
+
+def _metric_per_period(frame: pd.DataFrame, metric: str, freq: str) -> pd.Series:
+    starts = _period_starts(frame["timestamp"], freq)
+    if metric == "revenue":
+        return frame["revenue"].groupby(starts).sum()
+    sales = ~cancellation_mask(frame)
+    if metric == "orders":
+        column = "order_id"
+    elif metric == "customers":
+        column = "customer_id"
+    else:
+        return frame.loc[sales, "quantity"].groupby(starts[sales]).sum()
+    if column not in frame:
+        raise AnalyticsError(
+            f"{METRIC_LABELS[metric]} need the {column.replace('_', ' ')} column.",
+            hint="Map it under 'Column roles' on the Data page, or choose another metric.",
+        )
+    return frame.loc[sales, column].groupby(starts[sales]).nunique()
+
+
+def _drop_incomplete(
+    values: pd.Series,
+    filled: np.ndarray,
+    freq: str,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    frame: pd.DataFrame,
+    notes: list[str],
+) -> tuple[pd.Series, np.ndarray]:
+    """Drop a first or last period that the data covers only in part, with a note."""
+    keep = np.ones(len(values), bool)
+    name = FREQ_LABELS[freq].lower()
+    if freq == "D":
+        # A day is cut short when the data stops hours before the usual last order of a day.
+        times = frame["timestamp"]
+        if (times.dt.normalize() != times).any():
+            day_ends = (
+                times.groupby(times.dt.normalize()).max()
+                - times.dt.normalize().groupby(times.dt.normalize()).max()
+            )
+            usual = day_ends.median()
+            if (last - last.normalize()) < usual - pd.Timedelta(hours=2):
+                keep[-1] = False
+                notes.append(
+                    f"The last day ({last:%Y-%m-%d}) ends at {last:%H:%M}, earlier than usual; "
+                    "it was left out so a part day does not look like a drop."
+                )
+    else:
+        period_start = values.index[0]
+        if first.normalize() > period_start:
+            keep[0] = False
+            notes.append(
+                f"The first {name} ({period_start:%Y-%m-%d}) starts on {first:%Y-%m-%d}, part way "
+                f"through; it was left out."
+            )
+        period_end = pd.Period(values.index[-1], freq=_PERIOD[freq]).end_time
+        if last.normalize() < period_end.normalize():
+            keep[-1] = False
+            notes.append(
+                f"The last {name} ({values.index[-1]:%Y-%m-%d}) has data only up to "
+                f"{last:%Y-%m-%d}; it was left out so a part {name} does not look like a drop."
+            )
+    return values[keep], filled[keep]

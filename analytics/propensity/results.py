@@ -1,0 +1,189 @@
+"""Cross-validated scores and what to do with them: ``PropensityResult``, thresholds, lift by
+decile and the share of positives reached by contacting the top scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_score,
+    recall_score,
+)
+from sklearn.pipeline import Pipeline
+
+from analytics.errors import AnalyticsError
+from analytics.propensity.targets import PropensityData, _as_model_input
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    """One model's cross-validated result."""
+
+    model: str
+    params: dict[str, Any]
+    roc_auc: float
+    roc_auc_sd: float
+    pr_auc: float
+    probabilities: np.ndarray  # out of fold
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PropensityResult:
+    """What the page and the CLI show.
+
+    Attributes
+    ----------
+    data : PropensityData
+    model : str
+        The chosen model.
+    scores : dict
+        Model → ModelScore (cross-validated; probabilities out of fold).
+    pipeline : sklearn.pipeline.Pipeline
+        The chosen model refitted on every row: what the scored list and downloads use.
+    folds : int
+    validation : str
+        How the figures were obtained, in words.
+    leakage : dict
+        Feature → ROC AUC of that feature alone, for features that predict almost perfectly.
+    notes : tuple of str
+    seconds : float
+    """
+
+    data: PropensityData
+    model: str
+    scores: dict[str, ModelScore]
+    pipeline: Pipeline
+    folds: int
+    validation: str
+    leakage: dict[str, float]
+    notes: tuple[str, ...]
+    seconds: float
+
+    @property
+    def chosen(self) -> ModelScore:
+        return self.scores[self.model]
+
+    def leaderboard(self, threshold: float = 0.5) -> pd.DataFrame:
+        """One row per model: cross-validated ROC AUC (± sd), PR AUC and the threshold metrics."""
+        rows = []
+        for name, score in self.scores.items():
+            rows.append(
+                {
+                    "model": name,
+                    "roc_auc": score.roc_auc,
+                    "roc_auc_sd": score.roc_auc_sd,
+                    "pr_auc": score.pr_auc,
+                    **threshold_metrics(self.data.target, score.probabilities, threshold),
+                    "params": ", ".join(f"{k.split('__')[1]}={v}" for k, v in score.params.items()),
+                    "seconds": score.seconds,
+                }
+            )
+        return pd.DataFrame(rows).set_index("model").sort_values("roc_auc", ascending=False)
+
+    def scored(self) -> pd.DataFrame:
+        """Every customer with the chosen model's probability and decile (1 = most likely)."""
+        probability = self.pipeline.predict_proba(_as_model_input(self.data.features))[:, 1]
+        table = pd.DataFrame({"customer_id": self.data.ids, "probability": probability})
+        table["decile"] = _deciles(probability)
+        table["actual"] = self.data.target
+        return table.sort_values("probability", ascending=False, kind="stable")
+
+    def scored_now(self) -> pd.DataFrame | None:
+        """Derived targets: every customer as of the end of the data, most likely first."""
+        if self.data.now is None:
+            return None
+        now = self.data.now
+        probability = self.pipeline.predict_proba(_as_model_input(now.reset_index(drop=True)))[:, 1]
+        table = pd.DataFrame({"customer_id": now.index.astype(str), "probability": probability})
+        table["decile"] = _deciles(probability)
+        return table.sort_values("probability", ascending=False, kind="stable", ignore_index=True)
+
+    def action_list(self) -> pd.DataFrame:
+        """The list to act on: customers as of the end of the data for derived targets
+        (``scored_now``), else every customer of the table (``scored``)."""
+        now = self.scored_now()
+        return self.scored() if now is None else now
+
+    def summary(self, threshold: float = 0.5) -> dict[str, object]:
+        board = self.leaderboard(threshold)
+        return {
+            "target": self.data.target_name,
+            "rows": self.data.n,
+            "positive_share": round(self.data.positive_share, 4),
+            "features": list(self.data.features.columns),
+            "dropped": self.data.dropped,
+            "folds": self.folds,
+            "validation": self.validation,
+            "model": self.model,
+            "models": {
+                name: {k: _json(v) for k, v in row.items()} for name, row in board.iterrows()
+            },
+            "leakage": self.leakage,
+            "notes": list(self.notes),
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _json(value: object) -> object:
+    if isinstance(value, float | np.floating):
+        return round(float(value), 4) if np.isfinite(value) else None
+    return value
+
+
+def _deciles(probability: np.ndarray) -> np.ndarray:
+    """Decile 1 holds the highest 10% of probabilities; ties broken by order."""
+    order = np.argsort(-probability, kind="stable")
+    ranks = np.empty(len(order), int)
+    ranks[order] = np.arange(len(order))
+    return (ranks * 10 // max(len(order), 1)) + 1
+
+
+def threshold_metrics(y: np.ndarray, probability: np.ndarray, threshold: float) -> dict[str, float]:
+    """Accuracy, precision, recall and F1 when everyone at or above ``threshold`` is called 1."""
+    predicted = (probability >= threshold).astype(int)
+    return {
+        "accuracy": float(accuracy_score(y, predicted)),
+        "precision": float(precision_score(y, predicted, zero_division=0)),
+        "recall": float(recall_score(y, predicted, zero_division=0)),
+        "f1": float(f1_score(y, predicted, zero_division=0)),
+    }
+
+
+def lift_table(y: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
+    """Deciles by score: customers, positives, rate, lift over the average and cumulative gains."""
+    decile = _deciles(probability)
+    table = (
+        pd.DataFrame({"decile": decile, "y": y})
+        .groupby("decile")
+        .agg(customers=("y", "size"), positives=("y", "sum"))
+    )
+    base = y.mean() if len(y) else np.nan
+    table["rate"] = table["positives"] / table["customers"]
+    table["lift"] = table["rate"] / base if base > 0 else np.nan
+    table["cumulative_customers"] = table["customers"].cumsum() / table["customers"].sum()
+    total = table["positives"].sum()
+    table["cumulative_gain"] = table["positives"].cumsum() / total if total else np.nan
+    return table.reset_index()
+
+
+def contact_top(y: np.ndarray, probability: np.ndarray, share: float) -> dict[str, float]:
+    """Contacting the top ``share`` by score: positives reached, against a random pick."""
+    if not 0 < share <= 1:
+        raise AnalyticsError(f"The share to contact must be between 0 and 1, got {share}.")
+    n = max(1, round(share * len(y)))
+    top = np.argsort(-probability, kind="stable")[:n]
+    reached = int(y[top].sum())
+    random = float(y.mean() * n)
+    return {
+        "contacted": n,
+        "positives_reached": reached,
+        "random_expected": random,
+        "share_of_positives": reached / y.sum() if y.sum() else float("nan"),
+        "lift": reached / random if random else float("nan"),
+    }
