@@ -116,6 +116,28 @@ def _short(label: str, limit: int = 40) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…}"
 
 
+def _graph_lines(
+    rules: pd.DataFrame, pos: dict[str, tuple[float, float]]
+) -> tuple[tuple[list[float | None], list[float | None]], tuple[list[float], list[float]]]:
+    """Where each rule's dot sits (near its items, a little apart from the others) and the lines
+    from its items to it, as plotly line segments separated by None."""
+    edge_x: list[float | None] = []
+    edge_y: list[float | None] = []
+    rule_x: list[float] = []
+    rule_y: list[float] = []
+    for n, (a, c) in enumerate(zip(rules["antecedent"], rules["consequent"], strict=True)):
+        members = [pos[i] for i in (*a, *c)]
+        cx, cy = np.mean(members, axis=0) * 0.8
+        jitter = 0.04 * np.array([np.cos(n * 2.4), np.sin(n * 2.4)])
+        x, y = float(cx + jitter[0]), float(cy + jitter[1])
+        rule_x.append(x)
+        rule_y.append(y)
+        for i in (*a, *c):
+            edge_x += [pos[i][0], x, None]
+            edge_y += [pos[i][1], y, None]
+    return (edge_x, edge_y), (rule_x, rule_y)
+
+
 def rules_graph(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
     """The strongest rules as a graph: items on a circle, each rule a dot linking its items.
 
@@ -135,19 +157,7 @@ def rules_graph(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
     )
     angle = 2 * np.pi * np.arange(len(items)) / max(len(items), 1)
     pos = {item: (np.cos(a), np.sin(a)) for item, a in zip(items, angle, strict=True)}
-    edge_x: list[float | None] = []
-    edge_y: list[float | None] = []
-    rule_x, rule_y = [], []
-    for n, (a, c) in enumerate(zip(rules["antecedent"], rules["consequent"], strict=True)):
-        members = [pos[i] for i in (*a, *c)]
-        cx, cy = np.mean(members, axis=0) * 0.8
-        jitter = 0.04 * np.array([np.cos(n * 2.4), np.sin(n * 2.4)])
-        x, y = cx + jitter[0], cy + jitter[1]
-        rule_x.append(x)
-        rule_y.append(y)
-        for i in (*a, *c):
-            edge_x += [pos[i][0], x, None]
-            edge_y += [pos[i][1], y, None]
+    (edge_x, edge_y), (rule_x, rule_y) = _graph_lines(rules, pos)
     support = rules["support"].to_numpy()
     size = 8 + 14 * (support - support.min()) / max(np.ptp(support), 1e-12)
     fig = go.Figure(

@@ -221,6 +221,35 @@ def _one_hot_columns(frame: pd.DataFrame) -> list[str]:
     return columns if len(columns) >= 3 and len(columns) >= frame.shape[1] - 1 else []
 
 
+def _customers_guess(frame: pd.DataFrame, roles: dict[str, str], numeric: list) -> KindGuess:
+    """The guess when a table is neither transactions, a series nor baskets: customers, sure only
+    when a customer column is found and the rows are not order lines."""
+    customers = detect_mapping(frame, "customers")
+    problem = _order_lines_problem(frame, customers.customer_id, roles)
+    if problem:
+        return KindGuess("customers", (problem,), confident=False)
+    if customers.customer_id:
+        return KindGuess(
+            "customers",
+            (
+                f"One row per customer ({customers.customer_id}) with {frame.shape[1] - 1} attribute(s).",
+            ),
+        )
+    if len(numeric) >= 2:
+        return KindGuess(
+            "customers",
+            ("No dates or orders; rows read as customers with numeric attributes.",),
+            confident=False,
+        )
+    return KindGuess(
+        "customers",
+        (
+            "No order, date or amount columns were recognised; pick the kind and the columns yourself.",
+        ),
+        confident=False,
+    )
+
+
 def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
     """Say which of the four kinds a table most likely is, with the reasons.
 
@@ -286,30 +315,7 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
         return KindGuess(
             "baskets", (f"Each row lists items separated by {basket.item_separator!r}.",)
         )
-    customers = detect_mapping(frame, "customers")
-    problem = _order_lines_problem(frame, customers.customer_id, roles)
-    if problem:
-        return KindGuess("customers", (problem,), confident=False)
-    if customers.customer_id:
-        return KindGuess(
-            "customers",
-            (
-                f"One row per customer ({customers.customer_id}) with {frame.shape[1] - 1} attribute(s).",
-            ),
-        )
-    if len(numeric) >= 2:
-        return KindGuess(
-            "customers",
-            ("No dates or orders; rows read as customers with numeric attributes.",),
-            confident=False,
-        )
-    return KindGuess(
-        "customers",
-        (
-            "No order, date or amount columns were recognised; pick the kind and the columns yourself.",
-        ),
-        confident=False,
-    )
+    return _customers_guess(frame, roles, numeric)
 
 
 def _order_lines_problem(

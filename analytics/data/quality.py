@@ -178,6 +178,40 @@ def _extreme(values: pd.Series) -> pd.Series:
     return values.gt(10**fence) | values.lt(-(10**fence))
 
 
+def _kind_findings(dataset: Dataset) -> list[Finding]:
+    """What a kind of data needs that this one lacks: a customer column, one row per customer or
+    period, and the shape of baskets."""
+    frame = dataset.frame
+    out: list[Finding] = []
+    if dataset.kind == "transactions" and "customer_id" not in frame:
+        out.append(Finding("info", "No customer column: segmentation and propensity need one."))
+    if dataset.kind == "customers" and "customer_id" in frame:
+        repeated = int(frame["customer_id"].dropna().duplicated().sum())
+        if repeated:
+            out.append(
+                Finding(
+                    "warning",
+                    f"{repeated:,} customer ids appear more than once; one row per customer is expected.",
+                    repeated,
+                )
+            )
+    if dataset.kind == "series" and "timestamp" in frame:
+        stamps = frame["timestamp"].dropna()
+        repeated = int(stamps.duplicated().sum())
+        if repeated:
+            out.append(Finding("warning", f"{repeated:,} periods appear more than once.", repeated))
+    if dataset.kind == "baskets":
+        sizes = frame.groupby("basket_id").size()
+        out.append(
+            Finding(
+                "info",
+                f"{len(sizes):,} baskets with {frame['item'].nunique():,} distinct items; "
+                f"{sizes.mean():.1f} items per basket on average, {int((sizes == 1).sum()):,} baskets with one item.",
+            )
+        )
+    return out
+
+
 def _findings(
     dataset: Dataset,
     source: pd.DataFrame,
@@ -207,32 +241,7 @@ def _findings(
                     k,
                 )
             )
-    if dataset.kind == "transactions" and "customer_id" not in frame:
-        out.append(Finding("info", "No customer column: segmentation and propensity need one."))
-    if dataset.kind == "customers" and "customer_id" in frame:
-        repeated = int(frame["customer_id"].dropna().duplicated().sum())
-        if repeated:
-            out.append(
-                Finding(
-                    "warning",
-                    f"{repeated:,} customer ids appear more than once; one row per customer is expected.",
-                    repeated,
-                )
-            )
-    if dataset.kind == "series" and "timestamp" in frame:
-        stamps = frame["timestamp"].dropna()
-        repeated = int(stamps.duplicated().sum())
-        if repeated:
-            out.append(Finding("warning", f"{repeated:,} periods appear more than once.", repeated))
-    if dataset.kind == "baskets":
-        sizes = frame.groupby("basket_id").size()
-        out.append(
-            Finding(
-                "info",
-                f"{len(sizes):,} baskets with {frame['item'].nunique():,} distinct items; "
-                f"{sizes.mean():.1f} items per basket on average, {int((sizes == 1).sum()):,} baskets with one item.",
-            )
-        )
+    out += _kind_findings(dataset)
     empty = columns.loc[columns["Filled"] == 0, "Column"].tolist()
     if empty:
         out.append(

@@ -226,6 +226,12 @@ def compute_rfm(
             "monetary": grouped["revenue"].sum(),
         }
     )
+    return RFMResult(_scored(customers, date), date, int(len(frame) - keep.sum()))
+
+
+def _scored(customers: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
+    """Recency as of ``date``, the three 1–5 scores and the named segment of each customer
+    (``customers`` indexed by customer id, with first and last order, frequency and monetary)."""
     customers["recency"] = (date - customers["last_order"].dt.normalize()).dt.days.clip(lower=0)
     customers["r_score"] = score(customers["recency"], higher_is_better=False)
     customers["f_score"] = score(customers["frequency"])
@@ -242,4 +248,4 @@ def compute_rfm(
     customers = customers.reset_index(names="customer_id")
     columns = ["customer_id", "recency", "frequency", "monetary", "first_order", "last_order"]
     columns += ["r_score", "f_score", "m_score", "rfm_score", "segment"]
-    return RFMResult(customers[columns], date, int(len(frame) - keep.sum()))
+    return customers[columns]
