@@ -408,7 +408,7 @@ def write_sqlite(paths: dict[str, Path], target: Path) -> dict[str, object]:
 
 
 def _add_reading_commands(commands: argparse._SubParsersAction) -> None:
-    """The inspect and overview: what a file is, and its whole-file KPIs commands."""
+    """The inspect and overview commands: what a file is, and its whole-file KPIs."""
     inspect = commands.add_parser(
         "inspect", help="read a file: its kind, column roles and quality findings"
     )

@@ -17,7 +17,6 @@ from analytics.errors import AnalyticsError
 #: At most this many rules are kept (the highest lift), with a note.
 MAX_RULES = 100_000
 
-
 MEASURES: dict[str, str] = {
     "support": "Share of all baskets that contain every item of the rule.",
     "confidence": "Share of baskets with the 'if' items that also contain the 'then' items.",
@@ -35,8 +34,6 @@ MEASURES: dict[str, str] = {
     "p_value": "Chance of seeing the pair this often if the sides were unrelated (one-sided "
     "Fisher exact test); small is convincing.",
 }
-
-
 MEASURE_LABELS = {
     "support": "Support",
     "confidence": "Confidence",
@@ -50,11 +47,7 @@ MEASURE_LABELS = {
     "count": "Baskets with the rule",
     "p_value": "p-value (Fisher)",
 }
-
-
 SORTABLE = tuple(MEASURE_LABELS)
-
-
 _TOLERANCE = 1e-12
 
 

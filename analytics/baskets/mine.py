@@ -16,34 +16,20 @@ from analytics.baskets.build import Baskets
 from analytics.errors import AnalyticsError
 
 Engine = Literal["eclat", "fpgrowth", "apriori"]
-
-
 ENGINES: tuple[str, ...] = get_args(Engine)
-
-
 ENGINE_LABELS = {
     "eclat": "Fast (vectorised Eclat, default)",
     "fpgrowth": "mlxtend FP-Growth",
     "apriori": "mlxtend Apriori",
 }
-
-
 #: mlxtend gets a dense one-hot frame up to this many cells, a sparse one above.
 DENSE_CELLS = 10_000_000
-
-
 #: mlxtend engines refuse data whose one-hot table would exceed this many cells.
 MLXTEND_CELLS = 200_000_000
-
-
 #: Mining stops with a clear message beyond this many frequent itemsets ...
 MAX_ITEMSETS = 1_000_000
-
-
 #: ... or when one level's candidates would need more than this many bytes of bitsets.
 MAX_LEVEL_BYTES = 1_500_000_000
-
-
 #: Candidates are counted in chunks of about this many bytes.
 CHUNK_BYTES = 32_000_000
 

@@ -296,8 +296,6 @@ _CURRENCY_SIGNS = {
     "£": "GBP", "€": "EUR", "¥": "CNY", "元": "CNY", "人民币": "CNY", "rmb": "CNY", "r$": "BRL",
     "us$": "USD", "$": "USD", "₹": "INR", "₩": "KRW",
 }  # fmt: skip
-
-
 _CURRENCY_CODES = frozenset(
     [
         "USD",
@@ -323,8 +321,6 @@ _CURRENCY_CODES = frozenset(
         "TRY",
     ]
 )
-
-
 _CURRENCY_HEADERS = frozenset(
     {"currency", "currencycode", "wahrung", "devise", "moneda", "moeda", "币种", "货币"}
 )

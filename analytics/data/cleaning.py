@@ -80,8 +80,6 @@ _RETURN_WORDS = re.compile(
     r"retourne|reembolsad|cancelad|devuelt|devolvid|退款|退货|取消|交易关闭",
     re.IGNORECASE,
 )
-
-
 #: Statuses of orders not paid (yet).
 _UNPAID_WORDS = re.compile(
     r"^(?:pending|unpaid|not paid|awaiting payment|authori[sz]ed|ausstehend|offen|en attente|"
@@ -233,8 +231,6 @@ CLEANING_STEPS: tuple[CleaningStep, ...] = (
         "{rows:,} periods have no value ({share}).",
     ),
 )
-
-
 _RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "drop_duplicates": _duplicates,
     "drop_cancellations": cancellation_mask,
@@ -245,11 +241,7 @@ _RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "drop_implausible_dates": _implausible_dates,
     "drop_missing_values": _missing_values,
 }
-
-
 STEP_NAMES = tuple(step.name for step in CLEANING_STEPS)
-
-
 #: The steps the app proposes for a new table (each applies only to the kinds it names).
 DEFAULT_STEPS = ("drop_duplicates", "drop_unpaid", "drop_missing_dates", "drop_implausible_dates")
 

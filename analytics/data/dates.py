@@ -76,8 +76,6 @@ _MONTH_FIRST = (
     "%m/%d/%y",
     "%m-%d-%Y",
 )
-
-
 _DAY_FIRST = (
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
@@ -90,8 +88,6 @@ _DAY_FIRST = (
     "%d.%m.%Y",
     "%d.%m.%y",
 )
-
-
 _OTHER = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
@@ -186,8 +182,6 @@ _WEEKDAY = re.compile(
     r"|[,\s]*[(（]?(?:(?:星期|礼拜|周)[一二三四五六日天]|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?)[)）]?$",
     re.IGNORECASE,
 )
-
-
 #: Day numbers 1 January 1950 … 31 December 2099 in Excel's calendar (day 1 = 1900-01-01).
 _EXCEL_DAYS = (18264, 73415)
 

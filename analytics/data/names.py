@@ -130,15 +130,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "商品", "商品名称", "产品",
     ),
 }
-
-
 _DIMENSION_ALIASES = (
     "country", "region", "channel", "city", "state", "province", "store", "shop", "market",
     "segment", "source", "platform", "device", "brand", "salesrep", "territory", "gender", "genre",
     "land", "kanal", "国家", "地区", "渠道", "城市", "省份", "省", "门店", "店铺", "平台", "品牌", "性别",
 )
-
-
 # fmt: on
 _IDENTIFIER_EXTRA = (
     "zip",
@@ -150,8 +146,6 @@ _IDENTIFIER_EXTRA = (
     "邮编",
     "电话",
 )
-
-
 _ID_SUFFIX = re.compile(
     r"(?:^|[\s_\-])(?:id|no|code|number|nr)$|[a-z]id$|编号$|代码$|号$", re.IGNORECASE
 )
@@ -210,8 +204,6 @@ def _is_numeric_like(col: pd.Series) -> bool:
 
 
 _YES = frozenset({"yes", "y", "true", "1", "paid", "是", "已付款", "ja", "oui", "si", "sim"})
-
-
 _NO = frozenset({"no", "n", "false", "0", "unpaid", "否", "未付款", "nein", "non", "nao"})
 
 

@@ -21,18 +21,13 @@ from typing import Literal, get_args
 import pandas as pd
 
 Kind = Literal["transactions", "baskets", "customers", "series"]
-
-
 KINDS: tuple[Kind, ...] = get_args(Kind)
-
-
 KIND_LABELS: dict[str, str] = {
     "transactions": "Transactions (one row per order line)",
     "baskets": "Baskets (one row per basket, or basket id + item)",
     "customers": "Customers (one row per customer with attributes)",
     "series": "Series (one row per period with a value)",
 }
-
 
 #: The single-column roles of each kind, in the order the Data page shows them.
 KIND_ROLES: dict[str, tuple[str, ...]] = {
@@ -55,8 +50,6 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id",),
     "series": ("timestamp", "value"),
 }
-
-
 ROLE_LABELS: dict[str, str] = {
     "order_id": "Order / invoice",
     "customer_id": "Customer",
@@ -75,16 +68,10 @@ ROLE_LABELS: dict[str, str] = {
     "paid": "Paid at (payment time or flag)",
     "refund": "Refunded amount",
 }
-
-
 NUMERIC_ROLES = frozenset({"quantity", "unit_price", "revenue", "value", "refund"})
-
-
 #: Roles that describe a whole order: in exports that write them on an order's first line only
 #: (Shopify), the other lines of the order take them over.
 ORDER_ROLES = ("status", "paid", "refund")
-
-
 ID_ROLES = frozenset({"customer_id", "order_id", "product", "basket_id"})
 
 

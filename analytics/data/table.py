@@ -18,32 +18,17 @@ from analytics.errors import AnalyticsError
 
 #: Largest table MarketLens reads, in rows. Bigger exports should be filtered or sampled first.
 MAX_ROWS = 2_000_000
-
-
 #: Largest file read, in bytes; the same figure as ``server.maxUploadSize`` in .streamlit/config.toml.
 MAX_BYTES = 200 * 1024**2
-
-
 #: Largest table MarketLens reads, in columns: more are exports of everything, not tables to analyse.
 MAX_COLUMNS = 1_000
-
-
 #: Largest total a zipped workbook may expand to; a small file above it is a decompression bomb.
 MAX_UNZIPPED_BYTES = 1024**3
 
-
 TEXT_EXTENSIONS = ("csv", "tsv", "txt")
-
-
 EXCEL_EXTENSIONS = ("xlsx", "xlsm", "xls", "xlsb", "ods")
-
-
 PARQUET_EXTENSIONS = ("parquet", "pq")
-
-
 ACCEPTED_EXTENSIONS = TEXT_EXTENSIONS + EXCEL_EXTENSIONS + PARQUET_EXTENSIONS
-
-
 ACCEPTED_FORMATS_TEXT = (
     "CSV, TSV or TXT text tables, Excel (.xlsx, .xlsm, .xls, .xlsb), OpenDocument (.ods) or Parquet"
 )

@@ -35,13 +35,9 @@ DELIMITERS = (",", ";", "\t", "|")
 
 
 _SNIFF_BYTES = 256 * 1024
-
-
 _BLOCK_SIZE = 8 << 20  # pyarrow infers column types from the first block
 # A 1 MB cell is text, not an attack on the sniffer: let Python's csv module read fields that long.
 csv.field_size_limit(MAX_BYTES)
-
-
 _DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d{1,3}(?:\.\d{3})*,\d+\s*(?=;|$)", re.MULTILINE)
 
 

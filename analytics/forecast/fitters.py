@@ -36,8 +36,6 @@ _FITTERS: dict[str, Callable[..., _Fit]] = {
     "sarima": _sarima,
     "theta": _theta,
 }
-
-
 _COMBO_PARTS = ("ets", "sarima", "theta")
 
 

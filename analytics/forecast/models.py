@@ -23,11 +23,7 @@ from analytics.errors import AnalyticsError
 from analytics.forecast.series import LONG_SEASON
 
 Model = Literal["naive", "snaive", "ets", "sarima", "theta", "combo"]
-
-
 MODELS: tuple[str, ...] = get_args(Model)
-
-
 MODEL_LABELS = {
     "auto": "Auto (best backtest MASE)",
     "naive": "Naive (last value)",
@@ -37,25 +33,15 @@ MODEL_LABELS = {
     "theta": "Theta",
     "combo": "Combination (mean of ETS, SARIMA, Theta)",
 }
-
-
 Transform = Literal["none", "log", "boxcox"]
-
-
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
-
-
 TRANSFORM_LABELS = {"none": "None", "log": "Log", "boxcox": "Box-Cox (λ by maximum likelihood)"}
 
 
 DEFAULT_ORIGINS = 5
-
-
 #: The final fit ranks this many of the ETS forms and SARIMA orders that did best on the data
 #: before the first backtest origin again, on the whole series.
 SHORTLIST = 3
-
-
 _Z80, _Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 
 

@@ -17,48 +17,29 @@ from analytics.data import Dataset, cancellation_mask
 from analytics.errors import AnalyticsError
 
 Metric = Literal["revenue", "orders", "units", "customers"]
-
-
 METRICS: tuple[str, ...] = get_args(Metric)
-
-
 METRIC_LABELS = {
     "revenue": "Revenue",
     "orders": "Orders",
     "units": "Units sold",
     "customers": "Active customers",
 }
-
-
 Freq = Literal["D", "W", "M", "Q"]
-
-
 FREQS: tuple[str, ...] = get_args(Freq)
-
-
 FREQ_LABELS = {"D": "Day", "W": "Week", "M": "Month", "Q": "Quarter"}
-
-
 #: The season length each frequency implies (a week of days, a year of weeks, months, quarters).
 SEASON = {"D": 7, "W": 52, "M": 12, "Q": 4}
-
-
 #: Period frequencies: weeks run Monday to Sunday.
 _PERIOD = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q"}
 
 
 METRIC_COLUMNS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
-
 #: Fewest points any model needs; fewer is refused.
 MIN_POINTS = 6
-
-
 #: Longest series forecast (11 years of days): dates spread over centuries are typos, and
 #: backtesting every model on tens of thousands of periods would hold the page for minutes.
 MAX_PERIODS = 4_000
-
-
 #: Seasons longer than this go to SARIMA as Fourier terms and to ETS through STL (as R's stlf).
 LONG_SEASON = 24
 

@@ -40,11 +40,7 @@ from analytics.propensity.targets import (
 )
 
 Model = Literal["logreg", "tree", "forest", "gbm"]
-
-
 MODELS: tuple[str, ...] = get_args(Model)
-
-
 MODEL_LABELS = {
     "auto": "Auto (best cross-validated ROC AUC)",
     "logreg": "Logistic regression",
@@ -52,8 +48,6 @@ MODEL_LABELS = {
     "forest": "Random forest",
     "gbm": "Gradient boosting (histogram)",
 }
-
-
 #: Each model's setting when no search is asked for: one fit per fold instead of a grid's
 #: (about four times fewer fits for auto). On the Telco reference file the chosen model's ROC
 #: AUC is within 0.002 of the searched one.
@@ -63,8 +57,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "forest": {"model__max_depth": 8, "model__min_samples_leaf": 10},
     "gbm": {"model__learning_rate": 0.05, "model__max_leaf_nodes": 15},
 }
-
-
 #: The small grid searched for each model (pipeline step ``model``) when asked (search=True).
 GRIDS: dict[str, dict[str, list[Any]]] = {
     "logreg": {"model__C": [0.1, 1.0, 10.0]},
@@ -78,8 +70,6 @@ VALIDATIONS: tuple[str, ...] = ("auto", "cv", "temporal")
 
 
 LEAKAGE_AUC = 0.98
-
-
 #: Rows each tree of a random forest is grown on, at most (large tables).
 FOREST_SAMPLE = 20_000
 

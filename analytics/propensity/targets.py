@@ -16,21 +16,13 @@ from analytics.data import Dataset, cancellation_mask, looks_like_identifier, or
 from analytics.errors import AnalyticsError
 
 DerivedTarget = Literal["churn", "buy"]
-
-
 DERIVED_LABELS = {
     "churn": "Churned: no order in the {days} days after the cutoff",
     "buy": "Buys again: an order in the {days} days after the cutoff",
 }
-
-
 MIN_ROWS = 30
-
-
 #: Categories kept per text column; rarer ones are pooled as "infrequent".
 MAX_CATEGORIES = 30
-
-
 #: A text column with more distinct values than this share of rows is free text or an id.
 FREE_TEXT_SHARE = 0.5
 

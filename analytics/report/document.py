@@ -291,7 +291,6 @@ def _segments_section(
     default_x, default_y = ("recency", "monetary") if rfm else axes[:2]
     x = params.x if params.x is not None and params.x in axes else default_x
     y = params.y if params.y is not None and params.y in axes else default_y
-    log_axes = params.log_axes
     return _render(
         "segments.html",
         customers=f"{len(result.customers):,}",
@@ -300,7 +299,7 @@ def _segments_section(
         features=", ".join(FEATURE_LABELS.get(f, f) for f in result.features),
         metrics=", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items()),
         descriptions=[f"{n}: {result.descriptions[n]}" for n in result.segment_names],
-        figure=_figure(scatter_figure(result, x, y, log_axes=log_axes), "segments-scatter"),
+        figure=_figure(scatter_figure(result, x, y, log_axes=params.log_axes), "segments-scatter"),
         profiles=_table(result.profiles),
     )
 

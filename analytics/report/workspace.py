@@ -56,23 +56,13 @@ DEFAULT_STORE = Path(__file__).resolve().parents[2] / "data" / "workspaces.sqlit
 
 
 MAX_NAME = 120
-
-
 #: Each owner's workspaces may hold this many megabytes (tables they use, counted once each, and
 #: settings); override with MARKETLENS_OWNER_QUOTA_MB.
 OWNER_QUOTA_ENV = "MARKETLENS_OWNER_QUOTA_MB"
-
-
 OWNER_QUOTA_MB = 500
-
-
 #: The whole store stays under this many megabytes; override with MARKETLENS_STORE_QUOTA_MB.
 STORE_QUOTA_ENV = "MARKETLENS_STORE_QUOTA_MB"
-
-
 STORE_QUOTA_MB = 10_000
-
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tables (
     key TEXT PRIMARY KEY,       -- the table's content fingerprint
@@ -99,8 +89,6 @@ CREATE TABLE IF NOT EXISTS owners (
 );
 CREATE INDEX IF NOT EXISTS owners_by_owner ON owners(owner);
 """
-
-
 # Stores written before owners and read-only links: add the view token.
 _MIGRATIONS = ("ALTER TABLE workspaces ADD COLUMN view_token TEXT",)
 

@@ -22,8 +22,6 @@ SCALES: tuple[str, ...] = get_args(Scale)
 
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
-
-
 FEATURE_LABELS = {"recency": "Days since last order", "frequency": "Orders", "monetary": "Revenue"}
 
 

@@ -37,28 +37,14 @@ ALGORITHM_LABELS = {
 
 
 MINIBATCH_ABOVE = 50_000
-
-
 #: MiniBatchKMeans fits on at most this many customers and then labels everyone: scikit-learn
 #: re-draws each batch from the whole data at O(n) per step, which is most of its time at 1M rows.
 KMEANS_FIT_SAMPLE = 200_000
-
-
 SILHOUETTE_SAMPLE = 10_000
-
-
 AGGLOMERATIVE_SAMPLE = 10_000
-
-
 DBSCAN_SAMPLE = 20_000
-
-
 GMM_SAMPLE = 100_000
-
-
 K_RANGE = (2, 10)
-
-
 NOISE = "Noise / outliers"
 
 

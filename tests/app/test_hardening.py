@@ -88,10 +88,6 @@ def _params_class(annotation: str) -> type | None:
     return None
 
 
-def _is_params(annotation: str) -> bool:
-    return _params_class(annotation) is not None
-
-
 def test_every_cache_key_is_made_of_content_and_plain_options():
     """Cached results are shared by all sessions; a key that named anything but content and
     options (an object's id, a sampled hash of a large frame) could hand one user another's."""
@@ -107,9 +103,8 @@ def test_every_cache_key_is_made_of_content_and_plain_options():
             annotation = str(param.annotation)
             if annotation in CONTENT_KEYED:
                 assert annotation in registered, f"{name}({param.name}) has no content key"
-            elif _is_params(annotation):  # a frozen dataclass of plain options (issue 16)
-                fields = dataclasses.fields(_params_class(annotation))  # type: ignore[arg-type]
-                for field in fields:
+            elif (params := _params_class(annotation)) is not None:  # plain options (issue 16)
+                for field in dataclasses.fields(params):  # type: ignore[arg-type]
                     assert PLAIN.match(str(field.type)), f"{annotation}.{field.name} is hashed"
             else:
                 assert PLAIN.match(annotation), f"{name}({param.name}: {annotation}) is hashed"
