@@ -53,15 +53,8 @@ from analytics.data.pipeline import (
     open_table,
 )
 from analytics.data.quality import QualityReport, quality_report
-from analytics.data.samples import (
-    BUNDLES,
-    PERSONAS,
-    SAMPLE_FILES,
-    SampleData,
-    generate_orders,
-    generate_sample,
-    write_samples,
-)
+from analytics.data.sample_files import SAMPLE_FILES, write_samples
+from analytics.data.samples import BUNDLES, PERSONAS, SampleData, generate_orders, generate_sample
 from analytics.data.schema import (
     KIND_LABELS,
     KIND_ROLES,

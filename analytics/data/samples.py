@@ -22,7 +22,6 @@ and tests check that every analysis recovers what was planted:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -57,8 +56,12 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("Lapsed", 0.25, 45.0, 1.0, 1.0, "lapsed"),
     Persona("Wholesale", 0.05, 60.0, 3.0, 12.0, "all"),
 )
+
+
 #: Gamma shape of the gaps between a customer's orders (coefficient of variation 0.29).
 GAP_SHAPE = 12.0
+
+
 #: Gamma shape of each customer's own pace around the persona's (coefficient of variation 0.17).
 PACE_SHAPE = 36.0
 
@@ -88,6 +91,8 @@ _CATEGORIES: dict[str, tuple[float, tuple[str, ...]]] = {
         ("Gift Box", "Trinket Box", "Keyring", "Money Box", "Hot Water Bottle", "Snow Globe"),
     ),
 }
+
+
 _STYLES = (
     "Retro Spot",
     "Regency",
@@ -109,6 +114,7 @@ _STYLES = (
     "Jumbo",
 )
 
+
 #: Planted bundles, by product description: bought together far more often than chance.
 BUNDLES: tuple[tuple[str, ...], ...] = (
     ("Regency Teacup", "Regency Saucer"),
@@ -118,8 +124,13 @@ BUNDLES: tuple[tuple[str, ...], ...] = (
     ("Baking Cases Set", "Cake Stand", "Recipe Box"),
     ("Sketchbook A5", "Pencil Set", "Eraser Pack"),
 )
+
+
 _BUNDLE_CATEGORIES = ("Kitchen", "Garden", "Lighting", "Bags", "Kitchen", "Stationery")
+
+
 _BUNDLE_RATES = (0.030, 0.025, 0.020, 0.020, 0.015, 0.015)
+
 
 _COUNTRIES = (
     ("United Kingdom", 0.72),
@@ -132,6 +143,8 @@ _COUNTRIES = (
     ("Sweden", 0.02),
     ("Australia", 0.02),
 )
+
+
 _CHANNELS = (("Web", 0.6), ("App", 0.3), ("Marketplace", 0.1))
 
 
@@ -184,8 +197,9 @@ def _products(rng: np.random.Generator, n_products: int) -> pd.DataFrame:
     for cat in categories:
         prices.append(float(np.round(_CATEGORIES[cat][0] * rng.lognormal(0, 0.45), 2)) + 0.05)
     n = len(names)
-    # Long tail: Zipf weights over a random popularity order, bundle items placed in the middle.
-    mid = np.linspace(40, 160, len(bundle_items)).astype(int)
+    # Long tail: Zipf weights over a random popularity order, bundle items placed in the middle
+    # (ranks 40 to 160, or the upper three quarters of a smaller catalogue).
+    mid = np.linspace(min(40, n // 4), min(160, n), len(bundle_items)).astype(int)
     others = np.setdiff1d(np.arange(1, n + 1), mid)
     ranks = np.concatenate([mid, rng.permutation(others)])
     weight = 1.0 / ranks**1.05
@@ -252,6 +266,162 @@ def _regular_orders(
     return owner, day
 
 
+def _lapsed_stop(days: int) -> float:
+    """The latest day a lapsed customer stops: 330 days before the end, or half-way through a
+    history shorter than 440 days."""
+    return days - 330 if days - 330 >= 0.25 * days else 0.5 * days
+
+
+def _customers(
+    rng: np.random.Generator, n_customers: int, days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each customer's persona and the window ``[first, last]`` (day indices) they buy in."""
+    shares = np.array([p.share for p in PERSONAS])
+    persona_idx = rng.choice(len(PERSONAS), size=n_customers, p=shares / shares.sum())
+    window = np.array([p.window for p in PERSONAS])[persona_idx]
+    first = np.zeros(n_customers)
+    last = np.full(n_customers, float(days))
+    is_new = window == "new"
+    first[is_new] = rng.uniform(days - 120, days - 5, int(is_new.sum()))
+    lapsed = window == "lapsed"
+    last[lapsed] = rng.uniform(0.25 * days, _lapsed_stop(days), int(lapsed.sum()))
+    return persona_idx, first, last
+
+
+def _orders(
+    rng: np.random.Generator,
+    owner: np.ndarray,
+    owner_day: np.ndarray,
+    persona_idx: np.ndarray,
+    country: np.ndarray,
+    cumulative: np.ndarray,
+    start: pd.Timestamp,
+) -> pd.DataFrame:
+    """One row per order: the customer (-1 for a guest), persona, country, channel and time.
+
+    Guest orders (no customer id) are 7% of orders, with small baskets (about 5% of lines).
+    """
+    days = len(cumulative) - 1
+    n_guest = round(0.07 * len(owner))
+    guest_day = np.clip(
+        np.searchsorted(cumulative, rng.uniform(0, cumulative[-1], n_guest), side="right") - 1,
+        0,
+        days - 1,
+    )
+    customer = np.concatenate([owner, np.full(n_guest, -1)])
+    day = np.concatenate([owner_day, guest_day])
+    n_all = len(customer)
+    known = customer >= 0
+    country_names = np.array([c for c, _ in _COUNTRIES])
+    country_p = np.array([p for _, p in _COUNTRIES])
+    order_country = np.where(
+        known,
+        country[np.maximum(customer, 0)],
+        rng.choice(country_names, size=n_all, p=country_p / country_p.sum()),
+    )
+    channel_names = np.array([c for c, _ in _CHANNELS])
+    channel_p = np.array([p for _, p in _CHANNELS])
+    channel = rng.choice(channel_names, size=n_all, p=channel_p)
+    minutes = np.clip(rng.normal(13 * 60, 150, n_all), 7 * 60, 21 * 60).astype(int)
+    return pd.DataFrame(
+        {
+            "customer": customer,
+            "day": day,
+            # Guests shop like the Occasional persona.
+            "persona": np.where(known, persona_idx[np.maximum(customer, 0)], 2),
+            "country": order_country,
+            "channel": channel,
+            "stamp": start + pd.to_timedelta(day, unit="D") + pd.to_timedelta(minutes, unit="m"),
+        }
+    )
+
+
+def _lines(rng: np.random.Generator, orders: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """Basket lines (order, product, quantity, price): popular products by weight, plus the
+    planted bundles; one in ten lines at a 15% discount."""
+    n_all = len(orders)
+    persona = orders["persona"].to_numpy()
+    size = 1 + rng.poisson(np.array([p.extra_items for p in PERSONAS])[persona])
+    line_order = np.repeat(np.arange(n_all), size)
+    line_product = rng.choice(len(products), size=len(line_order), p=products["weight"].to_numpy())
+    index_of = {name: i for i, name in enumerate(products["Description"])}
+    bundle_orders, bundle_products = [], []
+    for bundle, bundle_rate in zip(BUNDLES, _BUNDLE_RATES, strict=True):
+        chosen = np.flatnonzero(rng.random(n_all) < bundle_rate)
+        for item in bundle:
+            bundle_orders.append(chosen)
+            bundle_products.append(np.full(len(chosen), index_of[item]))
+    line_order = np.concatenate([line_order, *bundle_orders])
+    line_product = np.concatenate([line_product, *bundle_products])
+    lines = pd.DataFrame({"order": line_order, "product": line_product}).drop_duplicates()
+    lines = lines.sort_values(["order"], kind="stable").reset_index(drop=True)
+    base_qty = rng.choice([1, 1, 1, 2, 2, 3, 4, 6, 12], size=len(lines))
+    qty_scale = np.array([p.quantity_scale for p in PERSONAS])[persona]
+    quantity = np.maximum(
+        1, np.round(base_qty * qty_scale[lines["order"]] * rng.uniform(0.8, 1.2, len(lines)))
+    )
+    price = products["price"].to_numpy()[lines["product"]]
+    discounted = rng.random(len(lines)) < 0.1
+    lines["quantity"] = quantity.astype(int)
+    lines["price"] = np.round(np.where(discounted, price * 0.85, price), 2)
+    return lines
+
+
+def _export(
+    orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, customer_ids: np.ndarray
+) -> pd.DataFrame:
+    """The lines as a till exports them; invoice numbers follow time, as in a real till."""
+    stamp = pd.DatetimeIndex(orders["stamp"])
+    order_rank = np.argsort(np.argsort(stamp.to_numpy(), kind="stable"), kind="stable")
+    invoice = (500000 + order_rank).astype(str)
+    order = lines["order"].to_numpy()
+    product = lines["product"].to_numpy()
+    customer = orders["customer"].to_numpy()[order]
+    return pd.DataFrame(
+        {
+            "Invoice": invoice[order],
+            "StockCode": products["StockCode"].to_numpy()[product],
+            "Description": products["Description"].to_numpy()[product],
+            "Category": products["Category"].to_numpy()[product],
+            "Quantity": lines["quantity"].to_numpy(),
+            "InvoiceDate": stamp[order],
+            "Price": lines["price"].to_numpy(),
+            "Customer ID": np.where(customer >= 0, customer_ids[np.maximum(customer, 0)], -1),
+            "Country": orders["country"].to_numpy()[order],
+            "Channel": orders["channel"].to_numpy()[order],
+        }
+    )
+
+
+def _dirt(
+    rng: np.random.Generator,
+    frame: pd.DataFrame,
+    order: np.ndarray,
+    n_orders: int,
+    end_day: pd.Timestamp,
+) -> pd.DataFrame:
+    """Cancellations and duplicates added, sorted by time; guests' customer id left empty.
+
+    About 4.5% of orders have part of their lines reversed a few days later (invoice ``C…``,
+    negative quantity), and 0.3% of lines are posted twice, as by a faulty till.
+    """
+    cancelled_orders = np.flatnonzero(rng.random(n_orders) < 0.045)
+    cancel = frame[np.isin(order, cancelled_orders) & (rng.random(len(frame)) < 0.45)].copy()
+    cancel["Quantity"] = -cancel["Quantity"]
+    delay = pd.to_timedelta(rng.integers(0, 15, len(cancel)), unit="D") + pd.to_timedelta(
+        rng.integers(5, 90, len(cancel)), unit="m"
+    )
+    last_minute = end_day + pd.Timedelta(hours=23)
+    moved = cancel["InvoiceDate"] + delay
+    cancel["InvoiceDate"] = moved.where(moved <= last_minute, last_minute)
+    cancel["Invoice"] = "C" + (700000 + pd.factorize(cancel["Invoice"])[0]).astype(str)
+    duplicated = frame[rng.random(len(frame)) < 0.003]
+    frame = pd.concat([frame, cancel, duplicated], ignore_index=True)
+    frame = frame.sort_values(["InvoiceDate", "Invoice"], kind="stable").reset_index(drop=True)
+    frame["Customer ID"] = frame["Customer ID"].astype("Int64").where(frame["Customer ID"] >= 0)
+    return frame
+
+
 def generate_sample(
     n_customers: int = 3000,
     *,
@@ -295,117 +465,20 @@ def generate_sample(
     end_day = pd.Timestamp(end).normalize()
     start = end_day - pd.Timedelta(days=days - 1)
     calendar = pd.date_range(start, end_day, freq="D")
-    density = _intensity(calendar, start)
-    cumulative = np.concatenate([[0.0], np.cumsum(density)])
+    cumulative = np.concatenate([[0.0], np.cumsum(_intensity(calendar, start))])
     products = _products(rng, n_products)
-
-    # Customers: persona, country, and the window [first, last] (day indices) they buy in.
-    shares = np.array([p.share for p in PERSONAS])
-    persona_idx = rng.choice(len(PERSONAS), size=n_customers, p=shares / shares.sum())
-    window = np.array([p.window for p in PERSONAS])[persona_idx]
-    first = np.zeros(n_customers)
-    last = np.full(n_customers, float(days))
-    is_new = window == "new"
-    first[is_new] = rng.uniform(days - 120, days - 5, int(is_new.sum()))
-    lapsed = window == "lapsed"
-    last[lapsed] = rng.uniform(0.25 * days, days - 330, int(lapsed.sum()))
-    owner, order_day = _regular_orders(rng, persona_idx, first, last, cumulative)
+    persona_idx, first, last = _customers(rng, n_customers, days)
+    owner, owner_day = _regular_orders(rng, persona_idx, first, last, cumulative)
     customer_ids = rng.permutation(np.arange(12000, 12000 + 3 * n_customers))[:n_customers]
-    country_names = np.array([c for c, _ in _COUNTRIES])
     country_p = np.array([p for _, p in _COUNTRIES])
-    country = rng.choice(country_names, size=n_customers, p=country_p / country_p.sum())
-
-    # Guest orders (no customer id): 7% of orders with small baskets, about 5% of lines.
-    n_guest = round(0.07 * len(owner))
-    guest_day = np.clip(
-        np.searchsorted(cumulative, rng.uniform(0, cumulative[-1], n_guest), side="right") - 1,
-        0,
-        days - 1,
+    country = rng.choice(
+        np.array([c for c, _ in _COUNTRIES]), size=n_customers, p=country_p / country_p.sum()
     )
-    order_customer = np.concatenate([owner, np.full(n_guest, -1)])
-    order_day = np.concatenate([order_day, guest_day])
-    n_all = len(order_customer)
-    persona_of_order = np.where(order_customer >= 0, persona_idx[np.maximum(order_customer, 0)], 2)
-    extra = np.array([p.extra_items for p in PERSONAS])[persona_of_order]
-    qty_scale = np.array([p.quantity_scale for p in PERSONAS])[persona_of_order]
-    order_country = np.where(
-        order_customer >= 0,
-        country[np.maximum(order_customer, 0)],
-        rng.choice(country_names, size=n_all, p=country_p / country_p.sum()),
-    )
-    channel_names = np.array([c for c, _ in _CHANNELS])
-    channel_p = np.array([p for _, p in _CHANNELS])
-    order_channel = rng.choice(channel_names, size=n_all, p=channel_p)
-    minutes = np.clip(rng.normal(13 * 60, 150, n_all), 7 * 60, 21 * 60).astype(int)
-    stamp = start + pd.to_timedelta(order_day, unit="D") + pd.to_timedelta(minutes, unit="m")
-
-    # Basket lines: popular products by weight, plus planted bundles.
-    size = 1 + rng.poisson(extra)
-    line_order = np.repeat(np.arange(n_all), size)
-    line_product = rng.choice(len(products), size=len(line_order), p=products["weight"].to_numpy())
-    index_of = {name: i for i, name in enumerate(products["Description"])}
-    bundle_orders, bundle_products = [], []
-    for bundle, bundle_rate in zip(BUNDLES, _BUNDLE_RATES, strict=True):
-        chosen = np.flatnonzero(rng.random(n_all) < bundle_rate)
-        for item in bundle:
-            bundle_orders.append(chosen)
-            bundle_products.append(np.full(len(chosen), index_of[item]))
-    line_order = np.concatenate([line_order, *bundle_orders])
-    line_product = np.concatenate([line_product, *bundle_products])
-    lines = pd.DataFrame({"order": line_order, "product": line_product}).drop_duplicates()
-    lines = lines.sort_values(["order"], kind="stable").reset_index(drop=True)
-    base_qty = rng.choice([1, 1, 1, 2, 2, 3, 4, 6, 12], size=len(lines))
-    quantity = np.maximum(
-        1, np.round(base_qty * qty_scale[lines["order"]] * rng.uniform(0.8, 1.2, len(lines)))
-    )
-    price = products["price"].to_numpy()[lines["product"]]
-    discounted = rng.random(len(lines)) < 0.1
-    price = np.round(np.where(discounted, price * 0.85, price), 2)
-
-    # Invoice numbers follow time, as in a real till.
-    order_rank = np.argsort(np.argsort(stamp.to_numpy(), kind="stable"), kind="stable")
-    invoice = (500000 + order_rank).astype(str)
-    frame = pd.DataFrame(
-        {
-            "Invoice": invoice[lines["order"]],
-            "StockCode": products["StockCode"].to_numpy()[lines["product"]],
-            "Description": products["Description"].to_numpy()[lines["product"]],
-            "Category": products["Category"].to_numpy()[lines["product"]],
-            "Quantity": quantity.astype(int),
-            "InvoiceDate": stamp[lines["order"]],
-            "Price": price,
-            "Customer ID": np.where(
-                order_customer[lines["order"]] >= 0,
-                customer_ids[np.maximum(order_customer[lines["order"]], 0)],
-                -1,
-            ),
-            "Country": order_country[lines["order"]],
-            "Channel": order_channel[lines["order"]],
-        }
-    )
-
-    # Cancellations: part of some orders reversed a few days later, invoice "C…", negative quantity.
-    cancelled_orders = np.flatnonzero(rng.random(n_all) < 0.045)
-    cancel = frame[
-        np.isin(lines["order"].to_numpy(), cancelled_orders) & (rng.random(len(frame)) < 0.45)
-    ].copy()
-    cancel["Quantity"] = -cancel["Quantity"]
-    delay = pd.to_timedelta(rng.integers(0, 15, len(cancel)), unit="D") + pd.to_timedelta(
-        rng.integers(5, 90, len(cancel)), unit="m"
-    )
-    last_minute = end_day + pd.Timedelta(hours=23)
-    moved = cancel["InvoiceDate"] + delay
-    cancel["InvoiceDate"] = moved.where(moved <= last_minute, last_minute)
-    cancel["Invoice"] = "C" + (700000 + pd.factorize(cancel["Invoice"])[0]).astype(str)
-    # Exact duplicates: a till that posted a line twice.
-    duplicated = frame[rng.random(len(frame)) < 0.003]
-    frame = pd.concat([frame, cancel, duplicated], ignore_index=True)
-    frame = frame.sort_values(["InvoiceDate", "Invoice"], kind="stable").reset_index(drop=True)
-    frame["Customer ID"] = frame["Customer ID"].astype("Int64").where(frame["Customer ID"] >= 0)
-
-    seen = pd.DataFrame({"customer": owner, "day": order_day[: len(owner)]}).groupby("customer")[
-        "day"
-    ]
+    orders = _orders(rng, owner, owner_day, persona_idx, country, cumulative, start)
+    lines = _lines(rng, orders, products)
+    frame = _export(orders, lines, products, customer_ids)
+    frame = _dirt(rng, frame, lines["order"].to_numpy(), len(orders), end_day)
+    seen = pd.DataFrame({"customer": owner, "day": owner_day}).groupby("customer")["day"]
     customers = pd.DataFrame(
         {
             "customer_id": customer_ids.astype(str),
@@ -415,12 +488,7 @@ def generate_sample(
             "last_day": (start + pd.to_timedelta(seen.max().to_numpy(), unit="D")),
         }
     )
-    return SampleData(
-        transactions=frame,
-        customers=customers,
-        products=products,
-        bundles=BUNDLES,
-    )
+    return SampleData(transactions=frame, customers=customers, products=products, bundles=BUNDLES)
 
 
 #: Mean order value per persona for ``generate_orders`` (the line-level sample's scale).
@@ -469,7 +537,8 @@ def generate_orders(
         persona_idx = rng.choice(len(PERSONAS), size=size, p=shares / shares.sum())
         window = np.array([p.window for p in PERSONAS])[persona_idx]
         first = np.where(window == "new", rng.uniform(days - 120, days - 5, size), 0.0)
-        last = np.where(window == "lapsed", rng.uniform(0.25 * days, days - 330, size), float(days))
+        stops = rng.uniform(0.25 * days, _lapsed_stop(days), size)
+        last = np.where(window == "lapsed", stops, float(days))
         owner, day = _regular_orders(rng, persona_idx, first, last, cumulative)
         minutes = rng.integers(7 * 60, 21 * 60, len(owner))
         frames.append(
@@ -494,101 +563,3 @@ def generate_orders(
     truth = pd.concat(personas)
     truth.index = (truth.index + 100_000).astype("str")
     return orders, truth
-
-
-def baskets_table(transactions: pd.DataFrame, *, max_baskets: int = 10_000) -> list[list[str]]:
-    """One basket per order (cancellations left out), as lists of product descriptions."""
-    sales = transactions[~transactions["Invoice"].str.startswith("C")]
-    grouped = sales.groupby("Invoice", sort=True)["Description"].agg(lambda s: sorted(set(s)))
-    return grouped.iloc[-max_baskets:].tolist()
-
-
-def customers_table(sample: SampleData, *, horizon_days: int = 180) -> pd.DataFrame:
-    """A customers table as a CRM would export it, with a churn flag to predict.
-
-    Features describe each customer up to a cutoff ``horizon_days`` before the end; ``Churned``
-    says whether they bought nothing after it. The persona is not included (it is the answer
-    segmentation should find).
-    """
-    tx = sample.transactions
-    tx = tx[tx["Customer ID"].notna() & ~tx["Invoice"].str.startswith("C")]
-    cutoff = tx["InvoiceDate"].max().normalize() - pd.Timedelta(days=horizon_days)
-    before = tx[tx["InvoiceDate"] < cutoff].assign(revenue=lambda d: d["Quantity"] * d["Price"])
-    after = set(tx.loc[tx["InvoiceDate"] >= cutoff, "Customer ID"])
-    per = before.groupby("Customer ID").agg(
-        first=("InvoiceDate", "min"),
-        last=("InvoiceDate", "max"),
-        Orders=("Invoice", "nunique"),
-        Revenue=("revenue", "sum"),
-        Country=("Country", "first"),
-        Channel=("Channel", lambda s: s.mode().iloc[0]),
-    )
-    rng = np.random.default_rng(7)
-    persona = sample.customers.set_index("customer_id")["persona"]
-    age_shift = (
-        persona.reindex(per.index.astype(str))
-        .map({"Champions": 6, "Wholesale": 10, "New": -6})
-        .fillna(0)
-    )
-    out = pd.DataFrame(
-        {
-            "CustomerID": per.index.astype(str),
-            "Country": per["Country"].to_numpy(),
-            "PreferredChannel": per["Channel"].to_numpy(),
-            "Age": np.clip(
-                np.round(rng.normal(41, 11, len(per)) + age_shift.to_numpy()), 18, 85
-            ).astype(int),
-            "TenureDays": (cutoff - per["first"]).dt.days.to_numpy(),
-            "DaysSinceLastOrder": (cutoff - per["last"]).dt.days.to_numpy(),
-            "Orders": per["Orders"].to_numpy(),
-            "Revenue": per["Revenue"].round(2).to_numpy(),
-            "AvgOrderValue": (per["Revenue"] / per["Orders"]).round(2).to_numpy(),
-            "Newsletter": np.where(rng.random(len(per)) < 0.4, "Yes", "No"),
-            "Churned": np.where(np.isin(per.index, list(after)), "No", "Yes"),
-        }
-    )
-    return out
-
-
-def daily_series(transactions: pd.DataFrame) -> pd.DataFrame:
-    """Net revenue per day, every day of the history (zero on days without sales)."""
-    revenue = (
-        (transactions["Quantity"] * transactions["Price"])
-        .groupby(transactions["InvoiceDate"].dt.normalize())
-        .sum()
-    )
-    days = pd.date_range(revenue.index.min(), revenue.index.max(), freq="D")
-    return pd.DataFrame(
-        {
-            "Date": days.strftime("%Y-%m-%d"),
-            "Revenue": revenue.reindex(days, fill_value=0).round(2).to_numpy(),
-        }
-    )
-
-
-SAMPLE_FILES = {
-    "transactions": "transactions.csv",
-    "baskets": "baskets.csv",
-    "customers": "customers.csv",
-    "series": "daily_revenue.csv",
-}
-
-
-def write_samples(
-    out: str | Path, *, n_customers: int = 3000, random_state: int = 0
-) -> dict[str, Path]:
-    """Write the four sample datasets as CSV files into a folder; return their paths by kind."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    sample = generate_sample(n_customers, random_state=random_state)
-    paths = {kind: folder / name for kind, name in SAMPLE_FILES.items()}
-    tx = sample.transactions.assign(
-        InvoiceDate=sample.transactions["InvoiceDate"].dt.strftime("%Y-%m-%d %H:%M")
-    )
-    tx.to_csv(paths["transactions"], index=False, lineterminator="\n")
-    paths["baskets"].write_text(
-        "".join(",".join(b) + "\n" for b in baskets_table(sample.transactions)), encoding="utf-8"
-    )
-    customers_table(sample).to_csv(paths["customers"], index=False, lineterminator="\n")
-    daily_series(sample.transactions).to_csv(paths["series"], index=False, lineterminator="\n")
-    return paths

@@ -176,3 +176,15 @@ def test_baskets_sample_is_one_basket_per_line():
 def test_bad_parameters_are_named(kwargs, message):
     with pytest.raises(AnalyticsError, match=message):
         generate_sample(**kwargs)
+
+
+@pytest.mark.parametrize(("n_products", "days"), [(50, 730), (120, 120), (320, 300)])
+def test_smallest_allowed_catalogue_and_history_work(n_products, days):
+    # Catalogues under 160 products and histories under 440 days used to raise from numpy
+    # (bundle ranks past the catalogue; lapsed customers stopping before they start).
+    sample = generate_sample(100, n_products=n_products, days=days, random_state=2)
+    assert len(sample.products) == n_products
+    history = sample.transactions["InvoiceDate"]
+    assert (history.max().normalize() - history.min().normalize()).days <= days
+    lapsed = sample.customers[sample.customers["persona"] == "Lapsed"]
+    assert (lapsed["last_day"] < history.max() - pd.Timedelta(days=days // 4)).all()

@@ -1,0 +1,110 @@
+"""The bundled sample files written from a generated sample: the transaction log, one basket per
+order, a CRM-style customers table with a churn flag, and net revenue per day
+(``python -m analytics sample --out data``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analytics.data.samples import SampleData, generate_sample
+
+
+def baskets_table(transactions: pd.DataFrame, *, max_baskets: int = 10_000) -> list[list[str]]:
+    """One basket per order (cancellations left out), as lists of product descriptions."""
+    sales = transactions[~transactions["Invoice"].str.startswith("C")]
+    grouped = sales.groupby("Invoice", sort=True)["Description"].agg(lambda s: sorted(set(s)))
+    return grouped.iloc[-max_baskets:].tolist()
+
+
+def customers_table(sample: SampleData, *, horizon_days: int = 180) -> pd.DataFrame:
+    """A customers table as a CRM would export it, with a churn flag to predict.
+
+    Features describe each customer up to a cutoff ``horizon_days`` before the end; ``Churned``
+    says whether they bought nothing after it. The persona is not included (it is the answer
+    segmentation should find).
+    """
+    tx = sample.transactions
+    tx = tx[tx["Customer ID"].notna() & ~tx["Invoice"].str.startswith("C")]
+    cutoff = tx["InvoiceDate"].max().normalize() - pd.Timedelta(days=horizon_days)
+    before = tx[tx["InvoiceDate"] < cutoff].assign(revenue=lambda d: d["Quantity"] * d["Price"])
+    after = set(tx.loc[tx["InvoiceDate"] >= cutoff, "Customer ID"])
+    per = before.groupby("Customer ID").agg(
+        first=("InvoiceDate", "min"),
+        last=("InvoiceDate", "max"),
+        Orders=("Invoice", "nunique"),
+        Revenue=("revenue", "sum"),
+        Country=("Country", "first"),
+        Channel=("Channel", lambda s: s.mode().iloc[0]),
+    )
+    rng = np.random.default_rng(7)
+    persona = sample.customers.set_index("customer_id")["persona"]
+    age_shift = (
+        persona.reindex(per.index.astype(str))
+        .map({"Champions": 6, "Wholesale": 10, "New": -6})
+        .fillna(0)
+    )
+    out = pd.DataFrame(
+        {
+            "CustomerID": per.index.astype(str),
+            "Country": per["Country"].to_numpy(),
+            "PreferredChannel": per["Channel"].to_numpy(),
+            "Age": np.clip(
+                np.round(rng.normal(41, 11, len(per)) + age_shift.to_numpy()), 18, 85
+            ).astype(int),
+            "TenureDays": (cutoff - per["first"]).dt.days.to_numpy(),
+            "DaysSinceLastOrder": (cutoff - per["last"]).dt.days.to_numpy(),
+            "Orders": per["Orders"].to_numpy(),
+            "Revenue": per["Revenue"].round(2).to_numpy(),
+            "AvgOrderValue": (per["Revenue"] / per["Orders"]).round(2).to_numpy(),
+            "Newsletter": np.where(rng.random(len(per)) < 0.4, "Yes", "No"),
+            "Churned": np.where(np.isin(per.index, list(after)), "No", "Yes"),
+        }
+    )
+    return out
+
+
+def daily_series(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Net revenue per day, every day of the history (zero on days without sales)."""
+    revenue = (
+        (transactions["Quantity"] * transactions["Price"])
+        .groupby(transactions["InvoiceDate"].dt.normalize())
+        .sum()
+    )
+    days = pd.date_range(revenue.index.min(), revenue.index.max(), freq="D")
+    return pd.DataFrame(
+        {
+            "Date": days.strftime("%Y-%m-%d"),
+            "Revenue": revenue.reindex(days, fill_value=0).round(2).to_numpy(),
+        }
+    )
+
+
+SAMPLE_FILES = {
+    "transactions": "transactions.csv",
+    "baskets": "baskets.csv",
+    "customers": "customers.csv",
+    "series": "daily_revenue.csv",
+}
+
+
+def write_samples(
+    out: str | Path, *, n_customers: int = 3000, random_state: int = 0
+) -> dict[str, Path]:
+    """Write the four sample datasets as CSV files into a folder; return their paths by kind."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    sample = generate_sample(n_customers, random_state=random_state)
+    paths = {kind: folder / name for kind, name in SAMPLE_FILES.items()}
+    tx = sample.transactions.assign(
+        InvoiceDate=sample.transactions["InvoiceDate"].dt.strftime("%Y-%m-%d %H:%M")
+    )
+    tx.to_csv(paths["transactions"], index=False, lineterminator="\n")
+    paths["baskets"].write_text(
+        "".join(",".join(b) + "\n" for b in baskets_table(sample.transactions)), encoding="utf-8"
+    )
+    customers_table(sample).to_csv(paths["customers"], index=False, lineterminator="\n")
+    daily_series(sample.transactions).to_csv(paths["series"], index=False, lineterminator="\n")
+    return paths
