@@ -220,6 +220,123 @@ def _leakage(data: PropensityData) -> dict[str, float]:
     return found
 
 
+def _check_inputs(data: PropensityData, model: str, folds: int, validation: str) -> None:
+    """Refuse, in plain words, what cannot be fitted and honestly tested."""
+    if model not in ("auto", *MODELS):
+        raise AnalyticsError(f"Model must be auto or one of {', '.join(MODELS)}, got {model!r}.")
+    if data.n < MIN_ROWS:
+        raise AnalyticsError(
+            f"{data.n} rows are too few to train and honestly test a model; at least "
+            f"{MIN_ROWS} are needed.",
+            hint="Load more customers, or widen the filters.",
+        )
+    if data.features.shape[1] == 0:
+        raise AnalyticsError(
+            "No column is left to learn from: "
+            + "; ".join(f"{c}: {why}" for c, why in data.dropped.items()),
+        )
+    minority = int(min(data.target.sum(), data.n - data.target.sum()))
+    if minority < max(folds, 2):
+        raise AnalyticsError(
+            f"Only {minority} rows have the rarer outcome; {folds}-fold cross-validation needs at "
+            f"least {folds}.",
+            hint="Choose a more common outcome, a longer window, or fewer folds.",
+        )
+    if validation not in VALIDATIONS:
+        raise AnalyticsError(f"Validation is auto, cv or temporal, got {validation!r}.")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where the models are fitted (``x``, ``y``) and how their figures are measured."""
+
+    x: pd.DataFrame
+    y: np.ndarray
+    temporal: bool
+    described: str
+
+
+def _plan(data: PropensityData, validation: str, folds: int) -> _Plan:
+    """Temporal validation when asked, or (auto) when an earlier window has both outcomes."""
+    earlier = data.earlier
+    usable_earlier = (
+        earlier is not None
+        and earlier.n >= MIN_ROWS
+        and min(earlier.target.sum(), earlier.n - earlier.target.sum()) >= folds
+    )
+    temporal = validation == "temporal" or (validation == "auto" and usable_earlier)
+    if temporal and not usable_earlier:
+        raise AnalyticsError(
+            "A temporal split needs a derived target with enough history one window before the "
+            "cutoff, with both outcomes.",
+            hint="Choose a later cutoff or a shorter window, or cross-validation.",
+        )
+    if not temporal:
+        return _Plan(
+            _as_model_input(data.features),
+            data.target,
+            False,
+            f"{folds}-fold stratified cross-validation (out-of-fold predictions)",
+        )
+    assert earlier is not None and earlier.cutoff is not None and data.cutoff is not None
+    return _Plan(
+        _as_model_input(earlier.features),
+        earlier.target,
+        True,
+        f"trained on customers as of {earlier.cutoff:%Y-%m-%d} ({earlier.n:,}), tested on "
+        f"customers as of {data.cutoff:%Y-%m-%d} ({data.n:,}); settings chosen by "
+        f"{folds}-fold cross-validation on the earlier customers",
+    )
+
+
+def _score_model(
+    name: str,
+    data: PropensityData,
+    plan: _Plan,
+    cv: StratifiedKFold,
+    *,
+    search: bool,
+    random_state: int,
+    budget: Budget | None,
+) -> tuple[ModelScore, Pipeline]:
+    """One model's best setting, its figures, and the (unfitted) pipeline with that setting.
+
+    Every setting is fitted on the same folds; the out-of-fold probabilities of the best one
+    are the figures shown (cv), so no extra fits are needed for them. Temporal validation
+    trains the best setting on the earlier customers and scores the customers at the cutoff.
+    """
+    begun = time.perf_counter()
+    base = _pipeline(data.features, name, random_state)
+    grid = list(ParameterGrid(GRIDS[name])) if search else [SETTINGS[name]]
+    folds = cv.get_n_splits()
+    oof = np.zeros((len(grid), len(plan.y)))
+    aucs = np.zeros((len(grid), folds))
+    for fold, (train, test) in enumerate(cv.split(plan.x, plan.y)):
+        for number, params in enumerate(grid):
+            check(budget)
+            pipe = clone(base).set_params(**params).fit(plan.x.iloc[train], plan.y[train])
+            oof[number, test] = pipe.predict_proba(plan.x.iloc[test])[:, 1]
+            aucs[number, fold] = roc_auc_score(plan.y[test], oof[number, test])
+    best = int(np.argmax(aucs.mean(axis=1)))
+    if plan.temporal:
+        later = clone(base).set_params(**grid[best]).fit(plan.x, plan.y)
+        probabilities = later.predict_proba(_as_model_input(data.features))[:, 1]
+        auc, spread = float(roc_auc_score(data.target, probabilities)), float("nan")
+    else:
+        probabilities = oof[best]
+        auc, spread = float(aucs[best].mean()), float(aucs[best].std())
+    score = ModelScore(
+        model=name,
+        params=dict(grid[best]),
+        roc_auc=auc,
+        roc_auc_sd=spread,
+        pr_auc=float(average_precision_score(data.target, probabilities)),
+        probabilities=probabilities,
+        seconds=time.perf_counter() - begun,
+    )
+    return score, clone(base).set_params(**grid[best])
+
+
 def fit_propensity(
     data: PropensityData,
     *,
@@ -268,26 +385,7 @@ def fit_propensity(
     """
     started = time.perf_counter()
     say = progress or (lambda message: None)
-    if model not in ("auto", *MODELS):
-        raise AnalyticsError(f"Model must be auto or one of {', '.join(MODELS)}, got {model!r}.")
-    if data.n < MIN_ROWS:
-        raise AnalyticsError(
-            f"{data.n} rows are too few to train and honestly test a model; at least "
-            f"{MIN_ROWS} are needed.",
-            hint="Load more customers, or widen the filters.",
-        )
-    if data.features.shape[1] == 0:
-        raise AnalyticsError(
-            "No column is left to learn from: "
-            + "; ".join(f"{c}: {why}" for c, why in data.dropped.items()),
-        )
-    minority = int(min(data.target.sum(), data.n - data.target.sum()))
-    if minority < max(folds, 2):
-        raise AnalyticsError(
-            f"Only {minority} rows have the rarer outcome; {folds}-fold cross-validation needs at "
-            f"least {folds}.",
-            hint="Choose a more common outcome, a longer window, or fewer folds.",
-        )
+    _check_inputs(data, model, folds, validation)
     notes = list(data.notes)
     share = data.positive_share
     if min(share, 1 - share) < 0.3:
@@ -296,75 +394,19 @@ def fit_propensity(
             "weight the classes to balance them (class_weight='balanced'), so their "
             "probabilities of the rarer outcome run high; gradient boosting is unweighted."
         )
-    x = _as_model_input(data.features)
-    y = data.target
-    earlier = data.earlier
-    usable_earlier = (
-        earlier is not None
-        and earlier.n >= MIN_ROWS
-        and min(earlier.target.sum(), earlier.n - earlier.target.sum()) >= folds
-    )
-    if validation not in VALIDATIONS:
-        raise AnalyticsError(f"Validation is auto, cv or temporal, got {validation!r}.")
-    temporal = validation == "temporal" or (validation == "auto" and usable_earlier)
-    if temporal and not usable_earlier:
-        raise AnalyticsError(
-            "A temporal split needs a derived target with enough history one window before the "
-            "cutoff, with both outcomes.",
-            hint="Choose a later cutoff or a shorter window, or cross-validation.",
-        )
-    if temporal:
-        assert earlier is not None and earlier.cutoff is not None and data.cutoff is not None
-        fit_x, fit_y = _as_model_input(earlier.features), earlier.target
-        described = (
-            f"trained on customers as of {earlier.cutoff:%Y-%m-%d} ({earlier.n:,}), tested on "
-            f"customers as of {data.cutoff:%Y-%m-%d} ({data.n:,}); settings chosen by "
-            f"{folds}-fold cross-validation on the earlier customers"
-        )
-    else:
-        fit_x, fit_y = x, y
-        described = f"{folds}-fold stratified cross-validation (out-of-fold predictions)"
+    plan = _plan(data, validation, folds)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     scores: dict[str, ModelScore] = {}
-    fitted: dict[str, Pipeline] = {}
+    unfitted: dict[str, Pipeline] = {}
     for name in MODELS if model == "auto" else (model,):
         say(f"Cross-validating {MODEL_LABELS[name].lower()} …")
-        begun = time.perf_counter()
-        base = _pipeline(data.features, name, random_state)
-        grid = list(ParameterGrid(GRIDS[name])) if search else [SETTINGS[name]]
-        # Every setting is fitted on the same folds; the out-of-fold probabilities of the best
-        # one are the figures shown, so no extra fits are needed for them.
-        oof = np.zeros((len(grid), len(fit_y)))
-        aucs = np.zeros((len(grid), folds))
-        for fold, (train, test) in enumerate(cv.split(fit_x, fit_y)):
-            for number, params in enumerate(grid):
-                check(budget)
-                pipe = clone(base).set_params(**params).fit(fit_x.iloc[train], fit_y[train])
-                oof[number, test] = pipe.predict_proba(fit_x.iloc[test])[:, 1]
-                aucs[number, fold] = roc_auc_score(fit_y[test], oof[number, test])
-        best = int(np.argmax(aucs.mean(axis=1)))
-        if temporal:
-            later = clone(base).set_params(**grid[best]).fit(fit_x, fit_y)
-            probabilities = later.predict_proba(x)[:, 1]
-            auc, spread = float(roc_auc_score(y, probabilities)), float("nan")
-        else:
-            probabilities = oof[best]
-            auc, spread = float(aucs[best].mean()), float(aucs[best].std())
-        scores[name] = ModelScore(
-            model=name,
-            params=dict(grid[best]),
-            roc_auc=auc,
-            roc_auc_sd=spread,
-            pr_auc=float(average_precision_score(y, probabilities)),
-            probabilities=probabilities,
-            seconds=time.perf_counter() - begun,
+        scores[name], unfitted[name] = _score_model(
+            name, data, plan, cv, search=search, random_state=random_state, budget=budget
         )
-        fitted[name] = clone(base).set_params(**grid[best])
-
     chosen = max(scores, key=lambda n: scores[n].roc_auc)
     check(budget)
     say(f"Refitting {MODEL_LABELS[chosen].lower()} on all {data.n:,} rows …")
-    pipeline = fitted[chosen].fit(x, y)
+    pipeline = unfitted[chosen].fit(_as_model_input(data.features), data.target)
     leakage = _leakage(data)
     for column, auc in leakage.items():
         notes.append(
@@ -377,7 +419,7 @@ def fit_propensity(
         scores=scores,
         pipeline=pipeline,
         folds=folds,
-        validation=described,
+        validation=plan.described,
         leakage=leakage,
         notes=tuple(notes),
         seconds=time.perf_counter() - started,
