@@ -124,6 +124,82 @@ def item_values(dataset: Dataset, item: str | None = None) -> list[str]:
     return sorted(dataset.frame[column].dropna().astype("str").str.strip().unique())
 
 
+@dataclass(frozen=True)
+class _Lines:
+    """The transaction lines kept for baskets, the item column, and what was left out."""
+
+    frame: pd.DataFrame
+    item: str
+    names: pd.Series | None
+    notes: list[str]
+    key: list[object]
+
+
+def _transaction_lines(
+    dataset: Dataset,
+    item: str | None,
+    start: pd.Timestamp | str | None,
+    end: pd.Timestamp | str | None,
+    filters: dict[str, Sequence[str]],
+    customers: Sequence[str] | None,
+    exclude_cancellations: bool,
+) -> _Lines:
+    """The lines of transactions that go into baskets: cancellations, dates, filters and
+    customers applied; product names kept to describe product codes."""
+    frame = dataset.frame
+    options = item_options(dataset)
+    item_col = item or (options[0] if options else "product")
+    if item_col not in options:
+        raise AnalyticsError(
+            f"Baskets need a column that names the items; {item_col!r} is not one.",
+            hint="Choose the product column under 'Column roles' on the Data page.",
+        )
+    if not dataset.has("order_id"):
+        raise AnalyticsError(
+            "Baskets need an order (invoice) column to know which lines were bought together.",
+            hint="Choose the order column under 'Column roles' on the Data page.",
+        )
+    notes: list[str] = []
+    keep = pd.Series(True, index=frame.index)
+    if exclude_cancellations:
+        cancelled = cancellation_mask(frame)
+        if cancelled.any():
+            notes.append(f"{int(cancelled.sum()):,} cancelled or returned lines left out.")
+        keep &= ~cancelled
+    if "timestamp" in frame and (start is not None or end is not None):
+        day = frame["timestamp"].dt.normalize()
+        if start is not None:
+            keep &= day >= pd.Timestamp(start)
+        if end is not None:
+            keep &= day <= pd.Timestamp(end)
+    for column, values in filters.items():
+        if column not in frame:
+            raise AnalyticsError(f"There is no column {column!r} to filter on.")
+        if values:
+            keep &= frame[column].astype("str").isin([str(v) for v in values])
+    if customers is not None and "customer_id" in frame:
+        keep &= frame["customer_id"].astype("str").isin(set(map(str, customers)))
+    frame = frame.loc[keep]
+    names = None
+    if item_col == "product" and dataset.has("product_name"):
+        names = frame.groupby("product", sort=False, observed=True)["product_name"].agg(
+            lambda s: s.mode().iat[0] if s.notna().any() else None
+        )
+    key: list[object] = [item_col, start, end, sorted(filters.items()), exclude_cancellations]
+    key.append(None if customers is None else sorted(map(str, customers)))
+    return _Lines(frame, item_col, names, notes, key)
+
+
+def _descriptions(labels: tuple[str, ...], names: pd.Series | None) -> dict[str, str]:
+    """Item → its text: the product name of a product code, or the item itself."""
+    if names is None:
+        return {label: label for label in labels}
+    named = {
+        str(code): str(name) if name is not None else str(code) for code, name in names.items()
+    }
+    return {label: named.get(label, label) for label in labels}
+
+
 def build_baskets(
     dataset: Dataset,
     *,
@@ -174,55 +250,16 @@ def build_baskets(
             f"Market baskets need transactions or baskets, and this dataset is {dataset.kind}.",
             hint="Load a sales export or a file with one basket per line on the Data page.",
         )
-    frame = dataset.frame
-    filters = dict(filters or {})
-    notes: list[str] = []
-    key_parts: list[object] = [dataset.fingerprint]
-    dates: np.ndarray | None = None
     if dataset.kind == "baskets":
-        basket_col, item_col = "basket_id", "item"
-        names: pd.Series | None = None
+        selected = _Lines(dataset.frame, "item", None, [], [])
+        basket_col = "basket_id"
     else:
-        options = item_options(dataset)
-        item_col = item or (options[0] if options else "product")
-        if item_col not in options:
-            raise AnalyticsError(
-                f"Baskets need a column that names the items; {item_col!r} is not one.",
-                hint="Choose the product column under 'Column roles' on the Data page.",
-            )
-        if not dataset.has("order_id"):
-            raise AnalyticsError(
-                "Baskets need an order (invoice) column to know which lines were bought together.",
-                hint="Choose the order column under 'Column roles' on the Data page.",
-            )
+        selected = _transaction_lines(
+            dataset, item, start, end, dict(filters or {}), customers, exclude_cancellations
+        )
         basket_col = "order_id"
-        keep = pd.Series(True, index=frame.index)
-        if exclude_cancellations:
-            cancelled = cancellation_mask(frame)
-            if cancelled.any():
-                notes.append(f"{int(cancelled.sum()):,} cancelled or returned lines left out.")
-            keep &= ~cancelled
-        if "timestamp" in frame and (start is not None or end is not None):
-            day = frame["timestamp"].dt.normalize()
-            if start is not None:
-                keep &= day >= pd.Timestamp(start)
-            if end is not None:
-                keep &= day <= pd.Timestamp(end)
-        for column, values in filters.items():
-            if column not in frame:
-                raise AnalyticsError(f"There is no column {column!r} to filter on.")
-            if values:
-                keep &= frame[column].astype("str").isin([str(v) for v in values])
-        if customers is not None and "customer_id" in frame:
-            keep &= frame["customer_id"].astype("str").isin(set(map(str, customers)))
-        frame = frame.loc[keep]
-        names = None
-        if item_col == "product" and dataset.has("product_name"):
-            names = frame.groupby("product", sort=False, observed=True)["product_name"].agg(
-                lambda s: s.mode().iat[0] if s.notna().any() else None
-            )
-        key_parts += [item_col, start, end, sorted(filters.items()), exclude_cancellations]
-        key_parts.append(None if customers is None else sorted(map(str, customers)))
+    frame, item_col, notes = selected.frame, selected.item, selected.notes
+    key_parts: list[object] = [dataset.fingerprint, *selected.key]
     lines = frame[[basket_col, item_col]].dropna()
     if len(lines) < len(frame):
         notes.append(f"{len(frame) - len(lines):,} lines without an order or item left out.")
@@ -239,35 +276,24 @@ def build_baskets(
             hint="Widen the date range or the filters, or check the item and order columns.",
         )
     basket_codes, basket_ids = pd.factorize(lines[basket_col].astype("str"), sort=False)
-    item_text = lines[item_col].astype("str").str.strip()
-    item_codes, items = pd.factorize(item_text, sort=True)
+    item_codes, items = pd.factorize(lines[item_col].astype("str").str.strip(), sort=True)
     matrix = sparse.csr_matrix(
         (np.ones(len(lines), dtype=bool), (basket_codes, item_codes)),
         shape=(len(basket_ids), len(items)),
     )
     matrix.sum_duplicates()
     matrix.data[:] = True
+    dates: np.ndarray | None = None
     if dataset.kind == "transactions" and "timestamp" in frame:
-        first = (
-            pd.Series(frame.loc[lines.index, "timestamp"].to_numpy())
-            .groupby(basket_codes, sort=True)
-            .min()
-        )
-        dates = first.to_numpy()
+        first = pd.Series(frame.loc[lines.index, "timestamp"].to_numpy())
+        dates = first.groupby(basket_codes, sort=True).min().to_numpy()
     labels = tuple(str(i) for i in items)
-    if names is not None:
-        descriptions = {
-            str(code): str(name) if name is not None else str(code) for code, name in names.items()
-        }
-    else:
-        descriptions = {label: label for label in labels}
-    descriptions = {label: descriptions.get(label, label) for label in labels}
     return Baskets(
         matrix=matrix,
         items=labels,
         basket_ids=np.asarray(basket_ids, dtype=object),
         dates=dates,
-        descriptions=descriptions,
+        descriptions=_descriptions(labels, selected.names),
         key=repr(key_parts),
         notes=tuple(notes),
     )
