@@ -110,6 +110,122 @@ def _infer_freq(dates: pd.Series) -> str:
     return "Q"
 
 
+@dataclass(frozen=True)
+class _Sums:
+    """Values added up per period start, before the calendar is made regular."""
+
+    sums: pd.Series
+    freq: str
+    label: str
+    #: How a period with no value is filled: ``"zero"`` (no sales) or ``"interpolated"``.
+    filler: str
+    #: The rows the sums come from, and the first and last moment the data covers.
+    frame: pd.DataFrame
+    first_day: pd.Timestamp
+    last_day: pd.Timestamp
+    #: Whether a first or last period can be only partly covered (and is then dropped).
+    may_be_partial: bool
+
+
+def _series_sums(
+    dataset: Dataset, frame: pd.DataFrame, freq: str | None, notes: list[str]
+) -> _Sums:
+    """A series file's values per period: its own spacing unless another is asked for."""
+    if not dataset.has("value"):
+        raise AnalyticsError(
+            "The series has no numeric values.",
+            hint="Choose the value column under 'Column roles' on the Data page.",
+        )
+    frame = frame.loc[frame["value"].notna()]
+    own = _infer_freq(frame["timestamp"]) if len(frame) > 1 else "D"
+    freq = freq or own
+    starts = _period_starts(frame["timestamp"], freq)
+    duplicated = int(starts.duplicated().sum())
+    if duplicated:
+        notes.append(
+            f"{duplicated:,} rows share a period with another row; their values were added."
+        )
+    return _Sums(
+        sums=frame["value"].groupby(starts).sum(),
+        freq=freq,
+        label=f"{dataset.mapping.value or 'Value'} per {FREQ_LABELS[freq].lower()}",
+        filler="interpolated",
+        frame=frame,
+        first_day=frame["timestamp"].min(),
+        last_day=frame["timestamp"].max(),
+        # Values added up into longer periods (days into weeks) can leave a part period.
+        may_be_partial=FREQS.index(freq) > FREQS.index(own),
+    )
+
+
+def _transaction_sums(
+    dataset: Dataset,
+    frame: pd.DataFrame,
+    metric: str,
+    freq: str | None,
+    filters: Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]] | None,
+    customers: Sequence[str] | None,
+) -> _Sums:
+    """One metric of the (filtered) transactions per period; monthly unless asked otherwise."""
+    summed = None if metric in METRICS else _numeric_column(dataset, metric)
+    freq = freq or "M"
+    for column, wanted in dict(filters or {}).items():
+        if column not in frame:
+            raise AnalyticsError(f"There is no column {column!r} to filter on.")
+        if wanted:
+            frame = frame.loc[frame[column].astype("str").isin([str(v) for v in wanted])]
+    if customers is not None and "customer_id" in frame:
+        frame = frame.loc[frame["customer_id"].astype("str").isin(set(map(str, customers)))]
+    if frame.empty:
+        raise AnalyticsError(
+            "No rows are left to make a series from.",
+            hint="Widen the filters or choose another segment.",
+        )
+    if summed is None:
+        sums = _metric_per_period(frame, metric, freq)
+    else:
+        sums = frame[summed].groupby(_period_starts(frame["timestamp"], freq)).sum()
+    return _Sums(
+        sums=sums,
+        freq=freq,
+        label=f"{METRIC_LABELS.get(metric, metric)} per {FREQ_LABELS[freq].lower()}",
+        filler="zero",
+        frame=frame,
+        first_day=dataset.frame["timestamp"].min(),
+        last_day=dataset.frame["timestamp"].max(),
+        may_be_partial=True,
+    )
+
+
+def _regular(summed: _Sums, notes: list[str]) -> tuple[pd.Series, np.ndarray]:
+    """The sums on every period from the first to the last, gaps filled; which were filled."""
+    sums, freq = summed.sums, summed.freq
+    if sums.empty:
+        raise AnalyticsError("No dated values are left to make a series from.")
+    index = _periods(sums.index.min(), freq, end=sums.index.max())
+    if len(index) > MAX_PERIODS:
+        raise AnalyticsError(
+            f"The dates run from {index[0]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}: "
+            f"{len(index):,} {FREQ_LABELS[freq].lower()}s, more than the {MAX_PERIODS:,} "
+            "MarketLens forecasts.",
+            hint="Dates decades apart are usually typos: remove them with the cleaning step on "
+            "the Data page, or choose a longer period (months instead of days).",
+        )
+    values = sums.reindex(index).astype(float)
+    filled = values.isna().to_numpy()
+    if filled.any():
+        if summed.filler == "zero":
+            values = values.fillna(0.0)
+            notes.append(f"{int(filled.sum()):,} periods had no sales and count as zero.")
+        else:
+            values = values.interpolate(limit_direction="both")
+            notes.append(
+                f"{int(filled.sum()):,} missing periods were filled by straight-line "
+                "interpolation between their neighbours."
+            )
+    return values, filled
+
+
 def build_series(
     dataset: Dataset,
     *,
@@ -172,83 +288,29 @@ def build_series(
         notes.append(f"{undated:,} rows without a readable date left out.")
         frame = frame.loc[frame["timestamp"].notna()]
     if dataset.kind == "series":
-        if not dataset.has("value"):
-            raise AnalyticsError(
-                "The series has no numeric values.",
-                hint="Choose the value column under 'Column roles' on the Data page.",
-            )
-        frame = frame.loc[frame["value"].notna()]
-        own = _infer_freq(frame["timestamp"]) if len(frame) > 1 else "D"
-        freq = freq or own
-        label = f"{dataset.mapping.value or 'Value'} per {FREQ_LABELS[freq].lower()}"
-        starts = _period_starts(frame["timestamp"], freq)
-        duplicated = int(starts.duplicated().sum())
-        if duplicated:
-            notes.append(
-                f"{duplicated:,} rows share a period with another row; their values were added."
-            )
-        sums = frame["value"].groupby(starts).sum()
-        filler = "interpolated"
-        first_day, last_day = frame["timestamp"].min(), frame["timestamp"].max()
-        # Values added up into longer periods (days into weeks) can leave a part period.
-        incomplete_check = FREQS.index(freq) > FREQS.index(own)
+        summed = _series_sums(dataset, frame, freq, notes)
     else:
-        summed = None if metric in METRICS else _numeric_column(dataset, metric)
-        freq = freq or "M"
-        name = METRIC_LABELS.get(metric, metric)
-        label = f"{name} per {FREQ_LABELS[freq].lower()}"
-        for column, wanted in dict(filters or {}).items():
-            if column not in frame:
-                raise AnalyticsError(f"There is no column {column!r} to filter on.")
-            if wanted:
-                frame = frame.loc[frame[column].astype("str").isin([str(v) for v in wanted])]
-        if customers is not None and "customer_id" in frame:
-            frame = frame.loc[frame["customer_id"].astype("str").isin(set(map(str, customers)))]
-        if frame.empty:
-            raise AnalyticsError(
-                "No rows are left to make a series from.",
-                hint="Widen the filters or choose another segment.",
-            )
-        first_day, last_day = dataset.frame["timestamp"].min(), dataset.frame["timestamp"].max()
-        if summed is None:
-            sums = _metric_per_period(frame, metric, freq)
-        else:
-            sums = frame[summed].groupby(_period_starts(frame["timestamp"], freq)).sum()
-        filler = "zero"
-        incomplete_check = True
-    if sums.empty:
-        raise AnalyticsError("No dated values are left to make a series from.")
-    index = _periods(sums.index.min(), freq, end=sums.index.max())
-    if len(index) > MAX_PERIODS:
-        raise AnalyticsError(
-            f"The dates run from {index[0]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}: "
-            f"{len(index):,} {FREQ_LABELS[freq].lower()}s, more than the {MAX_PERIODS:,} "
-            "MarketLens forecasts.",
-            hint="Dates decades apart are usually typos: remove them with the cleaning step on "
-            "the Data page, or choose a longer period (months instead of days).",
+        summed = _transaction_sums(dataset, frame, metric, freq, filters, customers)
+    values, filled = _regular(summed, notes)
+    if summed.may_be_partial and not keep_incomplete:
+        values, filled = _drop_incomplete(
+            values, filled, summed.freq, summed.first_day, summed.last_day, summed.frame, notes
         )
-    values = sums.reindex(index).astype(float)
-    filled = values.isna().to_numpy()
-    if filled.any():
-        if filler == "zero":
-            values = values.fillna(0.0)
-            notes.append(f"{int(filled.sum()):,} periods had no sales and count as zero.")
-        else:
-            values = values.interpolate(limit_direction="both")
-            notes.append(
-                f"{int(filled.sum()):,} missing periods were filled by straight-line "
-                "interpolation between their neighbours."
-            )
-    if incomplete_check and not keep_incomplete:
-        values, filled = _drop_incomplete(values, filled, freq, first_day, last_day, frame, notes)
     if len(values) < MIN_POINTS:
         raise AnalyticsError(
-            f"The series has {len(values)} {FREQ_LABELS[freq].lower()}s; a forecast needs at "
-            f"least {MIN_POINTS}.",
+            f"The series has {len(values)} {FREQ_LABELS[summed.freq].lower()}s; a forecast "
+            f"needs at least {MIN_POINTS}.",
             hint="Choose a shorter period (e.g. weeks instead of months) or load more history.",
         )
-    values.name = label
-    return SalesSeries(values, freq, label, filled, tuple(notes), _digest(values, freq, filled))
+    values.name = summed.label
+    return SalesSeries(
+        values,
+        summed.freq,
+        summed.label,
+        filled,
+        tuple(notes),
+        _digest(values, summed.freq, filled),
+    )
 
 
 def series_from_values(
