@@ -179,6 +179,67 @@ class OverviewParams(Params):
     }
 
 
+def _kpis(frame: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame) -> tuple[Kpi, ...]:
+    """The headline figures of the period, each with the previous period's (if it has data)."""
+    now, before = _figures(current), (_figures(previous) if len(previous) else None)
+    return tuple(
+        Kpi(
+            name,
+            value,
+            None if before is None else before[name],
+            _KPI_HELP[name][0],
+            _KPI_HELP[name][1],
+        )
+        for name, value in now.items()
+        if not (name == "Customers" and "customer_id" not in frame)
+    )
+
+
+def _trend(
+    current: pd.DataFrame,
+    sales: pd.DataFrame,
+    freq: str,
+    covered_from: pd.Timestamp,
+    covered_to: pd.Timestamp,
+) -> pd.DataFrame:
+    """Revenue, orders and customers per period; ``complete`` is False for a period that
+    starts before ``covered_from`` or ends on or after ``covered_to`` (exclusive)."""
+    period = _period_start(current["timestamp"], freq)
+    trend = (
+        pd.DataFrame({"period": period, "revenue": current["revenue"]})
+        .groupby("period")["revenue"]
+        .sum()
+        .to_frame()
+    )
+    sales_period = _period_start(sales["timestamp"], freq)
+    trend["orders"] = sales.groupby(sales_period)["order_id"].nunique()
+    if "customer_id" in sales:
+        trend["customers"] = sales.groupby(sales_period)["customer_id"].nunique()
+    trend = trend.fillna(0).reset_index()
+    period_end = trend["period"].dt.to_period(freq).dt.end_time
+    trend["complete"] = (trend["period"] >= covered_from) & (period_end < covered_to)
+    return trend
+
+
+def _dated_transactions(dataset: Dataset, freq: str, top_n: int) -> pd.DataFrame:
+    """The transactions with a readable date; refuses other data and bad options."""
+    if dataset.kind != "transactions":
+        raise AnalyticsError(
+            f"The overview needs transactions; this dataset is {dataset.kind}.",
+            hint="Load a sales export with one row per order line on the Data page.",
+        )
+    if freq not in FREQ_LABELS:
+        raise AnalyticsError(f"freq must be one of {', '.join(FREQ_LABELS)}, got {freq!r}.")
+    if top_n < 1:
+        raise AnalyticsError(f"top_n must be at least 1, got {top_n}.")
+    frame = dataset.frame[dataset.frame["timestamp"].notna()]
+    if frame.empty:
+        raise AnalyticsError(
+            "No row has a readable date.", hint="Check the date column on the Data page."
+        )
+    return frame
+
+
 def run_overview(
     dataset: Dataset,
     *,
@@ -218,20 +279,7 @@ def run_overview(
     >>> result.kpi("Orders").value  # doctest: +SKIP
     16492.0
     """
-    if dataset.kind != "transactions":
-        raise AnalyticsError(
-            f"The overview needs transactions; this dataset is {dataset.kind}.",
-            hint="Load a sales export with one row per order line on the Data page.",
-        )
-    if freq not in FREQ_LABELS:
-        raise AnalyticsError(f"freq must be one of {', '.join(FREQ_LABELS)}, got {freq!r}.")
-    if top_n < 1:
-        raise AnalyticsError(f"top_n must be at least 1, got {top_n}.")
-    frame = dataset.frame[dataset.frame["timestamp"].notna()]
-    if frame.empty:
-        raise AnalyticsError(
-            "No row has a readable date.", hint="Check the date column on the Data page."
-        )
+    frame = _dated_transactions(dataset, freq, top_n)
     first, last = frame["timestamp"].min().normalize(), frame["timestamp"].max().normalize()
     start_ts = pd.Timestamp(start) if start is not None else first
     end_ts = pd.Timestamp(end) if end is not None else last
@@ -240,8 +288,7 @@ def run_overview(
             f"The period ends ({end_ts:%Y-%m-%d}) before it starts ({start_ts:%Y-%m-%d})."
         )
     stop = end_ts + pd.Timedelta(days=1)
-    length = stop - start_ts
-    prev_start = start_ts - length
+    prev_start = start_ts - (stop - start_ts)
     stamps = frame["timestamp"]
     current = frame[(stamps >= start_ts) & (stamps < stop)]
     if current.empty:
@@ -250,49 +297,21 @@ def run_overview(
             hint=f"The data runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}.",
         )
     previous = frame[(stamps >= prev_start) & (stamps < start_ts)]
-    now, before = _figures(current), (_figures(previous) if len(previous) else None)
     notes: list[str] = []
-    if before is None:
+    if previous.empty:
         notes.append("No data in the previous period of equal length, so no changes are shown.")
     elif prev_start < first:
         notes.append(
             f"The data starts on {first:%Y-%m-%d}, inside the previous period: changes compare with part of it."
         )
-    kpis = tuple(
-        Kpi(
-            name,
-            value,
-            None if before is None else before[name],
-            _KPI_HELP[name][0],
-            _KPI_HELP[name][1],
-        )
-        for name, value in now.items()
-        if not (name == "Customers" and "customer_id" not in frame)
-    )
-
     sales = current[~cancellation_mask(current)]
-    period = _period_start(current["timestamp"], freq)
-    trend = (
-        pd.DataFrame({"period": period, "revenue": current["revenue"]})
-        .groupby("period")["revenue"]
-        .sum()
-        .to_frame()
-    )
-    sales_period = _period_start(sales["timestamp"], freq)
-    trend["orders"] = sales.groupby(sales_period)["order_id"].nunique()
-    if "customer_id" in sales:
-        trend["customers"] = sales.groupby(sales_period)["customer_id"].nunique()
-    trend = trend.fillna(0).reset_index()
-    period_end = trend["period"].dt.to_period(freq).dt.end_time
-    trend["complete"] = (trend["period"] >= max(start_ts, first)) & (
-        period_end < min(stop, last + pd.Timedelta(days=1))
+    trend = _trend(
+        current, sales, freq, max(start_ts, first), min(stop, last + pd.Timedelta(days=1))
     )
     if not trend["complete"].iloc[-1]:
         notes.append(
             f"The last {FREQ_LABELS[freq]} is incomplete in the data; its bar is shown lighter."
         )
-
-    top_products = _top_products(sales, current, top_n)
     dims = dataset.dimensions
     if dimension is not None and dimension not in dims:
         raise AnalyticsError(
@@ -300,20 +319,18 @@ def run_overview(
             hint=f"Dimensions: {', '.join(dims) or 'none'}.",
         )
     dimension = dimension or (dims[0] if dims else None)
-    top_values = _top_values(current, sales, dimension, top_n) if dimension else None
-    customers_by_period = _new_and_returning(frame, sales, freq)
     return OverviewResult(
         start=start_ts,
         end=end_ts,
         previous_start=prev_start,
         previous_end=start_ts - pd.Timedelta(days=1),
         freq=freq,
-        kpis=kpis,
+        kpis=_kpis(frame, current, previous),
         trend=trend,
-        top_products=top_products,
+        top_products=_top_products(sales, current, top_n),
         dimension=dimension,
-        top_values=top_values,
-        customers_by_period=customers_by_period,
+        top_values=_top_values(current, sales, dimension, top_n) if dimension else None,
+        customers_by_period=_new_and_returning(frame, sales, freq),
         notes=tuple(notes),
     )
 
