@@ -206,6 +206,61 @@ def _horizon_check(h: int) -> None:
         raise AnalyticsError(f"The horizon must be between 1 and 520 periods, got {h}.")
 
 
+def _season_and_horizon(
+    series: SalesSeries, model: str, season: int | None, horizon: int | None, holdout: int
+) -> tuple[int, int]:
+    """The season length and horizon to use (defaults from the frequency); bad options refused."""
+    if model not in ("auto", *MODELS):
+        raise AnalyticsError(f"Model must be auto or one of {', '.join(MODELS)}, got {model!r}.")
+    m = SEASON[series.freq] if season is None else int(season)
+    if m < 1:
+        raise AnalyticsError(f"The season length must be 1 or more, got {m}.")
+    default_h = {"D": 14, "W": 13, "M": 12, "Q": 4}[series.freq]
+    h = default_h if horizon is None else int(horizon)
+    _horizon_check(h)
+    if holdout < 0 or holdout > series.n - MIN_POINTS:
+        raise AnalyticsError(
+            f"The holdout must leave at least {MIN_POINTS} periods to fit on; the series has "
+            f"{series.n}.",
+        )
+    return m, h
+
+
+def _holdout_score(
+    series: SalesSeries,
+    m: int,
+    holdout: int,
+    model: str,
+    transform: str,
+    origins: int,
+    say: Callable[[str], None],
+    budget: Budget | None,
+) -> dict[str, object]:
+    """The model fitted without the last ``holdout`` periods, and its accuracy on them."""
+    say(f"Fitting without the last {holdout} periods to score them …")
+    y_all = series.values.to_numpy(float)
+    train = y_all[:-holdout]
+    inner = _forecast_values(
+        train,
+        series.values.index[:-holdout],
+        m,
+        holdout,
+        model,
+        transform,
+        origins,
+        [],
+        say,
+        budget,
+    )
+    forecast = inner.scale.back(inner.fit.mean)
+    return {
+        "periods": holdout,
+        "model": inner.model,
+        "description": inner.fit.spec,
+        **{k: _json_number(v) for k, v in accuracy(y_all[-holdout:], forecast, train, m).items()},
+    }
+
+
 def run_forecast(
     series: SalesSeries,
     *,
@@ -254,66 +309,22 @@ def run_forecast(
     """
     started = time.perf_counter()
     say = progress or (lambda message: None)
-    if model not in ("auto", *MODELS):
-        raise AnalyticsError(f"Model must be auto or one of {', '.join(MODELS)}, got {model!r}.")
-    m = SEASON[series.freq] if season is None else int(season)
-    if m < 1:
-        raise AnalyticsError(f"The season length must be 1 or more, got {m}.")
-    default_h = {"D": 14, "W": 13, "M": 12, "Q": 4}[series.freq]
-    h = default_h if horizon is None else int(horizon)
-    _horizon_check(h)
-    if holdout < 0 or holdout > series.n - MIN_POINTS:
-        raise AnalyticsError(
-            f"The holdout must leave at least {MIN_POINTS} periods to fit on; the series has "
-            f"{series.n}.",
-        )
+    m, h = _season_and_horizon(series, model, season, horizon, holdout)
     notes: list[str] = list(series.notes)
     y_all = series.values.to_numpy(float)
     if np.ptp(y_all) == 0:
         notes.append(
             "Every value is the same, so every model forecasts that value; intervals are zero-width."
         )
-    score_part: dict[str, object] | None = None
+    score_part = None
     if holdout:
-        say(f"Fitting without the last {holdout} periods to score them …")
-        train = y_all[:-holdout]
-        inner = _forecast_values(
-            train,
-            series.values.index[:-holdout],
-            m,
-            holdout,
-            model,
-            transform,
-            origins,
-            [],
-            say,
-            budget,
-        )
-        actual = y_all[-holdout:]
-        score_part = {
-            "periods": holdout,
-            "model": inner.model,
-            "description": inner.fit.spec,
-            **{
-                k: _json_number(v)
-                for k, v in accuracy(actual, inner.scale.back(inner.fit.mean), train, m).items()
-            },
-        }
-    done = _forecast_values(
-        y_all, series.values.index, m, h, model, transform, origins, notes, say, budget
-    )
-    chosen, fit, board, scale, used_season = (
-        done.model,
-        done.fit,
-        done.board,
-        done.scale,
-        done.season,
-    )
+        score_part = _holdout_score(series, m, holdout, model, transform, origins, say, budget)
     index = series.values.index
-    future = _periods(index[-1], series.freq, n=h + 1)[1:]
+    done = _forecast_values(y_all, index, m, h, model, transform, origins, notes, say, budget)
+    fit, scale = done.fit, done.scale
     table = pd.DataFrame(
         {
-            "period": future,
+            "period": _periods(index[-1], series.freq, n=h + 1)[1:],
             "forecast": scale.back(fit.mean),
             "lower_80": scale.back(fit.lower80),
             "upper_80": scale.back(fit.upper80),
@@ -321,15 +332,14 @@ def run_forecast(
             "upper_95": scale.back(fit.upper95),
         }
     )
-    fitted = pd.Series(scale.back(fit.fitted), index=index, name="fitted")
     return ForecastResult(
         series=series,
-        model=chosen,
+        model=done.model,
         description=fit.spec,
         forecast=table,
-        fitted=fitted,
-        backtest=board,
-        season=used_season,
+        fitted=pd.Series(scale.back(fit.fitted), index=index, name="fitted"),
+        backtest=done.board,
+        season=done.season,
         transform=scale.describe(),
         holdout=score_part,
         notes=tuple(dict.fromkeys(notes)),
