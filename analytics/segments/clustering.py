@@ -216,24 +216,33 @@ class SegmentationResult:
         return self.customers.copy()
 
 
+@dataclass(frozen=True)
+class Clusters:
+    """Cluster labels (-1 for noise) and how they were found.
+
+    ``sweep`` is the k sweep (partitioning algorithms), ``eps`` and ``k_distance`` DBSCAN's
+    radius and the curve it was read from, ``metrics`` the sweep's scores of these labels
+    (None when not known).
+    """
+
+    labels: np.ndarray
+    sweep: KSweep | None = None
+    eps: float | None = None
+    k_distance: np.ndarray | None = None
+    metrics: dict[str, float] | None = None
+
+
 def segment(
     features: CustomerFeatures,
-    labels: np.ndarray,
+    clusters: Clusters,
     *,
     algorithm: str,
     scale: Scale,
     x: np.ndarray,
-    sweep: KSweep | None = None,
-    eps: float | None = None,
-    k_distance: np.ndarray | None = None,
     random_state: int = 0,
-    metrics: dict[str, float] | None = None,
 ) -> SegmentationResult:
-    """Turn cluster labels into ordered, named, profiled segments.
-
-    ``metrics`` are the scores of these labels if already known (from the sweep).
-    """
-    values = features.values
+    """Turn cluster labels into ordered, named, profiled segments."""
+    values, labels, metrics = features.values, clusters.labels, clusters.metrics
     clustered = labels >= 0
     order = _order_clusters(values, labels, features.spend)
     relabel = {old: new for new, old in enumerate(order)}
@@ -274,14 +283,14 @@ def segment(
         features=features.names,
         customers=customers,
         metrics=metrics,
-        sweep=None if sweep is None else sweep.table,
+        sweep=None if clusters.sweep is None else clusters.sweep.table,
         profiles=profiles,
         zscores=zscores,
         descriptions=_describe(profiles, values, features),
         projection=projection,
         explained=explained,
-        eps=eps,
-        k_distance=k_distance,
+        eps=clusters.eps,
+        k_distance=clusters.k_distance,
         notes=tuple(notes),
     )
 
@@ -453,10 +462,6 @@ def run_segmentation(
     budget : Budget, optional
         Checked before each k of the sweep (see :mod:`analytics.budget`).
 
-    Returns
-    -------
-    SegmentationResult
-
     Raises
     ------
     AnalyticsError
@@ -472,8 +477,7 @@ def run_segmentation(
         raise AnalyticsError(
             f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}."
         )
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
+    started = time.perf_counter()
     if table is None:
         table = customer_features(
             dataset,
@@ -481,61 +485,68 @@ def run_segmentation(
             analysis_date=analysis_date,
             exclude_cancellations=exclude_cancellations,
         )
-    timings["features"] = time.perf_counter() - start
+    featured = time.perf_counter()
     x = scale_features(table.values, scale)
-    start = time.perf_counter()
-    eps_used = curve = None
-    scores: dict[str, float] | None = None
     if algorithm == "dbscan":
-        sweep = None
-        samples = min_samples or default_min_samples(x.shape[1])
-        curve = k_distances(x, min_samples=samples, random_state=random_state)
-        eps_used = (
-            eps
-            if eps is not None
-            else suggest_eps(x, min_samples=samples, random_state=random_state)
-        )
-        labels = fit_labels(
-            x, "dbscan", 0, random_state=random_state, eps=eps_used, min_samples=samples
-        )
-        if (labels >= 0).sum() == 0:
-            raise AnalyticsError(
-                f"With eps = {eps_used:.3g}, DBSCAN finds no dense group: every customer is noise.",
-                hint="Raise eps (see the k-distance plot) or lower the minimum neighbours.",
-            )
+        clusters = _dbscan(x, eps, min_samples, random_state)
     else:
-        if k is not None and not 2 <= k < len(x):
-            raise AnalyticsError(
-                f"k = {k} segments need at least {k + 1} customers and k at least 2; there are {len(x)} customers.",
-                hint="Choose a smaller k, or load more customers.",
-            )
-        if sweep is None or sweep.algorithm != algorithm:
-            sweep = sweep_k(x, algorithm=algorithm, random_state=random_state, budget=budget)
-        chosen = k if k is not None else sweep.best_k
-        labels = (
-            sweep.labels[chosen]
-            if chosen in sweep.labels
-            else fit_labels(x, algorithm, chosen, random_state=random_state)
-        )
-        if chosen in sweep.labels:
-            row = sweep.table.loc[sweep.table["k"] == chosen].iloc[0]
-            scores = {
-                name: float(row[name])
-                for name in ("inertia", "silhouette", "davies_bouldin", "calinski_harabasz")
-            }
-    timings["clustering"] = time.perf_counter() - start
-    start = time.perf_counter()
+        clusters = _partition(x, algorithm, k, sweep, random_state, budget)
+    clustered = time.perf_counter()
     result = segment(
-        table,
-        labels,
-        algorithm=algorithm,
-        scale=scale,
-        x=x,
-        sweep=sweep,
-        eps=eps_used,
-        k_distance=curve,
-        random_state=random_state,
-        metrics=scores,
+        table, clusters, algorithm=algorithm, scale=scale, x=x, random_state=random_state
     )
-    timings["profiles"] = time.perf_counter() - start
+    timings = {
+        "features": featured - started,
+        "clustering": clustered - featured,
+        "profiles": time.perf_counter() - clustered,
+    }
     return replace(result, seconds=timings)
+
+
+def _dbscan(
+    x: np.ndarray, eps: float | None, min_samples: int | None, random_state: int
+) -> Clusters:
+    """DBSCAN's labels, with the radius used (default: the knee of the k-distance curve) and
+    the curve; refuses a radius that leaves every customer as noise."""
+    samples = min_samples or default_min_samples(x.shape[1])
+    curve = k_distances(x, min_samples=samples, random_state=random_state)
+    eps_used = (
+        eps if eps is not None else suggest_eps(x, min_samples=samples, random_state=random_state)
+    )
+    labels = fit_labels(
+        x, "dbscan", 0, random_state=random_state, eps=eps_used, min_samples=samples
+    )
+    if (labels >= 0).sum() == 0:
+        raise AnalyticsError(
+            f"With eps = {eps_used:.3g}, DBSCAN finds no dense group: every customer is noise.",
+            hint="Raise eps (see the k-distance plot) or lower the minimum neighbours.",
+        )
+    return Clusters(labels, eps=eps_used, k_distance=curve)
+
+
+def _partition(
+    x: np.ndarray,
+    algorithm: str,
+    k: int | None,
+    sweep: KSweep | None,
+    random_state: int,
+    budget: Budget | None,
+) -> Clusters:
+    """Labels for k segments (default: the sweep's best k), with the sweep and, when k was in
+    it, the sweep's scores of that k."""
+    if k is not None and not 2 <= k < len(x):
+        raise AnalyticsError(
+            f"k = {k} segments need at least {k + 1} customers and k at least 2; there are {len(x)} customers.",
+            hint="Choose a smaller k, or load more customers.",
+        )
+    if sweep is None or sweep.algorithm != algorithm:
+        sweep = sweep_k(x, algorithm=algorithm, random_state=random_state, budget=budget)
+    chosen = k if k is not None else sweep.best_k
+    if chosen not in sweep.labels:
+        return Clusters(fit_labels(x, algorithm, chosen, random_state=random_state), sweep)
+    row = sweep.table.loc[sweep.table["k"] == chosen].iloc[0]
+    scores = {
+        name: float(row[name])
+        for name in ("inertia", "silhouette", "davies_bouldin", "calinski_harabasz")
+    }
+    return Clusters(sweep.labels[chosen], sweep, metrics=scores)
