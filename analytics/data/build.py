@@ -79,6 +79,80 @@ def validate_mapping(frame: pd.DataFrame, kind: Kind, mapping: ColumnMapping) ->
         )
 
 
+def _numbers(values: pd.Series, column: str, notes: list[str]) -> pd.Series:
+    """A column read as numbers; values that are not numbers are left empty, and counted."""
+    numbers = as_number(values)
+    lost = int(numbers.isna().sum() - values.isna().sum())
+    if lost:
+        notes.append(f"{column}: {lost:,} value(s) are not numbers and were left empty.")
+    return numbers
+
+
+def _dates(values: pd.Series, column: str, dayfirst: bool | None, notes: list[str]) -> DateParse:
+    """A column read as dates; refused when no value is one, the others left empty."""
+    dates = parse_dates(values, dayfirst=dayfirst)
+    if dates.n_unparsed and dates.n_unparsed == values.notna().sum():
+        raise AnalyticsError(
+            f"Column {column!r} holds no dates MarketLens can read.",
+            hint="Choose another date column, or export dates as YYYY-MM-DD.",
+        )
+    if dates.n_unparsed:
+        notes.append(f"{column}: {dates.n_unparsed:,} value(s) are not dates and were left empty.")
+    notes.append(dates.describe())
+    return dates
+
+
+def _typed_roles(
+    frame: pd.DataFrame, kind: Kind, mapping: ColumnMapping, notes: list[str]
+) -> tuple[pd.DataFrame, DateParse | None]:
+    """One column per mapped role of the kind, each read as its role needs; the dates read."""
+    roles = mapping.roles()
+    keep = [r for r in KIND_ROLES[kind] if r in roles]
+    out = pd.DataFrame({role: frame[roles[role]] for role in keep}, index=frame.index)
+    dates: DateParse | None = None
+    for role in keep:
+        if role in ID_ROLES:
+            out[role] = as_identifier(out[role])
+        elif role in NUMERIC_ROLES:
+            out[role] = _numbers(out[role], roles[role], notes)
+        elif role == "timestamp":
+            dates = _dates(out[role], roles[role], mapping.dayfirst, notes)
+            out[role] = dates.values
+        elif role == "time":
+            out = _add_times(out, roles, notes)
+        elif role == "paid":
+            out[role] = _paid_flags(out[role])
+        else:
+            out[role] = tidy_text(out[role])
+    return out, dates
+
+
+def _table(
+    frame: pd.DataFrame, kind: Kind, mapping: ColumnMapping, notes: list[str]
+) -> tuple[pd.DataFrame, DateParse | None]:
+    """A transactions, series or customers table: typed roles, transactions completed and
+    checked, the dimensions (and a row number) kept alongside."""
+    out, dates = _typed_roles(frame, kind, mapping, notes)
+    roles = mapping.roles()
+    extra = [c for c in frame.columns if str(c) not in roles.values()]
+    if kind == "transactions":
+        extra = [c for c in extra if str(c) in mapping.dimensions]
+        out = _complete_transactions(out, notes)
+        out = _without_total_row(out, notes)
+        out = _order_level(out, roles, notes)
+        notes.extend(_revenue_notes(frame, roles))
+    for column in extra:
+        name = str(column) if str(column) not in out.columns else f"{column} (column)"
+        out[name] = frame[column]
+    row_ids = _row_id_column(frame) if kind == "transactions" else None
+    if row_ids is not None and "row_id" not in out:
+        # Lines equal in every mapped column are still different lines of the file.
+        out["row_id"] = frame[row_ids].to_numpy()
+    if kind == "series":
+        out = out.dropna(subset=["timestamp"]).sort_values("timestamp", kind="stable")
+    return out.reset_index(drop=True), dates
+
+
 def build_dataset(
     frame: pd.DataFrame,
     kind: Kind,
@@ -117,60 +191,10 @@ def build_dataset(
     """
     validate_mapping(frame, kind, mapping)
     notes: list[str] = []
-    dates: DateParse | None = None
     if kind == "baskets":
-        out = _baskets_long(frame, mapping)
+        out, dates = _baskets_long(frame, mapping), None
     else:
-        roles = mapping.roles()
-        keep = [r for r in KIND_ROLES[kind] if r in roles]
-        out = pd.DataFrame({role: frame[roles[role]] for role in keep}, index=frame.index)
-        for role in keep:
-            if role in ID_ROLES:
-                out[role] = as_identifier(out[role])
-            elif role in NUMERIC_ROLES:
-                numbers = as_number(out[role])
-                lost = int(numbers.isna().sum() - out[role].isna().sum())
-                if lost:
-                    notes.append(
-                        f"{roles[role]}: {lost:,} value(s) are not numbers and were left empty."
-                    )
-                out[role] = numbers
-            elif role == "timestamp":
-                dates = parse_dates(out[role], dayfirst=mapping.dayfirst)
-                if dates.n_unparsed and dates.n_unparsed == out[role].notna().sum():
-                    raise AnalyticsError(
-                        f"Column {roles[role]!r} holds no dates MarketLens can read.",
-                        hint="Choose another date column, or export dates as YYYY-MM-DD.",
-                    )
-                out[role] = dates.values
-                if dates.n_unparsed:
-                    notes.append(
-                        f"{roles[role]}: {dates.n_unparsed:,} value(s) are not dates and were left empty."
-                    )
-                notes.append(dates.describe())
-            elif role == "time":
-                out = _add_times(out, roles, notes)
-            elif role == "paid":
-                out[role] = _paid_flags(out[role])
-            else:
-                out[role] = tidy_text(out[role])
-        extra = [c for c in frame.columns if str(c) not in roles.values()]
-        if kind == "transactions":
-            extra = [c for c in extra if str(c) in mapping.dimensions]
-            out = _complete_transactions(out, notes)
-            out = _without_total_row(out, notes)
-            out = _order_level(out, roles, notes)
-            notes.extend(_revenue_notes(frame, roles))
-        for column in extra:
-            name = str(column) if str(column) not in out.columns else f"{column} (column)"
-            out[name] = frame[column]
-        row_ids = _row_id_column(frame) if kind == "transactions" else None
-        if row_ids is not None and "row_id" not in out:
-            # Lines equal in every mapped column are still different lines of the file.
-            out["row_id"] = frame[row_ids].to_numpy()
-        if kind == "series":
-            out = out.dropna(subset=["timestamp"]).sort_values("timestamp", kind="stable")
-        out = out.reset_index(drop=True)
+        out, dates = _table(frame, kind, mapping, notes)
     if out.empty:
         raise AnalyticsError(
             "No rows are left after reading the chosen columns.", hint="Check the column roles."
