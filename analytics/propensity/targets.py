@@ -191,6 +191,60 @@ def target_from_column(
     )
 
 
+def _derivable_lines(dataset: Dataset, kind: str, days: int) -> pd.DataFrame:
+    """The sales lines (no cancellations) with a customer and a date; refuses what cannot
+    give a derived target."""
+    if dataset.kind != "transactions":
+        raise AnalyticsError("A derived target needs transactions.")
+    for role in ("customer_id", "order_id", "timestamp"):
+        if not dataset.has(role):
+            raise AnalyticsError(
+                f"A derived target needs the {role.replace('_', ' ')} column.",
+                hint="Choose it under 'Column roles' on the Data page.",
+            )
+    if kind not in DERIVED_LABELS:
+        raise AnalyticsError(f"The derived target is 'churn' or 'buy', got {kind!r}.")
+    if days < 1:
+        raise AnalyticsError(f"The window must be at least one day, got {days}.")
+    frame = dataset.frame
+    return frame.loc[
+        ~cancellation_mask(frame) & frame["customer_id"].notna() & frame["timestamp"].notna()
+    ]
+
+
+def _outcome(customers: pd.Index, window: pd.DataFrame, kind: str) -> np.ndarray:
+    """1 for each customer who churned (no order in the window) or bought (an order in it)."""
+    bought = customers.isin(window["customer_id"].astype("str").unique())
+    return (~bought if kind == "churn" else bought).astype(np.int8)
+
+
+def _earlier(
+    frame: pd.DataFrame,
+    cut: pd.Timestamp,
+    days: int,
+    kind: str,
+    dimensions: Sequence[str],
+    categories: list[str],
+    columns: list[str],
+) -> PropensityData | None:
+    """The same features one window earlier, labelled by the window up to the cutoff: a model
+    trained there and scored at the cutoff is tested on a later period (the temporal split)."""
+    earlier_cut = cut - pd.Timedelta(days=days)
+    earlier_lines = frame.loc[frame["timestamp"] < earlier_cut]
+    if earlier_lines.empty:
+        return None
+    old = _customer_features(earlier_lines, earlier_cut, dimensions, categories)
+    window = frame.loc[(frame["timestamp"] >= earlier_cut) & (frame["timestamp"] < cut)]
+    return PropensityData(
+        features=old.reindex(columns=columns).reset_index(drop=True),
+        target=_outcome(old.index, window, kind),
+        ids=pd.Series(old.index, name="customer_id"),
+        target_name=DERIVED_LABELS[kind].format(days=days),
+        positive="1",
+        cutoff=earlier_cut,
+    )
+
+
 def target_from_transactions(
     dataset: Dataset,
     *,
@@ -215,22 +269,7 @@ def target_from_transactions(
     largest order value, items per order, tenure, days between orders, the share of revenue
     in each category, and the most frequent value of each dimension (country, channel).
     """
-    if dataset.kind != "transactions":
-        raise AnalyticsError("A derived target needs transactions.")
-    for role in ("customer_id", "order_id", "timestamp"):
-        if not dataset.has(role):
-            raise AnalyticsError(
-                f"A derived target needs the {role.replace('_', ' ')} column.",
-                hint="Choose it under 'Column roles' on the Data page.",
-            )
-    if kind not in DERIVED_LABELS:
-        raise AnalyticsError(f"The derived target is 'churn' or 'buy', got {kind!r}.")
-    if days < 1:
-        raise AnalyticsError(f"The window must be at least one day, got {days}.")
-    frame = dataset.frame
-    frame = frame.loc[
-        ~cancellation_mask(frame) & frame["customer_id"].notna() & frame["timestamp"].notna()
-    ]
+    frame = _derivable_lines(dataset, kind, days)
     last = frame["timestamp"].max().normalize() + pd.Timedelta(days=1)
     cut = last - pd.Timedelta(days=days) if cutoff is None else pd.Timestamp(cutoff)
     before = frame.loc[frame["timestamp"] < cut]
@@ -253,37 +292,13 @@ def target_from_transactions(
         )
     categories = _top_categories(before)
     features = _customer_features(before, cut, dataset.dimensions, categories)
-    bought = features.index.isin(after["customer_id"].astype("str").unique())
-    y = (~bought if kind == "churn" else bought).astype(np.int8)
     usable, dropped = _usable_features(features)
     columns = list(usable.columns)
-    # The same features one window earlier, labelled by the window up to the cutoff: a model
-    # trained there and scored here is tested on a later period (the temporal split).
-    earlier_cut = cut - pd.Timedelta(days=days)
-    earlier_lines = frame.loc[frame["timestamp"] < earlier_cut]
-    earlier = None
-    if not earlier_lines.empty:
-        old = _customer_features(earlier_lines, earlier_cut, dataset.dimensions, categories)
-        came = old.index.isin(
-            frame.loc[
-                (frame["timestamp"] >= earlier_cut) & (frame["timestamp"] < cut), "customer_id"
-            ]
-            .astype("str")
-            .unique()
-        )
-        earlier = PropensityData(
-            features=old.reindex(columns=columns).reset_index(drop=True),
-            target=(~came if kind == "churn" else came).astype(np.int8),
-            ids=pd.Series(old.index, name="customer_id"),
-            target_name=DERIVED_LABELS[kind].format(days=days),
-            positive="1",
-            cutoff=earlier_cut,
-        )
     # Everything known at the end of the data: the customers to act on now.
     now = _customer_features(frame, last, dataset.dimensions, categories)
     return PropensityData(
         features=usable.reset_index(drop=True),
-        target=y,
+        target=_outcome(features.index, after, kind),
         ids=pd.Series(features.index, name="customer_id"),
         target_name=DERIVED_LABELS[kind].format(days=days),
         positive="1",
@@ -291,7 +306,7 @@ def target_from_transactions(
         notes=tuple(notes),
         cutoff=cut,
         key=f"{dataset.fingerprint}|{kind}|{days}|{cut}",
-        earlier=earlier,
+        earlier=_earlier(frame, cut, days, kind, dataset.dimensions, categories, columns),
         now=now.reindex(columns=columns),
     )
 
