@@ -178,25 +178,22 @@ def _eclat(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Level-wise Eclat on bitsets: returns itemsets in mining-order ranks, mapped back to items."""
     frequent = order[counts[order] >= min_count]  # item indices, ascending frequency
-    sets = np.arange(len(frequent), dtype=np.int32)[:, None]  # ranks among frequent items
-    set_counts = counts[frequent].astype(np.int64)
-    levels = [sets]
-    level_counts = [set_counts]
+    levels = [np.arange(len(frequent), dtype=np.int32)[:, None]]  # ranks among frequent items
+    level_counts = [counts[frequent].astype(np.int64)]
     if len(frequent) < 2 or max_len == 1:
         return _to_items(levels, frequent), level_counts
-    # Only baskets with two or more frequent items can hold a pair.
+    # Only baskets with two or more frequent items can hold a pair. Largest baskets first:
+    # itemsets of size k can only be in baskets with k or more frequent items, a prefix of the
+    # bits, so each level works on fewer words.
     sub = matrix[:, frequent].tocsr()
-    # Largest baskets first: itemsets of size k can only be in baskets with k or more frequent
-    # items, a prefix of the bits, so each level works on fewer words.
     sizes = np.diff(sub.indptr)
     by_size = np.argsort(-sizes, kind="stable")
     by_size = by_size[sizes[by_size] >= 2]
-    sub = sub[by_size]
-    sizes = sizes[by_size]
+    sub, sizes = sub[by_size], sizes[by_size]
     bits = _pack_columns(sub, len(frequent))
     min_support = min_count / matrix.shape[0]
-    # Pairs come from one sparse product, which counts every pair that occurs at once.
     m = len(frequent)
+    # Pairs come from one sparse product, which counts every pair that occurs at once.
     ones = sub.astype(np.int32)
     together = sparse.triu(ones.T @ ones, k=1).tocoo()
     ok = together.data >= min_count
@@ -205,58 +202,77 @@ def _eclat(
     if len(pair_codes) == 0:
         return _to_items(levels, frequent), level_counts
     sets = np.column_stack([pair_codes // m, pair_codes % m]).astype(np.int32)
-    set_counts = np.bitwise_count(bits[sets[:, 0]] & bits[sets[:, 1]]).sum(axis=1, dtype=np.int64)
+    bits = bits[sets[:, 0]] & bits[sets[:, 1]]
     levels.append(sets)
-    level_counts.append(set_counts)
+    level_counts.append(np.bitwise_count(bits).sum(axis=1, dtype=np.int64))
     if len(pair_codes) > max_itemsets:
         raise _explosion(len(pair_codes), 2, min_support, f"{len(pair_codes):,} pairs")
     size = 2
     while max_len is None or size < max_len:
-        if size == 2:
-            bits = bits[sets[:, 0]] & bits[sets[:, 1]]
-        left, right = _join_candidates(sets)
-        # Apriori's check, for the one pair the join has not seen: the last items of both sides.
-        codes = sets[left, -1].astype(np.int64) * m + sets[right, -1]
-        at = np.searchsorted(pair_codes, codes).clip(0, len(pair_codes) - 1)
-        possible = pair_codes[at] == codes
-        left, right = left[possible], right[possible]
-        if len(left) == 0:
-            break
-        words = max(1, -(-int((sizes >= size + 1).sum()) // 64))
-        if words < bits.shape[1]:
-            bits = bits[:, :words]
-        width = bits.shape[1] * 8
-        if len(left) * width > MAX_LEVEL_BYTES * 8 or len(left) > 50 * max_itemsets:
-            raise _explosion(
-                sum(map(len, levels)), size + 1, min_support, f"{len(left):,} candidates"
-            )
-        step = max(1, CHUNK_BYTES // max(width, 1))
-        kept_rows, kept_counts, kept_bits = [], [], []
         found = sum(map(len, levels))
-        for lo in range(0, len(left), step):
-            lft, rgt = left[lo : lo + step], right[lo : lo + step]
-            joined = bits[lft]
-            joined &= bits[rgt]
-            support = np.bitwise_count(joined).sum(axis=1, dtype=np.int64)
-            ok = support >= min_count
-            kept_rows.append(np.flatnonzero(ok) + lo)
-            kept_counts.append(support[ok])
-            kept_bits.append(joined[ok])
-            found += int(ok.sum())
-            if found > max_itemsets:
-                raise _explosion(found, size + 1, min_support, f"over {max_itemsets:,} itemsets")
-        keep = np.concatenate(kept_rows)
-        if len(keep) == 0:
+        grown = _next_level(
+            sets, bits, pair_codes, m, sizes, min_count, max_itemsets, found, min_support
+        )
+        if grown is None:
             break
-        sets = np.hstack([sets[left[keep]], sets[right[keep], -1:]])
-        set_counts = np.concatenate(kept_counts)
-        bits = np.concatenate(kept_bits) if len(kept_bits) > 1 else kept_bits[0]
+        sets, set_counts, bits = grown
         size += 1
         levels.append(sets)
         level_counts.append(set_counts)
         if bits.nbytes > MAX_LEVEL_BYTES:
+            found = sum(map(len, levels))
             raise _explosion(found, size, min_support, f"{bits.nbytes / 1e9:.1f} GB of itemsets")
     return _to_items(levels, frequent), level_counts
+
+
+def _next_level(
+    sets: np.ndarray,
+    bits: np.ndarray,
+    pair_codes: np.ndarray,
+    m: int,
+    sizes: np.ndarray,
+    min_count: int,
+    max_itemsets: int,
+    found: int,
+    min_support: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The frequent itemsets one item longer than ``sets`` (whose baskets ``bits`` holds), their
+    counts and bits; None when there are none. Stops with an error past ``max_itemsets``."""
+    size = sets.shape[1]
+    left, right = _join_candidates(sets)
+    # Apriori's check, for the one pair the join has not seen: the last items of both sides.
+    codes = sets[left, -1].astype(np.int64) * m + sets[right, -1]
+    at = np.searchsorted(pair_codes, codes).clip(0, len(pair_codes) - 1)
+    possible = pair_codes[at] == codes
+    left, right = left[possible], right[possible]
+    if len(left) == 0:
+        return None
+    words = max(1, -(-int((sizes >= size + 1).sum()) // 64))
+    if words < bits.shape[1]:
+        bits = bits[:, :words]
+    width = bits.shape[1] * 8
+    if len(left) * width > MAX_LEVEL_BYTES * 8 or len(left) > 50 * max_itemsets:
+        raise _explosion(found, size + 1, min_support, f"{len(left):,} candidates")
+    step = max(1, CHUNK_BYTES // max(width, 1))
+    kept_rows, kept_counts, kept_bits = [], [], []
+    for lo in range(0, len(left), step):
+        lft, rgt = left[lo : lo + step], right[lo : lo + step]
+        joined = bits[lft]
+        joined &= bits[rgt]
+        support = np.bitwise_count(joined).sum(axis=1, dtype=np.int64)
+        ok = support >= min_count
+        kept_rows.append(np.flatnonzero(ok) + lo)
+        kept_counts.append(support[ok])
+        kept_bits.append(joined[ok])
+        found += int(ok.sum())
+        if found > max_itemsets:
+            raise _explosion(found, size + 1, min_support, f"over {max_itemsets:,} itemsets")
+    keep = np.concatenate(kept_rows)
+    if len(keep) == 0:
+        return None
+    grown = np.hstack([sets[left[keep]], sets[right[keep], -1:]])
+    joined_bits = np.concatenate(kept_bits) if len(kept_bits) > 1 else kept_bits[0]
+    return grown, np.concatenate(kept_counts), joined_bits
 
 
 def _to_items(levels: list[np.ndarray], frequent: np.ndarray) -> list[np.ndarray]:
