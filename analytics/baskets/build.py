@@ -200,6 +200,35 @@ def _descriptions(labels: tuple[str, ...], names: pd.Series | None) -> dict[str,
     return {label: named.get(label, label) for label in labels}
 
 
+def _incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """The boolean basket × item matrix with True at each (row, column); repeats count once."""
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=bool), (rows, columns)), shape=shape)
+    matrix.sum_duplicates()
+    matrix.data[:] = True
+    return matrix
+
+
+def _basket_lines(
+    frame: pd.DataFrame, basket_col: str, item_col: str, exclude: Sequence[str], notes: list[str]
+) -> pd.DataFrame:
+    """The basket and item of every line that has both, the excluded items left out."""
+    lines = frame[[basket_col, item_col]].dropna()
+    if len(lines) < len(frame):
+        notes.append(f"{len(frame) - len(lines):,} lines without an order or item left out.")
+    if exclude:
+        excluded = lines[item_col].astype("str").str.strip().isin(set(exclude))
+        notes.append(
+            f"{int(excluded.sum()):,} lines of {len(set(exclude)):,} excluded items left out."
+        )
+        lines = lines.loc[~excluded]
+    if lines.empty:
+        raise AnalyticsError(
+            "No baskets are left to analyse.",
+            hint="Widen the date range or the filters, or check the item and order columns.",
+        )
+    return lines
+
+
 def build_baskets(
     dataset: Dataset,
     *,
@@ -232,10 +261,6 @@ def build_baskets(
         Items to leave out of every basket (a carrier bag, postage), as :func:`item_values`
         names them.
 
-    Returns
-    -------
-    Baskets
-
     Raises
     ------
     AnalyticsError
@@ -260,29 +285,12 @@ def build_baskets(
         basket_col = "order_id"
     frame, item_col, notes = selected.frame, selected.item, selected.notes
     key_parts: list[object] = [dataset.fingerprint, *selected.key]
-    lines = frame[[basket_col, item_col]].dropna()
-    if len(lines) < len(frame):
-        notes.append(f"{len(frame) - len(lines):,} lines without an order or item left out.")
+    lines = _basket_lines(frame, basket_col, item_col, exclude, notes)
     if exclude:
-        excluded = lines[item_col].astype("str").str.strip().isin(set(exclude))
-        notes.append(
-            f"{int(excluded.sum()):,} lines of {len(set(exclude)):,} excluded items left out."
-        )
-        lines = lines.loc[~excluded]
         key_parts.append(sorted(set(exclude)))
-    if lines.empty:
-        raise AnalyticsError(
-            "No baskets are left to analyse.",
-            hint="Widen the date range or the filters, or check the item and order columns.",
-        )
     basket_codes, basket_ids = pd.factorize(lines[basket_col].astype("str"), sort=False)
     item_codes, items = pd.factorize(lines[item_col].astype("str").str.strip(), sort=True)
-    matrix = sparse.csr_matrix(
-        (np.ones(len(lines), dtype=bool), (basket_codes, item_codes)),
-        shape=(len(basket_ids), len(items)),
-    )
-    matrix.sum_duplicates()
-    matrix.data[:] = True
+    matrix = _incidence(basket_codes, item_codes, (len(basket_ids), len(items)))
     dates: np.ndarray | None = None
     if dataset.kind == "transactions" and "timestamp" in frame:
         first = pd.Series(frame.loc[lines.index, "timestamp"].to_numpy())
@@ -316,15 +324,8 @@ def baskets_from_lists(baskets: Sequence[Sequence[str]], *, key: str = "lists") 
     alphabetical = np.argsort(names, kind="stable")
     position = np.empty(len(names), dtype=np.int64)
     position[alphabetical] = np.arange(len(names))
-    matrix = sparse.csr_matrix(
-        (
-            np.ones(len(codes), dtype=bool),
-            (np.repeat(np.arange(len(baskets)), sizes), position[np.asarray(codes)]),
-        ),
-        shape=(len(baskets), len(names)),
-    )
-    matrix.sum_duplicates()
-    matrix.data[:] = True
+    rows = np.repeat(np.arange(len(baskets)), sizes)
+    matrix = _incidence(rows, position[np.asarray(codes)], (len(baskets), len(names)))
     labels = tuple(str(n) for n in names[alphabetical])
     return Baskets(
         matrix,
