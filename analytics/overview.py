@@ -240,6 +240,31 @@ def _dated_transactions(dataset: Dataset, freq: str, top_n: int) -> pd.DataFrame
     return frame
 
 
+def _days(
+    frame: pd.DataFrame, start: dt.date | pd.Timestamp | None, end: dt.date | pd.Timestamp | None
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """The first and last day of the data, then of the period (default: the whole history)."""
+    first, last = frame["timestamp"].min().normalize(), frame["timestamp"].max().normalize()
+    start_ts = pd.Timestamp(start) if start is not None else first
+    end_ts = pd.Timestamp(end) if end is not None else last
+    if end_ts < start_ts:
+        raise AnalyticsError(
+            f"The period ends ({end_ts:%Y-%m-%d}) before it starts ({start_ts:%Y-%m-%d})."
+        )
+    return first, last, start_ts, end_ts
+
+
+def _dimension(dataset: Dataset, dimension: str | None) -> str | None:
+    """The dimension to rank: the one asked for (refused if not a dimension), else the first."""
+    dims = dataset.dimensions
+    if dimension is not None and dimension not in dims:
+        raise AnalyticsError(
+            f"{dimension!r} is not a dimension of this dataset.",
+            hint=f"Dimensions: {', '.join(dims) or 'none'}.",
+        )
+    return dimension or (dims[0] if dims else None)
+
+
 def run_overview(
     dataset: Dataset,
     *,
@@ -264,10 +289,6 @@ def run_overview(
     top_n : int
         Length of the top lists.
 
-    Returns
-    -------
-    OverviewResult
-
     Raises
     ------
     AnalyticsError
@@ -280,13 +301,7 @@ def run_overview(
     16492.0
     """
     frame = _dated_transactions(dataset, freq, top_n)
-    first, last = frame["timestamp"].min().normalize(), frame["timestamp"].max().normalize()
-    start_ts = pd.Timestamp(start) if start is not None else first
-    end_ts = pd.Timestamp(end) if end is not None else last
-    if end_ts < start_ts:
-        raise AnalyticsError(
-            f"The period ends ({end_ts:%Y-%m-%d}) before it starts ({start_ts:%Y-%m-%d})."
-        )
+    first, last, start_ts, end_ts = _days(frame, start, end)
     stop = end_ts + pd.Timedelta(days=1)
     prev_start = start_ts - (stop - start_ts)
     stamps = frame["timestamp"]
@@ -312,13 +327,7 @@ def run_overview(
         notes.append(
             f"The last {FREQ_LABELS[freq]} is incomplete in the data; its bar is shown lighter."
         )
-    dims = dataset.dimensions
-    if dimension is not None and dimension not in dims:
-        raise AnalyticsError(
-            f"{dimension!r} is not a dimension of this dataset.",
-            hint=f"Dimensions: {', '.join(dims) or 'none'}.",
-        )
-    dimension = dimension or (dims[0] if dims else None)
+    dimension = _dimension(dataset, dimension)
     return OverviewResult(
         start=start_ts,
         end=end_ts,
