@@ -180,7 +180,7 @@ def _transaction_lines(
     if customers is not None and "customer_id" in frame:
         keep &= frame["customer_id"].astype("str").isin(set(map(str, customers)))
     frame = frame.loc[keep]
-    names = None
+    names: pd.Series | None = None
     if item_col == "product" and dataset.has("product_name"):
         names = frame.groupby("product", sort=False, observed=True)["product_name"].agg(
             lambda s: s.mode().iat[0] if s.notna().any() else None

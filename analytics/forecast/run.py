@@ -261,6 +261,20 @@ def _holdout_score(
     }
 
 
+def _future(fit: _Fit, scale: _Scale, periods: pd.DatetimeIndex) -> pd.DataFrame:
+    """The forecast and its 80% and 95% intervals per future period, on the original scale."""
+    return pd.DataFrame(
+        {
+            "period": periods,
+            "forecast": scale.back(fit.mean),
+            "lower_80": scale.back(fit.lower80),
+            "upper_80": scale.back(fit.upper80),
+            "lower_95": scale.back(fit.lower95),
+            "upper_95": scale.back(fit.upper95),
+        }
+    )
+
+
 def run_forecast(
     series: SalesSeries,
     *,
@@ -322,21 +336,11 @@ def run_forecast(
     index = series.values.index
     done = _forecast_values(y_all, index, m, h, model, transform, origins, notes, say, budget)
     fit, scale = done.fit, done.scale
-    table = pd.DataFrame(
-        {
-            "period": _periods(index[-1], series.freq, n=h + 1)[1:],
-            "forecast": scale.back(fit.mean),
-            "lower_80": scale.back(fit.lower80),
-            "upper_80": scale.back(fit.upper80),
-            "lower_95": scale.back(fit.lower95),
-            "upper_95": scale.back(fit.upper95),
-        }
-    )
     return ForecastResult(
         series=series,
         model=done.model,
         description=fit.spec,
-        forecast=table,
+        forecast=_future(fit, scale, _periods(index[-1], series.freq, n=h + 1)[1:]),
         fitted=pd.Series(scale.back(fit.fitted), index=index, name="fitted"),
         backtest=done.board,
         season=done.season,

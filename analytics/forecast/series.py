@@ -226,6 +226,24 @@ def _regular(summed: _Sums, notes: list[str]) -> tuple[pd.Series, np.ndarray]:
     return values, filled
 
 
+def _check_forecastable(dataset: Dataset, freq: str | None) -> None:
+    """Refuse, in plain words, data with no dates and frequencies MarketLens does not know."""
+    if dataset.kind not in ("transactions", "series"):
+        raise AnalyticsError(
+            f"A forecast needs transactions or a series, and this dataset is {dataset.kind}.",
+            hint="Load a sales export, or a file with a date and a value per period, on the Data "
+            "page.",
+        )
+    if not dataset.has("timestamp"):
+        raise AnalyticsError(
+            "A forecast needs dates, and no date column is mapped or none of its values could be "
+            "read as a date.",
+            hint="Choose the date column under 'Column roles' on the Data page.",
+        )
+    if freq is not None and freq not in FREQS:
+        raise AnalyticsError(f"Frequency must be one of {', '.join(FREQS)}, got {freq!r}.")
+
+
 def build_series(
     dataset: Dataset,
     *,
@@ -267,20 +285,7 @@ def build_series(
     -------
     >>> series = build_series(dataset, metric="orders", freq="W")
     """
-    if dataset.kind not in ("transactions", "series"):
-        raise AnalyticsError(
-            f"A forecast needs transactions or a series, and this dataset is {dataset.kind}.",
-            hint="Load a sales export, or a file with a date and a value per period, on the Data "
-            "page.",
-        )
-    if not dataset.has("timestamp"):
-        raise AnalyticsError(
-            "A forecast needs dates, and no date column is mapped or none of its values could be "
-            "read as a date.",
-            hint="Choose the date column under 'Column roles' on the Data page.",
-        )
-    if freq is not None and freq not in FREQS:
-        raise AnalyticsError(f"Frequency must be one of {', '.join(FREQS)}, got {freq!r}.")
+    _check_forecastable(dataset, freq)
     notes: list[str] = []
     frame = dataset.frame
     undated = int(frame["timestamp"].isna().sum())

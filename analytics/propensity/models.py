@@ -337,6 +337,24 @@ def _score_model(
     return score, clone(base).set_params(**grid[best])
 
 
+def _caveats(data: PropensityData, leakage: Mapping[str, float]) -> list[str]:
+    """What to keep in mind reading the scores: weighted classes, and columns that may leak."""
+    notes = []
+    share = data.positive_share
+    if min(share, 1 - share) < 0.3:
+        notes.append(
+            f"{share:.1%} of rows are positive: logistic regression, the tree and the forest "
+            "weight the classes to balance them (class_weight='balanced'), so their "
+            "probabilities of the rarer outcome run high; gradient boosting is unweighted."
+        )
+    for column, auc in leakage.items():
+        notes.append(
+            f"{column!r} alone predicts the target with ROC AUC {auc:.3f}: it may be recorded "
+            "after the outcome (leakage). Check it, and leave it out if so."
+        )
+    return notes
+
+
 def fit_propensity(
     data: PropensityData,
     *,
@@ -386,14 +404,6 @@ def fit_propensity(
     started = time.perf_counter()
     say = progress or (lambda message: None)
     _check_inputs(data, model, folds, validation)
-    notes = list(data.notes)
-    share = data.positive_share
-    if min(share, 1 - share) < 0.3:
-        notes.append(
-            f"{share:.1%} of rows are positive: logistic regression, the tree and the forest "
-            "weight the classes to balance them (class_weight='balanced'), so their "
-            "probabilities of the rarer outcome run high; gradient boosting is unweighted."
-        )
     plan = _plan(data, validation, folds)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     scores: dict[str, ModelScore] = {}
@@ -408,11 +418,6 @@ def fit_propensity(
     say(f"Refitting {MODEL_LABELS[chosen].lower()} on all {data.n:,} rows …")
     pipeline = unfitted[chosen].fit(_as_model_input(data.features), data.target)
     leakage = _leakage(data)
-    for column, auc in leakage.items():
-        notes.append(
-            f"{column!r} alone predicts the target with ROC AUC {auc:.3f}: it may be recorded "
-            "after the outcome (leakage). Check it, and leave it out if so."
-        )
     return PropensityResult(
         data=data,
         model=chosen,
@@ -421,7 +426,7 @@ def fit_propensity(
         folds=folds,
         validation=plan.described,
         leakage=leakage,
-        notes=tuple(notes),
+        notes=(*data.notes, *_caveats(data, leakage)),
         seconds=time.perf_counter() - started,
     )
 

@@ -526,7 +526,7 @@ def _dbscan(
 
 def _partition(
     x: np.ndarray,
-    algorithm: str,
+    algorithm: Algorithm,
     k: int | None,
     sweep: KSweep | None,
     random_state: int,
