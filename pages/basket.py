@@ -95,8 +95,7 @@ if dataset.kind == "transactions":
                 default=options[0],
                 format_func=ITEM_LABELS.__getitem__,
             )
-        stamps = dataset.frame["timestamp"]
-        first_day, last_day = stamps.min().date(), stamps.max().date()
+        first_day, last_day = dataset.days or (dt.date.today(), dt.date.today())
         with middle:
             period = kept(
                 st.date_input,
@@ -133,7 +132,7 @@ if dataset.kind == "transactions":
                     default="(none)",
                 )
             if dimension != "(none)":
-                values = sorted(dataset.frame[dimension].dropna().astype("str").unique())
+                values = dataset.distinct(dimension)
                 with dim_right:
                     chosen_values = kept(
                         st.multiselect,

@@ -127,7 +127,7 @@ with st.expander("Filters and options", icon=":material/tune:"):
                 default=NONE,
             )
             if dimension != NONE:
-                values = sorted(dataset.frame[dimension].dropna().astype("str").unique())
+                values = dataset.distinct(dimension)
                 picked = kept(
                     st.multiselect,
                     f"{dimension} is one of",
@@ -149,7 +149,7 @@ with st.expander("Filters and options", icon=":material/tune:"):
                     default=products[0],
                     format_func=PRODUCT_LABELS.__getitem__,
                 )
-                names = sorted(dataset.frame[product_column].dropna().astype("str").unique())
+                names = dataset.distinct(product_column)
                 picked = kept(
                     st.multiselect,
                     f"{PRODUCT_LABELS[product_column]} is one of",

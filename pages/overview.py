@@ -25,13 +25,13 @@ st.title("Overview")
 dataset = current_dataset()
 require_kind(dataset, ["transactions"], "The overview")
 
-stamps = dataset.frame["timestamp"].dropna()
-if stamps.empty:
+days = dataset.days
+if days is None:
     st.warning(
         "No row has a readable date, so there is nothing to show over time. Check the date column on the Data page."
     )
     raise PageDone
-first, last = stamps.min().date(), stamps.max().date()
+first, last = days
 st.caption(
     f"{md(dataset.source)}: {dataset.n_rows:,} order lines from {first:%d %b %Y} to {last:%d %b %Y}."
 )

@@ -17,10 +17,12 @@ from analytics.propensity import (
     calibration_figure,
     confusion_figure,
     contact_top,
+    default_positive,
     gains_figure,
     importance_figure,
     lift_figure,
     logistic_coefficients,
+    outcome_values,
     pr_figure,
     roc_figure,
     tree_diagram,
@@ -68,7 +70,6 @@ days = 90
 cutoff: dt.date | None = None
 left, middle, right = st.columns(3)
 if dataset.kind == "customers":
-    frame = dataset.frame
     two_valued, preferred = yes_no_columns(dataset)
     if not two_valued:
         point_to_data_page(" ".join(NO_YES_NO_COLUMN))
@@ -81,15 +82,14 @@ if dataset.kind == "customers":
             default=preferred,
             help="Columns with exactly two values.",
         )
-    values = sorted(frame[target].dropna().astype("str").str.strip().unique())
-    default_positive = next((v for v in ("Yes", "yes", "1", "True") if v in values), values[-1])
+    values = outcome_values(dataset, target)
     with middle:
         positive = kept(
             st.selectbox,
             "Positive outcome",
             values,
             key=f"w.propensity.positive.{target}",
-            default=default_positive,
+            default=default_positive(values),
         )
 else:
     if not (dataset.has("customer_id") and dataset.has("order_id") and dataset.has("timestamp")):
@@ -116,8 +116,8 @@ else:
             max_value=365,
             step=7,
         )
-    last_day = dataset.frame["timestamp"].max().date()
-    earliest = dataset.frame["timestamp"].min().date() + dt.timedelta(days=30)
+    first_day, last_day = dataset.days or (dt.date.today(), dt.date.today())
+    earliest = first_day + dt.timedelta(days=30)
     with right:
         cutoff = kept(
             st.date_input,
@@ -315,10 +315,10 @@ with action_tab:
         f"**{reach['lift']:.1f} times** as many."
     )
     scored = result.action_list()
-    if data.now is not None:
+    if data.now is not None and dataset.days is not None:
         st.write(
             f"**Customers to act on now**: everyone who bought before "
-            f"{dataset.frame['timestamp'].max():%Y-%m-%d}, scored on all their history by the "
+            f"{dataset.days[1]:%Y-%m-%d}, scored on all their history by the "
             "model refitted on the latest window."
         )
     top = scored.head(max(1, round(len(scored) * share / 100)))

@@ -60,7 +60,7 @@ if dataset.kind == "transactions":
             "'Column roles' on the Data page."
         )
     st.subheader("RFM: recency, frequency, monetary value")
-    last_day = dataset.frame["timestamp"].max().date()
+    last_day = (dataset.days or (dt.date.today(), dt.date.today()))[1]
     left, right = st.columns(2)
     with left:
         analysis_date = kept(

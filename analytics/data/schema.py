@@ -13,6 +13,7 @@ synonyms and cell values), ``dates`` and ``build``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -230,6 +231,20 @@ class Dataset:
     def has(self, *roles: str) -> bool:
         """Whether the frame has every one of these role columns with at least one value."""
         return all(role in self.frame.columns and self.frame[role].notna().any() for role in roles)
+
+    @property
+    def days(self) -> tuple[dt.date, dt.date] | None:
+        """The first and last day of the data (readable dates only); None without dates."""
+        if "timestamp" not in self.frame.columns:
+            return None
+        stamps = self.frame["timestamp"].dropna()
+        return None if stamps.empty else (stamps.min().date(), stamps.max().date())
+
+    def distinct(self, column: str) -> list[str]:
+        """A column's distinct values as text, sorted: the choices of a filter on it."""
+        if column not in self.frame.columns:
+            return []
+        return sorted(self.frame[column].dropna().astype("str").unique())
 
     def replace_frame(self, frame: pd.DataFrame, *, notes: Iterable[str] = ()) -> Dataset:
         """The same dataset with other rows (after cleaning or filtering), fingerprinted anew."""

@@ -107,6 +107,19 @@ def _usable_features(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]
     return frame[keep], dropped
 
 
+def outcome_values(dataset: Dataset, column: str) -> list[str]:
+    """The values of a yes/no column as a model reads them (text, trimmed), sorted."""
+    values = dataset.frame[column]
+    return sorted(values[values.notna()].astype("str").str.strip().unique())
+
+
+def default_positive(values: Sequence[str]) -> str:
+    """The value that counts as a yes when none is chosen: Yes, 1 or True, else the last."""
+    return next(
+        (v for v in ("Yes", "yes", "1", "True", "true", "Y", "1.0") if v in values), values[-1]
+    )
+
+
 def _binary_target(values: pd.Series, positive: str | None, name: str) -> tuple[np.ndarray, str]:
     text = values.astype("str").str.strip()
     classes = sorted(text[values.notna()].unique())
@@ -124,12 +137,7 @@ def _binary_target(values: pd.Series, positive: str | None, name: str) -> tuple[
             hint="Choose a yes/no column, or the one value to predict against all others.",
         )
     if positive is None:
-        for guess in ("Yes", "yes", "1", "True", "true", "Y", "1.0"):
-            if guess in classes:
-                positive = guess
-                break
-        else:
-            positive = classes[-1]
+        positive = default_positive(classes)
     if positive not in classes:
         raise AnalyticsError(
             f"{positive!r} is not a value of {name!r}; it has {classes[0]!r} and {classes[1]!r}."

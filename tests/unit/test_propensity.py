@@ -209,3 +209,18 @@ def test_temporal_split_needs_history_before_the_cutoff(sample):
     with pytest.raises(AnalyticsError, match="temporal split needs"):
         fit_propensity(data, model="logreg", validation="temporal")
     assert fit_propensity(data, model="logreg").validation.startswith("5-fold")
+
+
+def test_outcome_values_and_the_default_positive_are_what_the_model_reads():
+    from analytics.propensity import default_positive, outcome_values
+
+    table = pd.DataFrame(
+        {"id": [str(i) for i in range(6)], "Spend": range(6), "Left": [" Y", "N", "Y ", "N", None, "N"]}
+    )
+    dataset = build_dataset(table, "customers", detect_mapping(table, "customers"))
+    values = outcome_values(dataset, "Left")
+    assert values == ["N", "Y"]
+    # The page offers these values with this default, the same the model takes without a choice.
+    assert default_positive(values) == "Y"
+    assert default_positive(["false", "true"]) == "true"
+    assert default_positive(["a", "b"]) == "b"

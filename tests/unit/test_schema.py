@@ -383,3 +383,14 @@ def test_text_columns_without_blanks_are_shared_with_the_table_not_copied():
     again = build_dataset(padded, "transactions", detect_mapping(padded, "transactions"))
     assert again.frame["product_name"].iloc[0] == "Item 0"
     assert pd.isna(again.frame["order_id"].iloc[3])
+
+
+def test_dataset_days_and_distinct_values_for_the_pages_filters():
+    table = retail_frame()
+    dataset = build_dataset(table, "transactions", detect_mapping(table, "transactions"))
+    first, last = dataset.days
+    assert (str(first), str(last)) == ("2010-12-01", "2010-12-13")
+    assert dataset.distinct("product") == sorted(table["StockCode"].astype(str).unique())
+    assert dataset.distinct("no such column") == []
+    customers = pd.DataFrame({"id": ["a", "b"], "Spend": [1.0, 2.0]})
+    assert build_dataset(customers, "customers", detect_mapping(customers, "customers")).days is None
