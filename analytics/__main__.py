@@ -190,11 +190,7 @@ def _segment(args: argparse.Namespace) -> int:
     if by_name:  # RFM asked for by name: a customers table is refused, not given its columns
         options["features"] = "rfm"
     result = run_segmentation(opened.dataset, **options)
-    summary = {"file": str(args.file), **result.summary()}
-    rfm = result.customers.get("rfm_segment")
-    if rfm is not None:
-        summary["rfm_segments"] = {name: int(n) for name, n in rfm.value_counts().items()}
-    return _report(summary, args.out, result.export_table)
+    return _report({"file": str(args.file), **result.to_dict()}, args.out, result.export_table)
 
 
 def _rules(args: argparse.Namespace) -> int:
@@ -212,15 +208,11 @@ def _rules(args: argparse.Namespace) -> int:
         exclude_cancellations=not args.include_cancellations,
     )
     rules = run_rules(baskets, **params.options("mining"))
-    summary: dict[str, object] = {"file": str(args.file), **rules.summary()}
+    summary: dict[str, object] = {"file": str(args.file), **rules.to_dict(top=args.top)}
     notes = [*baskets.notes, *rules.notes]
     if baskets.problem:
         notes.append(baskets.problem)
     summary["notes"] = notes
-    top = rules.export_table().head(args.top)
-    summary["top_rules"] = top[
-        ["antecedent", "consequent", "support", "confidence", "lift"]
-    ].to_dict(orient="records")
     if args.evaluate:
         mining = params.options("mining")
         evaluation = evaluate_recommendations(
@@ -259,11 +251,7 @@ def _forecast(args: argparse.Namespace) -> int:
     )
     series = build_series(dataset, **params.options("series"))
     result = run_forecast(series, **params.options("model"))
-    summary = {"file": str(args.file), **result.summary()}
-    summary["forecast"] = result.forecast.assign(
-        period=result.forecast["period"].dt.strftime("%Y-%m-%d")
-    ).to_dict(orient="records")
-    return _report(summary, args.out, result.export_table)
+    return _report({"file": str(args.file), **result.to_dict()}, args.out, result.export_table)
 
 
 def _propensity(args: argparse.Namespace) -> int:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ class Baskets:
         A content key: the dataset fingerprint plus the options that built the baskets.
     notes : tuple of str
         What was left out and why.
+    options : dict
+        The options that built the baskets, as :class:`RulesParams` names them (``item``,
+        ``start``, ``end``, ``filters``, ``exclude``), for the rules to repeat.
     """
 
     matrix: sparse.csr_matrix
@@ -44,6 +48,7 @@ class Baskets:
     descriptions: dict[str, str]
     key: str
     notes: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def n_baskets(self) -> int:
@@ -106,6 +111,7 @@ class Baskets:
             self.descriptions,
             key,
             self.notes,
+            self.options,
         )
 
 
@@ -133,6 +139,8 @@ class _Lines:
     names: pd.Series | None
     notes: list[str]
     key: list[object]
+    #: The options as :class:`RulesParams` names them.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def _transaction_lines(
@@ -147,9 +155,9 @@ def _transaction_lines(
     """The lines of transactions that go into baskets: cancellations, dates, filters and
     customers applied; product names kept to describe product codes."""
     frame = dataset.frame
-    options = item_options(dataset)
-    item_col = item or (options[0] if options else "product")
-    if item_col not in options:
+    choices = item_options(dataset)
+    item_col = item or (choices[0] if choices else "product")
+    if item_col not in choices:
         raise AnalyticsError(
             f"Baskets need a column that names the items; {item_col!r} is not one.",
             hint="Choose the product column under 'Column roles' on the Data page.",
@@ -187,7 +195,8 @@ def _transaction_lines(
         )
     key: list[object] = [item_col, start, end, sorted(filters.items()), exclude_cancellations]
     key.append(None if customers is None else sorted(map(str, customers)))
-    return _Lines(frame, item_col, names, notes, key)
+    given = {"item": item_col, "start": start, "end": end, "filters": filters}
+    return _Lines(frame, item_col, names, notes, key, given)
 
 
 def _descriptions(labels: tuple[str, ...], names: pd.Series | None) -> dict[str, str]:
@@ -304,6 +313,7 @@ def build_baskets(
         descriptions=_descriptions(labels, selected.names),
         key=repr(key_parts),
         notes=tuple(notes),
+        options={**selected.options, "exclude": tuple(exclude)},
     )
 
 

@@ -13,6 +13,8 @@ from scipy.stats import false_discovery_control, hypergeom
 
 from analytics.baskets.mine import Itemsets, _check, _Lookup, _RowIndex
 from analytics.errors import AnalyticsError
+from analytics.params import Params
+from analytics.results import Result
 
 #: At most this many rules are kept (the highest lift), with a note.
 MAX_RULES = 100_000
@@ -52,7 +54,7 @@ _TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
-class Rules:
+class Rules(Result):
     """Association rules with their measures.
 
     Attributes
@@ -72,6 +74,9 @@ class Rules:
         Mining plus rules.
     notes : tuple of str
         What was capped or dropped, in words.
+    params : RulesParams or None
+        Everything the rules were made with (set by :func:`run_rules`; the baskets' options
+        included).
     """
 
     table: pd.DataFrame
@@ -87,6 +92,7 @@ class Rules:
     engine: str
     seconds: float
     notes: tuple[str, ...] = ()
+    params: Params | None = None
 
     @property
     def n_rules(self) -> int:
@@ -97,9 +103,13 @@ class Rules:
         sizes, counts = np.unique(self.table["size"].to_numpy(), return_counts=True)
         return {int(k): int(v) for k, v in zip(sizes, counts, strict=True)}
 
-    def summary(self) -> dict[str, object]:
+    def to_dict(self, top: int = 10) -> dict[str, object]:
+        """The JSON the CLI prints, with the ``top`` rules by lift (``n_transactions`` is the
+        number of baskets, the name arules gives it; ``n_baskets`` says the same)."""
+        best = self.export_table().head(top)
         return {
             "n_transactions": self.n_baskets,
+            "n_baskets": self.n_baskets,
             "n_items": self.n_items,
             "n_itemsets": self.n_itemsets,
             "n_rules": self.n_rules,
@@ -111,6 +121,10 @@ class Rules:
             "max_len": self.max_len,
             "seconds": round(self.seconds, 4),
             "notes": list(self.notes),
+            "top_rules": best[
+                ["antecedent", "consequent", "support", "confidence", "lift"]
+            ].to_dict(orient="records"),
+            "params": None if self.params is None else self.params.to_dict(),
         }
 
     def export_table(self) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from analytics.baskets.build import Baskets
@@ -104,10 +104,22 @@ def run_rules(
         engine=engine,
         max_itemsets=max_itemsets,
     )
-    return association_rules(
+    rules = association_rules(
         itemsets,
         min_confidence=min_confidence,
         min_lift=min_lift,
         max_consequent=max_consequent,
         max_rules=max_rules,
     )
+    params = RulesParams.from_dict(
+        {
+            **baskets.options,
+            "min_support": min_support,
+            "min_confidence": min_confidence,
+            "min_lift": min_lift,
+            "max_len": max_len,
+            "max_consequent": max_consequent,
+            "engine": engine,
+        }
+    )
+    return replace(rules, params=params)

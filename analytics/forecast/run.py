@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -39,6 +39,7 @@ from analytics.forecast.series import (
     _periods,
 )
 from analytics.params import Constraint, Params
+from analytics.results import Result
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class ForecastParams(Params):
 
 
 @dataclass(frozen=True)
-class ForecastResult:
+class ForecastResult(Result):
     """What a forecast page and the CLI show.
 
     Attributes
@@ -137,6 +138,8 @@ class ForecastResult:
         and the periods.
     notes : tuple of str
     seconds : float
+    params : ForecastParams
+        What the series and the forecast were made with.
     """
 
     series: SalesSeries
@@ -150,13 +153,14 @@ class ForecastResult:
     holdout: dict[str, object] | None
     notes: tuple[str, ...]
     seconds: float
+    params: ForecastParams = field(default_factory=ForecastParams)
 
     @property
     def residuals(self) -> pd.Series:
         return (self.series.values - self.fitted).dropna()
 
-    def summary(self) -> dict[str, object]:
-        """JSON-friendly summary (the CLI prints it)."""
+    def to_dict(self) -> dict[str, object]:
+        """The JSON the CLI prints: the model, its backtest and the forecast."""
         board = self.backtest.leaderboard
         return {
             "series": self.series.label,
@@ -182,6 +186,10 @@ class ForecastResult:
             "holdout": self.holdout,
             "notes": list(self.notes),
             "seconds": round(self.seconds, 3),
+            "forecast": self.forecast.assign(
+                period=self.forecast["period"].dt.strftime("%Y-%m-%d")
+            ).to_dict(orient="records"),
+            "params": self.params.to_dict(),
         }
 
     def export_table(self) -> pd.DataFrame:
@@ -322,6 +330,8 @@ def run_forecast(
     >>> result.forecast.head()
     """
     started = time.perf_counter()
+    given = {"model": model, "horizon": horizon, "season": season, "transform": transform}
+    given |= {"origins": origins, "holdout": holdout}
     say = progress or (lambda message: None)
     m, h = _season_and_horizon(series, model, season, horizon, holdout)
     notes: list[str] = list(series.notes)
@@ -348,6 +358,7 @@ def run_forecast(
         holdout=score_part,
         notes=tuple(dict.fromkeys(notes)),
         seconds=time.perf_counter() - started,
+        params=ForecastParams.from_dict({**series.options, **given}),
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, get_args
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,9 @@ class SalesSeries:
         What was filled, dropped or assumed, in plain words.
     key : str
         A content hash of the series (values, periods, label): caches key on it.
+    options : dict
+        The options that built the series, as :class:`ForecastParams` names them (``metric``,
+        ``freq``, ``filters``, ``keep_incomplete``), for the forecast to repeat.
     """
 
     values: pd.Series
@@ -70,6 +73,7 @@ class SalesSeries:
     filled: np.ndarray
     notes: tuple[str, ...] = ()
     key: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -308,14 +312,14 @@ def build_series(
             hint="Choose a shorter period (e.g. weeks instead of months) or load more history.",
         )
     values.name = summed.label
-    return SalesSeries(
-        values,
-        summed.freq,
-        summed.label,
-        filled,
-        tuple(notes),
-        _digest(values, summed.freq, filled),
-    )
+    options = {
+        "metric": metric,
+        "freq": freq,
+        "filters": dict(filters or {}),
+        "keep_incomplete": keep_incomplete,
+    }
+    key = _digest(values, summed.freq, filled)
+    return SalesSeries(values, summed.freq, summed.label, filled, tuple(notes), key, options)
 
 
 def series_from_values(

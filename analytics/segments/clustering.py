@@ -17,6 +17,7 @@ from analytics.budget import Budget
 from analytics.data import Dataset
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
+from analytics.results import Result
 from analytics.segments.features import (
     FEATURE_LABELS,
     SCALES,
@@ -118,7 +119,7 @@ class SegmentParams(Params):
 
 
 @dataclass(frozen=True)
-class SegmentationResult:
+class SegmentationResult(Result):
     """Segments with their profiles, ready to chart, describe and export.
 
     Attributes
@@ -148,6 +149,8 @@ class SegmentationResult:
         DBSCAN's radius; ``k_distance`` the curve it was read from.
     notes : tuple of str
     seconds : dict of str to float
+    params : SegmentParams
+        What the segments were made with (names given to segments included).
     """
 
     algorithm: str
@@ -166,6 +169,7 @@ class SegmentationResult:
     k_distance: np.ndarray | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
+    params: SegmentParams = field(default_factory=SegmentParams)
 
     @property
     def segment_names(self) -> list[str]:
@@ -182,17 +186,19 @@ class SegmentationResult:
         customers = self.customers.assign(segment=self.customers["segment"].map(mapping))
         profiles = self.profiles.assign(segment=self.profiles["segment"].map(mapping))
         descriptions = {mapping[k]: v for k, v in self.descriptions.items()}
+        given = {old: new for old, new in mapping.items() if new != old}
         return replace(
             self,
             customers=customers,
             profiles=profiles,
             zscores=self.zscores.rename(index=mapping),
             descriptions=descriptions,
+            params=replace(self.params, names=tuple(given.items())),
         )
 
-    def summary(self) -> dict[str, object]:
-        """JSON-ready summary (the CLI prints it)."""
-        return {
+    def to_dict(self) -> dict[str, object]:
+        """The JSON the CLI prints (with the count of each RFM segment when segmenting on RFM)."""
+        out: dict[str, object] = {
             "algorithm": self.algorithm,
             "scale": self.scale,
             "features": list(self.features),
@@ -210,6 +216,11 @@ class SegmentationResult:
             "descriptions": self.descriptions,
             "notes": list(self.notes),
         }
+        rfm = self.customers.get("rfm_segment")
+        if rfm is not None:
+            out["rfm_segments"] = {str(name): int(n) for name, n in rfm.value_counts().items()}
+        out["params"] = self.params.to_dict()
+        return out
 
     def export_table(self) -> pd.DataFrame:
         """Customer → segment with every feature and score, for a CRM."""
@@ -466,12 +477,6 @@ def run_segmentation(
     ------
     AnalyticsError
         Unusable features, too few customers for k, or an unknown algorithm or scale.
-
-    Example
-    -------
-    >>> result = run_segmentation(dataset, k=4)  # doctest: +SKIP
-    >>> result.profiles["customers"].sum() == len(result.customers)  # doctest: +SKIP
-    True
     """
     if algorithm not in ALGORITHMS:
         raise AnalyticsError(
@@ -500,7 +505,35 @@ def run_segmentation(
         "clustering": clustered - featured,
         "profiles": time.perf_counter() - clustered,
     }
-    return replace(result, seconds=timings)
+    params = _repeated(
+        features, analysis_date, exclude_cancellations, algorithm, scale, k, eps, min_samples
+    )
+    return replace(result, seconds=timings, params=params)
+
+
+def _repeated(
+    features: str | Sequence[str],
+    analysis_date: dt.date | None,
+    exclude_cancellations: bool,
+    algorithm: str,
+    scale: str,
+    k: int | None,
+    eps: float | None,
+    min_samples: int | None,
+) -> SegmentParams:
+    """The parameters a segmentation was given, for its result to repeat."""
+    return SegmentParams.from_dict(
+        {
+            "features": () if isinstance(features, str) else tuple(features),
+            "analysis_date": analysis_date,
+            "exclude_cancellations": exclude_cancellations,
+            "algorithm": algorithm,
+            "scale": scale,
+            "k": k,
+            "eps": eps,
+            "min_samples": min_samples,
+        }
+    )
 
 
 def _dbscan(
