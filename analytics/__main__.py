@@ -43,7 +43,6 @@ from analytics.overview import whole_file_summary
 from analytics.params import date_argument
 from analytics.propensity import (
     PropensityParams,
-    contact_top,
     feature_importance,
     fit_propensity,
     target_from_column,
@@ -273,15 +272,11 @@ def _propensity(args: argparse.Namespace) -> int:
             "(from transactions)."
         )
     result = fit_propensity(data, **params.options("fit"))
-    summary = {"file": str(args.file), **result.summary(params.threshold)}
+    summary = {"file": str(args.file), **result.to_dict(params.threshold)}
     importance = feature_importance(result)
     summary["importance"] = dict(
         zip(importance["feature"].head(10), importance["importance"].head(10).round(4), strict=True)
     )
-    summary["contact_top_20pct"] = {
-        k: round(float(v), 4)
-        for k, v in contact_top(data.target, result.chosen.probabilities, 0.2).items()
-    }
     return _report(summary, args.out, result.action_list)
 
 

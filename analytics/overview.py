@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal, get_args
 
 import numpy as np
@@ -13,6 +13,7 @@ import pandas as pd
 from analytics.data import Dataset, cancellation_mask
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
+from analytics.results import Result
 
 Freq = Literal["D", "W", "M", "Q"]
 FREQ_LABELS: dict[str, str] = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}
@@ -37,7 +38,29 @@ class Kpi:
 
 
 @dataclass(frozen=True)
-class OverviewResult:
+class OverviewParams(Params):
+    """What the overview takes, with the page's defaults (stage ``overview``: :func:`run_overview`).
+
+    Example
+    -------
+    >>> run_overview(dataset, **OverviewParams(freq="M").options("overview"))  # doctest: +SKIP
+    """
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    freq: str = "W"
+    dimension: str | None = None
+
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "start": Constraint("date", "first day (YYYY-MM-DD)", "overview", optional=True),
+        "end": Constraint("date", "last day (YYYY-MM-DD)", "overview", optional=True),
+        "freq": Constraint("choice", "trend by", "overview", choices=get_args(Freq)),
+        "dimension": Constraint("column", "the column to rank", "overview", optional=True),
+    }
+
+
+@dataclass(frozen=True)
+class OverviewResult(Result):
     """KPIs, trend and top lists for one period.
 
     Attributes
@@ -62,6 +85,9 @@ class OverviewResult:
     customers_by_period : pandas.DataFrame
         Per period: ``period``, ``new`` and ``returning`` customers (new = first order ever).
     notes : tuple of str
+    params : OverviewParams
+        The period and trend granularity as asked for, and the ranked dimension (the first
+        when none was asked for).
     """
 
     start: pd.Timestamp
@@ -76,6 +102,7 @@ class OverviewResult:
     top_values: pd.DataFrame | None
     customers_by_period: pd.DataFrame
     notes: tuple[str, ...]
+    params: OverviewParams = field(default_factory=OverviewParams)
 
     def kpi(self, name: str) -> Kpi:
         """The KPI with this name, e.g. ``result.kpi("Revenue").value``."""
@@ -83,6 +110,61 @@ class OverviewResult:
             if kpi.name == name:
                 return kpi
         raise KeyError(name)
+
+    def to_dict(self) -> dict[str, object]:
+        """The period's KPIs (with the previous period's and the change), trend and top lists."""
+        return {
+            "start": f"{self.start:%Y-%m-%d}",
+            "end": f"{self.end:%Y-%m-%d}",
+            "previous_start": f"{self.previous_start:%Y-%m-%d}",
+            "previous_end": f"{self.previous_end:%Y-%m-%d}",
+            "freq": self.freq,
+            "kpis": {
+                kpi.name: {
+                    "value": _number(kpi.value),
+                    "previous": _number(kpi.previous),
+                    "change": _number(kpi.change),
+                }
+                for kpi in self.kpis
+            },
+            "trend": _records(self.trend),
+            "top_products": _records(self.top_products),
+            "dimension": self.dimension,
+            "top_values": None if self.top_values is None else _records(self.top_values),
+            "customers_by_period": _records(self.customers_by_period),
+            "notes": list(self.notes),
+            "params": self.params.to_dict(),
+        }
+
+    def summary(self) -> pd.DataFrame:
+        """The KPIs: ``figure``, ``value``, ``previous`` (the period before) and ``change``."""
+        return pd.DataFrame(
+            {
+                "figure": [k.name for k in self.kpis],
+                "value": [format_value(k.value, k.unit) for k in self.kpis],
+                "previous": [
+                    "—" if k.previous is None else format_value(k.previous, k.unit)
+                    for k in self.kpis
+                ],
+                "change": ["—" if k.change is None else f"{k.change:+.1%}" for k in self.kpis],
+            }
+        )
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 4)
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as JSON-ready dicts: dates as YYYY-MM-DD, numbers rounded, NaN as None."""
+    out = table.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(4)
+    out = out.astype(object).where(out.notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]
 
 
 PERIOD_PRESETS: dict[str, int | None] = {
@@ -155,28 +237,6 @@ _KPI_HELP: dict[str, tuple[Literal["money", "count", "ratio"], str]] = {
 
 def _period_start(stamps: pd.Series, freq: str) -> pd.Series:
     return stamps.dt.to_period(freq).dt.start_time
-
-
-@dataclass(frozen=True)
-class OverviewParams(Params):
-    """What the overview takes, with the page's defaults (stage ``overview``: :func:`run_overview`).
-
-    Example
-    -------
-    >>> run_overview(dataset, **OverviewParams(freq="M").options("overview"))  # doctest: +SKIP
-    """
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-    freq: str = "W"
-    dimension: str | None = None
-
-    constraints: ClassVar[Mapping[str, Constraint]] = {
-        "start": Constraint("date", "first day (YYYY-MM-DD)", "overview", optional=True),
-        "end": Constraint("date", "last day (YYYY-MM-DD)", "overview", optional=True),
-        "freq": Constraint("choice", "trend by", "overview", choices=get_args(Freq)),
-        "dimension": Constraint("column", "the column to rank", "overview", optional=True),
-    }
 
 
 def _kpis(frame: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame) -> tuple[Kpi, ...]:
@@ -341,6 +401,9 @@ def run_overview(
         top_values=_top_values(current, sales, dimension, top_n) if dimension else None,
         customers_by_period=_new_and_returning(frame, sales, freq),
         notes=tuple(notes),
+        params=OverviewParams.from_dict(
+            {"start": start, "end": end, "freq": freq, "dimension": dimension}
+        ),
     )
 
 

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 from analytics.propensity.models import (
     GRIDS,
-    MODEL_LABELS,
-    MODELS,
     SETTINGS,
-    PropensityParams,
     feature_importance,
     fit_propensity,
     logistic_coefficients,
 )
+from analytics.propensity.params import MODEL_LABELS, MODELS, PropensityParams
 from analytics.propensity.plots import (
     calibration_figure,
     confusion_figure,

@@ -1,14 +1,12 @@
 """The models: scikit-learn pipelines fitted and scored by cross-validation or a temporal split,
-the best kept and refitted (``fit_propensity``), feature importance, and the analysis's typed
-parameters (``PropensityParams``)."""
+the best kept and refitted (``fit_propensity``), and feature importance."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,25 +27,15 @@ from sklearn.tree import DecisionTreeClassifier
 
 from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
-from analytics.params import Constraint, Params
+from analytics.propensity.params import MODEL_LABELS, MODELS, VALIDATIONS, PropensityParams
 from analytics.propensity.results import ModelScore, PropensityResult
 from analytics.propensity.targets import (
-    DERIVED_LABELS,
     MAX_CATEGORIES,
     MIN_ROWS,
     PropensityData,
     _as_model_input,
 )
 
-Model = Literal["logreg", "tree", "forest", "gbm"]
-MODELS: tuple[str, ...] = get_args(Model)
-MODEL_LABELS = {
-    "auto": "Auto (best cross-validated ROC AUC)",
-    "logreg": "Logistic regression",
-    "tree": "Decision tree",
-    "forest": "Random forest",
-    "gbm": "Gradient boosting (histogram)",
-}
 #: Each model's setting when no search is asked for: one fit per fold instead of a grid's
 #: (about four times fewer fits for auto). On the Telco reference file the chosen model's ROC
 #: AUC is within 0.002 of the searched one.
@@ -57,6 +45,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "forest": {"model__max_depth": 8, "model__min_samples_leaf": 10},
     "gbm": {"model__learning_rate": 0.05, "model__max_leaf_nodes": 15},
 }
+
+
 #: The small grid searched for each model (pipeline step ``model``) when asked (search=True).
 GRIDS: dict[str, dict[str, list[Any]]] = {
     "logreg": {"model__C": [0.1, 1.0, 10.0]},
@@ -66,77 +56,11 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
 }
 
 
-VALIDATIONS: tuple[str, ...] = ("auto", "cv", "temporal")
-
-
 LEAKAGE_AUC = 0.98
+
+
 #: Rows each tree of a random forest is grown on, at most (large tables).
 FOREST_SAMPLE = 20_000
-
-
-@dataclass(frozen=True)
-class PropensityParams(Params):
-    """What propensity modelling takes, with the defaults of the page, the report and the CLI.
-
-    Stages: ``data`` (:func:`propensity_data`: the yes/no column of a customers table, or the
-    outcome derived from transactions), ``fit`` (:func:`fit_propensity`) and ``display`` (the
-    threshold from which a score counts as a yes).
-
-    Example
-    -------
-    >>> params = PropensityParams(derive="buy", days=60)
-    >>> params.options("fit")
-    {'model': 'auto', 'folds': 5, 'validation': 'auto', 'search': False}
-    """
-
-    target: str | None = None
-    positive: str | None = None
-    derive: str | None = None
-    days: int = 90
-    cutoff: dt.date | None = None
-    model: str = "auto"
-    folds: int = 5
-    validation: str = "auto"
-    search: bool = False
-    threshold: float = 0.5
-
-    constraints: ClassVar[Mapping[str, Constraint]] = {
-        "target": Constraint("column", "the yes/no column to predict", "data", optional=True),
-        "positive": Constraint(
-            "text", "the value that counts as positive (default: Yes/1)", "data", optional=True
-        ),
-        "derive": Constraint(
-            "choice",
-            "transactions: predict churn (no order) or buying again in the --days after a cutoff",
-            "data",
-            choices=tuple(DERIVED_LABELS),
-            optional=True,
-        ),
-        "days": Constraint("count", "--derive: the window in days", "data", low=1),
-        "cutoff": Constraint(
-            "date",
-            "--derive: features from before this day (default: --days before the last date)",
-            "data",
-            optional=True,
-        ),
-        "model": Constraint("choice", "the model", "fit", choices=("auto", *MODELS)),
-        "folds": Constraint("count", "cross-validation folds", "fit", low=2, high=20),
-        "validation": Constraint(
-            "choice",
-            "cv: out-of-fold figures; temporal (--derive): train one window earlier, test at the "
-            "cutoff; auto: temporal when there is history for it",
-            "fit",
-            choices=VALIDATIONS,
-        ),
-        "search": Constraint(
-            "flag",
-            "search each model's small grid of settings (slower; default: one setting each)",
-            "fit",
-        ),
-        "threshold": Constraint(
-            "number", "probability from which a row counts as 1", "display", low=0, high=1
-        ),
-    }
 
 
 def _pipeline(features: pd.DataFrame, model: str, random_state: int) -> Pipeline:
@@ -428,6 +352,10 @@ def fit_propensity(
         leakage=leakage,
         notes=(*data.notes, *_caveats(data, leakage)),
         seconds=time.perf_counter() - started,
+        params=PropensityParams.from_dict(
+            {**data.options, "model": model, "folds": folds, "validation": validation}
+            | {"search": search}
+        ),
     )
 
 

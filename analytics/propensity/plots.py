@@ -17,7 +17,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 from sklearn.tree import DecisionTreeClassifier, export_graphviz
 
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
-from analytics.propensity.models import MODEL_LABELS
+from analytics.propensity.params import MODEL_LABELS
 from analytics.propensity.results import ModelScore, PropensityResult, lift_table
 from analytics.propensity.targets import _as_model_input
 

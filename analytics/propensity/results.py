@@ -3,7 +3,7 @@ decile and the share of positives reached by contacting the top scores."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,9 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 
 from analytics.errors import AnalyticsError
+from analytics.propensity.params import PropensityParams
 from analytics.propensity.targets import PropensityData, _as_model_input
+from analytics.results import Result
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class ModelScore:
 
 
 @dataclass(frozen=True)
-class PropensityResult:
+class PropensityResult(Result):
     """What the page and the CLI show.
 
     Attributes
@@ -53,6 +55,8 @@ class PropensityResult:
         Feature → ROC AUC of that feature alone, for features that predict almost perfectly.
     notes : tuple of str
     seconds : float
+    params : PropensityParams
+        What the data and the models were made with (the threshold is the display's).
     """
 
     data: PropensityData
@@ -64,6 +68,7 @@ class PropensityResult:
     leakage: dict[str, float]
     notes: tuple[str, ...]
     seconds: float
+    params: PropensityParams = field(default_factory=PropensityParams)
 
     @property
     def chosen(self) -> ModelScore:
@@ -110,8 +115,11 @@ class PropensityResult:
         now = self.scored_now()
         return self.scored() if now is None else now
 
-    def summary(self, threshold: float = 0.5) -> dict[str, object]:
-        board = self.leaderboard(threshold)
+    def to_dict(self, threshold: float | None = None) -> dict[str, object]:
+        """The JSON the CLI prints; figures at ``threshold`` (default ``params.threshold``)."""
+        params = self.params if threshold is None else replace(self.params, threshold=threshold)
+        board = self.leaderboard(params.threshold)
+        reach = contact_top(self.data.target, self.chosen.probabilities, 0.2)
         return {
             "target": self.data.target_name,
             "rows": self.data.n,
@@ -127,6 +135,8 @@ class PropensityResult:
             "leakage": self.leakage,
             "notes": list(self.notes),
             "seconds": round(self.seconds, 2),
+            "contact_top_20pct": {k: round(float(v), 4) for k, v in reach.items()},
+            "params": params.to_dict(),
         }
 
 

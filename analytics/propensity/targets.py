@@ -5,9 +5,9 @@ derived from orders, with one row of features per customer (``propensity_data``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,9 @@ class PropensityData:
     now : pandas.DataFrame or None
         Derived targets: the features as of the end of the data (index: customer), to score the
         customers to act on now.
+    options : dict
+        The options that made the data, as :class:`PropensityParams` names them (``target``
+        and ``positive``, or ``derive``, ``days`` and ``cutoff``), for the result to repeat.
     """
 
     features: pd.DataFrame
@@ -69,6 +72,7 @@ class PropensityData:
     key: str = ""
     earlier: PropensityData | None = field(default=None, repr=False)
     now: pd.DataFrame | None = field(default=None, repr=False)
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -196,6 +200,7 @@ def target_from_column(
         dropped=dropped,
         notes=tuple(notes),
         key=key,
+        options={"target": target, "positive": positive},
     )
 
 
@@ -316,6 +321,7 @@ def target_from_transactions(
         key=f"{dataset.fingerprint}|{kind}|{days}|{cut}",
         earlier=_earlier(frame, cut, days, kind, dataset.dimensions, categories, columns),
         now=now.reindex(columns=columns),
+        options={"derive": kind, "days": days, "cutoff": cutoff},
     )
 
 

@@ -296,7 +296,7 @@ def test_groceries_padded_with_trailing_commas_gives_the_same_5668_rules(shared_
     padded.write_text("".join(line + "," * (width - line.count(",")) + "\n" for line in lines))
     dataset = open_dataset(padded).dataset
     rules = run_rules(build_baskets(dataset), min_support=0.001, min_confidence=0.5)
-    assert (rules.summary()["n_transactions"], rules.n_rules) == (9835, 5668)
+    assert (rules.to_dict()["n_transactions"], rules.n_rules) == (9835, 5668)
 
 
 # --- order lines as customers --------------------------------------------------------------------

@@ -80,6 +80,7 @@ def test_analytics_has_no_import_circle():
 LAYERS = {
     "errors": 0,
     "params": 1,
+    "results": 1,
     "budget": 1,
     "data": 2,
     "overview": 3,

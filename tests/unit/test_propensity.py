@@ -215,7 +215,11 @@ def test_outcome_values_and_the_default_positive_are_what_the_model_reads():
     from analytics.propensity import default_positive, outcome_values
 
     table = pd.DataFrame(
-        {"id": [str(i) for i in range(6)], "Spend": range(6), "Left": [" Y", "N", "Y ", "N", None, "N"]}
+        {
+            "id": [str(i) for i in range(6)],
+            "Spend": range(6),
+            "Left": [" Y", "N", "Y ", "N", None, "N"],
+        }
     )
     dataset = build_dataset(table, "customers", detect_mapping(table, "customers"))
     values = outcome_values(dataset, "Left")

@@ -393,4 +393,6 @@ def test_dataset_days_and_distinct_values_for_the_pages_filters():
     assert dataset.distinct("product") == sorted(table["StockCode"].astype(str).unique())
     assert dataset.distinct("no such column") == []
     customers = pd.DataFrame({"id": ["a", "b"], "Spend": [1.0, 2.0]})
-    assert build_dataset(customers, "customers", detect_mapping(customers, "customers")).days is None
+    assert (
+        build_dataset(customers, "customers", detect_mapping(customers, "customers")).days is None
+    )
