@@ -34,10 +34,21 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("rules", "data/baskets.csv", *RULES_OLD_DEFAULTS),
     ("rules", "{shared}/groceries.csv", "--min-support", "0.001", *RULES_OLD_DEFAULTS[2:]),
     ("segment", "data/transactions.csv", "--k", "4"),
-    ("segment", "{shared}/Mall_Customers.csv", "--kind", "customers", "--k", "5"),
+    # The command line segments on RFM unless told the columns: a customers table needs them
+    # (without, both versions print the same refusal, which compares nothing).
+    (
+        "segment",
+        "{shared}/Mall_Customers.csv",
+        "--kind",
+        "customers",
+        "--k",
+        "5",
+        "--features",
+        "Annual Income (k$),Spending Score (1-100)",
+    ),
     ("forecast", "data/daily_revenue.csv", "--freq", "W", "--model", "ets"),
     ("forecast", "{shared}/AirPassengers.csv", "--model", "ets", "--holdout", "12"),
-    ("propensity", "data/customers.csv", "--model", "logreg"),
+    ("propensity", "data/customers.csv", "--target", "Churned", "--model", "logreg"),
     # Added with the typed segment, forecast and propensity parameters (their CLI options).
     (
         "segment",
