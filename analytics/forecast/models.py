@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
@@ -265,7 +265,7 @@ def _ets_select(y: np.ndarray, m: int, memo: _Memo) -> ETSSpec:
     """The ETS form with the lowest AICc (no multiplicative forms unless every value is > 0)."""
     if m > LONG_SEASON:
         # Long seasons: ETS runs on the STL-adjusted series, without a season of its own.
-        y, m = _stl_adjust(y, m)[0], 1
+        y, m = _stl_adjust(y, m).adjusted, 1
     scores: dict[ETSSpec, float] = {}
     for spec in memo.candidates("ets", _ets_forms(y, m)):
         try:
@@ -280,7 +280,14 @@ def _ets_select(y: np.ndarray, m: int, memo: _Memo) -> ETSSpec:
     return memo.ranking["ets"][0]
 
 
-def _stl_adjust(y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+class _Adjusted(NamedTuple):
+    """A series without its seasonal part, and that part."""
+
+    adjusted: np.ndarray
+    seasonal: np.ndarray
+
+
+def _stl_adjust(y: np.ndarray, m: int) -> _Adjusted:
     """The series without its STL seasonal part (robust), and that part.
 
     Long seasons (a year of days) smooth with R's ``stl`` defaults for speed: each LOESS is
@@ -289,7 +296,7 @@ def _stl_adjust(y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     pattern to within 0.1% of its spread.
     """
     if len(y) < 2 * m + 1:
-        return y, np.zeros_like(y)
+        return _Adjusted(y, np.zeros_like(y))
     jumps: dict[str, int] = {}
     if m > LONG_SEASON:
         seasonal_window = 7  # statsmodels' default, as R's periodic-free stl
@@ -302,7 +309,7 @@ def _stl_adjust(y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
             "low_pass_jump": int(np.ceil(low_pass_window / 10)),
         }
     seasonal = STL(y, period=m, robust=True, **jumps).fit().seasonal
-    return y - seasonal, seasonal
+    return _Adjusted(y - seasonal, seasonal)
 
 
 def _ets(y: np.ndarray, m: int, h: int, spec: ETSSpec | None, intervals: bool, memo: _Memo) -> _Fit:

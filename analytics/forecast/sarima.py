@@ -136,7 +136,7 @@ def _sarima_select(y: np.ndarray, m: int, memo: _Memo, try_log: bool = True) -> 
         # Long seasons (as R's stlm): ARIMA on the STL-adjusted series.
         if len(y) < 2 * m + 1:
             return _sarima_select(y, 1, memo, try_log)
-        inner = _sarima_select(_stl_adjust(y, m)[0], 1, memo, try_log=False)
+        inner = _sarima_select(_stl_adjust(y, m).adjusted, 1, memo, try_log=False)
         return replace(inner, stl=True)
     seasonal_ok = _seasonal_terms(y, m)
     logs = [False, True] if try_log and (y > 0).all() and len(y) >= 20 else [False]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -334,7 +334,14 @@ NO_YES_NO_COLUMN = (
 )
 
 
-def yes_no_columns(dataset: Dataset) -> tuple[list[str], str | None]:
+class YesNoColumns(NamedTuple):
+    """The columns a model can predict (exactly two values), and the likeliest target."""
+
+    columns: list[str]
+    likeliest: str | None
+
+
+def yes_no_columns(dataset: Dataset) -> YesNoColumns:
     """The columns with exactly two values (what a model can predict) and the likeliest target.
 
     A column called churn, churned, response or responded is preferred; else the first.
@@ -347,7 +354,7 @@ def yes_no_columns(dataset: Dataset) -> tuple[list[str], str | None]:
         (c for c in two_valued if c.lower() in ("churn", "churned", "response", "responded")),
         two_valued[0] if two_valued else None,
     )
-    return two_valued, preferred
+    return YesNoColumns(two_valued, preferred)
 
 
 def propensity_data(
@@ -391,7 +398,7 @@ def propensity_data(
     if (problem := order_lines_problem(dataset)) is not None:
         raise problem
     if target is None:
-        target = yes_no_columns(dataset)[1]
+        target = yes_no_columns(dataset).likeliest
     if target is None:
         message, hint = NO_YES_NO_COLUMN
         raise AnalyticsError(message, hint=hint)
