@@ -81,22 +81,25 @@ def test_user_errors_exit_2_with_one_line(args, message):
 
 
 @pytest.mark.parametrize(
-    ("content", "name"),
+    ("content", "name", "code"),
     [
-        (b"", "empty.csv"),
-        (b"Invoice,Price\n", "header_only.csv"),
-        (bytes(range(256)) * 20, "binary.csv"),
-        (b"a,b\n1,2\n", "renamed.xlsx"),
-        (b"Price,Price,\n1,2,3\n", "dup_headers_only_numbers.csv"),
+        (b"", "empty.csv", 2),
+        (b"Invoice,Price\n", "header_only.csv", 2),
+        (bytes(range(256)) * 20, "binary.csv", 2),
+        (b"a,b\n1,2\n", "renamed.xlsx", 2),
+        # Readable, however odd: it must be read (exit 0), not refused.
+        (b"Price,Price,\n1,2,3\n", "dup_headers_only_numbers.csv", 0),
     ],
 )
-def test_malformed_files_exit_2_or_succeed_never_crash(tmp_path, content, name):
+def test_malformed_files_exit_2_with_one_line_and_readable_ones_succeed(
+    tmp_path, content, name, code
+):
     path = tmp_path / name
     path.write_bytes(content)
     result = run_cli("inspect", str(path), "--format", "json")
     assert "Traceback" not in result.stderr
-    assert result.returncode in (0, 2)
-    if result.returncode == 2:
+    assert result.returncode == code, result.stderr
+    if code == 2:
         assert len(result.stderr.strip().splitlines()) == 1
 
 
