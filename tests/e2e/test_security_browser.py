@@ -46,6 +46,8 @@ def listed(tab) -> str:
     if picker.count() == 0:
         return ""
     picker.click()
+    # all_inner_texts does not wait: on a busy machine the list can still be opening.
+    tab.get_by_role("option").first.wait_for()
     options = tab.get_by_role("option").all_inner_texts()
     tab.keyboard.press("Escape")
     settle(tab)
