@@ -20,8 +20,9 @@ count is checked against ours. Each tool runs in its own process (8 GB memory li
 budget), so a tool that blows up is recorded as such and the others still run. Peak memory of the whole flow on the 1M-line file (read the CSV,
 map it, build baskets, mine) is measured in a fresh process (VmHWM).
 
-Goals (issue 4): at most 2x pyfim's time and at least 5x faster than mlxtend FP-Growth on
-Groceries; peak memory under 1 GB on the 1M-line data.
+Goals, printed met or missed (issues 4 and 17): at most 2x pyfim's time and at least 5x faster
+than mlxtend FP-Growth on Groceries; at most 1.5x "pyfim + the same measures table" on
+Groceries; at most 2x pyfim on the 1M-line data, and peak memory under 1 GB there.
 Run: python -m bench.run baskets
 """
 
@@ -259,6 +260,33 @@ def _isolated_flow(path: str) -> dict[str, float]:
     return result
 
 
+OURS, PYFIM, PYFIM_TABLE, FPGROWTH = list(TOOLS)[:4]
+
+
+def _ratio(report: BenchReport, case: str, tool: str, other: str) -> float | None:
+    mine, theirs = report.seconds(case, tool), report.seconds(case, other)
+    return None if mine is None or theirs is None else mine / theirs
+
+
+def _goals(report: BenchReport, million: str) -> None:
+    """The goals of issues 4 and 17, as time ratios measured in this run."""
+    groceries = "Groceries, support 0.001"
+    report.goal(f"{groceries}: ours / pyfim", _ratio(report, groceries, OURS, PYFIM), 2.0, "×")
+    report.goal(
+        f"{groceries}: ours / (pyfim + the same measures table)",
+        _ratio(report, groceries, OURS, PYFIM_TABLE),
+        1.5,
+        "×",
+    )
+    report.goal(
+        f"{groceries}: ours / mlxtend FP-Growth (5× faster)",
+        _ratio(report, groceries, OURS, FPGROWTH),
+        0.2,
+        "×",
+    )
+    report.goal(f"{million}: ours / pyfim", _ratio(report, million, OURS, PYFIM), 2.0, "×")
+
+
 def run(*, quick: bool = False) -> BenchReport:
     report = BenchReport("baskets")
     repeat = 1 if quick else 5
@@ -275,7 +303,9 @@ def run(*, quick: bool = False) -> BenchReport:
     lines = pd.read_csv(path, usecols=["Invoice", "Description"], dtype=str)
     baskets = invoice_baskets(lines, "Description")
     _case(report, f"1M order lines, support {MILLION_SUPPORT}", baskets, MILLION_SUPPORT, 1)
+    _goals(report, f"1M order lines, support {MILLION_SUPPORT}")
     flow = _isolated_flow(str(path))
+    report.goal("1M order lines, whole flow: peak memory", flow["peak_mb"], 1024, " MB")
     report.notes.append(
         f"1M order lines, whole flow in a fresh process (read the CSV, map it, build "
         f"{flow['baskets']:,} baskets, mine {flow['rules']:,} rules): {flow['seconds']:.1f} s "
