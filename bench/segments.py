@@ -7,9 +7,9 @@ References, bare pandas + scikit-learn loops: RFM by groupby, log1p + z-scores, 
 MiniBatchKMeans and the same three scores. Like with like: the first fits each k on a random
 sample of 200,000 customers and labels everyone from it, as ours does above that size
 (``KMEANS_FIT_SAMPLE``); the second fits on every customer, the slower full-fit variant, shown
-beside it. (Before issue 17 only the full fit was shown and called "the same".) Both bare loops
-use MiniBatchKMeans; ours does only above ``MINIBATCH_ABOVE`` customers, so only the full-size
-run (1,000,000) compares like with like; ``--quick`` (100,000) checks that the script works.
+beside it. (Before issue 17 only the full fit was shown and called "the same".) All three use
+MiniBatchKMeans (ours does above ``MINIBATCH_ABOVE``, 50,000 customers). With ``--quick``
+(100,000 customers) the sample is every customer, so the two bare loops do the same work.
 
 Each runs in a fresh process that first loads the same orders from a Parquet cache, so peak
 memory is measured for that run alone (VmHWM, reset after loading).
