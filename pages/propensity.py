@@ -251,8 +251,8 @@ st.dataframe(
 if data.cutoff is None or result.validation.startswith(f"{result.folds}-fold"):
     st.caption(
         f"Every figure comes from {result.folds}-fold stratified cross-validation: each customer "
-        "is scored by a model trained without them. The best settings of each model were chosen "
-        "by the same folds, so its ROC AUC is a little optimistic."
+        "is scored by a model trained without them. When several models (or settings) are "
+        "compared, the best is chosen on the same folds, so its ROC AUC is a little optimistic."
     )
 else:
     st.caption(

@@ -180,8 +180,12 @@ class _Plan:
     described: str
 
 
-def _plan(data: PropensityData, validation: str, folds: int) -> _Plan:
-    """Temporal validation when asked, or (auto) when an earlier window has both outcomes."""
+def _plan(data: PropensityData, validation: str, folds: int, selects: bool) -> _Plan:
+    """Temporal validation when asked, or (auto) when an earlier window has both outcomes.
+
+    ``selects``: the best of several models or settings is kept. Cross-validated figures then
+    include that choice (made on the same folds), which the description says.
+    """
     earlier = data.earlier
     usable_earlier = (
         earlier is not None
@@ -200,7 +204,13 @@ def _plan(data: PropensityData, validation: str, folds: int) -> _Plan:
             _as_model_input(data.features),
             data.target,
             False,
-            f"{folds}-fold stratified cross-validation (out-of-fold predictions)",
+            f"{folds}-fold stratified cross-validation (out-of-fold predictions"
+            + (
+                "; the model and its settings were chosen on the same folds, so its ROC AUC "
+                "is a little optimistic)"
+                if selects
+                else ")"
+            ),
         )
     assert earlier is not None and earlier.cutoff is not None and data.cutoff is not None
     return _Plan(
@@ -328,7 +338,7 @@ def fit_propensity(
     started = time.perf_counter()
     say = progress or (lambda message: None)
     _check_inputs(data, model, folds, validation)
-    plan = _plan(data, validation, folds)
+    plan = _plan(data, validation, folds, selects=model == "auto" or search)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     scores: dict[str, ModelScore] = {}
     unfitted: dict[str, Pipeline] = {}

@@ -228,3 +228,20 @@ def test_outcome_values_and_the_default_positive_are_what_the_model_reads():
     assert default_positive(values) == "Y"
     assert default_positive(["false", "true"]) == "true"
     assert default_positive(["a", "b"]) == "b"
+
+
+def test_cross_validated_figures_say_when_they_include_the_choice_of_model():
+    table = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(200)],
+            "Spend": np.arange(200) % 37,
+            "Visits": np.arange(200) % 11,
+            "Left": np.where(np.arange(200) % 37 < 12, "Yes", "No"),
+        }
+    )
+    dataset = build_dataset(table, "customers", detect_mapping(table, "customers"))
+    data = target_from_column(dataset, "Left")
+    chosen = fit_propensity(data, model="auto", folds=3, validation="cv")
+    assert "chosen on the same folds" in chosen.validation
+    single = fit_propensity(data, model="logreg", folds=3, validation="cv")
+    assert "chosen" not in single.validation, "one model, one setting: nothing was chosen"
