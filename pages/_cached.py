@@ -50,7 +50,7 @@ from analytics.propensity import (
     fit_propensity,
     propensity_data,
 )
-from analytics.report import Report, ReportOptions, build_report, encode, savable
+from analytics.report import Report, ReportOptions, Runners, build_report, encode, savable
 from analytics.segments import (
     CustomerFeatures,
     KSweep,
@@ -301,6 +301,35 @@ def cached_importance(result: PropensityResult) -> pd.DataFrame:
     return feature_importance(result)
 
 
+def _report_runners() -> Runners:
+    """The report's analyses through the pages' caches, keyed as the pages key them: a report
+    made after visiting the pages reuses their results instead of computing them again."""
+
+    def rules(dataset: Dataset, params: RulesParams) -> Rules:
+        baskets = cached_baskets(dataset, params.only("baskets", "customers"))
+        return cached_rules(baskets, params.only("mining"))
+
+    def forecast(dataset: Dataset, params: ForecastParams, budget: Budget | None) -> ForecastResult:
+        series = cached_series(dataset, params.only("series", "customers"))
+        return cached_forecast(series, params.only("model"), _budget=budget)
+
+    def propensity(
+        dataset: Dataset, params: PropensityParams, budget: Budget | None
+    ) -> PropensityResult:
+        data = cached_propensity_data(dataset, params.only("data"))
+        return cached_propensity(data, params.only("fit"), _budget=budget)
+
+    return Runners(
+        overview=cached_overview,
+        segments=lambda dataset, params, budget: cached_segments(
+            dataset, params.only("features", "sweep", "fit"), _budget=budget
+        ),
+        rules=rules,
+        forecast=forecast,
+        propensity=propensity,
+    )
+
+
 @st.cache_data(max_entries=4, show_spinner=False, ttl=CACHE_TTL)
 def cached_report(
     cleaning_key: str,
@@ -325,6 +354,7 @@ def cached_report(
         options=options,
         progress=_progress,
         budget=_budget,
+        runners=_report_runners(),
     )
 
 

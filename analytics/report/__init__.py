@@ -10,6 +10,7 @@ from analytics.report.document import (
     SECTIONS_FOR_KIND,
     Report,
     ReportOptions,
+    Runners,
     build_report,
 )
 from analytics.report.saved import Workspace, WorkspaceInfo, decode, encode, savable
@@ -22,6 +23,7 @@ __all__ = [
     "STORE_ENV",
     "Report",
     "ReportOptions",
+    "Runners",
     "Workspace",
     "WorkspaceInfo",
     "WorkspaceStore",

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from analytics.baskets import (
+    Rules,
     RulesParams,
     build_baskets,
     describe_rule,
@@ -36,18 +37,26 @@ from analytics.forecast import (
     FREQ_LABELS,
     METRIC_COLUMNS,
     ForecastParams,
+    ForecastResult,
     build_series,
     forecast_figure,
     run_forecast,
 )
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
-from analytics.overview import OverviewParams, format_value, run_overview
+from analytics.overview import OverviewParams, OverviewResult, format_value, run_overview
 from analytics.plots import trend_figure
 from analytics.propensity import MODEL_LABELS as PROPENSITY_MODELS
-from analytics.propensity import PropensityParams, fit_propensity, lift_figure, propensity_data
+from analytics.propensity import (
+    PropensityParams,
+    PropensityResult,
+    fit_propensity,
+    lift_figure,
+    propensity_data,
+)
 from analytics.segments import (
     FEATURE_LABELS,
     RFM_FEATURES,
+    SegmentationResult,
     SegmentParams,
     compute_rfm,
     run_segmentation,
@@ -111,6 +120,48 @@ class ReportOptions:
             raise AnalyticsError("Choose at least one section for the report.")
 
 
+def _overview(dataset: Dataset, params: OverviewParams) -> OverviewResult:
+    return run_overview(dataset, **params.options("overview"))
+
+
+def _segments(dataset: Dataset, params: SegmentParams, budget: Budget | None) -> SegmentationResult:
+    return run_segmentation(dataset, **params.options("features", "sweep", "fit"), budget=budget)
+
+
+def _rules(dataset: Dataset, params: RulesParams) -> Rules:
+    customers = rfm_customers(dataset, params.segments)
+    baskets = build_baskets(dataset, **params.options("baskets"), customers=customers)
+    return run_rules(baskets, **params.options("mining"))
+
+
+def _forecast(dataset: Dataset, params: ForecastParams, budget: Budget | None) -> ForecastResult:
+    customers = rfm_customers(dataset, params.segments)
+    series = build_series(dataset, **params.options("series"), customers=customers)
+    return run_forecast(series, **params.options("model"), budget=budget)
+
+
+def _propensity(
+    dataset: Dataset, params: PropensityParams, budget: Budget | None
+) -> PropensityResult:
+    data = propensity_data(dataset, **params.options("data"))
+    return fit_propensity(data, **params.options("fit"), budget=budget)
+
+
+@dataclass(frozen=True)
+class Runners:
+    """How the report gets each analysis's result from its parameters.
+
+    By default it computes them. The app passes its cached functions instead, keyed by the same
+    parameters as the pages', so a report made after visiting the pages reuses their results.
+    """
+
+    overview: Callable[[Dataset, OverviewParams], OverviewResult] = _overview
+    segments: Callable[[Dataset, SegmentParams, Budget | None], SegmentationResult] = _segments
+    rules: Callable[[Dataset, RulesParams], Rules] = _rules
+    forecast: Callable[[Dataset, ForecastParams, Budget | None], ForecastResult] = _forecast
+    propensity: Callable[[Dataset, PropensityParams, Budget | None], PropensityResult] = _propensity
+
+
 @dataclass(frozen=True)
 class SectionResult:
     """One section: its HTML, or why it could not be made for this dataset."""
@@ -156,6 +207,7 @@ def build_report(
     options: ReportOptions | None = None,
     progress: Callable[[str], None] | None = None,
     budget: Budget | None = None,
+    runners: Runners | None = None,
 ) -> Report:
     """Run the chosen sections' analyses and lay them out as one offline HTML document.
 
@@ -174,6 +226,8 @@ def build_report(
     budget : Budget, optional
         Checked between sections and inside the long analyses: the whole report stops with
         :class:`~analytics.budget.Interrupted` when its visitor has gone or its time is used up.
+    runners : Runners, optional
+        How each analysis is computed (default: directly; the app passes its caches).
 
     Returns
     -------
@@ -188,15 +242,20 @@ def build_report(
     """
     options = options or ReportOptions()
     analyses = analyses or {}
+    run = runners or Runners()
     started = time.perf_counter()
     dataset = cleaned.dataset
+
+    def saved(section: str) -> dict[str, Any]:
+        return _args(analyses, section)
+
     builders: dict[str, Callable[[], Markup]] = {
         "data": lambda: _data_section(cleaned, table),
-        "kpis": lambda: _kpi_section(dataset, _args(analyses, "kpis")),
-        "segments": lambda: _segments_section(dataset, _args(analyses, "segments"), budget),
-        "rules": lambda: _rules_section(dataset, _args(analyses, "rules")),
-        "forecast": lambda: _forecast_section(dataset, _args(analyses, "forecast"), budget),
-        "propensity": lambda: _propensity_section(dataset, _args(analyses, "propensity"), budget),
+        "kpis": lambda: _kpi_section(dataset, saved("kpis"), run),
+        "segments": lambda: _segments_section(dataset, saved("segments"), run, budget),
+        "rules": lambda: _rules_section(dataset, saved("rules"), run),
+        "forecast": lambda: _forecast_section(dataset, saved("forecast"), run, budget),
+        "propensity": lambda: _propensity_section(dataset, saved("propensity"), run, budget),
     }
     results = []
     for key, title in SECTIONS.items():
@@ -252,9 +311,9 @@ def _data_section(cleaned: CleaningResult, table: LoadedTable | None) -> Markup:
     )
 
 
-def _kpi_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
+def _kpi_section(dataset: Dataset, args: Mapping[str, Any], run: Runners) -> Markup:
     _require(dataset, ("transactions",), "Key figures")
-    result = run_overview(dataset, **OverviewParams.from_dict(args).options("overview"))
+    result = run.overview(dataset, OverviewParams.from_dict(args))
     rows = []
     for kpi in result.kpis:
         change = kpi.change
@@ -279,11 +338,11 @@ def _kpi_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
 
 
 def _segments_section(
-    dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
+    dataset: Dataset, args: Mapping[str, Any], run: Runners, budget: Budget | None = None
 ) -> Markup:
     _require(dataset, ("transactions", "customers"), "Segmentation")
     params = SegmentParams.from_dict(args)
-    result = run_segmentation(dataset, **params.options("features", "sweep", "fit"), budget=budget)
+    result = run.segments(dataset, params, budget)
     if params.names:
         result = result.renamed(params.renames())
     axes = [*result.features, *result.projection.columns]
@@ -304,15 +363,10 @@ def _segments_section(
     )
 
 
-def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
+def _rules_section(dataset: Dataset, args: Mapping[str, Any], run: Runners) -> Markup:
     _require(dataset, ("transactions", "baskets"), "Market basket analysis")
     params = RulesParams.from_dict(args)
-    baskets = build_baskets(
-        dataset,
-        **params.options("baskets"),
-        customers=rfm_customers(dataset, params.segments),
-    )
-    rules = run_rules(baskets, **params.options("mining"))
+    rules = run.rules(dataset, params)
     table = filter_rules(rules.table, **params.options("display"))
     top = table.sort_values(["lift", "confidence"], ascending=False).head(TOP_RULES)
     readings = []
@@ -333,7 +387,7 @@ def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
         "rules.html",
         shown=f"{len(table):,}",
         hidden=f"{rules.n_rules - len(table):,}" if rules.n_rules > len(table) else None,
-        baskets=f"{baskets.n_baskets:,}",
+        baskets=f"{rules.n_baskets:,}",
         items=f"{rules.n_items:,}",
         min_support=f"{rules.min_support:.2%}",
         min_confidence=f"{rules.min_confidence:.0%}",
@@ -344,16 +398,12 @@ def _rules_section(dataset: Dataset, args: Mapping[str, Any]) -> Markup:
 
 
 def _forecast_section(
-    dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
+    dataset: Dataset, args: Mapping[str, Any], run: Runners, budget: Budget | None = None
 ) -> Markup:
     _require(dataset, ("transactions", "series"), "Forecasting")
     params = ForecastParams.from_dict(args)
-    series = build_series(
-        dataset,
-        **params.options("series"),
-        customers=rfm_customers(dataset, params.segments),
-    )
-    result = run_forecast(series, **params.options("model"), budget=budget)
+    result = run.forecast(dataset, params, budget)
+    series = result.series
     board = result.backtest.leaderboard.reset_index()
     board.insert(0, "Model", [FORECAST_MODELS.get(m, m).split(" (")[0] for m in board["model"]])
     board = board[["Model", *[c for c in METRIC_COLUMNS if c in board.columns]]]
@@ -375,12 +425,12 @@ def _forecast_section(
 
 
 def _propensity_section(
-    dataset: Dataset, args: Mapping[str, Any], budget: Budget | None = None
+    dataset: Dataset, args: Mapping[str, Any], run: Runners, budget: Budget | None = None
 ) -> Markup:
     _require(dataset, ("transactions", "customers"), "Propensity")
     params = PropensityParams.from_dict(args)
-    data = propensity_data(dataset, **params.options("data"))
-    result = fit_propensity(data, **params.options("fit"), budget=budget)
+    result = run.propensity(dataset, params, budget)
+    data = result.data
     chosen = result.chosen
     facts = [
         ("Predicting", data.target_name),

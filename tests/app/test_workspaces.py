@@ -345,3 +345,29 @@ def test_signed_in_workspaces_follow_the_account_not_the_browser():
     assert names(signed_in("victor")) == []
     anonymous = app("pages/workspaces.py")
     assert names(anonymous) == []
+
+
+def test_the_report_reuses_what_the_pages_computed(monkeypatch):
+    import analytics.report.document as document
+    import pages._cached as cached
+
+    calls: list[str] = []
+    for name in ("run_segmentation", "run_forecast", "fit_propensity", "run_rules"):
+        for module in (cached, document):
+            real = getattr(module, name)
+
+            def counted(*args, _real=real, _name=name, **kwargs):
+                calls.append(_name)
+                return _real(*args, **kwargs)
+
+            monkeypatch.setattr(module, name, counted)
+    at = app()
+    for page in ("segments", "basket", "forecast", "propensity"):
+        at.switch_page(f"pages/{page}.py").run()
+        no_exception(at)
+    calls.clear()
+    at.switch_page("pages/report.py").run()
+    next(b for b in at.button if b.label == "Build the report").click().run()
+    no_exception(at)
+    assert ":material/check: **Who will churn or buy**" in texts(at)
+    assert calls == [], "the report computed again what the pages had computed"
