@@ -13,7 +13,7 @@ import pandas as pd
 from analytics.data import Dataset, cancellation_mask
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
-from analytics.results import Result
+from analytics.results import Result, json_number
 
 Freq = Literal["D", "W", "M", "Q"]
 FREQ_LABELS: dict[str, str] = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}
@@ -121,9 +121,9 @@ class OverviewResult(Result):
             "freq": self.freq,
             "kpis": {
                 kpi.name: {
-                    "value": _number(kpi.value),
-                    "previous": _number(kpi.previous),
-                    "change": _number(kpi.change),
+                    "value": json_number(kpi.value),
+                    "previous": json_number(kpi.previous),
+                    "change": json_number(kpi.change),
                 }
                 for kpi in self.kpis
             },
@@ -149,10 +149,6 @@ class OverviewResult(Result):
                 "change": ["—" if k.change is None else f"{k.change:+.1%}" for k in self.kpis],
             }
         )
-
-
-def _number(value: float | None) -> float | None:
-    return None if value is None or not np.isfinite(value) else round(float(value), 4)
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, object]]:

@@ -41,6 +41,14 @@ class Result:
         return pd.DataFrame(rows, columns=["figure", "value"])
 
 
+def json_number(value: object) -> float | None:
+    """A figure for JSON: rounded to four decimals; None when missing or not finite."""
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return round(number, 4) if math.isfinite(number) else None
+
+
 def _single(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 

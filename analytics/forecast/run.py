@@ -39,7 +39,7 @@ from analytics.forecast.series import (
     _periods,
 )
 from analytics.params import Constraint, Params
-from analytics.results import Result
+from analytics.results import Result, json_number
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class ForecastResult(Result):
                 "horizon": self.backtest.horizon,
                 "points_per_model": self.backtest.points,
                 "models": {
-                    name: {k: _json_number(board.loc[name, k]) for k in METRIC_COLUMNS}
+                    name: {k: json_number(board.loc[name, k]) for k in METRIC_COLUMNS}
                     | {"description": str(board.loc[name, "description"])}
                     for name in board.index
                 },
@@ -202,11 +202,6 @@ class ForecastResult(Result):
             }
         )
         return pd.concat([history, self.forecast], ignore_index=True)
-
-
-def _json_number(value: object) -> float | None:
-    number = float(value)  # type: ignore[arg-type]
-    return round(number, 4) if np.isfinite(number) else None
 
 
 def _horizon_check(h: int) -> None:
@@ -265,7 +260,7 @@ def _holdout_score(
         "periods": holdout,
         "model": inner.model,
         "description": inner.fit.spec,
-        **{k: _json_number(v) for k, v in accuracy(y_all[-holdout:], forecast, train, m).items()},
+        **{k: json_number(v) for k, v in accuracy(y_all[-holdout:], forecast, train, m).items()},
     }
 
 

@@ -178,6 +178,8 @@ class _Plan:
     y: np.ndarray
     temporal: bool
     described: str
+    #: The customers scored and refitted on (``data.features`` as model input).
+    scored: pd.DataFrame
 
 
 def _plan(data: PropensityData, validation: str, folds: int, selects: bool) -> _Plan:
@@ -199,9 +201,10 @@ def _plan(data: PropensityData, validation: str, folds: int, selects: bool) -> _
             "cutoff, with both outcomes.",
             hint="Choose a later cutoff or a shorter window, or cross-validation.",
         )
+    scored = _as_model_input(data.features)
     if not temporal:
         return _Plan(
-            _as_model_input(data.features),
+            scored,
             data.target,
             False,
             f"{folds}-fold stratified cross-validation (out-of-fold predictions"
@@ -211,6 +214,7 @@ def _plan(data: PropensityData, validation: str, folds: int, selects: bool) -> _
                 if selects
                 else ")"
             ),
+            scored,
         )
     assert earlier is not None and earlier.cutoff is not None and data.cutoff is not None
     return _Plan(
@@ -220,6 +224,7 @@ def _plan(data: PropensityData, validation: str, folds: int, selects: bool) -> _
         f"trained on customers as of {earlier.cutoff:%Y-%m-%d} ({earlier.n:,}), tested on "
         f"customers as of {data.cutoff:%Y-%m-%d} ({data.n:,}); settings chosen by "
         f"{folds}-fold cross-validation on the earlier customers",
+        scored,
     )
 
 
@@ -254,7 +259,7 @@ def _score_model(
     best = int(np.argmax(aucs.mean(axis=1)))
     if plan.temporal:
         later = clone(base).set_params(**grid[best]).fit(plan.x, plan.y)
-        probabilities = later.predict_proba(_as_model_input(data.features))[:, 1]
+        probabilities = later.predict_proba(plan.scored)[:, 1]
         auc, spread = float(roc_auc_score(data.target, probabilities)), float("nan")
     else:
         probabilities = oof[best]
@@ -350,7 +355,7 @@ def fit_propensity(
     chosen = max(scores, key=lambda n: scores[n].roc_auc)
     check(budget)
     say(f"Refitting {MODEL_LABELS[chosen].lower()} on all {data.n:,} rows …")
-    pipeline = unfitted[chosen].fit(_as_model_input(data.features), data.target)
+    pipeline = unfitted[chosen].fit(plan.scored, data.target)
     leakage = _leakage(data)
     return PropensityResult(
         data=data,
