@@ -153,6 +153,21 @@ def settle(tab) -> None:
     tab.wait_for_timeout(500)
 
 
+def wait_or_show(tab, condition: str, arg: object = None) -> None:
+    """Wait for ``condition`` (a JavaScript function of ``arg``); on a timeout, fail with what the
+    tab showed (its address, text and chart texts), not only "timeout"."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        tab.wait_for_function(condition, arg=arg, timeout=PATIENCE_MS)
+    except PlaywrightTimeout:
+        shown = tab.inner_text("body")[:3000]
+        charts = plot_texts(tab)[:2000]
+        pytest.fail(
+            f"waited for {condition!r} ({arg!r}) at {tab.url}\nshown:\n{shown}\ncharts:\n{charts}"
+        )
+
+
 def no_traceback(tab) -> None:
     assert tab.locator('[data-testid="stException"]').count() == 0
     assert "Traceback" not in tab.inner_text("body")
@@ -423,11 +438,11 @@ def _markup_shows_as_text(page, server: str) -> None:
         no_traceback(page)
         assert page.evaluate(INJECTED) == {"pwned": None, "nodes": 0}, name
         if name == "overview":  # product names and countries as chart labels, as typed
-            page.wait_for_function(  # the charts draw after the page run (slow on a busy machine)
+            wait_or_show(  # the charts draw after the page run (slow on a busy machine)
+                page,
                 "t => [...document.querySelectorAll('.js-plotly-plot')]"
                 ".some(p => p.textContent.includes(t))",
-                arg="<script>window.__pwned=1</script>",
-                timeout=PATIENCE_MS,
+                "<script>window.__pwned=1</script>",
             )
             labels = plot_texts(page)
             assert "<script>window.__pwned=1</script>" in labels
