@@ -16,9 +16,14 @@ SHARED = Path(os.environ.get("MARKETLENS_DATASETS", ROOT.parent / "shared" / "da
 
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
-    """The real datasets folder (../shared/datasets, or $MARKETLENS_DATASETS); skip when absent."""
+    """The real datasets folder (../shared/datasets, or $MARKETLENS_DATASETS); skip when absent,
+    fail when ``MARKETLENS_REQUIRE_DATASETS=1`` (set by tests/run.sh): the tests of reference
+    figures must run in CI, not pass by skipping."""
     if not SHARED.is_dir():
-        pytest.skip(f"reference datasets folder {SHARED} is absent")
+        reason = f"reference datasets folder {SHARED} is absent"
+        if os.environ.get("MARKETLENS_REQUIRE_DATASETS") == "1":
+            pytest.fail(f"{reason} (MARKETLENS_REQUIRE_DATASETS=1)")
+        pytest.skip(reason)
     return SHARED
 
 

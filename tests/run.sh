@@ -25,10 +25,10 @@ python3 -m venv .venv
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 
-# The browser and PostgreSQL tests must run here, not skip: a missing browser or server fails
-# the run. pytest exits 5 when it collects no test; set -e makes that a failure too.
+# The browser, PostgreSQL and reference-dataset tests must run here, not skip: a missing browser,
+# server or ../shared/datasets folder fails the run. pytest exits 5 when it collects no test; set -e makes that a failure too.
 # Two workers (pytest-xdist) that take work from each other when one runs out (worksteal): the
 # suite fits the CI time budget on two cores. Module fixtures (a browser, a served app, a
 # PostgreSQL cluster) are started once per worker that runs tests of that module.
-MARKETLENS_REQUIRE_E2E=1 MARKETLENS_REQUIRE_POSTGRES=1 \
-  .venv/bin/python -m pytest -n "${MARKETLENS_TEST_WORKERS:-2}" --dist worksteal "$@"
+MARKETLENS_REQUIRE_E2E=1 MARKETLENS_REQUIRE_POSTGRES=1 MARKETLENS_REQUIRE_DATASETS=1 \
+  .venv/bin/python -m pytest -n "${MARKETLENS_TEST_WORKERS:-2}" --dist worksteal --durations=15 "$@"
