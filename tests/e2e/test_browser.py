@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -142,15 +142,48 @@ def page(browser, server):
 PATIENCE_MS = 300_000
 
 
+#: Counts the script runs the page has seen finish (``window.__finishedRuns``): Streamlit marks its
+#: root with ``data-test-script-state`` (running, notRunning …); every change away from "running"
+#: is a run that ended. Installed once per loaded page; returns the count.
+_RUN_COUNTER = """() => {
+    if (window.__finishedRuns === undefined) {
+        window.__finishedRuns = 0;
+        new MutationObserver(records => {
+            for (const r of records) if (r.oldValue === 'running') window.__finishedRuns++;
+        }).observe(document.documentElement, {
+            attributes: true, attributeOldValue: true, subtree: true,
+            attributeFilter: ['data-test-script-state'],
+        });
+    }
+    return window.__finishedRuns;
+}"""
+
+
 def settle(tab) -> None:
-    """Wait until Streamlit has finished the run and every element has loaded (no skeletons)."""
+    """Wait until Streamlit has finished the run and every element has loaded (no skeletons).
+
+    Right after a click the new run may not have begun yet (on a busy machine the server answers
+    late): use :func:`rerun` for actions, which waits for the run the action started."""
     tab.wait_for_timeout(300)
     tab.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+        """() => document.querySelector('[data-testid="stApp"]')
+                     ?.getAttribute('data-test-script-state') === 'notRunning'
+                 && !document.querySelector('[data-testid="stStatusWidget"]')
                  && !document.querySelector('[data-testid="stSkeleton"]')""",
         timeout=PATIENCE_MS,
     )
+    tab.evaluate(_RUN_COUNTER)
     tab.wait_for_timeout(500)
+
+
+def rerun(tab, action: Callable[[], object]) -> None:
+    """Do ``action`` (a click, an upload …) and wait until the script run it started has finished
+    and the page has settled: not only until nothing runs, which is also true before the run
+    begins."""
+    before = tab.evaluate(_RUN_COUNTER)
+    action()
+    tab.wait_for_function("n => window.__finishedRuns > n", arg=before, timeout=PATIENCE_MS)
+    settle(tab)
 
 
 def wait_or_show(tab, condition: str, arg: object = None) -> None:
@@ -179,12 +212,13 @@ def shoot(tab, name: str) -> None:
 
 
 def upload(tab, name: str, data: bytes) -> None:
-    tab.get_by_text("Upload a file", exact=True).click()
-    settle(tab)
-    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        {"name": name, "mimeType": "text/csv", "buffer": data}
+    rerun(tab, tab.get_by_text("Upload a file", exact=True).click)
+    rerun(
+        tab,
+        lambda: tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            {"name": name, "mimeType": "text/csv", "buffer": data}
+        ),
     )
-    settle(tab)
 
 
 def test_overview_kpis_render(page, server):
@@ -349,8 +383,7 @@ def test_basket_page_shows_the_rules_scatter_and_table(page, server):
     story = page.get_by_text(re.compile(r"^Of the [\d,]+ baskets with")).first
     before = story.inner_text()
     grid = page.locator('[data-testid="stDataFrame"]').first
-    grid.click(position={"x": 12, "y": 35 * 3 + 17})  # the row marker of the third rule
-    settle(page)
+    rerun(page, lambda: grid.click(position={"x": 12, "y": 35 * 3 + 17}))  # the third rule's row
     after = story.inner_text()
     assert after != before and "Of the " in after
     no_traceback(page)
@@ -404,8 +437,15 @@ INJECTED = """() => ({
 
 
 def go(tab, name: str) -> None:
-    tab.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=NAV[name]).click()
-    settle(tab)
+    rerun(
+        tab, tab.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=NAV[name]).click
+    )
+
+
+#: A chart on the page shows the text given (wait_or_show's condition).
+CHART_SHOWS = (
+    "t => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.textContent.includes(t))"
+)
 
 
 def plot_texts(tab) -> str:
@@ -438,12 +478,8 @@ def _markup_shows_as_text(page, server: str) -> None:
         no_traceback(page)
         assert page.evaluate(INJECTED) == {"pwned": None, "nodes": 0}, name
         if name == "overview":  # product names and countries as chart labels, as typed
-            wait_or_show(  # the charts draw after the page run (slow on a busy machine)
-                page,
-                "t => [...document.querySelectorAll('.js-plotly-plot')]"
-                ".some(p => p.textContent.includes(t))",
-                "<script>window.__pwned=1</script>",
-            )
+            # the charts draw after the page run (slow on a busy machine)
+            wait_or_show(page, CHART_SHOWS, "<script>window.__pwned=1</script>")
             labels = plot_texts(page)
             assert "<script>window.__pwned=1</script>" in labels
             assert '<img src=x onerror="window.__pwned=1">' in labels
@@ -487,8 +523,8 @@ def test_two_browsers_with_different_uploads_each_see_only_their_own(browser, se
                 assert other not in shown, f"{name}'s {page_name} page shows the other user's data"
                 sidebar = tab.locator('[data-testid="stSidebar"]')
                 sidebar.get_by_text(f"{name} (uploaded)").wait_for()
-                if page_name == "overview":
-                    assert f"{prefix}Blue mug" in plot_texts(tab)
+                if page_name == "overview":  # the charts draw after the run (plotly loads late)
+                    wait_or_show(tab, CHART_SHOWS, f"{prefix}Blue mug")
     finally:
         for context, *_ in users:
             context.close()

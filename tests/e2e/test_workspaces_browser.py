@@ -11,6 +11,7 @@ from tests.e2e.test_browser import (
     PATIENCE_MS,
     free_port,
     no_traceback,
+    rerun,
     serve,
     settle,
 )
@@ -28,8 +29,7 @@ def open_tab(browser, **options):
 
 
 def go(tab, name: str) -> None:
-    tab.get_by_role("link", name=name, exact=True).click()
-    settle(tab)
+    rerun(tab, tab.get_by_role("link", name=name, exact=True).click)
     no_traceback(tab)
 
 
