@@ -43,6 +43,7 @@ from analytics.forecast import (
 )
 from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.propensity import (
+    ModelScore,
     PropensityData,
     PropensityParams,
     PropensityResult,
@@ -275,10 +276,13 @@ def cached_propensity(
     params: PropensityParams,
     _progress: Callable[[str], None] | None = None,
     _budget: Budget | None = None,
+    _on_score: Callable[[ModelScore], None] | None = None,
 ) -> PropensityResult:
     """Cross-validated models, keyed by the data's key and the parameters (pass
     ``params.only("fit")``)."""
-    return fit_propensity(data, **params.options("fit"), progress=_progress, budget=_budget)
+    return fit_propensity(
+        data, **params.options("fit"), progress=_progress, budget=_budget, on_score=_on_score
+    )
 
 
 def _propensity_key(result: PropensityResult) -> str:

@@ -13,6 +13,7 @@ from analytics.propensity import (
     MODEL_LABELS,
     MODELS,
     NO_YES_NO_COLUMN,
+    ModelScore,
     PropensityParams,
     calibration_figure,
     confusion_figure,
@@ -168,8 +169,8 @@ with st.expander("Model options", icon=":material/tune:"):
             "Search each model's settings",
             key="w.propensity.search",
             default=False,
-            help="Try a small grid of settings per model instead of one good default: about "
-            "four times slower, rarely better.",
+            help="Try a small grid of settings per model instead of one good default, and "
+            "compare the random forest too: several times slower, rarely better.",
         )
 
 try:
@@ -188,13 +189,23 @@ try:
         data = cached_propensity_data(dataset, params.only("data"))
 
         def progress(message: str) -> None:
-            status.update(label=message)
+            status.update(label=(f"{first[0]} · " if first else "") + message)
+
+        first: list[str] = []
+
+        def scored(score: ModelScore) -> None:
+            # The strongest model comes first: its figure stays in view while the others fit.
+            if not first:
+                first.append(
+                    f"{MODEL_LABELS[score.model].split(' (')[0]}: ROC AUC {score.roc_auc:.3f}"
+                )
 
         result = cached_propensity(
             data,
             params.only("fit"),
             _progress=progress,
             _budget=compute_budget("Training the models"),
+            _on_score=scored,
         )
         remember("propensity", params)
         status.update(

@@ -6,12 +6,14 @@ The steps are separate so that a dashboard can cache each one:
   (churn or buying again in the N days after a cutoff, features from before it) give a
   ``PropensityData``: one row of features per customer and a 0/1 target. Identifier columns, empty
   columns and free-text columns are left out, each with the reason.
-* ``fit_propensity`` fits scikit-learn pipelines (impute, one-hot, scale, model) for logistic
-  regression, a decision tree, a random forest and histogram gradient boosting, each with one
-  good default setting (``SETTINGS``), or on request (``search=True``) a small grid (``GRIDS``),
-  scored by stratified, shuffled k-fold cross-validation on ROC AUC; ``"auto"`` keeps the
-  best. Every metric, curve and lift table is computed on out-of-fold predictions: no customer is
-  ever scored by a model that saw them.
+* ``fit_propensity`` fits scikit-learn models (histogram gradient boosting, logistic
+  regression, a decision tree, a random forest) on prepared inputs (impute, one-hot, scale: done
+  once per fold, shared by every model), each with one good default setting (``SETTINGS``), or
+  on request (``search=True``) a small grid (``GRIDS``), scored by stratified, shuffled k-fold
+  cross-validation on ROC AUC; ``"auto"`` compares boosting, logistic regression and the tree
+  (``AUTO_MODELS``; every model with a search) and keeps the best, refitted as one pipeline.
+  Every metric, curve and lift table is computed on out-of-fold predictions: no customer is ever
+  scored by a model that saw them.
 
 Modules: ``targets`` (what to predict, features per customer), ``models`` (fitting,
 ``PropensityParams``), ``results`` (scores, thresholds, lift) and ``plots``.
@@ -20,6 +22,7 @@ Modules: ``targets`` (what to predict, features per customer), ``models`` (fitti
 from __future__ import annotations
 
 from analytics.propensity.models import (
+    AUTO_MODELS,
     GRIDS,
     SETTINGS,
     feature_importance,
@@ -37,7 +40,7 @@ from analytics.propensity.plots import (
     roc_figure,
     tree_diagram,
 )
-from analytics.propensity.results import PropensityResult, contact_top, lift_table
+from analytics.propensity.results import ModelScore, PropensityResult, contact_top, lift_table
 from analytics.propensity.targets import (
     NO_YES_NO_COLUMN,
     PropensityData,
@@ -50,11 +53,13 @@ from analytics.propensity.targets import (
 )
 
 __all__ = [
+    "AUTO_MODELS",
     "GRIDS",
     "MODELS",
     "MODEL_LABELS",
     "NO_YES_NO_COLUMN",
     "SETTINGS",
+    "ModelScore",
     "PropensityData",
     "PropensityParams",
     "PropensityResult",

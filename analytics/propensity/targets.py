@@ -334,6 +334,28 @@ NO_YES_NO_COLUMN = (
 )
 
 
+#: Column names that say "this is the outcome to predict" (lower case): churn and response, and
+#: the names public datasets give their label (UCI bank marketing's ``y``, Kaggle's ``Exited`` …).
+OUTCOME_NAMES = frozenset(
+    {
+        "churn",
+        "churned",
+        "response",
+        "responded",
+        "y",
+        "target",
+        "label",
+        "outcome",
+        "converted",
+        "subscribed",
+        "purchased",
+        "exited",
+        "attrition",
+        "attrition_flag",
+    }
+)
+
+
 class YesNoColumns(NamedTuple):
     """The columns a model can predict (exactly two values), and the likeliest target."""
 
@@ -344,14 +366,15 @@ class YesNoColumns(NamedTuple):
 def yes_no_columns(dataset: Dataset) -> YesNoColumns:
     """The columns with exactly two values (what a model can predict) and the likeliest target.
 
-    A column called churn, churned, response or responded is preferred; else the first.
+    A column named as an outcome (``OUTCOME_NAMES``: churn, response, y, target, converted …) is
+    preferred; else the first.
     """
     frame = dataset.frame
     two_valued = [
         str(c) for c in frame.columns if c != "customer_id" and frame[c].nunique(dropna=True) == 2
     ]
     preferred = next(
-        (c for c in two_valued if c.lower() in ("churn", "churned", "response", "responded")),
+        (c for c in two_valued if c.strip().lower() in OUTCOME_NAMES),
         two_valued[0] if two_valued else None,
     )
     return YesNoColumns(two_valued, preferred)

@@ -111,13 +111,17 @@ def test_each_model_fits_its_default_setting_unless_a_search_is_asked_for():
     searched = fit_propensity(data, model="tree", search=True)
     assert searched.scores["tree"].params in list(ParameterGrid(GRIDS["tree"]))
     assert searched.scores["tree"].roc_auc >= plain.scores["tree"].roc_auc  # same folds
+    # auto with a search compares every model, the forest too.
+    assert set(fit_propensity(data, search=True).scores) == {"gbm", "logreg", "tree", "forest"}
 
 
 def test_planted_drivers_are_learned_and_rank_first():
     data = target_from_column(customers(planted_customers(1200)), "Churn")
-    result = fit_propensity(data)
+    shown: list[str] = []
+    result = fit_propensity(data, on_score=lambda score: shown.append(score.model))
+    assert shown == ["gbm", "logreg", "tree"]  # the strongest first, each as soon as scored
     board = result.leaderboard()
-    assert set(board.index) == {"logreg", "tree", "forest", "gbm"}
+    assert set(board.index) == {"logreg", "tree", "gbm"}  # the forest only when chosen or searched
     assert result.model == board.index[0]
     assert board["roc_auc"].max() > 0.75  # the planted logit caps what any model can reach
     importance = feature_importance(result)
@@ -245,3 +249,4 @@ def test_cross_validated_figures_say_when_they_include_the_choice_of_model():
     assert "chosen on the same folds" in chosen.validation
     single = fit_propensity(data, model="logreg", folds=3, validation="cv")
     assert "chosen" not in single.validation, "one model, one setting: nothing was chosen"
+

@@ -1,0 +1,98 @@
+"""Page benchmark: each page of the app on the bundled sample (data/, 3,000 customers), run
+server-side in Streamlit's AppTest, cold and warm; and the report, cold and after the pages.
+
+* **cold**: every cache cleared, the sample opened on the Data page, then the first visit to the
+  page (its analyses computed from scratch; the file itself already read).
+* **warm**: the same page run again at once (what moving a slider back and forth costs when the
+  analyses are cached).
+* **report, after the pages**: every analysis page visited, then "Build the report" pressed
+  (the report reuses what the pages computed). **report, cold**: pressed with empty caches.
+
+AppTest runs a page's script in this process as the server would, without a browser: the times
+are the server-side page runs, not what a browser takes to draw them. Goals (issue 17): every page
+cold ≤ 2 s and warm ≤ 0.3 s; the report ≤ 3 s after the pages were visited and ≤ 8 s cold.
+The issue names no reference tool for pages; the figures are absolute.
+Run: python -m bench.run pages
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from bench.common import ROOT, BenchReport, Timing
+
+PAGES = ("overview", "segments", "basket", "forecast", "propensity", "data")
+ANALYSES = ("overview", "segments", "basket", "forecast", "propensity")
+TIMEOUT = 900
+
+
+def _fresh() -> AppTest:
+    """An app session with empty caches and the bundled sample opened."""
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    app.switch_page("pages/data.py").run()
+    return app
+
+
+def _timed(run) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def _checked(app: AppTest, page: str) -> None:
+    if app.exception:
+        raise RuntimeError(f"{page}: {app.exception[0].value}")
+
+
+def _page(report: BenchReport, page: str) -> None:
+    if page == "data":
+        st.cache_data.clear()
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+        cold = _timed(lambda: app.switch_page("pages/data.py").run())
+    else:
+        app = _fresh()
+        cold = _timed(lambda: app.switch_page(f"pages/{page}.py").run())
+    _checked(app, page)
+    warm = min(_timed(app.run) for _ in range(3))
+    _checked(app, page)
+    report.timings.append(Timing(page, "MarketLens page, cold", cold, 1, 3000))
+    report.timings.append(Timing(page, "MarketLens page, warm rerun (best of 3)", warm, 3, 3000))
+    report.goal(f"{page}: cold page run", cold, 2.0, " s")
+    report.goal(f"{page}: warm rerun", warm, 0.3, " s")
+
+
+def _build(app: AppTest) -> float:
+    app.switch_page("pages/report.py").run()
+    button = next(b for b in app.button if b.label == "Build the report")
+    seconds = _timed(lambda: button.click().run())
+    _checked(app, "report")
+    return seconds
+
+
+def _report(report: BenchReport) -> None:
+    app = _fresh()
+    for page in ANALYSES:
+        app.switch_page(f"pages/{page}.py").run()
+        _checked(app, page)
+    warm = _build(app)
+    cold = _build(_fresh())
+    report.timings.append(Timing("report", "MarketLens report, after the pages", warm, 1, 3000))
+    report.timings.append(Timing("report", "MarketLens report, cold", cold, 1, 3000))
+    report.goal("report after the pages were visited", warm, 3.0, " s")
+    report.goal("report, cold", cold, 8.0, " s")
+
+
+def run(*, quick: bool = False) -> BenchReport:
+    report = BenchReport("pages")
+    for page in PAGES:
+        _page(report, page)
+    if not quick:
+        _report(report)
+    report.notes.append(
+        "AppTest page runs on the bundled sample (3,000 customers), server-side, one visitor"
+    )
+    return report
