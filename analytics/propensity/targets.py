@@ -474,13 +474,21 @@ def _customer_features(
         share.columns = [f"share_{c}" for c in share.columns]
         out = out.join(share)
     for dim in dims:
-        out[dim] = lines.groupby(customer)[dim].agg(_most_frequent)
+        out[dim] = _most_frequent(customer, lines[dim])
     out.index.name = "customer_id"
     return out
 
 
-def _most_frequent(values: pd.Series) -> object:
-    return values.mode().iat[0] if values.notna().any() else None
+def _most_frequent(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """Each key's most frequent value, missing values ignored; of tied values the first in sort
+    order (what ``Series.mode`` gives). One grouped count, not a ``mode`` per customer (which took
+    4 of the 4.6 s of building the sample's features)."""
+    pairs = pd.DataFrame({"key": keys.to_numpy(), "value": values.reset_index(drop=True)}).dropna(
+        subset=["value"]
+    )
+    counts = pairs.groupby(["key", "value"], observed=True).size().rename("n").reset_index()
+    counts = counts.sort_values(["key", "n", "value"], ascending=[True, False, True])
+    return counts.drop_duplicates("key").set_index("key")["value"]
 
 
 def _as_model_input(features: pd.DataFrame) -> pd.DataFrame:

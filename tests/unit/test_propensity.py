@@ -250,3 +250,13 @@ def test_cross_validated_figures_say_when_they_include_the_choice_of_model():
     single = fit_propensity(data, model="logreg", folds=3, validation="cv")
     assert "chosen" not in single.validation, "one model, one setting: nothing was chosen"
 
+
+
+def test_most_frequent_value_per_customer_ties_and_missing():
+    """Each customer's usual country: the commonest, a tie to the first in sort order (as
+    Series.mode), missing values ignored, a customer with none left out."""
+    from analytics.propensity.targets import _most_frequent
+
+    keys = pd.Series(["a", "a", "a", "b", "b", "c", "c"], index=[10, 11, 12, 13, 14, 15, 16])
+    values = pd.Series(["UK", "FR", "FR", "DE", "AT", None, None], index=keys.index)
+    assert _most_frequent(keys, values).to_dict() == {"a": "FR", "b": "AT"}
