@@ -292,22 +292,10 @@ with calls_tab:
     columns = st.columns(2)
     columns[0].plotly_chart(confusion_figure(result, float(threshold)), key="propensity_confusion")
     columns[1].plotly_chart(calibration_figure(result), key="propensity_calibration")
+# The drivers (permutation importance, the slowest part) are drawn last, in place: every other
+# tab is on screen while they compute.
 with drivers_tab:
-    importance = cached_importance(result)
-    st.plotly_chart(importance_figure(importance), key="propensity_importance")
-    st.caption(
-        "How much the cross-validated ROC AUC drops when a column's values are shuffled, on a "
-        "quarter of the customers held out from fitting."
-    )
-    coefficients = logistic_coefficients(result)
-    if coefficients is not None:
-        st.write(
-            "**Logistic regression coefficients** (per standard deviation; positive raises "
-            "the odds)"
-        )
-        st.dataframe(coefficients, hide_index=True)
-    st.write("**A three-level decision tree on the same inputs** (readable, not the model used)")
-    st.graphviz_chart(tree_diagram(result))
+    drivers = st.empty()
 with action_tab:
     share = kept(
         st.slider,
@@ -351,3 +339,21 @@ with action_tab:
         f"columns ({md(', '.join(map(str, data.features.columns)))}). Only load pickles from "
         "sources you trust: opening one can run any code."
     )
+
+with drivers.container():
+    with st.spinner("Measuring what drives the scores…"):
+        importance = cached_importance(result)
+    st.plotly_chart(importance_figure(importance), key="propensity_importance")
+    st.caption(
+        "How much the cross-validated ROC AUC drops when a column's values are shuffled, on a "
+        "quarter of the customers held out from fitting."
+    )
+    coefficients = logistic_coefficients(result)
+    if coefficients is not None:
+        st.write(
+            "**Logistic regression coefficients** (per standard deviation; positive raises "
+            "the odds)"
+        )
+        st.dataframe(coefficients, hide_index=True)
+    st.write("**A three-level decision tree on the same inputs** (readable, not the model used)")
+    st.graphviz_chart(tree_diagram(result))

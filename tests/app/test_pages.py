@@ -708,6 +708,8 @@ def test_propensity_page_target_model_and_threshold():
     assert at.selectbox(key="w.propensity.positive.Churned").value == "Yes"
     assert float(metric(at, "ROC AUC")) > 0.9
     assert len(at.get("plotly_chart")) >= 7
+    # The drivers, drawn last in place of their placeholder: importance chart and readable tree.
+    assert len(at.get("graphviz_chart")) == 1 and "values are shuffled" in texts(at)
     assert "20%** most likely" in texts(at) and "times** as many" in texts(at)
     at.selectbox(key="w.propensity.model").set_value("tree").run()
     no_exception(at)
