@@ -251,7 +251,6 @@ def test_cross_validated_figures_say_when_they_include_the_choice_of_model():
     assert "chosen" not in single.validation, "one model, one setting: nothing was chosen"
 
 
-
 def test_most_frequent_value_per_customer_ties_and_missing():
     """Each customer's usual country: the commonest, a tie to the first in sort order (as
     Series.mode), missing values ignored, a customer with none left out."""
