@@ -188,10 +188,10 @@ try:
         )
         data = cached_propensity_data(dataset, params.only("data"))
 
+        first: list[str] = []
+
         def progress(message: str) -> None:
             status.update(label=(f"{first[0]} · " if first else "") + message)
-
-        first: list[str] = []
 
         def scored(score: ModelScore) -> None:
             # The strongest model comes first: its figure stays in view while the others fit.

@@ -280,9 +280,10 @@ def _folds(
     data: PropensityData, plan: _Plan, cv: StratifiedKFold, budget: Budget | None
 ) -> list[_Fold]:
     folds = []
+    preparation = _preparation(data.features)
     for train, test in cv.split(plan.x, plan.y):
         check(budget)
-        prepare = _preparation(data.features)
+        prepare = clone(preparation)
         x_train = prepare.fit_transform(plan.x.iloc[train])
         folds.append(_Fold(test, x_train, plan.y[train], prepare.transform(plan.x.iloc[test])))
     return folds

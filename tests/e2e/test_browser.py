@@ -452,17 +452,8 @@ def plot_texts(tab) -> str:
     return "\n".join(tab.locator(".js-plotly-plot").all_text_contents())
 
 
-def test_markup_in_a_file_shows_as_text_on_every_page_and_never_runs(browser):
-    # Its own server: on the module's shared one, after other tests, the overview's charts never
-    # showed the labels in two-worker runs (passing alone); the cause is not found yet.
-    with serve() as server:
-        context = browser.new_context(viewport={"width": 1400, "height": 1800})
-        page = context.new_page()
-        page.set_default_timeout(PATIENCE_MS)
-        try:
-            _markup_shows_as_text(page, server)
-        finally:
-            context.close()
+def test_markup_in_a_file_shows_as_text_on_every_page_and_never_runs(page, server):
+    _markup_shows_as_text(page, server)
 
 
 def _markup_shows_as_text(page, server: str) -> None:
