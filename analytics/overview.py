@@ -10,7 +10,7 @@ from typing import ClassVar, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from analytics.data import Dataset, cancellation_mask
+from analytics.data import Dataset, cancellation_mask, sales_mask
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
 from analytics.results import Result, json_number
@@ -206,7 +206,7 @@ def default_period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
 
 def _figures(lines: pd.DataFrame) -> dict[str, float]:
     """Revenue net of returns; orders, AOV and items from sales lines (cancellations excluded)."""
-    sales = lines[~cancellation_mask(lines)]
+    sales = lines[sales_mask(lines)]
     orders = sales["order_id"].nunique()
     customers = sales["customer_id"].nunique() if "customer_id" in sales else np.nan
     gross = float(sales["revenue"].sum())
@@ -375,7 +375,7 @@ def run_overview(
         notes.append(
             f"The data starts on {first:%Y-%m-%d}, inside the previous period: changes compare with part of it."
         )
-    sales = current[~cancellation_mask(current)]
+    sales = current[sales_mask(current)]
     trend = _trend(
         current, sales, freq, max(start_ts, first), min(stop, last + pd.Timedelta(days=1))
     )
@@ -446,7 +446,7 @@ def _top_values(
 def _new_and_returning(frame: pd.DataFrame, sales: pd.DataFrame, freq: str) -> pd.DataFrame:
     if "customer_id" not in sales or sales["customer_id"].isna().all():
         return pd.DataFrame(columns=["period", "new", "returning"])
-    all_sales = frame[~cancellation_mask(frame)].dropna(subset=["customer_id"])
+    all_sales = frame[sales_mask(frame)].dropna(subset=["customer_id"])
     first_period = _period_start(all_sales.groupby("customer_id")["timestamp"].min(), freq)
     known = sales.dropna(subset=["customer_id"])
     visits = pd.DataFrame(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from analytics.data import Dataset, cancellation_mask
+from analytics.data import Dataset, cancellation_mask, sales_mask
 from analytics.errors import AnalyticsError
 
 
@@ -173,7 +173,10 @@ def _transaction_lines(
         cancelled = cancellation_mask(frame)
         if cancelled.any():
             notes.append(f"{int(cancelled.sum()):,} cancelled or returned lines left out.")
-        keep &= ~cancelled
+        empty = ~sales_mask(frame) & ~cancelled
+        if empty.any():
+            notes.append(f"{int(empty.sum()):,} lines of quantity 0 (nothing sold) left out.")
+        keep &= ~(cancelled | empty)
     if "timestamp" in frame and (start is not None or end is not None):
         day = frame["timestamp"].dt.normalize()
         if start is not None:

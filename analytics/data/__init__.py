@@ -28,6 +28,7 @@ from analytics.data.cleaning import (
     clean,
     cleaning_options,
     default_steps,
+    sales_mask,
     unpaid_mask,
 )
 from analytics.data.dates import parse_dates
@@ -134,6 +135,7 @@ __all__ = [
     "read_query",
     "read_table",
     "role_evidence",
+    "sales_mask",
     "to_csv_bytes",
     "to_excel_bytes",
     "unpaid_mask",

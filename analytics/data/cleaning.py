@@ -1,6 +1,6 @@
 """Cleaning: the steps a user can apply (duplicates, cancellations and returns, unpaid orders,
 missing ids, implausible dates …), which apply by default, and the log of what each removed
-(``clean``, ``cancellation_mask``)."""
+(``clean``, ``cancellation_mask``, ``sales_mask``)."""
 
 from __future__ import annotations
 
@@ -121,6 +121,16 @@ def cancellation_mask(frame: pd.DataFrame) -> pd.Series:
             refunded = frame["order_id"].isin(frame.loc[refunded, "order_id"].dropna().unique())
         mask |= refunded.astype(bool)
     return mask
+
+
+def sales_mask(frame: pd.DataFrame) -> pd.Series:
+    """Lines that sold something: not a cancellation or return (:func:`cancellation_mask`), and
+    not a line of quantity 0 (a till's voided line: the pharmacy file's 27 lines of 0 units and
+    0 yuan). Orders, customers and baskets count these lines only; revenue counts every line."""
+    sold = ~cancellation_mask(frame)
+    if "quantity" in frame:
+        sold &= frame["quantity"].ne(0).fillna(True).astype(bool)
+    return sold
 
 
 def unpaid_mask(frame: pd.DataFrame) -> pd.Series:

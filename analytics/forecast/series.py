@@ -13,7 +13,7 @@ import pandas as pd
 
 # Imported here, not inside the functions: statsmodels resets warning filters when its modules
 # are first imported, which would undo the ``catch_warnings`` blocks around the fits.
-from analytics.data import Dataset, cancellation_mask
+from analytics.data import Dataset, sales_mask
 from analytics.errors import AnalyticsError
 
 Metric = Literal["revenue", "orders", "units", "customers"]
@@ -365,7 +365,7 @@ def _metric_per_period(frame: pd.DataFrame, metric: str, freq: str) -> pd.Series
     starts = _period_starts(frame["timestamp"], freq)
     if metric == "revenue":
         return frame["revenue"].groupby(starts).sum()
-    sales = ~cancellation_mask(frame)
+    sales = sales_mask(frame)
     if metric == "orders":
         column = "order_id"
     elif metric == "customers":

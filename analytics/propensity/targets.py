@@ -12,7 +12,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
-from analytics.data import Dataset, cancellation_mask, looks_like_identifier, order_lines_problem
+from analytics.data import Dataset, looks_like_identifier, order_lines_problem, sales_mask
 from analytics.errors import AnalyticsError
 
 DerivedTarget = Literal["churn", "buy"]
@@ -220,9 +220,7 @@ def _derivable_lines(dataset: Dataset, kind: str, days: int) -> pd.DataFrame:
     if days < 1:
         raise AnalyticsError(f"The window must be at least one day, got {days}.")
     frame = dataset.frame
-    return frame.loc[
-        ~cancellation_mask(frame) & frame["customer_id"].notna() & frame["timestamp"].notna()
-    ]
+    return frame.loc[sales_mask(frame) & frame["customer_id"].notna() & frame["timestamp"].notna()]
 
 
 def _outcome(customers: pd.Index, window: pd.DataFrame, kind: str) -> np.ndarray:
@@ -352,6 +350,13 @@ OUTCOME_NAMES = frozenset(
         "exited",
         "attrition",
         "attrition_flag",
+        # A yes/no "Revenue" is whether a visit bought (UCI online shoppers' intention).
+        "revenue",
+        "purchase",
+        "bought",
+        "buyer",
+        "bikebuyer",
+        "conversion",
     }
 )
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.data import Dataset, cancellation_mask
+from analytics.data import Dataset, sales_mask
 from analytics.errors import AnalyticsError
 
 #: Named segments in the order a marketer reads them, best first.
@@ -201,7 +201,7 @@ def compute_rfm(
     frame = dataset.frame
     keep = frame["customer_id"].notna() & frame["timestamp"].notna()
     if exclude_cancellations:
-        keep &= ~cancellation_mask(frame)
+        keep &= sales_mask(frame)
     last_day = frame["timestamp"].max()
     date = (
         pd.Timestamp(analysis_date).normalize()

@@ -335,8 +335,9 @@ def test_rfm_segments_when_nobody_spent_anything_are_described_without_spend():
             "Invoice": [f"A{i}" for i in range(60)],
             "Customer": [f"C{(i * i) % 17}" for i in range(60)],
             "Date": pd.date_range("2024-01-01", periods=60, freq="D").astype(str),
-            "Quantity": 0,
-            "Price": 3.5,
+            # Bought at no charge: a line of 0 units is no purchase at all (sales_mask).
+            "Quantity": 1,
+            "Price": 0.0,
         }
     )
     dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
