@@ -289,6 +289,11 @@ def _role_widgets(state: DataState) -> ColumnMapping:
             default=[d for d in mapping.dimensions if d in columns],
         )
         changes["dimensions"] = tuple(dims)
+    if state.kind == "baskets":
+        st.caption(
+            "With a date chosen, a basket is what one basket id (a member, a card) bought on "
+            "one day; without one, every line with the same basket id is one basket."
+        )
     if state.kind == "customers":
         others = [c for c in columns if c != changes.get("customer_id")]
         st.caption(

@@ -11,6 +11,7 @@ from dataclasses import fields, replace
 import numpy as np
 import pandas as pd
 
+from analytics.data.cleaning import _RETURN_WORDS, _status_matches
 from analytics.data.dates import parse_dates, parse_times
 from analytics.data.names import (
     _is_numeric_like,
@@ -192,7 +193,7 @@ def build_dataset(
     validate_mapping(frame, kind, mapping)
     notes: list[str] = []
     if kind == "baskets":
-        out, dates = _baskets_long(frame, mapping), None
+        out, dates = _baskets_long(frame, mapping, notes)
     else:
         out, dates = _table(frame, kind, mapping, notes)
     if out.empty:
@@ -212,7 +213,23 @@ def build_dataset(
 
 
 _ROW_ID_HEADERS = frozenset(
-    {"rowid", "row", "rownumber", "rowno", "index", "unnamed0", "序号", "行号", "行"}
+    {
+        "rowid",
+        "row",
+        "rownumber",
+        "rowno",
+        "index",
+        "unnamed0",
+        "序号",
+        "行号",
+        "行",
+        # Tableau's localized Superstore: "Id. de la fila", "ID da linha", "Zeilen-ID".
+        "idfila",
+        "idlinha",
+        "idligne",
+        "zeilenid",
+        "zeilennummer",
+    }
 )
 
 
@@ -246,6 +263,9 @@ def _without_total_row(out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return out
 
 
+_PARTIAL = re.compile(r"partial|teilweise|partiel|parcial|部分", re.IGNORECASE)
+
+
 def _order_level(out: pd.DataFrame, roles: Mapping[str, str], notes: list[str]) -> pd.DataFrame:
     """Spread order-level roles over every line of their order, and take refunds off revenue.
 
@@ -261,6 +281,18 @@ def _order_level(out: pd.DataFrame, roles: Mapping[str, str], notes: list[str]) 
         out["status"] = out["status"].fillna(by_order["status"].transform("first"))
     if "paid" in out and by_order is not None:
         out["paid"] = by_order["paid"].transform("max").astype(bool)
+    if "status" in out and "refund" not in out and "revenue" in out:
+        # A cancelled or returned order whose file records no refunded amount (Sample Sales
+        # Data's STATUS = Cancelled) brought no money: its lines count no revenue. Partial
+        # refunds without an amount cannot be netted and stay as they are.
+        voided = _status_matches(out, _RETURN_WORDS) & ~_status_matches(out, _PARTIAL)
+        voided &= out["revenue"].gt(0).fillna(False).astype(bool)
+        if voided.any():
+            out.loc[voided, "revenue"] = 0.0
+            notes.append(
+                f"{int(voided.sum()):,} line(s) of orders that {roles['status']} marks cancelled "
+                "or returned count no revenue (the file records no refund amount for them)."
+            )
     if "refund" in out:
         refund = out["refund"].fillna(0.0)
         out["refund"] = refund
@@ -397,10 +429,25 @@ def _complete_transactions(out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return out
 
 
-def _baskets_long(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
+def _baskets_long(
+    frame: pd.DataFrame, mapping: ColumnMapping, notes: list[str]
+) -> tuple[pd.DataFrame, DateParse | None]:
+    """Baskets as (basket_id, item) pairs, and how the dates were read when a basket is one
+    id's items on one day (``Member_number, Date, itemDescription``)."""
+    dates = None
     if mapping.basket_id and mapping.item:
-        out = pd.DataFrame(
-            {"basket_id": as_identifier(frame[mapping.basket_id]), "item": frame[mapping.item]}
+        basket = as_identifier(frame[mapping.basket_id])
+        if mapping.timestamp:
+            dates = parse_dates(frame[mapping.timestamp], dayfirst=mapping.dayfirst)
+            day = dates.values.dt.strftime("%Y-%m-%d")
+            basket = (basket.astype("str") + " " + day).where(dates.values.notna())
+            unread = int(dates.values.isna().sum())
+            notes.append(
+                f"A basket is what one {mapping.basket_id} bought on one day ({mapping.timestamp})"
+                + (f"; {unread:,} line(s) without a readable date are left out." if unread else ".")
+            )
+        out = pd.DataFrame({"basket_id": basket, "item": frame[mapping.item]}).dropna(
+            subset=["basket_id"]
         )
     elif mapping.one_hot:
         matrix = frame[list(mapping.items)].fillna(0).astype(bool).to_numpy()
@@ -420,7 +467,7 @@ def _baskets_long(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
     out["item"] = out["item"].astype("str").str.strip().where(out["item"].notna())
     out = out.dropna(subset=["item"])
     out = out[out["item"] != ""]
-    return out.drop_duplicates().reset_index(drop=True)
+    return out.drop_duplicates().reset_index(drop=True), dates
 
 
 def mapping_from_options(base: ColumnMapping, options: Mapping[str, str | None]) -> ColumnMapping:

@@ -117,6 +117,8 @@ def detect_mapping(
                 chosen["timestamp"] = str(column)
                 used.add(str(column))
                 break
+    if kind == "transactions" and generic_names(frame):
+        _roles_from_values(frame, chosen, used)
     if kind == "series" and "value" not in chosen:
         for column in frame.columns:
             if column not in used and _is_numeric_like(frame[column]):
@@ -136,6 +138,65 @@ def detect_mapping(
             str(c) for c in frame.columns if str(c) not in used and _is_dimension(frame[c], str(c))
         )
     return ColumnMapping(**chosen, dimensions=dimensions)  # type: ignore[arg-type]
+
+
+_GENERIC_NAME = re.compile(
+    r"^(?:column_?\d+|col_?\d+|v\d+|x\d+|unnamed: ?\d+|field_?\d+|\d+)$", re.I
+)
+
+
+def generic_names(frame: pd.DataFrame) -> bool:
+    """Whether the column names say nothing (``column_1``, ``V1``, ``0``): a file without a header,
+    whose roles can come from the values only."""
+    return frame.shape[1] >= 2 and all(_GENERIC_NAME.match(str(c).strip()) for c in frame.columns)
+
+
+def _roles_from_values(frame: pd.DataFrame, chosen: dict[str, str], used: set[str]) -> None:
+    """Roles of a table without a header, from its values alone (CDNOW's ``00001 19970101 1
+    11.77``): amounts with cents are revenue, small whole numbers a quantity, a column of codes
+    that repeat (written with leading zeros, or whole numbers many times over) the customer.
+
+    These roles are guesses: :func:`role_evidence` marks them for the user to confirm.
+    """
+    free = [str(c) for c in frame.columns if str(c) not in used]
+    numbers = {c: as_number(frame[c]) for c in free if _is_numeric_like(frame[c])}
+    for column, values in numbers.items():
+        filled = values.dropna()
+        if (
+            "revenue" not in chosen
+            and len(filled)
+            and ((filled.abs() * 100) % 100).ne(0).mean() >= 0.3
+        ):
+            chosen["revenue"] = column
+    for column, values in numbers.items():
+        filled = values.dropna()
+        if (
+            "quantity" not in chosen
+            and column not in chosen.values()
+            and len(filled)
+            and (filled % 1).eq(0).all()
+            and filled.median() <= 20
+            and not _written_with_leading_zeros(frame[column])
+        ):
+            chosen["quantity"] = column
+    for column in free:
+        col = frame[column].dropna()
+        if "customer_id" in chosen or column in chosen.values() or col.empty:
+            continue
+        repeats = len(col) / col.nunique()
+        codes = _written_with_leading_zeros(frame[column]) or (
+            column in numbers and (numbers[column].dropna() % 1).eq(0).all()
+        )
+        if codes and repeats >= 1.2 and col.nunique() >= 20:
+            chosen["customer_id"] = column
+    used.update(chosen.values())
+
+
+def _written_with_leading_zeros(col: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(col):
+        return False
+    sample = col.dropna().astype("str").head(500)
+    return len(sample) > 0 and sample.str.match(r"^0\d+$").mean() >= 0.5
 
 
 def _is_order_number(col: pd.Series) -> bool:
@@ -165,19 +226,55 @@ def _detect_basket_mapping(frame: pd.DataFrame, *, header: bool) -> ColumnMappin
         return ColumnMapping(items=tuple(wide))
     if _one_hot_columns(frame):
         return ColumnMapping(items=tuple(_one_hot_columns(frame)), one_hot=True)
-    basket = item = None
-    for column in frame.columns:
-        if basket is None and _name_score(str(column), "basket_id"):
-            basket = str(column)
-        elif item is None and _name_score(str(column), "item"):
-            item = str(column)
+    basket = _best_named(frame, "basket_id")
+    item = _best_named(frame, "item", besides=basket)
     text_columns = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if item and (sep := _separator(frame[item])):
+        # "tid, items" with the items of a basket in one cell: "burgers,meatballs,eggs".
+        return ColumnMapping(items=(item,), item_separator=sep)
+    if basket and item is None and _name_score(basket, "basket_id") >= 3:
+        # Codes that repeat across baskets name the items when no header does (pizza_id),
+        # next to a column the header clearly names as the basket (order_id, not
+        # DaysSinceLastOrder).
+        item = next(
+            (
+                c
+                for c in text_columns
+                if c != basket and frame[c].nunique() <= 0.5 * frame[c].notna().sum()
+            ),
+            None,
+        )
     if basket and item:
         return ColumnMapping(basket_id=basket, item=item)
+    if basket is None and item is not None:
+        # A member's items per day, no basket id (Groceries: Member_number, Date,
+        # itemDescription): a basket is one member's shopping on one day.
+        member = _best_named(frame, "customer_id", besides=item)
+        day = next(
+            (
+                str(c)
+                for c in frame.columns
+                if str(c) not in (member, item) and _is_date_like(frame[c], named=True)
+            ),
+            None,
+        )
+        if member and day and frame[member].duplicated().any():
+            return ColumnMapping(basket_id=member, item=item, timestamp=day)
     if len(text_columns) == 1 or (len(text_columns) >= 1 and _separator(frame[text_columns[0]])):
         column = text_columns[0]
         return ColumnMapping(items=(column,), item_separator=_separator(frame[column]))
     return ColumnMapping(items=tuple(text_columns))
+
+
+def _best_named(frame: pd.DataFrame, role: str, *, besides: str | None = None) -> str | None:
+    """The column whose header names a role best (``order_id`` before ``order_details_id``)."""
+    scored = [
+        (_name_score(str(c), role), -i, str(c))
+        for i, c in enumerate(frame.columns)
+        if str(c) != besides
+    ]
+    best = max(scored, default=(0, 0, ""))
+    return best[2] if best[0] else None
 
 
 def _wide_basket_columns(frame: pd.DataFrame) -> list[str]:
@@ -285,6 +382,15 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
             for r in ("order_id", "customer_id", "product", "timestamp")
             if r in roles
         )
+        if generic_names(frame):
+            return KindGuess(
+                "transactions",
+                (
+                    f"The file has no header; from the values alone: {found} and amounts "
+                    f"({', '.join(roles[r] for r in money)}). Check the roles before analysing.",
+                ),
+                confident=False,
+            )
         return KindGuess(
             "transactions", (f"Found {found} and amounts ({', '.join(roles[r] for r in money)}).",)
         )
@@ -297,21 +403,26 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
             )
     basket = _detect_basket_mapping(frame, header=True)
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    amounts = [c for c in numeric if str(c) != basket.basket_id]
+    # Transactions need a price or an amount; without one, item-per-row lines are baskets.
+    priced = [r for r in ("unit_price", "revenue") if r in roles]
     if (
         basket.basket_id
         and basket.item
-        and (not amounts or "timestamp" not in roles)
+        and (not priced or "timestamp" not in roles)
         and frame[basket.basket_id].duplicated().any()
     ):
+        if basket.timestamp:
+            grouped = f"grouped by {basket.basket_id} and day ({basket.timestamp})"
+        else:
+            grouped = f"grouped by transaction ({basket.basket_id})"
         return KindGuess(
             "baskets",
             (
-                f"One item per row ({basket.item}), grouped by transaction ({basket.basket_id}), "
-                + ("with no amounts." if not amounts else "with no dates for sales analyses."),
+                f"One item per row ({basket.item}), {grouped}, "
+                + ("with no amounts." if not priced else "with no dates for sales analyses."),
             ),
         )
-    if basket.item_separator and frame.shape[1] <= 2 and not numeric:
+    if basket.item_separator and frame.shape[1] <= 2:
         return KindGuess(
             "baskets", (f"Each row lists items separated by {basket.item_separator!r}.",)
         )

@@ -23,7 +23,17 @@ def _norm(name: object) -> str:
     """Lower-case a header, drop accents, spaces and punctuation: ``"Catégorie"`` → ``"categorie"``,
     ``"Customer ID"`` → ``"customerid"``; full-width letters become plain ones."""
     text = without_accents(str(name).strip().lower())
-    return re.sub(r"[\s_\-./()#:：（）'’]+", "", text)
+    words = [w for w in re.split(r"[\s_\-./()#:：（）'’]+", text) if w]
+    if len(words) > 1:
+        # Spanish, Portuguese, French and German headers join words with "of the":
+        # "Id. del pedido", "Data do pedido", "Nom du produit" read as "idpedido" …
+        words = [w for w in words if w not in _CONNECTORS] or words
+    return "".join(words)
+
+
+_CONNECTORS = frozenset(
+    {"de", "del", "do", "da", "dos", "das", "du", "des", "la", "le", "el", "los", "las", "der"}
+)
 
 
 # fmt: off
@@ -46,6 +56,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "小票号", "订单编码", "流水号", "交易流水号", "bestellung", "auftragsnummer", "belegnummer",
         "commande", "numerocommande", "nocommande", "idcommande", "facture", "numerofacture",
         "pedido", "numeropedido", "idpedido", "factura", "numerofactura", "fatura", "numerofatura",
+        "bestellid", "auftragsid",
     ),
     "timestamp": (
         "invoicedate", "orderdate", "date", "datetime", "timestamp", "time", "purchasedate",
@@ -67,6 +78,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "商品编号", "商品id", "产品编号", "产品编码", "产品id", "货号", "物料编码", "artikelnr",
         "produktnummer", "reference", "codeproduit", "refproduit", "codigoproducto",
         "codigoproduto", "codproduto", "referencia", "商品码", "商品代码", "货品编码", "条形码", "条码",
+        "idproducto", "idproduto", "idproduit", "produktid", "artikelid",
     ),
     "product_name": (
         "description", "productname", "product", "itemname", "item", "producttitle", "title",
@@ -99,7 +111,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "umsatz", "betrag", "销售额", "金额", "总价", "总金额", "收入", "营业额", "销售金额", "成交金额",
         "订单金额", "应收金额", "gesamtbetrag", "nettobetrag", "montant", "montantht",
         "montantttc", "chiffredaffaires", "importe", "importetotal", "ventas", "valor",
-        "valortotal", "receita", "faturamento", "vendas", "dollarvalue", "dollaramount", "dollars",
+        "valortotal", "receita", "faturamento", "vendas", "montantventes", "dollarvalue", "dollaramount", "dollars",
         "spend", "amountspent", "purchaseamount", "ordervalue", "salesvalue",
     ),
     "value": (

@@ -47,7 +47,8 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
         "paid",
         "refund",
     ),
-    "baskets": ("basket_id", "item"),
+    # With a date, a basket is one id's items on one day (a member's shopping trip).
+    "baskets": ("basket_id", "item", "timestamp"),
     "customers": ("customer_id",),
     "series": ("timestamp", "value"),
 }

@@ -204,6 +204,8 @@ def _tidy_columns(frame: pd.DataFrame, *, header: bool) -> tuple[pd.DataFrame, l
         probe = filled.iloc[:: max(1, len(filled) // 2000)].astype(str)
         if probe.str.match(_NUMBER).mean() < 0.95:
             continue
+        if probe.str.match(r"^\s*0\d+\s*$").mean() >= 0.1:
+            continue  # written with leading zeros: an identifier ("0001"), not a number
         numbers = parse_numbers(filled.astype(str))
         share = numbers.notna().mean()
         if share < 0.95:

@@ -147,14 +147,38 @@ def _read_decoded(
         _check_columns(frame.shape[1], MAX_COLUMNS, name)
     else:
         _check_columns(len(sample_rows[0]), MAX_COLUMNS, name)
-        names, renamed = _unique_names(sample_rows[0])
-        if renamed:
-            notes.append("Blank or repeated column names were renamed: " + ", ".join(renamed) + ".")
+        headless = _first_row_is_data(sample_rows)
+        if headless:
+            names = [f"column_{i + 1}" for i in range(len(sample_rows[0]))]
+            named = (
+                "the column is named column_1"
+                if len(names) == 1
+                else f"the columns are named column_1 … column_{len(names)}"
+            )
+            notes.append(
+                "The first line holds values, not column names (its values are like those below "
+                f"it), so it was read as data; {named}."
+            )
+        else:
+            names, renamed = _unique_names(sample_rows[0])
+            if renamed:
+                notes.append(
+                    "Blank or repeated column names were renamed: " + ", ".join(renamed) + "."
+                )
         decimal = "," if delimiter == ";" and _DECIMAL_COMMA.search(sample_text) else "."
-        frame, skipped = _read_delimited(source, delimiter, names, decimal)
+        frame, skipped = _read_delimited(
+            source,
+            delimiter,
+            names,
+            decimal,
+            skip_rows=0 if headless else 1,
+            text_columns=_leading_zero_columns(names, sample_rows[0 if headless else 1 :]),
+        )
         if skipped:
             notes.append(
-                f"{skipped:,} line(s) had a different number of fields than the header and were skipped."
+                f"{skipped:,} line(s) had a different number of fields than the "
+                + ("first line" if headless else "header")
+                + " and were skipped."
             )
         if decimal == ",":
             notes.append("Numbers use a decimal comma (3,50 = 3.5).")
@@ -342,8 +366,73 @@ def _first_row_reappears(rows: list[list[str]]) -> bool:
     return bool(first) and len(first & body) >= 0.5 * len(first)
 
 
+_DATA_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)?$|^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T].*)?$")
+_LEADING_ZERO = re.compile(r"^0\d+$")
+
+
+def _first_row_is_data(rows: list[list[str]]) -> bool:
+    """Whether a table has no header: every cell of its first line is a value like the values
+    below it (a number or a date where the column holds numbers or dates, or text that recurs in
+    its column), and at least one is a number or a date, which a header of names never is.
+
+    CDNOW's ``00001 19970101 1 11.77`` is data; ``Date,2019,2020`` is a header (Date is no
+    value of its column).
+    """
+    if len(rows) < 3:
+        return False
+    first, body = rows[0], rows[1:201]
+    width = len(first)
+    if width == 1:
+        return _first_cell_is_a_basket(first[0], [row[0] for row in body if row])
+    if any(len(row) != width for row in body[:50]):
+        return False
+    valued = 0
+    for j, cell in enumerate(first):
+        cell = cell.strip()
+        if not cell:
+            continue
+        column = [row[j].strip() for row in body if len(row) > j and row[j].strip()]
+        if not column:
+            return False
+        if _DATA_CELL.match(cell):
+            if np.mean([bool(_DATA_CELL.match(v)) for v in column]) < 0.9:
+                return False
+            valued += 1
+        elif cell not in set(column):
+            return False
+    return valued > 0
+
+
+def _first_cell_is_a_basket(cell: str, body: list[str]) -> bool:
+    """One column of item lists (``"MILK,BREAD,BISCUIT"``): a first cell split like the cells
+    below it, whose items are items of the body too, is a basket, not a header."""
+    for sep in (",", ";", "|"):
+        parts = {p.strip() for p in cell.split(sep) if p.strip()}
+        if len(parts) < 2:
+            continue
+        items = {p.strip() for value in body for p in value.split(sep)}
+        return len(parts & items) >= 0.5 * len(parts)
+    return False
+
+
+def _leading_zero_columns(names: list[str], rows: list[list[str]]) -> set[str]:
+    """Columns written with leading zeros (``0001``, ``00101554328``): identifiers, kept as text."""
+    out = set()
+    for j, name in enumerate(names):
+        values = [row[j].strip() for row in rows[:500] if len(row) > j and row[j].strip()]
+        if values and np.mean([bool(_LEADING_ZERO.match(v)) for v in values]) >= 0.1:
+            out.add(name)
+    return out
+
+
 def _read_delimited(
-    source: _Text, delimiter: str, names: list[str], decimal: str
+    source: _Text,
+    delimiter: str,
+    names: list[str],
+    decimal: str,
+    *,
+    skip_rows: int = 1,
+    text_columns: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[pd.DataFrame, int]:
     skipped = 0
 
@@ -355,7 +444,7 @@ def _read_delimited(
     # Identifiers stay text: "0001" is not 1, and an invoice column of numbers may hold "C489449"
     # (a cancellation) far below the rows pyarrow infers types from.
     column_types: dict[str, pa.DataType] = {
-        n: pa.string() for n in names if looks_like_identifier(n)
+        n: pa.string() for n in names if looks_like_identifier(n) or n in text_columns
     }
     # Quoted line breaks need the slower parser mode (about +40%); most exports have no quotes.
     quoted = source.has(b'"')
@@ -365,7 +454,7 @@ def _read_delimited(
             table = pacsv.read_csv(
                 source.arrow(),
                 read_options=pacsv.ReadOptions(
-                    column_names=names, skip_rows=1, block_size=_BLOCK_SIZE
+                    column_names=names, skip_rows=skip_rows, block_size=_BLOCK_SIZE
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter,
