@@ -70,3 +70,22 @@ def test_the_sample_and_clearly_named_files_need_no_confirmation():
     at = upload(at, "clear.csv", clear)
     assert confirm_button(at) is None
     assert "the header names it" in texts(at)
+
+
+def test_a_file_without_a_header_is_read_whole_and_waits_for_the_roles_to_be_confirmed():
+    lines = "".join(
+        f" {i % 40:05d} 1997{1 + i % 12:02d}{1 + i % 28:02d}  {1 + i % 3}   {5 + i * 0.37:.2f}\n"
+        for i in range(120)
+    )
+    at = upload(data_page(), "CDNOW_master.txt", lines.encode())
+    no_exception(at)
+    page = texts(at)
+    assert "first line holds values" in page and "chosen from the values" in page
+    assert confirm_button(at) is not None
+    at.switch_page("pages/overview.py").run()
+    assert "matched on a guess" in texts(at) and not at.metric
+    at.switch_page("pages/data.py").run()
+    confirm_button(at).click().run()
+    at.switch_page("pages/overview.py").run()
+    no_exception(at)
+    assert "Customers" in {m.label for m in at.metric}

@@ -28,11 +28,13 @@ from analytics.data import (
     load_table,
     open_dataset,
     parse_dates,
+    role_evidence,
+    sales_mask,
     unpaid_mask,
 )
 from analytics.errors import AnalyticsError
 from analytics.overview import whole_file_summary
-from analytics.propensity import propensity_data
+from analytics.propensity import propensity_data, yes_no_columns
 from analytics.segments import customer_features
 
 
@@ -470,3 +472,192 @@ def test_cdnow_master_gives_the_published_totals(shared_datasets):
         2500315.63,
     )
     assert (summary["first_date"], summary["last_date"]) == ("1997-01-01", "1998-06-30")
+
+
+# --- files without a header, and roles from the values --------------------------------------------
+
+HEADERLESS_CDNOW = (
+    " 00001 19970101  1   11.77\n"
+    " 00002 19970112  1   12.00\n"
+    " 00002 19970112  5   77.00\n"
+    " 00003 19970102  2   20.76\n"
+    " 00003 19970330  2   20.76\n"
+    " 00003 19970402  2   19.54\n"
+)
+
+
+def test_a_table_whose_first_line_is_data_keeps_that_line_and_its_leading_zeros(tmp_path):
+    result = opened(tmp_path, HEADERLESS_CDNOW, "CDNOW_master.txt")
+    assert list(result.table.frame.columns) == ["column_1", "column_2", "column_3", "column_4"]
+    assert len(result.table.frame) == 6  # the first purchase is not a header
+    assert any("first line holds values" in note for note in result.table.notes)
+    assert result.table.frame["column_1"].tolist()[:2] == ["00001", "00002"]
+
+
+def test_roles_of_a_headerless_table_come_from_the_values_and_wait_for_confirmation(tmp_path):
+    lines = "".join(
+        f" {i % 40:05d} 1997{1 + i % 12:02d}{1 + i % 28:02d}  {1 + i % 3}   {5 + i * 0.37:.2f}\n"
+        for i in range(200)
+    )
+    result = opened(tmp_path, lines, "purchases.txt")
+    assert result.dataset.kind == "transactions"
+    assert not result.guess.confident  # a guess from the values: the user confirms it
+    assert result.dataset.mapping.roles() == {
+        "customer_id": "column_1",
+        "timestamp": "column_2",
+        "quantity": "column_3",
+        "revenue": "column_4",
+    }
+    evidence = role_evidence(result.table.frame, "transactions", result.dataset.mapping)
+    assert evidence and not any(e.confident for e in evidence)
+    assert all("chosen from the values" in e.evidence for e in evidence)
+
+
+def test_a_header_of_names_and_years_stays_a_header(tmp_path):
+    text = "Region,2019,2020\nNorth,1.5,2.5\nSouth,3.0,4.0\nEast,5.0,6.5\n"
+    result = opened(tmp_path, text)
+    assert list(result.table.frame.columns) == ["Region", "2019", "2020"]
+    assert len(result.table.frame) == 3
+
+
+def test_a_one_column_file_of_item_lists_keeps_its_first_basket(tmp_path):
+    text = '"MILK,BREAD,BISCUIT"\n"BREAD,MILK,TEA"\n"BISCUIT,TEA"\n"BREAD,TEA,MILK"\n'
+    result = opened(tmp_path, text, "GroceryStoreDataSet.csv")
+    assert result.dataset.kind == "baskets"
+    assert build_baskets(result.dataset).n_baskets == 4
+
+
+def test_codes_written_with_leading_zeros_stay_text_whatever_the_header(tmp_path):
+    text = "card,day,amount\n001616528,2016-01-01,10.5\n0010070343428,2016-01-02,3.25\n42,2016-01-03,1\n"
+    frame = opened(tmp_path, text).table.frame
+    assert frame["card"].tolist() == ["001616528", "0010070343428", "42"]
+
+
+# --- what counts as a sale ------------------------------------------------------------------------
+
+
+def test_a_line_of_zero_units_is_no_order_and_no_customer(tmp_path):
+    text = (
+        "Invoice,Customer,Date,Quantity,Price\n"
+        "1,A,2024-01-02,2,5.00\n"
+        "2,B,2024-01-03,0,5.00\n"  # a voided till line: nothing sold
+        "3,C,2024-01-04,-1,5.00\n"  # a return
+    )
+    dataset = opened(tmp_path, text).dataset
+    assert sales_mask(dataset.frame).tolist() == [True, False, False]
+    summary = whole_file_summary(clean(dataset, default_steps(dataset)).dataset)
+    assert (summary["orders"], summary["customers"], summary["revenue"]) == (1, 1, 5.0)
+
+
+def test_a_cancelled_status_without_a_refund_amount_counts_no_revenue(tmp_path):
+    text = (
+        "ORDERNUMBER,CUSTOMERNAME,ORDERDATE,SALES,STATUS\n"
+        "10100,Toys Inc,02/24/03,100.00,Shipped\n"
+        "10101,Toys Inc,02/25/03,40.00,Cancelled\n"
+        "10102,Reims SA,02/26/03,60.00,Partially refunded\n"
+    )
+    result = opened(tmp_path, text)
+    assert result.dataset.mapping.status == "STATUS"
+    assert result.dataset.frame["revenue"].tolist() == [100.0, 0.0, 60.0]
+    assert any("count no revenue" in note for note in result.dataset.notes)
+    summary = whole_file_summary(clean(result.dataset, default_steps(result.dataset)).dataset)
+    # The partial refund has no amount to take off: it stays, and is no sale.
+    assert (summary["orders"], summary["revenue"]) == (1, 160.0)
+
+
+# --- baskets in other shapes ----------------------------------------------------------------------
+
+
+def test_a_basket_id_and_a_cell_of_items_is_baskets(tmp_path):
+    text = (
+        'tid,items\n1,"burgers,meatballs,eggs"\n2,chutney\n3,"turkey,avocado"\n4,"eggs,burgers"\n'
+    )
+    result = opened(tmp_path, text)
+    assert result.dataset.kind == "baskets"
+    assert result.dataset.mapping.item_separator == ","
+    baskets = build_baskets(result.dataset)
+    assert (baskets.n_baskets, baskets.n_items) == (4, 6)
+
+
+def test_item_codes_next_to_an_order_id_are_the_items_without_a_header_naming_them(tmp_path):
+    rows = [(1, 1, "hawaiian_m"), (2, 2, "classic_dlx_m"), (3, 2, "five_cheese_l")]
+    rows += [(4 + i, 3 + i // 2, ("hawaiian_m", "bbq_ckn_s")[i % 2]) for i in range(20)]
+    text = "order_details_id,order_id,pizza_id,quantity\n" + "".join(
+        f"{a},{b},{c},1\n" for a, b, c in rows
+    )
+    result = opened(tmp_path, text)
+    assert result.dataset.kind == "baskets"
+    assert result.dataset.mapping.roles() == {"basket_id": "order_id", "item": "pizza_id"}
+
+
+def test_a_column_merely_ending_in_order_is_no_basket(tmp_path):
+    text = "CustomerID,Country,DaysSinceLastOrder,Orders\n" + "".join(
+        f"{i},{('UK', 'FR', 'DE')[i % 3]},{i % 7},{i % 5}\n" for i in range(60)
+    )
+    assert opened(tmp_path, text).dataset.kind == "customers"
+
+
+def test_a_yes_no_revenue_column_is_the_outcome_rather_than_weekend():
+    frame = pd.DataFrame(
+        {
+            "PageValues": np.arange(40.0),
+            "Weekend": [True, False] * 20,
+            "Revenue": [False] * 30 + [True] * 10,
+        }
+    )
+    dataset = build_dataset(frame, "customers", ColumnMapping())
+    assert yes_no_columns(dataset).likeliest == "Revenue"
+
+
+def test_a_members_items_per_day_without_a_basket_id_are_baskets_of_one_day(tmp_path):
+    text = "Member_number,Date,itemDescription\n" + "".join(
+        f"{1000 + i % 7},{1 + i % 3:02d}/07/2015,{('milk', 'bread', 'eggs', 'jam')[i % 4]}\n"
+        for i in range(42)
+    )
+    result = opened(tmp_path, text)
+    assert result.dataset.kind == "baskets"
+    assert result.dataset.mapping.roles() == {
+        "basket_id": "Member_number",
+        "item": "itemDescription",
+        "timestamp": "Date",
+    }
+    assert any("bought on one day" in note for note in result.dataset.notes)
+    frame = pd.read_csv(tmp_path / "export.csv")
+    expected = len(frame.groupby(["Member_number", "Date"]))
+    assert build_baskets(result.dataset).n_baskets == expected == 21
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        # Tableau's Superstore in Spanish, Portuguese, French and German.
+        ("Id. de la fila", "Id. del pedido", "Fecha del pedido", "Id. del cliente",
+         "Id. del producto", "Nombre del producto", "Cantidad", "Ventas"),
+        ("ID da linha", "ID do pedido", "Data do pedido", "ID do cliente", "ID do produto",
+         "Nome do produto", "Quantidade", "Vendas"),
+        ("ID de ligne", "ID commande", "Date de commande", "ID client", "ID produit",
+         "Nom du produit", "Quantité", "Montant des ventes"),
+        ("Zeilen-ID", "Bestell-ID", "Bestelldatum", "Kunden-ID", "Produkt-ID", "Produktname",
+         "Menge", "Umsatz"),
+    ],
+)  # fmt: skip
+def test_localized_superstore_headers_map_every_role_and_number_the_rows(tmp_path, headers):
+    _row_id, order, date, customer, product, name, quantity, sales = headers
+    body = "".join(
+        f"{i},MX-{100 + i // 2},2023-0{1 + i % 9}-1{i % 9},C{i % 3},P{i % 4},Item {i % 4},1,9.5\n"
+        for i in range(12)
+    )
+    text = ",".join(headers) + "\n" + body + body.splitlines()[0].replace("0,", "99,", 1) + "\n"
+    result = opened(tmp_path, text)
+    assert result.dataset.mapping.roles() == {
+        "order_id": order,
+        "customer_id": customer,
+        "timestamp": date,
+        "product": product,
+        "product_name": name,
+        "quantity": quantity,
+        "revenue": sales,
+    }
+    # Row 99 repeats row 0 in every other column; its own row number makes it a line of its own.
+    summary = whole_file_summary(clean(result.dataset, default_steps(result.dataset)).dataset)
+    assert summary["revenue"] == 13 * 9.5
