@@ -220,7 +220,15 @@ def _derivable_lines(dataset: Dataset, kind: str, days: int) -> pd.DataFrame:
     if days < 1:
         raise AnalyticsError(f"The window must be at least one day, got {days}.")
     frame = dataset.frame
-    return frame.loc[sales_mask(frame) & frame["customer_id"].notna() & frame["timestamp"].notna()]
+    lines = frame.loc[sales_mask(frame) & frame["customer_id"].notna() & frame["timestamp"].notna()]
+    if lines.empty:
+        raise AnalyticsError(
+            "No line sold anything to a known customer on a readable date, so there is no "
+            "purchase history to learn from (every line is a return, has quantity 0, or lacks "
+            "a customer or a date).",
+            hint="Check the quantity and customer columns under 'Column roles' on the Data page.",
+        )
+    return lines
 
 
 def _outcome(customers: pd.Index, window: pd.DataFrame, kind: str) -> np.ndarray:

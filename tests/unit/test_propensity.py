@@ -259,3 +259,18 @@ def test_most_frequent_value_per_customer_ties_and_missing():
     keys = pd.Series(["a", "a", "a", "b", "b", "c", "c"], index=[10, 11, 12, 13, 14, 15, 16])
     values = pd.Series(["UK", "FR", "FR", "DE", "AT", None, None], index=keys.index)
     assert _most_frequent(keys, values).to_dict() == {"a": "FR", "b": "AT"}
+
+
+def test_a_history_with_no_line_sold_is_refused_in_words():
+    frame = pd.DataFrame(
+        {
+            "Invoice": ["A1", "A2", "A3"],
+            "Customer": ["C1", "C2", "C1"],
+            "Date": ["2024-01-02", "2024-02-03", "2024-03-04"],
+            "Quantity": [0, 0, 0],
+            "Price": [2.0, 3.0, 4.0],
+        }
+    )
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    with pytest.raises(AnalyticsError, match="no purchase history"):
+        target_from_transactions(dataset)
