@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from analytics.baskets import (
@@ -50,6 +51,7 @@ from analytics.propensity import (
     feature_importance,
     fit_propensity,
     propensity_data,
+    tree_diagram,
 )
 from analytics.report import Report, ReportOptions, Runners, build_report, encode, savable
 from analytics.segments import (
@@ -285,11 +287,21 @@ def cached_propensity(
     )
 
 
-def _propensity_key(result: PropensityResult) -> str:
+def propensity_key(result: PropensityResult) -> str:
+    """What a propensity result was made from: the data, the fitting parameters (models, search,
+    folds; not the display's threshold), the chosen model and how it was validated."""
+    fit = result.params.only("data", "fit")
     return "|".join(
         map(
             str,
-            (result.data.key, result.model, result.folds, result.validation, sorted(result.scores)),
+            (
+                result.data.key,
+                fit,
+                result.model,
+                result.folds,
+                result.validation,
+                sorted(result.scores),
+            ),
         )
     )
 
@@ -298,11 +310,37 @@ def _propensity_key(result: PropensityResult) -> str:
     max_entries=16,
     show_spinner=False,
     ttl=CACHE_TTL,
-    hash_funcs={PropensityResult: _propensity_key},
+    hash_funcs={PropensityResult: propensity_key},
 )
 def cached_importance(result: PropensityResult) -> pd.DataFrame:
     """Permutation importance of the chosen model's inputs."""
     return feature_importance(result)
+
+
+_RESULT_CACHE = {
+    "max_entries": 16,
+    "show_spinner": False,
+    "ttl": CACHE_TTL,
+    "hash_funcs": {PropensityResult: propensity_key},
+}
+
+
+@st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]
+def cached_leaderboard(result: PropensityResult, threshold: float) -> pd.DataFrame:
+    """The models' figures at a threshold (the threshold metrics are computed per model)."""
+    return result.leaderboard(threshold)
+
+
+@st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]
+def cached_action_list(result: PropensityResult) -> pd.DataFrame:
+    """Every customer scored by the chosen model, most likely first."""
+    return result.action_list()
+
+
+@st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]
+def cached_tree(result: PropensityResult) -> str:
+    """The readable three-level tree (fitted on the same inputs), as Graphviz DOT."""
+    return tree_diagram(result)
 
 
 def _report_runners() -> Runners:
@@ -391,3 +429,23 @@ def build_report_cached(
         progress,
         compute_budget("The report"),
     )
+
+
+@st.cache_resource(max_entries=256, show_spinner=False, ttl=CACHE_TTL)
+def _figure(name: str, key: str, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def cached_figure(
+    build: Callable[..., go.Figure], key: object, *args: Any, **kwargs: Any
+) -> go.Figure:
+    """``build(*args)``, built once per ``key`` and then reused, so a rerun that changes nothing
+    in a chart (another widget moved) does not build it again.
+
+    ``key`` must name everything the figure is drawn from (a result's key and the parameters
+    that shaped its input). Plotly validates every property as a figure is built, about 20 ms
+    a chart; ``st.plotly_chart`` copies the figure before drawing, so a shared one is never
+    changed.
+    """
+    name = f"{build.__module__}.{build.__qualname__}"
+    return _figure(name, repr(key), lambda: build(*args, **kwargs))

@@ -29,7 +29,13 @@ from analytics.baskets import (
 )
 from analytics.errors import AnalyticsError
 from analytics.segments import SEGMENTS
-from pages._cached import cached_baskets, cached_evaluation, cached_rules, cached_similar
+from pages._cached import (
+    cached_baskets,
+    cached_evaluation,
+    cached_figure,
+    cached_rules,
+    cached_similar,
+)
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
@@ -330,6 +336,8 @@ with pick_right:
     )
 shown = filter_rules(rules.table, items=wanted, side=side, **params.options("display"))
 shown = shown.sort_values(sort_by, ascending=sort_by == "p_value", kind="stable")
+# Everything the rules shown come from: the charts below are built once per such view.
+shown_key = (baskets.key, params, tuple(wanted), side, sort_by)
 st.caption(f"Showing {len(shown):,} of {rules.n_rules:,} rules.")
 picked = st.dataframe(
     shown[TABLE_COLUMNS],
@@ -387,9 +395,9 @@ if len(shown):
 
 views = st.tabs(["Scatter", "Matrix", "Graph", "Top items", "Basket sizes"])
 with views[0]:
-    st.plotly_chart(rules_scatter(shown), key="basket_scatter")
+    st.plotly_chart(cached_figure(rules_scatter, shown_key, shown), key="basket_scatter")
 with views[1]:
-    st.plotly_chart(rules_matrix(shown), key="basket_matrix")
+    st.plotly_chart(cached_figure(rules_matrix, shown_key, shown), key="basket_matrix")
 with views[2]:
     top_n = kept(
         st.slider,
@@ -400,11 +408,14 @@ with views[2]:
         max_value=100,
         step=5,
     )
-    st.plotly_chart(rules_graph(shown, top=int(top_n)), key="basket_graph")
+    st.plotly_chart(
+        cached_figure(rules_graph, (shown_key, int(top_n)), shown, top=int(top_n)),
+        key="basket_graph",
+    )
 with views[3]:
-    st.plotly_chart(top_items_figure(baskets), key="basket_top_items")
+    st.plotly_chart(cached_figure(top_items_figure, baskets.key, baskets), key="basket_top_items")
 with views[4]:
-    st.plotly_chart(basket_sizes_figure(baskets), key="basket_sizes")
+    st.plotly_chart(cached_figure(basket_sizes_figure, baskets.key, baskets), key="basket_sizes")
 with st.expander("What the measures mean"):
     st.markdown("\n".join(f"- **{MEASURE_LABELS[m]}**: {text}" for m, text in MEASURES.items()))
 

@@ -26,14 +26,18 @@ from analytics.propensity import (
     outcome_values,
     pr_figure,
     roc_figure,
-    tree_diagram,
     yes_no_columns,
 )
 from pages._cached import (
+    cached_action_list,
+    cached_figure,
     cached_importance,
+    cached_leaderboard,
     cached_propensity,
     cached_propensity_data,
+    cached_tree,
     compute_budget,
+    propensity_key,
 )
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
@@ -248,7 +252,7 @@ cards[2].metric(
 )
 cards[3].metric("Positive", f"{data.positive_share:.1%}", help=md(data.target_name))
 
-board = result.leaderboard(float(threshold)).reset_index()
+board = cached_leaderboard(result, float(threshold)).reset_index()
 board["model"] = board["model"].map(MODEL_LABELS)
 st.dataframe(
     board.rename(columns={"model": "Model", **BOARD_LABELS}),
@@ -271,6 +275,7 @@ else:
         "model learned from, as it will be used."
     )
 
+key = propensity_key(result)  # the charts below are built once per result
 lift_tab, curves_tab, calls_tab, drivers_tab, action_tab = st.tabs(
     [
         "Lift and gains",
@@ -282,16 +287,21 @@ lift_tab, curves_tab, calls_tab, drivers_tab, action_tab = st.tabs(
 )
 with lift_tab:
     columns = st.columns(2)
-    columns[0].plotly_chart(lift_figure(result), key="propensity_lift")
-    columns[1].plotly_chart(gains_figure(result), key="propensity_gains")
+    columns[0].plotly_chart(cached_figure(lift_figure, key, result), key="propensity_lift")
+    columns[1].plotly_chart(cached_figure(gains_figure, key, result), key="propensity_gains")
 with curves_tab:
     columns = st.columns(2)
-    columns[0].plotly_chart(roc_figure(result), key="propensity_roc")
-    columns[1].plotly_chart(pr_figure(result), key="propensity_pr")
+    columns[0].plotly_chart(cached_figure(roc_figure, key, result), key="propensity_roc")
+    columns[1].plotly_chart(cached_figure(pr_figure, key, result), key="propensity_pr")
 with calls_tab:
     columns = st.columns(2)
-    columns[0].plotly_chart(confusion_figure(result, float(threshold)), key="propensity_confusion")
-    columns[1].plotly_chart(calibration_figure(result), key="propensity_calibration")
+    columns[0].plotly_chart(
+        cached_figure(confusion_figure, (key, float(threshold)), result, float(threshold)),
+        key="propensity_confusion",
+    )
+    columns[1].plotly_chart(
+        cached_figure(calibration_figure, key, result), key="propensity_calibration"
+    )
 # The drivers (permutation importance, the slowest part) are drawn last, in place: every other
 # tab is on screen while they compute.
 with drivers_tab:
@@ -313,7 +323,7 @@ with action_tab:
         f"against about {reach['random_expected']:,.0f} for a random {share}%: "
         f"**{reach['lift']:.1f} times** as many."
     )
-    scored = result.action_list()
+    scored = cached_action_list(result)
     if data.now is not None and dataset.days is not None:
         st.write(
             f"**Customers to act on now**: everyone who bought before "
@@ -343,7 +353,7 @@ with action_tab:
 with drivers.container():
     with st.spinner("Measuring what drives the scores…"):
         importance = cached_importance(result)
-    st.plotly_chart(importance_figure(importance), key="propensity_importance")
+    st.plotly_chart(cached_figure(importance_figure, key, importance), key="propensity_importance")
     st.caption(
         "How much the cross-validated ROC AUC drops when a column's values are shuffled, on a "
         "quarter of the customers held out from fitting."
@@ -356,4 +366,4 @@ with drivers.container():
         )
         st.dataframe(coefficients, hide_index=True)
     st.write("**A three-level decision tree on the same inputs** (readable, not the model used)")
-    st.graphviz_chart(tree_diagram(result))
+    st.graphviz_chart(cached_tree(result))

@@ -28,7 +28,7 @@ from analytics.segments import (
     segment_sizes_figure,
     summarize_selection,
 )
-from pages._cached import cached_rfm, cached_segments, compute_budget
+from pages._cached import cached_figure, cached_rfm, cached_segments, compute_budget
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
@@ -88,8 +88,11 @@ if dataset.kind == "transactions":
         "quintiles (5 = most recent, most orders, most spent); customers with the same value share a score."
     )
     chart_left, chart_right = st.columns(2)
-    chart_left.plotly_chart(rfm_segments_figure(rfm), key="rfm_segments_chart")
-    chart_right.plotly_chart(rf_grid_figure(rfm), key="rf_grid_chart")
+    rfm_key = (dataset.fingerprint, analysis_date, bool(exclude_cancellations))
+    chart_left.plotly_chart(
+        cached_figure(rfm_segments_figure, rfm_key, rfm), key="rfm_segments_chart"
+    )
+    chart_right.plotly_chart(cached_figure(rf_grid_figure, rfm_key, rfm), key="rf_grid_chart")
     with st.expander("RFM segments: sizes, medians and what to do"):
         summary = rfm.summary
         st.dataframe(
@@ -227,6 +230,8 @@ try:
     result = result.renamed(names)
 except AnalyticsError as exc:
     show_error(exc)
+# What the charts below are drawn from: each is built once per such result.
+result_key = (dataset.fingerprint, params.only("features", "sweep", "fit"), tuple(names.items()))
 
 metric_cells = st.columns(4)
 metric_cells[0].metric(
@@ -259,9 +264,9 @@ for note in result.notes:
     st.caption(f":material/info: {md(note)}")
 
 if algorithm == "dbscan":
-    st.plotly_chart(k_distance_figure(result), key="k_distance_chart")
+    st.plotly_chart(cached_figure(k_distance_figure, result_key, result), key="k_distance_chart")
 else:
-    st.plotly_chart(k_selection_figure(result), key="k_selection_chart")
+    st.plotly_chart(cached_figure(k_selection_figure, result_key, result), key="k_selection_chart")
 
 # --- scatter ---------------------------------------------------------------------------------------
 st.subheader("Customers on a map")
@@ -315,7 +320,15 @@ remember(
     "segments",
     replace(params, names=tuple(names.items()), x=x_axis, y=y_axis, log_axes=bool(log_axes)),
 )
-figure = scatter_figure(result, x_axis, y_axis, z_axis, log_axes=log_axes)
+figure = cached_figure(
+    scatter_figure,
+    (result_key, x_axis, y_axis, z_axis, bool(log_axes)),
+    result,
+    x_axis,
+    y_axis,
+    z_axis,
+    log_axes=log_axes,
+)
 if three_d:
     st.plotly_chart(figure, key="segment_scatter_3d")
     st.caption("Rotate with the mouse. Switch 3-D off to select customers with a box or lasso.")
@@ -349,8 +362,12 @@ st.subheader("Segment profiles")
 for name in result.segment_names:
     st.markdown(f"**{md(name)}** — {md(result.descriptions[name])}")
 profile_left, profile_right = st.columns(2)
-profile_left.plotly_chart(segment_sizes_figure(result), key="segment_sizes_chart")
-profile_right.plotly_chart(profile_heatmap(result), key="profile_heatmap")
+profile_left.plotly_chart(
+    cached_figure(segment_sizes_figure, result_key, result), key="segment_sizes_chart"
+)
+profile_right.plotly_chart(
+    cached_figure(profile_heatmap, result_key, result), key="profile_heatmap"
+)
 with st.expander("Profile table"):
     st.dataframe(result.profiles, hide_index=True)
 if features == "rfm":

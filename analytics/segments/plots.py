@@ -152,7 +152,6 @@ def k_selection_figure(result: SegmentationResult) -> go.Figure:
     fig.update_xaxes(dtick=1, title_text="Number of segments (k)")
     fig.update_layout(
         height=520,
-        template="plotly_white",
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         title=f"Choosing k (dotted line: k = {result.k})",
     )

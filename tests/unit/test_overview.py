@@ -156,3 +156,16 @@ def test_figures_carry_the_data(shop):
         "Returning",
         "New (first order ever)",
     ]
+
+
+def test_every_figure_takes_the_white_template_with_the_palette_once(shop):
+    from analytics.plots import PALETTE, TEMPLATE
+
+    fig = trend_figure(run_overview(shop))
+    assert fig.layout.template.layout.colorway == PALETTE
+    assert fig.layout.template.layout.plot_bgcolor == "white"
+    # Set as the default, not per figure (validating a template on each figure was a third
+    # of a warm Segments rerun).
+    import plotly.io as pio
+
+    assert pio.templates.default == TEMPLATE
