@@ -30,8 +30,9 @@ TIMEOUT = 900
 
 
 def _app() -> AppTest:
-    """A new app session with empty caches."""
+    """A new app session with empty caches (analyses and charts)."""
     st.cache_data.clear()
+    st.cache_resource.clear()
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
 
 
