@@ -9,9 +9,9 @@ import pytest
 
 from tests.e2e.test_browser import (
     PATIENCE_MS,
+    follow,
     free_port,
     no_traceback,
-    rerun,
     serve,
     settle,
 )
@@ -29,7 +29,7 @@ def open_tab(browser, **options):
 
 
 def go(tab, name: str) -> None:
-    rerun(tab, tab.get_by_role("link", name=name, exact=True).click)
+    follow(tab, tab.get_by_role("link", name=name, exact=True))
     no_traceback(tab)
 
 
