@@ -39,6 +39,16 @@ if TEMPLATE not in pio.templates:
 pio.templates.default = TEMPLATE
 
 
+def _styled(fig: go.Figure) -> go.Figure:
+    """``fig`` with MarketLens' template. Streamlit makes its own template plotly's default when it
+    is first imported; in a process that imports it after this module (a test run), a figure is
+    created with Streamlit's: it gets ours explicitly, and ours is the default again."""
+    if pio.templates.default != TEMPLATE:
+        pio.templates.default = TEMPLATE
+        fig.update_layout(template=TEMPLATE)
+    return fig
+
+
 def plot_text(text: object, *, limit: int | None = None) -> str:
     """Text from a user's file made literal for plotly, optionally cut to ``limit`` characters.
 
@@ -59,7 +69,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, *, height: int = 360) ->
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"orientation": "h", "y": -0.2},
     )
-    return fig
+    return _styled(fig)
 
 
 def trend_figure(result: OverviewResult, metric: str = "revenue") -> go.Figure:

@@ -306,23 +306,19 @@ def propensity_key(result: PropensityResult) -> str:
     )
 
 
-@st.cache_data(
-    max_entries=16,
-    show_spinner=False,
-    ttl=CACHE_TTL,
-    hash_funcs={PropensityResult: propensity_key},
-)
-def cached_importance(result: PropensityResult) -> pd.DataFrame:
-    """Permutation importance of the chosen model's inputs."""
-    return feature_importance(result)
-
-
+#: The cache of everything computed from a propensity result, keyed by ``propensity_key``.
 _RESULT_CACHE = {
     "max_entries": 16,
     "show_spinner": False,
     "ttl": CACHE_TTL,
     "hash_funcs": {PropensityResult: propensity_key},
 }
+
+
+@st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]
+def cached_importance(result: PropensityResult) -> pd.DataFrame:
+    """Permutation importance of the chosen model's inputs."""
+    return feature_importance(result)
 
 
 @st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]

@@ -173,10 +173,11 @@ def _transaction_lines(
         cancelled = cancellation_mask(frame)
         if cancelled.any():
             notes.append(f"{int(cancelled.sum()):,} cancelled or returned lines left out.")
-        empty = ~sales_mask(frame) & ~cancelled
+        sold = sales_mask(frame, cancelled)
+        empty = ~sold & ~cancelled
         if empty.any():
             notes.append(f"{int(empty.sum()):,} lines of quantity 0 (nothing sold) left out.")
-        keep &= ~(cancelled | empty)
+        keep &= sold
     if "timestamp" in frame and (start is not None or end is not None):
         day = frame["timestamp"].dt.normalize()
         if start is not None:

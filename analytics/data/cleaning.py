@@ -123,11 +123,12 @@ def cancellation_mask(frame: pd.DataFrame) -> pd.Series:
     return mask
 
 
-def sales_mask(frame: pd.DataFrame) -> pd.Series:
-    """Lines that sold something: not a cancellation or return (:func:`cancellation_mask`), and
-    not a line of quantity 0 (a till's voided line: the pharmacy file's 27 lines of 0 units and
-    0 yuan). Orders, customers and baskets count these lines only; revenue counts every line."""
-    sold = ~cancellation_mask(frame)
+def sales_mask(frame: pd.DataFrame, cancelled: pd.Series | None = None) -> pd.Series:
+    """Lines that sold something: not a cancellation or return (:func:`cancellation_mask`, or
+    ``cancelled`` when the caller has it), and not a line of quantity 0 (a till's voided line:
+    the pharmacy file's 27 lines of 0 units and 0 yuan). Orders, customers and baskets count
+    these lines only; revenue counts every line."""
+    sold = ~(cancellation_mask(frame) if cancelled is None else cancelled)
     if "quantity" in frame:
         sold &= frame["quantity"].ne(0).fillna(True).astype(bool)
     return sold

@@ -20,6 +20,7 @@ from analytics.data.names import (
     _norm,
     _paid_flags,
     as_number,
+    leading_zero_share,
     looks_like_identifier,
 )
 from analytics.data.schema import (
@@ -117,7 +118,7 @@ def detect_mapping(
                 chosen["timestamp"] = str(column)
                 used.add(str(column))
                 break
-    if kind == "transactions" and generic_names(frame):
+    if kind == "transactions" and _generic_names(frame):
         _roles_from_values(frame, chosen, used)
     if kind == "series" and "value" not in chosen:
         for column in frame.columns:
@@ -145,7 +146,7 @@ _GENERIC_NAME = re.compile(
 )
 
 
-def generic_names(frame: pd.DataFrame) -> bool:
+def _generic_names(frame: pd.DataFrame) -> bool:
     """Whether the column names say nothing (``column_1``, ``V1``, ``0``): a file without a header,
     whose roles can come from the values only."""
     return frame.shape[1] >= 2 and all(_GENERIC_NAME.match(str(c).strip()) for c in frame.columns)
@@ -193,10 +194,7 @@ def _roles_from_values(frame: pd.DataFrame, chosen: dict[str, str], used: set[st
 
 
 def _written_with_leading_zeros(col: pd.Series) -> bool:
-    if pd.api.types.is_numeric_dtype(col):
-        return False
-    sample = col.dropna().astype("str").head(500)
-    return len(sample) > 0 and sample.str.match(r"^0\d+$").mean() >= 0.5
+    return not pd.api.types.is_numeric_dtype(col) and leading_zero_share(col.head(500)) >= 0.5
 
 
 def _is_order_number(col: pd.Series) -> bool:
@@ -382,7 +380,7 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
             for r in ("order_id", "customer_id", "product", "timestamp")
             if r in roles
         )
-        if generic_names(frame):
+        if _generic_names(frame):
             return KindGuess(
                 "transactions",
                 (

@@ -163,6 +163,16 @@ _ID_SUFFIX = re.compile(
 )
 
 
+_LEADING_ZERO = re.compile(r"^\s*0\d+\s*$")
+
+
+def leading_zero_share(values: pd.Series) -> float:
+    """Share of the values written as digits with a leading zero (``0001``, ``00101554328``):
+    codes that must stay text, never numbers."""
+    text = values.dropna().astype("str")
+    return float(text.str.match(_LEADING_ZERO).mean()) if len(text) else 0.0
+
+
 def looks_like_identifier(header: str) -> bool:
     """Whether a header names an identifier column, whose values must stay text (``"0001"``)."""
     key = _norm(header)

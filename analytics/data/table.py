@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analytics.data.names import looks_like_identifier, parse_numbers
+from analytics.data.names import leading_zero_share, looks_like_identifier, parse_numbers
 from analytics.data.schema import fingerprint
 from analytics.errors import AnalyticsError
 
@@ -204,7 +204,7 @@ def _tidy_columns(frame: pd.DataFrame, *, header: bool) -> tuple[pd.DataFrame, l
         probe = filled.iloc[:: max(1, len(filled) // 2000)].astype(str)
         if probe.str.match(_NUMBER).mean() < 0.95:
             continue
-        if probe.str.match(r"^\s*0\d+\s*$").mean() >= 0.1:
+        if leading_zero_share(probe) >= 0.1:
             continue  # written with leading zeros: an identifier ("0001"), not a number
         numbers = parse_numbers(filled.astype(str))
         share = numbers.notna().mean()

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from analytics.data.names import looks_like_identifier
+from analytics.data.names import leading_zero_share, looks_like_identifier
 from analytics.data.table import (
     ACCEPTED_FORMATS_TEXT,
     MAX_BYTES,
@@ -367,7 +367,6 @@ def _first_row_reappears(rows: list[list[str]]) -> bool:
 
 
 _DATA_CELL = re.compile(r"^[-+]?\d+(?:[.,]\d+)?$|^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T].*)?$")
-_LEADING_ZERO = re.compile(r"^0\d+$")
 
 
 def _first_row_is_data(rows: list[list[str]]) -> bool:
@@ -420,7 +419,7 @@ def _leading_zero_columns(names: list[str], rows: list[list[str]]) -> set[str]:
     out = set()
     for j, name in enumerate(names):
         values = [row[j].strip() for row in rows[:500] if len(row) > j and row[j].strip()]
-        if values and np.mean([bool(_LEADING_ZERO.match(v)) for v in values]) >= 0.1:
+        if leading_zero_share(pd.Series(values, dtype="str")) >= 0.1:
             out.add(name)
     return out
 

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.plots import MUTED, PALETTE, _layout, plot_text
+from analytics.plots import MUTED, PALETTE, _layout, _styled, plot_text
 from analytics.segments.clustering import SegmentationResult
 from analytics.segments.features import FEATURE_LABELS
 from analytics.segments.fit import NOISE
@@ -155,7 +155,7 @@ def k_selection_figure(result: SegmentationResult) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         title=f"Choosing k (dotted line: k = {result.k})",
     )
-    return fig
+    return _styled(fig)
 
 
 def _axis(result: SegmentationResult, name: str) -> tuple[pd.Series, str]:

@@ -169,3 +169,17 @@ def test_every_figure_takes_the_white_template_with_the_palette_once(shop):
     import plotly.io as pio
 
     assert pio.templates.default == TEMPLATE
+
+
+def test_figures_keep_the_palette_when_streamlit_made_its_template_the_default(shop):
+    import plotly.io as pio
+
+    from analytics.plots import PALETTE, TEMPLATE
+
+    pio.templates.default = "plotly"  # what importing streamlit after analytics.plots does
+    try:
+        fig = trend_figure(run_overview(shop))
+        assert fig.layout.template.layout.colorway == PALETTE
+        assert pio.templates.default == TEMPLATE
+    finally:
+        pio.templates.default = TEMPLATE
