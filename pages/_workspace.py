@@ -292,7 +292,13 @@ def sync_workspace() -> None:
     """
     failed = st.session_state.get(_RESTORE_FAILED)
     if failed is not None:
-        st.toast(f"The workspace in the link could not be opened: {md(failed.message)}")
+        # Stays until closed: someone who followed a broken link must not miss why they see
+        # the sample instead (a short toast can be gone before a slow page has drawn).
+        st.toast(
+            f"The workspace in the link could not be opened: {md(failed.message)}",
+            icon=":material/link_off:",
+            duration="infinite",
+        )
         st.session_state[_RESTORE_FAILED] = None  # said once; not tried again this session
     current = open_workspace()
     if current is None or _STATE not in st.session_state:

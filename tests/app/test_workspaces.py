@@ -103,7 +103,8 @@ def test_a_link_to_a_deleted_workspace_says_so_and_opens_the_sample():
     WorkspaceStore().delete_any(token)
     again = reopen(token)
     no_exception(again)
-    assert any("could not be opened" in t.value for t in again.toast)
+    failed = [t for t in again.toast if "could not be opened" in t.value]
+    assert failed and failed[0].proto.duration == 0, "stays until closed"
     assert "ws" not in again.query_params
     assert metric(again, "Revenue")
 
