@@ -39,8 +39,8 @@ TRANSFORM_LABELS = {"none": "None", "log": "Log", "boxcox": "Box-Cox (λ by maxi
 
 
 DEFAULT_ORIGINS = 5
-#: The final fit ranks this many of the ETS forms and SARIMA orders that did best on the data
-#: before the first backtest origin again, on the whole series.
+#: The final fit ranks this many of the ETS forms that did best on the data before the first
+#: backtest origin again, on the whole series (SARIMA searches again, ``sarima._sarima_select``).
 SHORTLIST = 3
 _Z80, _Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 

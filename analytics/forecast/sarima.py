@@ -38,6 +38,17 @@ class SarimaSpec:
 
 
 _MAX_SARIMA_FITS = 8
+#: The search ranks candidates by rough fits (at most this many optimiser iterations, as R's
+#: auto.arima searches with an approximation), then fits the best ``_REFINED`` fully and keeps
+#: the best of those by AICc.
+_ROUGH_ITERATIONS = 6
+_REFINED = 2
+#: SARIMA fits (L-BFGS) stop when an iteration improves the mean log-likelihood by less than this
+#: many machine epsilons, relative: about 2e-4, a few hundredths of AICc on the classic series,
+#: where the default (1e7) polished every fit to 1e-9 at about twice the evaluations. Mean MASE
+#: on 14 classic series moved from 0.7415 to 0.7397 (bench/forecast.py). ETS keeps the default:
+#: at this tolerance its AirPassengers forecast got worse (MASE 0.33 to 0.49).
+_TOLERANCE = 1e12
 
 
 def _ndiffs(y: np.ndarray) -> int:
@@ -59,26 +70,45 @@ def _ndiffs(y: np.ndarray) -> int:
     return d
 
 
-def _sarima_model(y: np.ndarray, m: int, spec: SarimaSpec, memo: _Memo, *, simple: bool) -> Any:
-    """Fit SARIMA; ``simple`` differences the data up front.
+def _statespace(y: np.ndarray, m: int, spec: SarimaSpec, *, simple: bool) -> SARIMAX:
+    return SARIMAX(
+        np.log(y) if spec.log else y,
+        order=spec.order,
+        seasonal_order=(*spec.seasonal, m) if any(spec.seasonal) else (0, 0, 0, 0),
+        trend=spec.trend,
+        concentrate_scale=True,  # one parameter fewer to search: the same fit, faster
+        simple_differencing=simple,
+    )
 
-    Differencing up front halves the state and so the time; it is the same likelihood for the
-    search, and its forecasts are of the differences (``_integrate`` turns them into levels).
-    Intervals come from the full model.
+
+def _sarima_model(
+    y: np.ndarray, m: int, spec: SarimaSpec, memo: _Memo, *, rough: bool = False
+) -> Any:
+    """Fit SARIMA on the data differenced up front (``rough``: a few iterations, for ranking).
+
+    Differencing up front halves the state and so the time; it is the same likelihood as the
+    full model's, and its forecasts are of the differences (``_integrate`` turns them into
+    levels). Intervals come from the full model run with these parameters (``_sarima``). A full
+    fit starts from the rough fit's parameters.
     """
 
     def make(start: np.ndarray | None) -> object:
-        model = SARIMAX(
-            np.log(y) if spec.log else y,
-            order=spec.order,
-            seasonal_order=(*spec.seasonal, m) if any(spec.seasonal) else (0, 0, 0, 0),
-            trend=spec.trend,
-            concentrate_scale=True,  # one parameter fewer to search: the same fit, faster
-            simple_differencing=simple,
+        model = _statespace(y, m, spec, simple=True)
+        iterations = _ROUGH_ITERATIONS if rough else 100
+        # The search reads the likelihood and the backtest forecasts: no smoothed states and no
+        # parameter covariance (low_memory, cov_type "none"), a third of a fit's time saved.
+        return model.fit(
+            start_params=start,
+            disp=False,
+            maxiter=iterations,
+            factr=_TOLERANCE,
+            callback=memo.step,
+            low_memory=True,
+            cov_type="none",
         )
-        return model.fit(start_params=start, disp=False, maxiter=100, callback=memo.step)
 
-    return memo.fit(("sarima", spec, m, simple), len(y), make, family=("sarima", spec, m))
+    key = ("sarima", spec, m, rough)
+    return memo.fit(key, len(y), make, family=("sarima", spec, m))
 
 
 def _integrate(history: np.ndarray, changes: np.ndarray, d: int, big_d: int, m: int) -> np.ndarray:
@@ -130,7 +160,9 @@ def _sarima_select(y: np.ndarray, m: int, memo: _Memo, try_log: bool = True) -> 
     seasonal terms) and one stepwise round around the best (p, q, P, Q one up or down, the
     constant on or off), at most ``_MAX_SARIMA_FITS`` fits. A positive series is also tried on
     logs; the two scales compare by AICc with the log's Jacobian added, so both likelihoods are
-    of the same data.
+    of the same data. Candidates are ranked by rough fits and the best ``_REFINED`` fitted fully
+    (``_sarima_model``). The final fit on all data searches again, as auto.arima would; its
+    fits start from those of the backtest.
     """
     if m > LONG_SEASON:
         # Long seasons (as R's stlm): ARIMA on the STL-adjusted series.
@@ -151,50 +183,48 @@ def _sarima_select(y: np.ndarray, m: int, memo: _Memo, try_log: bool = True) -> 
         d, big_d, _ = plans[log]
         return SarimaSpec((p, d, q), (sp, big_d, sq), "c" if const else "n", log)
 
+    def aicc(key: _Key, rough: bool) -> float:
+        spec = spec_of(key)
+        try:
+            value = _aicc(_sarima_model(y, m, spec, memo, rough=rough))
+        except Interrupted:
+            raise
+        except (ValueError, np.linalg.LinAlgError):
+            return np.inf
+        if spec.log and np.isfinite(value):
+            used = len(y) - spec.order[1] - m * spec.seasonal[1]
+            value += 2 * float(np.sum(np.log(y[-used:])))  # the Jacobian of the log
+        return value
+
     def score(key: _Key) -> float:
         if key not in scores:
-            spec = spec_of(key)
-            try:
-                value = _aicc(_sarima_model(y, m, spec, memo, simple=True))
-            except Interrupted:
-                raise
-            except (ValueError, np.linalg.LinAlgError):
-                value = np.inf
-            if spec.log and np.isfinite(value):
-                used = len(y) - spec.order[1] - m * spec.seasonal[1]
-                value += 2 * float(np.sum(np.log(y[-used:])))  # the Jacobian of the log
-            scores[key] = value
+            scores[key] = aicc(key, rough=True)
         return scores[key]
 
     season = 1 if seasonal_ok else 0
-    shortlist = memo.candidates("sarima", [])
-    if shortlist:
-        for key in shortlist:
-            if key[0] in plans and (plans[key[0]][2] or not key[5]):
-                score(key)
-    if not scores:
-        # MA(1) with a seasonal MA(1) first: the airline model when d = D = 1.
-        log = min(logs, key=lambda lg: score((lg, 0, 1, 0, season, plans[lg][2])))
-        const = plans[log][2]
-        for p, q, sp, sq in ((0, 0, 0, 0), (1, 0, season, 0), (1, 1, 0, season), (2, 0, 0, season)):
-            score((log, p, q, sp, sq, const))
-        best = min((k for k in scores if k[0] == log), key=scores.__getitem__)
-        moves: list[_Key] = []
-        if const:
-            moves.append((*best[:5], not best[5]))
-        for step in ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)):
-            for sign in (1, -1):
-                p, q, sp, sq = (b + sign * e for b, e in zip(best[1:5], step, strict=True))
-                if 0 <= p <= 2 and 0 <= q <= 2 and 0 <= sp <= season and 0 <= sq <= season:
-                    moves.append((log, p, q, sp, sq, best[5]))
-        for key in moves:
-            if len(scores) < _MAX_SARIMA_FITS:
-                score(key)
+    # MA(1) with a seasonal MA(1) first: the airline model when d = D = 1.
+    log = min(logs, key=lambda lg: score((lg, 0, 1, 0, season, plans[lg][2])))
+    const = plans[log][2]
+    for p, q, sp, sq in ((0, 0, 0, 0), (1, 0, season, 0), (1, 1, 0, season), (2, 0, 0, season)):
+        score((log, p, q, sp, sq, const))
+    best = min((k for k in scores if k[0] == log), key=scores.__getitem__)
+    moves: list[_Key] = []
+    if const:
+        moves.append((*best[:5], not best[5]))
+    for step in ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)):
+        for sign in (1, -1):
+            p, q, sp, sq = (b + sign * e for b, e in zip(best[1:5], step, strict=True))
+            if 0 <= p <= 2 and 0 <= q <= 2 and 0 <= sp <= season and 0 <= sq <= season:
+                moves.append((log, p, q, sp, sq, best[5]))
+    for key in moves:
+        if len(scores) < _MAX_SARIMA_FITS:
+            score(key)
     ranked = sorted((k for k in scores if np.isfinite(scores[k])), key=scores.__getitem__)
-    if not ranked:
+    exact = {key: aicc(key, rough=False) for key in ranked[:_REFINED]}
+    finite = [key for key in exact if np.isfinite(exact[key])]
+    if not finite:
         raise ValueError("no SARIMA model could be fitted")
-    memo.ranking["sarima"] = [k for k in ranked if k[0] == ranked[0][0]]
-    return spec_of(ranked[0])
+    return spec_of(min(finite, key=exact.__getitem__))
 
 
 def _sarima(
@@ -207,14 +237,17 @@ def _sarima(
     back = np.exp if spec.log else (lambda a: a)
     d, big_d = spec.order[1], spec.seasonal[1]
     burn = d + m * big_d
+    result = _sarima_model(y, m, spec, memo)
     if not intervals:
         # The backtest needs only the mean: the fast differenced model, integrated back.
-        result = _sarima_model(y, m, spec, memo, simple=True)
         changes = np.asarray(result.forecast(h), float)
         scaled = np.log(y) if spec.log else y
         mean = back(_integrate(scaled, changes, d, big_d, m) if burn else changes)
         return _bands(mean, None, np.full(len(y), np.nan), _sarima_name(spec, m))
-    result = _sarima_model(y, m, spec, memo, simple=False)
+    # Intervals and fitted levels: the full model (differencing in its states) run once with the
+    # fitted parameters, the maximum of the same likelihood; fitting it again moved the AICc by
+    # under 0.001 and took a tenth of a second to half a second more per series.
+    result = _statespace(y, m, spec, simple=False).filter(np.asarray(result.params))
     forecast = result.get_forecast(h)
     mean = back(np.asarray(forecast.predicted_mean, float))
     fitted = back(np.asarray(result.fittedvalues, float))
