@@ -10,7 +10,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 # Imported here, not inside the functions: statsmodels resets warning filters when its modules
 # are first imported, which would undo the ``catch_warnings`` blocks around the fits.
@@ -41,6 +40,7 @@ from analytics.forecast.series import (
 )
 from analytics.params import Constraint, Params
 from analytics.results import Result, json_number
+from analytics.threads import one_blas_thread
 
 
 @dataclass(frozen=True)
@@ -338,10 +338,9 @@ def run_forecast(
         )
     score_part = None
     index = series.values.index
-    # One BLAS thread: the Kalman filters' small matrices gain nothing from a second one, which
-    # only spins (it doubled the CPU a forecast takes, in the same wall time, and on a shared
-    # server that CPU is another visitor's).
-    with threadpool_limits(limits=1, user_api="blas"):
+    # The Kalman filters' small matrices gain nothing from a second BLAS thread, which only spun
+    # (twice the CPU per forecast in the same wall time; on a shared server, another's core).
+    with one_blas_thread():
         if holdout:
             score_part = _holdout_score(series, m, holdout, model, transform, origins, say, budget)
         done = _forecast_values(y_all, index, m, h, model, transform, origins, notes, say, budget)

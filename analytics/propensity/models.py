@@ -35,6 +35,7 @@ from analytics.propensity.targets import (
     PropensityData,
     _as_model_input,
 )
+from analytics.threads import threads_for
 
 #: Each model's setting when no search is asked for: one fit per fold instead of a grid's.
 #: Boosting keeps scikit-learn's defaults (as a bare ``HistGradientBoostingClassifier`` would)
@@ -423,17 +424,18 @@ def fit_propensity(
     prepared = _folds(data, plan, cv, budget)
     scores: dict[str, ModelScore] = {}
     unfitted: dict[str, Pipeline] = {}
-    for name in _candidates(model, search):
-        say(f"Cross-validating {MODEL_LABELS[name].lower()} …")
-        scores[name], unfitted[name] = _score_model(
-            name, data, plan, prepared, search=search, random_state=random_state, budget=budget
-        )
-        if on_score is not None:
-            on_score(scores[name])
-    chosen = max(scores, key=lambda n: scores[n].roc_auc)
-    check(budget)
-    say(f"Refitting {MODEL_LABELS[chosen].lower()} on all {data.n:,} rows …")
-    pipeline = unfitted[chosen].fit(plan.scored, data.target)
+    with threads_for(data.n):
+        for name in _candidates(model, search):
+            say(f"Cross-validating {MODEL_LABELS[name].lower()} …")
+            scores[name], unfitted[name] = _score_model(
+                name, data, plan, prepared, search=search, random_state=random_state, budget=budget
+            )
+            if on_score is not None:
+                on_score(scores[name])
+        chosen = max(scores, key=lambda n: scores[n].roc_auc)
+        check(budget)
+        say(f"Refitting {MODEL_LABELS[chosen].lower()} on all {data.n:,} rows …")
+        pipeline = unfitted[chosen].fit(plan.scored, data.target)
     leakage = _leakage(data)
     return PropensityResult(
         data=data,
@@ -467,12 +469,13 @@ def feature_importance(
     train_x, test_x, train_y, test_y = train_test_split(
         x, y, test_size=0.25, stratify=y, random_state=random_state
     )
-    model = clone(result.pipeline).fit(train_x, train_y)
-    if len(test_x) > max_rows:
-        test_x, test_y = test_x.iloc[:max_rows], test_y[:max_rows]
-    found = permutation_importance(
-        model, test_x, test_y, scoring="roc_auc", n_repeats=repeats, random_state=random_state
-    )
+    with threads_for(len(x)):
+        model = clone(result.pipeline).fit(train_x, train_y)
+        if len(test_x) > max_rows:
+            test_x, test_y = test_x.iloc[:max_rows], test_y[:max_rows]
+        found = permutation_importance(
+            model, test_x, test_y, scoring="roc_auc", n_repeats=repeats, random_state=random_state
+        )
     table = pd.DataFrame(
         {
             "feature": list(x.columns),

@@ -21,6 +21,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
+from analytics.threads import threads_for
 
 Algorithm = Literal["kmeans", "gmm", "agglomerative", "dbscan"]
 
@@ -74,6 +75,21 @@ def fit_labels(
     min_samples: int | None = None,
 ) -> np.ndarray:
     """Cluster labels (0…k-1; -1 is DBSCAN noise) for every row of the scaled features."""
+    with threads_for(len(x)):
+        return _fit_labels(
+            x, algorithm, k, random_state=random_state, eps=eps, min_samples=min_samples
+        )
+
+
+def _fit_labels(
+    x: np.ndarray,
+    algorithm: Algorithm,
+    k: int,
+    *,
+    random_state: int,
+    eps: float | None,
+    min_samples: int | None,
+) -> np.ndarray:
     n = len(x)
     if algorithm == "kmeans":
         if n > MINIBATCH_ABOVE:
@@ -224,10 +240,11 @@ def sweep_k(
         )
     # One silhouette sample for every k: its distances are computed once (float32, 400 MB at most).
     sample_rows = _sample(n, SILHOUETTE_SAMPLE, random_state)
-    sample = (sample_rows, pairwise_distances(x[sample_rows]).astype(np.float32))
     rows, labels = [], {}
-    for k in ks:
-        check(budget)
-        labels[k] = fit_labels(x, algorithm, k, random_state=random_state)
-        rows.append({"k": k, **_scores(x, labels[k], random_state, sample=sample)})
+    with threads_for(n):
+        sample = (sample_rows, pairwise_distances(x[sample_rows]).astype(np.float32))
+        for k in ks:
+            check(budget)
+            labels[k] = fit_labels(x, algorithm, k, random_state=random_state)
+            rows.append({"k": k, **_scores(x, labels[k], random_state, sample=sample)})
     return KSweep(algorithm, pd.DataFrame(rows), labels)

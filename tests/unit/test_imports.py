@@ -82,6 +82,7 @@ LAYERS = {
     "params": 1,
     "results": 1,
     "budget": 1,
+    "threads": 1,
     "data": 2,
     "overview": 3,
     "plots": 4,
