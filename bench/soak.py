@@ -354,6 +354,14 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
 
 
+def _spread(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50_s": round(_percentile(values, 50), 3),
+        "p95_s": round(_percentile(values, 95), 3),
+    }
+
+
 def run(
     sessions: int, minutes: float, chromium: str, nice: int = 10, *, shared: bool = False
 ) -> dict[str, object]:
@@ -408,22 +416,10 @@ def run(
         "p50_s": round(_percentile(seconds, 50), 3),
         "p95_s": round(_percentile(seconds, 95), 3),
         "max_s": round(max(seconds, default=0), 3),
-        "cold_renders": {
-            "n": len(cold),
-            "p50_s": round(_percentile(cold, 50), 3),
-            "p95_s": round(_percentile(cold, 95), 3),
-        },
-        "other_renders": {
-            "n": len(warm),
-            "p50_s": round(_percentile(warm, 50), 3),
-            "p95_s": round(_percentile(warm, 95), 3),
-        },
+        "cold_renders": _spread(cold),
+        "other_renders": _spread(warm),
         "page_switch_p95_s": round(_percentile(pages, 95), 3),
-        "server_runs": {
-            "n": len(server_runs),
-            "p50_s": round(_percentile(server_runs, 50), 3),
-            "p95_s": round(_percentile(server_runs, 95), 3),
-        },
+        "server_runs": _spread(server_runs),
         "peak_rss_mb": round(soak.peak_rss_mb, 1),
         "cpu": {
             "cores": os.cpu_count(),

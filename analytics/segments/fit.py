@@ -245,6 +245,8 @@ def sweep_k(
         sample = (sample_rows, pairwise_distances(x[sample_rows]).astype(np.float32))
         for k in ks:
             check(budget)
-            labels[k] = fit_labels(x, algorithm, k, random_state=random_state)
+            labels[k] = _fit_labels(
+                x, algorithm, k, random_state=random_state, eps=None, min_samples=None
+            )
             rows.append({"k": k, **_scores(x, labels[k], random_state, sample=sample)})
     return KSweep(algorithm, pd.DataFrame(rows), labels)
