@@ -10,21 +10,22 @@ import pandas as pd
 # Imported here, not inside the functions: statsmodels resets warning filters when its modules
 # are first imported, which would undo the ``catch_warnings`` blocks around the fits.
 from statsmodels.stats.diagnostic import acorr_ljungbox
-from statsmodels.tsa.seasonal import STL
 from statsmodels.tsa.stattools import acf
 
+from analytics.forecast.models import robust_stl
 from analytics.forecast.run import ForecastResult
 from analytics.forecast.series import SalesSeries
 
 
 def decompose(series: SalesSeries, season: int | None = None) -> pd.DataFrame | None:
-    """STL decomposition (robust): observed, trend, seasonal, remainder; None when too short."""
+    """STL decomposition (robust, :func:`robust_stl`): observed, trend, seasonal, remainder; None
+    when too short."""
 
     m = season or series.season
     y = series.values
     if m < 2 or len(y) < 2 * m + 1:
         return None
-    parts = STL(y.to_numpy(float), period=m, robust=True).fit()
+    parts = robust_stl(y.to_numpy(float), m)
     return pd.DataFrame(
         {
             "observed": y.to_numpy(float),

@@ -240,7 +240,8 @@ def wait_until_idle(pid: int, within: float) -> None:
 
 def test_closing_the_tab_stops_its_forecast(browser, tmp_path):
     """The heaviest forecast the page offers (a 366-day season on 3,990 days, 90 days ahead,
-    10 backtest origins: about 20 CPU seconds) stops when its tab closes instead of running on.
+    10 backtest origins: about 10 CPU seconds, then its charts) stops when its tab closes instead
+    of running on.
     Measured in the server's own CPU time, which a busy machine does not inflate; how fast it
     stops, in wall-clock seconds, is measured by bench/limits.py."""
     path = long_daily_series(tmp_path / "daily.csv")
@@ -260,6 +261,8 @@ def test_closing_the_tab_stops_its_forecast(browser, tmp_path):
         context.close()
         wait_until_idle(url.process.pid, within=300)
         spent = cpu_seconds(url.process.pid) - busy
-    # Under 12 of the about 18 CPU seconds left: it stopped. (8 was too tight beside a third test
-    # worker on two cores: 9.6 CPU seconds, the stop noticed later while the CPU was shared.)
-    assert spent < 12, f"the server computed {spent:.1f} CPU seconds after the tab closed"
+    # Measured on two cores: 2.6-3.7 CPU seconds after the close when it stops (also beside two
+    # busy loops), 13.8-15.1 when the page never learns that its tab closed. (A CI run spent 15.4
+    # with the stop working: the decomposition chart's exact STL of the 366-day season took 9 CPU
+    # seconds that nothing could interrupt; it now smooths as R's stl does, in 0.2 s.)
+    assert spent < 8, f"the server computed {spent:.1f} CPU seconds after the tab closed"
