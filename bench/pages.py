@@ -87,10 +87,55 @@ def _report(report: BenchReport) -> None:
     report.goal("report, cold", cold, 8.0, " s")
 
 
+def _pooled(report: BenchReport, page: str, shown: str) -> None:
+    """A page as a served app runs it, with the worker pool (``MARKETLENS_WORKERS=2``), cold:
+    the page run that submits the job; the first partial result in the pool (the propensity's
+    first model); and the whole job until the page shows ``shown``, rerun every 0.1 s as the live
+    line's refresh does (its 0.5 s adds up to half a second in a browser)."""
+    import os
+
+    import pages._jobs as jobs
+
+    os.environ[jobs.WORKERS_ENV] = "2"
+    try:
+        jobs.job_pool()  # started before the clock, as it is when a server has run a while
+        app = _fresh()
+        started = time.perf_counter()
+        app.switch_page(f"pages/{page}.py").run()
+        run_seconds = time.perf_counter() - started
+        _checked(app, page)
+        first = done = None
+        pool = jobs.job_pool()
+        assert pool is not None
+        while done is None:
+            running = [j for j in pool._jobs.values() if not j.future.done()]
+            if first is None and any(j.events for j in running):
+                first = time.perf_counter() - started
+            time.sleep(0.1)
+            app.run()
+            _checked(app, page)
+            if any(m.label == shown for m in app.metric):
+                done = time.perf_counter() - started
+        tool = "MarketLens page with the worker pool, cold"
+        report.timings.append(Timing(page, f"{tool}: the page run", run_seconds, 1, 3000))
+        report.timings.append(Timing(page, f"{tool}: until the result is drawn", done, 1, 3000))
+        report.goal(f"{page} (pool): cold page run", run_seconds, 2.0, " s")
+        if first is not None:
+            report.timings.append(Timing(page, f"{tool}: first model's scores", first, 1, 3000))
+            report.goal(f"{page} (pool): first model on screen", first, 2.0, " s")
+    finally:
+        os.environ.pop(jobs.WORKERS_ENV, None)
+        if jobs._pool is not None:
+            jobs._pool.shutdown()
+            jobs._pool = None
+
+
 def run(*, quick: bool = False) -> BenchReport:
     report = BenchReport("pages")
     for page in PAGES:
         _page(report, page)
+    _pooled(report, "forecast", "Model")
+    _pooled(report, "propensity", "Model")
     if not quick:
         _report(report)
     report.notes.append(

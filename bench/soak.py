@@ -179,10 +179,14 @@ CHECK = """() => ({
 })"""
 STARTED = """() => document.querySelector('[data-testid="stApp"]')
     ?.getAttribute('data-test-script-state') === 'running'"""
+#: Done: no run, no skeleton, and no job of the worker pool still running for the page (its live
+#: line has a Stop button): a render is timed until the results are drawn, not the live line.
 FINISHED = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     return app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid="stSkeleton"]');
+        && !document.querySelector('[data-testid="stSkeleton"]')
+        && ![...document.querySelectorAll('[data-testid="stButton"] button')]
+               .some(b => b.innerText.trim().endsWith('Stop'));
 }"""
 
 

@@ -66,6 +66,7 @@ from analytics.segments import (
     scale_features,
     sweep_k,
 )
+from pages._jobs import in_background, job_key, job_pool, waited, when_ready
 from pages._runtime import session_alive
 from pages._state import CACHE_TTL, _dataset_key, analyses, current_dataset, data_state
 from pages._widgets import PageDone
@@ -77,14 +78,18 @@ COMPUTE_SECONDS_ENV = "MARKETLENS_COMPUTE_SECONDS"
 COMPUTE_SECONDS = 300.0
 
 
+def compute_seconds() -> float:
+    """``MARKETLENS_COMPUTE_SECONDS`` (default 300): wall-clock seconds one analysis may take."""
+    try:
+        return float(os.environ.get(COMPUTE_SECONDS_ENV) or COMPUTE_SECONDS)
+    except ValueError:
+        return COMPUTE_SECONDS
+
+
 def compute_budget(what: str) -> Budget:
     """The budget of one analysis run for this visitor: stopped when they close the tab, or after
     ``MARKETLENS_COMPUTE_SECONDS`` (default 300) seconds."""
-    try:
-        seconds = float(os.environ.get(COMPUTE_SECONDS_ENV) or COMPUTE_SECONDS)
-    except ValueError:
-        seconds = COMPUTE_SECONDS
-    return Budget(seconds=seconds, alive=session_alive(), what=what)
+    return Budget(seconds=compute_seconds(), alive=session_alive(), what=what)
 
 
 @st.cache_data(
@@ -237,6 +242,26 @@ def cached_decomposition(series: SalesSeries, season: int) -> pd.DataFrame | Non
     return decompose(series, season)
 
 
+def forecast_result(
+    series: SalesSeries, params: ForecastParams, done: Callable[[ForecastResult], str]
+) -> ForecastResult:
+    """The forecast of ``series``: in the job pool (shared by everyone asking the same, kept
+    while the visitor is away, stoppable) or, without one, in this page run (cached)."""
+    model = params.only("model")
+    return in_background(
+        job_key("forecast", series.key, model),
+        run_forecast,
+        series,
+        **model.options("model"),
+        what="The forecast",
+        seconds=compute_seconds(),
+        inline=lambda progress: cached_forecast(
+            series, model, _progress=progress, _budget=compute_budget("The forecast")
+        ),
+        done=done,
+    )
+
+
 def _forecast_key(result: ForecastResult) -> str:
     return "|".join(
         map(
@@ -306,6 +331,50 @@ def propensity_key(result: PropensityResult) -> str:
     )
 
 
+def propensity_result(
+    data: PropensityData,
+    params: PropensityParams,
+    done: Callable[[PropensityResult], str],
+    headline: Callable[[ModelScore], str],
+    live: Callable[[list[ModelScore]], None],
+) -> PropensityResult:
+    """The models of ``data``: in the job pool, each model's scores drawn by ``live`` as they
+    arrive; without one, in this page run (cached), the first model's ``headline`` leading the
+    status line while the others fit."""
+    fit = params.only("fit")
+
+    def inline(progress: Callable[[str], None]) -> PropensityResult:
+        first: list[str] = []
+
+        def said(message: str) -> None:
+            progress((f"{first[0]} · " if first else "") + message)
+
+        def scored(score: ModelScore) -> None:
+            if not first:  # the strongest model comes first: its figure stays in view
+                first.append(headline(score))
+
+        return cached_propensity(
+            data,
+            fit,
+            _progress=said,
+            _budget=compute_budget("Training the models"),
+            _on_score=scored,
+        )
+
+    return in_background(
+        job_key("propensity", data.key, fit),
+        fit_propensity,
+        data,
+        **fit.options("fit"),
+        what="Training the models",
+        seconds=compute_seconds(),
+        inline=inline,
+        done=done,
+        live=lambda job: live(list(job.events)),
+        event_arg="on_score",
+    )
+
+
 #: The cache of everything computed from a propensity result, keyed by ``propensity_key``.
 _RESULT_CACHE = {
     "max_entries": 16,
@@ -319,6 +388,19 @@ _RESULT_CACHE = {
 def cached_importance(result: PropensityResult) -> pd.DataFrame:
     """Permutation importance of the chosen model's inputs."""
     return feature_importance(result)
+
+
+def importance_result(result: PropensityResult) -> pd.DataFrame | None:
+    """Permutation importance: in the job pool (None while it runs, its live line drawn), or
+    without one in this page run (cached)."""
+    return when_ready(
+        job_key("importance", propensity_key(result)),
+        feature_importance,
+        result,
+        what="Measuring what drives the scores",
+        seconds=compute_seconds(),
+        inline=lambda: cached_importance(result),
+    )
 
 
 @st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]
@@ -349,13 +431,30 @@ def _report_runners() -> Runners:
 
     def forecast(dataset: Dataset, params: ForecastParams, budget: Budget | None) -> ForecastResult:
         series = cached_series(dataset, params.only("series", "customers"))
-        return cached_forecast(series, params.only("model"), _budget=budget)
+        model = params.only("model")
+        if job_pool() is None:
+            return cached_forecast(series, model, _budget=budget)
+        key = job_key("forecast", series.key, model)
+        return waited(
+            key, run_forecast, series, budget=budget, what="The forecast", **model.options("model")
+        )
 
     def propensity(
         dataset: Dataset, params: PropensityParams, budget: Budget | None
     ) -> PropensityResult:
         data = cached_propensity_data(dataset, params.only("data"))
-        return cached_propensity(data, params.only("fit"), _budget=budget)
+        fit = params.only("fit")
+        if job_pool() is None:
+            return cached_propensity(data, fit, _budget=budget)
+        key = job_key("propensity", data.key, fit)
+        return waited(
+            key,
+            fit_propensity,
+            data,
+            budget=budget,
+            what="Training the models",
+            **fit.options("fit"),
+        )
 
     return Runners(
         overview=cached_overview,

@@ -61,3 +61,22 @@ def session_alive() -> Callable[[], bool]:
         return time.monotonic() - gone_since[0] < GONE_AFTER_SECONDS
 
     return alive
+
+
+def served() -> bool:
+    """True inside a served app (a Streamlit server with visitors), False under AppTest or bare."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx() is None or not runtime.exists():
+        return False
+    # AppTest installs a MagicMock(spec=Runtime), which passes isinstance but not this.
+    return type(runtime.get_instance()) is runtime.Runtime
+
+
+def session_id() -> str:
+    """This page's visitor's session id ("" outside a page run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""

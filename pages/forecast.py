@@ -28,10 +28,9 @@ from analytics.forecast import (
 from analytics.segments import SEGMENTS
 from pages._cached import (
     cached_decomposition,
-    cached_forecast,
     cached_residuals,
     cached_series,
-    compute_budget,
+    forecast_result,
 )
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
@@ -245,24 +244,16 @@ with top[3]:
     )
 
 try:
-    with st.status("Forecasting…", expanded=False) as status:
-
-        def progress(message: str) -> None:
-            status.update(label=message)
-
-        params = replace(params, horizon=int(horizon))
-        result = cached_forecast(
-            series,
-            params.only("model"),
-            _progress=progress,
-            _budget=compute_budget("The forecast"),
-        )
-        remember("forecast", params)
-        status.update(
-            label=f"{MODEL_LABELS[result.model].split(' (')[0]} forecast of {series.n} "
-            f"{FREQ_LABELS[series.freq].lower()}s in {result.seconds:.1f} s",
-            state="complete",
-        )
+    params = replace(params, horizon=int(horizon))
+    result = forecast_result(
+        series,
+        params,
+        done=lambda result: (
+            f"{MODEL_LABELS[result.model].split(' (')[0]} forecast of {series.n} "
+            f"{FREQ_LABELS[series.freq].lower()}s in {result.seconds:.1f} s"
+        ),
+    )
+    remember("forecast", params)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None

@@ -6,6 +6,7 @@ import datetime as dt
 import pickle
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from analytics.errors import AnalyticsError
@@ -31,13 +32,12 @@ from analytics.propensity import (
 from pages._cached import (
     cached_action_list,
     cached_figure,
-    cached_importance,
     cached_leaderboard,
-    cached_propensity,
     cached_propensity_data,
     cached_tree,
-    compute_budget,
+    importance_result,
     propensity_key,
+    propensity_result,
 )
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
@@ -177,46 +177,59 @@ with st.expander("Model options", icon=":material/tune:"):
             "compare the random forest too: several times slower, rarely better.",
         )
 
+
+def _headline(score: ModelScore) -> str:
+    return f"{MODEL_LABELS[score.model].split(' (')[0]}: ROC AUC {score.roc_auc:.3f}"
+
+
+def _scores_so_far(scores: list[ModelScore]) -> None:
+    """While the models fit in the background: each one's figures as soon as it has them."""
+    if not scores:
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Model": [MODEL_LABELS[s.model] for s in scores],
+                "ROC AUC": [s.roc_auc for s in scores],
+                "PR AUC": [s.pr_auc for s in scores],
+                "Seconds": [s.seconds for s in scores],
+            }
+        ),
+        hide_index=True,
+        column_config={
+            "ROC AUC": st.column_config.NumberColumn(format="%.3f"),
+            "PR AUC": st.column_config.NumberColumn(format="%.3f"),
+            "Seconds": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+    st.caption("Models cross-validated so far; the others follow.")
+
+
 try:
-    with st.status("Training models…", expanded=False) as status:
-        params = PropensityParams(
-            target=target,
-            positive=positive,
-            derive=derive,
-            days=int(days),
-            cutoff=cutoff,
-            model=model,
-            folds=int(folds),
-            search=bool(search),
-            threshold=float(threshold),
-        )
+    params = PropensityParams(
+        target=target,
+        positive=positive,
+        derive=derive,
+        days=int(days),
+        cutoff=cutoff,
+        model=model,
+        folds=int(folds),
+        search=bool(search),
+        threshold=float(threshold),
+    )
+    with st.spinner("Preparing the customers…"):
         data = cached_propensity_data(dataset, params.only("data"))
-
-        first: list[str] = []
-
-        def progress(message: str) -> None:
-            status.update(label=(f"{first[0]} · " if first else "") + message)
-
-        def scored(score: ModelScore) -> None:
-            # The strongest model comes first: its figure stays in view while the others fit.
-            if not first:
-                first.append(
-                    f"{MODEL_LABELS[score.model].split(' (')[0]}: ROC AUC {score.roc_auc:.3f}"
-                )
-
-        result = cached_propensity(
-            data,
-            params.only("fit"),
-            _progress=progress,
-            _budget=compute_budget("Training the models"),
-            _on_score=scored,
-        )
-        remember("propensity", params)
-        status.update(
-            label=f"{MODEL_LABELS[result.model]}: cross-validated on {data.n:,} customers in "
-            f"{result.seconds:.1f} s",
-            state="complete",
-        )
+    result = propensity_result(
+        data,
+        params,
+        done=lambda result: (
+            f"{MODEL_LABELS[result.model]}: cross-validated on {data.n:,} "
+            f"customers in {result.seconds:.1f} s"
+        ),
+        headline=_headline,
+        live=_scores_so_far,
+    )
+    remember("propensity", params)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None
@@ -352,12 +365,15 @@ with action_tab:
 
 with drivers.container():
     with st.spinner("Measuring what drives the scores…"):
-        importance = cached_importance(result)
-    st.plotly_chart(cached_figure(importance_figure, key, importance), key="propensity_importance")
-    st.caption(
-        "How much the cross-validated ROC AUC drops when a column's values are shuffled, on a "
-        "quarter of the customers held out from fitting."
-    )
+        importance = importance_result(result)  # None: still measuring, in the background
+    if importance is not None:
+        st.plotly_chart(
+            cached_figure(importance_figure, key, importance), key="propensity_importance"
+        )
+        st.caption(
+            "How much the cross-validated ROC AUC drops when a column's values are shuffled, on "
+            "a quarter of the customers held out from fitting."
+        )
     coefficients = logistic_coefficients(result)
     if coefficients is not None:
         st.write(

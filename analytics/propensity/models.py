@@ -455,14 +455,23 @@ def fit_propensity(
 
 
 def feature_importance(
-    result: PropensityResult, *, repeats: int = 5, random_state: int = 0, max_rows: int = 5000
+    result: PropensityResult,
+    *,
+    repeats: int = 5,
+    random_state: int = 0,
+    max_rows: int = 5000,
+    progress: Callable[[str], None] | None = None,
+    budget: Budget | None = None,
 ) -> pd.DataFrame:
     """Permutation importance of each input column for the chosen model (drop in ROC AUC).
 
     Measured on a held-out quarter (the model refitted on the other three quarters), so a column
     the model merely memorised does not look important. At most ``max_rows`` rows are permuted.
+    ``progress`` hears of the two steps; ``budget`` is checked before each.
     """
     from sklearn.model_selection import train_test_split
+
+    say = progress or (lambda _: None)
 
     x = _as_model_input(result.data.features)
     y = result.data.target
@@ -470,9 +479,13 @@ def feature_importance(
         x, y, test_size=0.25, stratify=y, random_state=random_state
     )
     with threads_for(len(x)):
+        check(budget)
+        say("Refitting the model on three quarters of the customers …")
         model = clone(result.pipeline).fit(train_x, train_y)
         if len(test_x) > max_rows:
             test_x, test_y = test_x.iloc[:max_rows], test_y[:max_rows]
+        check(budget)
+        say("Shuffling each column on the held-out quarter …")
         found = permutation_importance(
             model, test_x, test_y, scoring="roc_auc", n_repeats=repeats, random_state=random_state
         )

@@ -224,8 +224,18 @@ def test_signed_in_workspaces_follow_the_user_to_another_browser(browser, tmp_pa
 
 
 def cpu_seconds(pid: int) -> float:
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process and its descendants (the server's job workers)."""
+    pids, total = [pid], 0
+    while pids:
+        current = pids.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # ended meanwhile
+            continue
+        total += int(stat[11]) + int(stat[12])
+        pids.extend(int(child) for child in children)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_until_idle(pid: int, within: float) -> None:

@@ -1,0 +1,241 @@
+"""Heavy analyses off the script thread: the server's job pool (:mod:`analytics.jobs`) as pages
+use it.
+
+In a served app, a forecast or a propensity fit runs in a worker process. The page run that asks
+for it draws what it can, then a live line (what the job is doing, for how long, a Stop button,
+and whatever partial results the page shows meanwhile) that refreshes itself twice a second as a
+fragment, and ends: the server's script thread is free for other visitors at once. When the job
+finishes, the page runs again and finds the result. Leaving the page and coming back finds the
+job still running (or done); ten visitors asking for the same analysis share one job; a closed
+tab lets go of its jobs, which stop when nobody else waits for them.
+
+Without a pool (``MARKETLENS_WORKERS=0``, the default under AppTest and in scripts), the page
+computes in its own run through the ``st.cache_data`` functions, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from analytics.budget import Budget
+from analytics.jobs import Job, JobPool
+from pages._runtime import served, session_alive, session_id
+from pages._widgets import PageDone
+
+T = TypeVar("T")
+
+#: Worker processes for heavy analyses; 0 computes inside the page run.
+WORKERS_ENV = "MARKETLENS_WORKERS"
+
+#: Seconds between two refreshes of a running job's line.
+REFRESH_SECONDS = 0.5
+
+_pool: JobPool | None = None
+_pool_lock = threading.Lock()
+
+
+def workers() -> int:
+    """``MARKETLENS_WORKERS``, else one per core (at most 4) in a served app and 0 outside one."""
+    value = os.environ.get(WORKERS_ENV, "").strip()
+    if value:
+        try:
+            return max(0, int(value))
+        except ValueError:
+            pass
+    return min(4, os.cpu_count() or 1) if served() else 0
+
+
+def job_pool() -> JobPool | None:
+    """The server's pool (one per process, started on first use), or None without workers."""
+    global _pool
+    count = workers()
+    if count == 0:
+        return None
+    with _pool_lock:
+        if _pool is None:
+            _pool = JobPool(count)
+        return _pool
+
+
+def job_key(*parts: object) -> str:
+    """A job's key from content keys and parameters (their reprs are stable)."""
+    return "|".join(map(repr, parts))
+
+
+def _stopped() -> set[Hashable]:
+    """Keys of the jobs this visitor stopped (shown as stopped until they press Run again)."""
+    return st.session_state.setdefault("_jobs.stopped", set())
+
+
+def in_background(
+    key: str,
+    fn: Callable[..., T],
+    *args: Any,
+    what: str,
+    seconds: float | None,
+    inline: Callable[[Callable[[str], None]], T],
+    done: Callable[[T], str],
+    live: Callable[[Job], None] | None = None,
+    event_arg: str | None = None,
+    **kwargs: Any,
+) -> T:
+    """The result of ``fn(*args, **kwargs)``: from the pool when there is one, else
+    ``inline(progress)`` inside a status box. Either way a completed status line reads
+    ``done(result)``.
+
+    While the job runs, draws its live line (and ``live(job)`` for partial results) and ends the
+    page run (:class:`PageDone`); the page runs again when the job is done. A failed job raises
+    its error here, where the page explains it as if it had computed it itself.
+    """
+    pool = job_pool()
+    if pool is None:
+        with st.status(f"{what}…", expanded=False) as status:
+            result = inline(lambda message: status.update(label=message))
+            status.update(label=done(result), state="complete")
+        return result
+    if key in _stopped():
+        _show_stopped(key, what)
+        raise PageDone
+    who = session_id()
+    _supersede(pool, what, key, who)
+    job = pool.submit(
+        key,
+        fn,
+        *args,
+        what=what,
+        seconds=seconds,
+        watcher=(who, session_alive()),
+        event_arg=event_arg,
+        **kwargs,
+    )
+    if not job.future.done():
+        _running(pool, job, who, what, live)
+        raise PageDone
+    result = job.result()
+    st.status(done(result), state="complete", expanded=False)
+    return result
+
+
+def when_ready(
+    key: str,
+    fn: Callable[..., T],
+    *args: Any,
+    what: str,
+    seconds: float | None,
+    inline: Callable[[], T],
+    **kwargs: Any,
+) -> T | None:
+    """For a page's last, slowest part: the result of ``fn`` from the pool, or None while it
+    runs (its live line drawn in its place; the page goes on and runs again when it is done).
+    Without a pool, ``inline()``."""
+    pool = job_pool()
+    if pool is None:
+        return inline()
+    if key in _stopped():
+        _show_stopped(key, what)
+        return None
+    who = session_id()
+    _supersede(pool, what, key, who)
+    watcher = (who, session_alive())
+    job = pool.submit(key, fn, *args, what=what, seconds=seconds, watcher=watcher, **kwargs)
+    if not job.future.done():
+        _running(pool, job, who, what, None)
+        return None
+    return job.result()
+
+
+def _running(
+    pool: JobPool, job: Job, who: Hashable, what: str, live: Callable[[Job], None] | None
+) -> None:
+    """The live line of a running job, and its Stop button."""
+    line = st.columns([5, 1], vertical_alignment="top")
+    line[1].button(
+        "Stop",
+        key=f"jobs.stop.{_digest(str(job.key))}",
+        icon=":material/stop_circle:",
+        on_click=_stop,  # a callback: it runs before the next page run, whatever reruns
+        args=(job.key, who),
+    )
+    with line[0]:
+        _follow(pool, job.key, who, what, live)
+
+
+def waited(
+    key: str, fn: Callable[..., T], *args: Any, budget: Budget | None, what: str, **kwargs: Any
+) -> T:
+    """The result of ``fn`` from the pool, waiting for it (the report's analyses): the same key
+    as a page's reuses its job, running or done."""
+    pool = job_pool()
+    if pool is None:
+        raise RuntimeError("waited() needs the job pool")
+    who: Hashable = (session_id(), "waiting")
+    seconds = budget.seconds if budget is not None else None
+    job = pool.submit(key, fn, *args, what=what, seconds=seconds, watcher=(who, None), **kwargs)
+    return job.wait(budget, who)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _follow(
+    pool: JobPool,
+    key: Hashable,
+    who: Hashable,
+    what: str,
+    live: Callable[[Job], None] | None,
+) -> None:
+    job = pool.get(key)
+    if job is None or job.future.done() or not job.watched_by(who):
+        st.rerun(scope="app")  # done (or gone): the page runs again and shows what it found
+        return
+    if job.state == "queued":
+        ahead = sum(1 for j in pool.running() if j.state == "running")
+        label = f"{what}: waiting for a free worker ({ahead} analyses running)…"
+    else:
+        label = f"{what}: {job.message or 'starting'} · {job.seconds:.0f} s"
+    st.info(label, icon=":material/hourglass_top:")
+    if live is not None:
+        live(job)
+
+
+def _show_stopped(key: str, what: str) -> None:
+    line = st.columns([5, 1], vertical_alignment="center")
+    line[0].warning(
+        f"{what} was stopped. Change a setting, or run it again.", icon=":material/stop_circle:"
+    )
+    line[1].button(
+        "Run again",
+        key=f"jobs.again.{_digest(key)}",
+        icon=":material/replay:",
+        on_click=lambda: _stopped().discard(key),
+    )
+
+
+def _supersede(pool: JobPool, slot: str, key: Hashable, who: Hashable) -> None:
+    """This visitor now wants ``key`` in ``slot`` (one analysis of a page): the job they asked
+    for there before (other settings) is let go, and stops unless someone else waits for it.
+    Three quick changes of a setting would otherwise leave three forecasts running."""
+    current: dict[str, Hashable] = st.session_state.setdefault("_jobs.current", {})
+    earlier = current.get(slot)
+    if earlier is not None and earlier != key:
+        job = pool.get(earlier)
+        if job is not None:
+            pool.leave(job, who)
+    current[slot] = key
+
+
+def _stop(key: Hashable, who: Hashable) -> None:
+    """The Stop button: this visitor no longer waits for the job (it stops if nobody else does)."""
+    _stopped().add(key)
+    pool = job_pool()
+    job = pool.get(key) if pool is not None else None
+    if job is not None:
+        job.leave(who)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
