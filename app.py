@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages._errors import run_page
+from pages._jobs import job_pool
 from pages._workspace import restore_workspace, sidebar_status, sync_workspace
 
 st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")
@@ -18,6 +19,7 @@ page = st.navigation(
         st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
     ]
 )
+job_pool()  # the worker processes start with the server's first visit, not its first fit
 restore_workspace()
 run_page(page)
 sidebar_status()

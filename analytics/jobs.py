@@ -89,6 +89,10 @@ def _running_process(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")  # a zombie has gone too
 
 
+def _ready() -> int:
+    return os.getpid()
+
+
 def _run(
     job_id: int,
     slot: int,
@@ -220,6 +224,10 @@ class JobPool:
         self._next_id = 0
         self._closed = False
         self._executor = self._new_executor()
+        # Workers start (the forkserver imports the analytics, about 3 s) in the background now,
+        # not in the first visitor's page run.
+        self._warming = threading.Thread(target=self._warm, name="jobs-warm", daemon=True)
+        self._warming.start()
         self._reader = threading.Thread(target=self._read_events, name="jobs-events", daemon=True)
         self._reader.start()
         self._watcher = threading.Thread(target=self._watch, name="jobs-watch", daemon=True)
@@ -232,6 +240,19 @@ class JobPool:
             initializer=_start_worker,
             initargs=(self._flags, self._events, os.getpid()),
         )
+
+    def _warm(self) -> None:
+        with self._lock:
+            executor = self._executor
+        try:
+            for future in [executor.submit(_ready) for _ in range(self.workers)]:
+                future.result()
+        except Exception:  # a pool that cannot start says so on its first job
+            pass
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Block until the workers have started (for benchmarks and tests)."""
+        self._warming.join(timeout)
 
     # --- asking -------------------------------------------------------------------------------
 

@@ -98,7 +98,9 @@ def _pooled(report: BenchReport, page: str, shown: str) -> None:
 
     os.environ[jobs.WORKERS_ENV] = "2"
     try:
-        jobs.job_pool()  # started before the clock, as it is when a server has run a while
+        warm = jobs.job_pool()  # started before the clock, as app.py starts it on a first visit
+        assert warm is not None
+        warm.wait_ready()
         app = _fresh()
         started = time.perf_counter()
         app.switch_page(f"pages/{page}.py").run()

@@ -350,7 +350,7 @@ def propensity_result(
             progress((f"{first[0]} · " if first else "") + message)
 
         def scored(score: ModelScore) -> None:
-            if not first:  # the strongest model comes first: its figure stays in view
+            if not first:  # the quickest model comes first: its figure stays in view
                 first.append(headline(score))
 
         return cached_propensity(

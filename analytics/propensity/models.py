@@ -57,10 +57,12 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "forest": {"model__max_depth": [8, 16], "model__min_samples_leaf": [3, 10]},
 }
 
-#: The models ``auto`` compares, strongest first: boosting, then the two readable ones. The random
-#: forest costs the most and rarely ranks customers better than boosting; it is fitted when
-#: chosen, and compared too when a search is asked for.
-AUTO_MODELS: tuple[str, ...] = ("gbm", "logreg", "tree")
+#: The models ``auto`` compares, in the order they are cross-validated: logistic regression first
+#: (a tenth of a second on the bundled sample, so a first figure is on screen at once), then
+#: boosting (usually the strongest, 1.6 s there), then the readable tree. The random forest costs
+#: the most and rarely ranks customers better than boosting; it is fitted when chosen, and
+#: compared too when a search is asked for.
+AUTO_MODELS: tuple[str, ...] = ("logreg", "gbm", "tree")
 
 
 LEAKAGE_AUC = 0.98
@@ -382,7 +384,7 @@ def fit_propensity(
     ----------
     data : PropensityData
     model : str
-        ``"auto"`` (the models of ``AUTO_MODELS``, boosting first, and with ``search`` every
+        ``"auto"`` (the models of ``AUTO_MODELS``, logistic regression first, and with ``search`` every
         model; the best ROC AUC kept) or one of ``MODELS``.
     folds : int
         Stratified, shuffled folds (at least 2).
@@ -400,7 +402,7 @@ def fit_propensity(
         Called with a short message before each model.
     on_score : callable, optional
         Called with each model's figures as soon as it is cross-validated (the first, the
-        strongest, can be shown while the others are fitted).
+        quickest, can be shown while the others are fitted).
     budget : Budget, optional
         Checked before every fit: stops with :class:`~analytics.budget.Interrupted` when the
         visitor has gone or the time is used up.
