@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import CACHE, RESULTS, ROOT
-from bench.soak import LAUNCH_ARGS, _process_cpu_seconds, _tree_rss_mb, start_server
+from bench.soak import LAUNCH_ARGS, _tree_rss_mb, start_server, tree_cpu_seconds
 
 UPLOAD_ROWS = 1_825_000  # ~199 MB (10^6 bytes) with the lines below: the upload limit is 200 MB
 
@@ -171,13 +171,13 @@ def closed_tab(chromium: str, series: Path) -> dict[str, float]:
             _settle(page)
             ask_heaviest_forecast(page)
             page.wait_for_timeout(3000)  # well inside the backtest
-            busy = _process_cpu_seconds(process.pid)
+            busy = tree_cpu_seconds(process.pid)
             closed = time.monotonic()
             context.close()
-            last, idle_since = _process_cpu_seconds(process.pid), None
+            last, idle_since = tree_cpu_seconds(process.pid), None
             while time.monotonic() - closed < 300:
                 time.sleep(0.5)
-                now = _process_cpu_seconds(process.pid)
+                now = tree_cpu_seconds(process.pid)
                 if now - last < 0.05:  # under 10% of a core over half a second
                     idle_since = idle_since or time.monotonic() - 0.5
                     if time.monotonic() - idle_since >= 2:
@@ -186,7 +186,7 @@ def closed_tab(chromium: str, series: Path) -> dict[str, float]:
                     idle_since = None
                 last = now
             stopped = (idle_since or time.monotonic()) - closed
-            cpu = _process_cpu_seconds(process.pid) - busy
+            cpu = tree_cpu_seconds(process.pid) - busy
             browser.close()
     finally:
         process.kill()

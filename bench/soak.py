@@ -114,10 +114,20 @@ def _machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def _process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (the streamlit server runs in one)."""
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants (the streamlit server and its
+    job pool's worker processes), from /proc (Linux)."""
+    pids, ticks = [pid], 0
+    while pids:
+        current = pids.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # ended meanwhile
+            continue
+        ticks += int(stat[11]) + int(stat[12])
+        pids.extend(int(child) for child in children)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -386,7 +396,7 @@ def run(
     watcher.start()
     try:
         asyncio.run(drive(url, soak, chromium, nice))
-        server_cpu = _process_cpu_seconds(process.pid)
+        server_cpu = tree_cpu_seconds(process.pid)
     finally:
         stop.set()
         watcher.join()

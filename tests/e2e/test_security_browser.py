@@ -4,7 +4,6 @@ local OpenID Connect provider."""
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.limits import ask_heaviest_forecast, long_daily_series
+from bench.soak import tree_cpu_seconds as cpu_seconds
 from tests.e2e.test_browser import PATIENCE_MS, free_port, no_traceback, serve, settle
 from tests.e2e.test_workspaces_browser import go, open_tab
 
@@ -221,21 +221,6 @@ def test_signed_in_workspaces_follow_the_user_to_another_browser(browser, tmp_pa
         assert "Ursula's plan" not in listed(third)
         for context in (first_context, second_context, third_context):
             context.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its descendants (the server's job workers)."""
-    pids, total = [pid], 0
-    while pids:
-        current = pids.pop()
-        try:
-            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:  # ended meanwhile
-            continue
-        total += int(stat[11]) + int(stat[12])
-        pids.extend(int(child) for child in children)
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_until_idle(pid: int, within: float) -> None:
