@@ -153,10 +153,6 @@ class Job:
         return "stopped" if isinstance(error, Interrupted) and self.stopped else "failed"
 
     @property
-    def finished_ok(self) -> bool:
-        return self.state == "done"
-
-    @property
     def seconds(self) -> float:
         """Seconds since it started (its whole run once finished); 0 while queued."""
         if self.started is None:

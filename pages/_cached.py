@@ -242,6 +242,16 @@ def cached_decomposition(series: SalesSeries, season: int) -> pd.DataFrame | Non
     return decompose(series, season)
 
 
+def _forecast_job(series: SalesSeries, model: ForecastParams) -> str:
+    """The pool's key of a forecast: the page's and the report's, so the report reuses it."""
+    return job_key("forecast", series.key, model)
+
+
+def _propensity_job(data: PropensityData, fit: PropensityParams) -> str:
+    """The pool's key of the propensity models (page and report alike)."""
+    return job_key("propensity", data.key, fit)
+
+
 def forecast_result(
     series: SalesSeries, params: ForecastParams, done: Callable[[ForecastResult], str]
 ) -> ForecastResult:
@@ -249,7 +259,7 @@ def forecast_result(
     while the visitor is away, stoppable) or, without one, in this page run (cached)."""
     model = params.only("model")
     return in_background(
-        job_key("forecast", series.key, model),
+        _forecast_job(series, model),
         run_forecast,
         series,
         **model.options("model"),
@@ -362,7 +372,7 @@ def propensity_result(
         )
 
     return in_background(
-        job_key("propensity", data.key, fit),
+        _propensity_job(data, fit),
         fit_propensity,
         data,
         **fit.options("fit"),
@@ -434,7 +444,7 @@ def _report_runners() -> Runners:
         model = params.only("model")
         if job_pool() is None:
             return cached_forecast(series, model, _budget=budget)
-        key = job_key("forecast", series.key, model)
+        key = _forecast_job(series, model)
         return waited(
             key, run_forecast, series, budget=budget, what="The forecast", **model.options("model")
         )
@@ -446,7 +456,7 @@ def _report_runners() -> Runners:
         fit = params.only("fit")
         if job_pool() is None:
             return cached_propensity(data, fit, _budget=budget)
-        key = job_key("propensity", data.key, fit)
+        key = _propensity_job(data, fit)
         return waited(
             key,
             fit_propensity,

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from bench.limits import ask_heaviest_forecast, long_daily_series
-from tests.e2e.test_browser import serve, settle
-from tests.e2e.test_security_browser import cpu_seconds, visit, wait_until_idle
+from bench.limits import long_daily_series
+from tests.e2e.test_browser import serve
+from tests.e2e.test_security_browser import cpu_seconds, heaviest_forecast_of, wait_until_idle
 from tests.e2e.test_workspaces_browser import go, open_tab
 
 pytestmark = pytest.mark.e2e
@@ -33,14 +33,7 @@ def test_the_forecast_keeps_running_while_the_visitor_is_away_and_stop_stops_it(
     env = {"MARKETLENS_WORKSPACES": str(tmp_path / "store.sqlite"), "MARKETLENS_WORKERS": "2"}
     with serve(env=env) as url:
         context, tab = open_tab(browser)
-        visit(tab, f"{url}/data")
-        tab.get_by_text("Upload a file", exact=True).click()
-        settle(tab)
-        tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
-        tab.wait_for_selector("text=Read daily.csv")
-        settle(tab)
-        go(tab, "Forecast")
-        ask_heaviest_forecast(tab)
+        heaviest_forecast_of(tab, url, path)
         before = running_seconds(tab)
         left = time.monotonic()
         go(tab, "Data")  # goes there and waits for its run to end

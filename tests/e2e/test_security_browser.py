@@ -233,6 +233,19 @@ def wait_until_idle(pid: int, within: float) -> None:
         last = now
 
 
+def heaviest_forecast_of(tab, url: str, path) -> None:
+    """Upload the daily series at ``path`` on the Data page, then ask the Forecast page for its
+    heaviest forecast, until its backtest runs."""
+    visit(tab, f"{url}/data")
+    tab.get_by_text("Upload a file", exact=True).click()
+    settle(tab)
+    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    tab.wait_for_selector(f"text=Read {path.name}")
+    settle(tab)
+    go(tab, "Forecast")
+    ask_heaviest_forecast(tab)
+
+
 def test_closing_the_tab_stops_its_forecast(browser, tmp_path):
     """The heaviest forecast the page offers (a 366-day season on 3,990 days, 90 days ahead,
     10 backtest origins: about 10 CPU seconds, then its charts) stops when its tab closes instead
@@ -243,14 +256,7 @@ def test_closing_the_tab_stops_its_forecast(browser, tmp_path):
     env = {"MARKETLENS_WORKSPACES": str(tmp_path / "store.sqlite")}
     with serve(env=env) as url:
         context, tab = open_tab(browser)
-        visit(tab, f"{url}/data")
-        tab.get_by_text("Upload a file", exact=True).click()
-        settle(tab)
-        tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
-        tab.wait_for_selector("text=Read daily.csv")
-        settle(tab)
-        go(tab, "Forecast")
-        ask_heaviest_forecast(tab)
+        heaviest_forecast_of(tab, url, path)
         tab.wait_for_timeout(2000)
         busy = cpu_seconds(url.process.pid)
         context.close()
