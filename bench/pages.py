@@ -136,6 +136,7 @@ def run(*, quick: bool = False) -> BenchReport:
     report = BenchReport("pages")
     for page in PAGES:
         _page(report, page)
+    _pooled(report, "segments", "Segments")
     _pooled(report, "forecast", "Model")
     _pooled(report, "propensity", "Model")
     if not quick:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -43,6 +44,7 @@ from analytics.forecast import (
     run_forecast,
 )
 from analytics.overview import OverviewParams, OverviewResult, run_overview
+from analytics.params import Params
 from analytics.propensity import (
     ModelScore,
     PropensityData,
@@ -67,7 +69,7 @@ from analytics.segments import (
     sweep_k,
 )
 from pages._jobs import in_background, job_key, job_pool, waited, when_ready
-from pages._runtime import session_alive
+from pages._runtime import session_alive, session_id
 from pages._state import CACHE_TTL, _dataset_key, analyses, current_dataset, data_state
 from pages._widgets import PageDone
 
@@ -115,30 +117,76 @@ def cached_rfm(
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_sweep(
-    dataset: Dataset, params: SegmentParams, _budget: Budget | None = None
-) -> tuple[CustomerFeatures, KSweep | None]:
-    """The customers' features and, unless DBSCAN, every k fitted once (choosing k is instant).
-    Pass ``params.only("features", "sweep")``."""
+def cached_features(dataset: Dataset, params: SegmentParams) -> tuple[CustomerFeatures, np.ndarray]:
+    """The customers' features and their scaled values (pass ``params.only("features",
+    "sweep")``)."""
     table = customer_features(dataset, **params.options("features"))
-    if params.algorithm == "dbscan":
-        return table, None
-    x = scale_features(table.values, params.scale)  # type: ignore[arg-type]
-    return table, sweep_k(x, algorithm=params.algorithm, budget=_budget)  # type: ignore[arg-type]
+    return table, scale_features(table.values, params.scale)  # type: ignore[arg-type]
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_sweep(
+    dataset: Dataset,
+    params: SegmentParams,
+    _budget: Budget | None = None,
+    _progress: Callable[[str], None] | None = None,
+) -> KSweep:
+    """Every k fitted once (choosing k afterwards is instant). Pass ``params.only("features",
+    "sweep")``; not for DBSCAN."""
+    _, x = cached_features(dataset, params)
+    return sweep_k(x, algorithm=params.algorithm, budget=_budget, progress=_progress)  # type: ignore[arg-type]
+
+
+def _sweep_job(dataset: Dataset, params: SegmentParams) -> str:
+    """The pool's key of a k sweep (page and report alike)."""
+    return job_key("sweep", dataset.fingerprint, params.only("features", "sweep"))
+
+
+def _swept(what: str) -> Callable[[KSweep], str]:
+    return lambda sweep: f"{what}: tried k = {sweep.table['k'].min()}–{sweep.table['k'].max()}"
 
 
 @st.cache_data(
     max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
 def cached_segments(
-    dataset: Dataset, params: SegmentParams, _budget: Budget | None = None
+    dataset: Dataset, params: SegmentParams, _sweep: KSweep | None = None
 ) -> SegmentationResult:
     """Segments keyed by the dataset fingerprint and the parameters (pass
-    ``params.only("features", "sweep", "fit")``)."""
-    table, sweep = cached_sweep(dataset, params.only("features", "sweep"), _budget)
+    ``params.only("features", "sweep", "fit")``), from the k sweep of the same data and
+    parameters (None for DBSCAN)."""
+    table, _ = cached_features(dataset, params.only("features", "sweep"))
     return run_segmentation(
-        dataset, **params.options("features", "sweep", "fit"), sweep=sweep, table=table
+        dataset, **params.options("features", "sweep", "fit"), sweep=_sweep, table=table
     )
+
+
+def segments_result(dataset: Dataset, params: SegmentParams) -> SegmentationResult:
+    """The segments: the k sweep, the slow part, in the job pool (shared, kept while the visitor
+    is away, stoppable) or, without one, in this page run (cached); then the chosen k's
+    segments in this run (DBSCAN, which has no sweep, entirely here)."""
+    params = params.only("features", "sweep", "fit")
+    what = "Finding segments"
+    if params.algorithm == "dbscan":
+        with st.spinner(f"{what} …"):
+            return cached_segments(dataset, params)
+    swept = params.only("features", "sweep")
+    _, x = cached_features(dataset, swept)
+    sweep = in_background(
+        _sweep_job(dataset, params),
+        sweep_k,
+        x,
+        algorithm=params.algorithm,
+        what=what,
+        seconds=compute_seconds(),
+        inline=lambda progress: cached_sweep(
+            dataset, swept, _budget=compute_budget(what), _progress=progress
+        ),
+        done=_swept(what),
+    )
+    return cached_segments(dataset, params, _sweep=sweep)
 
 
 def _baskets_key(baskets: Baskets) -> str:
@@ -449,6 +497,22 @@ def _report_runners() -> Runners:
             key, run_forecast, series, budget=budget, what="The forecast", **model.options("model")
         )
 
+    def segments(
+        dataset: Dataset, params: SegmentParams, budget: Budget | None
+    ) -> SegmentationResult:
+        params = params.only("features", "sweep", "fit")
+        if params.algorithm == "dbscan":
+            return cached_segments(dataset, params)
+        swept = params.only("features", "sweep")
+        if job_pool() is None:
+            sweep = cached_sweep(dataset, swept, _budget=budget)
+        else:
+            _, x = cached_features(dataset, swept)
+            key = _sweep_job(dataset, params)
+            what = "Finding segments"
+            sweep = waited(key, sweep_k, x, budget=budget, what=what, algorithm=params.algorithm)
+        return cached_segments(dataset, params, _sweep=sweep)
+
     def propensity(
         dataset: Dataset, params: PropensityParams, budget: Budget | None
     ) -> PropensityResult:
@@ -467,14 +531,57 @@ def _report_runners() -> Runners:
         )
 
     return Runners(
+        start=_start_report_job,
         overview=cached_overview,
-        segments=lambda dataset, params, budget: cached_segments(
-            dataset, params.only("features", "sweep", "fit"), _budget=budget
-        ),
+        segments=segments,
         rules=rules,
         forecast=forecast,
         propensity=propensity,
     )
+
+
+def _start_report_job(dataset: Dataset, section: str, params: Params) -> None:
+    """Start a report section's slow analysis in the pool, under the key its page uses, without
+    waiting: the sweep, the forecast and the models compute side by side while the report makes
+    the other sections, and the section's runner then waits for its job."""
+    pool = job_pool()
+    if pool is None:
+        return
+    watcher = ((session_id(), "report"), session_alive())
+    seconds = compute_seconds()
+    if isinstance(params, SegmentParams) and params.algorithm != "dbscan":
+        swept = params.only("features", "sweep")
+        _, x = cached_features(dataset, swept)
+        key = _sweep_job(dataset, params)
+        what = "Finding segments"
+        pool.submit(
+            key, sweep_k, x, algorithm=params.algorithm, what=what, seconds=seconds, watcher=watcher
+        )
+    elif isinstance(params, ForecastParams):
+        series = cached_series(dataset, params.only("series", "customers"))
+        model = params.only("model")
+        key = _forecast_job(series, model)
+        options = model.options("model")
+        what = "The forecast"
+        pool.submit(
+            key, run_forecast, series, what=what, seconds=seconds, watcher=watcher, **options
+        )
+    elif isinstance(params, PropensityParams):
+        data = cached_propensity_data(dataset, params.only("data"))
+        fit = params.only("fit")
+        key = _propensity_job(data, fit)
+        options = fit.options("fit")
+        what = "Training the models"
+        pool.submit(
+            key,
+            fit_propensity,
+            data,
+            what=what,
+            seconds=seconds,
+            watcher=watcher,
+            event_arg="on_score",  # as the page asks: its models' scores show if it looks
+            **options,
+        )
 
 
 @st.cache_data(max_entries=4, show_spinner=False, ttl=CACHE_TTL)

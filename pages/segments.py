@@ -28,7 +28,7 @@ from analytics.segments import (
     segment_sizes_figure,
     summarize_selection,
 )
-from pages._cached import cached_figure, cached_rfm, cached_segments, compute_budget
+from pages._cached import cached_figure, cached_rfm, segments_result
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
@@ -205,12 +205,7 @@ try:
         eps=None if eps is None else float(eps),
         min_samples=None if min_samples is None else int(min_samples),
     )
-    with st.spinner("Finding segments …"):
-        result = cached_segments(
-            dataset,
-            params.only("features", "sweep", "fit"),
-            _budget=compute_budget("Finding segments"),
-        )
+    result = segments_result(dataset, params)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None

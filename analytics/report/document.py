@@ -8,6 +8,7 @@ embedded once, so the file opens in any browser without a network.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
@@ -44,6 +45,7 @@ from analytics.forecast import (
 )
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
 from analytics.overview import OverviewParams, OverviewResult, format_value, run_overview
+from analytics.params import Params
 from analytics.plots import trend_figure
 from analytics.propensity import MODEL_LABELS as PROPENSITY_MODELS
 from analytics.propensity import (
@@ -86,6 +88,14 @@ SECTIONS_FOR_KIND: dict[str, tuple[str, ...]] = {
     "customers": ("data", "segments", "propensity"),
     "baskets": ("data", "rules"),
     "series": ("data", "forecast"),
+}
+#: The parameters of each section's analysis (read from the page's saved arguments).
+SECTION_PARAMS: dict[str, type[Params]] = {
+    "kpis": OverviewParams,
+    "segments": SegmentParams,
+    "rules": RulesParams,
+    "forecast": ForecastParams,
+    "propensity": PropensityParams,
 }
 TOP_RULES = 10
 
@@ -160,6 +170,10 @@ class Runners:
     rules: Callable[[Dataset, RulesParams], Rules] = _rules
     forecast: Callable[[Dataset, ForecastParams, Budget | None], ForecastResult] = _forecast
     propensity: Callable[[Dataset, PropensityParams, Budget | None], PropensityResult] = _propensity
+    #: Called before any section is made, once per chosen section that applies to the data, with
+    #: its parameters: the app starts the slow analyses (the k sweep, the forecast, the models)
+    #: in its worker pool there, so they compute side by side while the report makes the others.
+    start: Callable[[Dataset, str, Params], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +271,11 @@ def build_report(
         "forecast": lambda: _forecast_section(dataset, saved("forecast"), run, budget),
         "propensity": lambda: _propensity_section(dataset, saved("propensity"), run, budget),
     }
+    if run.start is not None:
+        for key in SECTION_PARAMS:
+            if key in options.sections and key in SECTIONS_FOR_KIND.get(dataset.kind, ()):
+                with contextlib.suppress(AnalyticsError):  # the section says why when it runs
+                    run.start(dataset, key, SECTION_PARAMS[key].from_dict(saved(key)))
     results = []
     for key, title in SECTIONS.items():
         if key not in options.sections:

@@ -3,7 +3,7 @@ and DBSCAN, and every k from 2 to 10 scored once (``fit_labels``, ``sweep_k``)."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -224,10 +224,12 @@ def sweep_k(
     k_values: Sequence[int] | None = None,
     random_state: int = 0,
     budget: Budget | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> KSweep:
     """Fit every k (default 2–10, capped below the number of customers) and score each fit.
 
-    ``budget`` is checked before each k (see :mod:`analytics.budget`).
+    ``budget`` is checked before each k (see :mod:`analytics.budget`); ``progress`` hears which k
+    is being fitted.
     """
     if algorithm == "dbscan":
         raise AnalyticsError("DBSCAN finds its own number of segments; there is no k to sweep.")
@@ -245,6 +247,8 @@ def sweep_k(
         sample = (sample_rows, pairwise_distances(x[sample_rows]).astype(np.float32))
         for k in ks:
             check(budget)
+            if progress is not None:
+                progress(f"Trying {k} segments (k = {ks[0]}–{ks[-1]})")
             labels[k] = _fit_labels(
                 x, algorithm, k, random_state=random_state, eps=None, min_samples=None
             )

@@ -129,3 +129,21 @@ def test_a_changed_setting_lets_go_of_the_job_of_the_old_setting(pool):
     # Stopped; or it had already finished when the setting changed (never run on for nobody).
     assert first.state == "stopped" or first.finished <= changed, first.state
     poll(at, shows_forecast)
+
+
+def test_the_segments_sweep_runs_in_a_worker_and_the_report_reuses_it(pool):
+    at = app()
+    at.switch_page("pages/segments.py").run()
+    no_exception(at)
+    assert "Finding segments:" in live_line(at), texts(at)
+    # The cheap part of the page is drawn while the sweep runs.
+    assert any("RFM" in s.value for s in at.subheader), texts(at)
+    assert not any(m.label == "Segments" for m in at.metric)
+    poll(at, lambda at: any(m.label == "Segments" for m in at.metric))
+    assert any("tried k = 2–10" in s.label for s in at.status)
+    at.switch_page("pages/report.py").run()
+    button(at, "Build the report").click().run()
+    no_exception(at)
+    assert ":material/check: **Customer segments**" in texts(at)
+    sweeps = [k for k in jobs._pool._jobs if k.startswith("'sweep'")]
+    assert len(sweeps) == 1  # the page's job, reused

@@ -13,14 +13,17 @@ import pytest
 from analytics.__main__ import main
 from analytics.data import DEFAULT_STEPS, clean, open_dataset, write_samples
 from analytics.errors import AnalyticsError
+from analytics.propensity import PropensityParams
 from analytics.report import (
     SECTIONS,
     ReportOptions,
+    Runners,
     Workspace,
     WorkspaceStore,
     build_report,
     owner_id,
 )
+from analytics.segments import SegmentParams
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +163,32 @@ def test_report_follows_the_pages_settings(transactions):
     assert "support ≥ 2.00%" in section(html, "rules")
     assert "months add up" in section(html, "forecast") and "next 4 months" in html
     assert "Logistic" in section(html, "propensity")
+
+
+def test_the_start_hook_hears_each_chosen_analysis_first_with_the_pages_settings(small):
+    """``Runners.start`` (the app starts the slow analyses in its pool there) is called once per
+    chosen section that fits the data, before any section is made, with the page's settings."""
+    opened = open_dataset(small["customers"])
+    calls: list[tuple[str, object]] = []
+    made: list[str] = []
+
+    def segments(dataset, params, budget):
+        made.append("segments")
+        assert [section for section, _ in calls] == ["segments", "propensity"]  # all started
+        return Runners().segments(dataset, params, budget)
+
+    runners = Runners(
+        start=lambda _, section, params: calls.append((section, params)), segments=segments
+    )
+    build_report(
+        clean(opened.dataset, DEFAULT_STEPS),
+        analyses={"segments": {"k": 3}},
+        options=ReportOptions(sections=("data", "kpis", "segments", "propensity")),
+        runners=runners,
+    )
+    assert made == ["segments"]
+    assert calls[0] == ("segments", SegmentParams(k=3))  # kpis does not fit customers: not started
+    assert calls[1] == ("propensity", PropensityParams())
 
 
 def test_sections_that_do_not_fit_the_data_say_why(small):

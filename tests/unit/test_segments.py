@@ -112,8 +112,12 @@ def test_segments_are_ordered_by_spend_and_profiled(sample_dataset):
 
 def test_choosing_k_reuses_the_sweep(sample_dataset):
     features = segfeatures.customer_features(sample_dataset)
-    sweep = segfit.sweep_k(segfeatures.scale_features(features.values, "log-standard"))
+    heard: list[str] = []
+    sweep = segfit.sweep_k(
+        segfeatures.scale_features(features.values, "log-standard"), progress=heard.append
+    )
     assert sweep.table["k"].tolist() == list(range(2, 11))
+    assert heard[0] == "Trying 2 segments (k = 2–10)" and len(heard) == 9  # one line per k
     planted = {k: np.arange(len(features.values)) % k for k in sweep.labels}
     fake = segfit.KSweep("kmeans", sweep.table, planted)
     result = run_segmentation(sample_dataset, k=3, sweep=fake)
