@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS, _skip_or_fail
+from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS, _skip_or_fail, log_tails
 
 
 @pytest.fixture(scope="module")
@@ -24,3 +24,15 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing browser test shows the end of each running server's log (its page runs, any
+    traceback): CI keeps nothing else of the server."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and report.when == "call":
+        tails = log_tails()
+        if tails:
+            report.sections.append(("server log (end)", tails))

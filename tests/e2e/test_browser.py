@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 import pytest
@@ -72,8 +73,10 @@ def serve(
     """Start `streamlit run app.py` (on a free port unless given, with extra ``args``); yield
     its URL."""
     port = port or free_port()
-    # The server's output goes to a file: a pipe nobody reads fills up and stalls the server.
+    # The server's output goes to a file: a pipe nobody reads fills up and stalls the server. It
+    # logs each page run (MARKETLENS_LOG=DEBUG); a failing test shows the log's end (conftest).
     with tempfile.TemporaryFile() as log:
+        LIVE_LOGS.append(log)
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -94,7 +97,7 @@ def serve(
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, "MARKETLENS_LOG": "DEBUG", **(env or {})},
         )
         url = Served(f"http://127.0.0.1:{port}")
         url.process = process
@@ -112,14 +115,36 @@ def serve(
                     output = log.read().decode(errors="replace")
                     pytest.fail(f"streamlit did not start:\n{output}")
                 time.sleep(0.3)
-            yield url
+            try:
+                yield url
+            except BaseException:  # a failing test in the block: its server's log goes with it
+                print(f"server log (end):\n{log_tails(only=log)}")
+                raise
         finally:
+            LIVE_LOGS.remove(log)
             if process.poll() is None:
                 process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+#: The output files of the servers running now (their ends are shown when a test fails).
+LIVE_LOGS: list[IO[bytes]] = []
+
+
+def log_tails(chars: int = 6000, only: IO[bytes] | None = None) -> str:
+    """The end of each running server's output (or of ``only``'s)."""
+    tails = []
+    for log in LIVE_LOGS if only is None else [only]:
+        log.flush()
+        log.seek(0, os.SEEK_END)
+        size = log.tell()
+        log.seek(max(0, size - chars))
+        tails.append(log.read().decode(errors="replace"))
+        log.seek(0, os.SEEK_END)
+    return "\n---- next server ----\n".join(tails)
 
 
 @pytest.fixture(scope="module")
@@ -180,10 +205,27 @@ def rerun(tab, action: Callable[[], object]) -> None:
     """Do ``action`` (a click, an upload …) and wait until the script run it started has finished
     and the page has settled: not only until nothing runs, which is also true before the run
     begins."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     before = tab.evaluate(_RUN_COUNTER)
     action()
-    tab.wait_for_function("n => window.__finishedRuns > n", arg=before, timeout=PATIENCE_MS)
+    try:
+        tab.wait_for_function("n => window.__finishedRuns > n", arg=before, timeout=PATIENCE_MS)
+    except PlaywrightTimeout:
+        state = tab.evaluate(_PAGE_STATE)
+        pytest.fail(f"no script run finished after the action; the page: {state}")
     settle(tab)
+
+
+#: What the page shows of Streamlit's state, for a failure's message.
+_PAGE_STATE = """() => ({
+    url: location.href,
+    script: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
+    status: document.querySelector('[data-testid="stStatusWidget"]')?.innerText ?? null,
+    finishedRuns: window.__finishedRuns,
+    connection: document.querySelector('[data-testid="stConnectionStatus"]')?.innerText ?? null,
+    text: document.body.innerText.slice(0, 1500),
+})"""
 
 
 def wait_or_show(tab, condition: str, arg: object = None) -> None:

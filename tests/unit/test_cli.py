@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m analytics ARGS`` in a new process: the real entry point (about 5 s of imports
+    each, so most tests use :func:`cli`)."""
     return subprocess.run(
         [sys.executable, "-m", "analytics", *args],
         cwd=ROOT,
@@ -23,6 +25,30 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """The command line in this process, from the repository's root: ``main()`` as ``python -m
+    analytics`` calls it, with its exit code (argparse's usage errors included) and outputs."""
+    monkeypatch.chdir(ROOT)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors exit 2
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["analytics", *args], code, out, err)
+
+    return run
+
+
+def test_the_module_entry_point_exits_2_with_one_line_on_a_user_error():
+    result = run_cli("inspect", "no/such/file.csv")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("error: ") and "Cannot open" in result.stderr
 
 
 def inspect_json(path: Path, capsys, *extra: str) -> dict:
@@ -72,8 +98,8 @@ def test_role_override_and_kind_override(capsys):
         (["frobnicate"], "invalid choice"),
     ],
 )
-def test_user_errors_exit_2_with_one_line(args, message):
-    result = run_cli(*args)
+def test_user_errors_exit_2_with_one_line(args, message, cli):
+    result = cli(*args)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -92,11 +118,11 @@ def test_user_errors_exit_2_with_one_line(args, message):
     ],
 )
 def test_malformed_files_exit_2_with_one_line_and_readable_ones_succeed(
-    tmp_path, content, name, code
+    tmp_path, content, name, code, cli
 ):
     path = tmp_path / name
     path.write_bytes(content)
-    result = run_cli("inspect", str(path), "--format", "json")
+    result = cli("inspect", str(path), "--format", "json")
     assert "Traceback" not in result.stderr
     assert result.returncode == code, result.stderr
     if code == 2:
@@ -241,8 +267,8 @@ def test_segment_customers_table_with_gmm(capsys):
         (["--algorithm", "spectral"], "invalid choice"),
     ],
 )
-def test_segment_user_errors_exit_2(args, message):
-    result = run_cli("segment", "data/transactions.csv", *args)
+def test_segment_user_errors_exit_2(args, message, cli):
+    result = cli("segment", "data/transactions.csv", *args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
@@ -286,10 +312,10 @@ def test_rules_on_groceries_match_arules(shared_datasets, capsys, engine):
         (["--max-len", "0"], "max_len must be at least 1"),
     ],
 )
-def test_rules_user_errors_exit_2(args, message):
-    result = run_cli("rules", str(ROOT / "data" / "baskets.csv"), *args)
+def test_rules_user_errors_exit_2(args, message, cli):
+    result = cli("rules", str(ROOT / "data" / "baskets.csv"), *args)
     if "--item" in args:
-        result = run_cli("rules", str(ROOT / "data" / "transactions.csv"), *args)
+        result = cli("rules", str(ROOT / "data" / "transactions.csv"), *args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
@@ -298,9 +324,9 @@ def test_rules_user_errors_exit_2(args, message):
 
 
 @pytest.mark.realdata
-def test_forecast_air_passengers_holdout(shared_datasets, tmp_path):
+def test_forecast_air_passengers_holdout(shared_datasets, tmp_path, cli):
     out = tmp_path / "forecast.csv"
-    result = run_cli(
+    result = cli(
         "forecast",
         str(shared_datasets / "AirPassengers.csv"),
         "--model",
@@ -350,8 +376,8 @@ def test_forecast_sample_transactions_by_week(capsys):
         (["--filter", "Planet=Mars"], "no column"),
     ],
 )
-def test_forecast_user_errors_exit_2(args, message):
-    result = run_cli("forecast", str(ROOT / "data" / "transactions.csv"), *args)
+def test_forecast_user_errors_exit_2(args, message, cli):
+    result = cli("forecast", str(ROOT / "data" / "transactions.csv"), *args)
     assert result.returncode == 2, result.stdout
     assert message in result.stderr and "Traceback" not in result.stderr
 
@@ -360,10 +386,10 @@ def test_forecast_user_errors_exit_2(args, message):
 
 
 @pytest.mark.realdata
-def test_propensity_on_telco(shared_datasets, tmp_path):
+def test_propensity_on_telco(shared_datasets, tmp_path, cli):
     out = tmp_path / "scores.csv"
     path = shared_datasets / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
-    result = run_cli(
+    result = cli(
         "propensity",
         str(path),
         "--target",
@@ -405,7 +431,7 @@ def test_propensity_derived_churn_on_the_sample(capsys):
         (["--target", "Nope"], "no column"),
     ],
 )
-def test_propensity_user_errors_exit_2(args, message):
-    result = run_cli("propensity", str(ROOT / "data" / "customers.csv"), *args)
+def test_propensity_user_errors_exit_2(args, message, cli):
+    result = cli("propensity", str(ROOT / "data" / "customers.csv"), *args)
     assert result.returncode == 2, result.stdout
     assert message in result.stderr and "Traceback" not in result.stderr
