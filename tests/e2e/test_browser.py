@@ -210,12 +210,19 @@ def rerun(tab, action: Callable[[], object]) -> None:
     before = tab.evaluate(_RUN_COUNTER)
     action()
     try:
-        tab.wait_for_function("n => window.__finishedRuns > n", arg=before, timeout=PATIENCE_MS)
+        tab.wait_for_function(_RAN_SINCE, arg=before, timeout=PATIENCE_MS)
     except PlaywrightTimeout:
         state = tab.evaluate(_PAGE_STATE)
         pytest.fail(f"no script run finished after the action; the page: {state}")
     settle(tab)
 
+
+#: A run has finished since the counter read ``n``; or the document was loaded anew (the counter is
+#: gone with it) and its first run has finished.
+_RAN_SINCE = """n => window.__finishedRuns === undefined
+    ? document.querySelector('[data-testid="stApp"]')
+          ?.getAttribute('data-test-script-state') === 'notRunning'
+    : window.__finishedRuns > n"""
 
 #: What the page shows of Streamlit's state, for a failure's message.
 _PAGE_STATE = """() => ({
