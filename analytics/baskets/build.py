@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -329,22 +330,19 @@ def baskets_from_lists(baskets: Sequence[Sequence[str]], *, key: str = "lists") 
     >>> baskets_from_lists([["bread", "milk"], ["milk", "eggs"]]).items
     ('bread', 'eggs', 'milk')
     """
-    index: dict[str, int] = {}
-    codes = [index.setdefault(str(item), len(index)) for basket in baskets for item in basket]
-    if not codes:
+    # Every item as text, one flat array; pandas' hash table numbers them in alphabetical order.
+    flat = np.fromiter(map(str, chain.from_iterable(baskets)), dtype=object)
+    if len(flat) == 0:
         raise AnalyticsError("No baskets are left to analyse.")
-    sizes = np.fromiter((len(basket) for basket in baskets), dtype=np.int64, count=len(baskets))
-    names = np.asarray(list(index), dtype=object)
-    alphabetical = np.argsort(names, kind="stable")
-    position = np.empty(len(names), dtype=np.int64)
-    position[alphabetical] = np.arange(len(names))
+    codes, names = pd.factorize(flat, sort=True)
+    sizes = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
     rows = np.repeat(np.arange(len(baskets)), sizes)
-    matrix = _incidence(rows, position[np.asarray(codes)], (len(baskets), len(names)))
-    labels = tuple(str(n) for n in names[alphabetical])
+    matrix = _incidence(rows, codes, (len(baskets), len(names)))
+    labels = tuple(names)
     return Baskets(
         matrix,
         labels,
-        np.arange(len(baskets)).astype(str).astype(object),
+        np.fromiter(map(str, range(len(baskets))), dtype=object, count=len(baskets)),
         None,
         {label: label for label in labels},
         key,

@@ -206,6 +206,19 @@ def test_basket_file_formats_give_the_same_baskets():
         assert sorted(built.sizes.tolist()) == [1, 2, 3]
 
 
+def test_plain_lists_count_an_item_once_per_basket_and_read_every_item_as_text():
+    built = baskets_from_lists([["milk", "bread", "milk"], [7, "7", "Zed"], ["apple"]])
+    assert built.items == ("7", "Zed", "apple", "bread", "milk")  # as text, sorted like str
+    assert built.matrix.toarray().astype(int).tolist() == [
+        [0, 0, 0, 1, 1],
+        [1, 1, 0, 0, 0],
+        [0, 0, 1, 0, 0],
+    ]
+    assert list(built.basket_ids) == ["0", "1", "2"]
+    with pytest.raises(AnalyticsError, match="No baskets"):
+        baskets_from_lists([[], []])
+
+
 def test_measures_on_a_hand_example():
     # 10 baskets: A in 4, B in 5, both in 3.
     m = rule_measures(np.array([3]), np.array([4]), np.array([5]), 10)
