@@ -214,6 +214,34 @@ def cached_rules(baskets: Baskets, params: RulesParams) -> Rules:
     return run_rules(baskets, **params.options("mining"))
 
 
+def _rules_job(baskets: Baskets, mining: RulesParams) -> str:
+    """The pool's key of the mining (page and report alike)."""
+    return job_key("rules", baskets.key, mining)
+
+
+def _found(rules: Rules) -> str:
+    return (
+        f"Found {rules.n_itemsets:,} frequent itemsets and {rules.n_rules:,} rules "
+        f"in {rules.seconds:.2f} s"
+    )
+
+
+def rules_result(baskets: Baskets, params: RulesParams) -> Rules:
+    """The rules of ``baskets``: mined in the job pool (shared, kept while the visitor is away,
+    stoppable) or, without one, in this page run (cached)."""
+    mining = params.only("mining")
+    return in_background(
+        _rules_job(baskets, mining),
+        run_rules,
+        baskets,
+        **mining.options("mining"),
+        what="Mining the baskets",
+        seconds=compute_seconds(),
+        inline=lambda progress: cached_rules(baskets, mining),
+        done=_found,
+    )
+
+
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
 )
@@ -485,7 +513,12 @@ def _report_runners() -> Runners:
 
     def rules(dataset: Dataset, params: RulesParams) -> Rules:
         baskets = cached_baskets(dataset, params.only("baskets", "customers"))
-        return cached_rules(baskets, params.only("mining"))
+        mining = params.only("mining")
+        if job_pool() is None:
+            return cached_rules(baskets, mining)
+        key = _rules_job(baskets, mining)
+        what = "Mining the baskets"
+        return waited(key, run_rules, baskets, budget=None, what=what, **mining.options("mining"))
 
     def forecast(dataset: Dataset, params: ForecastParams, budget: Budget | None) -> ForecastResult:
         series = cached_series(dataset, params.only("series", "customers"))
@@ -542,8 +575,8 @@ def _report_runners() -> Runners:
 
 def _start_report_job(dataset: Dataset, section: str, params: Params) -> None:
     """Start a report section's slow analysis in the pool, under the key its page uses, without
-    waiting: the sweep, the forecast and the models compute side by side while the report makes
-    the other sections, and the section's runner then waits for its job."""
+    waiting: the sweep, the mining, the forecast and the models compute side by side while the
+    report makes the other sections, and the section's runner then waits for its job."""
     pool = job_pool()
     if pool is None:
         return
@@ -557,6 +590,13 @@ def _start_report_job(dataset: Dataset, section: str, params: Params) -> None:
         pool.submit(
             key, sweep_k, x, algorithm=params.algorithm, what=what, seconds=seconds, watcher=watcher
         )
+    elif isinstance(params, RulesParams):
+        baskets = cached_baskets(dataset, params.only("baskets", "customers"))
+        mining = params.only("mining")
+        key = _rules_job(baskets, mining)
+        options = mining.options("mining")
+        what = "Mining the baskets"
+        pool.submit(key, run_rules, baskets, what=what, seconds=seconds, watcher=watcher, **options)
     elif isinstance(params, ForecastParams):
         series = cached_series(dataset, params.only("series", "customers"))
         model = params.only("model")

@@ -33,8 +33,8 @@ from pages._cached import (
     cached_baskets,
     cached_evaluation,
     cached_figure,
-    cached_rules,
     cached_similar,
+    rules_result,
 )
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
@@ -264,17 +264,10 @@ try:
         redundant=bool(show_redundant),
         significant=bool(significant),
     )
-    with st.status("Finding items bought together…", expanded=False) as status:
-        status.update(label="Building baskets…")
+    with st.spinner("Building baskets…"):
         baskets = cached_baskets(dataset, params.only("baskets", "customers"))
-        status.update(label=f"Mining {baskets.n_baskets:,} baskets…")
-        rules: Rules = cached_rules(baskets, params.only("mining"))
-        remember("rules", params)
-        status.update(
-            label=f"Found {rules.n_itemsets:,} frequent itemsets and {rules.n_rules:,} rules "
-            f"in {rules.seconds:.2f} s",
-            state="complete",
-        )
+    rules: Rules = rules_result(baskets, params)
+    remember("rules", params)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None

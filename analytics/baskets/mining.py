@@ -4,13 +4,14 @@ parameters (``RulesParams``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from analytics.baskets.build import Baskets
 from analytics.baskets.measures import MAX_RULES, Rules, association_rules
 from analytics.baskets.mine import ENGINES, MAX_ITEMSETS, Engine, mine_itemsets
+from analytics.budget import Budget, check
 from analytics.params import Constraint, Params
 
 
@@ -86,17 +87,23 @@ def run_rules(
     engine: Engine = "eclat",
     max_itemsets: int = MAX_ITEMSETS,
     max_rules: int = MAX_RULES,
+    progress: Callable[[str], None] | None = None,
+    budget: Budget | None = None,
 ) -> Rules:
     """Frequent itemsets, then rules: the whole mining step in one call.
 
     ``max_itemsets`` and ``max_rules`` are the guards of ``mine_itemsets`` and
-    ``association_rules``; the defaults suit a dashboard.
+    ``association_rules``; the defaults suit a dashboard. ``progress`` hears each step;
+    ``budget`` is checked before each (see :mod:`analytics.budget`).
 
     Example
     -------
     >>> rules = run_rules(baskets, min_support=0.001, min_confidence=0.5)
     >>> rules.n_rules
     """
+    check(budget)
+    if progress is not None:
+        progress(f"Finding frequent itemsets in {baskets.n_baskets:,} baskets")
     itemsets = mine_itemsets(
         baskets,
         min_support=min_support,
@@ -104,6 +111,9 @@ def run_rules(
         engine=engine,
         max_itemsets=max_itemsets,
     )
+    check(budget)
+    if progress is not None:
+        progress(f"Making rules from {itemsets.n_itemsets:,} itemsets")
     rules = association_rules(
         itemsets,
         min_confidence=min_confidence,

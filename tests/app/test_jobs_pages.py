@@ -147,3 +147,14 @@ def test_the_segments_sweep_runs_in_a_worker_and_the_report_reuses_it(pool):
     assert ":material/check: **Customer segments**" in texts(at)
     sweeps = [k for k in jobs._pool._jobs if k.startswith("'sweep'")]
     assert len(sweeps) == 1  # the page's job, reused
+
+
+def test_the_basket_mining_runs_in_a_worker(pool):
+    at = app()
+    at.switch_page("pages/basket.py").run()
+    no_exception(at)
+    assert "Mining the baskets:" in live_line(at), texts(at)
+    poll(at, lambda at: any(m.label == "Rules" for m in at.metric))
+    assert any("frequent itemsets and" in s.label for s in at.status)
+    rules = [k for k in jobs._pool._jobs if k.startswith("'rules'")]
+    assert len(rules) == 1
