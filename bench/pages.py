@@ -165,6 +165,7 @@ def run(*, quick: bool = False) -> BenchReport:
     for page in PAGES:
         _page(report, page)
     _pooled(report, "segments", "Segments")
+    _pooled(report, "basket", "Rules")
     _pooled(report, "forecast", "Model")
     _pooled(report, "propensity", "Model")
     if not quick:
