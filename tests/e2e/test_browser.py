@@ -16,9 +16,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pandas as pd
 import pytest
@@ -156,32 +157,47 @@ def server() -> Iterator[str]:
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    yield new_tab(context)
+    context.close()
+
+
+#: Per tab, the whole-page script runs its server has reported finished.
+_FINISHED_RUNS: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
+
+
+def new_tab(context):
+    """A new tab of ``context`` that counts its script runs, with the tests' patience.
+
+    The count comes from the server's own ``script_finished`` messages on the tab's websocket,
+    not from the page: a quick run that the browser draws in one go (a busy machine delivers its
+    start and its end together) never shows "running" in the page (a CI run waited 300 s for one).
+    Fragment runs (a job's live line) and runs cut short by a newer one do not count."""
+    from google.protobuf.message import DecodeError
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
     tab = context.new_page()
     tab.set_default_timeout(PATIENCE_MS)
-    yield tab
-    context.close()
+    finished = _FINISHED_RUNS.setdefault(tab, [0])
+    whole = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg()
+        try:
+            message.ParseFromString(payload)
+        except DecodeError:  # not a Streamlit message
+            return
+        if message.WhichOneof("type") == "script_finished" and message.script_finished in whole:
+            finished[0] += 1
+
+    tab.on("websocket", lambda socket: socket.on("framereceived", on_frame))
+    return tab
 
 
 #: How long a browser test waits for one thing to appear: generous, for a busy machine (CI runs
 #: two workers on two cores, maybe beside another heavy process); nothing asserts on the time.
 PATIENCE_MS = 300_000
-
-
-#: Counts the script runs the page has seen finish (``window.__finishedRuns``): Streamlit marks its
-#: root with ``data-test-script-state`` (running, notRunning …); every change away from "running"
-#: is a run that ended. Installed once per loaded page; returns the count.
-_RUN_COUNTER = """() => {
-    if (window.__finishedRuns === undefined) {
-        window.__finishedRuns = 0;
-        new MutationObserver(records => {
-            for (const r of records) if (r.oldValue === 'running') window.__finishedRuns++;
-        }).observe(document.documentElement, {
-            attributes: true, attributeOldValue: true, subtree: true,
-            attributeFilter: ['data-test-script-state'],
-        });
-    }
-    return window.__finishedRuns;
-}"""
 
 
 def settle(tab) -> None:
@@ -197,39 +213,30 @@ def settle(tab) -> None:
                  && !document.querySelector('[data-testid="stSkeleton"]')""",
         timeout=PATIENCE_MS,
     )
-    tab.evaluate(_RUN_COUNTER)
     tab.wait_for_timeout(500)
 
 
 def rerun(tab, action: Callable[[], object]) -> None:
     """Do ``action`` (a click, an upload …) and wait until the script run it started has finished
     and the page has settled: not only until nothing runs, which is also true before the run
-    begins."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    before = tab.evaluate(_RUN_COUNTER)
+    begins. ``tab`` comes from :func:`new_tab`."""
+    finished = _FINISHED_RUNS[tab]
+    before = finished[0]
     action()
-    try:
-        tab.wait_for_function(_RAN_SINCE, arg=before, timeout=PATIENCE_MS)
-    except PlaywrightTimeout:
-        state = tab.evaluate(_PAGE_STATE)
-        pytest.fail(f"no script run finished after the action; the page: {state}")
+    deadline = time.monotonic() + PATIENCE_MS / 1000
+    while finished[0] <= before:  # the count grows as Playwright delivers the tab's events
+        if time.monotonic() > deadline:
+            state = tab.evaluate(_PAGE_STATE)
+            pytest.fail(f"no script run finished after the action; the page: {state}")
+        tab.wait_for_timeout(100)
     settle(tab)
 
-
-#: A run has finished since the counter read ``n``; or the document was loaded anew (the counter is
-#: gone with it) and its first run has finished.
-_RAN_SINCE = """n => window.__finishedRuns === undefined
-    ? document.querySelector('[data-testid="stApp"]')
-          ?.getAttribute('data-test-script-state') === 'notRunning'
-    : window.__finishedRuns > n"""
 
 #: What the page shows of Streamlit's state, for a failure's message.
 _PAGE_STATE = """() => ({
     url: location.href,
     script: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
     status: document.querySelector('[data-testid="stStatusWidget"]')?.innerText ?? null,
-    finishedRuns: window.__finishedRuns,
     connection: document.querySelector('[data-testid="stConnectionStatus"]')?.innerText ?? null,
     text: document.body.innerText.slice(0, 1500),
 })"""
@@ -385,8 +392,7 @@ def test_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser):
     # opened /data directly: the sidebar listed every file in pages/ and app.py never ran.
     with serve() as url:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        tab = context.new_page()
-        tab.set_default_timeout(PATIENCE_MS)
+        tab = new_tab(context)
         tab.goto(f"{url}/data")
         tab.wait_for_selector("text=Quality")
         settle(tab)
@@ -553,8 +559,7 @@ def test_two_browsers_with_different_uploads_each_see_only_their_own(browser, se
     users = []
     for name, prefix in (("alpha.csv", "ALPHA-"), ("beta.csv", "BETA-")):
         context = browser.new_context(viewport={"width": 1400, "height": 1800})
-        tab = context.new_page()
-        tab.set_default_timeout(PATIENCE_MS)
+        tab = new_tab(context)
         tab.goto(f"{server}/data")
         tab.wait_for_selector("text=Quality")
         settle(tab)

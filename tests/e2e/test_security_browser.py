@@ -13,7 +13,7 @@ import pytest
 
 from bench.limits import ask_heaviest_forecast, long_daily_series
 from bench.soak import tree_cpu_seconds as cpu_seconds
-from tests.e2e.test_browser import PATIENCE_MS, free_port, no_traceback, serve, settle
+from tests.e2e.test_browser import free_port, new_tab, no_traceback, serve, settle
 from tests.e2e.test_workspaces_browser import go, open_tab
 
 pytestmark = pytest.mark.e2e
@@ -144,8 +144,7 @@ def test_workspaces_belong_to_their_browser_and_a_read_only_link_changes_nothing
         # By crafted messages to the server: B's client swaps A's edit token into its own
         # workspace picker, then opens, duplicates, renames and deletes.
         b.close()
-        b = b_context.new_page()  # the same browser (its owner cookie), a crafted client
-        b.set_default_timeout(PATIENCE_MS)
+        b = new_tab(b_context)  # the same browser (its owner cookie), a crafted client
         rewritten = tamper_picks(b, token)
         visit(b, f"{url}/workspaces")
         b.get_by_test_id("stBaseButton-primary").filter(has_text="Open").click()

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from tests.e2e.test_browser import (
-    PATIENCE_MS,
     follow,
     free_port,
+    new_tab,
     no_traceback,
     serve,
     settle,
@@ -23,8 +23,7 @@ FIGURES = ("kpis-trend", "segments-scatter", "forecast-chart", "propensity-lift"
 
 def open_tab(browser, **options):
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, **options)
-    tab = context.new_page()
-    tab.set_default_timeout(PATIENCE_MS)
+    tab = new_tab(context)
     return context, tab
 
 
