@@ -29,6 +29,7 @@ Run: python -m bench.run baskets
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import resource
 import statistics
 import subprocess
@@ -193,16 +194,37 @@ def _isolated(tool: str, baskets: list[list[str]], support: float, repeat: int) 
     queue = context.Queue()
     process = context.Process(target=_child, args=(tool, baskets, support, repeat, queue))
     process.start()
-    try:
-        result = queue.get(timeout=TIMEOUT)
-    except Exception:
-        result = {"error": f"no result within {TIMEOUT} s"}
+    result = _result_of(process, queue)
     process.join(5)
     if process.is_alive():
         process.kill()
     if "error" not in result and process.exitcode not in (0, None):
         result = {"error": f"exited with {process.exitcode}"}
     return result
+
+
+def _result_of(
+    process: multiprocessing.process.BaseProcess,
+    results: multiprocessing.Queue,  # type: ignore[type-arg]
+) -> dict:
+    """The child's result; or why there is none: it ended without one (a tool that ran out of
+    memory can die before it can say so), or the time budget ran out."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            return results.get(timeout=1)
+        except queue.Empty:
+            pass
+        if not process.is_alive():
+            try:  # a result sent just before the end may still be in the pipe
+                return results.get(timeout=2)
+            except queue.Empty:
+                return {
+                    "error": f"ended without a result (exit code {process.exitcode}; "
+                    f"memory limit {MEMORY_LIMIT / 2**30:.0f} GB)"
+                }
+        if time.monotonic() > deadline:
+            return {"error": f"no result within {TIMEOUT} s"}
 
 
 def _case(
