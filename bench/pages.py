@@ -21,11 +21,15 @@ Run: python -m bench.run pages
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
+from collections.abc import Iterator
 
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from analytics.jobs import JobPool
 from bench.common import ROOT, BenchReport, Timing
 
 PAGES = ("overview", "segments", "basket", "forecast", "propensity", "data")
@@ -91,23 +95,18 @@ def _report(report: BenchReport) -> None:
     report.goal("report, cold", cold, 8.0, " s")
 
 
-def _pooled_report(report: BenchReport) -> None:
-    """The report, cold, as a served app builds it: the sweep, the forecast and the models start
-    side by side in the pool (two workers, warm) while the other sections are made."""
-    import os
-
+@contextlib.contextmanager
+def _warm_pool() -> Iterator[JobPool]:
+    """The app's worker pool with two workers (``MARKETLENS_WORKERS=2``), started and warm before
+    any clock, as app.py starts it on a first visit; shut down afterwards."""
     import pages._jobs as jobs
 
     os.environ[jobs.WORKERS_ENV] = "2"
     try:
-        warm = jobs.job_pool()
-        assert warm is not None
-        warm.wait_ready()
-        cold = _build(_fresh())
-        report.timings.append(
-            Timing("report", "MarketLens report, cold, with the pool", cold, 1, 3000)
-        )
-        report.goal("report, cold (pool)", cold, 8.0, " s")
+        pool = jobs.job_pool()
+        assert pool is not None
+        pool.wait_ready()
+        yield pool
     finally:
         os.environ.pop(jobs.WORKERS_ENV, None)
         if jobs._pool is not None:
@@ -115,28 +114,27 @@ def _pooled_report(report: BenchReport) -> None:
             jobs._pool = None
 
 
+def _pooled_report(report: BenchReport) -> None:
+    """The report, cold, as a served app builds it: the sweep, the mining, the forecast and the
+    models start side by side in the pool while the other sections are made."""
+    with _warm_pool():
+        cold = _build(_fresh())
+    report.timings.append(Timing("report", "MarketLens report, cold, with the pool", cold, 1, 3000))
+    report.goal("report, cold (pool)", cold, 8.0, " s")
+
+
 def _pooled(report: BenchReport, page: str, shown: str) -> None:
-    """A page as a served app runs it, with the worker pool (``MARKETLENS_WORKERS=2``), cold:
-    the page run that submits the job; the first partial result in the pool (the propensity's
-    first model); and the whole job until the page shows ``shown``, rerun every 0.1 s as the live
-    line's refresh does (its 0.5 s adds up to half a second in a browser)."""
-    import os
-
-    import pages._jobs as jobs
-
-    os.environ[jobs.WORKERS_ENV] = "2"
-    try:
-        warm = jobs.job_pool()  # started before the clock, as app.py starts it on a first visit
-        assert warm is not None
-        warm.wait_ready()
+    """A page as a served app runs it, with the worker pool, cold: the page run that submits the
+    job; the first partial result in the pool (the propensity's first model); and the whole job
+    until the page shows ``shown``, rerun every 0.1 s as the live line's refresh does (its 0.5 s
+    adds up to half a second in a browser)."""
+    with _warm_pool() as pool:
         app = _fresh()
         started = time.perf_counter()
         app.switch_page(f"pages/{page}.py").run()
         run_seconds = time.perf_counter() - started
         _checked(app, page)
         first = done = None
-        pool = jobs.job_pool()
-        assert pool is not None
         while done is None:
             running = [j for j in pool._jobs.values() if not j.future.done()]
             if first is None and any(j.events for j in running):
@@ -146,18 +144,13 @@ def _pooled(report: BenchReport, page: str, shown: str) -> None:
             _checked(app, page)
             if any(m.label == shown for m in app.metric):
                 done = time.perf_counter() - started
-        tool = "MarketLens page with the worker pool, cold"
-        report.timings.append(Timing(page, f"{tool}: the page run", run_seconds, 1, 3000))
-        report.timings.append(Timing(page, f"{tool}: until the result is drawn", done, 1, 3000))
-        report.goal(f"{page} (pool): cold page run", run_seconds, 2.0, " s")
-        if first is not None:
-            report.timings.append(Timing(page, f"{tool}: first model's scores", first, 1, 3000))
-            report.goal(f"{page} (pool): first model on screen", first, 2.0, " s")
-    finally:
-        os.environ.pop(jobs.WORKERS_ENV, None)
-        if jobs._pool is not None:
-            jobs._pool.shutdown()
-            jobs._pool = None
+    tool = "MarketLens page with the worker pool, cold"
+    report.timings.append(Timing(page, f"{tool}: the page run", run_seconds, 1, 3000))
+    report.timings.append(Timing(page, f"{tool}: until the result is drawn", done, 1, 3000))
+    report.goal(f"{page} (pool): cold page run", run_seconds, 2.0, " s")
+    if first is not None:
+        report.timings.append(Timing(page, f"{tool}: first model's scores", first, 1, 3000))
+        report.goal(f"{page} (pool): first model on screen", first, 2.0, " s")
 
 
 def run(*, quick: bool = False) -> BenchReport:

@@ -68,8 +68,8 @@ from analytics.segments import (
     scale_features,
     sweep_k,
 )
-from pages._jobs import in_background, job_key, job_pool, waited, when_ready
-from pages._runtime import session_alive, session_id
+from pages._jobs import PoolJob, in_background, job_key, job_pool, started, waited, when_ready
+from pages._runtime import session_alive
 from pages._state import CACHE_TTL, _dataset_key, analyses, current_dataset, data_state
 from pages._widgets import PageDone
 
@@ -139,9 +139,12 @@ def cached_sweep(
     return sweep_k(x, algorithm=params.algorithm, budget=_budget, progress=_progress)  # type: ignore[arg-type]
 
 
-def _sweep_job(dataset: Dataset, params: SegmentParams) -> str:
-    """The pool's key of a k sweep (page and report alike)."""
-    return job_key("sweep", dataset.fingerprint, params.only("features", "sweep"))
+def _sweep_job(dataset: Dataset, params: SegmentParams) -> PoolJob:
+    """The k sweep as the pool runs it (page and report alike)."""
+    swept = params.only("features", "sweep")
+    _, x = cached_features(dataset, swept)
+    key = job_key("sweep", dataset.fingerprint, swept)
+    return PoolJob(key, sweep_k, (x,), {"algorithm": params.algorithm}, "Finding segments")
 
 
 def _swept(what: str) -> Callable[[KSweep], str]:
@@ -168,23 +171,20 @@ def segments_result(dataset: Dataset, params: SegmentParams) -> SegmentationResu
     is away, stoppable) or, without one, in this page run (cached); then the chosen k's
     segments in this run (DBSCAN, which has no sweep, entirely here)."""
     params = params.only("features", "sweep", "fit")
-    what = "Finding segments"
     if params.algorithm == "dbscan":
-        with st.spinner(f"{what} …"):
+        with st.spinner("Finding segments …"):
             return cached_segments(dataset, params)
-    swept = params.only("features", "sweep")
-    _, x = cached_features(dataset, swept)
+    spec = _sweep_job(dataset, params)
     sweep = in_background(
-        _sweep_job(dataset, params),
-        sweep_k,
-        x,
-        algorithm=params.algorithm,
-        what=what,
+        spec,
         seconds=compute_seconds(),
         inline=lambda progress: cached_sweep(
-            dataset, swept, _budget=compute_budget(what), _progress=progress
+            dataset,
+            params.only("features", "sweep"),
+            _budget=compute_budget(spec.what),
+            _progress=progress,
         ),
-        done=_swept(what),
+        done=_swept(spec.what),
     )
     return cached_segments(dataset, params, _sweep=sweep)
 
@@ -214,9 +214,10 @@ def cached_rules(baskets: Baskets, params: RulesParams) -> Rules:
     return run_rules(baskets, **params.options("mining"))
 
 
-def _rules_job(baskets: Baskets, mining: RulesParams) -> str:
-    """The pool's key of the mining (page and report alike)."""
-    return job_key("rules", baskets.key, mining)
+def _rules_job(baskets: Baskets, mining: RulesParams) -> PoolJob:
+    """The mining as the pool runs it (page and report alike; pass ``params.only("mining")``)."""
+    key = job_key("rules", baskets.key, mining)
+    return PoolJob(key, run_rules, (baskets,), mining.options("mining"), "Mining the baskets")
 
 
 def _found(rules: Rules) -> str:
@@ -232,10 +233,6 @@ def rules_result(baskets: Baskets, params: RulesParams) -> Rules:
     mining = params.only("mining")
     return in_background(
         _rules_job(baskets, mining),
-        run_rules,
-        baskets,
-        **mining.options("mining"),
-        what="Mining the baskets",
         seconds=compute_seconds(),
         inline=lambda progress: cached_rules(baskets, mining),
         done=_found,
@@ -318,14 +315,19 @@ def cached_decomposition(series: SalesSeries, season: int) -> pd.DataFrame | Non
     return decompose(series, season)
 
 
-def _forecast_job(series: SalesSeries, model: ForecastParams) -> str:
-    """The pool's key of a forecast: the page's and the report's, so the report reuses it."""
-    return job_key("forecast", series.key, model)
+def _forecast_job(series: SalesSeries, model: ForecastParams) -> PoolJob:
+    """The forecast as the pool runs it: the page's and the report's, so the report reuses it
+    (pass ``params.only("model")``)."""
+    key = job_key("forecast", series.key, model)
+    return PoolJob(key, run_forecast, (series,), model.options("model"), "The forecast")
 
 
-def _propensity_job(data: PropensityData, fit: PropensityParams) -> str:
-    """The pool's key of the propensity models (page and report alike)."""
-    return job_key("propensity", data.key, fit)
+def _propensity_job(data: PropensityData, fit: PropensityParams) -> PoolJob:
+    """The propensity models as the pool runs them, each model's scores sent as it is scored
+    (page and report alike; pass ``params.only("fit")``)."""
+    key = job_key("propensity", data.key, fit)
+    options = fit.options("fit")
+    return PoolJob(key, fit_propensity, (data,), options, "Training the models", "on_score")
 
 
 def forecast_result(
@@ -336,10 +338,6 @@ def forecast_result(
     model = params.only("model")
     return in_background(
         _forecast_job(series, model),
-        run_forecast,
-        series,
-        **model.options("model"),
-        what="The forecast",
         seconds=compute_seconds(),
         inline=lambda progress: cached_forecast(
             series, model, _progress=progress, _budget=compute_budget("The forecast")
@@ -449,15 +447,10 @@ def propensity_result(
 
     return in_background(
         _propensity_job(data, fit),
-        fit_propensity,
-        data,
-        **fit.options("fit"),
-        what="Training the models",
         seconds=compute_seconds(),
         inline=inline,
         done=done,
         live=lambda job: live(list(job.events)),
-        event_arg="on_score",
     )
 
 
@@ -479,14 +472,9 @@ def cached_importance(result: PropensityResult) -> pd.DataFrame:
 def importance_result(result: PropensityResult) -> pd.DataFrame | None:
     """Permutation importance: in the job pool (None while it runs, its live line drawn), or
     without one in this page run (cached)."""
-    return when_ready(
-        job_key("importance", propensity_key(result)),
-        feature_importance,
-        result,
-        what="Measuring what drives the scores",
-        seconds=compute_seconds(),
-        inline=lambda: cached_importance(result),
-    )
+    key = job_key("importance", propensity_key(result))
+    spec = PoolJob(key, feature_importance, (result,), {}, "Measuring what drives the scores")
+    return when_ready(spec, seconds=compute_seconds(), inline=lambda: cached_importance(result))
 
 
 @st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]
@@ -508,42 +496,34 @@ def cached_tree(result: PropensityResult) -> str:
 
 
 def _report_runners() -> Runners:
-    """The report's analyses through the pages' caches, keyed as the pages key them: a report
-    made after visiting the pages reuses their results instead of computing them again."""
+    """The report's analyses through the pages' caches and pool jobs, keyed as the pages key
+    them: a report made after visiting the pages reuses their results instead of computing them
+    again."""
 
     def rules(dataset: Dataset, params: RulesParams) -> Rules:
         baskets = cached_baskets(dataset, params.only("baskets", "customers"))
         mining = params.only("mining")
         if job_pool() is None:
             return cached_rules(baskets, mining)
-        key = _rules_job(baskets, mining)
-        what = "Mining the baskets"
-        return waited(key, run_rules, baskets, budget=None, what=what, **mining.options("mining"))
+        return waited(_rules_job(baskets, mining), budget=None)
 
     def forecast(dataset: Dataset, params: ForecastParams, budget: Budget | None) -> ForecastResult:
         series = cached_series(dataset, params.only("series", "customers"))
         model = params.only("model")
         if job_pool() is None:
             return cached_forecast(series, model, _budget=budget)
-        key = _forecast_job(series, model)
-        return waited(
-            key, run_forecast, series, budget=budget, what="The forecast", **model.options("model")
-        )
+        return waited(_forecast_job(series, model), budget)
 
     def segments(
         dataset: Dataset, params: SegmentParams, budget: Budget | None
     ) -> SegmentationResult:
         params = params.only("features", "sweep", "fit")
-        if params.algorithm == "dbscan":
+        if params.algorithm == "dbscan":  # no sweep
             return cached_segments(dataset, params)
-        swept = params.only("features", "sweep")
         if job_pool() is None:
-            sweep = cached_sweep(dataset, swept, _budget=budget)
+            sweep = cached_sweep(dataset, params.only("features", "sweep"), _budget=budget)
         else:
-            _, x = cached_features(dataset, swept)
-            key = _sweep_job(dataset, params)
-            what = "Finding segments"
-            sweep = waited(key, sweep_k, x, budget=budget, what=what, algorithm=params.algorithm)
+            sweep = waited(_sweep_job(dataset, params), budget)
         return cached_segments(dataset, params, _sweep=sweep)
 
     def propensity(
@@ -553,15 +533,7 @@ def _report_runners() -> Runners:
         fit = params.only("fit")
         if job_pool() is None:
             return cached_propensity(data, fit, _budget=budget)
-        key = _propensity_job(data, fit)
-        return waited(
-            key,
-            fit_propensity,
-            data,
-            budget=budget,
-            what="Training the models",
-            **fit.options("fit"),
-        )
+        return waited(_propensity_job(data, fit), budget)
 
     return Runners(
         start=_start_report_job,
@@ -574,54 +546,25 @@ def _report_runners() -> Runners:
 
 
 def _start_report_job(dataset: Dataset, section: str, params: Params) -> None:
-    """Start a report section's slow analysis in the pool, under the key its page uses, without
+    """Start a report section's slow analysis in the pool, as its page names it, without
     waiting: the sweep, the mining, the forecast and the models compute side by side while the
     report makes the other sections, and the section's runner then waits for its job."""
-    pool = job_pool()
-    if pool is None:
+    if job_pool() is None:
         return
-    watcher = ((session_id(), "report"), session_alive())
-    seconds = compute_seconds()
+    spec: PoolJob | None = None
     if isinstance(params, SegmentParams) and params.algorithm != "dbscan":
-        swept = params.only("features", "sweep")
-        _, x = cached_features(dataset, swept)
-        key = _sweep_job(dataset, params)
-        what = "Finding segments"
-        pool.submit(
-            key, sweep_k, x, algorithm=params.algorithm, what=what, seconds=seconds, watcher=watcher
-        )
+        spec = _sweep_job(dataset, params)
     elif isinstance(params, RulesParams):
         baskets = cached_baskets(dataset, params.only("baskets", "customers"))
-        mining = params.only("mining")
-        key = _rules_job(baskets, mining)
-        options = mining.options("mining")
-        what = "Mining the baskets"
-        pool.submit(key, run_rules, baskets, what=what, seconds=seconds, watcher=watcher, **options)
+        spec = _rules_job(baskets, params.only("mining"))
     elif isinstance(params, ForecastParams):
         series = cached_series(dataset, params.only("series", "customers"))
-        model = params.only("model")
-        key = _forecast_job(series, model)
-        options = model.options("model")
-        what = "The forecast"
-        pool.submit(
-            key, run_forecast, series, what=what, seconds=seconds, watcher=watcher, **options
-        )
+        spec = _forecast_job(series, params.only("model"))
     elif isinstance(params, PropensityParams):
         data = cached_propensity_data(dataset, params.only("data"))
-        fit = params.only("fit")
-        key = _propensity_job(data, fit)
-        options = fit.options("fit")
-        what = "Training the models"
-        pool.submit(
-            key,
-            fit_propensity,
-            data,
-            what=what,
-            seconds=seconds,
-            watcher=watcher,
-            event_arg="on_score",  # as the page asks: its models' scores show if it looks
-            **options,
-        )
+        spec = _propensity_job(data, params.only("fit"))
+    if spec is not None:
+        started(spec, compute_seconds())
 
 
 @st.cache_data(max_entries=4, show_spinner=False, ttl=CACHE_TTL)

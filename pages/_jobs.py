@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -73,47 +74,67 @@ def _stopped() -> set[Hashable]:
     return st.session_state.setdefault("_jobs.stopped", set())
 
 
+@dataclass(frozen=True)
+class PoolJob:
+    """One analysis as the pool runs it: its content key, the function a worker calls with these
+    arguments (plus ``progress`` and ``budget``), what its live line calls it, and the keyword
+    that receives partial results, if any. Built by one function per analysis, so the page, the
+    report's start and the report's wait all name the same job."""
+
+    key: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    what: str
+    event_arg: str | None = None
+
+    def submit(
+        self,
+        pool: JobPool,
+        seconds: float | None,
+        watcher: tuple[Hashable, Callable[[], bool] | None] | None,
+    ) -> Job:
+        """The running or finished job of this key, else this one started."""
+        return pool.submit(
+            self.key,
+            self.fn,
+            *self.args,
+            what=self.what,
+            seconds=seconds,
+            watcher=watcher,
+            event_arg=self.event_arg,
+            **self.kwargs,
+        )
+
+
 def in_background(
-    key: str,
-    fn: Callable[..., T],
-    *args: Any,
-    what: str,
+    spec: PoolJob,
+    *,
     seconds: float | None,
     inline: Callable[[Callable[[str], None]], T],
     done: Callable[[T], str],
     live: Callable[[Job], None] | None = None,
-    event_arg: str | None = None,
-    **kwargs: Any,
 ) -> T:
-    """The result of ``fn(*args, **kwargs)``: from the pool when there is one, else
-    ``inline(progress)`` inside a status box. Either way a completed status line reads
-    ``done(result)``.
+    """The result of ``spec``'s job: from the pool when there is one, else ``inline(progress)``
+    inside a status box. Either way a completed status line reads ``done(result)``.
 
     While the job runs, draws its live line (and ``live(job)`` for partial results) and ends the
     page run (:class:`PageDone`); the page runs again when the job is done. A failed job raises
     its error here, where the page explains it as if it had computed it itself.
     """
     pool = job_pool()
+    what = spec.what
     if pool is None:
         with st.status(f"{what}…", expanded=False) as status:
             result = inline(lambda message: status.update(label=message))
             status.update(label=done(result), state="complete")
         return result
-    if key in _stopped():
-        _show_stopped(key, what)
+    if spec.key in _stopped():
+        _show_stopped(spec.key, what)
         raise PageDone
     who = session_id()
-    _supersede(pool, what, key, who)
-    job = pool.submit(
-        key,
-        fn,
-        *args,
-        what=what,
-        seconds=seconds,
-        watcher=(who, session_alive()),
-        event_arg=event_arg,
-        **kwargs,
-    )
+    _supersede(pool, what, spec.key, who)
+    job = spec.submit(pool, seconds, (who, session_alive()))
     if not job.future.done():
         _running(pool, job, who, what, live)
         raise PageDone
@@ -122,30 +143,21 @@ def in_background(
     return result
 
 
-def when_ready(
-    key: str,
-    fn: Callable[..., T],
-    *args: Any,
-    what: str,
-    seconds: float | None,
-    inline: Callable[[], T],
-    **kwargs: Any,
-) -> T | None:
-    """For a page's last, slowest part: the result of ``fn`` from the pool, or None while it
-    runs (its live line drawn in its place; the page goes on and runs again when it is done).
+def when_ready(spec: PoolJob, *, seconds: float | None, inline: Callable[[], T]) -> T | None:
+    """For a page's last, slowest part: the result of ``spec``'s job from the pool, or None while
+    it runs (its live line drawn in its place; the page goes on and runs again when it is done).
     Without a pool, ``inline()``."""
     pool = job_pool()
     if pool is None:
         return inline()
-    if key in _stopped():
-        _show_stopped(key, what)
+    if spec.key in _stopped():
+        _show_stopped(spec.key, spec.what)
         return None
     who = session_id()
-    _supersede(pool, what, key, who)
-    watcher = (who, session_alive())
-    job = pool.submit(key, fn, *args, what=what, seconds=seconds, watcher=watcher, **kwargs)
+    _supersede(pool, spec.what, spec.key, who)
+    job = spec.submit(pool, seconds, (who, session_alive()))
     if not job.future.done():
-        _running(pool, job, who, what, None)
+        _running(pool, job, who, spec.what, None)
         return None
     return job.result()
 
@@ -166,18 +178,23 @@ def _running(
         _follow(pool, job.key, who, what, live)
 
 
-def waited(
-    key: str, fn: Callable[..., T], *args: Any, budget: Budget | None, what: str, **kwargs: Any
-) -> T:
-    """The result of ``fn`` from the pool, waiting for it (the report's analyses): the same key
-    as a page's reuses its job, running or done."""
+def waited(spec: PoolJob, budget: Budget | None) -> Any:
+    """The result of ``spec``'s job from the pool, waiting for it (the report's analyses): the
+    same key as a page's reuses its job, running or done."""
     pool = job_pool()
     if pool is None:
         raise RuntimeError("waited() needs the job pool")
     who: Hashable = (session_id(), "waiting")
     seconds = budget.seconds if budget is not None else None
-    job = pool.submit(key, fn, *args, what=what, seconds=seconds, watcher=(who, None), **kwargs)
-    return job.wait(budget, who)
+    return spec.submit(pool, seconds, (who, None)).wait(budget, who)
+
+
+def started(spec: PoolJob, seconds: float | None) -> None:
+    """Start ``spec``'s job without waiting (the report starts its slow analyses side by side);
+    it stops when this visitor's tab closes and nobody else waits for it."""
+    pool = job_pool()
+    if pool is not None:
+        spec.submit(pool, seconds, ((session_id(), "report"), session_alive()))
 
 
 @st.fragment(run_every=REFRESH_SECONDS)

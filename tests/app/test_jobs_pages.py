@@ -40,10 +40,23 @@ def poll(at, done, seconds: float = 240.0):
     return at
 
 
-def forecast_jobs() -> list:
+def pool_jobs(kind: str) -> list:
+    """The pool's jobs of one kind (their keys start with it: forecast, sweep, rules …)."""
     assert jobs._pool is not None
     with jobs._pool._lock:
-        return [j for k, j in jobs._pool._jobs.items() if k.startswith("'forecast'")]
+        return [j for k, j in jobs._pool._jobs.items() if k.startswith(repr(kind))]
+
+
+def forecast_jobs() -> list:
+    return pool_jobs("forecast")
+
+
+def build_the_report(at) -> str:
+    """Build the report on its page; the page's text."""
+    at.switch_page("pages/report.py").run()
+    button(at, "Build the report").click().run()
+    no_exception(at)
+    return texts(at)
 
 
 def shows_forecast(at) -> bool:
@@ -109,12 +122,8 @@ def test_propensity_in_a_worker_and_the_report_reuses_its_job(pool):
     assert "Training the models:" in live_line(at), texts(at)
     poll(at, lambda at: any(m.label == "ROC AUC" for m in at.metric))
     count = len(jobs._pool._jobs)
-    at.switch_page("pages/report.py").run()
-    button(at, "Build the report").click().run()
-    no_exception(at)
-    assert ":material/check: **Who will churn or buy**" in texts(at)
-    propensity = [k for k in jobs._pool._jobs if k.startswith("'propensity'")]
-    assert len(propensity) == 1  # the page's job, reused
+    assert ":material/check: **Who will churn or buy**" in build_the_report(at)
+    assert len(pool_jobs("propensity")) == 1  # the page's job, reused
     assert len(jobs._pool._jobs) >= count
 
 
@@ -141,12 +150,8 @@ def test_the_segments_sweep_runs_in_a_worker_and_the_report_reuses_it(pool):
     assert not any(m.label == "Segments" for m in at.metric)
     poll(at, lambda at: any(m.label == "Segments" for m in at.metric))
     assert any("tried k = 2–10" in s.label for s in at.status)
-    at.switch_page("pages/report.py").run()
-    button(at, "Build the report").click().run()
-    no_exception(at)
-    assert ":material/check: **Customer segments**" in texts(at)
-    sweeps = [k for k in jobs._pool._jobs if k.startswith("'sweep'")]
-    assert len(sweeps) == 1  # the page's job, reused
+    assert ":material/check: **Customer segments**" in build_the_report(at)
+    assert len(pool_jobs("sweep")) == 1  # the page's job, reused
 
 
 def test_the_basket_mining_runs_in_a_worker(pool):
@@ -156,5 +161,4 @@ def test_the_basket_mining_runs_in_a_worker(pool):
     assert "Mining the baskets:" in live_line(at), texts(at)
     poll(at, lambda at: any(m.label == "Rules" for m in at.metric))
     assert any("frequent itemsets and" in s.label for s in at.status)
-    rules = [k for k in jobs._pool._jobs if k.startswith("'rules'")]
-    assert len(rules) == 1
+    assert len(pool_jobs("rules")) == 1
