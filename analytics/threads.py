@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import threadpoolctl
 from threadpoolctl import threadpool_limits
 
 #: Fewer rows than this fit on one OpenMP thread (the crossover measured on generated churn data:
@@ -23,6 +24,21 @@ SMALL_ROWS = 20_000
 _blas_lock = threading.Lock()
 _blas_users = 0
 _blas_limit: threadpool_limits | None = None
+
+
+def _take_blas_control() -> None:
+    """Let the calling thread set OpenBLAS's thread count (called under ``_blas_lock``).
+
+    threadpoolctl 3.8 lets only one thread at a time set a process-wide OpenBLAS limit: the first
+    to set one, until that thread ends, and the others' calls do nothing, silently. Here the last
+    caller to leave restores the limit, usually not the thread that set it, which was still alive
+    (a waiting visitor): the restore did nothing and one thread stuck for good. This module
+    serialises its callers itself, so it hands control to whichever thread acts.
+    """
+    controller = getattr(threadpoolctl, "OpenBLASController", None)
+    clear = getattr(controller, "clear_controlling_thread", None)
+    if clear is not None:  # threadpoolctl < 3.8 has no such rule
+        clear(force=True)
 
 
 @contextmanager
@@ -35,6 +51,7 @@ def one_blas_thread() -> Iterator[None]:
     global _blas_users, _blas_limit
     with _blas_lock:
         if _blas_users == 0:
+            _take_blas_control()
             _blas_limit = threadpool_limits(limits=1, user_api="blas")
         _blas_users += 1
     try:
@@ -43,6 +60,7 @@ def one_blas_thread() -> Iterator[None]:
         with _blas_lock:
             _blas_users -= 1
             if _blas_users == 0 and _blas_limit is not None:
+                _take_blas_control()
                 _blas_limit.restore_original_limits()
                 _blas_limit = None
 

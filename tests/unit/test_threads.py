@@ -1,9 +1,8 @@
 """Small fits run on one thread of the native libraries; one visitor's limit never sticks.
 
-OpenBLAS ignores a thread count set from another thread once the main thread has set one (seen
-with OpenBLAS 0.3.31: the limit then reads 2 and a forecast takes twice the CPU). A server sets
-none from its main thread, but this test process does (unit tests run analyses there), so the
-threaded cases run in a fresh interpreter, as in the server.
+threadpoolctl (3.8) lets only one live thread set OpenBLAS's process-wide thread count: the first
+to set one. The threaded cases run in a fresh interpreter, as in the server, so that no earlier
+test's thread has taken that role.
 """
 
 from __future__ import annotations
@@ -63,19 +62,26 @@ def test_one_blas_thread_inside_and_the_setting_back_after():
 def test_overlapping_callers_restore_the_setting_only_when_the_last_leaves():
     """Two visitors' forecasts overlap and the first to start finishes first: the second still
     has one thread, and after both the setting is what it was (with plain threadpool_limits each
-    restores what it found, and the second would leave 1 behind for good)."""
+    restores what it found, and the second would leave 1 behind for good).
+
+    The first visitor's thread lives on until the second has left (a visitor waiting on its
+    page). threadpoolctl then ignored the second thread's restore, silently, and one thread stuck
+    for good: this test failed about half the time while the first thread happened to be ending
+    just then, and every time when it stayed alive."""
     out = run(
         """
-        first_in, second_in, first_out = (threading.Event() for _ in range(3))
+        first_in, second_in, first_out, second_out = (threading.Event() for _ in range(4))
         def first():
             with threads.one_blas_thread():
                 first_in.set(); second_in.wait(30)
-            first_out.set()
+            first_out.set(); second_out.wait(30)
         def second():
             first_in.wait(30)
             with threads.one_blas_thread():
                 second_in.set(); first_out.wait(30)
                 out["second, after the first left"] = pool("blas")
+            out["after both, the first thread still alive"] = pool("blas")
+            second_out.set()
         workers = [threading.Thread(target=first), threading.Thread(target=second)]
         for worker in workers: worker.start()
         for worker in workers: worker.join(60)
@@ -83,6 +89,7 @@ def test_overlapping_callers_restore_the_setting_only_when_the_last_leaves():
         """
     )
     assert out["second, after the first left"] == 1
+    assert out["after both, the first thread still alive"] == out["defaults"]["blas"]
     assert out["after both"] == out["defaults"]["blas"]
 
 
