@@ -10,7 +10,7 @@ from typing import ClassVar, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from analytics.data import Dataset, cancellation_mask, sales_mask
+from analytics.data import Dataset, cancellation_mask, product_names, sales_mask
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
 from analytics.results import Result, json_number
@@ -412,18 +412,14 @@ def _top_products(sales: pd.DataFrame, current: pd.DataFrame, top_n: int) -> pd.
     grouped = sales.groupby(key).agg(
         revenue=("revenue", "sum"), quantity=("quantity", "sum"), orders=("order_id", "nunique")
     )
-    if "product_name" in sales and key == "product":
-        names = (
-            sales.dropna(subset=["product_name"])
-            .groupby("product")["product_name"]
-            .agg(lambda s: s.mode().iloc[0])
-        )
-        grouped["name"] = names
-    else:
-        grouped["name"] = grouped.index
     total = sales["revenue"].sum()
     grouped["revenue_share"] = grouped["revenue"] / total if total else np.nan
-    top = grouped.nlargest(top_n, "revenue").reset_index().rename(columns={key: "product"})
+    grouped = grouped.nlargest(top_n, "revenue")
+    if "product_name" in sales and key == "product":
+        grouped["name"] = product_names(sales, grouped.index)
+    else:
+        grouped["name"] = grouped.index
+    top = grouped.reset_index().rename(columns={key: "product"})
     return top[["product", "name", "revenue", "quantity", "orders", "revenue_share"]]
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from analytics.data import Dataset, cancellation_mask, sales_mask
+from analytics.data import Dataset, cancellation_mask, product_names, sales_mask
 from analytics.errors import AnalyticsError
 
 
@@ -195,9 +195,7 @@ def _transaction_lines(
     frame = frame.loc[keep]
     names: pd.Series | None = None
     if item_col == "product" and dataset.has("product_name"):
-        names = frame.groupby("product", sort=False, observed=True)["product_name"].agg(
-            lambda s: s.mode().iat[0] if s.notna().any() else None
-        )
+        names = product_names(frame)
     key: list[object] = [item_col, start, end, sorted(filters.items()), exclude_cancellations]
     key.append(None if customers is None else sorted(map(str, customers)))
     given = {"item": item_col, "start": start, "end": end, "filters": filters}

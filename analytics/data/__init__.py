@@ -65,6 +65,7 @@ from analytics.data.schema import (
     Dataset,
     Kind,
     fingerprint,
+    product_names,
 )
 from analytics.data.session import (
     DataState,
@@ -131,6 +132,7 @@ __all__ = [
     "open_table",
     "order_lines_problem",
     "parse_dates",
+    "product_names",
     "quality_report",
     "read_query",
     "read_table",

@@ -269,3 +269,30 @@ def fingerprint(frame: pd.DataFrame, kind: str = "") -> str:
     if len(frame):
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+def product_names(lines: pd.DataFrame, products: Iterable[object] | None = None) -> pd.Series:
+    """Each product code's name: the ``product_name`` its lines give most often.
+
+    Exports spell one code's name in several ways (a typo fixed halfway through the year); ties go
+    to the first name in sort order, as ``Series.mode`` does. A code whose lines give no name is
+    left out. ``products`` limits the answer to those codes. One count over (code, name) pairs,
+    not a ``mode`` per code: 0.56 s of the Overview's 0.66 s on 47,000 lines of Online Retail went
+    to that per-code loop.
+    """
+    pairs = lines[["product", "product_name"]].dropna(subset=["product_name"])
+    if products is not None:
+        pairs = pairs[pairs["product"].isin(list(products))]
+    counts = (
+        pairs.groupby(["product", "product_name"], sort=False, observed=True)
+        .size()
+        .reset_index(name="lines")
+    )
+    counts = counts[counts["lines"] > 0]
+    order = counts.sort_values(["lines", "product_name"], ascending=[False, True], kind="stable")
+    first = order.drop_duplicates("product", keep="first")
+    return pd.Series(
+        first["product_name"].to_numpy(),
+        index=pd.Index(first["product"], name="product"),
+        name="product_name",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -15,6 +16,7 @@ from analytics.data import (
     looks_like_identifier,
     mapping_from_options,
     parse_dates,
+    product_names,
 )
 from analytics.errors import AnalyticsError
 
@@ -396,3 +398,25 @@ def test_dataset_days_and_distinct_values_for_the_pages_filters():
     assert (
         build_dataset(customers, "customers", detect_mapping(customers, "customers")).days is None
     )
+
+
+def test_product_names_are_each_codes_most_common_name_as_series_mode_gives():
+    rng = np.random.default_rng(7)
+    codes = rng.choice([f"P{i}" for i in range(40)], 3_000)
+    names = rng.choice(["Mug", "MUG", "Mug ", "Cup", None], 3_000, p=[0.3, 0.3, 0.1, 0.1, 0.2])
+    lines = pd.DataFrame({"product": codes, "product_name": names})
+    lines.loc[lines["product"] == "P0", "product_name"] = None  # a code without any name
+    lines.loc[len(lines)] = ["P99", "Zebra"]  # ties: "Apple" and "Zebra" once each
+    lines.loc[len(lines)] = ["P99", "Apple"]
+    expected = (
+        lines.dropna(subset=["product_name"])
+        .groupby("product")["product_name"]
+        .agg(lambda s: s.mode().iloc[0])
+    )
+    got = product_names(lines)
+    assert got.sort_index().to_dict() == expected.to_dict()
+    assert "P0" not in got and got["P99"] == "Apple"
+    assert product_names(lines, ["P1", "P99", "P0"]).sort_index().to_dict() == {
+        "P1": expected["P1"],
+        "P99": "Apple",
+    }
