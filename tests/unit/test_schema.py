@@ -420,3 +420,22 @@ def test_product_names_are_each_codes_most_common_name_as_series_mode_gives():
         "P1": expected["P1"],
         "P99": "Apple",
     }
+
+
+def test_reading_a_file_tries_the_date_formats_on_each_column_once(monkeypatch):
+    """Guessing the kind, the roles and their evidence each ask whether a column holds dates;
+    every format used to be tried on the same values up to three times (0.4 s of 0.45 s)."""
+    from analytics.data import dates, open_table
+
+    dates._text_date_share.cache_clear()
+    seen: list[tuple[str, ...]] = []
+    real = dates.parse_dates
+
+    def counted(values, **kwargs):
+        seen.append(tuple(values.astype(str)))
+        return real(values, **kwargs)
+
+    monkeypatch.setattr(dates, "parse_dates", counted)
+    table = load_table(retail_frame().to_csv(index=False).encode(), name="retail.csv")
+    assert open_table(table).dataset.kind == "transactions"
+    assert seen and len(seen) == len(set(seen))
