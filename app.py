@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages._errors import run_page
 from pages._jobs import job_pool
+from pages._runtime import settle_heap
 from pages._workspace import restore_workspace, sidebar_status, sync_workspace
 
 st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")
@@ -20,6 +21,7 @@ page = st.navigation(
     ]
 )
 job_pool()  # the worker processes start with the server's first visit, not its first fit
+settle_heap()  # then the server's modules are loaded and left out of garbage collection
 restore_workspace()
 run_page(page)
 sidebar_status()

@@ -31,3 +31,22 @@ def test_outside_a_served_app_the_session_never_goes_and_no_rerun_is_asked():
         ensure_inside_app()  # not in legacy mode: nothing happens
     finally:
         PagesManager.uses_pages_directory = before
+
+
+def test_a_server_loads_the_pages_modules_then_freezes_its_heap_once(monkeypatch):
+    import gc
+
+    from pages import _runtime
+
+    assert _runtime.settle_heap() is None  # not served: nothing frozen in scripts and AppTest
+    monkeypatch.setattr(_runtime, "served", lambda: True)
+    monkeypatch.setattr(_runtime, "_settled", _runtime.threading.Event())
+    before = gc.get_freeze_count()
+    try:
+        thread = _runtime.settle_heap()
+        assert thread is not None
+        thread.join(300)
+        assert gc.get_freeze_count() > before
+        assert _runtime.settle_heap() is None  # once per server
+    finally:
+        gc.unfreeze()
