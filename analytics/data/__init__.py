@@ -69,6 +69,7 @@ from analytics.data.schema import (
 )
 from analytics.data.session import (
     DataState,
+    read_and_propose,
 )
 from analytics.data.sql import (
     DatabaseOptions,
@@ -134,6 +135,7 @@ __all__ = [
     "parse_dates",
     "product_names",
     "quality_report",
+    "read_and_propose",
     "read_query",
     "read_table",
     "role_evidence",
