@@ -32,14 +32,11 @@ from analytics.data import (
     RoleEvidence,
     load_table,
     quality_report,
-    read_and_propose,
     role_evidence,
 )
 from analytics.errors import AnalyticsError
 from analytics.params import Params
-from pages._jobs import PoolJob, job_key, job_pool, waited
 from pages._memory import release_memory, tune_allocator
-from pages._runtime import session_id
 from pages._widgets import md, point_to_data_page
 
 tune_allocator()
@@ -158,17 +155,6 @@ def set_table(
         if shared
         else DataState.propose(table, origin, evidence=cached_evidence)
     )
-    return _use(proposed, upload_id=upload_id, workbook=workbook, new_file=new_file)
-
-
-def _use(
-    proposed: DataState,
-    *,
-    upload_id: str | None,
-    workbook: bytes | None,
-    new_file: bool = True,
-) -> DataState:
-    """Make a proposed state the session's data; the widgets of the old data's roles go."""
     state = replace(proposed, upload_id=upload_id, workbook=workbook)
     st.session_state[_STATE] = state
     _reset_widgets(("w.kind", *_MAPPING_WIDGETS, *(("w.sheets",) if new_file else ())))
@@ -213,8 +199,6 @@ def read_upload(
     """
     large = len(data) > LARGE_UPLOAD_BYTES
     try:
-        if not large and job_pool() is not None:
-            return _pooled_upload(file_id, name, data)
         with _large_read_slot(waiting) if large else nullcontext():
             if large:
                 table = load_table(data, name=name)
@@ -237,27 +221,6 @@ def read_upload(
     except AnalyticsError as exc:
         st.session_state[_FAILED_UPLOAD] = (file_id, exc)
         raise
-
-
-def _pooled_upload(file_id: str, name: str, data: bytes) -> DataState:
-    """Read and map an upload in a worker of the job pool while this run waits without holding
-    the server's GIL: under the soak (10 visitors, each uploading 47,000 lines), reading and
-    mapping in the script thread made the Data page the slowest server-side run and held up every
-    other visitor's page meanwhile.
-
-    The job is this session's alone (the state it returns is not shared with another session)
-    and is let go of once read, so that the pool does not keep a copy of the data.
-    """
-    key = job_key("upload", session_id(), hashlib.sha256(data).hexdigest(), name)
-    spec = PoolJob(key, read_and_propose, (data, name, "upload"), {}, f"Reading {name}")
-    try:
-        proposed = waited(spec, None)
-    finally:
-        pool = job_pool()
-        if pool is not None:
-            pool.forget(key)
-    several = sum(1 for sheet in proposed.table.workbook_sheets if sheet.columns) > 1
-    return _use(proposed, upload_id=file_id, workbook=data if several else None)
 
 
 def upload_failure(file_id: str) -> AnalyticsError | None:

@@ -69,7 +69,6 @@ from analytics.data.schema import (
 )
 from analytics.data.session import (
     DataState,
-    read_and_propose,
 )
 from analytics.data.sql import (
     DatabaseOptions,
@@ -135,7 +134,6 @@ __all__ = [
     "parse_dates",
     "product_names",
     "quality_report",
-    "read_and_propose",
     "read_query",
     "read_table",
     "role_evidence",

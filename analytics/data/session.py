@@ -17,11 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from analytics.budget import Budget, check
 from analytics.data.build import build_dataset
 from analytics.data.cleaning import DEFAULT_STEPS, CleaningResult, clean, default_steps
 from analytics.data.detect import RoleEvidence, detect_kind, detect_mapping, role_evidence
-from analytics.data.io import load_table
 from analytics.data.schema import ColumnMapping, Dataset, Kind, KindGuess
 from analytics.data.table import LoadedTable
 from analytics.errors import AnalyticsError
@@ -209,30 +207,3 @@ class DataState:
     def confirm(self) -> DataState:
         """The user says the proposed kind and roles are right: the analyses may run."""
         return replace(self, confirmed=True)
-
-
-def read_and_propose(
-    data: bytes,
-    name: str,
-    origin: str,
-    *,
-    progress: Callable[[str], None] | None = None,
-    budget: Budget | None = None,
-) -> DataState:
-    """Read a file and propose its kind, roles and cleaning: an upload's whole first step, as one
-    call a worker process can make (a served app reads uploads in its job pool, so that one
-    visitor's file does not hold up the others' pages).
-
-    Raises
-    ------
-    AnalyticsError
-        When the file cannot be read (see :func:`analytics.data.io.load_table`).
-    """
-    if progress is not None:
-        progress(f"Reading {name}")
-    table = load_table(data, name=name)
-    _ = table.fingerprint  # computed here, not in the server
-    check(budget)
-    if progress is not None:
-        progress("Finding which column is which")
-    return DataState.propose(table, origin)

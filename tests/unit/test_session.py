@@ -77,22 +77,3 @@ def test_incomplete_roles_wait_with_a_problem_and_a_wrong_choice_later_is_refuse
     complete = DataState.propose(load_table(ORDERS, name="orders.csv"), "upload")
     with pytest.raises(AnalyticsError):
         complete.with_mapping(replace(complete.mapping, timestamp=None))
-
-
-def test_reading_and_proposing_in_one_call_is_what_the_two_steps_give():
-    from analytics.data import read_and_propose
-
-    data = ORDERS
-    heard: list[str] = []
-    state = read_and_propose(data, "orders.csv", "upload", progress=heard.append)
-    stepwise = DataState.propose(load_table(data, name="orders.csv"), "upload")
-    assert (state.kind, state.mapping, state.steps) == (
-        stepwise.kind,
-        stepwise.mapping,
-        stepwise.steps,
-    )
-    assert state.cleaned is not None and stepwise.cleaned is not None
-    assert state.cleaned.dataset.fingerprint == stepwise.cleaned.dataset.fingerprint
-    assert heard == ["Reading orders.csv", "Finding which column is which"]
-    with pytest.raises(AnalyticsError):
-        read_and_propose(b"", "empty.csv", "upload")
