@@ -29,6 +29,7 @@ from collections.abc import Iterator
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from analytics.data.dates import _text_date_share
 from analytics.jobs import JobPool
 from bench.common import ROOT, BenchReport, Timing
 
@@ -38,9 +39,10 @@ TIMEOUT = 900
 
 
 def _app() -> AppTest:
-    """A new app session with empty caches (analyses and charts)."""
+    """A new app session with empty caches (analyses and charts, and the columns' date guesses)."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    _text_date_share.cache_clear()
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
 
 
