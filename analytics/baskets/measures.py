@@ -172,9 +172,13 @@ def association_rules(
         raise AnalyticsError(f"max_consequent must be at least 1, got {max_consequent}.")
     started = time.perf_counter()
     if itemsets.engine == "eclat":
-        ante, cons, n_ab, n_a, n_b = _eclat_rules(itemsets, min_confidence, max_consequent)
+        ante, cons, n_ab, n_a, n_b, redundant = _eclat_rules(
+            itemsets, min_confidence, max_consequent
+        )
     else:
-        ante, cons, n_ab, n_a, n_b = _mlxtend_rules(itemsets, min_confidence, max_consequent)
+        ante, cons, n_ab, n_a, n_b, redundant = _mlxtend_rules(
+            itemsets, min_confidence, max_consequent
+        )
     return _finish_rules(
         itemsets,
         ante,
@@ -182,6 +186,7 @@ def association_rules(
         n_ab,
         n_a,
         n_b,
+        redundant,
         min_confidence=min_confidence,
         min_lift=min_lift,
         max_consequent=max_consequent,
@@ -190,29 +195,61 @@ def association_rules(
     )
 
 
-_Raw = tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]
+_Raw = tuple[
+    list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None
+]
 
 
 def _eclat_rules(itemsets: Itemsets, min_confidence: float, max_consequent: int) -> _Raw:
+    """The rules of every frequent itemset, with their counts; with one item on the 'then' side
+    also whether each is redundant (:func:`_redundant`'s question, answered from the itemsets).
+
+    Redundancy with one consequent ``y``: is some proper, non-empty subset ``B`` of the
+    antecedent ``A`` as confident, ``conf(B → y) >= conf(A → y)``? Every ``B ∪ {y}`` is a frequent
+    itemset, so level by level ``best[S, y]``, the highest ``conf(B → y)`` over non-empty
+    ``B ⊆ S ∖ {y}``, is ``conf(S ∖ {y} → y)`` or the ``best`` of ``S`` less one other item: one
+    lookup per item of each itemset, where checking each rule's subsets took 2^k − 2 lookups
+    (17.8 s of 20.8 s for the 517,112 rules of Online Retail II at support 0.01).
+    """
     rank = itemsets.rank
     lookups = [_Lookup(rank[level]) for level in itemsets.levels]
     ante: list[np.ndarray] = []
     cons: list[np.ndarray] = []
     n_ab, n_a, n_b = [], [], []
+    flags: list[np.ndarray] = []
+    best: np.ndarray | None = None  # best[i, p] of the previous level's itemsets
     for size in range(2, len(itemsets.levels) + 1):
         level, counts = itemsets.levels[size - 1], itemsets.counts[size - 1]
         if len(level) == 0:
-            continue
+            break  # no larger itemsets either
+        columns = range(size)
+        # Row of each itemset less its item q in the level below, for every q.
+        less = [
+            lookups[size - 2].find(rank[level[:, [j for j in columns if j != q]]]) for q in columns
+        ]
+        confidence = np.column_stack([counts / itemsets.counts[size - 2][less[q]] for q in columns])
+        subsets = np.full((len(level), size), -np.inf)
+        if best is not None:
+            for p in columns:
+                for q in columns:
+                    if q != p:
+                        np.maximum(subsets[:, p], best[less[q], p - (p > q)], out=subsets[:, p])
+        best = np.maximum(confidence, subsets)
         for c in range(1, min(max_consequent, size - 1) + 1):
-            for picked in itertools.combinations(range(size), c):
-                rest = [j for j in range(size) if j not in picked]
+            for picked in itertools.combinations(columns, c):
+                rest = [j for j in columns if j not in picked]
                 lhs, rhs = level[:, rest], level[:, list(picked)]
-                lhs_count = itemsets.counts[size - c - 1][lookups[size - c - 1].find(rank[lhs])]
+                if c == 1:
+                    lhs_count = itemsets.counts[size - 2][less[picked[0]]]
+                else:
+                    lhs_count = itemsets.counts[size - c - 1][lookups[size - c - 1].find(rank[lhs])]
                 ok = counts >= min_confidence * lhs_count - _TOLERANCE * lhs_count
                 if not ok.any():
                     continue
                 if c == 1:
                     rhs_count = itemsets.item_counts[rhs[ok, 0]]
+                    p = picked[0]
+                    flags.append(subsets[ok, p] >= confidence[ok, p] - _TOLERANCE)
                 else:
                     rhs_count = itemsets.counts[c - 1][lookups[c - 1].find(rank[rhs[ok]])]
                 ante.append(lhs[ok])
@@ -220,7 +257,11 @@ def _eclat_rules(itemsets: Itemsets, min_confidence: float, max_consequent: int)
                 n_ab.append(counts[ok])
                 n_a.append(lhs_count[ok])
                 n_b.append(rhs_count)
-    return ante, cons, _cat(n_ab), _cat(n_a), _cat(n_b)
+    # With several items on the 'then' side the rules' own subsets are checked (_redundant).
+    redundant = np.concatenate(flags) if max_consequent == 1 and flags else None
+    if max_consequent == 1 and not flags:
+        redundant = np.zeros(0, dtype=bool)
+    return ante, cons, _cat(n_ab), _cat(n_a), _cat(n_b), redundant
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
@@ -232,7 +273,7 @@ def _mlxtend_rules(itemsets: Itemsets, min_confidence: float, max_consequent: in
 
     if len(itemsets.levels) < 2:
         none = np.zeros(0, dtype=np.int64)
-        return [], [], none, none, none
+        return [], [], none, none, none, None
     sets = [frozenset(row) for level in itemsets.levels for row in level.tolist()]
     set_counts = np.concatenate(itemsets.counts)
     frame = pd.DataFrame({"support": set_counts / itemsets.n_baskets, "itemsets": sets})
@@ -256,7 +297,7 @@ def _mlxtend_rules(itemsets: Itemsets, min_confidence: float, max_consequent: in
     cons = [np.asarray([r[1] for r in rs], dtype=np.int32) for rs in by_shape.values()]
     flat = np.asarray([r[2:] for rs in by_shape.values() for r in rs], dtype=np.int64)
     flat = flat.reshape(-1, 3)
-    return ante, cons, flat[:, 0], flat[:, 1], flat[:, 2]
+    return ante, cons, flat[:, 0], flat[:, 1], flat[:, 2], None
 
 
 def _ranked(items: frozenset[int], rank: np.ndarray) -> list[int]:
@@ -344,6 +385,7 @@ def _finish_rules(
     n_ab: np.ndarray,
     n_a: np.ndarray,
     n_b: np.ndarray,
+    found_redundant: np.ndarray | None,
     *,
     min_confidence: float,
     min_lift: float | None,
@@ -369,7 +411,11 @@ def _finish_rules(
         )
         keep &= lift >= cut
         keep &= np.cumsum(keep) <= max_rules
-    if len(n_ab) <= max_rules:
+    if found_redundant is not None:
+        # Judged from the itemsets (_eclat_rules): exact whichever rules are kept.
+        redundant = found_redundant[keep]
+        lhs, rhs = lhs[keep], rhs[keep]
+    elif len(n_ab) <= max_rules:
         # Every rule above the confidence threshold: redundancy is exact.
         redundant = _redundant(lhs, rhs, n_ab / n_a)[keep]
         lhs, rhs = lhs[keep], rhs[keep]

@@ -392,3 +392,38 @@ def test_rule_in_words_uses_its_counts(sample_baskets):
         "Certainty",
         "p-value",
     }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("max_rules", [100_000, 15])
+def test_redundancy_from_the_itemsets_is_arules_definition_counted_by_hand(seed, max_rules):
+    """A rule is redundant when a proper, non-empty subset of its antecedent predicts the same
+    consequent at least as well. Counted here over the baskets themselves, every subset, also
+    those whose own rule is below the thresholds and when only the top rules are kept."""
+    rng = np.random.default_rng(seed)
+    items = list("abcdefghij")
+    weights = rng.dirichlet(np.ones(len(items)) * 0.6)
+    lists = [sorted(set(rng.choice(items, size=rng.integers(2, 8), p=weights))) for _ in range(400)]
+    rules = run_rules(
+        baskets_from_lists(lists), min_support=0.02, min_confidence=0.3, max_rules=max_rules
+    )
+    baskets = [frozenset(b) for b in lists]
+
+    def confidence(antecedent: frozenset, consequent: str) -> float:
+        having = [b for b in baskets if antecedent <= b]
+        return sum(consequent in b for b in having) / len(having)
+
+    assert rules.n_rules
+    if max_rules > rules.n_rules:
+        assert rules.table["antecedent"].map(len).max() >= 3
+    for antecedent, (consequent,), flagged in rules.table[
+        ["antecedent", "consequent", "redundant"]
+    ].itertuples(index=False):
+        whole = confidence(frozenset(antecedent), consequent)
+        subsets = (
+            frozenset(sub)
+            for size in range(1, len(antecedent))
+            for sub in itertools.combinations(antecedent, size)
+        )
+        expected = any(confidence(sub, consequent) >= whole - 1e-9 for sub in subsets)
+        assert flagged == expected, (antecedent, consequent)
