@@ -328,11 +328,18 @@ def baskets_from_lists(baskets: Sequence[Sequence[str]], *, key: str = "lists") 
     >>> baskets_from_lists([["bread", "milk"], ["milk", "eggs"]]).items
     ('bread', 'eggs', 'milk')
     """
-    # Every item as text, one flat array; pandas' hash table numbers them in alphabetical order.
-    flat = np.fromiter(map(str, chain.from_iterable(baskets)), dtype=object)
+    # Every item in one flat array; pandas' hash table numbers them in alphabetical order. Items
+    # are made text only when some are not (str() on each of a million items took 0.04 s).
+    flat = np.fromiter(chain.from_iterable(baskets), dtype=object)
     if len(flat) == 0:
         raise AnalyticsError("No baskets are left to analyse.")
-    codes, names = pd.factorize(flat, sort=True)
+    try:
+        codes, names = pd.factorize(flat, sort=True)
+        text = all(type(name) is str for name in names)
+    except TypeError:  # items that do not sort together (numbers and text)
+        text = False
+    if not text:
+        codes, names = pd.factorize(np.fromiter(map(str, flat), dtype=object), sort=True)
     sizes = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
     rows = np.repeat(np.arange(len(baskets)), sizes)
     matrix = _incidence(rows, codes, (len(baskets), len(names)))

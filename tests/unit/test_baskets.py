@@ -215,6 +215,9 @@ def test_plain_lists_count_an_item_once_per_basket_and_read_every_item_as_text()
         [0, 0, 1, 0, 0],
     ]
     assert list(built.basket_ids) == ["0", "1", "2"]
+    numbers = baskets_from_lists([[1, 2], [2, 10]])  # sort together, but as numbers
+    assert numbers.items == ("1", "10", "2")
+    assert numbers.matrix.toarray().astype(int).tolist() == [[1, 0, 1], [0, 1, 1]]
     with pytest.raises(AnalyticsError, match="No baskets"):
         baskets_from_lists([[], []])
 
