@@ -97,7 +97,7 @@ HEAVY_MODULES = (
     "analytics.report",
 )
 
-_settled = threading.Event()
+_settled = False
 _settle_lock = threading.Lock()
 
 
@@ -111,12 +111,13 @@ def settle_heap() -> threading.Thread | None:
     sessions' data stays collectable. Only in a served app, not under AppTest or in scripts.
     Returns the thread that does it when this call started one.
     """
-    if not served():
+    global _settled
+    if _settled or not served():  # every page run asks: the flag first, it costs nothing
         return None
     with _settle_lock:
-        if _settled.is_set():
+        if _settled:
             return None
-        _settled.set()
+        _settled = True
 
     def settle() -> None:
         for name in HEAVY_MODULES:

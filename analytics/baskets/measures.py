@@ -217,6 +217,7 @@ def _eclat_rules(itemsets: Itemsets, min_confidence: float, max_consequent: int)
     cons: list[np.ndarray] = []
     n_ab, n_a, n_b = [], [], []
     flags: list[np.ndarray] = []
+    judge = max_consequent == 1  # several items on the 'then' side: _redundant checks the rules
     best: np.ndarray | None = None  # best[i, p] of the previous level's itemsets
     for size in range(2, len(itemsets.levels) + 1):
         level, counts = itemsets.levels[size - 1], itemsets.counts[size - 1]
@@ -227,14 +228,17 @@ def _eclat_rules(itemsets: Itemsets, min_confidence: float, max_consequent: int)
         less = [
             lookups[size - 2].find(rank[level[:, [j for j in columns if j != q]]]) for q in columns
         ]
-        confidence = np.column_stack([counts / itemsets.counts[size - 2][less[q]] for q in columns])
-        subsets = np.full((len(level), size), -np.inf)
-        if best is not None:
-            for p in columns:
-                for q in columns:
-                    if q != p:
-                        np.maximum(subsets[:, p], best[less[q], p - (p > q)], out=subsets[:, p])
-        best = np.maximum(confidence, subsets)
+        if judge:
+            confidence = np.column_stack(
+                [counts / itemsets.counts[size - 2][less[q]] for q in columns]
+            )
+            subsets = np.full((len(level), size), -np.inf)
+            if best is not None:
+                for p in columns:
+                    for q in columns:
+                        if q != p:
+                            np.maximum(subsets[:, p], best[less[q], p - (p > q)], out=subsets[:, p])
+            best = np.maximum(confidence, subsets)
         for c in range(1, min(max_consequent, size - 1) + 1):
             for picked in itertools.combinations(columns, c):
                 rest = [j for j in columns if j not in picked]
@@ -248,8 +252,9 @@ def _eclat_rules(itemsets: Itemsets, min_confidence: float, max_consequent: int)
                     continue
                 if c == 1:
                     rhs_count = itemsets.item_counts[rhs[ok, 0]]
-                    p = picked[0]
-                    flags.append(subsets[ok, p] >= confidence[ok, p] - _TOLERANCE)
+                    if judge:
+                        p = picked[0]
+                        flags.append(subsets[ok, p] >= confidence[ok, p] - _TOLERANCE)
                 else:
                     rhs_count = itemsets.counts[c - 1][lookups[c - 1].find(rank[rhs[ok]])]
                 ante.append(lhs[ok])
@@ -257,10 +262,7 @@ def _eclat_rules(itemsets: Itemsets, min_confidence: float, max_consequent: int)
                 n_ab.append(counts[ok])
                 n_a.append(lhs_count[ok])
                 n_b.append(rhs_count)
-    # With several items on the 'then' side the rules' own subsets are checked (_redundant).
-    redundant = np.concatenate(flags) if max_consequent == 1 and flags else None
-    if max_consequent == 1 and not flags:
-        redundant = np.zeros(0, dtype=bool)
+    redundant = (np.concatenate(flags) if flags else np.zeros(0, dtype=bool)) if judge else None
     return ante, cons, _cat(n_ab), _cat(n_a), _cat(n_b), redundant
 
 

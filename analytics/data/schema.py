@@ -288,7 +288,6 @@ def product_names(lines: pd.DataFrame, products: Iterable[object] | None = None)
         .size()
         .reset_index(name="lines")
     )
-    counts = counts[counts["lines"] > 0]
     order = counts.sort_values(["lines", "product_name"], ascending=[False, True], kind="stable")
     first = order.drop_duplicates("product", keep="first")
     return pd.Series(

@@ -40,7 +40,7 @@ def test_a_server_loads_the_pages_modules_then_freezes_its_heap_once(monkeypatch
 
     assert _runtime.settle_heap() is None  # not served: nothing frozen in scripts and AppTest
     monkeypatch.setattr(_runtime, "served", lambda: True)
-    monkeypatch.setattr(_runtime, "_settled", _runtime.threading.Event())
+    monkeypatch.setattr(_runtime, "_settled", False)
     before = gc.get_freeze_count()
     try:
         thread = _runtime.settle_heap()
