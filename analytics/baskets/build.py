@@ -28,7 +28,8 @@ class Baskets:
     items : tuple of str
         The item of each column, in alphabetical order.
     basket_ids : numpy.ndarray
-        The id of each basket (text).
+        The id of each basket: its text from the data, or its position in the list for baskets
+        made by :func:`baskets_from_lists`.
     dates : numpy.ndarray or None
         When each basket was bought (its first line), if the data has dates.
     descriptions : dict
@@ -62,7 +63,8 @@ class Baskets:
     @property
     def item_counts(self) -> np.ndarray:
         """How many baskets hold each item."""
-        return np.asarray(self.matrix.sum(axis=0)).ravel().astype(np.int64)
+        # The matrix holds each (basket, item) once, so its column indices count the baskets.
+        return np.bincount(self.matrix.indices, minlength=self.n_items).astype(np.int64)
 
     @property
     def sizes(self) -> np.ndarray:
@@ -347,7 +349,7 @@ def baskets_from_lists(baskets: Sequence[Sequence[str]], *, key: str = "lists") 
     return Baskets(
         matrix,
         labels,
-        np.fromiter(map(str, range(len(baskets))), dtype=object, count=len(baskets)),
+        np.arange(len(baskets)),  # positions (made text, a million ids took 0.06 s)
         None,
         {label: label for label in labels},
         key,

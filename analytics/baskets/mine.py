@@ -185,17 +185,21 @@ def _eclat(
     # Only baskets with two or more frequent items can hold a pair. Largest baskets first:
     # itemsets of size k can only be in baskets with k or more frequent items, a prefix of the
     # bits, so each level works on fewer words.
-    sub = matrix[:, frequent].tocsr()
+    m = len(frequent)
+    sub = _frequent_columns(matrix, frequent)
     sizes = np.diff(sub.indptr)
-    by_size = np.argsort(-sizes, kind="stable")
+    # A stable sort of 16-bit keys is a radix sort; sizes past 32,767 only need to come first.
+    by_size = np.argsort(-np.minimum(sizes, 32_767).astype(np.int16), kind="stable")
     by_size = by_size[sizes[by_size] >= 2]
     sub, sizes = sub[by_size], sizes[by_size]
-    bits = _pack_columns(sub, len(frequent))
+    # One row per item: the baskets holding it, in order. It gives the bitsets and, times the
+    # baskets, the pairs.
+    baskets_of = sub.T.tocsr()
+    baskets_of.sort_indices()
+    bits = _pack_rows(baskets_of)
     min_support = min_count / matrix.shape[0]
-    m = len(frequent)
     # Pairs come from one sparse product, which counts every pair that occurs at once.
-    ones = sub.astype(np.int32)
-    together = sparse.triu(ones.T @ ones, k=1).tocoo()
+    together = sparse.triu(baskets_of @ sub, k=1).tocoo()
     ok = together.data >= min_count
     first, second = together.row[ok].astype(np.int64), together.col[ok].astype(np.int64)
     pair_codes = np.sort(first * m + second)
@@ -280,17 +284,34 @@ def _to_items(levels: list[np.ndarray], frequent: np.ndarray) -> list[np.ndarray
     return [frequent[level].astype(np.int32) for level in levels]
 
 
-def _pack_columns(matrix: sparse.csr_matrix, n_columns: int) -> np.ndarray:
-    """Column j of a boolean basket matrix -> row j of 64-bit words, bit b of word w = basket 64w+b."""
-    words = max(1, -(-matrix.shape[0] // 64))
-    coo = matrix.tocoo()
-    bits = np.zeros((n_columns, words), dtype=np.uint64)
-    np.bitwise_or.at(
-        bits,
-        (coo.col, coo.row >> 6),
-        np.left_shift(np.uint64(1), (coo.row & 63).astype(np.uint64)),
+def _frequent_columns(matrix: sparse.csr_matrix, frequent: np.ndarray) -> sparse.csr_matrix:
+    """The basket matrix on the ``frequent`` columns only, renumbered 0.. in that order, with
+    0/1 counts as int32 for sparse products (indices need not be sorted)."""
+    renumber = np.full(matrix.shape[1], -1, dtype=np.int32)
+    renumber[frequent] = np.arange(len(frequent), dtype=np.int32)
+    columns = renumber[matrix.indices]
+    kept = columns >= 0
+    # Kept entries before each row's start: the new row pointers.
+    indptr = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])[matrix.indptr]
+    columns = columns[kept]
+    return sparse.csr_matrix(
+        (np.ones(len(columns), dtype=np.int32), columns, indptr),
+        shape=(matrix.shape[0], len(frequent)),
     )
-    return bits
+
+
+def _pack_rows(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Row i of a 0/1 item × basket matrix (sorted indices) -> row i of 64-bit words, bit b of
+    word w set when basket 64w + b holds item i."""
+    words = max(1, -(-matrix.shape[1] // 64))
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    keys = rows * words + (matrix.indices >> 6)  # ascending: rows in order, indices sorted
+    masks = np.left_shift(np.uint64(1), (matrix.indices & 63).astype(np.uint64))
+    bits = np.zeros(matrix.shape[0] * words, dtype=np.uint64)
+    if len(keys):
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        bits[keys[starts]] = np.bitwise_or.reduceat(masks, starts)
+    return bits.reshape(matrix.shape[0], words)
 
 
 def _join_candidates(sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

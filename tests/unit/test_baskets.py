@@ -214,7 +214,7 @@ def test_plain_lists_count_an_item_once_per_basket_and_read_every_item_as_text()
         [1, 1, 0, 0, 0],
         [0, 0, 1, 0, 0],
     ]
-    assert list(built.basket_ids) == ["0", "1", "2"]
+    assert built.basket_ids.tolist() == [0, 1, 2]  # positions in the list
     numbers = baskets_from_lists([[1, 2], [2, 10]])  # sort together, but as numbers
     assert numbers.items == ("1", "10", "2")
     assert numbers.matrix.toarray().astype(int).tolist() == [[1, 0, 1], [0, 1, 1]]
@@ -300,6 +300,36 @@ def test_support_so_low_it_would_explode_stops_with_a_message(groceries):
     with pytest.raises(AnalyticsError, match="too many itemsets") as error:
         run_rules(groceries, min_support=0.0001, min_confidence=0.5)
     assert "Raise the minimum support" in error.value.hint
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_itemsets_are_every_frequent_set_counted_by_hand(seed):
+    """Eclat against plain counting, on baskets with empty and rare-only rows at both ends and
+    in the middle (the rows and columns the miner drops before packing its bitsets)."""
+    rng = np.random.default_rng(seed)
+    common = [f"c{i}" for i in range(9)]
+    lists = [["rare 0"]]  # no frequent item, first
+    for _ in range(300):
+        size = int(rng.integers(0, 7))
+        lists.append(list(rng.choice(common, size=size, replace=False)))
+    lists[150:150] = [[], ["rare 1"], ["rare 2", "rare 3"]]
+    lists += [["rare 4"], []]  # last
+    min_support = 0.03
+    itemsets = mine_itemsets(baskets_from_lists(lists), min_support=min_support)
+    found = {
+        tuple(sorted(itemsets.items[i] for i in row)): int(count)
+        for level, counts in zip(itemsets.levels, itemsets.counts, strict=True)
+        for row, count in zip(level, counts, strict=True)
+    }
+    sets = [set(basket) for basket in lists]
+    by_hand = {}
+    for size in range(1, 8):
+        for combo in itertools.combinations(sorted({i for b in lists for i in b}), size):
+            count = sum(set(combo) <= basket for basket in sets)
+            if count >= itemsets.min_count:
+                by_hand[combo] = count
+    assert found == by_hand
+    assert max(map(len, found)) >= 3
 
 
 def test_identical_large_baskets_stop_quickly():
