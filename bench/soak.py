@@ -206,6 +206,17 @@ FINISHED = """() => {
                .some(b => b.innerText.trim().endsWith('Stop'));
 }"""
 
+#: What a page that never finished showed: its run state, a skeleton, a job's live line.
+FROZEN = """() => ({
+    state: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
+    skeleton: !!document.querySelector('[data-testid="stSkeleton"]'),
+    stop: [...document.querySelectorAll('[data-testid="stButton"] button')]
+              .some(b => b.innerText.trim().endsWith('Stop')),
+    info: [...document.querySelectorAll('[data-testid="stAlertContentInfo"]')]
+              .map(e => e.innerText.slice(0, 120)),
+    url: location.pathname,
+})"""
+
 
 async def settle(page) -> None:
     """Wait for the run the action started (Streamlit marks it on the app's root element)."""
@@ -304,7 +315,10 @@ async def user(number: int, browser, url: str, soak: Soak, deadline: float) -> N
             detail = await action()
             await settle(page)
         except Exception as exc:  # a frozen or broken page is an error to count, not a crash
-            soak.errors.append(f"user {number}: {what}: {type(exc).__name__}: {exc}")
+            seen = ""
+            with contextlib.suppress(Exception):
+                seen = f" (on screen: {await page.evaluate(FROZEN)})"
+            soak.errors.append(f"user {number}: {what}: {type(exc).__name__}: {exc}{seen}")
             return None
         seconds = time.monotonic() - start
         if str(detail).startswith("no "):  # the widget is not on the page for this data

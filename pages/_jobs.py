@@ -9,6 +9,12 @@ finishes, the page runs again and finds the result. Leaving the page and coming 
 job still running (or done); ten visitors asking for the same analysis share one job; a closed
 tab lets go of its jobs, which stop when nobody else waits for them.
 
+The live line's own refresh asks for that run; a page run can still miss it (the soak saw one
+page in about 700 keep its live line after its job had finished: Streamlit drops a refresh of a
+fragment its last full run did not draw). So the server checks too: a visitor who was watching a
+job's live line when it finished, and whose page has not begun a run within
+``NUDGE_AFTER_SECONDS``, gets a rerun from the server (:func:`pages._runtime.rerun_session`).
+
 Without a pool (``MARKETLENS_WORKERS=0``, the default under AppTest and in scripts), the page
 computes in its own run through the ``st.cache_data`` functions, as before.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,7 +33,8 @@ import streamlit as st
 
 from analytics.budget import Budget
 from analytics.jobs import Job, JobPool
-from pages._runtime import served, session_alive, session_id
+from pages._errors import log
+from pages._runtime import rerun_session, served, session_alive, session_id
 from pages._widgets import PageDone
 
 T = TypeVar("T")
@@ -37,8 +45,20 @@ WORKERS_ENV = "MARKETLENS_WORKERS"
 #: Seconds between two refreshes of a running job's line.
 REFRESH_SECONDS = 0.5
 
+#: A visitor's page that has not run again this long after their job finished is rerun by the
+#: server (checked again twice, as long again each time).
+NUDGE_AFTER_SECONDS = 5.0
+#: ... if their live line ran within this long before the job finished (they were watching it).
+WATCHING_SECONDS = 3.0
+
 _pool: JobPool | None = None
 _pool_lock = threading.Lock()
+
+# Per session: the job whose live line it last drew and when; when its page last began a run.
+_watching: dict[str, tuple[Hashable, float]] = {}
+_page_runs: dict[str, float] = {}
+_armed: set[Hashable] = set()  # jobs whose end is watched for visitors to nudge
+_nudge_lock = threading.Lock()
 
 
 def workers() -> int:
@@ -162,6 +182,67 @@ def when_ready(spec: PoolJob, *, seconds: float | None, inline: Callable[[], T])
     return job.result()
 
 
+def page_run_began() -> None:
+    """Note that this visitor's page began a run (app.py, on every page run)."""
+    who = session_id()
+    if who:
+        with _nudge_lock:
+            _page_runs[who] = time.monotonic()
+
+
+def _note_watching(job: Job, who: str) -> None:
+    """This visitor's live line of ``job`` ran now; when the job ends, check that their page
+    shows it (:func:`_job_ended`)."""
+    if not who:
+        return
+    now = time.monotonic()
+    with _nudge_lock:
+        _watching[who] = (job.key, now)
+        if job.key in _armed:
+            return
+        _armed.add(job.key)
+        if len(_watching) > 1_000:  # sessions long gone
+            for old in [s for s, (_, seen) in _watching.items() if now - seen > 3_600]:
+                _watching.pop(old, None)
+                _page_runs.pop(old, None)
+    job.future.add_done_callback(lambda _: _job_ended(job.key))
+
+
+def _job_ended(key: Hashable) -> None:
+    """A job ended: its watchers' pages should run again; check on each a little later."""
+    ended = time.monotonic()
+    with _nudge_lock:
+        _armed.discard(key)
+        watchers = [
+            who
+            for who, (watched, seen) in _watching.items()
+            if watched == key and seen >= ended - WATCHING_SECONDS
+        ]
+    for who in watchers:
+        _check_later(who, ended, 1)
+
+
+def _check_later(who: str, ended: float, attempt: int) -> None:
+    timer = threading.Timer(NUDGE_AFTER_SECONDS, _nudge, (who, ended, attempt))
+    timer.daemon = True
+    timer.start()
+
+
+def _nudge(who: str, ended: float, attempt: int) -> None:
+    """Rerun ``who``'s page unless it has begun a run since their job ended at ``ended``."""
+    with _nudge_lock:
+        if _page_runs.get(who, 0.0) >= ended:
+            return
+    if not rerun_session(who):
+        return  # the visitor has gone
+    log.info(
+        "A page had not run again %.0f s after its job ended: rerun by the server",
+        time.monotonic() - ended,
+    )
+    if attempt < 3:
+        _check_later(who, ended, attempt + 1)
+
+
 def _running(
     pool: JobPool, job: Job, who: Hashable, what: str, live: Callable[[Job], None] | None
 ) -> None:
@@ -209,6 +290,7 @@ def _follow(
     if job is None or job.future.done() or not job.watched_by(who):
         st.rerun(scope="app")  # done (or gone): the page runs again and shows what it found
         return
+    _note_watching(job, str(who))
     if job.state == "queued":
         ahead = sum(1 for j in pool.running() if j.state == "running")
         label = f"{what}: waiting for a free worker ({ahead} analyses running)…"

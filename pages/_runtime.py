@@ -15,6 +15,11 @@ through app.py and lands on the same page. The flag changes at most once per ser
 **Live sessions.** Long work polls :func:`session_alive` and stops when the visitor has closed
 the tab: Streamlit only stops a script at its next Streamlit call, which a long computation does
 not make. Streamlit has no public API for it; the runtime's session registry answers it.
+
+**Reruns from the server.** :func:`rerun_session` runs a visitor's current page again from
+another thread, as Streamlit does itself when a source file changes (the session's last page and
+query string, no widget changes): the job pool uses it when a visitor's page missed that their
+job had finished (pages/_jobs.py).
 """
 
 from __future__ import annotations
@@ -64,6 +69,29 @@ def session_alive() -> Callable[[], bool]:
         return time.monotonic() - gone_since[0] < GONE_AFTER_SECONDS
 
     return alive
+
+
+def rerun_session(session_id: str) -> bool:
+    """Run this visitor's current page again, from any thread; False when the session is gone.
+
+    Streamlit keeps a session's last page and query string (``AppSession._client_state``, what
+    its own rerun on a source change sends); with no widget changes, the page runs as it stands.
+    """
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return False
+    instance = runtime.get_instance()
+    if not instance.is_active_session(session_id):
+        return False
+    session = instance.get_app_session(session_id)
+    if session is None:
+        return False
+    last = getattr(session, "_client_state", None)
+    if last is None:  # without it the rerun would land on the default page
+        return False
+    session.request_rerun(last)
+    return True
 
 
 def served() -> bool:

@@ -162,3 +162,68 @@ def test_the_basket_mining_runs_in_a_worker(pool):
     poll(at, lambda at: any(m.label == "Rules" for m in at.metric))
     assert any("frequent itemsets and" in s.label for s in at.status)
     assert len(pool_jobs("rules")) == 1
+
+
+class _Job:
+    """What the nudge reads of a pool job: its key and its future."""
+
+    def __init__(self, key: str) -> None:
+        from concurrent.futures import Future
+
+        self.key = key
+        self.future: Future = Future()
+
+
+@pytest.fixture
+def nudges(monkeypatch):
+    """Server-side reruns asked for, by session, with the checks a few milliseconds apart."""
+    asked: list[str] = []
+    monkeypatch.setattr(jobs, "NUDGE_AFTER_SECONDS", 0.05)
+    monkeypatch.setattr(jobs, "rerun_session", lambda who: asked.append(who) or True)
+    monkeypatch.setattr(jobs, "_watching", {})
+    monkeypatch.setattr(jobs, "_page_runs", {})
+    monkeypatch.setattr(jobs, "_armed", set())
+    return asked
+
+
+def settle() -> None:
+    time.sleep(1.0)  # 20 times the checks' delay
+
+
+def test_a_watcher_whose_page_missed_the_end_of_its_job_is_rerun_by_the_server(nudges):
+    job = _Job("forecast|a")
+    jobs._note_watching(job, "alice")
+    jobs._note_watching(job, "alice")  # every refresh of the live line: one check at the end
+    job.future.set_result(1)
+    settle()
+    # Asked once, then the checks go on (up to three) until the page has run: here it never does.
+    assert nudges == ["alice"] * 3
+
+
+def test_a_page_that_ran_after_the_job_ended_is_left_alone(nudges, monkeypatch):
+    job = _Job("forecast|b")
+    jobs._note_watching(job, "bob")
+    job.future.set_result(1)
+    monkeypatch.setattr(jobs, "session_id", lambda: "bob")
+    jobs.page_run_began()  # the live line's own refresh worked
+    settle()
+    assert nudges == []
+
+
+def test_a_visitor_who_stopped_watching_long_before_the_end_is_not_rerun(nudges, monkeypatch):
+    job = _Job("forecast|c")
+    jobs._note_watching(job, "carol")
+    monkeypatch.setattr(jobs, "_watching", {"carol": (job.key, time.monotonic() - 60)})
+    job.future.set_result(1)  # carol left the page a minute ago
+    settle()
+    assert nudges == []
+
+
+def test_a_gone_visitor_is_asked_once_and_then_forgotten(nudges, monkeypatch):
+    asked: list[str] = []
+    monkeypatch.setattr(jobs, "rerun_session", lambda who: asked.append(who) and False)
+    job = _Job("forecast|d")
+    jobs._note_watching(job, "dave")
+    job.future.set_result(1)
+    settle()
+    assert asked == ["dave"]

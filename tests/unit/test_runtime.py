@@ -5,6 +5,8 @@ page inside the app (tests/e2e/test_browser.py), closing a tab stops its forecas
 
 from __future__ import annotations
 
+import inspect
+
 from streamlit import runtime
 from streamlit.runtime import Runtime
 from streamlit.runtime.pages_manager import PagesManager
@@ -50,3 +52,39 @@ def test_a_server_loads_the_pages_modules_then_freezes_its_heap_once(monkeypatch
         assert _runtime.settle_heap() is None  # once per server
     finally:
         gc.unfreeze()
+
+
+def test_a_rerun_from_the_server_repeats_the_sessions_last_page(monkeypatch):
+    """rerun_session hands the session's own last client state (its page, its query string) to
+    AppSession.request_rerun, as Streamlit's rerun on a source change does; a gone session or
+    one without that state is not rerun (the rerun would land on the default page)."""
+    from streamlit.runtime.app_session import AppSession
+
+    from pages._runtime import rerun_session
+
+    assert callable(AppSession.request_rerun) and callable(Runtime.get_app_session)
+    assert "self._client_state = ClientState()" in inspect.getsource(AppSession.__init__)
+
+    class Session:
+        def __init__(self, state):
+            self._client_state, self.asked = state, []
+
+        def request_rerun(self, state):
+            self.asked.append(state)
+
+    sessions = {"here": Session("page two"), "blank": Session(None)}
+
+    class Instance:
+        def is_active_session(self, session_id):
+            return session_id in sessions
+
+        def get_app_session(self, session_id):
+            return sessions.get(session_id)
+
+    assert rerun_session("here") is False  # no server in a test run
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: Instance())
+    assert rerun_session("here") is True
+    assert sessions["here"].asked == ["page two"]
+    assert rerun_session("gone") is False
+    assert rerun_session("blank") is False and sessions["blank"].asked == []
