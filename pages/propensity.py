@@ -249,13 +249,14 @@ if data.dropped:
             st.write(f"**{md(column)}**: {md(why)}")
 
 chosen = result.chosen
+low, high = result.auc_interval
 cards = st.columns(4)
 cards[0].metric("Model", MODEL_LABELS[result.model].split(" (")[0])
 cards[1].metric(
     "ROC AUC",
     f"{chosen.roc_auc:.3f}",
-    help=f"Cross-validated over {result.folds} folds (sd {chosen.roc_auc_sd:.3f}). 0.5 is a coin "
-    "toss, 1.0 ranks every positive above every negative.",
+    help=f"Cross-validated over {result.folds} folds (sd {chosen.roc_auc_sd:.3f}); 95% interval "
+    f"{low:.3f} to {high:.3f}. 0.5 is a coin toss, 1.0 ranks every positive above every negative.",
 )
 cards[2].metric(
     "PR AUC",
@@ -264,6 +265,15 @@ cards[2].metric(
     f"{data.positive_share:.1%}.",
 )
 cards[3].metric("Positive", f"{data.positive_share:.1%}", help=md(data.target_name))
+if not result.better_than_chance:
+    st.warning(
+        f"**No better than chance.** The cross-validated ROC AUC is {chosen.roc_auc:.3f} and its "
+        f"95% interval, {low:.2f} to {high:.2f}, includes 0.5: a coin toss would rank these "
+        "customers about as well. Nothing here tells who will be positive from who will not, so "
+        "no list to act on is offered. Try another outcome, add columns that describe the "
+        "customers' behaviour, or use more customers.",
+        icon=":material/casino:",
+    )
 
 board = cached_leaderboard(result, float(threshold)).reset_index()
 board["model"] = board["model"].map(MODEL_LABELS)
@@ -320,48 +330,54 @@ with calls_tab:
 with drivers_tab:
     drivers = st.empty()
 with action_tab:
-    share = kept(
-        st.slider,
-        "Contact the top",
-        key="w.propensity.contact",
-        default=20,
-        min_value=1,
-        max_value=100,
-        format="%d%%",
-    )
-    reach = contact_top(data.target, chosen.probabilities, share / 100)
-    st.write(
-        f"Contacting the **{share}%** most likely ({reach['contacted']:,} customers) reaches "
-        f"**{reach['positives_reached']:,}** positives ({reach['share_of_positives']:.0%} of all), "
-        f"against about {reach['random_expected']:,.0f} for a random {share}%: "
-        f"**{reach['lift']:.1f} times** as many."
-    )
-    scored = cached_action_list(result)
-    if data.now is not None and dataset.days is not None:
-        st.write(
-            f"**Customers to act on now**: everyone who bought before "
-            f"{dataset.days[1]:%Y-%m-%d}, scored on all their history by the "
-            "model refitted on the latest window."
+    if not result.better_than_chance:
+        st.info(
+            "No list to act on: the model ranks customers no better than chance (see above).",
+            icon=":material/block:",
         )
-    top = scored.head(max(1, round(len(scored) * share / 100)))
-    st.dataframe(top, hide_index=True, height=300)
-    downloads = st.columns(3)
-    download_buttons(scored, "Scored list", "scores", sheet_name="scores", slots=downloads[:2])
-    downloads[2].download_button(
-        "Fitted model (pickle)",
-        data=partial(pickle.dumps, result.pipeline),
-        on_click="ignore",
-        file_name="propensity_model.pkl",
-        mime="application/octet-stream",
-        icon=":material/download:",
-    )
-    st.caption(
-        "The model is a scikit-learn pipeline (preparation and model in one). Load it in Python "
-        "with the same scikit-learn version: `model = pickle.load(open('propensity_model.pkl', "
-        "'rb'))`, then `model.predict_proba(table[columns])[:, 1]` on a table with the same "
-        f"columns ({md(', '.join(map(str, data.features.columns)))}). Only load pickles from "
-        "sources you trust: opening one can run any code."
-    )
+    else:
+        share = kept(
+            st.slider,
+            "Contact the top",
+            key="w.propensity.contact",
+            default=20,
+            min_value=1,
+            max_value=100,
+            format="%d%%",
+        )
+        reach = contact_top(data.target, chosen.probabilities, share / 100)
+        st.write(
+            f"Contacting the **{share}%** most likely ({reach['contacted']:,} customers) reaches "
+            f"**{reach['positives_reached']:,}** positives ({reach['share_of_positives']:.0%} of all), "
+            f"against about {reach['random_expected']:,.0f} for a random {share}%: "
+            f"**{reach['lift']:.1f} times** as many."
+        )
+        scored = cached_action_list(result)
+        if data.now is not None and dataset.days is not None:
+            st.write(
+                f"**Customers to act on now**: everyone who bought before "
+                f"{dataset.days[1]:%Y-%m-%d}, scored on all their history by the "
+                "model refitted on the latest window."
+            )
+        top = scored.head(max(1, round(len(scored) * share / 100)))
+        st.dataframe(top, hide_index=True, height=300)
+        downloads = st.columns(3)
+        download_buttons(scored, "Scored list", "scores", sheet_name="scores", slots=downloads[:2])
+        downloads[2].download_button(
+            "Fitted model (pickle)",
+            data=partial(pickle.dumps, result.pipeline),
+            on_click="ignore",
+            file_name="propensity_model.pkl",
+            mime="application/octet-stream",
+            icon=":material/download:",
+        )
+        st.caption(
+            "The model is a scikit-learn pipeline (preparation and model in one). Load it in Python "
+            "with the same scikit-learn version: `model = pickle.load(open('propensity_model.pkl', "
+            "'rb'))`, then `model.predict_proba(table[columns])[:, 1]` on a table with the same "
+            f"columns ({md(', '.join(map(str, data.features.columns)))}). Only load pickles from "
+            "sources you trust: opening one can run any code."
+        )
 
 with drivers.container():
     with st.spinner("Measuring what drives the scores…"):

@@ -40,7 +40,13 @@ from analytics.propensity.plots import (
     roc_figure,
     tree_diagram,
 )
-from analytics.propensity.results import ModelScore, PropensityResult, contact_top, lift_table
+from analytics.propensity.results import (
+    ModelScore,
+    PropensityResult,
+    auc_interval,
+    contact_top,
+    lift_table,
+)
 from analytics.propensity.targets import (
     NO_YES_NO_COLUMN,
     PropensityData,
@@ -63,6 +69,7 @@ __all__ = [
     "PropensityData",
     "PropensityParams",
     "PropensityResult",
+    "auc_interval",
     "calibration_figure",
     "confusion_figure",
     "contact_top",

@@ -451,6 +451,7 @@ def _propensity_section(
     result = run.propensity(dataset, params, budget)
     data = result.data
     chosen = result.chosen
+    low, high = result.auc_interval
     facts = [
         ("Predicting", data.target_name),
         ("Customers", f"{data.n:,}"),
@@ -463,6 +464,14 @@ def _propensity_section(
         ),
         ("PR AUC", f"{chosen.pr_auc:.3f}"),
         ("Validation", result.validation),
+        (
+            "Verdict",
+            "Better than chance: the 95% interval of the ROC AUC, "
+            f"{low:.2f} to {high:.2f}, lies above 0.5."
+            if result.better_than_chance
+            else f"No better than chance: the 95% interval of the ROC AUC, {low:.2f} to "
+            f"{high:.2f}, includes 0.5. Do not choose whom to contact from these scores.",
+        ),
     ]
     board = result.leaderboard().reset_index()
     board["model"] = board["model"].map(lambda m: PROPENSITY_MODELS.get(m, m))

@@ -711,6 +711,7 @@ def test_propensity_page_target_model_and_threshold():
     # The drivers, drawn last in place of their placeholder: importance chart and readable tree.
     assert len(at.get("graphviz_chart")) == 1 and "values are shuffled" in texts(at)
     assert "20%** most likely" in texts(at) and "times** as many" in texts(at)
+    assert "No better than chance" not in texts(at)
     at.selectbox(key="w.propensity.model").set_value("tree").run()
     no_exception(at)
     assert metric(at, "Model") == "Decision tree"
@@ -734,6 +735,34 @@ def test_propensity_page_on_transactions_derives_churn():
     no_exception(at)
     assert metric(at, "Model") == "Logistic regression"
     assert any("coefficient" in str(d.value.columns.tolist()) for d in at.dataframe)
+
+
+def noise_customers(seed: int = 7, rows: int = 400) -> bytes:
+    """A customers table whose outcome is a coin toss, unrelated to every column."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "customer": [f"C{i}" for i in range(rows)],
+            "age": rng.integers(18, 80, rows),
+            "spend": rng.gamma(2.0, 50.0, rows).round(2),
+            "region": rng.choice(["North", "South", "East", "West"], rows),
+            "responded": rng.choice(["Yes", "No"], rows),
+        }
+    )
+    return frame.to_csv(index=False).encode()
+
+
+def test_propensity_on_a_random_outcome_says_no_better_than_chance_and_offers_no_list():
+    at = upload(on_data_page(), "noise.csv", noise_customers())
+    at.selectbox(key="w.kind").set_value("customers").run()
+    confirm_if_asked(at)
+    at.switch_page("pages/propensity.py").run()
+    no_exception(at)
+    assert at.selectbox(key="w.propensity.target").value == "responded"
+    assert "No better than chance" in texts(at), texts(at)
+    assert "No list to act on" in texts(at)
+    assert not [s for s in at.slider if s.label == "Contact the top"]
+    assert "most likely" not in texts(at)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pytest
 from analytics.data import build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
 from analytics.propensity import (
+    auc_interval,
     contact_top,
     feature_importance,
     fit_propensity,
@@ -130,6 +131,53 @@ def test_planted_drivers_are_learned_and_rank_first():
     scored = result.scored()
     assert scored["decile"].iloc[0] == 1 and scored["probability"].is_monotonic_decreasing
     assert len(scored) == 1200
+
+
+def test_the_auc_interval_is_mann_whitneys_at_chance_and_covers_a_random_ranking():
+    from scipy.stats import mannwhitneyu, norm
+    from sklearn.metrics import roc_auc_score
+
+    # At 0.5 the half width is 1.96 times the Mann-Whitney null sd, sqrt((n1 + n2 + 1) / 12 n1 n2).
+    low, high = auc_interval(0.5, 40, 160)
+    assert (high - low) / 2 == pytest.approx(norm.ppf(0.975) * np.sqrt(201 / (12 * 40 * 160)))
+    # Random scores of a random outcome: the 95% interval holds 0.5 about 95 times in 100, and
+    # lies above it exactly when the one-sided Mann-Whitney test says p < 0.025 (nearly always).
+    rng = np.random.default_rng(3)
+    held, agree = 0, 0
+    for _ in range(300):
+        target = rng.random(300) < 0.2
+        scores = rng.random(300)
+        auc = roc_auc_score(target, scores)
+        low, high = auc_interval(auc, int(target.sum()), int((~target).sum()))
+        held += low <= 0.5 <= high
+        p = mannwhitneyu(scores[target], scores[~target], alternative="greater").pvalue
+        agree += (low > 0.5) == (p < 0.025)
+    assert 0.90 <= held / 300 <= 0.99
+    assert agree >= 297
+    assert all(np.isnan(auc_interval(0.7, 0, 10)))
+
+
+def test_the_folds_interval_is_nadeau_and_bengios_corrected_t():
+    from scipy.stats import t
+
+    from analytics.propensity.results import fold_auc_interval
+
+    low, high = fold_auc_interval(0.6, 0.05, 5)  # population sd over 5 folds
+    half = t.ppf(0.975, 4) * 0.05 * np.sqrt(5 / 4) * np.sqrt(1 / 5 + 1 / 4)
+    assert (low, high) == pytest.approx((0.6 - half, 0.6 + half))
+    assert half == pytest.approx(0.1041, abs=1e-4)  # 1.5 times the uncorrected t's half width
+    assert all(np.isnan(fold_auc_interval(0.6, float("nan"), 5)))
+
+
+def test_a_random_outcome_is_no_better_than_chance_and_a_planted_one_is():
+    rng = np.random.default_rng(11)
+    noise = planted_customers(500, seed=11).assign(Churn=rng.choice(["Yes", "No"], 500))
+    result = fit_propensity(target_from_column(customers(noise), "Churn"))
+    low, high = result.auc_interval
+    assert low <= 0.5 <= high and not result.better_than_chance
+    assert result.to_dict()["better_than_chance"] is False
+    planted = fit_propensity(target_from_column(customers(planted_customers(500)), "Churn"))
+    assert planted.auc_interval[0] > 0.5 and planted.better_than_chance
 
 
 def test_a_feature_that_is_the_answer_is_flagged_as_leakage():
