@@ -257,6 +257,8 @@ def _holdout_score(
         budget,
     )
     forecast = inner.scale.back(inner.fit.mean)
+    if len(train) and train.min() >= 0:
+        forecast = np.maximum(forecast, 0.0)  # as the forecast shown (_not_below_zero)
     return {
         "periods": holdout,
         "model": inner.model,
@@ -277,6 +279,28 @@ def _future(fit: _Fit, scale: _Scale, periods: pd.DatetimeIndex) -> pd.DataFrame
             "upper_95": scale.back(fit.upper95),
         }
     )
+
+
+def _not_below_zero(future: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """A series that never went below zero (sales, orders) does not go below it in its forecast:
+    bounds and forecasts under zero are shown as zero, with a note. An interval keeps its
+    coverage: what it gave to values below zero now sits at zero."""
+    values = future.drop(columns="period")
+    below = values < 0
+    if not below.to_numpy().any():
+        return future
+    lower = int(below[["lower_80", "lower_95"]].any(axis=1).sum())
+    points = int(below["forecast"].sum())
+    notes.append(
+        "The history never goes below zero, so neither does the forecast: "
+        + (f"{lower} lower bound{'s' if lower != 1 else ''} " if lower else "")
+        + ("and " if lower and points else "")
+        + (f"{points} forecast{'s' if points != 1 else ''} " if points else "")
+        + "below zero "
+        + ("are" if lower + points != 1 else "is")
+        + " shown as zero."
+    )
+    return future.assign(**values.clip(lower=0.0))
 
 
 def run_forecast(
@@ -345,11 +369,14 @@ def run_forecast(
             score_part = _holdout_score(series, m, holdout, model, transform, origins, say, budget)
         done = _forecast_values(y_all, index, m, h, model, transform, origins, notes, say, budget)
     fit, scale = done.fit, done.scale
+    future = _future(fit, scale, _periods(index[-1], series.freq, n=h + 1)[1:])
+    if len(y_all) and y_all.min() >= 0:
+        future = _not_below_zero(future, notes)
     return ForecastResult(
         series=series,
         model=done.model,
         description=fit.spec,
-        forecast=_future(fit, scale, _periods(index[-1], series.freq, n=h + 1)[1:]),
+        forecast=future,
         fitted=pd.Series(scale.back(fit.fitted), index=index, name="fitted"),
         backtest=done.board,
         season=done.season,
@@ -425,8 +452,9 @@ def _forecast_values(
         m_fit = 1
     elif m > 1 and len(y) < 2 * m + 2:
         notes.append(
-            f"The series has {len(y)} periods, fewer than two full seasons of {m}: only the "
-            "seasonal naive forecast"
+            f"The series has {len(y)} periods; a seasonal SARIMA or Theta needs at least "
+            f"{2 * m + 2} (two full seasons of {m}, and two more). Only the seasonal naive "
+            "forecast"
             + (" and ETS (estimating the starting season) use" if m <= LONG_SEASON else " uses")
             + " the season; SARIMA and Theta treat the series as having none."
         )

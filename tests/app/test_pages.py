@@ -652,7 +652,7 @@ def test_forecast_page_on_the_series_sample():
     assert metric(at, "Next 14 days")
     at.selectbox(key="w.forecast.series_freq").set_value("W").run()
     no_exception(at)
-    assert "fewer than two full seasons" in texts(at)
+    assert "two full seasons of 52, and two more" in texts(at)
 
 
 @pytest.mark.parametrize(

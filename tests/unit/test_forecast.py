@@ -306,6 +306,23 @@ def test_negative_values_skip_multiplicative_forms_and_transforms():
     assert result.transform == "None"
 
 
+@pytest.mark.parametrize("model", ["auto", "ets", "sarima", "naive"])
+def test_counts_never_forecast_below_zero_but_a_series_that_crosses_zero_may(model):
+    # Orders per day: a handful, often none. Untruncated, every model's 95% band dips below 0.
+    rng = np.random.default_rng(5)
+    orders = rng.poisson(1.5, 120).astype(float)
+    result = run_forecast(series_from_values(orders, freq="D"), model=model, horizon=14)
+    values = result.forecast.drop(columns="period")
+    assert (values >= 0).all().all()
+    assert any("never goes below zero" in n and "shown as zero" in n for n in result.notes)
+    assert (result.forecast["lower_95"] == 0).any()  # clipped, not dropped
+    assert (result.forecast["upper_95"] > 0).all()
+    profit = orders - 3  # below zero most days: its bands keep their sign
+    crossing = run_forecast(series_from_values(profit, freq="D"), model=model, horizon=14)
+    assert (crossing.forecast["lower_95"] < 0).all()
+    assert not any("never goes below zero" in n for n in crossing.notes)
+
+
 def test_log_and_box_cox_forecast_in_the_original_units():
     series = series_from_values(np.exp(planted() / 40), freq="M")
     for transform in ("log", "boxcox"):
