@@ -5,10 +5,11 @@ import streamlit as st
 from pages._errors import run_page
 from pages._jobs import job_pool, page_run_began
 from pages._runtime import settle_heap
+from pages._widgets import app_icon
 from pages._workspace import restore_workspace, sidebar_status, sync_workspace
 
 page_run_began()  # a job's live line that this run replaces needs no rerun from the server
-st.set_page_config(page_title="MarketLens", page_icon=":material/insights:", layout="wide")
+st.set_page_config(page_title="MarketLens", page_icon=app_icon(), layout="wide")
 page = st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -581,3 +581,39 @@ def test_two_browsers_with_different_uploads_each_see_only_their_own(browser, se
     finally:
         for context, *_ in users:
             context.close()
+
+
+def test_every_page_works_with_no_request_leaving_the_machine(browser, server):
+    """Offline use (issue 18): through every page, nothing is fetched from anywhere but the app
+    (the tab icon once came from fonts.gstatic.com) and the console shows no error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    outside: list[str] = []
+
+    def only_the_app(route) -> None:
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_app)
+    tab = new_tab(context)
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.goto(server)
+    settle(tab)
+    for name in [*NAV, "workspaces", "report"]:
+        if name in NAV:
+            go(tab, name)
+        else:
+            follow(
+                tab,
+                tab.locator('[data-testid="stSidebarNav"]')
+                .get_by_role("link")
+                .filter(has_text=name.capitalize()),
+            )
+        no_traceback(tab)
+        tab.wait_for_timeout(1_000)  # charts and icons load after the run
+    context.close()
+    assert outside == []
+    assert errors == []
