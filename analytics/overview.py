@@ -190,6 +190,17 @@ def preset_period(first: dt.date, last: dt.date, preset: str) -> tuple[dt.date, 
     return max(first, last - dt.timedelta(days=days - 1)), last
 
 
+def natural_freq(start: dt.date, end: dt.date) -> str:
+    """The trend's natural step for a period: days up to two months, weeks up to a year, months
+    up to three years, then quarters. (Thirty days by month is one bar.)"""
+    days = (end - start).days + 1
+    if days <= 62:
+        return "D"
+    if days <= 366:
+        return "W"
+    return "M" if days <= 3 * 366 else "Q"
+
+
 def default_period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     """The period a dashboard opens on: the longest preset that fits twice into the history.
 

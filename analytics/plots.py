@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -86,7 +87,29 @@ def trend_figure(result: OverviewResult, metric: str = "revenue") -> go.Figure:
             hovertemplate=f"%{{x|%Y-%m-%d}}<br>{label}: %{{y:,.0f}}<extra></extra>",
         )
     )
+    _date_ticks(fig, trend["period"], result.freq)
     return _layout(fig, f"{label} per {unit}", f"{unit.capitalize()} starting", label)
+
+
+#: Tick labels of a trend's date axis, and one step of it, per step name.
+_TICK_FORMATS = {"D": "%d %b %Y", "W": "%d %b %Y", "M": "%b %Y", "Q": "%b %Y"}
+_STEPS = {
+    "D": pd.DateOffset(days=1),
+    "W": pd.DateOffset(weeks=1),
+    "M": pd.DateOffset(months=1),
+    "Q": pd.DateOffset(months=3),
+}
+
+
+def _date_ticks(fig: go.Figure, periods: pd.Series, freq: str) -> None:
+    """Dates as days, not times: with a few bars, one tick per bar and the axis one step wider
+    on each side (alone, a bar's axis ran over a millisecond, '23:59:59.9996 …')."""
+    fig.update_xaxes(tickformat=_TICK_FORMATS.get(freq, "%d %b %Y"))
+    if 0 < len(periods) <= 6:
+        step = _STEPS.get(freq, _STEPS["D"])
+        first, last = pd.Timestamp(periods.min()), pd.Timestamp(periods.max())
+        before, after = first - (first - step), (last + step) - last
+        fig.update_xaxes(tickvals=list(periods), range=[first - before / 2, last + after / 2])
 
 
 def top_products_figure(result: OverviewResult) -> go.Figure:

@@ -11,6 +11,7 @@ from analytics.overview import (
     OverviewParams,
     default_period,
     format_value,
+    natural_freq,
     preset_period,
 )
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
@@ -64,14 +65,21 @@ with controls[0]:
         max_value=last,
         format="YYYY-MM-DD",
     )
+# The trend's step follows the period (days for a month, months for years): a new period gets
+# its natural step, and a step chosen by hand is kept while the period stays that long.
+natural = (
+    natural_freq(*period)
+    if isinstance(period, tuple) and len(period) == 2
+    else OverviewParams().freq
+)
 with controls[1]:
     freq = kept(
         st.selectbox,
         "Trend by",
         list(FREQ_LABELS),
         format_func=FREQ_LABELS.__getitem__,
-        key="w.overview.freq",
-        default=OverviewParams().freq,
+        key=f"w.overview.freq.{natural}",
+        default=natural,
     )
 with controls[2]:
     dims = list(dataset.dimensions)

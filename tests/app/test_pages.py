@@ -105,7 +105,13 @@ def test_overview_controls_change_the_result():
     no_exception(at)
     assert at.date_input[0].value[0].isoformat() == "2025-12-02"
     assert at.metric[0].value != revenue_year
-    at.selectbox(key="w.overview.freq").set_value("D").run()
+    assert select(at, "Trend by").value == "D"  # thirty days by day, not one month's bar
+    select(at, "Trend by").set_value("W").run()
+    assert select(at, "Trend by").value == "W"  # chosen by hand: kept
+    at.button_group(key="w.overview.preset").set_value("All").run()
+    assert select(at, "Trend by").value == "M"  # two years: by month
+    at.button_group(key="w.overview.preset").set_value("Last 30 days").run()
+    assert select(at, "Trend by").value == "W"  # the hand-picked step of this length is back
     at.radio(key="w.overview.metric").set_value("orders").run()
     no_exception(at)
     at.selectbox(key="w.overview.dim").set_value("Channel").run()
@@ -253,11 +259,11 @@ def test_odd_but_readable_files_load_and_pages_explain_what_they_cannot_do(name,
 
 def test_settings_survive_switching_pages():
     at = app()
-    at.selectbox(key="w.overview.freq").set_value("M").run()
+    select(at, "Trend by").set_value("M").run()
     at.switch_page("pages/data.py").run()
     next(c for c in at.checkbox if c.key == "w.clean.drop_cancellations").check().run()
     at.switch_page("pages/overview.py").run()
-    assert at.selectbox(key="w.overview.freq").value == "M"
+    assert select(at, "Trend by").value == "M"
     at.switch_page("pages/data.py").run()
     assert next(c for c in at.checkbox if c.key == "w.clean.drop_cancellations").value is True
     assert at.session_state["ml.data"].steps == (

@@ -9,7 +9,7 @@ import pytest
 
 from analytics.data import ColumnMapping, build_dataset, detect_mapping
 from analytics.errors import AnalyticsError
-from analytics.overview import default_period, preset_period, run_overview
+from analytics.overview import default_period, natural_freq, preset_period, run_overview
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
 
 MAPPING = ColumnMapping(
@@ -88,6 +88,30 @@ def test_trend_marks_incomplete_periods(shop):
     daily = run_overview(shop, freq="D")
     assert daily.trend["complete"].all()
     assert daily.trend["revenue"].sum() == pytest.approx(shop.frame["revenue"].sum())
+
+
+def test_the_trend_step_follows_the_period_and_one_bar_keeps_a_date_axis(sample):
+    frame = sample.transactions
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    day = dt.date(2025, 1, 1)
+    assert [natural_freq(day, day + dt.timedelta(days=n - 1)) for n in (1, 30, 62, 63)] == [
+        "D",
+        "D",
+        "D",
+        "W",
+    ]
+    assert natural_freq(day, day + dt.timedelta(days=365)) == "W"
+    assert natural_freq(day, day + dt.timedelta(days=730)) == "M"
+    assert natural_freq(day, day + dt.timedelta(days=3000)) == "Q"
+    # Thirty days by month: one bar, whose axis once ran over a millisecond ("23:59:59.9996").
+    result = run_overview(dataset, start=dt.date(2025, 12, 1), end=dt.date(2025, 12, 30), freq="M")
+    axis = trend_figure(result).layout.xaxis
+    assert len(result.trend) == 1 and list(axis.tickvals) == [pd.Timestamp("2025-12-01")]
+    low, high = (pd.Timestamp(v) for v in axis.range)
+    assert pd.Timedelta(days=14) <= high - low <= pd.Timedelta(days=32)
+    assert axis.tickformat == "%b %Y"
+    long = trend_figure(run_overview(dataset, freq="D")).layout.xaxis
+    assert long.range is None and long.tickformat == "%d %b %Y"  # many bars: plotly's own ticks
 
 
 def test_no_previous_data_means_no_change(shop):
