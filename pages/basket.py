@@ -25,6 +25,7 @@ from analytics.baskets import (
     rules_graph,
     rules_matrix,
     rules_scatter,
+    shown_in_words,
     top_items_figure,
 )
 from analytics.errors import AnalyticsError
@@ -331,7 +332,7 @@ shown = filter_rules(rules.table, items=wanted, side=side, **params.options("dis
 shown = shown.sort_values(sort_by, ascending=sort_by == "p_value", kind="stable")
 # Everything the rules shown come from: the charts below are built once per such view.
 shown_key = (baskets.key, params, tuple(wanted), side, sort_by)
-st.caption(f"Showing {len(shown):,} of {rules.n_rules:,} rules.")
+st.caption(md(shown_in_words(rules.table, items=wanted, side=side, **params.options("display"))))
 picked = st.dataframe(
     shown[TABLE_COLUMNS],
     hide_index=True,

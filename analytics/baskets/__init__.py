@@ -33,7 +33,7 @@ from analytics.baskets.build import (
     item_options,
     item_values,
 )
-from analytics.baskets.describe import describe_rule, filter_rules
+from analytics.baskets.describe import describe_rule, filter_rules, shown_in_words
 from analytics.baskets.measures import MEASURE_LABELS, MEASURES, SORTABLE, Rules, rule_measures
 from analytics.baskets.mine import ENGINE_LABELS, ENGINES, mine_itemsets
 from analytics.baskets.mining import RulesParams, run_rules
@@ -83,6 +83,7 @@ __all__ = [
     "rules_matrix",
     "rules_scatter",
     "run_rules",
+    "shown_in_words",
     "similar_items",
     "temporal_split",
     "top_items_figure",

@@ -49,6 +49,50 @@ def filter_rules(
     return table.loc[keep]
 
 
+def shown_in_words(
+    table: pd.DataFrame,
+    *,
+    items: Sequence[str] = (),
+    side: Side = "either",
+    redundant: bool = True,
+    significant: bool = False,
+    alpha: float = 0.05,
+) -> str:
+    """How many of ``Rules.table``'s rules :func:`filter_rules` shows with these options, and
+    what hid the others, in words ("Showing 62 of 76 rules: 14 are redundant …").
+
+    Example
+    -------
+    >>> shown_in_words(rules.table, redundant=False)  # doctest: +SKIP
+    """
+    found = len(table)
+    hiding: list[tuple[dict[str, Any], str]] = [
+        (
+            {"redundant": redundant},
+            "redundant, hidden (tick 'Show redundant rules' to see them)",
+        ),
+        (
+            {"significant": significant, "alpha": alpha},
+            f"not significant at {alpha:.0%} after the Benjamini–Hochberg correction",
+        ),
+        ({"items": items, "side": side}, "without the items chosen"),
+    ]
+    reasons: list[str] = []
+    options: dict[str, Any] = {}
+    before = found
+    for more, why in hiding:
+        options.update(more)
+        now = len(filter_rules(table, **options))
+        if now < before:
+            hidden = before - now
+            reasons.append(f"{hidden:,} {'is' if hidden == 1 else 'are'} {why}")
+        before = now
+    rules = "rule" if found == 1 else "rules"
+    if not reasons:
+        return f"Showing all {found:,} {rules}."
+    return f"Showing {before:,} of {found:,} {rules}: " + "; ".join(reasons) + "."
+
+
 def _share(value: float) -> str:
     return f"{value:.2%}" if value < 0.01 else f"{value:.1%}"
 

@@ -474,6 +474,7 @@ def test_basket_page_sliders_filter_and_explain(small_app_sample):
     filtered = at.dataframe[0].value
     assert len(filtered) and all(r.endswith("→ {Cake Stand}") for r in filtered["rule"])
     assert f"Showing {len(filtered):,} of" in texts(at)
+    assert "without the items chosen" in texts(at)  # the count line says what hid the rest
     at.selectbox(key="w.basket.sort").set_value("confidence").run()
     assert at.dataframe[0].value["confidence"].is_monotonic_decreasing
     explained = at.selectbox(key="w.basket.explain")

@@ -24,6 +24,7 @@ from analytics.baskets import (
     rules_matrix,
     rules_scatter,
     run_rules,
+    shown_in_words,
     top_items_figure,
 )
 from analytics.baskets import mining as bk
@@ -220,6 +221,27 @@ def test_plain_lists_count_an_item_once_per_basket_and_read_every_item_as_text()
     assert numbers.matrix.toarray().astype(int).tolist() == [[1, 0, 1], [0, 1, 1]]
     with pytest.raises(AnalyticsError, match="No baskets"):
         baskets_from_lists([[], []])
+
+
+def test_the_count_line_says_what_hid_each_rule_not_shown():
+    table = pd.DataFrame(
+        {
+            "antecedent": [("a",), ("a", "b"), ("c",), ("c", "d"), ("e",)],
+            "consequent": [("x",), ("x",), ("y",), ("y",), ("x",)],
+            "redundant": [False, True, False, True, False],
+            "p_adjusted": [0.001, 0.2, 0.3, 0.01, 0.02],
+        }
+    )
+    assert shown_in_words(table) == "Showing all 5 rules."
+    hidden = shown_in_words(
+        table, redundant=False, significant=True, items=["x"], side="consequent"
+    )
+    assert hidden.startswith("Showing 2 of 5 rules: 2 are redundant, hidden")
+    assert "; 1 is not significant at 5%" in hidden  # (c) -> (y), p 0.3
+    assert "without the items chosen" not in hidden  # both left hold x
+    only_y = shown_in_words(table, items=["y"])
+    assert only_y == "Showing 2 of 5 rules: 3 are without the items chosen."
+    assert len(filter_rules(table, items=["y"])) == 2
 
 
 def test_measures_on_a_hand_example():
