@@ -266,12 +266,25 @@ else:
 # --- scatter ---------------------------------------------------------------------------------------
 st.subheader("Customers on a map")
 axes = [*result.features, *result.projection.columns]
-axis_label = {
-    **FEATURE_LABELS,
-    **{f"PC{i + 1}": f"PC{i + 1} ({v:.0%} of variance)" for i, v in enumerate(result.explained)},
-}
+# Labels stay the same when the segmentation changes (Streamlit keeps a choice by its label): the
+# components' shares of the variance go in the help, not in the options.
+axis_label = {**FEATURE_LABELS, **{f"PC{i + 1}": f"Component {i + 1}" for i in range(9)}}
+variance = ", ".join(f"{v:.0%} by component {i + 1}" for i, v in enumerate(result.explained))
+axis_help = (
+    f"Components are the principal components of the columns segmented on: {variance} of the "
+    "variance is explained."
+    if variance
+    else None
+)
 axis_cells = st.columns([2, 2, 1, 1, 2])
-default_x, default_y = ("recency", "monetary") if not features else (axes[0], axes[1])
+# RFM: recency against spend. Chosen columns: the map of the first two principal components
+# when there are more than two (0/1 columns such as SeniorCitizen make poor axes).
+if not features:
+    default_x, default_y = "recency", "monetary"
+elif len(result.features) > 2 and {"PC1", "PC2"} <= set(result.projection.columns):
+    default_x, default_y = "PC1", "PC2"
+else:
+    default_x, default_y = axes[0], axes[1]
 with axis_cells[0]:
     x_axis = kept(
         st.selectbox,
@@ -280,6 +293,7 @@ with axis_cells[0]:
         key="w.seg.x",
         default=default_x,
         format_func=lambda a: axis_label.get(a, a),
+        help=axis_help,
     )
 with axis_cells[1]:
     y_axis = kept(
@@ -289,6 +303,7 @@ with axis_cells[1]:
         key="w.seg.y",
         default=default_y,
         format_func=lambda a: axis_label.get(a, a),
+        help=axis_help,
     )
 with axis_cells[2]:
     log_axes = kept(
@@ -308,8 +323,10 @@ if three_d:
             "Depth axis",
             axes,
             key="w.seg.z",
-            default=axes[2] if len(axes) > 2 else axes[0],
+            # Depth: the first axis not already drawn (it once repeated the vertical one).
+            default=next((a for a in axes if a not in (x_axis, y_axis)), axes[0]),
             format_func=lambda a: axis_label.get(a, a),
+            help=axis_help,
         )
 remember(
     "segments",

@@ -7,6 +7,9 @@ customer ids and column names go through ``plot_text``: they show as typed, neve
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -241,10 +244,23 @@ def scatter_figure(
     fig.update_layout(dragmode="lasso")
     if log_axes:
         if x not in result.projection.columns and (xs > 0).all():
-            fig.update_xaxes(type="log")
+            fig.update_xaxes(type="log", **log_ticks(xs))
         if y not in result.projection.columns and (ys > 0).all():
-            fig.update_yaxes(type="log")
+            fig.update_yaxes(type="log", **log_ticks(ys))
     return _layout(fig, title, x_title, y_title, height=560)
+
+
+def log_ticks(values: Any) -> dict[str, list[Any]]:
+    """Ticks for a log axis over ``values`` (all above zero): 1, 2 and 5 times the powers of ten
+    in range, written in full ("20", "500", "2,000"), or the powers alone when those are too
+    many. Plotly's own read "1 2 5 10 2 5 100": the digits between powers stand alone."""
+    array = np.asarray(values, dtype=float)
+    low, high = float(array.min()), float(array.max())
+    powers = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    ticks = [m * 10.0**p for p in powers for m in (1, 2, 5) if low / 2 <= m * 10.0**p <= high * 2]
+    if len(ticks) > 10:
+        ticks = [10.0**p for p in powers if low / 10 <= 10.0**p <= high * 10]
+    return {"tickvals": ticks, "ticktext": [f"{t:,.0f}" if t >= 1 else f"{t:g}" for t in ticks]}
 
 
 def segment_sizes_figure(result: SegmentationResult) -> go.Figure:

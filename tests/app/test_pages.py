@@ -319,6 +319,11 @@ def test_segments_page_controls():
     for algorithm in ("gmm", "agglomerative", "dbscan", "kmeans"):
         at.selectbox(key="w.seg.algorithm").set_value(algorithm).run()
         no_exception(at)
+    at.toggle(key="w.seg.3d").set_value(True).run()
+    no_exception(at)
+    # The depth axis is a third one: it once repeated the vertical axis (the cloud a line).
+    assert at.selectbox(key="w.seg.z").value == "frequency"
+    at.toggle(key="w.seg.3d").set_value(False).run()
     at.selectbox(key="w.seg.x").set_value("PC1").run()
     at.selectbox(key="w.seg.y").set_value("frequency").run()
     no_exception(at)
@@ -346,6 +351,8 @@ def test_segments_on_an_uploaded_customers_table():
     assert metric(at, "Segments") == "3"
     columns = next(m for m in at.multiselect if m.label == "Columns to segment on")
     assert columns.value == ["Age", "Income", "Visits"]
+    # Three columns: the map opens on the first two principal components.
+    assert (at.session_state["w.seg.x"], at.session_state["w.seg.y"]) == ("PC1", "PC2")
     columns.set_value(["Age", "Income"]).run()
     no_exception(at)
     columns.set_value(["Age"]).run()

@@ -291,6 +291,15 @@ def test_figures_carry_the_segments(sample_dataset):
     fig = scatter_figure(result, "recency", "monetary", log_axes=True)
     assert [t.name for t in fig.data] == result.segment_names
     assert fig.data[0].type == "scatter" and fig.layout.yaxis.type == "log"
+    # Log ticks written in full, 1-2-5 per power of ten: not plotly's "1 2 5 10 2 5 100".
+    spend = result.customers["monetary"]
+    text = list(fig.layout.yaxis.ticktext)
+    assert len(text) >= 3 and all(t.replace(",", "").replace(".", "").isdigit() for t in text)
+    assert [float(t.replace(",", "")) for t in text] == list(fig.layout.yaxis.tickvals)
+    assert (
+        min(fig.layout.yaxis.tickvals) <= spend.min() * 2
+        and max(fig.layout.yaxis.tickvals) >= spend.max() / 5
+    )
     ids = {row[0] for trace in fig.data for row in trace.customdata}
     assert ids == set(result.customers["customer_id"])
     colors = segment_colors(result.segment_names)
