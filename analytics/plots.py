@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -59,6 +60,21 @@ def plot_text(text: object, *, limit: int | None = None) -> str:
     if limit is not None and len(value) > limit:
         value = value[: limit - 1] + "…"
     return html.escape(value, quote=False)
+
+
+#: Characters of a category label on a chart's axis (the whole text is in the hover).
+LABEL_CHARS = 36
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Cut labels made distinct again (two names that share their first characters would be
+    drawn as one bar): a repeat gets invisible zero-width spaces."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, -1) + 1
+        out.append(label + "\u200b" * seen[label])
+    return out
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, *, height: int = 360) -> go.Figure:
@@ -115,18 +131,23 @@ def _date_ticks(fig: go.Figure, periods: pd.Series, freq: str) -> None:
 def top_products_figure(result: OverviewResult) -> go.Figure:
     """Horizontal bars of the products with the most revenue."""
     top = result.top_products.iloc[::-1]
-    labels = [
-        plot_text(f"{name} ({code})" if str(name) != str(code) else name, limit=80)
+    names = [
+        f"{name} ({code})" if str(name) != str(code) else str(name)
         for code, name in zip(top["product"], top["name"], strict=True)
     ]
+    # Cut to 36 characters on the axis (long names squeezed the bars), in full in the hover.
+    labels = _unique([plot_text(name, limit=LABEL_CHARS) for name in names])
     fig = go.Figure(
         go.Bar(
             x=top["revenue"],
             y=labels,
             orientation="h",
             marker_color=PALETTE[0],
-            customdata=top[["quantity", "orders"]].to_numpy(),
-            hovertemplate="%{y}<br>Revenue: %{x:,.0f}<br>Units: %{customdata[0]:,.0f}<br>Orders: %{customdata[1]:,}<extra></extra>",
+            customdata=np.column_stack(
+                [[plot_text(name) for name in names], top["quantity"], top["orders"]]
+            ),
+            hovertemplate="%{customdata[0]}<br>Revenue: %{x:,.0f}<br>Units: %{customdata[1]:,.0f}"
+            "<br>Orders: %{customdata[2]:,}<extra></extra>",
         )
     )
     return _layout(

@@ -114,6 +114,28 @@ def test_the_trend_step_follows_the_period_and_one_bar_keeps_a_date_axis(sample)
     assert long.range is None and long.tickformat == "%d %b %Y"  # many bars: plotly's own ticks
 
 
+def test_long_product_names_are_cut_on_the_axis_and_whole_in_the_hover():
+    long = "REGENCY CAKESTAND 3 TIER WITH EXTRA LONG DESCRIPTION"
+    frame = pd.DataFrame(
+        [
+            ("1", "a", "2024-01-02", "P1", long + " RED", 2, 5.0, "UK"),
+            ("2", "b", "2024-01-05", "P2", long + " BLUE", 1, 20.0, "FR"),
+            ("3", "b", "2024-01-06", "P3", "Mug", 1, 2.0, "FR"),
+        ],
+        columns=["order", "customer", "date", "sku", "name", "qty", "price", "country"],
+    )
+    result = run_overview(build_dataset(frame, "transactions", MAPPING, source="s.csv"), freq="D")
+    bars = top_products_figure(result).data[0]
+    assert max(len(label.rstrip("\u200b")) for label in bars.y) <= 36
+    assert len(set(bars.y)) == 3  # the two cut names that start alike stay two bars
+    assert {row[0] for row in bars.customdata} == {
+        f"{long} RED (P1)",
+        f"{long} BLUE (P2)",
+        "Mug (P3)",
+    }
+    assert "%{customdata[0]}" in bars.hovertemplate
+
+
 def test_no_previous_data_means_no_change(shop):
     result = run_overview(shop, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 20))
     assert all(k.change is None for k in result.kpis)
