@@ -26,6 +26,7 @@ from analytics.baskets import (
     evaluate_recommendations,
     run_rules,
     similar_items,
+    suggest_support,
 )
 from analytics.budget import Budget
 from analytics.data import (
@@ -212,6 +213,20 @@ def cached_baskets(dataset: Dataset, params: RulesParams) -> Baskets:
 def cached_rules(baskets: Baskets, params: RulesParams) -> Rules:
     """Rules keyed by the baskets' content key and the parameters (pass ``params.only("mining")``)."""
     return run_rules(baskets, **params.options("mining"))
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Baskets: _baskets_key}
+)
+def cached_support_suggestion(baskets: Baskets, params: RulesParams) -> tuple[float, int]:
+    """The support a first view of ``baskets`` opens on, and its rule count (:func:`suggest_support`
+    at the confidence, lift and itemset size of ``params``)."""
+    return suggest_support(
+        baskets,
+        min_confidence=params.min_confidence,
+        min_lift=params.min_lift,
+        max_len=params.max_len,
+    )
 
 
 def _rules_job(baskets: Baskets, mining: RulesParams) -> PoolJob:

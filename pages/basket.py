@@ -14,6 +14,7 @@ from analytics.baskets import (
     RANK_BY,
     RANK_LABELS,
     SORTABLE,
+    SUPPORTS,
     Rules,
     RulesParams,
     basket_sizes_figure,
@@ -35,6 +36,7 @@ from pages._cached import (
     cached_evaluation,
     cached_figure,
     cached_similar,
+    cached_support_suggestion,
     rules_result,
 )
 from pages._errors import show_error
@@ -43,7 +45,6 @@ from pages._state import current_dataset, remember
 from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page, require_kind
 
 ITEM_LABELS = {"product_name": "Product name", "product": "Product code", "category": "Category"}
-SUPPORTS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
 ANY = "Any"
 LAST_CLICK = "ml.basket.clicked"
 SIDES = {
@@ -154,16 +155,29 @@ if dataset.kind == "transactions":
 
 # --- thresholds ------------------------------------------------------------------------------------
 DEFAULT = RulesParams()
+# The first view of a dataset opens on the highest support that shows a readable number of
+# rules (about 50 to 500); a support chosen by hand is kept for that dataset.
+support_key = f"w.basket.support.{dataset.fingerprint[:8]}"
+opening_support = DEFAULT.min_support
+if support_key not in st.session_state:
+    opening = RulesParams(item=item, start=start, end=end, filters=filters, segments=segments)
+    try:
+        with st.spinner("Choosing a minimum support…"):
+            first_baskets = cached_baskets(dataset, opening.only("baskets", "customers"))
+            if not first_baskets.problem:
+                opening_support = cached_support_suggestion(first_baskets, opening)[0]
+    except AnalyticsError:
+        pass  # the baskets' problem is explained below, with the settings the visitor picks
 controls = st.columns(4)
 with controls[0]:
     min_support = kept(
         st.select_slider,
         "Minimum support",
         SUPPORTS,
-        key="w.basket.support",
-        default=DEFAULT.min_support,
+        key=support_key,
+        default=opening_support,
         format_func=lambda v: f"{v:.2%}",
-        help=MEASURES["support"],
+        help=MEASURES["support"] + " It opens where the rules are few enough to read.",
     )
 with controls[1]:
     min_confidence = kept(

@@ -36,7 +36,7 @@ from analytics.baskets.build import (
 from analytics.baskets.describe import describe_rule, filter_rules, shown_in_words
 from analytics.baskets.measures import MEASURE_LABELS, MEASURES, SORTABLE, Rules, rule_measures
 from analytics.baskets.mine import ENGINE_LABELS, ENGINES, mine_itemsets
-from analytics.baskets.mining import RulesParams, run_rules
+from analytics.baskets.mining import SUPPORTS, RulesParams, run_rules, suggest_support
 from analytics.baskets.plots import (
     basket_sizes_figure,
     plot_text,
@@ -63,6 +63,7 @@ __all__ = [
     "RANK_BY",
     "RANK_LABELS",
     "SORTABLE",
+    "SUPPORTS",
     "Baskets",
     "RecommendationEval",
     "Rules",
@@ -85,6 +86,7 @@ __all__ = [
     "run_rules",
     "shown_in_words",
     "similar_items",
+    "suggest_support",
     "temporal_split",
     "top_items_figure",
 ]

@@ -4,6 +4,7 @@ parameters (``RulesParams``)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -12,7 +13,16 @@ from analytics.baskets.build import Baskets
 from analytics.baskets.measures import MAX_RULES, Rules, association_rules
 from analytics.baskets.mine import ENGINES, MAX_ITEMSETS, Engine, mine_itemsets
 from analytics.budget import Budget, check
+from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
+
+#: The minimum supports the page offers.
+SUPPORTS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
+#: How many rules a first view should show: fewer says little, many more is noise (58,847 rules
+#: opened Online Retail once).
+READABLE_RULES = (50, 500)
+#: A support whose itemsets pass this is not tried for a suggestion: lower ones only find more.
+SUGGEST_ITEMSETS = 100_000
 
 
 @dataclass(frozen=True)
@@ -133,3 +143,47 @@ def run_rules(
         }
     )
     return replace(rules, params=params)
+
+
+def suggest_support(
+    baskets: Baskets,
+    *,
+    min_confidence: float = RulesParams.min_confidence,
+    min_lift: float = RulesParams.min_lift,
+    max_len: int | None = None,
+    supports: tuple[float, ...] = SUPPORTS,
+    wanted: tuple[int, int] = READABLE_RULES,
+) -> tuple[float, int]:
+    """The minimum support to open on, and how many rules it shows (redundant ones hidden, as
+    the page does): from the highest of ``supports`` down, the first whose rules reach
+    ``wanted[0]``; when that one overshoots ``wanted[1]``, whichever of it and the one before
+    is nearer the range (by ratio). With no support reaching it, the lowest that mines without
+    exploding.
+
+    Example
+    -------
+    >>> support, rules = suggest_support(baskets)  # e.g. (0.02, 137)
+    """
+    low, high = wanted
+    tried: list[tuple[float, int]] = []
+    for support in sorted(supports, reverse=True):
+        try:
+            itemsets = mine_itemsets(
+                baskets, min_support=support, max_len=max_len, max_itemsets=SUGGEST_ITEMSETS
+            )
+            rules = association_rules(
+                itemsets, min_confidence=min_confidence, min_lift=min_lift, max_rules=MAX_RULES
+            )
+        except AnalyticsError:  # too many itemsets: lower supports would find more still
+            break
+        shown = int((~rules.table["redundant"]).sum())
+        if shown >= low:
+            if shown <= high or not tried or tried[-1][1] == 0:
+                return support, shown
+            before = tried[-1]
+            over, under = math.log(shown / high), math.log(low / before[1])
+            return (support, shown) if over <= under else before
+        tried.append((support, shown))
+    if not tried:
+        return max(supports), 0
+    return tried[-1]

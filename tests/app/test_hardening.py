@@ -132,7 +132,7 @@ def test_settings_and_results_survive_switching_through_every_page():
     name_box.set_value("Loyal <b>few</b>").run()
     segments_table = at.dataframe[1].value.to_csv()
     at.switch_page("pages/basket.py").run()
-    at.select_slider(key="w.basket.support").set_value(0.01).run()
+    next(s for s in at.select_slider if s.label == "Minimum support").set_value(0.01).run()
     at.slider(key="w.basket.confidence").set_value(0.3).run()
     rules_shown = metric(at, "Rules")
     at.switch_page("pages/forecast.py").run()
@@ -155,7 +155,7 @@ def test_settings_and_results_survive_switching_through_every_page():
     assert "Loyal <b>few</b>" in [t.value for t in at.text_input]
     assert at.dataframe[1].value.to_csv() == segments_table
     at.switch_page("pages/basket.py").run()
-    assert at.select_slider(key="w.basket.support").value == 0.01
+    assert next(s for s in at.select_slider if s.label == "Minimum support").value == 0.01
     assert at.slider(key="w.basket.confidence").value == 0.3
     assert metric(at, "Rules") == rules_shown
     at.switch_page("pages/forecast.py").run()

@@ -54,7 +54,7 @@ def test_reopening_a_saved_workspace_reproduces_segments_rules_and_forecast():
     at.selectbox(key="w.seg.k").set_value(4).run()
     next(t for t in at.text_input if t.label == "Name of Segment 1").set_value("Whales").run()
     at.switch_page("pages/basket.py").run()
-    at.select_slider(key="w.basket.support").set_value(0.01).run()
+    next(s for s in at.select_slider if s.label == "Minimum support").set_value(0.01).run()
     at.slider(key="w.basket.confidence").set_value(0.3).run()
     at.switch_page("pages/forecast.py").run()
     at.selectbox(key="w.forecast.model").set_value("ets").run()

@@ -25,6 +25,7 @@ from analytics.baskets import (
     rules_scatter,
     run_rules,
     shown_in_words,
+    suggest_support,
     top_items_figure,
 )
 from analytics.baskets import mining as bk
@@ -352,6 +353,28 @@ def test_itemsets_are_every_frequent_set_counted_by_hand(seed):
                 by_hand[combo] = count
     assert found == by_hand
     assert max(map(len, found)) >= 3
+
+
+def test_the_opening_support_shows_a_readable_number_of_rules(sample_baskets):
+    support, shown = suggest_support(sample_baskets)
+    assert 50 <= shown <= 500
+    rules = run_rules(sample_baskets, min_support=support, min_confidence=0.2, min_lift=1.0)
+    assert int((~rules.table["redundant"]).sum()) == shown
+    higher = [s for s in bk.SUPPORTS if s > support]
+    if higher:  # the highest support that reaches 50
+        fewer = run_rules(sample_baskets, min_support=min(higher), min_confidence=0.2, min_lift=1.0)
+        assert int((~fewer.table["redundant"]).sum()) < 50
+    # No pairs at all: the lowest support, no rules. Baskets that explode: no error.
+    single = baskets_from_lists([[f"item {i % 7}"] for i in range(100)])
+    assert suggest_support(single) == (min(bk.SUPPORTS), 0)
+    dense = baskets_from_lists([[f"item {i}" for i in range(40)]] * 30)
+    assert suggest_support(dense)[0] in bk.SUPPORTS
+
+
+@pytest.mark.realdata
+def test_groceries_opens_on_a_support_with_a_readable_rule_count(groceries):
+    # At the page's old fixed 0.5%, Groceries showed far more; 2% shows 69.
+    assert suggest_support(groceries) == (0.02, 69)
 
 
 def test_identical_large_baskets_stop_quickly():
