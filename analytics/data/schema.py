@@ -129,8 +129,10 @@ class ColumnMapping:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def describe(self) -> list[str]:
-        """Lines such as ``"Invoice → order_id"`` for reports and the CLI."""
-        lines = [f"{column} → {role}" for role, column in self.roles().items()]
+        """Lines such as ``"Invoice → Order / invoice"`` for reports and the CLI."""
+        lines = [
+            f"{column} → {ROLE_LABELS.get(role, role)}" for role, column in self.roles().items()
+        ]
         lines += [f"{column} → dimension" for column in self.dimensions]
         if self.items:
             lines.append(f"{len(self.items)} item column(s) → items")

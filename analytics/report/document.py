@@ -56,6 +56,7 @@ from analytics.propensity import (
     propensity_data,
 )
 from analytics.segments import (
+    ALGORITHM_LABELS,
     FEATURE_LABELS,
     RFM_FEATURES,
     SegmentationResult,
@@ -64,6 +65,14 @@ from analytics.segments import (
     run_segmentation,
     scatter_figure,
 )
+
+#: The segmentation's quality figures as the report names them (inertia, a sum of squares that
+#: only compares fits of one k, is left out).
+QUALITY_WORDS = {
+    "silhouette": "silhouette (higher is better, at most 1)",
+    "davies_bouldin": "Davies–Bouldin index (lower is better)",
+    "calinski_harabasz": "Calinski–Harabasz index (higher is better)",
+}
 
 #: The report's sections, in order, with their headings.
 SECTIONS: dict[str, str] = {
@@ -373,9 +382,13 @@ def _segments_section(
         "segments.html",
         customers=f"{len(result.customers):,}",
         k=result.k,
-        algorithm=result.algorithm,
+        algorithm=ALGORITHM_LABELS.get(result.algorithm, result.algorithm),
         features=", ".join(FEATURE_LABELS.get(f, f) for f in result.features),
-        metrics=", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items()),
+        metrics=", ".join(
+            f"{QUALITY_WORDS[name]} {value:,.3f}"
+            for name, value in result.metrics.items()
+            if name in QUALITY_WORDS and value == value
+        ),
         descriptions=[f"{n}: {result.descriptions[n]}" for n in result.segment_names],
         figure=_figure(scatter_figure(result, x, y, log_axes=params.log_axes), "segments-scatter"),
         profiles=_table(result.profiles),

@@ -92,6 +92,11 @@ def test_every_rendered_section_reads_as_words_no_placeholder_or_code(full_repor
         assert not re.search(r"\bnan\b|\bNaN\b|\bNone\b|\bnull\b", text), key
         snake = [h for h in reader.headers[key] if re.search(r"[a-z]_[a-z]", h)]
         assert not snake, (key, snake)
+        # Nor in the text: roles and quality figures in words ("Invoice → Order / invoice").
+        assert not re.findall(r"\b[a-z]+_[a-z_]+\b", text), (
+            key,
+            re.findall(r"\b[a-z]+_[a-z_]+\b", text),
+        )
     rules = " ".join(reader.sections["rules"])
     assert re.search(r"among [\d,]+ baskets and [\d,]+ items", rules), rules[:300]
 
