@@ -268,19 +268,26 @@ cards[0].metric(
     MODEL_LABELS[result.model].split(" (")[0],
     help=md(result.description),
 )
+period_name = FREQ_LABELS[series.freq].lower()
 if result.model in board.index:
+    # Plain words first: the miss in the series' own units (a percentage error blows up on
+    # small counts: 157% on daily orders), then the comparison with a seasonal guess.
+    miss = float(board.loc[result.model, "MAE"])
+    mase = float(board.loc[result.model, "MASE"])
     cards[1].metric(
-        "Backtest MASE",
-        f"{float(board.loc[result.model, 'MASE']):.2f}",
-        help=METRIC_HELP["MASE"],
+        "Typical miss",
+        f"±{miss:,.0f}" if abs(miss) >= 10 else f"±{miss:,.1f}",
+        help=f"How far the backtest's forecasts were from what happened, on average, per "
+        f"{period_name} (mean absolute error, in the series' units).",
     )
     cards[2].metric(
-        "Backtest MAPE",
-        f"{float(board.loc[result.model, 'MAPE']):.1f}%",
-        help=METRIC_HELP["MAPE"],
+        "Error vs. a seasonal guess",
+        f"{mase:.2f}",
+        help="The typical miss divided by that of repeating the last season (MASE): below 1 "
+        f"beats the guess. {METRIC_HELP['MASE']}",
     )
 else:
-    cards[1].metric("Backtest MASE", "—", help="No backtest: too few periods.")
+    cards[1].metric("Typical miss", "—", help="No backtest: too few periods.")
 total = float(result.forecast["forecast"].sum())
 cards[3].metric(
     f"Next {len(result.forecast)} {FREQ_LABELS[series.freq].lower()}s",

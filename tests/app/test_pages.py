@@ -642,6 +642,12 @@ def test_forecast_page_metric_frequency_horizon_and_model():
     no_exception(at)
     assert at.get("plotly_chart"), "the forecast chart is drawn"
     assert metric(at, "Next 13 weeks")
+    # The headline error in plain words and the series' units, not a percentage.
+    assert (
+        metric(at, "Typical miss").startswith("±")
+        and float(metric(at, "Error vs. a seasonal guess")) < 2
+    )
+    assert not [m for m in at.metric if "MAPE" in m.label]
     assert "origins" in texts(at)
     board = at.dataframe[0].value
     assert set(board["name"]) >= {"Naive", "Seasonal naive", "Combination"}
