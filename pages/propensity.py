@@ -14,6 +14,7 @@ from analytics.propensity import (
     MODEL_LABELS,
     MODELS,
     NO_YES_NO_COLUMN,
+    OUTCOME_NAMES,
     ModelScore,
     PropensityParams,
     calibration_figure,
@@ -85,7 +86,14 @@ if dataset.kind == "customers":
             two_valued,
             key="w.propensity.target",
             default=preferred,
-            help="Columns with exactly two values.",
+            help="Columns with exactly two values. "
+            + (
+                f"**{md(preferred)}** is suggested: its name reads as an outcome to predict "
+                "(churn, response, y, converted …), not an attribute of the customer."
+                if preferred is not None and preferred.strip().lower() in OUTCOME_NAMES
+                else "No column is named as an outcome (churn, response, y, converted …), so "
+                "the first is suggested: pick the outcome you want to predict."
+            ),
         )
     values = outcome_values(dataset, target)
     with middle:

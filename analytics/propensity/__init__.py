@@ -49,6 +49,7 @@ from analytics.propensity.results import (
 )
 from analytics.propensity.targets import (
     NO_YES_NO_COLUMN,
+    OUTCOME_NAMES,
     PropensityData,
     default_positive,
     outcome_values,
@@ -64,6 +65,7 @@ __all__ = [
     "MODELS",
     "MODEL_LABELS",
     "NO_YES_NO_COLUMN",
+    "OUTCOME_NAMES",
     "SETTINGS",
     "ModelScore",
     "PropensityData",

@@ -798,6 +798,9 @@ def test_propensity_on_a_random_outcome_says_no_better_than_chance_and_offers_no
     at.switch_page("pages/propensity.py").run()
     no_exception(at)
     assert at.selectbox(key="w.propensity.target").value == "responded"
+    assert (
+        "is suggested: its name reads as an outcome" in at.selectbox(key="w.propensity.target").help
+    )
     assert "No better than chance" in texts(at), texts(at)
     assert "No list to act on" in texts(at)
     assert not [s for s in at.slider if s.label == "Contact the top"]

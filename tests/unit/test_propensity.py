@@ -133,6 +133,17 @@ def test_planted_drivers_are_learned_and_rank_first():
     assert len(scored) == 1200
 
 
+def test_the_bank_marketing_file_suggests_its_outcome_y_not_the_credit_default_column():
+    from pathlib import Path
+
+    from analytics.propensity import yes_no_columns
+
+    path = Path(__file__).resolve().parents[1] / "data" / "real" / "bank-full.csv"
+    found = yes_no_columns(open_dataset(path).dataset)
+    assert found.columns == ["default", "housing", "loan", "y"]
+    assert found.likeliest == "y"  # 'default' (1.8% yes) comes first but is an attribute
+
+
 def test_the_auc_interval_is_mann_whitneys_at_chance_and_covers_a_random_ranking():
     from scipy.stats import mannwhitneyu, norm
     from sklearn.metrics import roc_auc_score
