@@ -426,7 +426,7 @@ def generate_sample(
     n_customers: int = 3000,
     *,
     n_products: int = 320,
-    days: int = 730,
+    days: int = 1096,
     end: str = "2025-12-31",
     random_state: int = 0,
 ) -> SampleData:
@@ -439,7 +439,8 @@ def generate_sample(
     n_products : int
         Products in the catalogue (at least 50).
     days : int
-        Length of the history in days, ending on ``end``.
+        Length of the history in days, ending on ``end`` (default: three full calendar years,
+        2023–2025, so that a monthly or weekly forecast sees its yearly season more than twice).
     end : str
         The last day of the history.
     random_state : int

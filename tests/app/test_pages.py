@@ -691,7 +691,9 @@ def test_forecast_page_on_the_series_sample():
     assert metric(at, "Next 14 days")
     at.selectbox(key="w.forecast.series_freq").set_value("W").run()
     no_exception(at)
-    assert "two full seasons of 52, and two more" in texts(at)
+    # Three years of days make 156 weeks: the yearly season is used (with two years it was not).
+    assert "Season length: 52" in texts(at)
+    assert "two full seasons of 52, and two more" not in texts(at)
 
 
 @pytest.mark.parametrize(

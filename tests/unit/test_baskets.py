@@ -185,7 +185,7 @@ def test_build_baskets_filters_and_items(sample_baskets):
     assert pd.to_datetime(pd.Series(recent.dates)).min() >= start
     some = frame["customer_id"].dropna().astype(str).unique()[:50]
     few = build_baskets(dataset, customers=list(some))
-    assert 0 < few.n_baskets < 1000
+    assert 0 < few.n_baskets < sample_baskets.n_baskets / 5  # their orders only
     with pytest.raises(AnalyticsError, match="No baskets"):
         build_baskets(dataset, filters={"Country": ["Atlantis"]})
 

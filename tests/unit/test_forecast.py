@@ -323,6 +323,14 @@ def test_counts_never_forecast_below_zero_but_a_series_that_crosses_zero_may(mod
     assert not any("never goes below zero" in n for n in crossing.notes)
 
 
+def test_exactly_two_seasons_is_not_called_fewer_than_two():
+    # 104 weeks are two full seasons of 52; seasonal SARIMA and Theta need two more periods.
+    weeks = series_from_values(planted(104) + 50, freq="W")
+    result = run_forecast(weeks, model="snaive", horizon=4)
+    note = next(n for n in result.notes if "two full seasons" in n)
+    assert "104 periods" in note and "at least 106" in note and "fewer than" not in note
+
+
 def test_log_and_box_cox_forecast_in_the_original_units():
     series = series_from_values(np.exp(planted() / 40), freq="M")
     for transform in ("log", "boxcox"):
