@@ -88,9 +88,17 @@ def rerun_session(session_id: str) -> bool:
     if session is None:
         return False
     last = getattr(session, "_client_state", None)
-    if last is None:  # without it the rerun would land on the default page
-        return False
-    session.request_rerun(last)
+    loop = getattr(session, "_event_loop", None)
+    if last is None or loop is None or loop.is_closed():
+        return False  # without its last state the rerun would land on the default page
+
+    def rerun() -> None:
+        # On the session's event loop, like a browser's request, never beside one; a run going
+        # on now draws the page anyway (interrupting it could lose its end in the browser).
+        if getattr(getattr(session, "_state", None), "name", "") != "APP_IS_RUNNING":
+            session.request_rerun(last)
+
+    loop.call_soon_threadsafe(rerun)
     return True
 
 

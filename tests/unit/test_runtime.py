@@ -58,21 +58,37 @@ def test_a_rerun_from_the_server_repeats_the_sessions_last_page(monkeypatch):
     """rerun_session hands the session's own last client state (its page, its query string) to
     AppSession.request_rerun, as Streamlit's rerun on a source change does; a gone session or
     one without that state is not rerun (the rerun would land on the default page)."""
-    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.app_session import AppSession, AppSessionState
 
     from pages._runtime import rerun_session
 
     assert callable(AppSession.request_rerun) and callable(Runtime.get_app_session)
-    assert "self._client_state = ClientState()" in inspect.getsource(AppSession.__init__)
+    source = inspect.getsource(AppSession.__init__)
+    assert "self._client_state = ClientState()" in source
+    assert "self._event_loop = asyncio.get_running_loop()" in source
+    assert "self._state = AppSessionState.APP_NOT_RUNNING" in source
+    assert AppSessionState.APP_IS_RUNNING.name == "APP_IS_RUNNING"
+
+    class Loop:  # runs what is handed to it at once
+        def is_closed(self):
+            return False
+
+        def call_soon_threadsafe(self, callback):
+            callback()
 
     class Session:
-        def __init__(self, state):
-            self._client_state, self.asked = state, []
+        def __init__(self, state, running=False):
+            self._client_state, self.asked, self._event_loop = state, [], Loop()
+            self._state = AppSessionState.APP_IS_RUNNING if running else None
 
         def request_rerun(self, state):
             self.asked.append(state)
 
-    sessions = {"here": Session("page two"), "blank": Session(None)}
+    sessions = {
+        "here": Session("page two"),
+        "blank": Session(None),
+        "busy": Session("page one", running=True),
+    }
 
     class Instance:
         def is_active_session(self, session_id):
@@ -88,3 +104,5 @@ def test_a_rerun_from_the_server_repeats_the_sessions_last_page(monkeypatch):
     assert sessions["here"].asked == ["page two"]
     assert rerun_session("gone") is False
     assert rerun_session("blank") is False and sessions["blank"].asked == []
+    # A run already going on draws the page: it is not interrupted.
+    assert rerun_session("busy") is True and sessions["busy"].asked == []
