@@ -18,6 +18,7 @@ from analytics.segments import (
     RFM_FEATURES,
     SEGMENT_ACTIONS,
     SegmentParams,
+    default_axes,
     k_distance_figure,
     k_selection_figure,
     numeric_columns,
@@ -277,14 +278,7 @@ axis_help = (
     else None
 )
 axis_cells = st.columns([2, 2, 1, 1, 2])
-# RFM: recency against spend. Chosen columns: the map of the first two principal components
-# when there are more than two (0/1 columns such as SeniorCitizen make poor axes).
-if not features:
-    default_x, default_y = "recency", "monetary"
-elif len(result.features) > 2 and {"PC1", "PC2"} <= set(result.projection.columns):
-    default_x, default_y = "PC1", "PC2"
-else:
-    default_x, default_y = axes[0], axes[1]
+default_x, default_y = default_axes(result)
 with axis_cells[0]:
     x_axis = kept(
         st.selectbox,

@@ -286,20 +286,12 @@ def _not_below_zero(future: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     bounds and forecasts under zero are shown as zero, with a note. An interval keeps its
     coverage: what it gave to values below zero now sits at zero."""
     values = future.drop(columns="period")
-    below = values < 0
-    if not below.to_numpy().any():
-        return future
-    lower = int(below[["lower_80", "lower_95"]].any(axis=1).sum())
-    points = int(below["forecast"].sum())
-    notes.append(
-        "The history never goes below zero, so neither does the forecast: "
-        + (f"{lower} lower bound{'s' if lower != 1 else ''} " if lower else "")
-        + ("and " if lower and points else "")
-        + (f"{points} forecast{'s' if points != 1 else ''} " if points else "")
-        + "below zero "
-        + ("are" if lower + points != 1 else "is")
-        + " shown as zero."
-    )
+    below = int((values < 0).to_numpy().sum())
+    if below:
+        notes.append(
+            "The history never goes below zero, so neither does the forecast: "
+            f"{below} {'values' if below > 1 else 'value'} below zero shown as zero."
+        )
     return future.assign(**values.clip(lower=0.0))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -122,7 +123,7 @@ class PropensityResult(Result):
     def chosen(self) -> ModelScore:
         return self.scores[self.model]
 
-    @property
+    @cached_property  # the page reads it several times a run; the scores never change
     def auc_interval(self) -> tuple[float, float]:
         """The chosen model's ROC AUC as an interval wide enough for the choice among models.
 

@@ -58,10 +58,10 @@ from analytics.propensity import (
 from analytics.segments import (
     ALGORITHM_LABELS,
     FEATURE_LABELS,
-    RFM_FEATURES,
     SegmentationResult,
     SegmentParams,
     compute_rfm,
+    default_axes,
     run_segmentation,
     scatter_figure,
 )
@@ -374,8 +374,7 @@ def _segments_section(
     if params.names:
         result = result.renamed(params.renames())
     axes = [*result.features, *result.projection.columns]
-    rfm = tuple(result.features) == RFM_FEATURES
-    default_x, default_y = ("recency", "monetary") if rfm else axes[:2]
+    default_x, default_y = default_axes(result)
     x = params.x if params.x is not None and params.x in axes else default_x
     y = params.y if params.y is not None and params.y in axes else default_y
     return _render(

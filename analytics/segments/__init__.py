@@ -35,6 +35,7 @@ from analytics.segments.features import (
 )
 from analytics.segments.fit import ALGORITHM_LABELS, ALGORITHMS, KSweep, sweep_k
 from analytics.segments.plots import (
+    default_axes,
     k_distance_figure,
     k_selection_figure,
     profile_heatmap,
@@ -68,6 +69,7 @@ __all__ = [
     "SegmentationResult",
     "compute_rfm",
     "customer_features",
+    "default_axes",
     "k_distance_figure",
     "k_selection_figure",
     "numeric_columns",

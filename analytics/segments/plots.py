@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from analytics.plots import MUTED, PALETTE, _layout, _styled, plot_text
 from analytics.segments.clustering import SegmentationResult
-from analytics.segments.features import FEATURE_LABELS
+from analytics.segments.features import FEATURE_LABELS, RFM_FEATURES
 from analytics.segments.fit import NOISE
 from analytics.segments.rfm import SEGMENT_GRID, RFMResult
 
@@ -166,6 +166,18 @@ def _axis(result: SegmentationResult, name: str) -> tuple[pd.Series, str]:
         i = int(name[2:]) - 1
         return result.projection[name], f"{name} ({result.explained[i]:.0%} of variance)"
     return result.customers[name], _label(name)
+
+
+def default_axes(result: SegmentationResult) -> tuple[str, str]:
+    """The map's opening axes, for the page and the report alike: recency against spend for RFM;
+    the first two principal components for three or more chosen columns (0/1 columns such as
+    SeniorCitizen make poor axes); else the two columns."""
+    if tuple(result.features) == RFM_FEATURES:
+        return "recency", "monetary"
+    if len(result.features) > 2 and {"PC1", "PC2"} <= set(result.projection.columns):
+        return "PC1", "PC2"
+    axes = [*result.features, *result.projection.columns]
+    return axes[0], axes[1]
 
 
 def scatter_figure(
