@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages._display import display_settings
 from pages._errors import run_page
 from pages._jobs import job_pool, page_run_began
 from pages._runtime import settle_heap
@@ -27,4 +28,5 @@ settle_heap()  # then the server's modules are loaded and left out of garbage co
 restore_workspace()
 run_page(page)
 sidebar_status()
+display_settings()
 sync_workspace()

@@ -37,6 +37,7 @@ from analytics.data import (
     write_samples,
     write_table,
 )
+from analytics.display import Display
 from analytics.errors import AnalyticsError
 from analytics.forecast import METRICS, ForecastParams, build_series, run_forecast
 from analytics.overview import whole_file_summary
@@ -301,6 +302,7 @@ def _report_command(args: argparse.Namespace) -> int:
         author=args.author,
         date=args.date,
         sections=tuple(args.sections or SECTIONS),
+        display=Display.for_locale(args.locale, args.currency or cleaned.dataset.currency),
     )
     report = build_report(cleaned, table=table, analyses=analyses, options=options)
     args.out.write_text(report.html, encoding="utf-8")
@@ -494,6 +496,14 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--out", type=Path, required=True, help="the .html file to write")
     report.add_argument("--title", default="Marketing analysis")
     report.add_argument("--author", default="")
+    report.add_argument(
+        "--locale", default="en_US", help="how figures are written, e.g. en_GB, de_DE, zh_CN"
+    )
+    report.add_argument(
+        "--currency",
+        default=None,
+        help="ISO code of the amounts (default: the one the file states, else the locale's)",
+    )
     report.add_argument("--date", type=date_argument, help="the report's date (default today)")
     report.add_argument(
         "--sections",

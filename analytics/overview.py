@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.data import Dataset, cancellation_mask, product_names, sales_mask
+from analytics.display import Display
 from analytics.errors import AnalyticsError
 from analytics.params import Constraint, Params
 from analytics.results import Result, json_number
@@ -136,17 +137,18 @@ class OverviewResult(Result):
             "params": self.params.to_dict(),
         }
 
-    def summary(self) -> pd.DataFrame:
-        """The KPIs: ``figure``, ``value``, ``previous`` (the period before) and ``change``."""
+    def summary(self, display: Display | None = None) -> pd.DataFrame:
+        """The KPIs as a dashboard writes them: ``figure``, ``value``, ``previous`` (the period
+        before) and ``change``, in ``display``'s locale and currency."""
+        shown = display or Display()
         return pd.DataFrame(
             {
                 "figure": [k.name for k in self.kpis],
-                "value": [format_value(k.value, k.unit) for k in self.kpis],
+                "value": [shown.kpi(k.value, k.unit) for k in self.kpis],
                 "previous": [
-                    "—" if k.previous is None else format_value(k.previous, k.unit)
-                    for k in self.kpis
+                    "—" if k.previous is None else shown.kpi(k.previous, k.unit) for k in self.kpis
                 ],
-                "change": ["—" if k.change is None else f"{k.change:+.1%}" for k in self.kpis],
+                "change": [shown.change(k.change) or "—" for k in self.kpis],
             }
         )
 
@@ -169,15 +171,6 @@ PERIOD_PRESETS: dict[str, int | None] = {
     "Last 12 months": 365,
     "All": None,
 }
-
-
-def format_value(value: float, unit: str) -> str:
-    """A KPI as a dashboard shows it: money in whole units (cents below 100), ratios to 0.1."""
-    if unit == "ratio":
-        return f"{value:,.1f}"
-    if unit == "money" and abs(value) < 100:
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
 
 
 def preset_period(first: dt.date, last: dt.date, preset: str) -> tuple[dt.date, dt.date]:

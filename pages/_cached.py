@@ -34,6 +34,7 @@ from analytics.data import (
     Dataset,
     LoadedTable,
 )
+from analytics.display import Display
 from analytics.forecast import (
     ForecastParams,
     ForecastResult,
@@ -69,6 +70,7 @@ from analytics.segments import (
     scale_features,
     sweep_k,
 )
+from pages._display import current_display
 from pages._jobs import PoolJob, in_background, job_key, job_pool, started, waited, when_ready
 from pages._runtime import session_alive
 from pages._state import CACHE_TTL, _dataset_key, analyses, current_dataset, data_state
@@ -591,6 +593,8 @@ def cached_report(
     author: str,
     day: dt.date,
     sections: tuple[str, ...],
+    locale: str,
+    currency: str,
     _cleaned: CleaningResult,
     _table: LoadedTable,
     _analyses: dict[str, dict[str, Any]],
@@ -598,7 +602,9 @@ def cached_report(
     _budget: Budget | None = None,
 ) -> Report:
     """The HTML report, keyed by the content of the data, the analyses' arguments and options."""
-    options = ReportOptions(title=title, author=author, date=day, sections=sections)
+    options = ReportOptions(
+        title=title, author=author, date=day, sections=sections, display=Display(locale, currency)
+    )
     return build_report(
         _cleaned,
         table=_table,
@@ -623,6 +629,7 @@ def build_report_cached(
     if state.cleaned is None:  # for the type checker: current_dataset() stopped the page
         raise PageDone
     done = savable(analyses())
+    shown = current_display()
     cleaning_key = "|".join([state.cleaned.dataset.fingerprint, *state.steps])
     analyses_key = json.dumps(encode(done), sort_keys=True)
     return cached_report(
@@ -633,6 +640,8 @@ def build_report_cached(
         author,
         day,
         sections,
+        shown.locale,
+        shown.currency,
         state.cleaned,
         state.table,
         done,

@@ -136,7 +136,7 @@ def report_unexpected(exc: Exception, url_path: str, title: str) -> str:
         if inputs:
             st.dataframe(
                 pd.DataFrame(
-                    {"setting": list(inputs), "value": [repr(v)[:300] for v in inputs.values()]}
+                    {"Setting": list(inputs), "Value": [repr(v)[:300] for v in inputs.values()]}
                 ),
                 hide_index=True,
             )

@@ -39,6 +39,7 @@ from pages._cached import (
     cached_support_suggestion,
     rules_result,
 )
+from pages._display import table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
@@ -347,29 +348,12 @@ shown = shown.sort_values(sort_by, ascending=sort_by == "p_value", kind="stable"
 # Everything the rules shown come from: the charts below are built once per such view.
 shown_key = (baskets.key, params, tuple(wanted), side, sort_by)
 st.caption(md(shown_in_words(rules.table, items=wanted, side=side, **params.options("display"))))
-picked = st.dataframe(
+picked = table(
     shown[TABLE_COLUMNS],
-    hide_index=True,
     height=360,
     on_select="rerun",
     selection_mode="single-row",
     key="basket_table",
-    column_config={
-        "rule": st.column_config.TextColumn("Rule (if → then)", width="large"),
-        "support": st.column_config.NumberColumn("Support", format="percent"),
-        "confidence": st.column_config.NumberColumn("Confidence", format="percent"),
-        "lift": st.column_config.NumberColumn("Lift", format="%.2f"),
-        "count": st.column_config.NumberColumn("Baskets", format="%d"),
-        "leverage": st.column_config.NumberColumn("Leverage", format="%.4f"),
-        "conviction": st.column_config.NumberColumn("Conviction", format="%.2f"),
-        "zhang": st.column_config.NumberColumn("Zhang", format="%.2f"),
-        "jaccard": st.column_config.NumberColumn("Jaccard", format="%.3f"),
-        "kulczynski": st.column_config.NumberColumn("Kulczynski", format="%.3f"),
-        "certainty": st.column_config.NumberColumn("Certainty", format="%.3f"),
-        "p_value": st.column_config.NumberColumn("p-value", format="%.2e"),
-        "p_adjusted": st.column_config.NumberColumn("p (BH)", format="%.2e"),
-        "redundant": st.column_config.CheckboxColumn("Redundant"),
-    },
 )
 download_buttons(rules.export_table().loc[shown.index], "Download rules", "rules")
 
@@ -452,19 +436,7 @@ with rec_right:
     )
 if in_basket:
     offers = recommend(rules, baskets, in_basket, k=int(k), by=rank_by)
-    st.dataframe(
-        offers,
-        hide_index=True,
-        column_config={
-            "item": st.column_config.TextColumn("Offer"),
-            "score": st.column_config.NumberColumn("Score", format="%.3f"),
-            "source": st.column_config.TextColumn("From"),
-            "because": st.column_config.TextColumn("Because", width="large"),
-            "confidence": st.column_config.NumberColumn("Confidence", format="percent"),
-            "lift": st.column_config.NumberColumn("Lift", format="%.2f"),
-            "support": st.column_config.NumberColumn("In baskets", format="percent"),
-        },
-    )
+    table(offers, columns={"item": "Offer", "support": "In baskets"})
     similar_to = in_basket[-1]
     similar = cached_similar(baskets, similar_to, int(k))
     if len(similar):

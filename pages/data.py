@@ -21,6 +21,7 @@ from analytics.data import (
 from analytics.errors import AnalyticsError
 from analytics.plots import missing_values_figure
 from pages._database import database_engine, database_tables, database_warnings, read_database
+from pages._display import table as table_of
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import (
@@ -362,7 +363,7 @@ if state.original is None:
         "The file is read and kept: pick the column for each role above, or another kind of data. "
         "The analysis pages wait until the roles are complete."
     )
-    st.dataframe(table.frame.head(200), hide_index=True, height=260)
+    table_of(table.frame.head(200), own=set(table.frame.columns), height=260)
     raise PageDone
 dataset = state.original
 if dataset.dates is not None:
@@ -373,9 +374,9 @@ for note in dataset.notes:
 
 preview_file, preview_mapped = st.tabs(["File as read", "As MarketLens reads it"])
 with preview_file:
-    st.dataframe(table.frame.head(200), hide_index=True, height=260)
+    table_of(table.frame.head(200), own=set(table.frame.columns), height=260)
 with preview_mapped:
-    st.dataframe(dataset.frame.head(200), hide_index=True, height=260)
+    table_of(dataset.frame.head(200), own=set(dataset.dimensions), height=260)
 
 # --- 3. Quality -----------------------------------------------------------------------------------
 st.subheader("3 · Quality")
@@ -401,7 +402,7 @@ if report.findings:
 else:
     st.success("No problems found.")
 with st.expander("Columns: types, missing values, ranges"):
-    st.dataframe(report.columns, hide_index=True)
+    table_of(report.columns)
     st.plotly_chart(missing_values_figure(report), key="missing_chart")
 
 # --- 4. Cleaning ----------------------------------------------------------------------------------
@@ -435,7 +436,7 @@ if chosen_steps != state.steps:
         show_error(exc)
 result = state.cleaned
 if result.log:
-    st.dataframe(result.summary, hide_index=True)
+    table_of(result.summary)
     st.button("Undo all cleaning", on_click=_undo_all, icon=":material/undo:")
 st.markdown(
     f"**{result.dataset.n_rows:,} rows** go to the analysis pages"

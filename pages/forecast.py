@@ -11,7 +11,6 @@ from analytics.errors import AnalyticsError
 from analytics.forecast import (
     FREQ_LABELS,
     FREQS,
-    METRIC_COLUMNS,
     METRIC_LABELS,
     METRICS,
     MODEL_LABELS,
@@ -32,6 +31,7 @@ from pages._cached import (
     cached_series,
     forecast_result,
 )
+from pages._display import current_display, table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
@@ -40,16 +40,9 @@ from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_p
 DEFAULT_HORIZON = {"D": 14, "W": 13, "M": 12, "Q": 4}
 PRODUCT_LABELS = {"product_name": "Product", "product": "Product code", "category": "Category"}
 NONE = "(none)"
-METRIC_HELP = {
-    "MAE": "Mean absolute error, in the series' own units.",
-    "RMSE": "Root mean squared error: like MAE, but big misses count more.",
-    "MAPE": "Mean absolute percentage error (periods with zero sales left out).",
-    "sMAPE": "Symmetric MAPE: error over the mean of actual and forecast, in %.",
-    "MASE": "Error relative to the seasonal naive forecast's in-sample error: below 1 beats it.",
-}
-
 ensure_inside_app()
 st.title("Forecast")
+shown = current_display()
 dataset = current_dataset()
 require_kind(dataset, ["transactions", "series"], "Forecasting")
 st.caption(
@@ -276,22 +269,27 @@ if result.model in board.index:
     mase = float(board.loc[result.model, "MASE"])
     cards[1].metric(
         "Typical miss",
-        f"±{miss:,.0f}" if abs(miss) >= 10 else f"±{miss:,.1f}",
+        "±"
+        + (
+            shown.money(miss)
+            if result.value_kind == "money"
+            else shown.number(miss, 0 if abs(miss) >= 10 else 1)
+        ),
         help=f"How far the backtest's forecasts were from what happened, on average, per "
         f"{period_name} (mean absolute error, in the series' units).",
     )
     cards[2].metric(
         "Error vs. a seasonal guess",
-        f"{mase:.2f}",
-        help="The typical miss divided by that of repeating the last season (MASE): below 1 "
-        f"beats the guess. {METRIC_HELP['MASE']}",
+        shown.number(mase, 2),
+        help="The typical miss divided by that of repeating the last season's value (MASE): "
+        "below 1 beats that guess.",
     )
 else:
     cards[1].metric("Typical miss", "—", help="No backtest: too few periods.")
 total = float(result.forecast["forecast"].sum())
 cards[3].metric(
     f"Next {len(result.forecast)} {FREQ_LABELS[series.freq].lower()}s",
-    f"{total:,.0f}",
+    shown.money(total) if result.value_kind == "money" else shown.count(total),
     help="The forecasts added up (their intervals do not add up this way).",
 )
 
@@ -305,20 +303,7 @@ st.caption(
 st.subheader("Backtest")
 st.caption(md(result.backtest.describe()))
 if not board.empty:
-    leaderboard = board.reset_index()
-    leaderboard.insert(0, "name", [MODEL_LABELS[m].split(" (")[0] for m in leaderboard["model"]])
-    st.dataframe(
-        leaderboard.drop(columns="model"),
-        hide_index=True,
-        column_config={
-            "name": st.column_config.TextColumn("Model"),
-            **{
-                c: st.column_config.NumberColumn(c, help=METRIC_HELP[c], format="%.3f")
-                for c in METRIC_COLUMNS
-            },
-            "description": st.column_config.TextColumn("Fitted as"),
-        },
-    )
+    table(result.leaderboard_table(MODEL_LABELS), columns=result.display_columns())
     st.caption(
         "Each model is fitted on the data up to an origin and scored on the periods after it. "
         "Model forms and orders are chosen on the data before the first origin, so no choice "
@@ -357,5 +342,5 @@ with origins_tab:
     else:
         st.plotly_chart(backtest_figure(result.backtest.per_origin), key="forecast_origins")
 with table_tab:
-    st.dataframe(result.forecast, hide_index=True)
+    table(result.forecast, columns=result.display_columns())
     download_buttons(result.export_table(), "Download forecast", "forecast", sheet_name="forecast")

@@ -10,12 +10,12 @@ from analytics.overview import (
     PERIOD_PRESETS,
     OverviewParams,
     default_period,
-    format_value,
     natural_freq,
     preset_period,
 )
 from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
 from pages._cached import cached_overview
+from pages._display import current_display, table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
@@ -23,6 +23,7 @@ from pages._widgets import PageDone, kept, md, require_kind
 
 ensure_inside_app()
 st.title("Overview")
+shown = current_display()
 dataset = current_dataset()
 require_kind(dataset, ["transactions"], "The overview")
 
@@ -34,7 +35,8 @@ if days is None:
     raise PageDone
 first, last = days
 st.caption(
-    f"{md(dataset.source)}: {dataset.n_rows:,} order lines from {first:%d %b %Y} to {last:%d %b %Y}."
+    f"{md(dataset.source)}: {shown.count(dataset.n_rows)} order lines from {shown.date(first)} "
+    f"to {shown.date(last)}."
 )
 
 key_range = f"w.overview.range.{dataset.fingerprint[:8]}"
@@ -101,7 +103,10 @@ except AnalyticsError as exc:
     raise PageDone from None
 
 days = (result.end - result.start).days + 1
-compare = f"the previous {days:,} days ({result.previous_start:%d %b %Y} – {result.previous_end:%d %b %Y})"
+compare = (
+    f"the previous {shown.count(days)} days ({shown.date(result.previous_start)} – "
+    f"{shown.date(result.previous_end)})"
+)
 
 
 series = {"Revenue": "revenue", "Orders": "orders", "Customers": "customers"}
@@ -112,8 +117,8 @@ for card, kpi in zip(cards, result.kpis, strict=True):
     spark = result.trend[column].tolist() if column in result.trend else None
     card.metric(
         kpi.name,
-        format_value(kpi.value, kpi.unit),
-        delta=None if change is None else f"{change:+.1%}",
+        shown.kpi(kpi.value, kpi.unit),
+        delta=shown.change(change),
         help=f"{kpi.help} Change against {compare}.",
         border=True,
         chart_data=spark,
@@ -157,7 +162,7 @@ else:
     st.plotly_chart(customers_figure(result), key="customers_chart")
 
 with st.expander("Tables"):
-    st.dataframe(result.trend, hide_index=True)
-    st.dataframe(result.top_products, hide_index=True)
+    table(result.trend)
+    table(result.top_products)
     if result.top_values is not None:
-        st.dataframe(result.top_values, hide_index=True)
+        table(result.top_values, columns={"value": params.dimension or "Value"})

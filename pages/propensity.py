@@ -40,24 +40,13 @@ from pages._cached import (
     propensity_key,
     propensity_result,
 )
+from pages._display import table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
 from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page, require_kind
 
 DERIVED = {"churn": "Churn (no order in the window)", "buy": "Buy again (an order in the window)"}
-BOARD_LABELS = {
-    "roc_auc": "ROC AUC",
-    "roc_auc_sd": "± (sd over folds)",
-    "pr_auc": "PR AUC",
-    "accuracy": "Accuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-    "f1": "F1",
-    "params": "Best settings",
-    "seconds": "Seconds",
-}
-
 ensure_inside_app()
 st.title("Propensity")
 dataset = current_dataset()
@@ -194,21 +183,15 @@ def _scores_so_far(scores: list[ModelScore]) -> None:
     """While the models fit in the background: each one's figures as soon as it has them."""
     if not scores:
         return
-    st.dataframe(
+    table(
         pd.DataFrame(
             {
-                "Model": [MODEL_LABELS[s.model] for s in scores],
-                "ROC AUC": [s.roc_auc for s in scores],
-                "PR AUC": [s.pr_auc for s in scores],
-                "Seconds": [s.seconds for s in scores],
+                "model": [MODEL_LABELS[s.model] for s in scores],
+                "roc_auc": [s.roc_auc for s in scores],
+                "pr_auc": [s.pr_auc for s in scores],
+                "seconds": [s.seconds for s in scores],
             }
-        ),
-        hide_index=True,
-        column_config={
-            "ROC AUC": st.column_config.NumberColumn(format="%.3f"),
-            "PR AUC": st.column_config.NumberColumn(format="%.3f"),
-            "Seconds": st.column_config.NumberColumn(format="%.1f"),
-        },
+        )
     )
     st.caption("Models cross-validated so far; the others follow.")
 
@@ -285,15 +268,7 @@ if not result.better_than_chance:
 
 board = cached_leaderboard(result, float(threshold)).reset_index()
 board["model"] = board["model"].map(MODEL_LABELS)
-st.dataframe(
-    board.rename(columns={"model": "Model", **BOARD_LABELS}),
-    hide_index=True,
-    column_config={
-        label: st.column_config.NumberColumn(label, format="%.3f")
-        for key, label in BOARD_LABELS.items()
-        if key not in ("params",)
-    },
-)
+table(board)
 if data.cutoff is None or result.validation.startswith(f"{result.folds}-fold"):
     st.caption(
         f"Every figure comes from {result.folds}-fold stratified cross-validation: each customer "
@@ -368,7 +343,9 @@ with action_tab:
                 "model refitted on the latest window."
             )
         top = scored.head(max(1, round(len(scored) * share / 100)))
-        st.dataframe(top, hide_index=True, height=300)
+        if "actual" in top:
+            top = top.assign(actual=top["actual"].astype(bool))
+        table(top, columns={"actual": f"Known outcome ({data.target_name})"}, height=300)
         downloads = st.columns(3)
         download_buttons(scored, "Scored list", "scores", sheet_name="scores", slots=downloads[:2])
         downloads[2].download_button(
@@ -404,6 +381,6 @@ with drivers.container():
             "**Logistic regression coefficients** (per standard deviation; positive raises "
             "the odds)"
         )
-        st.dataframe(coefficients, hide_index=True)
+        table(coefficients)
     st.write("**A three-level decision tree on the same inputs** (readable, not the model used)")
     st.graphviz_chart(cached_tree(result))

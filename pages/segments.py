@@ -30,6 +30,7 @@ from analytics.segments import (
     summarize_selection,
 )
 from pages._cached import cached_figure, cached_rfm, segments_result
+from pages._display import table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
@@ -96,15 +97,7 @@ if dataset.kind == "transactions":
     chart_right.plotly_chart(cached_figure(rf_grid_figure, rfm_key, rfm), key="rf_grid_chart")
     with st.expander("RFM segments: sizes, medians and what to do"):
         summary = rfm.summary
-        st.dataframe(
-            summary,
-            hide_index=True,
-            column_config={
-                "share": st.column_config.NumberColumn("share", format="percent"),
-                "revenue_share": st.column_config.NumberColumn("revenue share", format="percent"),
-                "revenue": st.column_config.NumberColumn("revenue", format="%.0f"),
-            },
-        )
+        table(summary)
         st.caption(
             "Segments by R and F score: Champions R5 F4–5 · Loyal R3–4 F4–5 · Potential Loyalist "
             "R4–5 F2–3 · New Customers R5 F1 · Promising R4 F1 · Need Attention R3 F3 · About to "
@@ -375,11 +368,11 @@ profile_right.plotly_chart(
     cached_figure(profile_heatmap, result_key, result), key="profile_heatmap"
 )
 with st.expander("Profile table"):
-    st.dataframe(result.profiles, hide_index=True)
-if features == "rfm":
+    table(result.profiles)
+if not features and "rfm_segment" in result.customers:  # clustered on RFM
     with st.expander("How clusters relate to the named RFM segments"):
         crosstab = result.customers.groupby(["segment", "rfm_segment"]).size().unstack(fill_value=0)
-        st.dataframe(crosstab)
+        table(crosstab.rename_axis("Segment").rename_axis(columns=None), hide_index=False)
         st.caption(" · ".join(f"**{md(k)}**: {md(v)}" for k, v in SEGMENT_ACTIONS.items()))
 
 # --- exports ---------------------------------------------------------------------------------------

@@ -434,7 +434,7 @@ def _finish_rules(
             "antecedent": antecedent,
             "consequent": consequent,
             "rule": [
-                f"{{{', '.join(a)}}} → {{{', '.join(c)}}}"
+                f"{' + '.join(a)} → {' + '.join(c)}"
                 for a, c in zip(antecedent, consequent, strict=True)
             ],
             "size": (lhs >= 0).sum(axis=1) + (rhs >= 0).sum(axis=1),

@@ -18,7 +18,7 @@ LIFT_SCALE = "Cividis"
 
 
 def _side(items: tuple[str, ...], limit: int | None = None) -> str:
-    return "{" + ", ".join(plot_text(i, limit=limit) for i in items) + "}"
+    return " + ".join(plot_text(i, limit=limit) for i in items)
 
 
 def _hover(table: pd.DataFrame) -> list[str]:

@@ -14,6 +14,7 @@ import pandas as pd
 # Imported here, not inside the functions: statsmodels resets warning filters when its modules
 # are first imported, which would undo the ``catch_warnings`` blocks around the fits.
 from analytics.budget import Budget
+from analytics.display import Column, Kind, column_kind
 from analytics.errors import AnalyticsError
 from analytics.forecast.backtest import Backtest, accuracy, backtest
 from analytics.forecast.models import (
@@ -192,6 +193,76 @@ class ForecastResult(Result):
             ).to_dict(orient="records"),
             "params": self.params.to_dict(),
         }
+
+    @property
+    def value_kind(self) -> Kind:
+        """What the series counts: money for revenue, whole numbers for orders, units and
+        customers (shown without decimals), a value column's own kind otherwise."""
+        metric = self.params.metric
+        if metric == "revenue":
+            return "money"
+        if metric in METRICS:
+            return "count"
+        return column_kind(metric, self.series.values)
+
+    def display_columns(self) -> dict[str, Column]:
+        """How the forecast table and the backtest leaderboard are shown (pages and report)."""
+        kind = self.value_kind
+        unit: Kind = "money" if kind == "money" else "number"
+        bounds = {
+            f"{side}_{level}": Column(
+                f"{'Low' if side == 'lower' else 'High'} ({level}%)",
+                kind,
+                f"The {level}% prediction interval's {side} end.",
+                decimals=0 if kind == "count" else None,
+            )
+            for side in ("lower", "upper")
+            for level in (80, 95)
+        }
+        return {
+            "period": Column("Period", "date"),
+            "forecast": Column("Forecast", kind, decimals=0 if kind == "count" else None),
+            "actual": Column("Actual", kind),
+            "fitted": Column("Fitted", kind),
+            **bounds,
+            "Model": Column("Model", "text"),
+            "MAE": Column("Average miss", unit, "Mean absolute error (MAE), in the series' units."),
+            "RMSE": Column(
+                "Typical miss, big ones weighted",
+                unit,
+                "Root mean squared error (RMSE): like the average miss, but big misses count more.",
+            ),
+            "MAPE": Column(
+                "Average % miss",
+                "percent",
+                "Mean absolute percentage error (MAPE); periods with zero sales left out. Small "
+                "counts blow it up: read the average miss instead.",
+            ),
+            "sMAPE": Column(
+                "Average % miss (symmetric)",
+                "percent",
+                "Symmetric MAPE (sMAPE): the error over the mean of actual and forecast.",
+            ),
+            "MASE": Column(
+                "Error vs. a seasonal guess",
+                "ratio",
+                "MASE: the average miss over that of repeating last season's value. Below 1 beats "
+                "that guess.",
+            ),
+            "description": Column("Fitted as", "text"),
+        }
+
+    def leaderboard_table(self, labels: Mapping[str, str]) -> pd.DataFrame:
+        """The backtest leaderboard as the page and the report show it: a model's name in words
+        (from ``labels``), its errors (percentages as shares) and how it was fitted."""
+        board = self.backtest.leaderboard.reset_index()
+        shown = pd.DataFrame({"Model": [labels.get(m, m).split(" (")[0] for m in board["model"]]})
+        for column in METRIC_COLUMNS:
+            if column in board:
+                values = board[column].astype(float)
+                shown[column] = values / 100 if column in ("MAPE", "sMAPE") else values
+        shown["description"] = board["description"].astype(str) if len(board) else []
+        return shown
 
     def export_table(self) -> pd.DataFrame:
         """History and forecast in one table for CSV / Excel."""

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -33,10 +32,10 @@ from analytics.baskets import (
 )
 from analytics.budget import Budget, Interrupted, check
 from analytics.data import CleaningResult, Dataset, LoadedTable, quality_report
+from analytics.display import Column, Display
 from analytics.errors import AnalyticsError
 from analytics.forecast import (
     FREQ_LABELS,
-    METRIC_COLUMNS,
     ForecastParams,
     ForecastResult,
     build_series,
@@ -44,7 +43,7 @@ from analytics.forecast import (
     run_forecast,
 )
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
-from analytics.overview import OverviewParams, OverviewResult, format_value, run_overview
+from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
 from analytics.plots import trend_figure
 from analytics.propensity import MODEL_LABELS as PROPENSITY_MODELS
@@ -121,12 +120,15 @@ class ReportOptions:
         Shown under the title; default today.
     sections : sequence of str
         Keys of :data:`SECTIONS`, in any order (the report keeps its own order).
+    display : Display
+        The locale and currency figures are written in (the pages' own).
     """
 
     title: str = "Marketing analysis"
     author: str = ""
     date: dt.date | None = None
     sections: tuple[str, ...] = tuple(SECTIONS)
+    display: Display = field(default_factory=Display)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.sections if s not in SECTIONS]
@@ -272,13 +274,14 @@ def build_report(
     def saved(section: str) -> dict[str, Any]:
         return _args(analyses, section)
 
+    shown = options.display
     builders: dict[str, Callable[[], Markup]] = {
-        "data": lambda: _data_section(cleaned, table),
-        "kpis": lambda: _kpi_section(dataset, saved("kpis"), run),
-        "segments": lambda: _segments_section(dataset, saved("segments"), run, budget),
-        "rules": lambda: _rules_section(dataset, saved("rules"), run),
-        "forecast": lambda: _forecast_section(dataset, saved("forecast"), run, budget),
-        "propensity": lambda: _propensity_section(dataset, saved("propensity"), run, budget),
+        "data": lambda: _data_section(cleaned, table, shown),
+        "kpis": lambda: _kpi_section(dataset, saved("kpis"), run, shown),
+        "segments": lambda: _segments_section(dataset, saved("segments"), run, shown, budget),
+        "rules": lambda: _rules_section(dataset, saved("rules"), run, shown),
+        "forecast": lambda: _forecast_section(dataset, saved("forecast"), run, shown, budget),
+        "propensity": lambda: _propensity_section(dataset, saved("propensity"), run, shown, budget),
     }
     if run.start is not None:
         for key in SECTION_PARAMS:
@@ -310,63 +313,55 @@ def _args(analyses: Mapping[str, Mapping[str, Any]], section: str) -> dict[str, 
 # --- sections ---------------------------------------------------------------------------------------
 
 
-def _data_section(cleaned: CleaningResult, table: LoadedTable | None) -> Markup:
+def _data_section(cleaned: CleaningResult, table: LoadedTable | None, shown: Display) -> Markup:
     dataset = cleaned.dataset
     quality = quality_report(dataset, table=None if table is None else table.frame)
     facts = [
         ("Source", dataset.source),
         ("Kind", dataset.kind),
-        ("Rows analysed", f"{dataset.n_rows:,}"),
-        ("Rows removed by cleaning", f"{cleaned.rows_removed:,}"),
-        ("Columns", f"{quality.n_columns:,}"),
+        ("Rows analysed", shown.count(dataset.n_rows)),
+        ("Rows removed by cleaning", shown.count(cleaned.rows_removed)),
+        ("Columns", shown.count(quality.n_columns)),
     ]
     if quality.date_range is not None:
         first, last = quality.date_range
-        facts.append(("Dates", f"{first:%d %b %Y} – {last:%d %b %Y}"))
+        facts.append(("Dates", f"{shown.date(first)} – {shown.date(last)}"))
     for role, label in (
         ("customer_id", "Customers"),
         ("order_id", "Orders"),
         ("product", "Products"),
     ):
         if dataset.has(role):
-            facts.append((label, f"{dataset.frame[role].nunique():,}"))
+            facts.append((label, shown.count(dataset.frame[role].nunique())))
     return _render(
         "data.html",
         facts=facts,
         roles=dataset.mapping.describe(),
-        cleaning=_table(cleaned.summary) if cleaned.log else None,
+        cleaning=_table(cleaned.summary, shown) if cleaned.log else None,
         findings=[f"{f.severity}: {f.message}" for f in quality.findings],
     )
 
 
-def _kpi_section(dataset: Dataset, args: Mapping[str, Any], run: Runners) -> Markup:
+def _kpi_section(dataset: Dataset, args: Mapping[str, Any], run: Runners, shown: Display) -> Markup:
     _require(dataset, ("transactions",), "Key figures")
     result = run.overview(dataset, OverviewParams.from_dict(args))
-    rows = []
-    for kpi in result.kpis:
-        change = kpi.change
-        rows.append(
-            {
-                "Figure": kpi.name,
-                "Value": format_value(kpi.value, kpi.unit),
-                "Previous period": ""
-                if kpi.previous is None
-                else format_value(kpi.previous, kpi.unit),
-                "Change": "" if change is None else f"{change:+.1%}",
-            }
-        )
+    summary = result.summary(shown).rename(columns={"previous": "Previous period"})
     return _render(
         "kpis.html",
-        start=f"{result.start:%d %b %Y}",
-        end=f"{result.end:%d %b %Y}",
-        days=f"{(result.end - result.start).days + 1:,}",
-        table=_table(pd.DataFrame(rows)),
+        start=shown.date(result.start),
+        end=shown.date(result.end),
+        days=shown.count((result.end - result.start).days + 1),
+        table=_table(summary, shown),
         figure=_figure(trend_figure(result), "kpis-trend"),
     )
 
 
 def _segments_section(
-    dataset: Dataset, args: Mapping[str, Any], run: Runners, budget: Budget | None = None
+    dataset: Dataset,
+    args: Mapping[str, Any],
+    run: Runners,
+    shown: Display,
+    budget: Budget | None = None,
 ) -> Markup:
     _require(dataset, ("transactions", "customers"), "Segmentation")
     params = SegmentParams.from_dict(args)
@@ -379,22 +374,24 @@ def _segments_section(
     y = params.y if params.y is not None and params.y in axes else default_y
     return _render(
         "segments.html",
-        customers=f"{len(result.customers):,}",
+        customers=shown.count(len(result.customers)),
         k=result.k,
         algorithm=ALGORITHM_LABELS.get(result.algorithm, result.algorithm),
         features=", ".join(FEATURE_LABELS.get(f, f) for f in result.features),
         metrics=", ".join(
-            f"{QUALITY_WORDS[name]} {value:,.3f}"
+            f"{QUALITY_WORDS[name]} {shown.number(value, 3)}"
             for name, value in result.metrics.items()
             if name in QUALITY_WORDS and value == value
         ),
         descriptions=[f"{n}: {result.descriptions[n]}" for n in result.segment_names],
         figure=_figure(scatter_figure(result, x, y, log_axes=params.log_axes), "segments-scatter"),
-        profiles=_table(result.profiles),
+        profiles=_table(result.profiles, shown),
     )
 
 
-def _rules_section(dataset: Dataset, args: Mapping[str, Any], run: Runners) -> Markup:
+def _rules_section(
+    dataset: Dataset, args: Mapping[str, Any], run: Runners, shown: Display
+) -> Markup:
     _require(dataset, ("transactions", "baskets"), "Market basket analysis")
     params = RulesParams.from_dict(args)
     rules = run.rules(dataset, params)
@@ -411,52 +408,60 @@ def _rules_section(dataset: Dataset, args: Mapping[str, Any], run: Runners) -> M
                 "story": f"{lines[0][1]} {lines[1][1][0].upper()}{lines[1][1][1:]}",
             }
         )
-    shown = top[["antecedent", "consequent", "support", "confidence", "lift"]].copy()
-    for side in ("antecedent", "consequent"):
-        shown[side] = shown[side].map(lambda items: " + ".join(map(str, items)))
+    top_table = top[["rule", "support", "confidence", "lift", "count"]]
     return _render(
         "rules.html",
-        shown=f"{len(table):,}",
-        hidden=f"{rules.n_rules - len(table):,}" if rules.n_rules > len(table) else None,
-        baskets=f"{rules.n_baskets:,}",
-        items=f"{rules.n_items:,}",
-        min_support=f"{rules.min_support:.2%}",
-        min_confidence=f"{rules.min_confidence:.0%}",
-        min_lift=f"{rules.min_lift:.2f}" if rules.min_lift else None,
+        shown=shown.count(len(table)),
+        hidden=shown.count(rules.n_rules - len(table)) if rules.n_rules > len(table) else None,
+        baskets=shown.count(rules.n_baskets),
+        items=shown.count(rules.n_items),
+        min_support=shown.percent(rules.min_support, 2),
+        min_confidence=shown.percent(rules.min_confidence, 0),
+        min_lift=shown.number(rules.min_lift, 2) if rules.min_lift else None,
         readings=readings,
-        table=_table(shown),
+        table=_table(top_table, shown),
     )
 
 
 def _forecast_section(
-    dataset: Dataset, args: Mapping[str, Any], run: Runners, budget: Budget | None = None
+    dataset: Dataset,
+    args: Mapping[str, Any],
+    run: Runners,
+    shown: Display,
+    budget: Budget | None = None,
 ) -> Markup:
     _require(dataset, ("transactions", "series"), "Forecasting")
     params = ForecastParams.from_dict(args)
     result = run.forecast(dataset, params, budget)
     series = result.series
-    board = result.backtest.leaderboard.reset_index()
-    board.insert(0, "Model", [FORECAST_MODELS.get(m, m).split(" (")[0] for m in board["model"]])
-    board = board[["Model", *[c for c in METRIC_COLUMNS if c in board.columns]]]
+    board = result.leaderboard_table(FORECAST_MODELS).drop(columns="description")
+    columns = result.display_columns()
+    total = float(result.forecast["forecast"].sum())
     return _render(
         "forecast.html",
         model=FORECAST_MODELS.get(result.model, result.model),
         description=result.description,
-        periods=f"{series.n:,}",
+        periods=shown.count(series.n),
         period=FREQ_LABELS[series.freq].lower(),
-        horizon=f"{len(result.forecast):,}",
-        total=f"{float(result.forecast['forecast'].sum()):,.0f}",
+        horizon=shown.count(len(result.forecast)),
+        total=shown.money(total) if result.value_kind == "money" else shown.count(total),
         figure=_figure(forecast_figure(result), "forecast-chart"),
         backtest=result.backtest.describe(),
-        board=None if board.empty else _table(board),
+        board=None if board.empty else _table(board, shown, columns),
         table=_table(
-            result.forecast.reset_index() if result.forecast.index.name else result.forecast
+            result.forecast.reset_index() if result.forecast.index.name else result.forecast,
+            shown,
+            columns,
         ),
     )
 
 
 def _propensity_section(
-    dataset: Dataset, args: Mapping[str, Any], run: Runners, budget: Budget | None = None
+    dataset: Dataset,
+    args: Mapping[str, Any],
+    run: Runners,
+    shown: Display,
+    budget: Budget | None = None,
 ) -> Markup:
     _require(dataset, ("transactions", "customers"), "Propensity")
     params = PropensityParams.from_dict(args)
@@ -466,15 +471,19 @@ def _propensity_section(
     low, high = result.auc_interval
     facts = [
         ("Predicting", data.target_name),
-        ("Customers", f"{data.n:,}"),
-        ("Positive share", f"{data.positive_share:.1%}"),
+        ("Customers", shown.count(data.n)),
+        ("Positive share", shown.percent(data.positive_share)),
         ("Model", PROPENSITY_MODELS.get(result.model, result.model)),
         (
             "ROC AUC",
-            f"{chosen.roc_auc:.3f}"
-            + ("" if _missing(chosen.roc_auc_sd) else f" (sd {chosen.roc_auc_sd:.3f})"),
+            shown.number(chosen.roc_auc, 3)
+            + (
+                ""
+                if _missing(chosen.roc_auc_sd)
+                else f" (± {shown.number(chosen.roc_auc_sd, 3)} over the folds)"
+            ),
         ),
-        ("PR AUC", f"{chosen.pr_auc:.3f}"),
+        ("PR AUC", shown.number(chosen.pr_auc, 3)),
         ("Validation", result.validation),
         (
             "Verdict",
@@ -491,7 +500,7 @@ def _propensity_section(
         "propensity.html",
         facts=facts,
         figure=_figure(lift_figure(result), "propensity-lift"),
-        board=_table(board.drop(columns=[c for c in ("params",) if c in board.columns])),
+        board=_table(board.drop(columns=[c for c in ("params",) if c in board.columns]), shown),
     )
 
 
@@ -516,9 +525,10 @@ header{background:#1f4e79;color:#fff;padding:28px 40px}header h1{margin:0 0 6px}
 header p{margin:2px 0;opacity:.9}nav{padding:10px 40px;background:#fff;border-bottom:1px solid #ddd}
 nav a{margin-right:18px;color:#1f4e79}main{max-width:1100px;margin:0 auto;padding:10px 40px 40px}
 section{background:#fff;border:1px solid #e3e6ea;border-radius:8px;padding:6px 24px 18px;
-margin:22px 0}table{border-collapse:collapse;margin:8px 0 14px;font-size:14px}
+margin:22px 0}table{border-collapse:collapse;margin:8px 0 14px;font-size:14px;display:block;overflow-x:auto;max-width:100%}
 th,td{border-bottom:1px solid #e3e6ea;padding:4px 10px;text-align:left}th{background:#f0f3f6}
 dl{display:grid;grid-template-columns:max-content auto;gap:4px 18px}dt{font-weight:600}dd{margin:0}
+.note{color:#555;font-size:.85em}
 .problem{color:#8a5300;background:#fff6e5;padding:8px 12px;border-radius:6px}
 footer{color:#667;font-size:13px;text-align:center;padding:20px}
 """
@@ -565,45 +575,13 @@ def _figure(fig: go.Figure, div_id: str) -> Markup:
     )
 
 
-#: Table headers written out where a column's name is an abbreviation or a code.
-HEADERS = {
-    "roc_auc": "ROC AUC",
-    "roc_auc_sd": "ROC AUC sd",
-    "pr_auc": "PR AUC",
-    "mase": "MASE",
-    "smape": "sMAPE",
-    "mape": "MAPE",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "aov": "Average order value",
-}
-
-
-def header(name: Any) -> str:
-    """A column name as a table header: ``avg_order_value`` → ``Avg order value``."""
-    text = str(name)
-    if text.lower() in HEADERS:
-        return HEADERS[text.lower()]
-    if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)*", text):
-        text = text.replace("_", " ")
-        return text[:1].upper() + text[1:]
-    return text
-
-
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)  # None or NaN
 
 
-def _table(frame: pd.DataFrame) -> Markup:
-    shown = frame.copy()
-    for column in shown.columns:
-        if pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.3f}")
-        elif pd.api.types.is_integer_dtype(shown[column]):
-            shown[column] = shown[column].map(lambda v: f"{v:,}")
-        elif pd.api.types.is_datetime64_any_dtype(shown[column]):
-            shown[column] = shown[column].dt.strftime("%Y-%m-%d")
-        else:
-            shown[column] = shown[column].map(lambda v: "" if _missing(v) else v)
-    shown.columns = [header(c) for c in shown.columns]
-    return Markup(shown.to_html(index=False, escape=True, border=0, na_rep=""))
+def _table(
+    frame: pd.DataFrame, shown: Display, columns: Mapping[str, Column] | None = None
+) -> Markup:
+    """A table as the pages show it: headers in words, figures in the locale and currency."""
+    text = shown.text_table(frame, dict(columns or {}))
+    return Markup(text.to_html(index=False, escape=True, border=0, na_rep="—"))

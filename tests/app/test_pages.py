@@ -479,7 +479,7 @@ def test_basket_page_sliders_filter_and_explain(small_app_sample):
     at.selectbox(key="w.basket.side").set_value("consequent").run()
     no_exception(at)
     filtered = at.dataframe[0].value
-    assert len(filtered) and all(r.endswith("→ {Cake Stand}") for r in filtered["rule"])
+    assert len(filtered) and all(r.endswith("→ Cake Stand") for r in filtered["rule"])
     assert f"Showing {len(filtered):,} of" in texts(at)
     assert "without the items chosen" in texts(at)  # the count line says what hid the rest
     at.selectbox(key="w.basket.sort").set_value("confidence").run()
@@ -628,7 +628,7 @@ def test_basket_page_shows_html_item_names_as_text():
     no_exception(at)
     at.slider(key="w.basket.lift").set_value(0.0).run()
     rules = at.dataframe[0].value["rule"].tolist()
-    assert '{<b>Mug</b>, big} → {Tea "[x](http://e.com)"}' in rules
+    assert '<b>Mug</b>, big → Tea "[x](http://e.com)"' in rules
     story = "\n".join(m.value for m in at.markdown)
     assert r"\<b\>Mug\</b\>, big" in story and r"\[x\]\(http\://e.com\)" in story
 
@@ -650,7 +650,7 @@ def test_forecast_page_metric_frequency_horizon_and_model():
     assert not [m for m in at.metric if "MAPE" in m.label]
     assert "origins" in texts(at)
     board = at.dataframe[0].value
-    assert set(board["name"]) >= {"Naive", "Seasonal naive", "Combination"}
+    assert set(board["Model"]) >= {"Naive", "Seasonal naive", "Combination"}
     at.selectbox(key="w.forecast.metric").set_value("orders").run()
     no_exception(at)
     # The model first: daily auto (every model backtested on 700 days, twice) made this the
@@ -757,10 +757,10 @@ def test_propensity_page_target_model_and_threshold():
     no_exception(at)
     assert metric(at, "Model") == "Decision tree"
     board = at.dataframe[0].value
-    recall_before = float(board["Recall"].iloc[0])
+    recall_before = float(board["recall"].iloc[0])
     at.slider(key="w.propensity.threshold").set_value(0.9).run()
     no_exception(at)
-    assert float(at.dataframe[0].value["Recall"].iloc[0]) < recall_before
+    assert float(at.dataframe[0].value["recall"].iloc[0]) < recall_before
     at.selectbox(key="w.propensity.positive.Churned").set_value("No").run()
     no_exception(at)
     assert metric(at, "Positive") != "28.0%"

@@ -83,6 +83,7 @@ LAYERS = {
     "results": 1,
     "budget": 1,
     "threads": 1,
+    "display": 1,
     "jobs": 2,
     "data": 2,
     "overview": 3,
