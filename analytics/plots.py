@@ -8,6 +8,7 @@ in its text, and escaped they show as typed, never as markup.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,9 @@ PALETTE: tuple[str, ...] = (
     "#000000",  # black
 )
 MUTED = "#B0BEC5"
+#: Scatter plots draw with SVG up to this many points, with WebGL above: a browser allows a few
+#: WebGL contexts per page, and software GL (no GPU) logs a warning for every one.
+WEBGL_ABOVE = 5_000
 
 #: Plotly's white template with the palette, registered once and made the default: a figure takes
 #: it as it is created, unvalidated. Setting ``template="plotly_white"`` on each figure instead
@@ -87,6 +91,34 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, *, height: int = 360) ->
         legend={"orientation": "h", "y": -0.2},
     )
     return _styled(fig)
+
+
+def sparkline_figure(
+    values: Sequence[float], *, rising: bool, complete: Sequence[bool]
+) -> go.Figure:
+    """A KPI card's little bar chart, green when the figure rose and red when it fell, the
+    incomplete last period lighter. (Streamlit's own metric sparkline logs two Vega warnings per
+    card in the browser's console; this one is static and quiet.)"""
+    colour = "#09AB3B" if rising else "#FF2B2B"
+    fig = go.Figure(
+        go.Bar(
+            y=list(values),
+            marker_color=[colour if whole else MUTED for whole in complete],
+            marker_line_width=0,
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        height=64,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        bargap=0.15,
+        showlegend=False,
+        xaxis={"visible": False, "fixedrange": True},
+        yaxis={"visible": False, "fixedrange": True},
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    return fig
 
 
 def trend_figure(result: OverviewResult, metric: str = "revenue") -> go.Figure:

@@ -55,7 +55,7 @@ from analytics.propensity import (
     feature_importance,
     fit_propensity,
     propensity_data,
-    tree_diagram,
+    tree_figure,
 )
 from analytics.report import Report, ReportOptions, Runners, build_report, encode, savable
 from analytics.segments import (
@@ -507,9 +507,9 @@ def cached_action_list(result: PropensityResult) -> pd.DataFrame:
 
 
 @st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]
-def cached_tree(result: PropensityResult) -> str:
-    """The readable three-level tree (fitted on the same inputs), as Graphviz DOT."""
-    return tree_diagram(result)
+def cached_tree(result: PropensityResult) -> go.Figure:
+    """The readable three-level tree (fitted on the same inputs), drawn."""
+    return tree_figure(result)
 
 
 def _report_runners() -> Runners:

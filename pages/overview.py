@@ -13,7 +13,13 @@ from analytics.overview import (
     natural_freq,
     preset_period,
 )
-from analytics.plots import customers_figure, top_products_figure, top_values_figure, trend_figure
+from analytics.plots import (
+    customers_figure,
+    sparkline_figure,
+    top_products_figure,
+    top_values_figure,
+    trend_figure,
+)
 from pages._cached import cached_overview
 from pages._display import current_display, table
 from pages._errors import show_error
@@ -114,16 +120,23 @@ cards = st.columns(len(result.kpis))
 for card, kpi in zip(cards, result.kpis, strict=True):
     change = kpi.change
     column = series.get(kpi.name)
-    spark = result.trend[column].tolist() if column in result.trend else None
-    card.metric(
-        kpi.name,
-        shown.kpi(kpi.value, kpi.unit),
-        delta=shown.change(change),
-        help=f"{kpi.help} Change against {compare}.",
-        border=True,
-        chart_data=spark,
-        chart_type="bar",
-    )
+    with card.container(border=True, height="stretch"):
+        st.metric(
+            kpi.name,
+            shown.kpi(kpi.value, kpi.unit),
+            delta=shown.change(change),
+            help=f"{kpi.help} Change against {compare}.",
+        )
+        if column in result.trend:
+            st.plotly_chart(
+                sparkline_figure(
+                    result.trend[column].tolist(),
+                    rising=(change or 0) >= 0,
+                    complete=result.trend["complete"].tolist(),
+                ),
+                key=f"spark_{column}",
+                config={"staticPlot": True},
+            )
 if any(k.change is not None for k in result.kpis):
     st.caption(f"Changes are against {compare}.")
 for note in result.notes:

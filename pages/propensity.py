@@ -383,4 +383,4 @@ with drivers.container():
         )
         table(coefficients)
     st.write("**A three-level decision tree on the same inputs** (readable, not the model used)")
-    st.graphviz_chart(cached_tree(result))
+    st.plotly_chart(cached_tree(result), key="propensity_tree", config={"staticPlot": True})

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.baskets.build import Baskets
-from analytics.plots import MUTED, PALETTE, _layout, plot_text
+from analytics.plots import MUTED, PALETTE, WEBGL_ABOVE, _layout, plot_text
 
 #: Colour scale for lift: colour-blind safe and readable in grey.
 LIFT_SCALE = "Cividis"
@@ -43,8 +43,9 @@ def rules_scatter(table: pd.DataFrame, *, limit: int = 5000) -> go.Figure:
     title = "Rules: support and confidence, coloured by lift"
     if len(shown) < len(table):
         title += f" (the {limit:,} with the highest lift)"
+    trace = go.Scattergl if len(shown) > WEBGL_ABOVE else go.Scatter
     fig = go.Figure(
-        go.Scattergl(
+        trace(
             x=shown["support"],
             y=shown["confidence"],
             mode="markers",

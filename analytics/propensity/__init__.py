@@ -38,7 +38,7 @@ from analytics.propensity.plots import (
     lift_figure,
     pr_figure,
     roc_figure,
-    tree_diagram,
+    tree_figure,
 )
 from analytics.propensity.results import (
     ModelScore,
@@ -89,6 +89,6 @@ __all__ = [
     "roc_figure",
     "target_from_column",
     "target_from_transactions",
-    "tree_diagram",
+    "tree_figure",
     "yes_no_columns",
 ]

@@ -11,10 +11,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from sklearn.base import clone
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
-from sklearn.tree import DecisionTreeClassifier, export_graphviz
+from sklearn.tree import DecisionTreeClassifier
 
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
 from analytics.propensity.params import MODEL_LABELS
@@ -197,26 +198,88 @@ def importance_figure(table: pd.DataFrame, top: int = 15) -> go.Figure:
     )
 
 
-def tree_diagram(result: PropensityResult, depth: int = 3) -> str:
-    """A shallow decision tree on the same inputs, as Graphviz DOT (``st.graphviz_chart``)."""
+def tree_figure(result: PropensityResult, depth: int = 3) -> go.Figure:
+    """A shallow decision tree on the same inputs, drawn as boxes: each split's question, the
+    share of customers that reach a box and the share of them that are positive (darker: more).
+
+    The tree is for reading, not the model used; its splits are in the data's own units.
+    """
     # The same inputs without scaling, so the splits read in the data's own units.
     prepare = clone(result.pipeline.named_steps["prepare"]).set_params(numbers__scale="passthrough")
     x = prepare.fit_transform(_as_model_input(result.data.features))
+    y = np.asarray(result.data.target, dtype=float)
     tree = DecisionTreeClassifier(
         max_depth=depth,
         min_samples_leaf=max(20, result.data.n // 100),
         class_weight="balanced",
         random_state=0,
-    ).fit(x, result.data.target)
-    names = [str(n).replace('"', "'") for n in prepare.get_feature_names_out()]
-    return export_graphviz(
-        tree,
-        out_file=None,
-        feature_names=names,
-        class_names=["no", "yes"],
-        filled=True,
-        rounded=True,
-        impurity=False,
-        proportion=True,
-        precision=2,
+    ).fit(x, y)
+    names = [str(n) for n in prepare.get_feature_names_out()]
+    structure = tree.tree_
+    reached = tree.decision_path(x)  # samples x nodes
+    customers = np.asarray(reached.sum(axis=0)).ravel()
+    positives = np.asarray(reached.T @ y).ravel()
+    left, right = structure.children_left, structure.children_right
+    place: dict[int, tuple[float, int]] = {}
+    leaves = 0
+
+    def walk(node: int, level: int) -> float:
+        nonlocal leaves
+        if left[node] < 0:
+            place[node] = (float(leaves), level)
+            leaves += 1
+        else:
+            centre = (walk(left[node], level + 1) + walk(right[node], level + 1)) / 2
+            place[node] = (centre, level)
+        return place[node][0]
+
+    walk(0, 0)
+    fig = go.Figure()
+    for node, (cx, level) in place.items():
+        for child, answer in ((left[node], "yes"), (right[node], "no")):
+            if child < 0:
+                continue
+            kx, klevel = place[child]
+            fig.add_shape(
+                type="line", x0=cx, y0=-level, x1=kx, y1=-klevel, line={"color": MUTED, "width": 1}
+            )
+            fig.add_annotation(
+                x=(cx + kx) / 2,
+                y=-(level + klevel) / 2,
+                text=answer,
+                showarrow=False,
+                font={"size": 11, "color": "#555"},
+                bgcolor="white",
+            )
+    for node in sorted(place):  # the root first
+        cx, level = place[node]
+        share = positives[node] / customers[node] if customers[node] else 0.0
+        lines = [
+            f"{customers[node] / len(y):.0%} of customers",
+            f"<b>{share:.0%} positive</b>",
+        ]
+        if left[node] >= 0:
+            question = f"{plot_text(names[structure.feature[node]], limit=28)} ≤ "
+            question += f"{structure.threshold[node]:,.4g}?"
+            lines.insert(0, f"<b>{question}</b>")
+        fig.add_annotation(
+            x=cx,
+            y=-level,
+            text="<br>".join(lines),
+            showarrow=False,
+            align="center",
+            font={"size": 12, "color": "white" if share > 0.55 else "#1f2933"},
+            bgcolor=sample_colorscale("Blues", [0.1 + 0.8 * share])[0],
+            bordercolor="#1f4e79",
+            borderwidth=1,
+            borderpad=6,
+        )
+    fig.update_xaxes(visible=False, range=[-0.7, max(leaves, 1) - 0.3], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-depth - 0.5, 0.5], fixedrange=True)
+    fig.update_layout(
+        height=120 * (depth + 1),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        plot_bgcolor="white",
+        showlegend=False,
     )
+    return fig

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.plots import MUTED, PALETTE, _layout, _styled, plot_text
+from analytics.plots import MUTED, PALETTE, WEBGL_ABOVE, _layout, _styled, plot_text
 from analytics.segments.clustering import SegmentationResult
 from analytics.segments.features import FEATURE_LABELS, RFM_FEATURES
 from analytics.segments.fit import NOISE
@@ -36,7 +36,6 @@ SEGMENT_PALETTE: tuple[str, ...] = (
     "#000000",
     "#DDDDDD",
 )
-WEBGL_ABOVE = 5_000
 MAX_POINTS = 20_000
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -750,7 +751,10 @@ def test_propensity_page_target_model_and_threshold():
     assert float(metric(at, "ROC AUC")) > 0.9
     assert len(at.get("plotly_chart")) >= 7
     # The drivers, drawn last in place of their placeholder: importance chart and readable tree.
-    assert len(at.get("graphviz_chart")) == 1 and "values are shuffled" in texts(at)
+    assert "values are shuffled" in texts(at)
+    tree = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("propensity_tree"))
+    boxes = [a["text"] for a in json.loads(tree.proto.spec)["layout"]["annotations"]]
+    assert any("of customers" in box and "≤" in box for box in boxes)
     assert "20%** most likely" in texts(at) and "times** as many" in texts(at)
     assert "No better than chance" not in texts(at)
     at.selectbox(key="w.propensity.model").set_value("tree").run()

@@ -585,7 +585,9 @@ def test_two_browsers_with_different_uploads_each_see_only_their_own(browser, se
 
 def test_every_page_works_with_no_request_leaving_the_machine(browser, server):
     """Offline use (issue 18): through every page, nothing is fetched from anywhere but the app
-    (the tab icon once came from fonts.gstatic.com) and the console shows no error."""
+    (the tab icon once came from fonts.gstatic.com), no request fails, and the console shows no
+    error and no warning (Streamlit's metric sparklines logged Vega's "Infinite extent" twice per
+    card; its Graphviz chart, a web-worker warning; WebGL scatter plots, GPU driver messages)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1800})
     outside: list[str] = []
 
@@ -599,7 +601,12 @@ def test_every_page_works_with_no_request_leaving_the_machine(browser, server):
     context.route("**/*", only_the_app)
     tab = new_tab(context)
     errors: list[str] = []
-    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.on(
+        "console",
+        lambda m: errors.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None,
+    )
+    failed: list[str] = []
+    tab.on("requestfailed", lambda r: failed.append(r.url))
     tab.goto(server)
     settle(tab)
     for name in [*NAV, "workspaces", "report"]:
@@ -616,4 +623,5 @@ def test_every_page_works_with_no_request_leaving_the_machine(browser, server):
         tab.wait_for_timeout(1_000)  # charts and icons load after the run
     context.close()
     assert outside == []
+    assert failed == []
     assert errors == []

@@ -16,6 +16,7 @@ from analytics.propensity import (
     lift_table,
     target_from_column,
     target_from_transactions,
+    tree_figure,
 )
 
 
@@ -333,3 +334,18 @@ def test_a_history_with_no_line_sold_is_refused_in_words():
     dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
     with pytest.raises(AnalyticsError, match="no purchase history"):
         target_from_transactions(dataset)
+
+
+def test_the_readable_tree_splits_first_on_the_planted_driver_and_counts_its_boxes():
+    frame = planted_customers(1200)
+    result = fit_propensity(target_from_column(customers(frame), "Churn"), model="logreg")
+    fig = tree_figure(result)
+    boxes = [a.text for a in fig.layout.annotations if "of customers" in a.text]
+    root = boxes[0]
+    assert root.startswith("<b>SupportCalls ≤ ") and "100% of customers" in root
+    churned = (frame["Churn"] == "Yes").mean()
+    assert f"<b>{churned:.0%} positive</b>" in root  # the real share, not the weighted one
+    leaves = [b for b in boxes if "≤" not in b]
+    assert 2 <= len(leaves) <= 8 and len(boxes) == 2 * len(leaves) - 1  # a binary tree
+    shares = [int(b.split("<b>")[-1].split("%")[0]) for b in leaves]
+    assert max(shares) - min(shares) >= 40  # the splits separate churners from stayers
