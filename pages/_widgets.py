@@ -61,6 +61,43 @@ def kept(
     return widget(label, *args, key=key, persist_state=PERSIST, **kwargs)
 
 
+def slid_and_typed(
+    slider: Callable[..., Any],
+    label: str,
+    *,
+    key: str,
+    default: float,
+    snap: Callable[[float], float],
+    box: dict[str, Any],
+    box_label: str = "Exact",
+    scale: float = 1.0,
+    help: str | None = None,
+) -> float:
+    """A slider with a number box beside it, both on one value: slide for a quick look, type
+    for an exact one. ``slider`` is the slider with its range bound (``partial(st.slider,
+    min_value=0.0, …)``); ``snap`` puts a typed value on the slider's nearest step; the box
+    shows the value times ``scale`` (a share as a percentage). Both keep their value for the
+    session; the typed value is the one returned.
+    """
+    typed = f"{key}.typed"
+    if typed not in st.session_state:
+        st.session_state[typed] = float(st.session_state.get(key, default)) * scale
+    st.session_state.setdefault(key, snap(st.session_state[typed] / scale))
+
+    def _slid() -> None:
+        st.session_state[typed] = float(st.session_state[key]) * scale
+
+    def _typed() -> None:
+        st.session_state[key] = snap(float(st.session_state[typed]) / scale)
+
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    with left:
+        slider(label, key=key, on_change=_slid, help=help, persist_state=PERSIST)
+    with right:
+        st.number_input(box_label, key=typed, on_change=_typed, persist_state=PERSIST, **box)
+    return float(st.session_state[typed]) / scale
+
+
 class PageDone(Exception):
     """Raised by a page that has said why it cannot go on (unlike st.stop, the app's sidebar
     is still drawn after it)."""

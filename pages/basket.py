@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import streamlit as st
 
@@ -22,11 +23,13 @@ from analytics.baskets import (
     filter_rules,
     item_options,
     item_values,
+    nearest_support,
     recommend,
     rules_graph,
     rules_matrix,
     rules_scatter,
     shown_in_words,
+    suggest_excludes,
     top_items_figure,
 )
 from analytics.errors import AnalyticsError
@@ -43,7 +46,15 @@ from pages._display import table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
-from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page, require_kind
+from pages._widgets import (
+    PageDone,
+    download_buttons,
+    kept,
+    md,
+    point_to_data_page,
+    require_kind,
+    slid_and_typed,
+)
 
 ITEM_LABELS = {"product_name": "Product name", "product": "Product code", "category": "Category"}
 ANY = "Any"
@@ -156,12 +167,23 @@ if dataset.kind == "transactions":
 
 # --- thresholds ------------------------------------------------------------------------------------
 DEFAULT = RulesParams()
+# Fees, postage and carrier bags are left out from the first view (the visitor can put them back).
+exclude_key = f"w.basket.exclude.{dataset.fingerprint[:8]}.{item}"
+suggested = suggest_excludes(dataset, item)
+excluded_now = tuple(st.session_state.get(exclude_key, suggested))
 # The first view of a dataset opens on the highest support that shows a readable number of
 # rules (about 50 to 500); a support chosen by hand is kept for that dataset.
 support_key = f"w.basket.support.{dataset.fingerprint[:8]}"
 opening_support = DEFAULT.min_support
 if support_key not in st.session_state:
-    opening = RulesParams(item=item, start=start, end=end, filters=filters, segments=segments)
+    opening = RulesParams(
+        item=item,
+        start=start,
+        end=end,
+        filters=filters,
+        segments=segments,
+        exclude=excluded_now,
+    )
     try:
         with st.spinner("Choosing a minimum support…"):
             first_baskets = cached_baskets(dataset, opening.only("baskets", "customers"))
@@ -169,27 +191,29 @@ if support_key not in st.session_state:
                 opening_support = cached_support_suggestion(first_baskets, opening)[0]
     except AnalyticsError:
         pass  # the baskets' problem is explained below, with the settings the visitor picks
-controls = st.columns(4)
+controls = st.columns([3, 3, 2, 2])
 with controls[0]:
-    min_support = kept(
-        st.select_slider,
+    min_support = slid_and_typed(
+        partial(st.select_slider, options=SUPPORTS, format_func=lambda v: f"{v:.2%}"),
         "Minimum support",
-        SUPPORTS,
         key=support_key,
         default=opening_support,
-        format_func=lambda v: f"{v:.2%}",
-        help=MEASURES["support"] + " It opens where the rules are few enough to read.",
+        snap=nearest_support,
+        scale=100,
+        box={"min_value": 0.01, "max_value": 100.0, "step": 0.05, "format": "%.2f"},
+        box_label="Exact, %",
+        help=MEASURES["support"] + " It opens where the rules are few enough to read; slide, "
+        "or type an exact percentage.",
     )
 with controls[1]:
-    min_confidence = kept(
-        st.slider,
+    min_confidence = slid_and_typed(
+        partial(st.slider, min_value=0.0, max_value=1.0, step=0.01),
         "Minimum confidence",
         key="w.basket.confidence",
         default=DEFAULT.min_confidence,
-        min_value=0.0,
-        max_value=1.0,
-        step=0.01,
-        help=MEASURES["confidence"],
+        snap=lambda v: round(min(max(v, 0.0), 1.0), 2),
+        box={"min_value": 0.0, "max_value": 1.0, "step": 0.01, "format": "%.3f"},
+        help=MEASURES["confidence"] + " Slide, or type an exact share (0 to 1).",
     )
 with controls[2]:
     min_lift = kept(
@@ -217,11 +241,11 @@ with st.expander("More options", icon=":material/tune:"):
         st.multiselect,
         "Leave out these items",
         item_values(dataset, item),
-        key="w.basket.exclude",
-        default=list(DEFAULT.exclude),
+        key=exclude_key,
+        default=suggested,
         placeholder="No item left out",
         help="Items in nearly every basket (a carrier bag, postage) crowd out the rules worth "
-        "reading.",
+        "reading. Fees, postage and bags are suggested from their names.",
     )
     more = st.columns(4)
     with more[0]:
@@ -288,6 +312,14 @@ except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None
 
+left_out = [name for name in exclude if name in suggested]
+if left_out:
+    st.caption(
+        ":material/filter_alt_off: Left out as fees, postage or bags rather than products: "
+        + md(", ".join(left_out[:8]))
+        + (f" and {len(left_out) - 8} more" if len(left_out) > 8 else "")
+        + ". Put them back under More options."
+    )
 for note in (*baskets.notes, *rules.notes):
     st.caption(md(note))
 shown_all = filter_rules(rules.table, **params.options("display"))

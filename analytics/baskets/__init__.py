@@ -32,11 +32,18 @@ from analytics.baskets.build import (
     build_baskets,
     item_options,
     item_values,
+    suggest_excludes,
 )
 from analytics.baskets.describe import describe_rule, filter_rules, shown_in_words
 from analytics.baskets.measures import MEASURE_LABELS, MEASURES, SORTABLE, Rules, rule_measures
 from analytics.baskets.mine import ENGINE_LABELS, ENGINES, mine_itemsets
-from analytics.baskets.mining import SUPPORTS, RulesParams, run_rules, suggest_support
+from analytics.baskets.mining import (
+    SUPPORTS,
+    RulesParams,
+    nearest_support,
+    run_rules,
+    suggest_support,
+)
 from analytics.baskets.plots import (
     basket_sizes_figure,
     plot_text,
@@ -77,6 +84,7 @@ __all__ = [
     "item_options",
     "item_values",
     "mine_itemsets",
+    "nearest_support",
     "plot_text",
     "recommend",
     "rule_measures",
@@ -86,6 +94,7 @@ __all__ = [
     "run_rules",
     "shown_in_words",
     "similar_items",
+    "suggest_excludes",
     "suggest_support",
     "temporal_split",
     "top_items_figure",

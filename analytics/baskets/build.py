@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -131,6 +132,44 @@ def item_values(dataset: Dataset, item: str | None = None) -> list[str]:
     if column not in dataset.frame:
         return []
     return sorted(dataset.frame[column].dropna().astype("str").str.strip().unique())
+
+
+#: Lines that are services or bookkeeping rather than products: postage, fees, carrier bags,
+#: discounts, manual adjustments. They sit in many baskets and crowd out the rules worth reading
+#: (Online Retail: POSTAGE, DOTCOM POSTAGE, CARRIAGE, Manual, Discount, AMAZON FEE; Groceries:
+#: shopping bags). A whole name must match, so "JUMBO BAG RED" or "Rose Gift Wrap" stay products.
+NOT_PRODUCTS = re.compile(
+    r"(?:\w+ )?(?:postage|shipping|delivery|carriage|surcharge|fees?|charges?|commission|manual|"
+    r"discounts?|coupons?|vouchers?|samples?|(?:carrier|shopping|plastic|paper) bags?|"
+    r"bag (?:charge|fee)|service charge|gift ?cards?)|adjust\w*(?: \w+){0,3}",
+    re.IGNORECASE,
+)
+
+
+def suggest_excludes(dataset: Dataset, item: str | None = None) -> list[str]:
+    """The items (as :func:`item_values` names them) that read as fees, postage or bags rather
+    than products, to leave out of the rules. Product codes are judged by their names.
+
+    >>> NOT_PRODUCTS.fullmatch("DOTCOM POSTAGE") is not None, NOT_PRODUCTS.fullmatch("JUMBO BAG RED")
+    (True, None)
+    """
+    values = item_values(dataset, item)
+    column = "item" if dataset.kind == "baskets" else item or next(iter(item_options(dataset)), "")
+    names = dict.fromkeys(values, "")
+    if column == "product" and dataset.has("product_name"):
+        pairs = dataset.frame[["product", "product_name"]].dropna().astype("str")
+        names.update(
+            pairs.assign(product=pairs["product"].str.strip())
+            .drop_duplicates("product")
+            .set_index("product")["product_name"]
+            .to_dict()
+        )
+    return [
+        value
+        for value in values
+        if NOT_PRODUCTS.fullmatch(" ".join(value.split()))
+        or NOT_PRODUCTS.fullmatch(" ".join(str(names.get(value, "")).split()))
+    ]
 
 
 @dataclass(frozen=True)

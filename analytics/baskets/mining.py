@@ -18,6 +18,17 @@ from analytics.params import Constraint, Params
 
 #: The minimum supports the page offers.
 SUPPORTS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
+
+
+def nearest_support(value: float) -> float:
+    """The step of :data:`SUPPORTS` nearest to a typed support, on a log scale (0.4% → 0.5%).
+
+    >>> nearest_support(0.004), nearest_support(0.7)
+    (0.005, 0.2)
+    """
+    return min(SUPPORTS, key=lambda step: abs(math.log(step) - math.log(max(value, 1e-9))))
+
+
 #: How many rules a first view should show: fewer says little, many more is noise (58,847 rules
 #: opened Online Retail once).
 READABLE_RULES = (50, 500)

@@ -495,7 +495,7 @@ def test_basket_page_sliders_filter_and_explain(small_app_sample):
     no_exception(at)
     at.selectbox(key="w.basket.max_len").set_value(2).run()
     no_exception(at)
-    assert all(r.count(",") == 0 for r in at.dataframe[0].value["rule"])
+    assert all(" + " not in r for r in at.dataframe[0].value["rule"])
 
 
 def test_basket_page_leaves_out_the_items_picked_and_remembers_them():
@@ -504,11 +504,65 @@ def test_basket_page_leaves_out_the_items_picked_and_remembers_them():
     at = app("pages/basket.py")
     rules = at.dataframe[0].value["rule"]
     assert any("Cake Stand" in r for r in rules)
-    at.multiselect(key="w.basket.exclude").set_value(["Cake Stand"]).run()
+    next(m for m in at.multiselect if m.label == "Leave out these items").set_value(
+        ["Cake Stand"]
+    ).run()
     no_exception(at)
     assert not any("Cake Stand" in r for r in at.dataframe[0].value["rule"])
     assert "excluded items left out" in texts(at)
     assert at.session_state["ml.analyses"]["rules"]["exclude"] == ["Cake Stand"]
+
+
+def test_basket_page_support_and_confidence_can_be_typed_as_well_as_slid():
+    at = app("pages/basket.py")
+    rules = int(metric(at, "Rules").replace(",", ""))
+    support = next(n for n in at.number_input if n.label == "Exact, %")
+    support.set_value(1.7).run()  # 1.7%: between the slider's steps
+    no_exception(at)
+    fewer = int(metric(at, "Rules").replace(",", ""))
+    assert fewer < rules
+    assert next(s for s in at.select_slider if s.label == "Minimum support").value == 0.02
+    assert at.session_state["ml.analyses"]["rules"]["min_support"] == pytest.approx(0.017)
+    next(s for s in at.select_slider if s.label == "Minimum support").set_value(0.005).run()
+    assert next(n for n in at.number_input if n.label == "Exact, %").value == 0.5
+    next(n for n in at.number_input if n.label == "Exact").set_value(0.855).run()
+    no_exception(at)
+    assert at.slider(key="w.basket.confidence").value == pytest.approx(0.855, abs=0.006)
+    assert at.session_state["ml.analyses"]["rules"]["min_confidence"] == pytest.approx(0.855)
+    assert (at.dataframe[0].value["confidence"] >= 0.855).all()
+
+
+def test_basket_page_leaves_out_fees_and_postage_from_the_first_view():
+    rng = np.random.default_rng(3)
+    rows = []
+    for order in range(300):
+        items = ["Mug", "Saucer"] if order % 3 else ["Lamp", "Bulb"]
+        items += ["POSTAGE"] if order % 2 else []
+        items += list(rng.choice(["Card", "Pen", "Jumbo Bag Red"], 1))
+        rows += [
+            (f"A{order}", f"C{order % 40}", f"2024-03-{1 + order % 28:02d}", i, 1, 2.5)
+            for i in items
+        ]
+    lines = pd.DataFrame(
+        rows, columns=["Invoice", "Customer", "Date", "Description", "Qty", "Price"]
+    )
+    at = app()
+    at.switch_page("pages/data.py").run()
+    confirm_if_asked(upload(at, "shop.csv", lines.to_csv(index=False).encode()))
+    at.switch_page("pages/basket.py").run()
+    no_exception(at)
+    assert "Left out as fees, postage or bags rather than products: POSTAGE" in texts(at)
+    shown = at.dataframe[0].value["rule"]
+    assert len(shown) and not any("POSTAGE" in r for r in shown)
+    assert (
+        any("Jumbo Bag Red" in r for r in at.session_state["ml.analyses"]["rules"]["exclude"])
+        is False
+    )
+    leave_out = next(m for m in at.multiselect if m.label == "Leave out these items")
+    assert leave_out.value == ["POSTAGE"]
+    leave_out.set_value([]).run()  # put back by hand
+    no_exception(at)
+    assert "Left out as fees" not in texts(at)
 
 
 def test_basket_page_recommendations_and_evaluation():
@@ -604,6 +658,10 @@ def test_basket_page_support_too_low_is_explained(shared_datasets):
     data = (shared_datasets / "groceries.csv").read_bytes()
     at = upload(on_data_page(), "groceries.csv", data)
     at.switch_page("pages/basket.py").run()
+    leave_out = next(m for m in at.multiselect if m.label == "Leave out these items")
+    assert leave_out.value == ["shopping bags"]  # suggested: a bag, not a product
+    assert metric(at, "Baskets") == "9,787"  # 48 baskets held nothing but the bags
+    leave_out.set_value([]).run()  # every item, as arules counts them
     assert metric(at, "Baskets") == "9,835"
     next(s for s in at.select_slider if s.label == "Minimum support").set_value(0.0005).run()
     at.slider(key="w.basket.lift").set_value(0.0).run()

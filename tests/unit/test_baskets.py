@@ -25,6 +25,7 @@ from analytics.baskets import (
     rules_scatter,
     run_rules,
     shown_in_words,
+    suggest_excludes,
     suggest_support,
     top_items_figure,
 )
@@ -505,3 +506,38 @@ def test_redundancy_from_the_itemsets_is_arules_definition_counted_by_hand(seed,
         )
         expected = any(confidence(sub, consequent) >= whole - 1e-9 for sub in subsets)
         assert flagged == expected, (antecedent, consequent)
+
+
+def test_fees_postage_and_bags_are_suggested_for_leaving_out_by_their_names():
+    lines = pd.DataFrame(
+        {
+            "Invoice": ["1", "1", "2", "2", "3", "3", "4"],
+            "StockCode": ["POST", "85099B", "M", "22423", "DOT", "23203", "BANK CHARGES"],
+            "Description": [
+                "POSTAGE",
+                "JUMBO BAG RED RETROSPOT",  # a product, although a bag
+                "Manual",
+                "REGENCY CAKESTAND 3 TIER",
+                "DOTCOM POSTAGE",
+                "Rose Gift Wrap",  # a product too
+                "Bank Charges",
+            ],
+            "Quantity": [1] * 7,
+            "InvoiceDate": ["2024-01-02"] * 7,
+            "Price": [1.0] * 7,
+        }
+    )
+    dataset = build_dataset(lines, "transactions", detect_mapping(lines, "transactions"))
+    assert suggest_excludes(dataset, "product_name") == [
+        "Bank Charges",
+        "DOTCOM POSTAGE",
+        "Manual",
+        "POSTAGE",
+    ]
+    # Codes are judged by their names: "M" and "DOT" say nothing on their own.
+    assert suggest_excludes(dataset, "product") == ["BANK CHARGES", "DOT", "M", "POST"]
+    groceries = pd.DataFrame(
+        {"basket": ["1", "1", "2"], "item": ["milk", "shopping bags", "bread"]}
+    )
+    baskets = build_dataset(groceries, "baskets", detect_mapping(groceries, "baskets"))
+    assert suggest_excludes(baskets) == ["shopping bags"]
