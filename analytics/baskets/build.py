@@ -158,12 +158,8 @@ def suggest_excludes(dataset: Dataset, item: str | None = None) -> list[str]:
     names = dict.fromkeys(values, "")
     if column == "product" and dataset.has("product_name"):
         pairs = dataset.frame[["product", "product_name"]].dropna().astype("str")
-        names.update(
-            pairs.assign(product=pairs["product"].str.strip())
-            .drop_duplicates("product")
-            .set_index("product")["product_name"]
-            .to_dict()
-        )
+        first = pairs.assign(product=pairs["product"].str.strip()).drop_duplicates("product")
+        names.update(zip(first["product"], first["product_name"], strict=True))
     return [
         value
         for value in values
