@@ -207,13 +207,17 @@ except AnalyticsError as exc:
 signature = blake2b(
     repr((dataset.fingerprint, features, algorithm, scale, result.k)).encode(), digest_size=6
 ).hexdigest()
-with st.expander("Rename segments (names carry through charts and exports)"):
+with st.expander("Segment names: suggested from their profiles, yours to change"):
     cells = st.columns(min(4, len(result.segment_names)))
     names = {}
     for i, name in enumerate(result.segment_names):
         with cells[i % len(cells)]:
             names[name] = kept(
-                st.text_input, f"Name of {name}", key=f"w.seg.name.{signature}.{i}", default=name
+                st.text_input,
+                f"Name of {name}",
+                key=f"w.seg.name.{signature}.{i}",
+                default=result.suggested.get(name, name),
+                help="Suggested from how the segment differs from everyone; type your own.",
             )
 try:
     result = result.renamed(names)

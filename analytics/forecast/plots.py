@@ -40,6 +40,9 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
     history = series.values
     future = result.forecast
     label = plot_text(series.label, limit=60)
+    # Counts (orders, units, customers) in whole numbers; amounts from 100 up without decimals.
+    typical = float(history.abs().median()) if len(history) else 0.0
+    digits = ",.0f" if result.value_kind == "count" or typical >= 100 else ",.1f"
     fig = go.Figure()
     fig.add_trace(_band(future["period"], future["lower_95"], future["upper_95"], _BAND_95, "95%"))
     fig.add_trace(_band(future["period"], future["lower_80"], future["upper_80"], _BAND_80, "80%"))
@@ -50,7 +53,7 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
             mode="lines",
             line={"color": "#37474F", "width": 1.6},
             name="Actual",
-            hovertemplate="%{x|%Y-%m-%d}<br>actual %{y:,.1f}<extra></extra>",
+            hovertemplate=f"%{{x|%Y-%m-%d}}<br>actual %{{y:{digits}}}<extra></extra>",
         )
     )
     if series.filled.any():
@@ -61,7 +64,7 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
                 mode="markers",
                 marker={"symbol": "x", "size": 7, "color": PALETTE[5]},
                 name="Filled (no data)",
-                hovertemplate="%{x|%Y-%m-%d}<br>filled %{y:,.1f}<extra></extra>",
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>filled %{{y:{digits}}}<extra></extra>",
             )
         )
     if show_fitted and result.fitted.notna().any():
@@ -72,7 +75,7 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
                 mode="lines",
                 line={"color": PALETTE[1], "width": 1.2, "dash": "dot"},
                 name="Fitted",
-                hovertemplate="%{x|%Y-%m-%d}<br>fitted %{y:,.1f}<extra></extra>",
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>fitted %{{y:{digits}}}<extra></extra>",
             )
         )
     fig.add_trace(
@@ -87,8 +90,9 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
                 [future[c] for c in ("lower_80", "upper_80", "lower_95", "upper_95")]
             ),
             hovertemplate=(
-                "%{x|%Y-%m-%d}<br>forecast %{y:,.1f}<br>80%: %{customdata[0]:,.1f} to "
-                "%{customdata[1]:,.1f}<br>95%: %{customdata[2]:,.1f} to %{customdata[3]:,.1f}"
+                f"%{{x|%Y-%m-%d}}<br>forecast %{{y:{digits}}}<br>80%: %{{customdata[0]:{digits}}} "
+                f"to %{{customdata[1]:{digits}}}<br>95%: %{{customdata[2]:{digits}}} to "
+                f"%{{customdata[3]:{digits}}}"
                 "<extra></extra>"
             ),
         )

@@ -274,7 +274,8 @@ def build_series(
     customers : sequence of str, optional
         Keep only these customers' orders (e.g. one segment).
     keep_incomplete : bool
-        Keep a first or last period that the data covers only in part (dropped by default).
+        Keep a first or last period that the data covers only in part as it is (by default it
+        is scaled up to a whole period when half of it or more is covered, else left out).
 
     Returns
     -------
@@ -302,8 +303,15 @@ def build_series(
         summed = _transaction_sums(dataset, frame, metric, freq, filters, customers)
     values, filled = _regular(summed, notes)
     if summed.may_be_partial and not keep_incomplete:
-        values, filled = _drop_incomplete(
-            values, filled, summed.freq, summed.first_day, summed.last_day, summed.frame, notes
+        values, filled = _complete_ends(
+            values,
+            filled,
+            summed.freq,
+            summed.first_day,
+            summed.last_day,
+            summed.frame,
+            notes,
+            additive=dataset.kind == "series" or metric != "customers",
         )
     if len(values) < MIN_POINTS:
         raise AnalyticsError(
@@ -380,7 +388,7 @@ def _metric_per_period(frame: pd.DataFrame, metric: str, freq: str) -> pd.Series
     return frame.loc[sales, column].groupby(starts[sales]).nunique()
 
 
-def _drop_incomplete(
+def _complete_ends(
     values: pd.Series,
     filled: np.ndarray,
     freq: str,
@@ -388,8 +396,14 @@ def _drop_incomplete(
     last: pd.Timestamp,
     frame: pd.DataFrame,
     notes: list[str],
+    *,
+    additive: bool,
 ) -> tuple[pd.Series, np.ndarray]:
-    """Drop a first or last period that the data covers only in part, with a note."""
+    """A first or last period the data covers only in part, with a note: scaled up to a whole
+    period when the figure adds up over days (revenue, orders, units) and the data covers at
+    least half of it (a sample that starts on 2 January keeps its first month, and so its second
+    season); left out otherwise (distinct customers do not add up over days; a few days are too
+    few to scale). A day cut short is left out."""
     keep = np.ones(len(values), bool)
     name = FREQ_LABELS[freq].lower()
     if freq == "D":
@@ -408,18 +422,45 @@ def _drop_incomplete(
                     "it was left out so a part day does not look like a drop."
                 )
     else:
+        values = values.copy()
         period_start = values.index[0]
+        first_end = pd.Period(period_start, freq=_PERIOD[freq]).end_time.normalize()
         if first.normalize() > period_start:
-            keep[0] = False
-            notes.append(
-                f"The first {name} ({period_start:%Y-%m-%d}) starts on {first:%Y-%m-%d}, part way "
-                f"through; it was left out."
+            days, covered = (
+                (first_end - period_start).days + 1,
+                (first_end - first.normalize()).days + 1,
             )
-        period_end = pd.Period(values.index[-1], freq=_PERIOD[freq]).end_time
-        if last.normalize() < period_end.normalize():
-            keep[-1] = False
-            notes.append(
-                f"The last {name} ({values.index[-1]:%Y-%m-%d}) has data only up to "
-                f"{last:%Y-%m-%d}; it was left out so a part {name} does not look like a drop."
+            if additive and covered >= days / 2:
+                values.iloc[0] *= days / covered
+                notes.append(
+                    f"The first {name} ({period_start:%Y-%m-%d}) starts on {first:%Y-%m-%d}, part "
+                    f"way through: its {covered} days of {days} were scaled up to a whole {name} "
+                    f"(×{days / covered:.2f}), so no season is lost."
+                )
+            else:
+                keep[0] = False
+                notes.append(
+                    f"The first {name} ({period_start:%Y-%m-%d}) starts on {first:%Y-%m-%d}, part "
+                    f"way through; it was left out."
+                )
+        last_start = values.index[-1]
+        period_end = pd.Period(last_start, freq=_PERIOD[freq]).end_time.normalize()
+        if last.normalize() < period_end:
+            days, covered = (
+                (period_end - last_start).days + 1,
+                (last.normalize() - last_start).days + 1,
             )
+            if additive and covered >= days / 2 and len(values) > 1:
+                values.iloc[-1] *= days / covered
+                notes.append(
+                    f"The last {name} ({last_start:%Y-%m-%d}) has data only up to "
+                    f"{last:%Y-%m-%d}: its {covered} days of {days} were scaled up to a whole "
+                    f"{name} (×{days / covered:.2f})."
+                )
+            else:
+                keep[-1] = False
+                notes.append(
+                    f"The last {name} ({last_start:%Y-%m-%d}) has data only up to "
+                    f"{last:%Y-%m-%d}; it was left out so a part {name} does not look like a drop."
+                )
     return values[keep], filled[keep]

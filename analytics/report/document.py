@@ -366,8 +366,8 @@ def _segments_section(
     _require(dataset, ("transactions", "customers"), "Segmentation")
     params = SegmentParams.from_dict(args)
     result = run.segments(dataset, params, budget)
-    if params.names:
-        result = result.renamed(params.renames())
+    # The page's names, or (a report built without the page) the names suggested in words.
+    result = result.renamed(params.renames() if params.names else result.suggested)
     axes = [*result.features, *result.projection.columns]
     default_x, default_y = default_axes(result)
     x = params.x if params.x is not None and params.x in axes else default_x

@@ -170,6 +170,9 @@ class SegmentationResult(Result):
     notes: tuple[str, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
     params: SegmentParams = field(default_factory=SegmentParams)
+    #: A name in words per segment, read from its profile ("High spend, frequent, recent"):
+    #: what the page offers to rename "Segment 1" to.
+    suggested: dict[str, str] = field(default_factory=dict)
 
     @property
     def segment_names(self) -> list[str]:
@@ -186,6 +189,7 @@ class SegmentationResult(Result):
         customers = self.customers.assign(segment=self.customers["segment"].map(mapping))
         profiles = self.profiles.assign(segment=self.profiles["segment"].map(mapping))
         descriptions = {mapping[k]: v for k, v in self.descriptions.items()}
+        suggested = {mapping[k]: v for k, v in self.suggested.items() if k in mapping}
         given = {old: new for old, new in mapping.items() if new != old}
         return replace(
             self,
@@ -194,6 +198,7 @@ class SegmentationResult(Result):
             zscores=self.zscores.rename(index=mapping),
             descriptions=descriptions,
             params=replace(self.params, names=tuple(given.items())),
+            suggested=suggested,
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -214,6 +219,7 @@ class SegmentationResult(Result):
             ),
             "profiles": self.profiles.round(4).to_dict(orient="records"),
             "descriptions": self.descriptions,
+            "suggested_names": self.suggested,
             "notes": list(self.notes),
         }
         rfm = self.customers.get("rfm_segment")
@@ -298,6 +304,7 @@ def segment(
         profiles=profiles,
         zscores=zscores,
         descriptions=_describe(profiles, values, features),
+        suggested=suggest_names(profiles, values, features.source == "rfm"),
         projection=projection,
         explained=explained,
         eps=clusters.eps,
@@ -379,6 +386,84 @@ def _describe(
             f"{row['customers']:,} customers ({row['share']:.0%}): " + ", ".join(parts) + "."
         )
     return out
+
+
+#: How a segment that stands out on an RFM feature is called: (above, below) average, then
+#: (far above, far below) it. Recency is days since the last order: high is lapsed.
+_RFM_WORDS = {
+    "monetary": (("high spend", "low spend"), ("top spend", "very low spend")),
+    "frequency": (("frequent", "occasional"), ("very frequent", "one-off")),
+    "recency": (("lapsed", "recent"), ("long lapsed", "very recent")),
+}
+#: A segment stands out on a feature when its typical value is this many times everyone's
+#: (or this fraction of it): 1.4x, or 0.71x.
+_STANDS_OUT = np.log(1.4)
+#: ... and far from everyone's at four times (or a quarter).
+_FAR_OUT = np.log(4.0)
+
+
+def suggest_names(profiles: pd.DataFrame, values: pd.DataFrame, rfm: bool) -> dict[str, str]:
+    """A name in words for each segment, from how its typical values compare with everyone's.
+
+    Each feature is compared as a ratio (the segment's mean over everyone's; for recency, the
+    medians, as the descriptions read them), on a log scale so that twice and half count alike;
+    a feature with negative values is compared in standard deviations. RFM names read spend,
+    then frequency, then recency ("High spend, frequent, recent"; "Low spend, occasional,
+    lapsed"); other features give the two that stand out most ("High tenure, low
+    MonthlyCharges"). A segment that stands out on nothing is "Average"; a name two segments
+    would share gets a number.
+
+    >>> values = pd.DataFrame({"recency": [10.0, 20, 300, 400], "frequency": [8.0, 6, 1, 1],
+    ...                        "monetary": [900.0, 700, 40, 60]})
+    >>> profiles = pd.DataFrame({"segment": ["Segment 1", "Segment 2"], "mean_recency": [15, 350],
+    ...     "median_recency": [15, 350], "mean_frequency": [7, 1], "mean_monetary": [800, 50]})
+    >>> suggest_names(profiles, values, rfm=True)
+    {'Segment 1': 'High spend, frequent, very recent', 'Segment 2': 'Very low spend, one-off, lapsed'}
+    """
+    order = [c for c in ("monetary", "frequency", "recency") if rfm and c in values.columns]
+    names: dict[str, str] = {}
+    for row in profiles.to_dict(orient="records"):
+        segment = str(row["segment"])
+        if segment == NOISE:
+            names[segment] = NOISE
+            continue
+        standing = {c: _standing(row, values, c) for c in values.columns}
+        standing = {c: v for c, v in standing.items() if np.isfinite(v)}
+        ranked = order or sorted(standing, key=lambda c: -abs(standing[c]))
+        chosen = [c for c in ranked if c in standing and abs(standing[c]) >= _STANDS_OUT]
+        words = [_word(c, standing[c]) for c in (chosen if order else chosen[:2])]
+        name = _first_upper(", ".join(words or ["average"]))
+        number = 2
+        while name in names.values():
+            name = f"{name.split(' (')[0]} ({number})"
+            number += 1
+        names[segment] = name
+    return names
+
+
+def _standing(row: Mapping[str, Any], values: pd.DataFrame, column: str) -> float:
+    """How far a segment is from everyone on a feature: log of the ratio, or z for signed data."""
+    everyone = values[column]
+    if column == "recency" and f"median_{column}" in row:
+        mine, typical = row[f"median_{column}"], everyone.median()
+    else:
+        mine, typical = row.get(f"mean_{column}", np.nan), everyone.mean()
+    if pd.isna(mine):
+        return np.nan
+    if everyone.min() >= 0 and typical > 0:
+        return float(np.log(max(float(mine), 1e-9) / typical))
+    spread = float(everyone.std(ddof=0)) or 1.0
+    return float((mine - everyone.mean()) / spread) * _STANDS_OUT / 0.5  # half an sd stands out
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _word(feature: str, standing: float) -> str:
+    if feature in _RFM_WORDS:
+        return _RFM_WORDS[feature][int(abs(standing) >= _FAR_OUT)][0 if standing > 0 else 1]
+    return f"{'high' if standing > 0 else 'low'} {feature}"
 
 
 def _times(ratio: float) -> str:

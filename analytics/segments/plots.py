@@ -96,20 +96,41 @@ def rf_grid_figure(rfm: RFMResult) -> go.Figure:
     """Customers in each (recency score, frequency score) cell, labelled with the segment name."""
     grid = rfm.rf_grid
     counts = grid.to_numpy()
+    rows, columns = (5, 4, 3, 2, 1), (1, 2, 3, 4, 5)
+    # Each segment is named once, in the cell nearest the middle of its block; the other cells
+    # show their count only (25 names in 25 small cells could not be read).
+    cells: dict[str, list[tuple[int, int]]] = {}
+    for i, r in enumerate(rows):
+        for j, f in enumerate(columns):
+            cells.setdefault(SEGMENT_GRID[(r, f)], []).append((i, j))
+    labelled = {}
+    for name, where in cells.items():
+        mid_i = sum(i for i, _ in where) / len(where)
+        mid_j = sum(j for _, j in where) / len(where)
+        labelled[min(where, key=lambda c: (c[0] - mid_i) ** 2 + (c[1] - mid_j) ** 2)] = name
     text = [
-        [f"{SEGMENT_GRID[(r, f)]}<br>{counts[i, j]:,}" for j, f in enumerate((1, 2, 3, 4, 5))]
-        for i, r in enumerate((5, 4, 3, 2, 1))
+        [
+            (f"<b>{_wrap(labelled[(i, j)])}</b><br>" if (i, j) in labelled else "")
+            + f"{counts[i, j]:,}"
+            for j in range(len(columns))
+        ]
+        for i in range(len(rows))
     ]
+    segment = [[SEGMENT_GRID[(r, f)] for f in columns] for r in rows]
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy(),
             x=[f"F {f}" for f in grid.columns],
             y=[f"R {r}" for r in grid.index],
             text=text,
+            customdata=segment,
             texttemplate="%{text}",
+            textfont={"size": 11},
             colorscale="Blues",
-            hovertemplate="%{y}, %{x}: %{z:,} customers<extra></extra>",
-            colorbar={"title": "Customers"},
+            hovertemplate="%{customdata}<br>%{y}, %{x}: %{z:,} customers<extra></extra>",
+            colorbar={"title": {"text": "Customers"}},
+            xgap=1,
+            ygap=1,
         )
     )
     fig.update_yaxes(autorange="reversed")  # R 5 on top: Champions sit top right
@@ -120,6 +141,16 @@ def rf_grid_figure(rfm: RFMResult) -> go.Figure:
         "Recency score",
         height=460,
     )
+
+
+def _wrap(name: str, width: int = 10) -> str:
+    """A segment name on two lines when it is long ("Can't Lose<br>Them")."""
+    if len(name) <= width or " " not in name:
+        return name
+    words, first = name.split(), ""
+    while words and len(first) + len(words[0]) <= width:
+        first = f"{first} {words.pop(0)}".strip()
+    return f"{first or words.pop(0)}<br>{' '.join(words)}".removesuffix("<br>")
 
 
 def k_selection_figure(result: SegmentationResult) -> go.Figure:

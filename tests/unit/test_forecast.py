@@ -79,7 +79,7 @@ def test_metrics_per_period_from_transactions():
         build_series(dataset, metric="StockCode")
 
 
-def test_gaps_are_filled_with_zero_and_flagged_and_part_periods_dropped():
+def test_gaps_are_filled_with_zero_and_flagged_and_part_periods_scaled_or_dropped():
     days = pd.to_datetime(["2024-01-03", "2024-01-10", "2024-01-31", "2024-02-14", "2024-04-02"])
     days = days.append(pd.date_range("2024-05-01", "2024-08-14", freq="7D"))
     frame = pd.DataFrame(
@@ -92,15 +92,21 @@ def test_gaps_are_filled_with_zero_and_flagged_and_part_periods_dropped():
         }
     )
     series = build_series(transactions(frame), metric="revenue", freq="M")
-    # January starts on the 3rd, August ends on the 14th: both left out.
-    assert series.values.index[0] == pd.Timestamp("2024-02-01")
+    # January starts on the 3rd: 29 days of 31, scaled up to a whole month (no season lost).
+    # August ends on the 14th: under half a month, too little to scale, left out.
+    assert series.values.index[0] == pd.Timestamp("2024-01-01")
+    assert series.values.iloc[0] == pytest.approx(3 * 2.0 * 31 / 29)
     assert series.values.index[-1] == pd.Timestamp("2024-07-01")
     assert series.values.loc["2024-03-01"] == 0.0
-    assert series.filled.tolist() == [False, True, False, False, False, False]
+    assert series.filled.tolist() == [False, False, True, False, False, False, False]
     text = " ".join(series.notes)
-    assert "no sales" in text and "first month" in text and "last month" in text
+    assert "no sales" in text and "29 days of 31 were scaled up" in text and "last month" in text
     kept = build_series(transactions(frame), metric="revenue", freq="M", keep_incomplete=True)
-    assert kept.n == series.n + 2
+    assert kept.n == series.n + 1 and kept.values.iloc[0] == 6.0
+    # Distinct customers do not add up over days: a part month is left out, not scaled.
+    frame["Customer ID"] = [f"C{i % 3}" for i in range(len(frame))]
+    customers = build_series(transactions(frame), metric="customers", freq="M")
+    assert customers.values.index[0] == pd.Timestamp("2024-02-01")
 
 
 def test_series_dataset_infers_its_period_interpolates_gaps_and_adds_duplicates():

@@ -371,3 +371,19 @@ def test_segment_names_and_customer_ids_are_text_in_every_figure(sample_dataset)
     for figure in figures:
         assert "<img" not in figure.to_json()
         assert "&lt;img src=x onerror=alert(1)&gt;" in figure.to_json()
+
+
+def test_suggested_names_read_the_planted_personas(sample, sample_dataset):
+    """Each persona's segment gets a name in words that says what was planted in it."""
+    result = run_segmentation(sample_dataset)
+    persona = sample.customers.set_index("customer_id")["persona"]
+    customers = result.customers.assign(persona=persona.loc[result.customers["customer_id"]].values)
+    main = customers.groupby("persona")["segment"].agg(lambda s: s.mode().iloc[0])
+    named = {p: result.suggested[main[p]] for p in main.index}
+    assert named["Wholesale"].startswith("Top spend")
+    assert "very frequent" in named["Champions"]
+    assert "lapsed" in named["Lapsed"]
+    assert len(set(result.suggested.values())) == result.k  # distinct
+    renamed = result.renamed(result.suggested)
+    assert set(renamed.profiles["segment"]) == set(result.suggested.values())
+    assert renamed.suggested == {v: v for v in result.suggested.values()}
