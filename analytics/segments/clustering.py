@@ -441,7 +441,7 @@ def suggest_names(profiles: pd.DataFrame, values: pd.DataFrame, rfm: bool) -> di
     return names
 
 
-def _standing(row: Mapping[str, Any], values: pd.DataFrame, column: str) -> float:
+def _standing(row: Mapping[Any, Any], values: pd.DataFrame, column: str) -> float:
     """How far a segment is from everyone on a feature: log of the ratio, or z for signed data."""
     everyone = values[column]
     if column == "recency" and f"median_{column}" in row:
