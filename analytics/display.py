@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -50,6 +51,8 @@ KINDS: tuple[Kind, ...] = (
     "flag",
 )
 
+#: Streamlit's table cannot multiply by 100: percent columns are handed to it as percentages.
+PERCENT_SCALE = 100.0
 #: The locales offered in the sidebar (any CLDR locale works in code), by their own names.
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "zh_CN", "ja_JP")
 #: Currencies offered first; a currency a file states is added to them.
@@ -192,7 +195,9 @@ MONEY_WORDS = re.compile(
     r"turnover|umsatz|preis|betrag|importe|ventas|precio|montant|prix|金额|价格|销售额|收入",
     re.IGNORECASE,
 )
-SHARE_WORDS = re.compile(r"share|rate|ratio|probability|percent|pct|%|proportion", re.IGNORECASE)
+#: Words that mark a column of shares (0 to 1). A "%" or "percent" in a name says the values
+#: are percentages already (Missing % = 12.5), so those are left as numbers.
+SHARE_WORDS = re.compile(r"share|rate|ratio|probability|proportion", re.IGNORECASE)
 #: The names MarketLens gives a headerless file's columns (``column_1``): shown as "Column 1".
 _GENERATED = re.compile(r"column_\d+")
 _PREFIXES = {"mean": "Mean", "median": "Median", "sd": "Spread (sd) of", "std": "Spread (sd) of"}
@@ -278,6 +283,8 @@ def _pick_decimals(values: pd.Series, kind: Kind) -> int:
         return 0
     if kind == "ratio":
         return 2
+    if kind == "percent":
+        return 2 if 0 < typical < 0.01 else 1  # 0.35%, but 38.8%
     if typical >= 100:
         return 0
     if kind == "money":
@@ -435,7 +442,7 @@ class Display:
             decimals = given.decimals if given and given.decimals is not None else None
             if decimals is None and known is not None and text == _base_name(text):
                 decimals = known.decimals
-            if decimals is None and kind in ("number", "money", "ratio", "count"):
+            if decimals is None and kind in ("number", "money", "ratio", "count", "percent"):
                 decimals = _pick_decimals(frame[name], kind)
             width = (given.width if given else None) or (known.width if known else None)
             specs[text] = Column(label, kind, help_text, decimals, width)
@@ -457,6 +464,17 @@ class Display:
             shown[spec.label] = [self.value(v, kind, spec.decimals) for v in frame[name]]
         return shown.reset_index(drop=True)
 
+    def chart(self, fig: Any, money: Sequence[str] = ()) -> Any:
+        """A plotly figure's ticks and hover numbers in the locale's digits (``separators``),
+        and its money axes (``"x"``, ``"y"``) with the currency around the ticks. Changes and
+        returns ``fig``: give it a figure of its own, not a cached one shared by sessions."""
+        symbols = Locale.parse(self.locale).number_symbols.get("latn", {})
+        fig.update_layout(separators=symbols.get("decimal", ".") + symbols.get("group", ","))
+        before, after = _currency_affixes(self.locale, self.currency)
+        for axis in money:
+            fig.update_layout({f"{axis}axis": {"tickprefix": before, "ticksuffix": after}})
+        return fig
+
     def table_format(self, kind: Kind, decimals: int | None) -> tuple[str | None, str]:
         """How Streamlit's table should write a column: a format for ``st.column_config``
         (printf, "percent" or a date pattern) and a suffix for its label (`` (€)`` where the
@@ -466,8 +484,8 @@ class Display:
             return "%,d", ""
         if kind in ("number", "ratio"):
             return f"%,.{digits}f", ""
-        if kind == "percent":
-            return "percent", ""
+        if kind == "percent":  # of values times 100 (see PERCENT_SCALE): 38.8%, 36.4%, 1.55%
+            return f"%.{1 if decimals is None else decimals}f%%", ""
         if kind == "money":
             if not _english_digits(self.locale):
                 return "localized", f" ({self.symbol})"

@@ -11,7 +11,7 @@ import streamlit as st
 from babel import Locale
 from babel.numbers import get_currency_name
 
-from analytics.display import CURRENCIES, LOCALES, Column, Display
+from analytics.display import CURRENCIES, LOCALES, PERCENT_SCALE, Column, Display
 from pages._widgets import kept, md
 
 LOCALE_KEY = "w.display.locale"
@@ -86,10 +86,11 @@ def column_config(
     columns: Mapping[str, Column | str] | None = None,
     own: frozenset[str] | set[str] = frozenset(),
     display: Display | None = None,
+    specs: Mapping[str, Column] | None = None,
 ) -> dict[str, Any]:
     """``st.column_config`` for every column of ``frame``: labels in words, formats by kind."""
     display = display or current_display()
-    specs = display.columns(frame, dict(columns or {}), own)
+    specs = specs or display.columns(frame, dict(columns or {}), own)
     config: dict[str, Any] = {}
     for name, spec in specs.items():
         series = frame[name]
@@ -119,10 +120,19 @@ def table(
     value. ``own`` are columns named by the user's file, kept as written."""
     if not hide_index:
         frame = frame.reset_index()
+    display = current_display()
+    specs = display.columns(frame, dict(columns or {}), own)
+    shares = [
+        name
+        for name, spec in specs.items()
+        if spec.kind == "percent" and pd.api.types.is_numeric_dtype(frame[name])
+    ]
+    if shares:  # 0.388 is handed over as 38.8, written "38.8%"
+        frame = frame.assign(**{name: frame[name] * PERCENT_SCALE for name in shares})
     return st.dataframe(
         frame,
         hide_index=True,
-        column_config=column_config(frame, columns, own),
+        column_config=column_config(frame, columns, own, display, specs),
         placeholder="—",
         **kwargs,
     )

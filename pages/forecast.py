@@ -294,7 +294,13 @@ cards[3].metric(
 )
 
 show_fitted = st.toggle("Show fitted values", value=True, key="forecast_fitted")
-st.plotly_chart(forecast_figure(result, show_fitted=show_fitted), key="forecast_chart")
+st.plotly_chart(
+    shown.chart(
+        forecast_figure(result, show_fitted=show_fitted),
+        "y" if result.value_kind == "money" else "",
+    ),
+    key="forecast_chart",
+)
 st.caption(
     f"Model: {md(result.description)}. Transform: {md(result.transform)}. "
     f"Season length: {result.season}."

@@ -151,21 +151,24 @@ metric = kept(
     key="w.overview.metric",
     default="revenue",
 )
-st.plotly_chart(trend_figure(result, metric), key="trend_chart")
+st.plotly_chart(
+    shown.chart(trend_figure(result, metric), money="y" if metric == "revenue" else ""),
+    key="trend_chart",
+)
 
 left, right = st.columns(2)
 with left:
     if result.top_products.empty:
         st.info("No product column, so no top products. Choose one on the Data page.")
     else:
-        st.plotly_chart(top_products_figure(result), key="top_products_chart")
+        st.plotly_chart(shown.chart(top_products_figure(result), "x"), key="top_products_chart")
 with right:
     if result.top_values is None:
         st.info(
             "No dimension (such as country or channel) to break revenue down by. Choose one on the Data page."
         )
     else:
-        st.plotly_chart(top_values_figure(result), key="top_values_chart")
+        st.plotly_chart(shown.chart(top_values_figure(result), "x"), key="top_values_chart")
 
 if result.customers_by_period.empty:
     st.info(

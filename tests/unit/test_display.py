@@ -77,6 +77,7 @@ def test_kinds_from_names_and_values():
     assert column_kind("quantity", pd.Series([0.25, 1.5])) == "number"  # kilograms, not counts
     assert column_kind("mean_frequency", pd.Series([2.4])) == "number"  # a mean of counts
     assert column_kind("churn_rate", pd.Series([0.1, 0.3])) == "percent"
+    assert column_kind("Missing %", pd.Series([0.0, 0.4])) == "number"  # already percentages
     assert column_kind("x", pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]))) == "date"
     assert column_kind("x", pd.Series(pd.to_datetime(["2024-01-01 10:30"]))) == "datetime"
     assert column_kind("x", pd.Series([True])) == "flag"
@@ -105,7 +106,7 @@ def test_table_formats_for_streamlit():
     assert Display("en_US", "JPY").table_format("money", 2) == ("¥%,.0f", "")
     assert de.table_format("money", 2) == ("localized", " (€)")  # a printf cannot write 1.234,50
     assert us.table_format("count", None) == ("%,d", "")
-    assert us.table_format("percent", 1) == ("percent", "")
+    assert us.table_format("percent", 1) == ("%.1f%%", "")  # of values times 100
     assert us.table_format("date", None) == ("MMM D, YYYY", "")
     assert Display("en_GB", "GBP").table_format("datetime", None) == ("D MMM YYYY HH:mm", "")
     assert us.table_format("text", None) == (None, "")
@@ -124,3 +125,14 @@ def test_text_table_is_every_cell_a_string_in_words():
     assert list(text.columns) == ["Period", "Revenue", "Share of revenue", "Orders"]
     assert text.iloc[0].tolist() == ["1 Jan 2024", "£1,234", "25.0%", "3"]
     assert text.iloc[1, 1] == "—"
+
+
+def test_charts_take_the_locales_digits_and_the_currency_on_money_axes():
+    import plotly.graph_objects as go
+
+    fig = Display("de_DE", "EUR").chart(go.Figure(go.Bar(x=["a"], y=[1234.5])), money="y")
+    assert fig.layout.separators == ",."
+    assert fig.layout.yaxis.ticksuffix == "\xa0€" and not fig.layout.yaxis.tickprefix
+    assert not fig.layout.xaxis.tickprefix
+    us = Display("en_US", "USD").chart(go.Figure(go.Bar(x=[1.0], y=["a"])), money="x")
+    assert us.layout.separators == ".," and us.layout.xaxis.tickprefix == "$"
