@@ -107,6 +107,8 @@ def test_report_of_transactions_has_every_section_computed(full_report):
     html = full_report.html
     assert "Rows analysed" in section(html, "data") and "Quality findings" in section(html, "data")
     assert "Revenue" in section(html, "kpis") and "kpis-trend" in section(html, "kpis")
+    assert re.search(r"<td>\$[\d,]+</td>", section(html, "kpis"))  # money with its currency
+    assert re.search(r"<td>[\d.]+%</td>", section(html, "rules"))  # shares as percentages
     segments = section(html, "segments")
     assert "segments-scatter" in segments and "Segment profiles" in segments
     rules = section(html, "rules")
