@@ -40,6 +40,7 @@ from analytics.data import (
 from analytics.display import Display
 from analytics.errors import AnalyticsError
 from analytics.forecast import METRICS, ForecastParams, build_series, run_forecast
+from analytics.lifetime import customer_summary, fit_bgnbd, fit_gamma_gamma, predict_clv
 from analytics.overview import whole_file_summary
 from analytics.params import date_argument
 from analytics.propensity import (
@@ -168,6 +169,59 @@ def _overview(args: argparse.Namespace) -> int:
     summary["notes"] = [*opened.table.notes, *left_out, *summary["notes"]]  # type: ignore[misc]
     print(json.dumps({"file": str(args.file), **summary}, indent=2, ensure_ascii=False))
     return 0
+
+
+def _clv(args: argparse.Namespace) -> int:
+    """BG/NBD + Gamma-Gamma: parameters, a holdout check when the data goes on after the
+    calibration end, and the most valuable customers."""
+    opened = _open(args)
+    dataset = clean(opened.dataset, default_steps(opened.dataset)).dataset
+    summary = customer_summary(dataset, args.calibration_end, args.observation_end)
+    purchases, spend = fit_bgnbd(summary), fit_gamma_gamma(summary)
+    weeks = _weeks(args.horizon)
+    table = predict_clv(
+        summary, purchases, spend, horizon_weeks=weeks, annual_discount=args.discount
+    )
+    out: dict[str, object] = {
+        "file": str(args.file),
+        "customers": len(summary),
+        "repeat_buyers": int((summary["frequency"] > 0).sum()),
+        "bgnbd": {k: round(v, 6) for k, v in vars(purchases).items() if isinstance(v, float)},
+        "gamma_gamma": {k: round(v, 6) for k, v in vars(spend).items() if isinstance(v, float)},
+        "converged": purchases.converged and spend.converged,
+        "horizon_weeks": weeks,
+        "annual_discount": args.discount,
+        "expected_purchases": round(float(table["expected_purchases"].sum()), 2),
+        "expected_value": round(float(table["clv"].sum()), 2),
+    }
+    if "holdout_purchases" in summary:
+        span = (pd.Timestamp(args.observation_end) - pd.Timestamp(args.calibration_end)).days / 7
+        predicted = purchases.expected_purchases(
+            span, summary["frequency"], summary["recency"], summary["T"]
+        ).sum()
+        out["holdout"] = {
+            "weeks": round(span, 2),
+            "predicted_purchases": round(float(predicted), 1),
+            "actual_purchases": int(summary["holdout_purchases"].sum()),
+        }
+    out["top"] = [
+        {"customer_id": str(i), **{k: round(float(v), 4) for k, v in row.items()}}
+        for i, row in table.head(args.top).iterrows()
+    ]
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _weeks(text: str) -> int:
+    """A horizon as the CLI takes it: ``52``, ``52W``, ``12M`` (months of 52/12 weeks), ``1Y``."""
+    value = text.strip().upper()
+    unit = value[-1] if value[-1] in "WMY" else "W"
+    number = value[:-1] if value[-1] in "WMY" else value
+    try:
+        amount = float(number)
+    except ValueError:
+        raise AnalyticsError(f"A horizon reads 52W, 12M or 1Y, not {text!r}.") from None
+    return max(1, round(amount * {"W": 1, "M": 52 / 12, "Y": 52}[unit]))
 
 
 def _segment(args: argparse.Namespace) -> int:
@@ -526,6 +580,20 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
         help="take this owner off every list and delete the workspaces no one else holds",
     )
     workspaces.set_defaults(run=_workspaces)
+    clv = commands.add_parser(
+        "clv",
+        help="predicted lifetime value (BG/NBD + Gamma-Gamma) as JSON: parameters, holdout, top",
+    )
+    clv.add_argument("file", type=Path)
+    _add_role_options(clv)
+    clv.add_argument("--calibration-end", default=None, help="fit on purchases up to this date")
+    clv.add_argument(
+        "--observation-end", default=None, help="with --calibration-end: the holdout's last day"
+    )
+    clv.add_argument("--horizon", default="52W", help="52W, 12M or 1Y (default 52W)")
+    clv.add_argument("--discount", type=float, default=0.1, help="annual discount rate (0.1)")
+    clv.add_argument("--top", type=int, default=10, help="most valuable customers listed")
+    clv.set_defaults(run=_clv)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

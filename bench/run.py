@@ -12,7 +12,7 @@ import importlib
 
 from bench.common import print_table
 
-BENCHMARKS = ("load", "segments", "baskets", "forecast", "propensity", "pages")
+BENCHMARKS = ("load", "segments", "baskets", "forecast", "propensity", "lifetime", "pages")
 
 
 def main() -> int:

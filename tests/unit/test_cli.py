@@ -435,3 +435,31 @@ def test_propensity_user_errors_exit_2(args, message, cli):
     result = cli("propensity", str(ROOT / "data" / "customers.csv"), *args)
     assert result.returncode == 2, result.stdout
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_clv_command_fits_predicts_and_checks_the_holdout(cli, shared_datasets):
+    done = cli(
+        "clv",
+        str(shared_datasets / "CDNOW_sample.txt"),
+        "--calibration-end",
+        "1997-09-30",
+        "--observation-end",
+        "1998-06-30",
+        "--horizon",
+        "12M",
+        "--top",
+        "3",
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["customers"] == 2357 and out["repeat_buyers"] == 946 and out["converged"]
+    assert out["bgnbd"]["r"] == pytest.approx(0.243, rel=0.01)
+    assert out["gamma_gamma"]["p"] == pytest.approx(6.25, rel=0.01)
+    assert out["horizon_weeks"] == 52 and len(out["top"]) == 3
+    assert out["holdout"] == {
+        "weeks": 39.0,
+        "predicted_purchases": 1653.4,
+        "actual_purchases": 1882,
+    }
+    bad = cli("clv", str(shared_datasets / "CDNOW_sample.txt"), "--horizon", "soon")
+    assert bad.returncode != 0 and "52W, 12M or 1Y" in bad.stderr

@@ -92,6 +92,7 @@ LAYERS = {
     "baskets": 5,
     "forecast": 5,
     "propensity": 5,
+    "lifetime": 5,
     "report": 6,
     "__main__": 7,
 }
