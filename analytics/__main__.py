@@ -40,7 +40,14 @@ from analytics.data import (
 from analytics.display import Display
 from analytics.errors import AnalyticsError
 from analytics.forecast import METRICS, ForecastParams, build_series, run_forecast
-from analytics.lifetime import customer_summary, fit_bgnbd, fit_gamma_gamma, predict_clv
+from analytics.lifetime import (
+    MEASURES,
+    cohort_table,
+    customer_summary,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    predict_clv,
+)
 from analytics.overview import whole_file_summary
 from analytics.params import date_argument
 from analytics.propensity import (
@@ -208,6 +215,34 @@ def _clv(args: argparse.Namespace) -> int:
         {"customer_id": str(i), **{k: round(float(v), 4) for k, v in row.items()}}
         for i, row in table.head(args.top).iterrows()
     ]
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cohorts(args: argparse.Namespace) -> int:
+    """Acquisition cohorts as JSON: sizes, and the measure per period since acquisition."""
+    opened = _open(args)
+    dataset = clean(opened.dataset, default_steps(opened.dataset)).dataset
+    cohorts = cohort_table(dataset, args.period, args.measure)
+    rows = []
+    cells = zip(cohorts.table.iterrows(), cohorts.partial.iterrows(), cohorts.sizes, strict=True)
+    for (cohort, values), (_, partial), size in cells:
+        rows.append(
+            {
+                "cohort": f"{cohort:%Y-%m-%d}",
+                "customers": int(size),
+                "values": [None if np.isnan(v) else round(float(v), 4) for v in values],
+                "partial": partial.index.to_numpy()[partial.to_numpy(bool)].tolist(),
+            }
+        )
+    out = {
+        "file": str(args.file),
+        "period": args.period,
+        "measure": args.measure,
+        "meaning": MEASURES[args.measure],
+        "curve": [round(float(v), 4) for v in cohorts.curve()],
+        "cohorts": rows,
+    }
     print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0
 
@@ -594,6 +629,14 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     clv.add_argument("--discount", type=float, default=0.1, help="annual discount rate (0.1)")
     clv.add_argument("--top", type=int, default=10, help="most valuable customers listed")
     clv.set_defaults(run=_clv)
+    cohorts = commands.add_parser(
+        "cohorts", help="acquisition cohorts as JSON: who bought again, period by period"
+    )
+    cohorts.add_argument("file", type=Path)
+    _add_role_options(cohorts)
+    cohorts.add_argument("--period", choices=("M", "Q"), default="M", help="month or quarter")
+    cohorts.add_argument("--measure", choices=tuple(MEASURES), default="active")
+    cohorts.set_defaults(run=_cohorts)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

@@ -1,4 +1,5 @@
-"""Customers over time: predicted lifetime value (BG/NBD and Gamma-Gamma)."""
+"""Customers over time: acquisition cohorts and predicted lifetime value (BG/NBD and
+Gamma-Gamma)."""
 
 from analytics.lifetime.clv import (
     BGNBD,
@@ -8,5 +9,16 @@ from analytics.lifetime.clv import (
     fit_gamma_gamma,
     predict_clv,
 )
+from analytics.lifetime.cohorts import MEASURES, Cohorts, cohort_table
 
-__all__ = ["BGNBD", "GammaGamma", "customer_summary", "fit_bgnbd", "fit_gamma_gamma", "predict_clv"]
+__all__ = [
+    "BGNBD",
+    "MEASURES",
+    "Cohorts",
+    "GammaGamma",
+    "cohort_table",
+    "customer_summary",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "predict_clv",
+]

@@ -463,3 +463,14 @@ def test_clv_command_fits_predicts_and_checks_the_holdout(cli, shared_datasets):
     }
     bad = cli("clv", str(shared_datasets / "CDNOW_sample.txt"), "--horizon", "soon")
     assert bad.returncode != 0 and "52W, 12M or 1Y" in bad.stderr
+
+
+def test_cohorts_command_gives_sizes_shares_and_partial_periods(cli):
+    path = ROOT / "tests" / "data" / "real" / "Sample - Superstore (2014-2017).csv"
+    done = cli("cohorts", str(path), "--period", "Q")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    first = out["cohorts"][0]
+    assert first["cohort"] == "2014-01-01" and first["values"][0] == 1.0
+    assert len(out["cohorts"]) == 16 and out["curve"][0] == 1.0
+    assert out["cohorts"][-1]["partial"] == [0]  # the data ends on 30 December 2017

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,12 +13,14 @@ from analytics.data import build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
 from analytics.lifetime import (
     BGNBD,
+    cohort_table,
     customer_summary,
     fit_bgnbd,
     fit_gamma_gamma,
     predict_clv,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 CALIBRATION_END, OBSERVATION_END = "1997-09-30", "1998-06-30"  # 39 weeks, then 39 more
 
 
@@ -120,3 +124,73 @@ def test_missing_roles_and_too_little_history_are_explained():
     dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
     with pytest.raises(AnalyticsError, match="customer ids"):
         customer_summary(dataset)
+
+
+# --- cohorts ------------------------------------------------------------------------------------
+
+#: Planted: the share of a cohort that buys again 1, 2, ... months after its first month.
+RETENTION = [1.0, 0.40, 0.30, 0.25, 0.22, 0.20]
+
+
+def planted_cohorts(seed: int = 11) -> pd.DataFrame:
+    """600 customers a month for six months, each buying in month k after their first with the
+    planted probability (and always in their first month)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cohort in range(6):
+        for n in range(600):
+            customer = f"C{cohort}-{n}"
+            for age, share in enumerate(RETENTION):
+                month = cohort + age
+                if month < 9 and (age == 0 or rng.random() < share):
+                    day = pd.Timestamp(2024, 1 + month, 1) + pd.Timedelta(
+                        days=int(rng.integers(28))
+                    )
+                    rows.append((customer, day, 10.0))
+    frame = pd.DataFrame(rows, columns=["Customer", "Date", "Price"])
+    return frame.assign(Invoice=[f"I{i}" for i in range(len(frame))], Product="Mug", Qty=1)
+
+
+def test_cohort_retention_recovers_the_planted_curve_within_two_points():
+    frame = planted_cohorts()
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    cohorts = cohort_table(dataset, "M", "active")
+    assert cohorts.sizes.tolist() == [600] * 6
+    curve = cohorts.curve()
+    for age, share in enumerate(RETENTION):
+        assert abs(curve[age] - share) <= 0.02, (age, curve[age], share)
+    # The data ends on the last day it has, part way through September: that month is partial.
+    last = frame["Date"].max()
+    assert last.month == 9 and last.day < 30
+    assert cohorts.partial.to_numpy().sum() == 3  # the April, May and June cohorts' September
+    assert np.isnan(cohorts.table.iloc[-1, 5])  # June's cohort has no November yet
+
+
+def test_cohort_active_shares_match_plain_pandas_on_a_real_export():
+    path = ROOT / "tests" / "data" / "real" / "Sample - Superstore (2014-2017).csv"
+    dataset = open_dataset(path).dataset
+    cohorts = cohort_table(dataset, "Q", "active")
+    # A few lines of pandas: first quarter per customer, then customers active per quarter.
+    raw = pd.read_csv(path, encoding="latin-1", usecols=["Customer ID", "Order Date"])
+    quarter = pd.to_datetime(raw["Order Date"]).dt.to_period("Q")
+    first = quarter.groupby(raw["Customer ID"]).transform("min")
+    age = (quarter - first).map(lambda offset: offset.n)
+    active = raw.assign(first=first, age=age).groupby(["first", "age"])["Customer ID"].nunique()
+    sizes = raw.assign(first=first).groupby("first")["Customer ID"].nunique()
+    q1 = pd.Period("2014Q1")
+    assert cohorts.sizes.iloc[0] == sizes[q1]
+    for lag in (1, 4, 8):
+        assert cohorts.table.iloc[0, lag] == pytest.approx(active[(q1, lag)] / sizes[q1])
+
+
+def test_cumulative_revenue_per_customer_grows_and_bad_options_are_refused():
+    frame = planted_cohorts()
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    cumulative = cohort_table(dataset, "M", "cumulative").table
+    first_row = cumulative.iloc[0].dropna()
+    assert first_row.is_monotonic_increasing and first_row.iloc[0] == pytest.approx(10.0)
+    assert cohort_table(dataset, "M", "revenue").table[0].eq(1.0).all()
+    with pytest.raises(AnalyticsError, match="M or Q"):
+        cohort_table(dataset, "W")
+    with pytest.raises(AnalyticsError, match="measure"):
+        cohort_table(dataset, "M", "profit")

@@ -1,0 +1,97 @@
+"""Acquisition cohorts: customers grouped by the period of their first purchase, and what share
+of them buy again (or what revenue they bring) in each period after it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.data import Dataset, sales_mask
+from analytics.errors import AnalyticsError
+
+Measure = Literal["active", "revenue", "cumulative"]
+MEASURES: dict[str, str] = {
+    "active": "Share of the cohort that bought",
+    "revenue": "Revenue as a share of the first period's",
+    "cumulative": "Cumulative revenue per customer",
+}
+_PERIODS = {"M": "Month", "Q": "Quarter"}
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """A cohort table: one row per acquisition period, one column per period since it (0 = the
+    period of the first purchase). ``partial`` marks cells the data covers only in part (the
+    last period runs past the data's end); cells after the data's end are NaN."""
+
+    table: pd.DataFrame
+    sizes: pd.Series
+    partial: pd.DataFrame
+    measure: str
+    period: str
+
+    def curve(self) -> pd.Series:
+        """The average over cohorts (weighted by size) per period since acquisition, whole
+        cells only."""
+        whole = self.table.where(~self.partial)
+        weights = whole.notna().mul(self.sizes, axis=0)
+        return (whole.fillna(0).mul(self.sizes, axis=0).sum() / weights.sum()).dropna()
+
+
+def cohort_table(dataset: Dataset, period: str = "M", measure: str = "active") -> Cohorts:
+    """Customers by the month (or quarter) of their first purchase, and ``measure`` in each
+    later period: the share who bought (``active``), revenue against the first period's
+    (``revenue``), or revenue per customer so far (``cumulative``). Returns are left out."""
+    if period not in _PERIODS:
+        raise AnalyticsError(f"The cohort period must be M or Q, got {period!r}.")
+    if measure not in MEASURES:
+        raise AnalyticsError(f"The measure must be one of {', '.join(MEASURES)}, got {measure!r}.")
+    if not (dataset.has("customer_id") and dataset.has("timestamp")):
+        raise AnalyticsError(
+            "Cohorts need customer ids and dates.",
+            hint="Map the customer and date columns on the Data page.",
+        )
+    lines = dataset.frame.loc[sales_mask(dataset.frame)]
+    lines = lines.loc[lines["customer_id"].notna() & lines["timestamp"].notna()]
+    if lines.empty:
+        raise AnalyticsError("No sale has both a customer id and a date.")
+    stamps = lines["timestamp"].dt.to_period(period)
+    first = stamps.groupby(lines["customer_id"], observed=True).transform("min")
+    age = (stamps.astype("int64") - first.astype("int64")).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "cohort": first.dt.start_time.to_numpy(),
+            "age": age,
+            "customer_id": lines["customer_id"].to_numpy(),
+            "revenue": lines["revenue"].to_numpy(float) if dataset.has("revenue") else 1.0,
+        }
+    )
+    sizes = frame.loc[frame["age"] == 0].groupby("cohort")["customer_id"].nunique()
+    if measure == "active":
+        counts = frame.groupby(["cohort", "age"])["customer_id"].nunique().unstack(fill_value=0)
+        table = counts.div(sizes, axis=0)
+    else:
+        revenue = frame.groupby(["cohort", "age"])["revenue"].sum().unstack(fill_value=0)
+        table = (
+            revenue.div(revenue[0], axis=0)
+            if measure == "revenue"
+            else (revenue.cumsum(axis=1).div(sizes, axis=0))
+        )
+    last = lines["timestamp"].max()
+    last_period = last.to_period(period)
+    ages = np.asarray(table.columns, dtype=int)
+    cohorts = pd.PeriodIndex(table.index, freq=period)
+    # The period each cell is about, per cohort and age: after the data's end it is empty; the
+    # period the data ends in is partial unless the data reaches its last day.
+    cell = np.add.outer(cohorts.astype("int64"), ages)
+    beyond = cell > last_period.ordinal
+    ends_whole = last.normalize() >= last_period.end_time.normalize()
+    partial = pd.DataFrame(
+        (cell == last_period.ordinal) & (not ends_whole), index=table.index, columns=table.columns
+    )
+    table = table.astype(float).mask(beyond)
+    table.index.name, table.columns.name = "cohort", f"{_PERIODS[period].lower()}s since first"
+    return Cohorts(table, sizes.rename("customers"), partial, measure, period)
