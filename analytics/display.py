@@ -155,6 +155,15 @@ COLUMNS: dict[str, Column] = {
     "seconds": Column("Seconds", "number", decimals=1),
     "coefficient": Column("Coefficient", "ratio"),
     "feature": Column("Input", "text"),
+    # customers over time
+    "p_alive": Column(
+        "Still active (chance)", "percent", "BG/NBD: the chance the customer has not left."
+    ),
+    "expected_purchases": Column("Expected purchases", "number", decimals=1),
+    "expected_spend": Column("Spend per purchase", "money", "Gamma-Gamma: expected mean spend."),
+    "clv": Column(
+        "Expected value", "money", "The horizon's expected purchases times the spend, discounted."
+    ),
     # market basket
     "rule": Column("Rule (if → then)", "text", width="large"),
     "antecedents": Column("If bought", "text"),

@@ -45,6 +45,16 @@ from analytics.forecast import (
     residual_diagnostics,
     run_forecast,
 )
+from analytics.lifetime import (
+    BGNBD,
+    Cohorts,
+    GammaGamma,
+    cohort_table,
+    customer_summary,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    predict_clv,
+)
 from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
 from analytics.propensity import (
@@ -668,3 +678,26 @@ def cached_figure(
     """
     name = f"{build.__module__}.{build.__qualname__}"
     return _figure(name, repr(key), lambda: build(*args, **kwargs))
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_cohorts(dataset: Dataset, period: str, measure: str) -> Cohorts:
+    """Acquisition cohorts keyed by the dataset fingerprint, the period and the measure."""
+    return cohort_table(dataset, period, measure)
+
+
+@st.cache_data(
+    max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_lifetime(
+    dataset: Dataset, horizon_weeks: int, discount: float
+) -> tuple[BGNBD, GammaGamma, pd.DataFrame, int]:
+    """BG/NBD and Gamma-Gamma fitted on every purchase, and each customer's predicted value."""
+    summary = customer_summary(dataset)
+    purchases, spend = fit_bgnbd(summary), fit_gamma_gamma(summary)
+    table = predict_clv(
+        summary, purchases, spend, horizon_weeks=horizon_weeks, annual_discount=discount
+    )
+    return purchases, spend, table, int((summary["frequency"] > 0).sum())

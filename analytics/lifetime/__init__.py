@@ -10,12 +10,15 @@ from analytics.lifetime.clv import (
     predict_clv,
 )
 from analytics.lifetime.cohorts import MEASURES, Cohorts, cohort_table
+from analytics.lifetime.plots import cohort_curves, cohort_heatmap
 
 __all__ = [
     "BGNBD",
     "MEASURES",
     "Cohorts",
     "GammaGamma",
+    "cohort_curves",
+    "cohort_heatmap",
     "cohort_table",
     "customer_summary",
     "fit_bgnbd",

@@ -19,6 +19,7 @@ VISITED = [
     "pages/basket.py",
     "pages/forecast.py",
     "pages/propensity.py",
+    "pages/customers.py",
     "pages/workspaces.py",
     "pages/report.py",
 ]

@@ -22,6 +22,7 @@ PAGES = [
     "pages/propensity.py",
     "pages/workspaces.py",
     "pages/report.py",
+    "pages/customers.py",
 ]
 ANALYSIS_PAGES = PAGES[2:7]
 
@@ -898,3 +899,40 @@ def test_propensity_page_explains_awkward_tables(data, message):
     at.switch_page("pages/propensity.py").run()
     no_exception(at)
     assert message in texts(at), texts(at)
+
+
+# --- customers over time -------------------------------------------------------------------------
+
+
+def test_customers_page_cohorts_lifetime_value_and_exports():
+    at = app()
+    at.switch_page("pages/customers.py").run()
+    no_exception(at)
+    assert "buy again in the month after their first" in texts(at)
+    charts = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    assert {"cohort_heatmap", "cohort_curves"} <= charts
+    value = metric(at, "Expected value")
+    assert value.startswith("$") and int(metric(at, "Customers").replace(",", "")) > 100
+    most = at.dataframe[0].value
+    assert most["clv"].is_monotonic_decreasing and most["p_alive"].between(0, 100).all()
+    at.selectbox(key="w.customers.period").set_value("Q").run()
+    at.selectbox(key="w.customers.measure").set_value("cumulative").run()
+    no_exception(at)
+    assert "in the quarter after" not in texts(at)  # the sentence is about shares only
+    at.selectbox(key="w.customers.horizon").set_value(104).run()
+    no_exception(at)
+    assert metric(at, "Expected value") != value  # two years are worth more than one
+    labels = [b.label for b in at.get("download_button")]
+    assert "All customers' predicted value (CSV)" in labels
+
+
+def test_customers_page_says_what_it_needs_without_customer_ids():
+    lines = b"Invoice,InvoiceDate,StockCode,Quantity,Price\n" + b"".join(
+        f"{i},2024-01-{1 + i % 28:02d},A,1,2.5\n".encode() for i in range(60)
+    )
+    at = app()
+    at.switch_page("pages/data.py").run()
+    confirm_if_asked(upload(at, "no_customers.csv", lines))
+    at.switch_page("pages/customers.py").run()
+    no_exception(at)
+    assert "needs a customer column and a date column" in texts(at)

@@ -13,6 +13,7 @@ from analytics.data import build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
 from analytics.lifetime import (
     BGNBD,
+    cohort_heatmap,
     cohort_table,
     customer_summary,
     fit_bgnbd,
@@ -194,3 +195,17 @@ def test_cumulative_revenue_per_customer_grows_and_bad_options_are_refused():
         cohort_table(dataset, "W")
     with pytest.raises(AnalyticsError, match="measure"):
         cohort_table(dataset, "M", "profit")
+
+
+def test_the_heatmap_greys_the_periods_not_over_yet():
+    frame = planted_cohorts()
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    cohorts = cohort_table(dataset, "M", "active")
+    fig = cohort_heatmap(cohorts)
+    whole, grey = fig.data
+    assert int(np.isfinite(np.asarray(grey.z, float)).sum()) == 3  # the three Septembers
+    assert (
+        int(np.isfinite(np.asarray(whole.z, float)).sum())
+        == int(cohorts.table.notna().sum().sum()) - 3
+    )
+    assert "100%" in np.asarray(whole.text).ravel().tolist()
