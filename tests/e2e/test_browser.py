@@ -474,6 +474,21 @@ def test_propensity_page_shows_the_lift_chart(page, server):
     shoot(page, "propensity.png")
 
 
+def test_customers_page_draws_the_cohort_heatmap(page, server):
+    """Issue 20: the cohort heat map as a browser draws it, with its cells' shares."""
+    page.goto(server)
+    settle(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    follow(page, nav.get_by_role("link", name="Customers over time"))
+    heatmap = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="by cohort")
+    heatmap.wait_for()
+    heatmap.locator(".heatmaplayer image").first.wait_for(state="attached")
+    heatmap.get_by_text("100%").first.wait_for()
+    assert "buy again in the month after their first" in page.inner_text("main")
+    no_traceback(page)
+    shoot(page, "customers.png")
+
+
 # --- hardening: markup from files, two users at once ----------------------------------------------
 
 NAV = {
