@@ -39,17 +39,6 @@ from babel.numbers import (
 from analytics.errors import AnalyticsError
 
 Kind = Literal["text", "count", "number", "money", "percent", "ratio", "date", "datetime", "flag"]
-KINDS: tuple[Kind, ...] = (
-    "text",
-    "count",
-    "number",
-    "money",
-    "percent",
-    "ratio",
-    "date",
-    "datetime",
-    "flag",
-)
 
 #: Streamlit's table cannot multiply by 100: percent columns are handed to it as percentages.
 PERCENT_SCALE = 100.0

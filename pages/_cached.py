@@ -24,8 +24,10 @@ from analytics.baskets import (
     RulesParams,
     build_baskets,
     evaluate_recommendations,
+    item_values,
     run_rules,
     similar_items,
+    suggest_excludes,
     suggest_support,
 )
 from analytics.budget import Budget
@@ -65,7 +67,6 @@ from analytics.propensity import (
     feature_importance,
     fit_propensity,
     propensity_data,
-    tree_figure,
 )
 from analytics.report import Report, ReportOptions, Runners, build_report, encode, savable
 from analytics.segments import (
@@ -204,6 +205,16 @@ def segments_result(dataset: Dataset, params: SegmentParams) -> SegmentationResu
 
 def _baskets_key(baskets: Baskets) -> str:
     return baskets.key
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_item_choices(dataset: Dataset, item: str | None) -> tuple[list[str], list[str]]:
+    """The items a basket can hold, and those suggested for leaving out (fees, postage, bags):
+    read from every line once per dataset and item column, not on every rerun."""
+    values = item_values(dataset, item)
+    return values, suggest_excludes(dataset, item, values)
 
 
 @st.cache_data(
@@ -516,12 +527,6 @@ def cached_action_list(result: PropensityResult) -> pd.DataFrame:
     return result.action_list()
 
 
-@st.cache_data(**_RESULT_CACHE)  # type: ignore[call-overload]
-def cached_tree(result: PropensityResult) -> go.Figure:
-    """The readable three-level tree (fitted on the same inputs), drawn."""
-    return tree_figure(result)
-
-
 def _report_runners() -> Runners:
     """The report's analyses through the pages' caches and pool jobs, keyed as the pages key
     them: a report made after visiting the pages reuses their results instead of computing them
@@ -689,14 +694,23 @@ def cached_cohorts(dataset: Dataset, period: str, measure: str) -> Cohorts:
 
 
 @st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_lifetime_fit(dataset: Dataset) -> tuple[pd.DataFrame, BGNBD, GammaGamma]:
+    """The customers' summary, and BG/NBD and Gamma-Gamma fitted on every purchase."""
+    summary = customer_summary(dataset)
+    return summary, fit_bgnbd(summary), fit_gamma_gamma(summary)
+
+
+@st.cache_data(
     max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
 def cached_lifetime(
     dataset: Dataset, horizon_weeks: int, discount: float
 ) -> tuple[BGNBD, GammaGamma, pd.DataFrame, int]:
-    """BG/NBD and Gamma-Gamma fitted on every purchase, and each customer's predicted value."""
-    summary = customer_summary(dataset)
-    purchases, spend = fit_bgnbd(summary), fit_gamma_gamma(summary)
+    """Each customer's predicted value over a horizon, from the fit made once per dataset (a
+    new horizon or discount rate does not fit the models again)."""
+    summary, purchases, spend = cached_lifetime_fit(dataset)
     table = predict_clv(
         summary, purchases, spend, horizon_weeks=horizon_weeks, annual_discount=discount
     )

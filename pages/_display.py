@@ -12,11 +12,11 @@ from babel import Locale
 from babel.numbers import get_currency_name
 
 from analytics.display import CURRENCIES, LOCALES, PERCENT_SCALE, Column, Display
+from pages._state import _STATE
 from pages._widgets import kept, md
 
 LOCALE_KEY = "w.display.locale"
 _CURRENCY_KEY = "w.display.currency"
-_STATE = "ml.data"  # pages._state's key (read here without importing the page plumbing)
 
 
 def _browser_locale() -> str:

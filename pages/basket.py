@@ -22,14 +22,12 @@ from analytics.baskets import (
     describe_rule,
     filter_rules,
     item_options,
-    item_values,
     nearest_support,
     recommend,
     rules_graph,
     rules_matrix,
     rules_scatter,
     shown_in_words,
-    suggest_excludes,
     top_items_figure,
 )
 from analytics.errors import AnalyticsError
@@ -38,6 +36,7 @@ from pages._cached import (
     cached_baskets,
     cached_evaluation,
     cached_figure,
+    cached_item_choices,
     cached_similar,
     cached_support_suggestion,
     rules_result,
@@ -169,7 +168,7 @@ if dataset.kind == "transactions":
 DEFAULT = RulesParams()
 # Fees, postage and carrier bags are left out from the first view (the visitor can put them back).
 exclude_key = f"w.basket.exclude.{dataset.fingerprint[:8]}.{item}"
-suggested = suggest_excludes(dataset, item)
+choices, suggested = cached_item_choices(dataset, item)
 excluded_now = tuple(st.session_state.get(exclude_key, suggested))
 # The first view of a dataset opens on the highest support that shows a readable number of
 # rules (about 50 to 500); a support chosen by hand is kept for that dataset.
@@ -240,7 +239,7 @@ with st.expander("More options", icon=":material/tune:"):
     exclude = kept(
         st.multiselect,
         "Leave out these items",
-        item_values(dataset, item),
+        choices,
         key=exclude_key,
         default=suggested,
         placeholder="No item left out",

@@ -28,6 +28,7 @@ from analytics.propensity import (
     outcome_values,
     pr_figure,
     roc_figure,
+    tree_figure,
     yes_no_columns,
 )
 from pages._cached import (
@@ -35,7 +36,6 @@ from pages._cached import (
     cached_figure,
     cached_leaderboard,
     cached_propensity_data,
-    cached_tree,
     importance_result,
     propensity_key,
     propensity_result,
@@ -383,4 +383,8 @@ with drivers.container():
         )
         table(coefficients)
     st.write("**A three-level decision tree on the same inputs** (readable, not the model used)")
-    st.plotly_chart(cached_tree(result), key="propensity_tree", config={"staticPlot": True})
+    st.plotly_chart(
+        cached_figure(tree_figure, key, result),
+        key="propensity_tree",
+        config={"staticPlot": True},
+    )

@@ -146,14 +146,17 @@ NOT_PRODUCTS = re.compile(
 )
 
 
-def suggest_excludes(dataset: Dataset, item: str | None = None) -> list[str]:
-    """The items (as :func:`item_values` names them) that read as fees, postage or bags rather
-    than products, to leave out of the rules. Product codes are judged by their names.
+def suggest_excludes(
+    dataset: Dataset, item: str | None = None, values: Sequence[str] | None = None
+) -> list[str]:
+    """The items (as :func:`item_values` names them; ``values`` when the caller has them) that
+    read as fees, postage or bags rather than products, to leave out of the rules. Product codes
+    are judged by their names.
 
     >>> NOT_PRODUCTS.fullmatch("DOTCOM POSTAGE") is not None, NOT_PRODUCTS.fullmatch("JUMBO BAG RED")
     (True, None)
     """
-    values = item_values(dataset, item)
+    values = item_values(dataset, item) if values is None else values
     column = "item" if dataset.kind == "baskets" else item or next(iter(item_options(dataset)), "")
     names = dict.fromkeys(values, "")
     if column == "product" and dataset.has("product_name"):

@@ -36,16 +36,12 @@ def customer_summary(
     Purchases are days with a sale: two orders on one day are one purchase (as in the papers).
     Cancellations and returns are left out.
     """
-    for role in ("customer_id", "timestamp", "revenue"):
-        if not dataset.has(role):
-            raise AnalyticsError(
-                "Lifetime value needs customer ids, dates and amounts.",
-                hint="Map the customer, date and price (or line total) columns on the Data page.",
-            )
-    lines = dataset.frame.loc[sales_mask(dataset.frame)]
-    lines = lines.loc[lines["customer_id"].notna() & lines["timestamp"].notna()]
-    if lines.empty:
-        raise AnalyticsError("No sale has both a customer id and a date.")
+    if not dataset.has("revenue"):
+        raise AnalyticsError(
+            "Lifetime value needs customer ids, dates and amounts.",
+            hint="Map the customer, date and price (or line total) columns on the Data page.",
+        )
+    lines = customer_sales(dataset, "Lifetime value needs customer ids, dates and amounts.")
     days = (
         lines.assign(day=lines["timestamp"].dt.normalize())
         .groupby(["customer_id", "day"], observed=True)["revenue"]
@@ -65,9 +61,7 @@ def customer_summary(
     last = grouped["day"].max()
     count = grouped["day"].size()
     spend = grouped["revenue"].sum()
-    first_spend = (
-        calibration.sort_values("day").groupby("customer_id", observed=True)["revenue"].first()
-    )
+    first_spend = grouped["revenue"].first()  # the days are in order within a customer
     frequency = (count - 1).astype(float)
     repeat_spend = spend - first_spend
     summary = pd.DataFrame(
@@ -86,6 +80,18 @@ def customer_summary(
         summary["holdout_spend"] = by_customer["revenue"].sum().reindex(summary.index).fillna(0)
     summary.index.name = "customer_id"
     return summary
+
+
+def customer_sales(dataset: Dataset, needs: str) -> pd.DataFrame:
+    """The sale lines (returns left out) that have a customer id and a date; ``needs`` says in
+    words what is missing when the dataset has no customer or date column."""
+    if not (dataset.has("customer_id") and dataset.has("timestamp")):
+        raise AnalyticsError(needs, hint="Map the customer and date columns on the Data page.")
+    lines = dataset.frame.loc[sales_mask(dataset.frame)]
+    lines = lines.loc[lines["customer_id"].notna() & lines["timestamp"].notna()]
+    if lines.empty:
+        raise AnalyticsError("No sale has both a customer id and a date.")
+    return lines
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from analytics.data import Dataset, sales_mask
+from analytics.data import Dataset
 from analytics.errors import AnalyticsError
+from analytics.lifetime.clv import customer_sales
 
 Measure = Literal["active", "revenue", "cumulative"]
 MEASURES: dict[str, str] = {
@@ -49,15 +50,7 @@ def cohort_table(dataset: Dataset, period: str = "M", measure: str = "active") -
         raise AnalyticsError(f"The cohort period must be M or Q, got {period!r}.")
     if measure not in MEASURES:
         raise AnalyticsError(f"The measure must be one of {', '.join(MEASURES)}, got {measure!r}.")
-    if not (dataset.has("customer_id") and dataset.has("timestamp")):
-        raise AnalyticsError(
-            "Cohorts need customer ids and dates.",
-            hint="Map the customer and date columns on the Data page.",
-        )
-    lines = dataset.frame.loc[sales_mask(dataset.frame)]
-    lines = lines.loc[lines["customer_id"].notna() & lines["timestamp"].notna()]
-    if lines.empty:
-        raise AnalyticsError("No sale has both a customer id and a date.")
+    lines = customer_sales(dataset, "Cohorts need customer ids and dates.")
     stamps = lines["timestamp"].dt.to_period(period)
     first = stamps.groupby(lines["customer_id"], observed=True).transform("min")
     age = (stamps.astype("int64") - first.astype("int64")).to_numpy()
