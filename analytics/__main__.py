@@ -46,7 +46,11 @@ from analytics.lifetime import (
     customer_summary,
     fit_bgnbd,
     fit_gamma_gamma,
+    fit_notes,
+    holdout_check,
     predict_clv,
+    segment_migration,
+    spend_check,
 )
 from analytics.overview import whole_file_summary
 from analytics.params import date_argument
@@ -201,16 +205,25 @@ def _clv(args: argparse.Namespace) -> int:
         "expected_purchases": round(float(table["expected_purchases"].sum()), 2),
         "expected_value": round(float(table["clv"].sum()), 2),
     }
-    if "holdout_purchases" in summary:
-        span = (pd.Timestamp(args.observation_end) - pd.Timestamp(args.calibration_end)).days / 7
-        predicted = purchases.expected_purchases(
-            span, summary["frequency"], summary["recency"], summary["T"]
-        ).sum()
+    if args.calibration_end is not None:
+        check = holdout_check(dataset, args.calibration_end, args.observation_end)
         out["holdout"] = {
-            "weeks": round(span, 2),
-            "predicted_purchases": round(float(predicted), 1),
-            "actual_purchases": int(summary["holdout_purchases"].sum()),
+            "weeks": round(check.weeks, 2),
+            "predicted_purchases": round(check.predicted, 1),
+            "actual_purchases": int(check.actual),
+            "error": round(check.error, 4),
+            "in_words": check.words(),
+            "by_calibration_purchases": [
+                {
+                    "purchases": str(group),
+                    "customers": int(row["customers"]),
+                    "actual": round(float(row["actual"]), 4),
+                    "predicted": round(float(row["predicted"]), 4),
+                }
+                for group, row in check.groups.iterrows()
+            ],
         }
+    out["notes"] = [*fit_notes(purchases, spend), *spend_check(summary).notes()]
     out["top"] = [
         {"customer_id": str(i), **{k: round(float(v), 4) for k, v in row.items()}}
         for i, row in table.head(args.top).iterrows()
@@ -223,7 +236,9 @@ def _cohorts(args: argparse.Namespace) -> int:
     """Acquisition cohorts as JSON: sizes, and the measure per period since acquisition."""
     opened = _open(args)
     dataset = clean(opened.dataset, default_steps(opened.dataset)).dataset
-    cohorts = cohort_table(dataset, args.period, args.measure)
+    if (args.by is None) != (args.value is None):
+        raise AnalyticsError("--by and --value go together: --by Country --value France.")
+    cohorts = cohort_table(dataset, args.period, args.measure, by=args.by, value=args.value)
     rows = []
     cells = zip(cohorts.table.iterrows(), cohorts.partial.iterrows(), cohorts.sizes, strict=True)
     for (cohort, values), (_, partial), size in cells:
@@ -240,8 +255,46 @@ def _cohorts(args: argparse.Namespace) -> int:
         "period": args.period,
         "measure": args.measure,
         "meaning": MEASURES[args.measure],
+        **({"acquired_with": {args.by: args.value}} if args.by else {}),
         "curve": [round(float(v), 4) for v in cohorts.curve()],
         "cohorts": rows,
+    }
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _migration(args: argparse.Namespace) -> int:
+    """Segment migration as JSON: the transition matrix (customers and revenue), the moves, and
+    the customers who moved down, most valuable first."""
+    opened = _open(args)
+    dataset = clean(opened.dataset, default_steps(opened.dataset)).dataset
+    migration = segment_migration(dataset, args.before, args.after)
+    down = migration.moved_down()
+
+    def matrix(weight: str) -> dict[str, dict[str, float]]:
+        table = migration.matrix(weight)  # type: ignore[arg-type]
+        cell = int if weight == "customers" else (lambda v: round(float(v), 2))
+        return {
+            str(row): {str(col): cell(v) for col, v in values.items() if v}
+            for row, values in table.iterrows()
+        }
+
+    out = {
+        "file": str(args.file),
+        "before": f"{migration.before:%Y-%m-%d}",
+        "after": f"{migration.after:%Y-%m-%d}",
+        "moves": migration.counts(),
+        "customers": matrix("customers"),
+        "revenue": matrix("revenue"),
+        "moved_down": [
+            {
+                "customer_id": str(row["customer_id"]),
+                "from": row["segment_before"],
+                "to": row["segment_after"],
+                "revenue": round(float(row["revenue"]), 2),
+            }
+            for _, row in down.head(args.top).iterrows()
+        ],
     }
     print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0
@@ -636,7 +689,21 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     _add_role_options(cohorts)
     cohorts.add_argument("--period", choices=("M", "Q"), default="M", help="month or quarter")
     cohorts.add_argument("--measure", choices=tuple(MEASURES), default="active")
+    cohorts.add_argument("--by", help="only customers acquired with a value of this column")
+    cohorts.add_argument("--value", help="with --by: the value (e.g. --by Country --value France)")
     cohorts.set_defaults(run=_cohorts)
+    migration = commands.add_parser(
+        "migration",
+        help="RFM segment migration between two dates as JSON: who moved where, who moved down",
+    )
+    migration.add_argument("file", type=Path)
+    _add_role_options(migration)
+    migration.add_argument(
+        "--before", default=None, help="the earlier date (default: a quarter before the last)"
+    )
+    migration.add_argument("--after", default=None, help="the later date (default: the last)")
+    migration.add_argument("--top", type=int, default=20, help="moved-down customers listed")
+    migration.set_defaults(run=_migration)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

@@ -1,27 +1,52 @@
-"""Customers over time: acquisition cohorts and predicted lifetime value (BG/NBD and
-Gamma-Gamma)."""
+"""Customers over time: acquisition cohorts, predicted lifetime value (BG/NBD and
+Gamma-Gamma) with its holdout check, and segment migration between two dates."""
 
 from analytics.lifetime.clv import (
     BGNBD,
     GammaGamma,
+    HoldoutCheck,
+    SpendCheck,
     customer_summary,
+    default_calibration_end,
     fit_bgnbd,
     fit_gamma_gamma,
+    fit_notes,
+    holdout_check,
     predict_clv,
+    spend_check,
 )
-from analytics.lifetime.cohorts import MEASURES, Cohorts, cohort_table
-from analytics.lifetime.plots import cohort_curves, cohort_heatmap
+from analytics.lifetime.cohorts import MEASURES, Cohorts, acquisition_groups, cohort_table
+from analytics.lifetime.migration import NEW, Migration, default_dates, segment_migration
+from analytics.lifetime.plots import (
+    cohort_curves,
+    cohort_heatmap,
+    holdout_figure,
+    migration_sankey,
+)
 
 __all__ = [
     "BGNBD",
     "MEASURES",
+    "NEW",
     "Cohorts",
     "GammaGamma",
+    "HoldoutCheck",
+    "Migration",
+    "SpendCheck",
+    "acquisition_groups",
     "cohort_curves",
     "cohort_heatmap",
     "cohort_table",
     "customer_summary",
+    "default_calibration_end",
+    "default_dates",
     "fit_bgnbd",
     "fit_gamma_gamma",
+    "fit_notes",
+    "holdout_check",
+    "holdout_figure",
+    "migration_sankey",
     "predict_clv",
+    "segment_migration",
+    "spend_check",
 ]

@@ -42,15 +42,67 @@ class Cohorts:
         return (whole.fillna(0).mul(self.sizes, axis=0).sum() / weights.sum()).dropna()
 
 
-def cohort_table(dataset: Dataset, period: str = "M", measure: str = "active") -> Cohorts:
+def acquisition_groups(dataset: Dataset, *, most: int = 50) -> dict[str, list[str]]:
+    """What cohorts can be narrowed to: per dimension (country, channel, …) and the product
+    category, the values customers' first purchases have, most common first (at most
+    ``most``)."""
+    lines = customer_sales(dataset, "Cohorts need customer ids and dates.")
+    first = _first_day_lines(lines)
+    groups: dict[str, list[str]] = {}
+    for column in (*dataset.dimensions, *(["category"] if dataset.has("category") else [])):
+        customers = first[["customer_id", column]].dropna().drop_duplicates()
+        counts = customers[column].astype(str).value_counts()
+        if len(counts) > 1:
+            groups[column] = counts.index[:most].tolist()
+    return groups
+
+
+def _first_day_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's lines on the day of their first purchase."""
+    day = lines["timestamp"].dt.normalize()
+    first = day.groupby(lines["customer_id"], observed=True).transform("min")
+    return lines.loc[day == first]
+
+
+def _acquired_by(lines: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
+    """The lines of the customers whose first purchase had ``by`` = ``value`` (a first day with
+    several categories counts for each)."""
+    if by not in lines.columns:
+        raise AnalyticsError(f"{by!r} is not a column of this dataset.")
+    first = _first_day_lines(lines)
+    chosen = first.loc[first[by].astype(str) == str(value), "customer_id"].unique()
+    if len(chosen) == 0:
+        raise AnalyticsError(
+            f"No customer's first purchase has {by} = {value!r}.",
+            hint="Pick another value, or show all customers.",
+        )
+    return lines.loc[lines["customer_id"].isin(chosen)]
+
+
+def cohort_table(
+    dataset: Dataset,
+    period: str = "M",
+    measure: str = "active",
+    *,
+    by: str | None = None,
+    value: str | None = None,
+) -> Cohorts:
     """Customers by the month (or quarter) of their first purchase, and ``measure`` in each
     later period: the share who bought (``active``), revenue against the first period's
-    (``revenue``), or revenue per customer so far (``cumulative``). Returns are left out."""
+    (``revenue``), or revenue per customer so far (``cumulative``). Returns are left out.
+
+    With ``by`` (a dimension such as country or channel, or ``category``) and ``value``, only
+    the customers whose first purchase had that value: customers acquired in France, through
+    the web shop, or with a first order from Kitchen. All their later purchases count.
+    """
     if period not in _PERIODS:
         raise AnalyticsError(f"The cohort period must be M or Q, got {period!r}.")
     if measure not in MEASURES:
         raise AnalyticsError(f"The measure must be one of {', '.join(MEASURES)}, got {measure!r}.")
     lines = customer_sales(dataset, "Cohorts need customer ids and dates.")
+    last = lines["timestamp"].max()  # the data's end, whichever customers are shown
+    if by is not None and value is not None:
+        lines = _acquired_by(lines, by, value)
     stamps = lines["timestamp"].dt.to_period(period)
     first = stamps.groupby(lines["customer_id"], observed=True).transform("min")
     age = (stamps.astype("int64") - first.astype("int64")).to_numpy()
@@ -73,7 +125,6 @@ def cohort_table(dataset: Dataset, period: str = "M", measure: str = "active") -
             if measure == "revenue"
             else (revenue.cumsum(axis=1).div(sizes, axis=0))
         )
-    last = lines["timestamp"].max()
     last_period = last.to_period(period)
     ages = np.asarray(table.columns, dtype=int)
     cohorts = pd.PeriodIndex(table.index, freq=period)

@@ -1,12 +1,16 @@
-"""Charts of customers over time: the cohort heat map and the cohorts' curves."""
+"""Charts of customers over time: the cohort heat map and the cohorts' curves, the holdout
+check of the lifetime models, and the segment migration Sankey."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
+from analytics.lifetime.clv import HoldoutCheck
 from analytics.lifetime.cohorts import MEASURES, Cohorts
+from analytics.lifetime.migration import Migration, Weight
 from analytics.plots import MUTED, PALETTE, _layout
+from analytics.segments import SEGMENTS, segment_colors
 
 
 def cohort_heatmap(cohorts: Cohorts) -> go.Figure:
@@ -94,3 +98,110 @@ def cohort_curves(cohorts: Cohorts, *, last: int = 8) -> go.Figure:
     return _layout(
         fig, f"{MEASURES[cohorts.measure]}: cohort curves", f"{period} since the first purchase", ""
     )
+
+
+def holdout_figure(check: HoldoutCheck) -> go.Figure:
+    """The standard calibration-vs-holdout plot: per number of repeat purchases in the
+    calibration period, the mean purchases customers made afterwards and the model's
+    expectation."""
+    groups = check.groups
+    x = [str(g) for g in groups.index]
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=x,
+                y=groups["actual"],
+                mode="lines+markers",
+                name="Actual",
+                line={"color": "#1f2933", "width": 3},
+                customdata=groups["customers"],
+                hovertemplate=(
+                    "%{x} earlier purchases (%{customdata:,} customers): %{y:.2f} actual"
+                    "<extra></extra>"
+                ),
+            ),
+            go.Scatter(
+                x=x,
+                y=groups["predicted"],
+                mode="lines+markers",
+                name="Predicted (BG/NBD)",
+                line={"color": PALETTE[1], "width": 2, "dash": "dash"},
+                hovertemplate="%{x} earlier purchases: %{y:.2f} predicted<extra></extra>",
+            ),
+        ]
+    )
+    return _layout(
+        fig,
+        f"Predicted vs actual purchases in the {check.weeks:.0f} weeks after "
+        f"{check.calibration_end:%d %b %Y}",
+        "Repeat purchases before (calibration period)",
+        "Purchases after, per customer",
+    )
+
+
+def migration_sankey(migration: Migration, weight: Weight = "customers") -> go.Figure:
+    """Segments at the earlier date (left) flowing into segments at the later date (right),
+    each band as wide as its customers (or their revenue)."""
+    table = migration.matrix(weight)
+    cells = table.to_numpy(float)
+    colors = segment_colors(list(SEGMENTS))
+    left = list(table.index)
+    right = list(table.columns)
+    labels = [*left, *right]
+    node_colors = [colors.get(name, MUTED) for name in labels]
+    sources, targets, values, link_colors = [], [], [], []
+    for i, source in enumerate(left):
+        for j in range(len(right)):
+            value = float(cells[i, j])
+            if value > 0:
+                sources.append(i)
+                targets.append(len(left) + j)
+                values.append(value)
+                link_colors.append(_faded(colors.get(source, MUTED)))
+    unit = "customers" if weight == "customers" else "spent"
+    number = "%{value:,.0f}"
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": labels,
+                "color": node_colors,
+                "pad": 12,
+                "thickness": 14,
+                "hovertemplate": f"%{{label}}: {number} {unit}<extra></extra>",
+            },
+            link={
+                "source": sources,
+                "target": targets,
+                "value": values,
+                "color": link_colors,
+                "hovertemplate": (
+                    f"%{{source.label}} → %{{target.label}}: {number} {unit}<extra></extra>"
+                ),
+            },
+        )
+    )
+    what = (
+        "customers" if weight == "customers" else "revenue (what they spent up to the later date)"
+    )
+    before = f"{migration.before:%d %b %Y}"
+    after = f"{migration.after:%d %b %Y}"
+    fig = _layout(
+        fig,
+        f"Segments on {before} (left) and {after} (right), by {what}",
+        "",
+        "",
+        height=max(420, 34 * max(len(left), len(right)) + 120),
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _faded(color: str, alpha: float = 0.35) -> str:
+    """A hex colour as a translucent rgba, for Sankey bands."""
+    text = color.lstrip("#")
+    if len(text) != 6:
+        return f"rgba(150, 150, 150, {alpha})"
+    red, green, blue = (int(text[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({red}, {green}, {blue}, {alpha})"

@@ -456,11 +456,17 @@ def test_clv_command_fits_predicts_and_checks_the_holdout(cli, shared_datasets):
     assert out["bgnbd"]["r"] == pytest.approx(0.243, rel=0.01)
     assert out["gamma_gamma"]["p"] == pytest.approx(6.25, rel=0.01)
     assert out["horizon_weeks"] == 52 and len(out["top"]) == 3
-    assert out["holdout"] == {
-        "weeks": 39.0,
-        "predicted_purchases": 1653.4,
-        "actual_purchases": 1882,
-    }
+    holdout = out["holdout"]
+    assert (holdout["weeks"], holdout["predicted_purchases"], holdout["actual_purchases"]) == (
+        39.0,
+        1653.4,
+        1882,
+    )
+    assert "12% fewer than happened" in holdout["in_words"]
+    groups = {g["purchases"]: g for g in holdout["by_calibration_purchases"]}
+    assert list(groups) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert groups["0"]["customers"] == 1411 and groups["0"]["actual"] == pytest.approx(0.2367)
+    assert any("correlation 0.11" in note for note in out["notes"])
     bad = cli("clv", str(shared_datasets / "CDNOW_sample.txt"), "--horizon", "soon")
     assert bad.returncode != 0 and "52W, 12M or 1Y" in bad.stderr
 
@@ -474,3 +480,26 @@ def test_cohorts_command_gives_sizes_shares_and_partial_periods(cli):
     assert first["cohort"] == "2014-01-01" and first["values"][0] == 1.0
     assert len(out["cohorts"]) == 16 and out["curve"][0] == 1.0
     assert out["cohorts"][-1]["partial"] == [0]  # the data ends on 30 December 2017
+    west = json.loads(cli("cohorts", str(path), "--by", "Region", "--value", "West").stdout)
+    assert west["acquired_with"] == {"Region": "West"}
+    assert sum(c["customers"] for c in west["cohorts"]) < sum(
+        c["customers"] for c in out["cohorts"]
+    )
+    half = cli("cohorts", str(path), "--by", "Region")
+    assert half.returncode != 0 and "--by and --value go together" in half.stderr
+
+
+def test_migration_command_gives_the_matrix_and_who_moved_down(cli):
+    path = ROOT / "tests" / "data" / "real" / "Sample - Superstore (2014-2017).csv"
+    done = cli("migration", str(path), "--before", "2017-06-30", "--top", "5")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["before"], out["after"]) == ("2017-06-30", "2017-12-30")
+    moved = sum(out["moves"].values())
+    assert moved == 793  # every Superstore customer had bought by the end of 2017
+    assert moved == sum(sum(row.values()) for row in out["customers"].values())
+    assert len(out["moved_down"]) == 5
+    revenues = [row["revenue"] for row in out["moved_down"]]
+    assert revenues == sorted(revenues, reverse=True)
+    late = cli("migration", str(path), "--before", "2018-01-31")
+    assert late.returncode != 0 and "must come before" in late.stderr

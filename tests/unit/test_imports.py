@@ -92,9 +92,9 @@ LAYERS = {
     "baskets": 5,
     "forecast": 5,
     "propensity": 5,
-    "lifetime": 5,
-    "report": 6,
-    "__main__": 7,
+    "lifetime": 6,  # builds on the segments' RFM (segment migration)
+    "report": 7,
+    "__main__": 8,
 }
 
 

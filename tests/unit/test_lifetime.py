@@ -13,12 +13,21 @@ from analytics.data import build_dataset, detect_mapping, open_dataset
 from analytics.errors import AnalyticsError
 from analytics.lifetime import (
     BGNBD,
+    NEW,
+    GammaGamma,
+    acquisition_groups,
     cohort_heatmap,
     cohort_table,
     customer_summary,
     fit_bgnbd,
     fit_gamma_gamma,
+    fit_notes,
+    holdout_check,
+    holdout_figure,
+    migration_sankey,
     predict_clv,
+    segment_migration,
+    spend_check,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,3 +218,189 @@ def test_the_heatmap_greys_the_periods_not_over_yet():
         == int(cohorts.table.notna().sum().sum()) - 3
     )
     assert "100%" in np.asarray(whole.text).ravel().tolist()
+
+
+def test_the_holdout_check_gives_the_standard_plot_and_says_the_error(shared_datasets):
+    """Fader, Hardie & Lee's figure 4: customers with no repeat purchase in the 39 calibration
+    weeks made 0.24 purchases each in the 39 after, and the model expects 0.23."""
+    dataset = open_dataset(shared_datasets / "CDNOW_sample.txt").dataset
+    check = holdout_check(dataset, CALIBRATION_END)
+    assert check.observation_end == pd.Timestamp(OBSERVATION_END) and check.weeks == 39.0
+    assert (round(check.predicted, 1), check.actual) == (1653.4, 1882)
+    groups = check.groups
+    assert groups.index.tolist() == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert groups["customers"].sum() == 2357
+    assert groups.loc["0", "actual"] == pytest.approx(0.237, abs=0.001)
+    assert groups.loc["0", "predicted"] == pytest.approx(0.225, abs=0.001)
+    words = check.words()
+    assert "Sep 30, 1997" in words and "1,653" in words and "1,882" in words
+    assert "12% fewer than happened" in words and "rough guide" in words
+    actual, predicted = holdout_figure(check).data
+    assert list(actual.x) == groups.index.tolist()
+    assert np.allclose(predicted.y, groups["predicted"])
+    with pytest.raises(AnalyticsError, match="must end before"):
+        holdout_check(dataset, OBSERVATION_END)
+
+
+def test_the_default_holdout_splits_the_history_in_half_at_most_a_year(sample):
+    frame = sample.transactions
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    check = holdout_check(dataset)
+    # Three years of history: the last year is held out.
+    assert check.calibration_end == pd.Timestamp("2024-12-31")
+    assert check.observation_end == pd.Timestamp("2025-12-31")
+    assert abs(check.error) < 0.25, check.words()
+
+
+def test_planted_lapsed_customers_of_the_bundled_sample_rank_below_the_active(sample):
+    """The sample's Lapsed persona stops buying at a known day (330 days or more before the
+    end); every other persona buys to the end. P(alive) tells them apart."""
+    from sklearn.metrics import roc_auc_score
+
+    frame = sample.transactions
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    summary = customer_summary(dataset)
+    alive = fit_bgnbd(summary).p_alive(summary["frequency"], summary["recency"], summary["T"])
+    persona = sample.customers.set_index("customer_id")["persona"]
+    lapsed = persona.reindex(summary.index.astype(str)).eq("Lapsed").to_numpy()
+    assert 0.15 < lapsed.mean() < 0.35
+    assert roc_auc_score(~lapsed, alive) >= 0.8
+
+
+def test_spend_checks_leave_out_zero_spend_and_read_the_correlation():
+    summary = pd.DataFrame(
+        {
+            "frequency": [0, 1, 2, 3, 4, 5, 2],
+            "monetary": [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 0.0],
+        }
+    )
+    check = spend_check(summary)
+    assert (check.repeat_buyers, check.left_out) == (6, 1)
+    assert check.correlation == pytest.approx(1.0)
+    notes = check.notes()
+    assert "1 repeat buyer(s) with a zero or negative spend" in notes[0]
+    assert "spend more per purchase" in notes[1] and "rough" in notes[1]
+    unrelated = spend_check(summary.assign(monetary=[0.0, 30, 48, 10, 40, 32, 0.0]))
+    assert abs(unrelated.correlation) < 0.1
+    assert "hardly related" in unrelated.notes()[-1]
+    # A zero or negative mean spend is no evidence: such a customer gets the population mean.
+    spend = GammaGamma(p=6.25, q=3.74, gamma=15.44, log_likelihood=0.0, converged=True)
+    assert spend.expected_spend([3, 3], [0.0, -5.0]).tolist() == [spend.population_mean] * 2
+
+
+def test_fits_that_do_not_converge_or_have_no_finite_mean_are_said_plainly():
+    purchases = BGNBD(0.2, 4.0, 0.8, 2.4, log_likelihood=0.0, converged=False)
+    spend = GammaGamma(p=1.0, q=0.8, gamma=10.0, log_likelihood=0.0, converged=True)
+    notes = fit_notes(purchases, spend)
+    assert len(notes) == 2
+    assert "BG/NBD) did not converge" in notes[0] and "no finite average" in notes[1]
+    assert spend.population_mean == float("inf")
+    good = GammaGamma(p=6.25, q=3.74, gamma=15.44, log_likelihood=0.0, converged=True)
+    assert fit_notes(BGNBD(0.2, 4.0, 0.8, 2.4, 0.0, True), good) == []
+
+
+def test_cohorts_narrowed_to_a_first_purchase_value_match_plain_pandas(sample):
+    frame = sample.transactions
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    groups = acquisition_groups(dataset)
+    assert {"Country", "Channel", "category"} <= set(groups)
+    assert groups["Country"][0] == "United Kingdom"
+    cohorts = cohort_table(dataset, "Q", by="Channel", value="App")
+    # Plain pandas on the cleaned lines: customers with an App line on their first day.
+    lines = dataset.frame.loc[
+        dataset.frame["customer_id"].notna() & (dataset.frame["quantity"] > 0)
+    ]
+    day = lines["timestamp"].dt.normalize()
+    first_day = day.groupby(lines["customer_id"]).transform("min")
+    firsts = lines.loc[day == first_day]
+    app = set(firsts.loc[firsts["Channel"] == "App", "customer_id"])
+    assert int(cohorts.sizes.sum()) == len(app)
+    everyone = cohort_table(dataset, "Q")
+    assert everyone.table.columns.size == cohorts.table.columns.size  # the same data end
+    with pytest.raises(AnalyticsError, match="No customer's first purchase"):
+        cohort_table(dataset, "Q", by="Channel", value="Fax")
+
+
+# --- segment migration ------------------------------------------------------------------------
+
+
+def planted_migration(seed: int = 3) -> pd.DataFrame:
+    """Steady customers buy about weekly all year; Leavers the same until 30 September and never
+    again; Newcomers first buy in November."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for kind, count, start, stop in (
+        ("steady", 120, "2024-01-01", "2024-12-31"),
+        ("leaver", 80, "2024-01-01", "2024-09-30"),
+        ("newcomer", 40, "2024-11-01", "2024-12-31"),
+    ):
+        for n in range(count):
+            day = pd.Timestamp(start) + pd.Timedelta(days=int(rng.integers(7)))
+            while day <= pd.Timestamp(stop):
+                rows.append((f"{kind}-{n}", day, float(rng.uniform(5, 50))))
+                day += pd.Timedelta(days=int(rng.integers(5, 10)))
+    frame = pd.DataFrame(rows, columns=["Customer", "Date", "Price"])
+    return frame.assign(Invoice=[f"I{i}" for i in range(len(frame))], Product="Mug", Qty=1)
+
+
+def test_segment_migration_finds_the_planted_leavers_and_newcomers():
+    frame = planted_migration()
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    migration = segment_migration(dataset, "2024-09-30", "2024-12-31")
+    customers = migration.customers.set_index("customer_id")
+    kind = customers.index.str.split("-").str[0]
+    # Scores are quintiles: on 30 September everyone had bought within ten days, so who was
+    # R 5 or R 3 then is a matter of days. What the plant fixes: on 31 December the leavers are
+    # the third of customers who bought longest ago (recency score 1-2), and most of them fell.
+    leavers, steady = customers.loc[kind == "leaver"], customers.loc[kind == "steady"]
+    lapsing = {"At Risk", "Can't Lose Them", "Hibernating", "Lost"}  # recency score 1-2
+    assert leavers["segment_after"].isin(lapsing).all()
+    assert not steady["segment_after"].isin({"Hibernating", "Lost"}).any()
+    fell, steady_fell = (leavers["move"] == "down").mean(), (steady["move"] == "down").mean()
+    assert fell >= 0.6 and steady_fell <= 0.2 and fell >= 4 * steady_fell, (fell, steady_fell)
+    assert (customers.loc[kind == "newcomer", "segment_before"] == NEW).all()
+    assert (customers.loc[kind == "newcomer", "move"] == "new").all()
+    assert migration.counts()["new"] == 40
+    matrix = migration.matrix()
+    assert int(matrix.to_numpy().sum()) == 240
+    assert matrix.loc[NEW].sum() == 40
+    revenue = migration.matrix("revenue")
+    assert revenue.to_numpy().sum() == pytest.approx(frame["Price"].sum())
+    down = migration.moved_down()
+    assert len(down) == migration.counts()["down"] and down["revenue"].is_monotonic_decreasing
+    gone = down.loc[down["customer_id"].str.startswith("leaver")]
+    assert (gone["revenue_between"] == 0).all()  # the leavers bought nothing after September
+    assert migration.shares().sum(axis=1).round(9).eq(1).all()
+    source, target, n = migration.biggest_flow()
+    assert n == int(matrix.loc[source, target]) and source != target
+
+
+def test_migration_defaults_to_the_last_quarter_and_refuses_bad_dates():
+    frame = planted_migration()
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    last = frame["Date"].max()
+    migration = segment_migration(dataset)
+    assert migration.after == last.normalize()
+    assert migration.before == (last - pd.DateOffset(months=3)).normalize()
+    with pytest.raises(AnalyticsError, match="must come before"):
+        segment_migration(dataset, "2024-12-31", "2024-06-30")
+    with pytest.raises(AnalyticsError, match="before the data starts"):
+        segment_migration(dataset, "2023-06-30", "2024-12-31")
+
+
+def test_the_sankey_draws_every_move_with_its_customers_or_revenue():
+    frame = planted_migration()
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    migration = segment_migration(dataset, "2024-09-30", "2024-12-31")
+    matrix = migration.matrix()
+    sankey = migration_sankey(migration).data[0]
+    left = len(matrix.index)
+    assert list(sankey.node.label) == [*matrix.index, *matrix.columns]
+    assert sum(sankey.link.value) == 240
+    assert len(sankey.link.value) == int((matrix.to_numpy() > 0).sum())
+    assert all(
+        source < left <= target
+        for source, target in zip(sankey.link.source, sankey.link.target, strict=True)
+    )
+    by_revenue = migration_sankey(migration, "revenue").data[0]
+    assert sum(by_revenue.link.value) == pytest.approx(frame["Price"].sum())
