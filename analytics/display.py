@@ -153,6 +153,15 @@ COLUMNS: dict[str, Column] = {
     "clv": Column(
         "Expected value", "money", "The horizon's expected purchases times the spend, discounted."
     ),
+    "segment_before": Column("Segment before", "text", "The RFM segment on the earlier date."),
+    "segment_after": Column("Segment now", "text", "The RFM segment on the later date."),
+    "move": Column("Move", "text"),
+    "revenue_between": Column(
+        "Spent between the dates", "money", "What the customer spent after the earlier date."
+    ),
+    "calibration_purchases": Column(
+        "Repeat purchases before", "text", "Repeat purchases in the calibration period."
+    ),
     # market basket
     "rule": Column("Rule (if → then)", "text", width="large"),
     "antecedents": Column("If bought", "text"),

@@ -51,11 +51,21 @@ from analytics.lifetime import (
     BGNBD,
     Cohorts,
     GammaGamma,
+    HoldoutCheck,
+    LifetimeParams,
+    LifetimeResult,
+    Migration,
+    SpendCheck,
+    acquisition_groups,
     cohort_table,
     customer_summary,
     fit_bgnbd,
     fit_gamma_gamma,
+    holdout_check,
     predict_clv,
+    run_lifetime,
+    segment_migration,
+    spend_check,
 )
 from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
@@ -574,6 +584,7 @@ def _report_runners() -> Runners:
         rules=rules,
         forecast=forecast,
         propensity=propensity,
+        lifetime=cached_run_lifetime,
     )
 
 
@@ -688,18 +699,54 @@ def cached_figure(
 @st.cache_data(
     max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_cohorts(dataset: Dataset, period: str, measure: str) -> Cohorts:
-    """Acquisition cohorts keyed by the dataset fingerprint, the period and the measure."""
-    return cohort_table(dataset, period, measure)
+def cached_cohorts(
+    dataset: Dataset, period: str, measure: str, by: str | None = None, value: str | None = None
+) -> Cohorts:
+    """Acquisition cohorts keyed by the dataset fingerprint, the period, the measure and the
+    first-purchase value they are narrowed to."""
+    return cohort_table(dataset, period, measure, by=by, value=value)
 
 
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_lifetime_fit(dataset: Dataset) -> tuple[pd.DataFrame, BGNBD, GammaGamma]:
-    """The customers' summary, and BG/NBD and Gamma-Gamma fitted on every purchase."""
+def cached_acquisition_groups(dataset: Dataset) -> dict[str, list[str]]:
+    """What cohorts can be narrowed to (dimensions and category, with their values)."""
+    return acquisition_groups(dataset)
+
+
+@st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key})
+def cached_run_lifetime(dataset: Dataset, params: LifetimeParams) -> LifetimeResult:
+    """The report's lifetime section: every part of the page with its settings."""
+    return run_lifetime(dataset, params)
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_holdout(dataset: Dataset, calibration_end: dt.date) -> HoldoutCheck:
+    """BG/NBD fitted up to a date and checked against the purchases after it."""
+    return holdout_check(dataset, calibration_end)
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_migration(dataset: Dataset, before: dt.date, after: dt.date) -> Migration:
+    """Customers' RFM segments at two dates, keyed by the dataset and the dates."""
+    return segment_migration(dataset, before, after)
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_lifetime_fit(
+    dataset: Dataset,
+) -> tuple[pd.DataFrame, BGNBD, GammaGamma, SpendCheck]:
+    """The customers' summary, BG/NBD and Gamma-Gamma fitted on every purchase, and the spend
+    model's checks."""
     summary = customer_summary(dataset)
-    return summary, fit_bgnbd(summary), fit_gamma_gamma(summary)
+    return summary, fit_bgnbd(summary), fit_gamma_gamma(summary), spend_check(summary)
 
 
 @st.cache_data(
@@ -710,7 +757,7 @@ def cached_lifetime(
 ) -> tuple[BGNBD, GammaGamma, pd.DataFrame, int]:
     """Each customer's predicted value over a horizon, from the fit made once per dataset (a
     new horizon or discount rate does not fit the models again)."""
-    summary, purchases, spend = cached_lifetime_fit(dataset)
+    summary, purchases, spend, _ = cached_lifetime_fit(dataset)
     table = predict_clv(
         summary, purchases, spend, horizon_weeks=horizon_weeks, annual_discount=discount
     )

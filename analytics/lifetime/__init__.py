@@ -23,6 +23,7 @@ from analytics.lifetime.plots import (
     holdout_figure,
     migration_sankey,
 )
+from analytics.lifetime.run import LifetimeParams, LifetimeResult, run_lifetime
 
 __all__ = [
     "BGNBD",
@@ -31,6 +32,8 @@ __all__ = [
     "Cohorts",
     "GammaGamma",
     "HoldoutCheck",
+    "LifetimeParams",
+    "LifetimeResult",
     "Migration",
     "SpendCheck",
     "acquisition_groups",
@@ -47,6 +50,7 @@ __all__ = [
     "holdout_figure",
     "migration_sankey",
     "predict_clv",
+    "run_lifetime",
     "segment_migration",
     "spend_check",
 ]

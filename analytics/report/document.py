@@ -43,6 +43,14 @@ from analytics.forecast import (
     run_forecast,
 )
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
+from analytics.lifetime import (
+    LifetimeParams,
+    LifetimeResult,
+    cohort_heatmap,
+    holdout_figure,
+    migration_sankey,
+    run_lifetime,
+)
 from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
 from analytics.plots import trend_figure
@@ -81,6 +89,7 @@ SECTIONS: dict[str, str] = {
     "rules": "Bought together",
     "forecast": "Forecast",
     "propensity": "Who will churn or buy",
+    "lifetime": "Customers over time",
 }
 #: The page (and analysis) whose settings each section follows.
 SECTION_ANALYSIS: dict[str, str] = {
@@ -89,6 +98,7 @@ SECTION_ANALYSIS: dict[str, str] = {
     "rules": "rules",
     "forecast": "forecast",
     "propensity": "propensity",
+    "lifetime": "lifetime",
 }
 #: The sections that can be made from each kind of data.
 SECTIONS_FOR_KIND: dict[str, tuple[str, ...]] = {
@@ -104,8 +114,11 @@ SECTION_PARAMS: dict[str, type[Params]] = {
     "rules": RulesParams,
     "forecast": ForecastParams,
     "propensity": PropensityParams,
+    "lifetime": LifetimeParams,
 }
 TOP_RULES = 10
+#: Customers listed in the lifetime section's tables.
+TOP_CUSTOMERS = 10
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,7 @@ class Runners:
     rules: Callable[[Dataset, RulesParams], Rules] = _rules
     forecast: Callable[[Dataset, ForecastParams, Budget | None], ForecastResult] = _forecast
     propensity: Callable[[Dataset, PropensityParams, Budget | None], PropensityResult] = _propensity
+    lifetime: Callable[[Dataset, LifetimeParams], LifetimeResult] = run_lifetime
     #: Called before any section is made, once per chosen section that applies to the data, with
     #: its parameters: the app starts the slow analyses (the k sweep, the forecast, the models)
     #: in its worker pool there, so they compute side by side while the report makes the others.
@@ -282,6 +296,7 @@ def build_report(
         "rules": lambda: _rules_section(dataset, saved("rules"), run, shown),
         "forecast": lambda: _forecast_section(dataset, saved("forecast"), run, shown, budget),
         "propensity": lambda: _propensity_section(dataset, saved("propensity"), run, shown, budget),
+        "lifetime": lambda: _lifetime_section(dataset, saved("lifetime"), run, shown),
     }
     if run.start is not None:
         for key in SECTION_PARAMS:
@@ -514,6 +529,67 @@ def _require(dataset: Dataset, kinds: Sequence[str], what: str) -> None:
         raise AnalyticsError(
             f"{what} needs {' or '.join(kinds)} data, and this dataset is {dataset.kind}."
         )
+
+
+def _lifetime_section(
+    dataset: Dataset, args: Mapping[str, Any], run: Runners, shown: Display
+) -> Markup:
+    _require(dataset, ("transactions",), "Customers over time")
+    params = LifetimeParams.from_dict(args)
+    result = run.lifetime(dataset, params)
+    cohorts, values, migration = result.cohorts, result.values, result.migration
+    horizon = f"{params.horizon_weeks} weeks"
+    value = None
+    if values is not None:
+        value = {
+            "customers": shown.count(len(values)),
+            "repeat": shown.count(result.repeat_buyers),
+            "purchases": shown.count(float(values["expected_purchases"].sum())),
+            "total": shown.money(float(values["clv"].sum())),
+            "horizon": horizon,
+            "discount": shown.percent(params.discount, 0),
+            "top": _table(values.head(TOP_CUSTOMERS).reset_index(), shown),
+        }
+    moved = None
+    if migration is not None:
+        counts = migration.counts()
+        moved = {
+            "before": shown.date(migration.before),
+            "after": shown.date(migration.after),
+            "down": shown.count(counts["down"]),
+            "up": shown.count(counts["up"]),
+            "same": shown.count(counts["same"]),
+            "new": shown.count(counts["new"]),
+            "figure": _figure(migration_sankey(migration), "lifetime-migration"),
+            "matrix": _table(migration.matrix().reset_index(), shown),
+            "list": _table(
+                migration.moved_down().head(TOP_CUSTOMERS)[
+                    ["customer_id", "segment_before", "segment_after", "revenue"]
+                ],
+                shown,
+            ),
+        }
+    return _render(
+        "lifetime.html",
+        cohorts=None
+        if cohorts is None
+        else {
+            "customers": shown.count(int(cohorts.sizes.sum())),
+            "count": len(cohorts.sizes),
+            "narrowed": f"{params.by} = {params.value}" if params.by and params.value else None,
+            "heatmap": _figure(cohort_heatmap(cohorts), "lifetime-cohorts"),
+        },
+        value=value,
+        notes=result.notes(),
+        holdout=None
+        if result.holdout is None
+        else {
+            "words": result.holdout.words(shown),
+            "figure": _figure(holdout_figure(result.holdout), "lifetime-holdout"),
+        },
+        migration=moved,
+        problems=[f"{part.capitalize()}: {text}" for part, text in result.problems.items()],
+    )
 
 
 # --- HTML -------------------------------------------------------------------------------------------

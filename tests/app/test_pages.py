@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -924,6 +926,74 @@ def test_customers_page_cohorts_lifetime_value_and_exports():
     assert metric(at, "Expected value") != value  # two years are worth more than one
     labels = [b.label for b in at.get("download_button")]
     assert "All customers' predicted value (CSV)" in labels
+
+
+def widget(at: AppTest, kind: str, label: str):
+    """The one widget of a kind with this label (the page's keys carry the data's fingerprint)."""
+    found = [w for w in at.get(kind) if w.label == label]
+    assert len(found) == 1, [w.label for w in at.get(kind)]
+    return found[0]
+
+
+def test_customers_page_narrows_cohorts_to_a_first_purchase_value():
+    at = app()
+    at.switch_page("pages/customers.py").run()
+    def cohort_customers() -> int:
+        found = re.search(r"([\d,]+) customers in \d+ cohorts", texts(at))
+        assert found, texts(at)
+        return int(found.group(1).replace(",", ""))
+
+    everyone = cohort_customers()
+    widget(at, "selectbox", "Customers acquired by").set_value("Channel").run()
+    no_exception(at)
+    value = widget(at, "selectbox", "Value")
+    assert set(value.options) == {"Web", "App", "Marketplace"}
+    value.set_value("App").run()
+    no_exception(at)
+    caption = texts(at)
+    assert "(first purchase with Channel = App)" in caption
+    assert 0 < cohort_customers() < everyone
+
+
+def test_customers_page_checks_the_predictions_and_shows_segment_migration():
+    at = app()
+    at.switch_page("pages/customers.py").run()
+    no_exception(at)
+    charts = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    assert {"holdout_chart", "migration_sankey"} <= charts
+    calibration = widget(at, "date_input", "Fit on purchases up to")
+    assert calibration.value == dt.date(2024, 12, 31)  # half of three years, at most one
+    assert "the model expected" in texts(at) and "they made" in texts(at)
+    calibration.set_value(dt.date(2025, 6, 30)).run()
+    no_exception(at)
+    assert "to Dec 31, 2025" in texts(at) and "Fitted on purchases up to Jun 30, 2025" in texts(at)
+    # Migration: a quarter ago against the last day by default, then dates the user picks.
+    assert widget(at, "date_input", "From").value == dt.date(2025, 9, 30)
+    assert widget(at, "date_input", "To").value == dt.date(2025, 12, 31)
+    assert "customers moved down" in texts(at)
+    sankey = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("migration_sankey"))
+    spec = json.loads(sankey.proto.spec)["data"][0]
+    customers = sum(spec["link"]["value"])
+    widget(at, "date_input", "From").set_value(dt.date(2025, 6, 30)).run()
+    no_exception(at)
+    assert "Between Jun 30, 2025 and Dec 31, 2025" in texts(at)
+    at.radio(key="w.customers.migration_weight").set_value("revenue").run()
+    sankey = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("migration_sankey"))
+    by_revenue = json.loads(sankey.proto.spec)["data"][0]
+    assert "by revenue" in json.dumps(json.loads(sankey.proto.spec)["layout"]["title"])
+    assert sum(by_revenue["link"]["value"]) > customers
+    labels = [b.label for b in at.get("download_button")]
+    assert "Customers who moved down (CSV)" in labels
+    assert "Customers who moved down (Excel)" in labels
+    # Dates in the wrong order say so and keep the rest of the page.
+    widget(at, "date_input", "From").set_value(dt.date(2025, 12, 31)).run()
+    widget(at, "date_input", "To").set_value(dt.date(2025, 6, 30)).run()
+    no_exception(at)
+    assert "must come before the later one" in texts(at)
+    assert metric(at, "Expected value").startswith("$")
+    # The report's lifetime section follows the page's settings.
+    saved = at.session_state["ml.analyses"]["lifetime"]
+    assert saved["calibration_end"] == "2025-06-30" and saved["before"] == "2025-12-31"
 
 
 def test_customers_page_says_what_it_needs_without_customer_ids():

@@ -120,6 +120,12 @@ def test_report_of_transactions_has_every_section_computed(full_report):
     assert "Error vs. a seasonal guess" in forecast and "MASE" in forecast
     propensity = section(html, "propensity")
     assert "propensity-lift" in propensity and "ROC AUC" in propensity
+    lifetime = section(html, "lifetime")
+    for part in ("lifetime-cohorts", "lifetime-holdout", "lifetime-migration"):
+        assert part in lifetime, part
+    assert "Most valuable customers" in lifetime and "the model expected" in lifetime
+    assert re.search(r"[\d,]+ customers moved down a segment", lifetime)
+    assert "Moved down, most valuable first" in lifetime
 
 
 def test_report_is_self_contained(full_report):
@@ -158,12 +164,15 @@ def test_report_follows_the_pages_settings(transactions):
         "rules": {"min_support": 0.02, "min_confidence": 0.1},
         "forecast": {"freq": "M", "model": "snaive", "horizon": 4},
         "propensity": {"model": "logreg", "folds": 3},
+        "lifetime": {"horizon_weeks": 104, "period": "Q", "before": "2025-06-30"},
     }
     report = build_report(
         cleaned,
         table=opened.table,
         analyses=analyses,
-        options=ReportOptions(sections=("segments", "rules", "forecast", "propensity")),
+        options=ReportOptions(
+            sections=("segments", "rules", "forecast", "propensity", "lifetime")
+        ),
     )
     html = report.html
     assert "in 3 segments" in section(html, "segments")
@@ -171,6 +180,8 @@ def test_report_follows_the_pages_settings(transactions):
     assert "support ≥ 2.00%" in section(html, "rules")
     assert "months add up" in section(html, "forecast") and "next 4 months" in html
     assert "Logistic" in section(html, "propensity")
+    lifetime = section(html, "lifetime")
+    assert "Over the next 104 weeks" in lifetime and "RFM segments on Jun 30, 2025" in lifetime
 
 
 def test_the_start_hook_hears_each_chosen_analysis_first_with_the_pages_settings(small):
@@ -203,8 +214,9 @@ def test_sections_that_do_not_fit_the_data_say_why(small):
     opened = open_dataset(small["customers"])
     report = build_report(clean(opened.dataset, DEFAULT_STEPS), table=opened.table)
     problems = {s.key: s.problem for s in report.sections if s.problem}
-    assert set(problems) == {"kpis", "rules", "forecast"}
+    assert set(problems) == {"kpis", "rules", "forecast", "lifetime"}
     assert "needs transactions" in problems["kpis"]
+    assert "Customers over time needs transactions" in problems["lifetime"]
     assert "Not in this report: Key figures needs transactions" in report.html
     assert "segments-scatter" in report.html and "propensity-lift" in report.html
 
