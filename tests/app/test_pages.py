@@ -938,6 +938,7 @@ def widget(at: AppTest, kind: str, label: str):
 def test_customers_page_narrows_cohorts_to_a_first_purchase_value():
     at = app()
     at.switch_page("pages/customers.py").run()
+
     def cohort_customers() -> int:
         found = re.search(r"([\d,]+) customers in \d+ cohorts", texts(at))
         assert found, texts(at)

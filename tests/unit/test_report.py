@@ -170,9 +170,7 @@ def test_report_follows_the_pages_settings(transactions):
         cleaned,
         table=opened.table,
         analyses=analyses,
-        options=ReportOptions(
-            sections=("segments", "rules", "forecast", "propensity", "lifetime")
-        ),
+        options=ReportOptions(sections=("segments", "rules", "forecast", "propensity", "lifetime")),
     )
     html = report.html
     assert "in 3 segments" in section(html, "segments")
