@@ -310,6 +310,7 @@ if down.empty:
 else:
     table(
         down[["customer_id", "segment_before", "segment_after", "revenue", "revenue_between"]],
+        columns={"revenue": "Spent in all"},
         height=320,
     )
     download_buttons(down, "Customers who moved down", "moved_down")

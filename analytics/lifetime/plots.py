@@ -162,9 +162,13 @@ def migration_sankey(migration: Migration, weight: Weight = "customers") -> go.F
     number = "%{value:,.0f}"
     fig = go.Figure(
         go.Sankey(
-            arrangement="snap",
+            # Fixed places, best segment at the top on both sides (plotly would otherwise
+            # reorder the nodes to cross fewer bands, and the two sides would not line up).
+            arrangement="fixed",
             node={
                 "label": labels,
+                "x": [0.001] * len(left) + [0.999] * len(right),
+                "y": [*_centres(cells.sum(axis=1)), *_centres(cells.sum(axis=0))],
                 "color": node_colors,
                 "pad": 12,
                 "thickness": 14,
@@ -196,6 +200,19 @@ def migration_sankey(migration: Migration, weight: Weight = "customers") -> go.F
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def _centres(sizes: np.ndarray, gap: float = 0.02) -> list[float]:
+    """Vertical centres (0 top, 1 bottom) of nodes stacked in order, as tall as their sizes,
+    with a small gap between them."""
+    total = float(sizes.sum()) or 1.0
+    room = max(1.0 - gap * (len(sizes) - 1), 0.5)
+    centres, top = [], 0.0
+    for size in sizes:
+        height = room * float(size) / total
+        centres.append(min(max(top + height / 2, 0.001), 0.999))
+        top += height + gap
+    return centres
 
 
 def _faded(color: str, alpha: float = 0.35) -> str:

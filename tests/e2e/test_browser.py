@@ -474,8 +474,9 @@ def test_propensity_page_shows_the_lift_chart(page, server):
     shoot(page, "propensity.png")
 
 
-def test_customers_page_draws_the_cohort_heatmap(page, server):
-    """Issue 20: the cohort heat map as a browser draws it, with its cells' shares."""
+def test_customers_page_draws_the_cohort_heatmap_and_the_migration_sankey(page, server):
+    """Issue 20: the cohort heat map as a browser draws it, with its cells' shares, and the
+    segment migration Sankey with its bands and segment names."""
     page.goto(server)
     settle(page)
     nav = page.locator('[data-testid="stSidebarNav"]')
@@ -487,6 +488,17 @@ def test_customers_page_draws_the_cohort_heatmap(page, server):
     assert "buy again in the month after their first" in page.inner_text("main")
     no_traceback(page)
     shoot(page, "customers.png")
+    sankey = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="(right), by customers")
+    sankey.scroll_into_view_if_needed()
+    sankey.locator(".sankey-link").first.wait_for(state="attached")
+    assert sankey.locator(".sankey-link").count() >= 10
+    labels = sankey.locator(".sankey-node text").evaluate_all(
+        "nodes => nodes.map(n => n.textContent)"
+    )
+    assert "Champions" in labels and "Not yet a customer" in labels, labels
+    assert "customers moved down" in page.inner_text("main")
+    no_traceback(page)
+    shoot(page, "customers_migration.png")
 
 
 # --- hardening: markup from files, two users at once ----------------------------------------------
