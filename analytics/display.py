@@ -148,6 +148,10 @@ COLUMNS: dict[str, Column] = {
     "p_alive": Column(
         "Still active (chance)", "percent", "BG/NBD: the chance the customer has not left."
     ),
+    "p_alive_before": Column(
+        "Active chance a quarter ago", "percent", "BG/NBD's chance 13 weeks before the data ends."
+    ),
+    "p_alive_change": Column("Change", "percent", "Points gained or lost since then."),
     "expected_purchases": Column("Expected purchases", "number", decimals=1),
     "expected_spend": Column("Spend per purchase", "money", "Gamma-Gamma: expected mean spend."),
     "clv": Column(

@@ -65,6 +65,7 @@ from analytics.lifetime import (
     predict_clv,
     run_lifetime,
     segment_migration,
+    slipping_away,
     spend_check,
 )
 from analytics.overview import OverviewParams, OverviewResult, run_overview
@@ -719,6 +720,15 @@ def cached_acquisition_groups(dataset: Dataset) -> dict[str, list[str]]:
 def cached_run_lifetime(dataset: Dataset, params: LifetimeParams) -> LifetimeResult:
     """The report's lifetime section: every part of the page with its settings."""
     return run_lifetime(dataset, params)
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_slipping(dataset: Dataset, horizon_weeks: int, discount: float) -> pd.DataFrame:
+    """The valuable customers whose chance of being still active fell over the last quarter."""
+    purchases, _, values, _ = cached_lifetime(dataset, horizon_weeks, discount)
+    return slipping_away(dataset, values, purchases)
 
 
 @st.cache_data(

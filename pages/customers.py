@@ -27,6 +27,7 @@ from pages._cached import (
     cached_lifetime,
     cached_lifetime_fit,
     cached_migration,
+    cached_slipping,
 )
 from pages._display import current_display, table
 from pages._errors import show_error
@@ -157,6 +158,7 @@ try:
             dataset, int(horizon), float(discount)
         )
         checked = cached_lifetime_fit(dataset)[3]
+        slipping = cached_slipping(dataset, int(horizon), float(discount))
 except AnalyticsError as exc:
     show_error(exc)
 if values is not None:
@@ -179,14 +181,18 @@ if values is not None:
     )
     for note in checked.notes(shown):
         st.caption(md(note))
-    most, slipping = st.tabs(["Most valuable", "Valuable but slipping away"])
+    most, slipping_tab = st.tabs(["Most valuable", "Valuable but slipping away"])
     with most:
         table(values.head(50).reset_index(), height=320)
-    with slipping:
-        worth = values["clv"] >= values["clv"].quantile(0.75)
-        at_risk = values.loc[worth].sort_values("p_alive").head(50)
-        st.caption("The top quarter by expected value, least likely to be still active first.")
-        table(at_risk.reset_index(), height=320)
+    with slipping_tab:
+        st.caption(
+            "Customers in the top quarter by expected value whose chance of being still active "
+            f"fell by 5 points or more in the last 13 weeks: {shown.count(len(slipping))}, the "
+            "least likely to be still active first."
+        )
+        if not slipping.empty:
+            table(slipping.head(50).reset_index(), height=320)
+            download_buttons(slipping.reset_index(), "Valuable but slipping away", "slipping_away")
     download_buttons(values.reset_index(), "All customers' predicted value", "lifetime_value")
 
 # --- holdout check ---------------------------------------------------------------------------------

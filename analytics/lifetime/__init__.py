@@ -13,6 +13,7 @@ from analytics.lifetime.clv import (
     fit_notes,
     holdout_check,
     predict_clv,
+    slipping_away,
     spend_check,
 )
 from analytics.lifetime.cohorts import MEASURES, Cohorts, acquisition_groups, cohort_table
@@ -52,5 +53,6 @@ __all__ = [
     "predict_clv",
     "run_lifetime",
     "segment_migration",
+    "slipping_away",
     "spend_check",
 ]

@@ -445,3 +445,37 @@ def fit_notes(purchases: BGNBD, spend: GammaGamma) -> list[str]:
             "(wholesale, errors) may be the cause; try leaving them out on the Data page."
         )
     return notes
+
+
+def slipping_away(
+    dataset: Dataset,
+    values: pd.DataFrame,
+    purchases: BGNBD,
+    *,
+    weeks: int = 13,
+    top_share: float = 0.25,
+    min_fall: float = 0.05,
+) -> pd.DataFrame:
+    """The valuable customers whose chance of being still active has fallen: the top
+    ``top_share`` by expected value (:func:`predict_clv`'s table) whose ``p_alive_before`` (the
+    chance ``weeks`` ago, from their purchases up to then and the same fitted model) is at least
+    ``min_fall`` above ``p_alive`` now (a few days without a purchase lower everyone's chance a
+    little); the least likely to be still active first. Customers who had not bought
+    yet back then are left out."""
+    if not 0 < top_share <= 1:
+        raise AnalyticsError(f"The top share must be above 0 and at most 1, got {top_share}.")
+    lines = customer_sales(dataset, "Lifetime value needs customer ids and dates.")
+    earlier_end = lines["timestamp"].max().normalize() - pd.Timedelta(weeks=weeks)
+    try:
+        earlier = customer_summary(dataset, earlier_end)
+    except AnalyticsError:
+        return values.iloc[:0].assign(p_alive_before=[], p_alive_change=[])
+    before = pd.Series(
+        purchases.p_alive(earlier["frequency"], earlier["recency"], earlier["T"]),
+        index=earlier.index,
+    )
+    top = values.loc[values["clv"] >= values["clv"].quantile(1 - top_share)]
+    table = top.assign(p_alive_before=before.reindex(top.index))
+    table = table.assign(p_alive_change=table["p_alive"] - table["p_alive_before"])
+    falling = table.loc[table["p_alive_change"] <= -min_fall]
+    return falling.sort_values(["p_alive", "clv"], ascending=[True, False], kind="stable")

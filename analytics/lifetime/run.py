@@ -30,6 +30,7 @@ from analytics.lifetime.clv import (
     fit_notes,
     holdout_check,
     predict_clv,
+    slipping_away,
     spend_check,
 )
 from analytics.lifetime.cohorts import MEASURES, Cohorts, cohort_table
@@ -85,6 +86,7 @@ class LifetimeResult:
     purchases: BGNBD | None = None
     spend: GammaGamma | None = None
     values: pd.DataFrame | None = None
+    slipping: pd.DataFrame | None = None
     repeat_buyers: int = 0
     spend_check: SpendCheck | None = None
     holdout: HoldoutCheck | None = None
@@ -138,6 +140,9 @@ def run_lifetime(dataset: Dataset, params: LifetimeParams | None = None) -> Life
         purchases=purchases,
         spend=spend,
         values=values,
+        slipping=None
+        if values is None or purchases is None
+        else slipping_away(dataset, values, purchases),
         repeat_buyers=0 if summary is None else int((summary["frequency"] > 0).sum()),
         spend_check=None if values is None or summary is None else spend_check(summary),
         holdout=attempt("holdout", lambda: holdout_check(dataset, params.calibration_end)),

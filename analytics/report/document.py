@@ -549,6 +549,9 @@ def _lifetime_section(
             "horizon": horizon,
             "discount": shown.percent(params.discount, 0),
             "top": _table(values.head(TOP_CUSTOMERS).reset_index(), shown),
+            "slipping": None
+            if result.slipping is None or result.slipping.empty
+            else _table(result.slipping.head(TOP_CUSTOMERS).reset_index(), shown),
         }
     moved = None
     if migration is not None:

@@ -917,6 +917,7 @@ def test_customers_page_cohorts_lifetime_value_and_exports():
     assert value.startswith("$") and int(metric(at, "Customers").replace(",", "")) > 100
     most = at.dataframe[0].value
     assert most["clv"].is_monotonic_decreasing and most["p_alive"].between(0, 100).all()
+    assert "fell by 5 points or more in the last 13 weeks:" in texts(at)
     at.selectbox(key="w.customers.period").set_value("Q").run()
     at.selectbox(key="w.customers.measure").set_value("cumulative").run()
     no_exception(at)

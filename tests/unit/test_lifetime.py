@@ -27,6 +27,7 @@ from analytics.lifetime import (
     migration_sankey,
     predict_clv,
     segment_migration,
+    slipping_away,
     spend_check,
 )
 
@@ -404,3 +405,22 @@ def test_the_sankey_draws_every_move_with_its_customers_or_revenue():
     )
     by_revenue = migration_sankey(migration, "revenue").data[0]
     assert sum(by_revenue.link.value) == pytest.approx(frame["Price"].sum())
+
+
+def test_valuable_customers_slipping_away_are_the_planted_leavers():
+    """Leavers bought weekly until 30 September: a quarter before the data ends they were as
+    alive as anyone, now they are not. Steady customers bought on."""
+    frame = planted_migration()
+    dataset = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    summary = customer_summary(dataset)
+    purchases = fit_bgnbd(summary)
+    values = predict_clv(summary, purchases, fit_gamma_gamma(summary))
+    slipping = slipping_away(dataset, values, purchases, top_share=1.0)
+    kinds = slipping.index.str.split("-").str[0]
+    assert set(kinds) == {"leaver"} and len(slipping) == 80
+    assert (slipping["p_alive_before"] > 0.8).all() and (slipping["p_alive"] < 0.2).all()
+    assert slipping["p_alive"].is_monotonic_increasing
+    quarter = slipping_away(dataset, values, purchases)
+    assert quarter.index.isin(values.index[values["clv"] >= values["clv"].quantile(0.75)]).all()
+    with pytest.raises(AnalyticsError, match="top share"):
+        slipping_away(dataset, values, purchases, top_share=0)
