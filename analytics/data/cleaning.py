@@ -258,10 +258,15 @@ DEFAULT_STEPS = ("drop_duplicates", "drop_unpaid", "drop_missing_dates", "drop_i
 
 
 def default_steps(dataset: Dataset) -> tuple[str, ...]:
-    """The cleaning proposed for this dataset: ``DEFAULT_STEPS``, except that order lines without
-    an order id keep their exact duplicates (a CDNOW customer buying the same twice on one day
-    made two purchases; two equal lines of one invoice are one line exported twice)."""
-    if dataset.kind == "transactions" and dataset.mapping.order_id is None:
+    """The cleaning proposed for this dataset: ``DEFAULT_STEPS``, except that rows with nothing
+    to tell them apart keep their exact duplicates: order lines without an order id (a CDNOW
+    customer buying the same twice on one day made two purchases; two equal lines of one invoice
+    are one line exported twice) and customers without a customer id (two Hillstrom customers
+    with the same history, channel and outcome are two customers)."""
+    no_id = (dataset.kind == "transactions" and dataset.mapping.order_id is None) or (
+        dataset.kind == "customers" and dataset.mapping.customer_id is None
+    )
+    if no_id:
         return tuple(step for step in DEFAULT_STEPS if step != "drop_duplicates")
     return DEFAULT_STEPS
 

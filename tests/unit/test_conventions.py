@@ -463,6 +463,22 @@ def test_equal_lines_of_one_invoice_are_duplicates_by_default(tmp_path):
 
 
 @pytest.mark.realdata
+def test_customers_without_an_id_keep_their_equal_rows(shared_datasets):
+    """Hillstrom's e-mail test has no customer id: 6,562 rows equal an earlier one, and each is a
+    customer of its own (the published arm sizes count them)."""
+    dataset = open_dataset(shared_datasets / "hillstrom_email.csv").dataset
+    assert dataset.kind == "customers" and dataset.mapping.customer_id is None
+    assert "drop_duplicates" not in default_steps(dataset)
+    cleaned = clean(dataset, default_steps(dataset)).dataset
+    assert len(cleaned.frame) == 64_000
+    assert cleaned.frame["segment"].value_counts().to_dict() == {
+        "Womens E-Mail": 21_387,
+        "Mens E-Mail": 21_307,
+        "No E-Mail": 21_306,
+    }
+
+
+@pytest.mark.realdata
 def test_cdnow_master_gives_the_published_totals(shared_datasets):
     dataset = open_dataset(shared_datasets / "CDNOW_master.txt").dataset
     summary = whole_file_summary(clean(dataset, default_steps(dataset)).dataset)

@@ -92,6 +92,7 @@ LAYERS = {
     "baskets": 5,
     "forecast": 5,
     "propensity": 5,
+    "campaigns": 5,
     "lifetime": 6,  # builds on the segments' RFM (segment migration)
     "report": 7,
     "__main__": 8,
