@@ -128,6 +128,7 @@ def test_modules_of_a_package_import_their_siblings_not_the_package_face():
         "forecast",
         "propensity",
         "lifetime",
+        "campaigns",
         "report",
     }
     for module, imported in GRAPH.items():
