@@ -61,6 +61,7 @@ SAMPLE_LABELS = {
     "baskets": "Shopping baskets (one basket per line)",
     "customers": "Customer list with churn flag (customers)",
     "series": "Daily revenue (series)",
+    "campaign": "E-mail test results: control and two e-mails (customers)",
 }
 
 

@@ -37,6 +37,9 @@ BALANCE_LIMIT = 0.1
 #: Words in a column name that mark the groups, and in a level that marks the control.
 _GROUP_WORDS = re.compile(r"group|segment|variant|arm|treat|test|cell|version|bucket", re.I)
 _CONTROL_WORDS = re.compile(r"\bno\b|control|holdout|hold-out|baseline|none|placebo|^c$", re.I)
+#: Words that mark a column as history from before the test (``spend_last_year``): never an
+#: outcome, even when named after spend or orders.
+_BEFORE_WORDS = re.compile(r"last|prev|prior|before|history|past|pre_|tenure|since", re.I)
 _OUTCOME_WORDS = re.compile(
     r"visit|conver|click|open|purchas|bought|buy|order|respon|spend|revenue|sales|amount|"
     r"redeem|signup|sign_up|churn",
@@ -109,12 +112,22 @@ def detect_design(frame: pd.DataFrame, group: str | None = None) -> Design:
     control = next((lv for lv in levels if _CONTROL_WORDS.search(lv)), levels[0])
     outcomes: dict[str, str] = {}
     for column in frame.columns:
-        if column == group or not _OUTCOME_WORDS.search(str(column)):
+        name = str(column)
+        if column == group or not _OUTCOME_WORDS.search(name) or _BEFORE_WORDS.search(name):
             continue
         kind = outcome_kind(frame[column])
         if kind is not None and frame[column].nunique() > 1:
             outcomes[str(column)] = kind
-    covariates = tuple(str(c) for c in frame.columns if c != group and c not in outcomes)
+    # Ids (a different text value on every row) tell models nothing about other customers.
+    covariates = tuple(
+        str(c)
+        for c in frame.columns
+        if c != group
+        and c not in outcomes
+        and not (
+            not pd.api.types.is_numeric_dtype(frame[c]) and frame[c].nunique() > 0.9 * len(frame)
+        )
+    )
     return Design(group, control, tuple(levels), outcomes, covariates)
 
 

@@ -54,7 +54,12 @@ from analytics.data.pipeline import (
     open_table,
 )
 from analytics.data.quality import QualityReport, quality_report
-from analytics.data.sample_files import SAMPLE_FILES, write_samples
+from analytics.data.sample_files import (
+    CAMPAIGN_GROUPS,
+    SAMPLE_FILES,
+    generate_campaign,
+    write_samples,
+)
 from analytics.data.samples import BUNDLES, PERSONAS, SampleData, generate_orders, generate_sample
 from analytics.data.schema import (
     KIND_LABELS,
@@ -86,6 +91,7 @@ from analytics.data.table import ACCEPTED_FORMATS_TEXT, LoadedTable, SheetInfo
 __all__ = [
     "ACCEPTED_FORMATS_TEXT",
     "BUNDLES",
+    "CAMPAIGN_GROUPS",
     "DEFAULT_STEPS",
     "KINDS",
     "KIND_LABELS",
@@ -119,6 +125,7 @@ __all__ = [
     "detect_kind",
     "detect_mapping",
     "fingerprint",
+    "generate_campaign",
     "generate_orders",
     "generate_sample",
     "is_formula_like",

@@ -1,6 +1,6 @@
 """The bundled sample files written from a generated sample: the transaction log, one basket per
-order, a CRM-style customers table with a churn flag, and net revenue per day
-(``python -m analytics sample --out data``)."""
+order, a CRM-style customers table with a churn flag, net revenue per day, and the results of an
+e-mail test (``python -m analytics sample --out data``)."""
 
 from __future__ import annotations
 
@@ -87,13 +87,64 @@ SAMPLE_FILES = {
     "baskets": "baskets.csv",
     "customers": "customers.csv",
     "series": "daily_revenue.csv",
+    "campaign": "campaign.csv",
 }
+
+#: The e-mail test's groups: the control first.
+CAMPAIGN_GROUPS = ("No E-Mail", "Discount E-Mail", "News E-Mail")
+
+
+def generate_campaign(n: int = 6000, *, random_state: int = 0) -> pd.DataFrame:
+    """An e-mail test with a planted, uneven effect, as a campaign tool exports it: one row per
+    customer, a third each in ``No E-Mail``, ``Discount E-Mail`` and ``News E-Mail``, the
+    customers' history before the send, and what they did in the two weeks after (``visit``,
+    ``conversion``, ``spend``).
+
+    Planted: the discount brings lapsing customers (last order over 90 days ago) back to the
+    site (+12 points of visits, against +3 for recent ones); the newsletter interests new
+    customers (+6 points) and puts off frequent buyers (5 orders or more a year: −6 points).
+    ``true_discount_uplift`` and ``true_news_uplift`` hold each customer's planted effect of
+    either e-mail on visits, whichever group they were in (the written file leaves them out).
+    """
+    rng = np.random.default_rng(random_state)
+    group = rng.choice(np.array(CAMPAIGN_GROUPS), size=n)
+    recency = np.clip(rng.exponential(75, n), 1, 365).round().astype(int)
+    orders = rng.poisson(3, n) + 1
+    newbie = (rng.random(n) < 0.3).astype(int)
+    orders = np.where(newbie == 1, 1, orders)
+    spend_year = np.round(orders * rng.gamma(4.0, 12.0, n), 2)
+    channel = rng.choice(np.array(["Web", "Phone", "Multichannel"]), size=n, p=[0.5, 0.3, 0.2])
+    region = rng.choice(np.array(["North", "South", "East", "West"]), size=n)
+    base = 0.06 + 0.10 * (recency < 30) + 0.01 * np.minimum(orders, 8)
+    discount = np.where(recency > 90, 0.12, 0.03)
+    news = np.where(newbie == 1, 0.06, np.where(orders >= 5, -0.06, 0.01))
+    uplift = np.select([group == "Discount E-Mail", group == "News E-Mail"], [discount, news], 0.0)
+    visit = (rng.random(n) < np.clip(base + uplift, 0, 1)).astype(int)
+    conversion = visit * (rng.random(n) < 0.12 + 0.04 * (group == "Discount E-Mail"))
+    spend = np.round(conversion * rng.gamma(2.0, 30.0, n), 2)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"E{100000 + i}" for i in range(n)],
+            "recency_days": recency,
+            "orders_last_year": orders,
+            "spend_last_year": spend_year,
+            "newbie": newbie,
+            "channel": channel,
+            "region": region,
+            "group": group,
+            "visit": visit,
+            "conversion": conversion.astype(int),
+            "spend": spend,
+            "true_discount_uplift": discount,
+            "true_news_uplift": news,
+        }
+    )
 
 
 def write_samples(
     out: str | Path, *, n_customers: int = 3000, random_state: int = 0
 ) -> dict[str, Path]:
-    """Write the four sample datasets as CSV files into a folder; return their paths by kind."""
+    """Write the five sample datasets as CSV files into a folder; return their paths by name."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     sample = generate_sample(n_customers, random_state=random_state)
@@ -107,4 +158,8 @@ def write_samples(
     )
     customers_table(sample).to_csv(paths["customers"], index=False, lineterminator="\n")
     daily_series(sample.transactions).to_csv(paths["series"], index=False, lineterminator="\n")
+    campaign = generate_campaign(random_state=random_state).drop(
+        columns=["true_discount_uplift", "true_news_uplift"]
+    )
+    campaign.to_csv(paths["campaign"], index=False, lineterminator="\n")
     return paths
