@@ -24,6 +24,7 @@ from analytics.baskets import (
     item_options,
     run_rules,
 )
+from analytics.campaigns import APPROACHES, LEARNERS, CampaignParams, run_campaign
 from analytics.data import (
     KINDS,
     ROLE_LABELS,
@@ -297,6 +298,68 @@ def _migration(args: argparse.Namespace) -> int:
         ],
     }
     print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _campaign(args: argparse.Namespace) -> int:
+    """An experiment's results as JSON: each arm against the control with intervals and Holm's
+    correction, the sample-ratio check, unbalanced covariates and, with --uplift, the uplift
+    model's Qini, deciles, segments and best share to target."""
+    opened = _open(args)
+    frame = clean(opened.dataset, default_steps(opened.dataset)).dataset.frame
+    params = CampaignParams(
+        group=args.group,
+        control=args.control,
+        outcomes=tuple(args.outcome or ()),
+        arm=args.arm,
+        uplift_outcome=args.uplift_outcome,
+        approach=args.approach,
+        learner=args.learner,
+        cost=args.cost,
+        value=args.value,
+    )
+    result = run_campaign(frame, params, uplift=args.uplift)
+
+    def rounded(row: pd.Series) -> dict[str, object]:
+        return {
+            str(k): (float(f"{v:.6g}") if isinstance(v, (float, np.floating)) else v)
+            for k, v in row.items()
+        }
+
+    effects = result.effects.table.replace({np.nan: None})
+    out: dict[str, object] = {
+        "file": str(args.file),
+        "group": result.design.group,
+        "control": result.design.control,
+        "outcomes": result.design.outcomes,
+        "sizes": {str(k): int(v) for k, v in result.effects.sizes.items()},
+        "sample_ratio": {
+            "p_value": round(result.ratio.p_value, 6),
+            "mismatch": result.ratio.mismatch,
+            "in_words": result.ratio.words(),
+        },
+        "effects": [rounded(row) for _, row in effects.iterrows()],
+        "in_words": result.effects.words(),
+        "unbalanced": result.balance.loc[result.balance["unbalanced"], "covariate"].tolist(),
+    }
+    if result.uplift is not None:
+        model = result.uplift
+        out["uplift"] = {
+            "arm": model.arm,
+            "outcome": model.outcome,
+            "approach": model.approach,
+            "learner": model.learner,
+            "qini": None if np.isnan(model.qini) else round(model.qini, 6),
+            "average_effect": round(model.average_effect, 6),
+            "deciles": [rounded(row) for _, row in model.deciles().iterrows()],
+            "segments": [rounded(row) for _, row in model.segments.iterrows()],
+            "in_words": model.words(),
+        }
+        if args.value > 0:
+            best = model.best_share(args.cost, args.value)
+            out["uplift"]["best_share"] = {k: round(v, 4) for k, v in best.items()}  # type: ignore[index]
+    out["notes"] = list(result.problems.values())
+    print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
     return 0
 
 
@@ -704,6 +767,25 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     migration.add_argument("--after", default=None, help="the later date (default: the last)")
     migration.add_argument("--top", type=int, default=20, help="moved-down customers listed")
     migration.set_defaults(run=_migration)
+    campaign = commands.add_parser(
+        "campaign",
+        help="an experiment's results as JSON: effects per group, sample ratio, uplift",
+    )
+    campaign.add_argument("file", type=Path)
+    _add_role_options(campaign)
+    campaign.add_argument("--group", help="the column of groups (default: detected)")
+    campaign.add_argument("--control", help="the control group (default: detected)")
+    campaign.add_argument(
+        "--outcome", action="append", help="an outcome column (repeatable; default: detected)"
+    )
+    campaign.add_argument("--uplift", action="store_true", help="also fit the uplift model")
+    campaign.add_argument("--arm", help="uplift: the treated group (default: the best one)")
+    campaign.add_argument("--uplift-outcome", help="uplift: the outcome (default: first 0/1)")
+    campaign.add_argument("--approach", choices=tuple(APPROACHES), default="two_model")
+    campaign.add_argument("--learner", choices=tuple(LEARNERS), default="logreg")
+    campaign.add_argument("--cost", type=float, default=0.0, help="cost per contact")
+    campaign.add_argument("--value", type=float, default=0.0, help="value per extra outcome")
+    campaign.set_defaults(run=_campaign)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

@@ -31,12 +31,22 @@ from analytics.baskets import (
     suggest_support,
 )
 from analytics.budget import Budget
+from analytics.campaigns import (
+    CampaignParams,
+    CampaignResult,
+    Design,
+    UpliftResult,
+    fit_uplift,
+    resolve_design,
+    run_campaign,
+)
 from analytics.data import (
     CleaningResult,
     Dataset,
     LoadedTable,
 )
 from analytics.display import Display
+from analytics.errors import AnalyticsError
 from analytics.forecast import (
     ForecastParams,
     ForecastResult,
@@ -714,6 +724,44 @@ def cached_cohorts(
 def cached_acquisition_groups(dataset: Dataset) -> dict[str, list[str]]:
     """What cohorts can be narrowed to (dimensions and category, with their values)."""
     return acquisition_groups(dataset)
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_design(dataset: Dataset, params: CampaignParams) -> Design:
+    """The experiment's design: detected, with the page's choices laid over it."""
+    return resolve_design(dataset.frame, params.only("design"))
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
+    """Effects, the sample-ratio check and the balance table (the uplift is cached apart)."""
+    return run_campaign(dataset.frame, params.only("design"), uplift=False)
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_uplift(dataset: Dataset, params: CampaignParams) -> UpliftResult:
+    """The cross-fitted uplift model of the chosen group and outcome; a new cost or value per
+    contact does not fit it again."""
+    design = resolve_design(dataset.frame, params.only("design"))
+    if params.arm is None or params.uplift_outcome is None:
+        raise AnalyticsError("Choose the treated group and the outcome to model.")
+    return fit_uplift(
+        dataset.frame,
+        design.group,
+        design.control,
+        params.arm,
+        params.uplift_outcome,
+        design.covariates,
+        approach=params.approach,
+        learner=params.learner,
+        folds=params.folds,
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key})

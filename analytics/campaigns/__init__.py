@@ -29,6 +29,13 @@ from analytics.campaigns.planning import (
     sample_size_rate,
 )
 from analytics.campaigns.plots import deciles_figure, effects_figure, profit_figure, qini_figure
+from analytics.campaigns.run import (
+    CampaignParams,
+    CampaignResult,
+    best_arm,
+    resolve_design,
+    run_campaign,
+)
 from analytics.campaigns.uplift import (
     APPROACHES,
     LEARNERS,
@@ -45,6 +52,8 @@ __all__ = [
     "BALANCE_LIMIT",
     "LEARNERS",
     "SRM_ALPHA",
+    "CampaignParams",
+    "CampaignResult",
     "Design",
     "Effects",
     "Plan",
@@ -52,6 +61,7 @@ __all__ = [
     "UpliftResult",
     "arm_effects",
     "balance_table",
+    "best_arm",
     "check_levels",
     "deciles_figure",
     "detect_design",
@@ -68,6 +78,8 @@ __all__ = [
     "qini_curve",
     "qini_figure",
     "ratio_check",
+    "resolve_design",
+    "run_campaign",
     "sample_size_mean",
     "sample_size_rate",
 ]

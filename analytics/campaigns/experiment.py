@@ -414,7 +414,7 @@ def balance_table(
             pooled = np.sqrt((treated.var() + base.var()) / 2)
             smd = (treated.mean() - base.mean()) / pooled if pooled > 0 else 0.0
             row[arm] = float(treated.mean())
-            row[f"smd {arm}"] = float(smd)
+            row[f"{arm}: standardised difference"] = float(smd)
             worst = max(worst, abs(float(smd)))
         row["unbalanced"] = worst > BALANCE_LIMIT
         rows.append(row)

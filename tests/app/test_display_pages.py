@@ -20,6 +20,7 @@ VISITED = [
     "pages/forecast.py",
     "pages/propensity.py",
     "pages/customers.py",
+    "pages/campaigns.py",
     "pages/workspaces.py",
     "pages/report.py",
 ]
@@ -52,6 +53,26 @@ def test_the_sample_shows_no_raw_figure_on_any_page():
     assert not problems, "\n".join(problems)
     revenue = next(m for m in app().metric if m.label == "Revenue")
     assert revenue.value.startswith("$")  # the sample states no currency: the locale's
+
+
+def test_the_e_mail_test_sample_shows_no_raw_figure_on_any_page():
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="w.sample").set_value("campaign").run()
+    problems, seen = visit_every_page(at)
+    assert seen >= 12
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.realdata
+def test_hillstroms_e_mail_test_shows_no_raw_figure_on_any_page(shared_datasets):
+    at = app()
+    at.switch_page("pages/data.py").run()
+    data = (shared_datasets / "hillstrom_email.csv").read_bytes()
+    confirm_if_asked(upload(at, "hillstrom_email.csv", data))
+    problems, seen = visit_every_page(at)
+    assert seen >= 12
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("name", list(CORPUS))
