@@ -596,6 +596,7 @@ def _report_runners() -> Runners:
         forecast=forecast,
         propensity=propensity,
         lifetime=cached_run_lifetime,
+        campaign=cached_report_campaign,
     )
 
 
@@ -740,6 +741,12 @@ def cached_design(dataset: Dataset, params: CampaignParams) -> Design:
 def cached_campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
     """Effects, the sample-ratio check and the balance table (the uplift is cached apart)."""
     return run_campaign(dataset.frame, params.only("design"), uplift=False)
+
+
+@st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key})
+def cached_report_campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
+    """The report's campaign section: effects, checks and the uplift with the page's settings."""
+    return run_campaign(dataset.frame, params)
 
 
 @st.cache_data(

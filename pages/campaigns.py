@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.campaigns import (
     APPROACHES,
+    EFFECT_COLUMNS,
     LEARNERS,
     CampaignParams,
     best_arm,
@@ -20,8 +21,8 @@ from analytics.campaigns import (
     qini_figure,
     sample_size_mean,
     sample_size_rate,
+    segment_columns,
 )
-from analytics.display import Column
 from analytics.errors import AnalyticsError
 from pages._cached import cached_campaign, cached_design, cached_uplift
 from pages._display import current_display, table
@@ -94,6 +95,14 @@ with right:
         help="What customers did after the send: 0/1 columns are read as rates (visited, "
         "bought), other numbers as amounts (spend).",
     )
+if not detected.control_named and control == detected.control:
+    st.info(
+        md(
+            f"No group of {group} is named like a control (control, no e-mail, holdout): check "
+            f"that '{control}' is the group that did not get the campaign, or choose another."
+        ),
+        icon=":material/help:",
+    )
 if not outcomes:
     st.info("Choose at least one outcome: a 0/1 column (visit, conversion) or an amount.")
     raise PageDone
@@ -114,30 +123,6 @@ if result.ratio.mismatch:
 else:
     st.caption(md(result.ratio.words(shown)))
 
-RATE_COLUMNS = {
-    "arm": Column("Group", "text"),
-    "value": Column("Rate", "percent"),
-    "control_value": Column("Control's rate", "percent"),
-    "difference": Column("Change (points)", "percent", "Group's rate minus the control's."),
-    "low": Column("Low (95%)", "percent", "Newcombe's interval of the change."),
-    "high": Column("High (95%)", "percent", "Newcombe's interval of the change."),
-    "relative": Column("Relative change", "percent"),
-    "p_holm": Column(
-        "Chance of a fluke (Holm)", "percent", "p-value corrected for every group and outcome."
-    ),
-    "incremental": Column("Extra in this test", "number", decimals=0),
-}
-MEAN_COLUMNS = {
-    **RATE_COLUMNS,
-    "value": Column("Mean", "number", decimals=2),
-    "control_value": Column("Control's mean", "number", decimals=2),
-    "difference": Column("Change", "number", "Group's mean minus the control's.", decimals=2),
-    "low": Column("Low (95%, Welch)", "number", decimals=2),
-    "high": Column("High (95%, Welch)", "number", decimals=2),
-    "boot_low": Column("Low (95%, bootstrap)", "number", decimals=2),
-    "boot_high": Column("High (95%, bootstrap)", "number", decimals=2),
-    "incremental": Column("Extra in this test", "number", decimals=0),
-}
 tabs = st.tabs([str(o) for o in design.outcomes])
 lines = effects.words(shown)
 for tab, (outcome, kind) in zip(tabs, design.outcomes.items(), strict=True):
@@ -148,7 +133,7 @@ for tab, (outcome, kind) in zip(tabs, design.outcomes.items(), strict=True):
         st.plotly_chart(
             shown.chart(effects_figure(effects, outcome)), key=f"campaign_effects_{outcome}"
         )
-        columns = RATE_COLUMNS if kind == "rate" else MEAN_COLUMNS
+        columns = EFFECT_COLUMNS[kind]
         table(rows[[c for c in columns if c in rows.columns]], columns=columns)
 download_buttons(effects.table, "Effects of every group", "campaign_effects")
 
@@ -346,15 +331,7 @@ with left:
 with right:
     st.plotly_chart(shown.chart(deciles_figure(uplift)), key="campaign_deciles")
 st.markdown("**Segments by predicted uplift**")
-table(
-    uplift.segments,
-    columns={
-        "segment": Column("Customers", "text", width="large"),
-        "customers": Column("How many", "count"),
-        "predicted": Column("Predicted uplift", "percent" if uplift.binary else "number"),
-        "observed": Column("Observed in the test", "percent" if uplift.binary else "number"),
-    },
-)
+table(uplift.segments, columns=segment_columns(uplift.binary))
 if value > 0:
     best = uplift.best_share(float(cost), float(value))
     st.plotly_chart(

@@ -9,6 +9,7 @@ segments), ``run`` (the page's settings and every part in one call) and ``plots`
 
 from analytics.campaigns.experiment import (
     BALANCE_LIMIT,
+    EFFECT_COLUMNS,
     SRM_ALPHA,
     Design,
     Effects,
@@ -45,11 +46,13 @@ from analytics.campaigns.uplift import (
     holdout_qini,
     qini_coefficient,
     qini_curve,
+    segment_columns,
 )
 
 __all__ = [
     "APPROACHES",
     "BALANCE_LIMIT",
+    "EFFECT_COLUMNS",
     "LEARNERS",
     "SRM_ALPHA",
     "CampaignParams",
@@ -82,4 +85,5 @@ __all__ = [
     "run_campaign",
     "sample_size_mean",
     "sample_size_rate",
+    "segment_columns",
 ]

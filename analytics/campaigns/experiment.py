@@ -24,7 +24,7 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from analytics.display import Display
+from analytics.display import Column, Display
 from analytics.errors import AnalyticsError
 
 #: Smallest arm worth reporting on: below it, an interval says little.
@@ -37,6 +37,7 @@ BALANCE_LIMIT = 0.1
 #: Words in a column name that mark the groups, and in a level that marks the control.
 _GROUP_WORDS = re.compile(r"group|segment|variant|arm|treat|test|cell|version|bucket", re.I)
 _CONTROL_WORDS = re.compile(r"\bno\b|control|holdout|hold-out|baseline|none|placebo|^c$", re.I)
+_FLAG_VALUES = {"yes", "no", "y", "n", "true", "false", "0", "1"}
 #: Words that mark a column as history from before the test (``spend_last_year``): never an
 #: outcome, even when named after spend or orders.
 _BEFORE_WORDS = re.compile(r"last|prev|prior|before|history|past|pre_|tenure|since", re.I)
@@ -58,6 +59,9 @@ class Design:
     arms: tuple[str, ...]
     outcomes: dict[str, str]
     covariates: tuple[str, ...]
+    #: Whether a group is named like a control (No E-Mail, control, holdout): without one, the
+    #: group column and the control are guesses for the user to confirm.
+    control_named: bool = True
 
 
 def _key(level: object) -> str:
@@ -89,9 +93,13 @@ def group_candidates(frame: pd.DataFrame) -> list[str]:
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             continue
         counts = values.astype("string").value_counts(dropna=True)
+        named = bool(_GROUP_WORDS.search(str(column)))
+        # A yes/no flag (Newsletter: Yes/No) is an attribute, unless named like a group.
+        flag = {str(v).strip().lower() for v in counts.index} <= _FLAG_VALUES
+        if flag and not named:
+            continue
         if 2 <= len(counts) <= 10 and counts.min() >= max(0.01 * len(frame), 1):
             has_control = any(_CONTROL_WORDS.search(str(level)) for level in counts.index)
-            named = bool(_GROUP_WORDS.search(str(column)))
             found.append((not has_control, not named, i, str(column)))
     return [column for *_, column in sorted(found)]
 
@@ -109,7 +117,8 @@ def detect_design(frame: pd.DataFrame, group: str | None = None) -> Design:
             )
         group = candidates[0]
     levels = check_levels(frame, group)
-    control = next((lv for lv in levels if _CONTROL_WORDS.search(lv)), levels[0])
+    named = [lv for lv in levels if _CONTROL_WORDS.search(lv)]
+    control = named[0] if named else levels[0]
     outcomes: dict[str, str] = {}
     for column in frame.columns:
         name = str(column)
@@ -128,7 +137,7 @@ def detect_design(frame: pd.DataFrame, group: str | None = None) -> Design:
             not pd.api.types.is_numeric_dtype(frame[c]) and frame[c].nunique() > 0.9 * len(frame)
         )
     )
-    return Design(group, control, tuple(levels), outcomes, covariates)
+    return Design(group, control, tuple(levels), outcomes, covariates, bool(named))
 
 
 def check_levels(frame: pd.DataFrame, group: str) -> list[str]:
@@ -419,3 +428,31 @@ def balance_table(
         row["unbalanced"] = worst > BALANCE_LIMIT
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: How the effects table reads, per kind of outcome (the page's tables and the report's).
+_RATE_COLUMNS = {
+    "arm": Column("Group", "text"),
+    "value": Column("Rate", "percent"),
+    "control_value": Column("Control's rate", "percent"),
+    "difference": Column("Change (points)", "percent", "Group's rate minus the control's."),
+    "low": Column("Low (95%)", "percent", "Newcombe's interval of the change."),
+    "high": Column("High (95%)", "percent", "Newcombe's interval of the change."),
+    "relative": Column("Relative change", "percent"),
+    "p_holm": Column(
+        "Chance of a fluke (Holm)", "percent", "p-value corrected for every group and outcome."
+    ),
+    "incremental": Column("Extra in this test", "number", decimals=0),
+}
+_MEAN_COLUMNS = {
+    **_RATE_COLUMNS,
+    "value": Column("Mean", "number", decimals=2),
+    "control_value": Column("Control's mean", "number", decimals=2),
+    "difference": Column("Change", "number", "Group's mean minus the control's.", decimals=2),
+    "low": Column("Low (95%, Welch)", "number", decimals=2),
+    "high": Column("High (95%, Welch)", "number", decimals=2),
+    "boot_low": Column("Low (95%, bootstrap)", "number", decimals=2),
+    "boot_high": Column("High (95%, bootstrap)", "number", decimals=2),
+    "incremental": Column("Extra in this test", "number", decimals=0),
+}
+EFFECT_COLUMNS: dict[str, dict[str, Column]] = {"rate": _RATE_COLUMNS, "mean": _MEAN_COLUMNS}

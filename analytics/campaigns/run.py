@@ -93,7 +93,14 @@ def resolve_design(frame: pd.DataFrame, params: CampaignParams) -> Design:
     # Outcomes (chosen or not) happened after the send: never inputs to the balance table or
     # the uplift models, which must see only what was known before it.
     covariates = tuple(c for c in design.covariates if c not in outcomes)
-    return Design(design.group, control, design.arms, outcomes, covariates)
+    return Design(
+        design.group,
+        control,
+        design.arms,
+        outcomes,
+        covariates,
+        design.control_named or params.control is not None,
+    )
 
 
 def run_campaign(

@@ -29,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from analytics.campaigns.experiment import check_levels, outcome_kind
-from analytics.display import Display
+from analytics.display import Column, Display, Kind
 from analytics.errors import AnalyticsError
 
 APPROACHES = {
@@ -39,6 +39,17 @@ APPROACHES = {
 LEARNERS = {"logreg": "Logistic / linear regression", "gbm": "Gradient boosting"}
 #: Fewest customers in each of the arm and the control for a model.
 MIN_ROWS = 200
+
+
+def segment_columns(binary: bool) -> dict[str, Column]:
+    """How the segments table reads (the page's and the report's)."""
+    kind: Kind = "percent" if binary else "number"
+    return {
+        "segment": Column("Customers", "text", width="large"),
+        "customers": Column("How many", "count"),
+        "predicted": Column("Predicted uplift", kind, decimals=None if binary else 2),
+        "observed": Column("Observed in the test", kind, decimals=None if binary else 2),
+    }
 
 
 def _learner(name: str, binary: bool, random_state: int):

@@ -31,6 +31,17 @@ from analytics.baskets import (
     run_rules,
 )
 from analytics.budget import Budget, Interrupted, check
+from analytics.campaigns import (
+    EFFECT_COLUMNS,
+    CampaignParams,
+    CampaignResult,
+    deciles_figure,
+    detect_design,
+    effects_figure,
+    qini_figure,
+    run_campaign,
+    segment_columns,
+)
 from analytics.data import CleaningResult, Dataset, LoadedTable, quality_report
 from analytics.display import Column, Display
 from analytics.errors import AnalyticsError
@@ -90,6 +101,7 @@ SECTIONS: dict[str, str] = {
     "forecast": "Forecast",
     "propensity": "Who will churn or buy",
     "lifetime": "Customers over time",
+    "campaign": "Campaign results",
 }
 #: The page (and analysis) whose settings each section follows.
 SECTION_ANALYSIS: dict[str, str] = {
@@ -99,11 +111,12 @@ SECTION_ANALYSIS: dict[str, str] = {
     "forecast": "forecast",
     "propensity": "propensity",
     "lifetime": "lifetime",
+    "campaign": "campaign",
 }
 #: The sections that can be made from each kind of data.
 SECTIONS_FOR_KIND: dict[str, tuple[str, ...]] = {
-    "transactions": tuple(SECTIONS),
-    "customers": ("data", "segments", "propensity"),
+    "transactions": tuple(s for s in SECTIONS if s != "campaign"),
+    "customers": ("data", "segments", "propensity", "campaign"),
     "baskets": ("data", "rules"),
     "series": ("data", "forecast"),
 }
@@ -115,6 +128,7 @@ SECTION_PARAMS: dict[str, type[Params]] = {
     "forecast": ForecastParams,
     "propensity": PropensityParams,
     "lifetime": LifetimeParams,
+    "campaign": CampaignParams,
 }
 TOP_RULES = 10
 #: Customers listed in the lifetime section's tables.
@@ -152,6 +166,10 @@ class ReportOptions:
             )
         if not self.sections:
             raise AnalyticsError("Choose at least one section for the report.")
+
+
+def _campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
+    return run_campaign(dataset.frame, params)
 
 
 def _overview(dataset: Dataset, params: OverviewParams) -> OverviewResult:
@@ -195,6 +213,7 @@ class Runners:
     forecast: Callable[[Dataset, ForecastParams, Budget | None], ForecastResult] = _forecast
     propensity: Callable[[Dataset, PropensityParams, Budget | None], PropensityResult] = _propensity
     lifetime: Callable[[Dataset, LifetimeParams], LifetimeResult] = run_lifetime
+    campaign: Callable[[Dataset, CampaignParams], CampaignResult] = _campaign
     #: Called before any section is made, once per chosen section that applies to the data, with
     #: its parameters: the app starts the slow analyses (the k sweep, the forecast, the models)
     #: in its worker pool there, so they compute side by side while the report makes the others.
@@ -297,6 +316,7 @@ def build_report(
         "forecast": lambda: _forecast_section(dataset, saved("forecast"), run, shown, budget),
         "propensity": lambda: _propensity_section(dataset, saved("propensity"), run, shown, budget),
         "lifetime": lambda: _lifetime_section(dataset, saved("lifetime"), run, shown),
+        "campaign": lambda: _campaign_section(dataset, saved("campaign"), run, shown),
     }
     if run.start is not None:
         for key in SECTION_PARAMS:
@@ -595,6 +615,62 @@ def _lifetime_section(
     )
 
 
+def _campaign_section(
+    dataset: Dataset, args: Mapping[str, Any], run: Runners, shown: Display
+) -> Markup:
+    _require(dataset, ("customers",), "Campaign results")
+    params = CampaignParams.from_dict(args)
+    if not args and not detect_design(dataset.frame).control_named:
+        raise AnalyticsError(
+            "No experiment found: no column has a group named like a control (control, no "
+            "e-mail, holdout). Open the Campaigns page to choose the groups."
+        )
+    result = run.campaign(dataset, params)
+    effects = result.effects
+    tables = []
+    for outcome, kind in result.design.outcomes.items():
+        rows = effects.table.loc[effects.table["outcome"] == outcome]
+        columns = EFFECT_COLUMNS[kind]
+        tables.append(
+            {
+                "outcome": outcome,
+                "table": _table(rows[[c for c in columns if c in rows.columns]], shown, columns),
+                "figure": _figure(effects_figure(effects, outcome), f"campaign-{outcome}"),
+            }
+        )
+    model = result.uplift
+    uplift = None
+    if model is not None:
+        best = model.best_share(params.cost, params.value) if params.value > 0 else None
+        uplift = {
+            "words": model.words(shown),
+            "figure": _figure(qini_figure(model), "campaign-qini")
+            if model.binary
+            else _figure(deciles_figure(model), "campaign-deciles"),
+            "segments": _table(model.segments, shown, segment_columns(model.binary)),
+            "best": None
+            if best is None
+            else f"At a cost of {shown.money(params.cost)} a contact and "
+            f"{shown.money(params.value)} an extra {model.outcome}, the best share to contact "
+            f"is the top {shown.percent(best['share'], 0)} ({shown.count(best['customers'])} "
+            f"customers), for an expected profit of {shown.money(best['profit'])}.",
+        }
+    unbalanced = result.balance.loc[result.balance["unbalanced"], "covariate"].tolist()
+    return _render(
+        "campaign.html",
+        group=result.design.group,
+        control=result.design.control,
+        sizes=", ".join(f"{k} {shown.count(v)}" for k, v in effects.sizes.items()),
+        ratio=result.ratio.words(shown),
+        mismatch=result.ratio.mismatch,
+        words=effects.words(shown),
+        tables=tables,
+        unbalanced=", ".join(map(str, unbalanced)),
+        uplift=uplift,
+        problems=list(result.problems.values()),
+    )
+
+
 # --- HTML -------------------------------------------------------------------------------------------
 
 _STYLE = """
@@ -610,6 +686,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:4px 18px}dt{font-weig
 .note{color:#555;font-size:.85em}
 .problem{color:#8a5300;background:#fff6e5;padding:8px 12px;border-radius:6px}
 footer{color:#667;font-size:13px;text-align:center;padding:20px}
+.warning{color:#b42318;font-weight:600}
 """
 
 

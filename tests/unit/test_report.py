@@ -103,7 +103,9 @@ def test_every_rendered_section_reads_as_words_no_placeholder_or_code(full_repor
 
 def test_report_of_transactions_has_every_section_computed(full_report):
     assert [s.key for s in full_report.sections] == list(SECTIONS)
-    assert all(s.problem is None for s in full_report.sections)
+    problems = {s.key: s.problem for s in full_report.sections if s.problem}
+    assert list(problems) == ["campaign"]  # an order log is not an experiment: it says so
+    assert "Campaign results needs customers data" in problems["campaign"]
     html = full_report.html
     assert "Rows analysed" in section(html, "data") and "Quality findings" in section(html, "data")
     assert "Revenue" in section(html, "kpis") and "kpis-trend" in section(html, "kpis")
@@ -212,11 +214,27 @@ def test_sections_that_do_not_fit_the_data_say_why(small):
     opened = open_dataset(small["customers"])
     report = build_report(clean(opened.dataset, DEFAULT_STEPS), table=opened.table)
     problems = {s.key: s.problem for s in report.sections if s.problem}
-    assert set(problems) == {"kpis", "rules", "forecast", "lifetime"}
+    assert set(problems) == {"kpis", "rules", "forecast", "lifetime", "campaign"}
+    assert "No experiment found" in problems["campaign"]  # a CRM list, no control group
     assert "needs transactions" in problems["kpis"]
     assert "Customers over time needs transactions" in problems["lifetime"]
     assert "Not in this report: Key figures needs transactions" in report.html
     assert "segments-scatter" in report.html and "propensity-lift" in report.html
+
+
+def test_campaign_section_follows_the_pages_settings(small):
+    opened = open_dataset(small["campaign"])
+    cleaned = clean(opened.dataset, DEFAULT_STEPS)
+    analyses = {"campaign": {"arm": "News E-Mail", "value": 20.0, "cost": 0.5}}
+    report = build_report(
+        cleaned, analyses=analyses, options=ReportOptions(sections=("data", "campaign"))
+    )
+    assert all(s.problem is None for s in report.sections)
+    campaign = section(report.html, "campaign")
+    assert "Discount E-Mail raised visit from" in campaign and "campaign-qini" in campaign
+    assert "On visit, News E-Mail against No E-Mail" in campaign
+    assert "the best share to contact is the top" in campaign
+    assert re.search(r"<td>[\d.]+%</td>", campaign)  # rates as percentages
 
 
 def test_cli_report_of_a_file(small, tmp_path, capsys):
