@@ -12,7 +12,16 @@ import importlib
 
 from bench.common import print_table
 
-BENCHMARKS = ("load", "segments", "baskets", "forecast", "propensity", "lifetime", "pages")
+BENCHMARKS = (
+    "load",
+    "segments",
+    "baskets",
+    "forecast",
+    "propensity",
+    "lifetime",
+    "campaigns",
+    "pages",
+)
 
 
 def main() -> int:

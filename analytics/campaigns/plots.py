@@ -67,10 +67,9 @@ def qini_figure(result: UpliftResult) -> go.Figure:
     fig.update_xaxes(tickformat=".0%")
     return _layout(
         fig,
-        f"Qini curve: extra {plot_text(result.outcome)} from targeting the top share "
-        f"(coefficient {result.qini:.3f})",
+        f"Qini curve (coefficient {result.qini:.3f})",
         "Share of customers treated, best predicted uplift first",
-        "Extra per 100 customers",
+        f"Extra {plot_text(result.outcome)} per 100 customers",
     )
 
 

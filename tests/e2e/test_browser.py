@@ -501,6 +501,28 @@ def test_customers_page_draws_the_cohort_heatmap_and_the_migration_sankey(page, 
     shoot(page, "customers_migration.png")
 
 
+def test_campaigns_page_draws_the_qini_curve(page, server):
+    """Issue 21: on the bundled e-mail test, the Campaigns page's effects and its Qini curve
+    (the model's line above the random one) as a browser draws them."""
+    page.goto(f"{server}/data")
+    page.wait_for_selector("text=Quality")
+    settle(page)
+    page.get_by_role("combobox", name="Sample dataset").click()
+    rerun(page, page.get_by_role("option", name="E-mail test results").click)
+    page.get_by_text("campaign.csv").first.wait_for()
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    follow(page, nav.get_by_role("link", name="Campaigns"))
+    page.get_by_text("raised visit from 12.8% to 19.4%").wait_for()
+    qini = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Qini curve")
+    qini.scroll_into_view_if_needed()
+    qini.locator(".scatterlayer .trace").first.wait_for(state="attached")
+    assert qini.locator(".scatterlayer .trace").count() == 2
+    assert "Random targeting" in qini.inner_text()
+    assert "ranks customers better than random targeting" in page.inner_text("main")
+    no_traceback(page)
+    shoot(page, "campaigns.png")
+
+
 # --- hardening: markup from files, two users at once ----------------------------------------------
 
 NAV = {
@@ -509,6 +531,8 @@ NAV = {
     "basket": "Market basket",
     "forecast": "Forecast",
     "propensity": "Propensity",
+    "customers": "Customers over time",
+    "campaigns": "Campaigns",
     "data": "Data",
 }
 INJECTED = """() => ({

@@ -503,3 +503,38 @@ def test_migration_command_gives_the_matrix_and_who_moved_down(cli):
     assert revenues == sorted(revenues, reverse=True)
     late = cli("migration", str(path), "--before", "2018-01-31")
     assert late.returncode != 0 and "must come before" in late.stderr
+
+
+def test_campaign_command_gives_effects_ratio_and_uplift(cli, shared_datasets):
+    path = shared_datasets / "hillstrom_email.csv"
+    done = cli(
+        "campaign",
+        str(path),
+        "--group",
+        "segment",
+        "--control",
+        "No E-Mail",
+        "--outcome",
+        "visit",
+        "--outcome",
+        "spend",
+        "--uplift",
+        "--arm",
+        "Womens E-Mail",
+        "--cost",
+        "0.1",
+        "--value",
+        "3",
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["sizes"] == {"Womens E-Mail": 21387, "Mens E-Mail": 21307, "No E-Mail": 21306}
+    assert not out["sample_ratio"]["mismatch"]
+    visit = {(e["outcome"], e["arm"]): e for e in out["effects"]}
+    assert visit[("visit", "Mens E-Mail")]["value"] == pytest.approx(0.182757, abs=1e-6)
+    assert visit[("spend", "Womens E-Mail")]["value"] == pytest.approx(1.0772, abs=1e-4)
+    assert out["in_words"][1].startswith("Mens E-Mail raised visit from 10.6% to 18.3%")
+    assert out["uplift"]["arm"] == "Womens E-Mail" and out["uplift"]["qini"] > 0
+    assert len(out["uplift"]["deciles"]) == 10 and 0 < out["uplift"]["best_share"]["share"] <= 1
+    typo = cli("campaign", str(path), "--group", "segment", "--control", "Nobody")
+    assert typo.returncode != 0 and "'Nobody' is not a group" in typo.stderr
