@@ -89,7 +89,15 @@ from analytics.propensity import (
     fit_propensity,
     propensity_data,
 )
-from analytics.report import Report, ReportOptions, Runners, build_report, encode, savable
+from analytics.report import (
+    Report,
+    ReportOptions,
+    Runners,
+    build_report,
+    encode,
+    fitting_sections,
+    savable,
+)
 from analytics.segments import (
     CustomerFeatures,
     KSweep,
@@ -741,6 +749,14 @@ def cached_design(dataset: Dataset, params: CampaignParams) -> Design:
 def cached_campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
     """Effects, the sample-ratio check and the balance table (the uplift is cached apart)."""
     return run_campaign(dataset.frame, params.only("design"), uplift=False)
+
+
+@st.cache_data(
+    max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
+)
+def cached_fitting_sections(dataset: Dataset, visited: tuple[str, ...]) -> tuple[str, ...]:
+    """The report sections this dataset can fill (an experiment is recognised once)."""
+    return fitting_sections(dataset, visited)
 
 
 @st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key})

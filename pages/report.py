@@ -7,8 +7,8 @@ import datetime as dt
 import streamlit as st
 
 from analytics.errors import AnalyticsError
-from analytics.report import SECTION_ANALYSIS, SECTIONS, SECTIONS_FOR_KIND
-from pages._cached import build_report_cached
+from analytics.report import SECTION_ANALYSIS, SECTIONS
+from pages._cached import build_report_cached, cached_fitting_sections
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import analyses, current_dataset
@@ -24,7 +24,7 @@ st.caption(
 )
 dataset = current_dataset()
 
-fits = SECTIONS_FOR_KIND[dataset.kind]
+fits = cached_fitting_sections(dataset, tuple(sorted(analyses())))
 left, middle, right = st.columns([3, 2, 1])
 with left:
     title = kept(
@@ -50,7 +50,7 @@ done = analyses()
 lines = []
 for key in sections:
     if key not in fits:
-        lines.append(f"**{SECTIONS[key]}**: does not apply to {dataset.kind} data; it will say so.")
+        lines.append(f"**{SECTIONS[key]}**: does not apply to this data; it will say so.")
     elif key in SECTION_ANALYSIS:
         lines.append(
             f"**{SECTIONS[key]}**: "

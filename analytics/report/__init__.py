@@ -12,6 +12,7 @@ from analytics.report.document import (
     ReportOptions,
     Runners,
     build_report,
+    fitting_sections,
 )
 from analytics.report.saved import Workspace, WorkspaceInfo, decode, encode, savable
 from analytics.report.workspace import STORE_ENV, WorkspaceStore, new_token, owner_id
@@ -30,6 +31,7 @@ __all__ = [
     "build_report",
     "decode",
     "encode",
+    "fitting_sections",
     "new_token",
     "owner_id",
     "savable",

@@ -120,6 +120,23 @@ SECTIONS_FOR_KIND: dict[str, tuple[str, ...]] = {
     "baskets": ("data", "rules"),
     "series": ("data", "forecast"),
 }
+
+
+def fitting_sections(dataset: Dataset, visited: Sequence[str] = ()) -> tuple[str, ...]:
+    """The sections this dataset can fill: by its kind, and the campaign section only for an
+    experiment (a group named like a control) or when its page was opened (``visited`` names
+    the analyses the pages ran)."""
+    fits = SECTIONS_FOR_KIND.get(dataset.kind, ())
+    if "campaign" in fits and "campaign" not in visited:
+        try:
+            experiment = detect_design(dataset.frame).control_named
+        except AnalyticsError:
+            experiment = False
+        if not experiment:
+            fits = tuple(s for s in fits if s != "campaign")
+    return fits
+
+
 #: The parameters of each section's analysis (read from the page's saved arguments).
 SECTION_PARAMS: dict[str, type[Params]] = {
     "kpis": OverviewParams,

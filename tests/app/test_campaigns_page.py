@@ -103,3 +103,16 @@ def test_campaigns_page_explains_tables_that_are_not_experiments():
     at.switch_page("pages/campaigns.py").run()
     no_exception(at)
     assert "look like one group written in different ways" in texts(at)
+
+
+def test_the_report_page_offers_the_campaign_section_for_an_experiment():
+    at = on_campaign_sample()
+    at.switch_page("pages/report.py").run()
+    no_exception(at)
+    assert at.multiselect(key="w.report.sections").value == [
+        "data",
+        "segments",
+        "propensity",
+        "campaign",
+    ]
+    assert "Campaign results**: your settings on its page" in raw_texts(at)

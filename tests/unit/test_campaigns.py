@@ -109,6 +109,11 @@ def test_the_sample_ratio_check_passes_hillstrom_and_flags_a_broken_split(hillst
     flagged = ratio_check(broken["segment"].value_counts())
     assert flagged.mismatch and flagged.p_value < 1e-6
     assert flagged.words().startswith("Sample ratio mismatch")
+    # 2% of one group's own rows (428 of 21,387) is within chance at this size (p = 0.15): no
+    # sound test of the sizes can tell it from luck, so none is raised.
+    slight = hillstrom.drop(hillstrom.index[hillstrom["segment"] == "Womens E-Mail"][:428])
+    within = ratio_check(slight["segment"].value_counts())
+    assert not within.mismatch and 0.1 < within.p_value < 0.2
     # An intended 50/25/25 split is judged against its own shares.
     assert ratio_check(pd.Series({"A": 500, "B": 250, "C": 250}), [2, 1, 1]).p_value == 1.0
 
