@@ -214,9 +214,29 @@ class Effects:
                 f"{row['arm']} {verb} {row['outcome']} from {fmt(row['control_value'])} to "
                 f"{fmt(row['value'])}: {diff(row['difference'])}{unit} (95% CI "
                 f"{diff(row['low'])} to {diff(row['high'])}), "
-                f"{diff(row['relative'], rate=True, places=0)}% relative; {significant}."
+                f"{diff(row['relative'], rate=True, places=0)}% relative; {significant}. "
+                + self._added(row, shown)
             )
         return lines
+
+    @staticmethod
+    def _added(row: pd.Series, shown: Display) -> str:
+        """What the difference adds up to: in the test's group, and for everyone in the test."""
+        more = row["difference"] >= 0
+        if not row["difference"]:
+            return "No change in this group."
+        everyone = shown.count(round(row["if_everyone"] / row["difference"]))
+        if row["kind"] == "rate":
+            return (
+                f"That is about {shown.count(abs(row['incremental']))} "
+                f"{'more' if more else 'fewer'} customers with a {row['outcome']} in this group, "
+                f"{shown.count(abs(row['if_everyone']))} if all {everyone} customers got it."
+            )
+        return (
+            f"That {'adds' if more else 'takes'} {shown.number(abs(row['incremental']), 0)} "
+            f"{'to' if more else 'from'} the group's total {row['outcome']}, "
+            f"{shown.number(abs(row['if_everyone']), 0)} if all {everyone} customers got it."
+        )
 
 
 def arm_effects(

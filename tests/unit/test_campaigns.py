@@ -72,6 +72,9 @@ def test_hillstrom_rates_and_means_per_arm_equal_plain_pandas(hillstrom):
     words = effects.words()
     assert words[1].startswith("Mens E-Mail raised visit from 10.6% to 18.3%: +7.7 points")
     assert "significant after Holm's correction" in words[1]
+    # What it adds up to: the difference times the group, and times everyone in the test.
+    assert "1,632 more customers with a visit in this group, 4,902 if all 64,000" in words[1]
+    assert "adds 16,403 to the group's total spend" in words[5]
 
 
 def test_intervals_and_tests_are_statsmodels_and_scipy_on_the_same_numbers(hillstrom):
