@@ -53,6 +53,7 @@ from analytics.lifetime import (
     segment_migration,
     spend_check,
 )
+from analytics.mix import fit_mix, mix_data, plan_budget
 from analytics.overview import whole_file_summary
 from analytics.params import date_argument
 from analytics.propensity import (
@@ -361,6 +362,62 @@ def _campaign(args: argparse.Namespace) -> int:
     out["notes"] = list(result.problems.values())
     print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
     return 0
+
+
+def _mix(args: argparse.Namespace) -> int:
+    """A marketing mix model as JSON: each channel's share of the channels' contribution with
+    its interval, ROI and marginal ROI, carry-over half-life, the out-of-sample check and the
+    budget split that sells most."""
+    table = _open(args).table.frame
+    date = args.date or _date_column(table)
+    data = mix_data(
+        table,
+        date,
+        args.outcome,
+        _columns(args.channels),
+        _columns(args.controls) if args.controls else [],
+    )
+    result = fit_mix(data, replicates=args.replicates)
+    plan = plan_budget(result, args.budget)
+
+    def rows(frame: pd.DataFrame) -> list[dict[str, object]]:
+        return [
+            {
+                str(k): (float(f"{v:.6g}") if isinstance(v, (float, np.floating)) else v)
+                for k, v in row.items()
+            }
+            for _, row in frame.iterrows()
+        ]
+
+    out = {
+        "file": str(args.file),
+        "periods": len(data.y),
+        "frequency": data.freq,
+        "channels": rows(result.summary()),
+        "holdout": {k: float(f"{v:.6g}") for k, v in result.holdout.items()},
+        "collinear": [
+            {"channels": [a, b], "correlation": round(r, 3)} for a, b, r in result.collinear
+        ],
+        "plan": {
+            "budget_per_period": round(plan.budget, 2),
+            "gain_per_period": round(plan.gain, 2),
+            "gain_interval": [round(plan.gain_low, 2), round(plan.gain_high, 2)],
+            "split": rows(plan.table),
+        },
+    }
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _date_column(frame: pd.DataFrame) -> str:
+    """The first column whose values read as dates."""
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        if pd.to_datetime(values, errors="coerce", format="mixed").notna().mean() > 0.95:
+            return str(column)
+    raise AnalyticsError("No column holds dates.", hint="Name it with --date.")
 
 
 def _weeks(text: str) -> int:
@@ -786,6 +843,19 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     campaign.add_argument("--cost", type=float, default=0.0, help="cost per contact")
     campaign.add_argument("--value", type=float, default=0.0, help="value per extra outcome")
     campaign.set_defaults(run=_campaign)
+    mix = commands.add_parser(
+        "mix",
+        help="a marketing mix model as JSON: contributions, ROI, carry-over, the best budget split",
+    )
+    mix.add_argument("file", type=Path)
+    _add_role_options(mix)
+    mix.add_argument("--outcome", required=True, help="the sales column")
+    mix.add_argument("--channels", required=True, help="spend columns, separated by commas")
+    mix.add_argument("--controls", help="control columns (price, promotions …), by commas")
+    mix.add_argument("--date", help="the date column (default: the first with dates)")
+    mix.add_argument("--budget", type=float, help="budget per period (default: current)")
+    mix.add_argument("--replicates", type=int, default=60, help="bootstrap replicates (60)")
+    mix.set_defaults(run=_mix)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))
     sample.add_argument("--customers", type=int, default=3000)

@@ -20,6 +20,7 @@ BENCHMARKS = (
     "propensity",
     "lifetime",
     "campaigns",
+    "mix",
     "pages",
 )
 

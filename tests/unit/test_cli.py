@@ -538,3 +538,42 @@ def test_campaign_command_gives_effects_ratio_and_uplift(cli, shared_datasets):
     assert len(out["uplift"]["deciles"]) == 10 and 0 < out["uplift"]["best_share"]["share"] <= 1
     typo = cli("campaign", str(path), "--group", "segment", "--control", "Nobody")
     assert typo.returncode != 0 and "'Nobody' is not a group" in typo.stderr
+
+
+def test_mix_command_on_robyns_weekly_data(cli, shared_datasets):
+    """Robyn's simulated weekly data end to end: contributions, ROI, carry-over, the
+    out-of-sample check and a budget split (no true values are published for it)."""
+    done = cli(
+        "mix",
+        str(shared_datasets / "mmm_robyn_simulated_weekly.csv"),
+        "--outcome",
+        "revenue",
+        "--channels",
+        "tv_S,ooh_S,print_S,facebook_S,search_S",
+        "--controls",
+        "competitor_sales_B,newsletter",
+        "--replicates",
+        "10",
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["periods"] == 208 and out["frequency"] == "W"
+    channels = {c["channel"]: c for c in out["channels"]}
+    assert set(channels) == {"tv_S", "ooh_S", "print_S", "facebook_S", "search_S"}
+    assert sum(c["share"] for c in channels.values()) == pytest.approx(1.0, abs=1e-4)
+    assert all(c["share_low"] <= c["share"] <= c["share_high"] for c in channels.values())
+    assert channels["tv_S"]["spend"] == pytest.approx(3_087_488, rel=1e-5)
+    assert 0 < out["holdout"]["mape"] < 0.2
+    split = out["plan"]["split"]
+    assert sum(s["planned"] for s in split) == pytest.approx(
+        out["plan"]["budget_per_period"], rel=1e-4
+    )
+    bad = cli(
+        "mix",
+        str(shared_datasets / "mmm_robyn_simulated_weekly.csv"),
+        "--outcome",
+        "revenue",
+        "--channels",
+        "tv_S,nothing",
+    )
+    assert bad.returncode != 0 and "no column 'nothing'" in bad.stderr

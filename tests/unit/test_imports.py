@@ -93,6 +93,7 @@ LAYERS = {
     "forecast": 5,
     "propensity": 5,
     "campaigns": 5,
+    "mix": 5,
     "lifetime": 6,  # builds on the segments' RFM (segment migration)
     "report": 7,
     "__main__": 8,
@@ -129,6 +130,7 @@ def test_modules_of_a_package_import_their_siblings_not_the_package_face():
         "propensity",
         "lifetime",
         "campaigns",
+        "mix",
         "report",
     }
     for module, imported in GRAPH.items():
