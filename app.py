@@ -20,6 +20,7 @@ page = st.navigation(
         st.Page("pages/propensity.py", title="Propensity", icon=":material/target:"),
         st.Page("pages/customers.py", title="Customers over time", icon=":material/timeline:"),
         st.Page("pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
+        st.Page("pages/channels.py", title="Channels", icon=":material/hub:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
         st.Page("pages/workspaces.py", title="Workspaces", icon=":material/folder_open:"),
         st.Page("pages/report.py", title="Report", icon=":material/summarize:"),

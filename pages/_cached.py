@@ -78,6 +78,7 @@ from analytics.lifetime import (
     slipping_away,
     spend_check,
 )
+from analytics.mix import MixResult, fit_mix, mix_data
 from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
 from analytics.propensity import (
@@ -751,12 +752,28 @@ def cached_campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
     return run_campaign(dataset.frame, params.only("design"), uplift=False)
 
 
+@st.cache_data(max_entries=16, show_spinner=False, ttl=CACHE_TTL)
+def cached_mix(
+    table_key: str,
+    date: str,
+    outcome: str,
+    channels: tuple[str, ...],
+    controls: tuple[str, ...],
+    _frame: pd.DataFrame,
+) -> MixResult:
+    """The marketing mix fitted on a table (keyed by its content fingerprint and the roles)."""
+    return fit_mix(mix_data(_frame, date, outcome, channels, controls))
+
+
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_fitting_sections(dataset: Dataset, visited: tuple[str, ...]) -> tuple[str, ...]:
-    """The report sections this dataset can fill (an experiment is recognised once)."""
-    return fitting_sections(dataset, visited)
+def cached_fitting_sections(
+    dataset: Dataset, visited: tuple[str, ...], _table: LoadedTable
+) -> tuple[str, ...]:
+    """The report sections this dataset can fill (an experiment, or a marketing-mix table, is
+    recognised once per dataset; the table as read goes with its dataset)."""
+    return fitting_sections(dataset, visited, _table.frame)
 
 
 @st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key})

@@ -62,6 +62,7 @@ SAMPLE_LABELS = {
     "customers": "Customer list with churn flag (customers)",
     "series": "Daily revenue (series)",
     "campaign": "E-mail test results: control and two e-mails (customers)",
+    "mix": "Weekly sales and marketing spend per channel",
 }
 
 

@@ -11,7 +11,7 @@ from analytics.report import SECTION_ANALYSIS, SECTIONS
 from pages._cached import build_report_cached, cached_fitting_sections
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
-from pages._state import analyses, current_dataset
+from pages._state import analyses, current_dataset, data_state
 from pages._widgets import kept, md
 
 _BUILT = "ml.report"  # the arguments of the last report built in this session
@@ -24,7 +24,7 @@ st.caption(
 )
 dataset = current_dataset()
 
-fits = cached_fitting_sections(dataset, tuple(sorted(analyses())))
+fits = cached_fitting_sections(dataset, tuple(sorted(analyses())), data_state().table)
 left, middle, right = st.columns([3, 2, 1])
 with left:
     title = kept(

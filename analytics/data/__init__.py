@@ -56,8 +56,10 @@ from analytics.data.pipeline import (
 from analytics.data.quality import QualityReport, quality_report
 from analytics.data.sample_files import (
     CAMPAIGN_GROUPS,
+    MIX_TRUTH,
     SAMPLE_FILES,
     generate_campaign,
+    generate_media_mix,
     write_samples,
 )
 from analytics.data.samples import BUNDLES, PERSONAS, SampleData, generate_orders, generate_sample
@@ -96,6 +98,7 @@ __all__ = [
     "KINDS",
     "KIND_LABELS",
     "KIND_ROLES",
+    "MIX_TRUTH",
     "PERSONAS",
     "ROLE_LABELS",
     "SAMPLE_FILES",
@@ -126,6 +129,7 @@ __all__ = [
     "detect_mapping",
     "fingerprint",
     "generate_campaign",
+    "generate_media_mix",
     "generate_orders",
     "generate_sample",
     "is_formula_like",

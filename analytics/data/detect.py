@@ -52,6 +52,10 @@ def _fits(col: pd.Series, role: str) -> bool:
     if role in ("product_name", "category", "item"):
         return not pd.api.types.is_float_dtype(col)
     if role in ID_ROLES:
+        # Amounts with cents are not ids ("email_spend" names e-mail, but holds money); ids
+        # read as floats (12346.0) have none.
+        if pd.api.types.is_float_dtype(col) and bool((np.mod(col.dropna(), 1) != 0).any()):
+            return False
         # "Dt_Customer" ends in "customer" but holds the day the customer joined.
         return pd.api.types.is_numeric_dtype(col) or not _is_date_like(col)
     return True

@@ -88,7 +88,53 @@ SAMPLE_FILES = {
     "customers": "customers.csv",
     "series": "daily_revenue.csv",
     "campaign": "campaign.csv",
+    "mix": "marketing_mix.csv",
 }
+
+#: The planted truth of ``generate_media_mix``: per channel (decay, half-saturation as a share of
+#: the channel's largest weekly spend, effect at full saturation).
+MIX_TRUTH: dict[str, tuple[float, float, float]] = {
+    "tv_spend": (0.7, 0.6, 9000.0),
+    "search_spend": (0.2, 0.3, 6000.0),
+    "social_spend": (0.5, 0.5, 5000.0),
+    "email_spend": (0.1, 0.2, 1500.0),
+}
+
+
+def generate_media_mix(weeks: int = 156, *, random_state: int = 0) -> pd.DataFrame:
+    """Three years of weekly sales with the marketing spend behind them: TV in flights, search
+    and social every week, e-mail now and then; a price index and promotion weeks as controls;
+    trend and a yearly season. Each channel's carry-over (normalised geometric adstock) and
+    diminishing returns (Hill) are planted as in :data:`MIX_TRUTH`."""
+    rng = np.random.default_rng(random_state)
+    dates = pd.date_range("2023-01-02", periods=weeks, freq="W-MON")
+    week = np.arange(weeks)
+    season = 4000 * np.sin(2 * np.pi * (dates.day_of_year.to_numpy() - 80) / 365.25)
+    price = np.round(1 + 0.05 * np.sin(week / 9) + rng.normal(0, 0.01, weeks), 3)
+    promo = (rng.random(weeks) < 0.12).astype(int)
+    sales = 50_000 + 60 * week + season - 20_000 * (price - 1) + 3000 * promo
+    spend = {
+        "tv_spend": np.where((week // 6) % 2 == 0, rng.gamma(6.0, 2500.0, weeks), 0.0),
+        "search_spend": rng.gamma(8.0, 600.0, weeks),
+        "social_spend": rng.gamma(4.0, 800.0, weeks) * (1 + 0.5 * (week > weeks // 2)),
+        "email_spend": np.where(rng.random(weeks) < 0.4, rng.gamma(3.0, 150.0, weeks), 0.0),
+    }
+    for name, (decay, half, beta) in MIX_TRUTH.items():
+        weights = decay ** np.arange(12)
+        carried = np.convolve(spend[name], weights / weights.sum())[:weeks]
+        scaled = carried / spend[name].max()
+        sales = sales + beta * scaled / (scaled + half)
+    sales = sales + rng.normal(0, 800, weeks)
+    return pd.DataFrame(
+        {
+            "week": dates.strftime("%Y-%m-%d"),
+            "sales": np.round(sales, 2),
+            **{name: np.round(values, 2) for name, values in spend.items()},
+            "price_index": price,
+            "promotion": promo,
+        }
+    )
+
 
 #: The e-mail test's groups: the control first.
 CAMPAIGN_GROUPS = ("No E-Mail", "Discount E-Mail", "News E-Mail")
@@ -144,7 +190,7 @@ def generate_campaign(n: int = 6000, *, random_state: int = 0) -> pd.DataFrame:
 def write_samples(
     out: str | Path, *, n_customers: int = 3000, random_state: int = 0
 ) -> dict[str, Path]:
-    """Write the five sample datasets as CSV files into a folder; return their paths by name."""
+    """Write the six sample datasets as CSV files into a folder; return their paths by name."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     sample = generate_sample(n_customers, random_state=random_state)
@@ -162,4 +208,6 @@ def write_samples(
         columns=["true_discount_uplift", "true_news_uplift"]
     )
     campaign.to_csv(paths["campaign"], index=False, lineterminator="\n")
+    mix = generate_media_mix(random_state=random_state)
+    mix.to_csv(paths["mix"], index=False, lineterminator="\n")
     return paths

@@ -2,7 +2,9 @@
 its return, and the budget split that sells most (``model``: the data checks, the fit and the
 bootstrap; ``planner``: the budget split)."""
 
+from analytics.mix.detect import MixRoles, detect_roles
 from analytics.mix.model import (
+    MIX_COLUMNS,
     MixData,
     MixResult,
     adstock,
@@ -12,17 +14,29 @@ from analytics.mix.model import (
     mix_data,
     periods_needed,
 )
-from analytics.mix.planner import BudgetPlan, plan_budget
+from analytics.mix.planner import BudgetPlan, plan_budget, plan_words
+from analytics.mix.plots import contribution_figure, plan_figure, response_figure, shares_figure
+from analytics.mix.run import MixParams, run_mix
 
 __all__ = [
+    "MIX_COLUMNS",
     "BudgetPlan",
     "MixData",
+    "MixParams",
     "MixResult",
+    "MixRoles",
     "adstock",
+    "contribution_figure",
+    "detect_roles",
     "fit_mix",
     "half_life",
     "hill",
     "mix_data",
     "periods_needed",
     "plan_budget",
+    "plan_figure",
+    "plan_words",
+    "response_figure",
+    "run_mix",
+    "shares_figure",
 ]

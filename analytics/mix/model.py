@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
+from analytics.display import Column, Display
 from analytics.errors import AnalyticsError
 
 #: Longest carry-over, in periods.
@@ -307,6 +308,31 @@ class MixResult:
             }
         )
 
+    def words(self, display: Display | None = None) -> list[str]:
+        """The fit's check and each channel's figures in a sentence."""
+        shown = display or Display()
+        unit = "week" if self.data.freq == "W" else "day"
+        lines = [
+            f"Fitted without the last {self.holdout['periods']:.0f} {unit}s, the model "
+            f"predicted them with an average miss of {shown.percent(self.holdout['mape'], 1)} "
+            f"(R² {shown.number(self.holdout['r2'], 2)})."
+        ]
+        for a, b, r in self.collinear:
+            lines.append(
+                f"{a} and {b} rose and fell together (correlation {shown.number(r, 2)}): the "
+                "model cannot tell their effects apart well; read their shares as one."
+            )
+        for _, row in self.summary().iterrows():
+            lines.append(
+                f"{row['channel']}: {shown.percent(row['share'], 0)} of what the channels added "
+                f"(95% interval {shown.percent(row['share_low'], 0)} to "
+                f"{shown.percent(row['share_high'], 0)}); each unit spent brought back "
+                f"{shown.number(row['roi'], 2)}, and one more unit at the recent spend would "
+                f"bring {shown.number(row['marginal_roi'], 2)}; its effect halves in "
+                f"{shown.number(row['half_life'], 1)} {unit}s."
+            )
+        return lines
+
     def recent_spend(self, periods: int = 13) -> np.ndarray:
         """Each channel's mean spend per period over the last ``periods``."""
         return self.data.spend.tail(periods).mean().to_numpy(float)
@@ -388,3 +414,23 @@ def fit_mix(
         {"periods": h, "mape": mape, "r2": r2},
         collinear,
     )
+
+
+#: How the channel figures read (the page's table and the report's).
+MIX_COLUMNS: dict[str, Column] = {
+    "channel": Column("Channel", "text"),
+    "spend": Column("Spend", "money"),
+    "contribution": Column("Contribution", "number", decimals=0),
+    "share": Column("Share", "percent"),
+    "share_low": Column("Low (95%)", "percent"),
+    "share_high": Column("High (95%)", "percent"),
+    "roi": Column("ROI", "number", "Contribution per unit of spend.", decimals=2),
+    "marginal_roi": Column(
+        "Marginal ROI", "number", "What one more unit of spend brings now.", decimals=2
+    ),
+    "decay": Column("Decay", "number", "Share of the effect carried to the next period.", 2),
+    "half_life": Column("Half-life (periods)", "number", decimals=1),
+    "half_saturation": Column(
+        "Half-saturation spend", "money", "Spend per period at which half the most is reached."
+    ),
+}

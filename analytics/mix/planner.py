@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from analytics.display import Display
 from analytics.errors import AnalyticsError
 from analytics.mix.model import MixResult
 
@@ -25,6 +26,25 @@ class BudgetPlan:
     gain: float
     gain_low: float
     gain_high: float
+
+
+def plan_words(plan: BudgetPlan, display: Display | None = None) -> str:
+    """The plan in a sentence: the budget, the biggest moves and the expected gain."""
+    shown = display or Display()
+    moves = (plan.table["planned"] - plan.table["current"]).to_numpy()
+    order = np.argsort(moves)
+    down, up = plan.table["channel"].iloc[order[0]], plan.table["channel"].iloc[order[-1]]
+    return (
+        f"With {shown.number(plan.budget, 0)} to spend per period, moving money from {down} "
+        f"to {up} (and the rest as in the table) is expected to add "
+        f"{shown.number(plan.gain, 0)} per period (95% interval "
+        f"{shown.number(plan.gain_low, 0)} to {shown.number(plan.gain_high, 0)})"
+        + (
+            "; the interval includes zero, so the gain is not certain."
+            if plan.gain_low <= 0
+            else "."
+        )
+    )
 
 
 def _total(result: MixResult, spend: np.ndarray, params=None, coefficients=None) -> float:

@@ -62,6 +62,18 @@ from analytics.lifetime import (
     migration_sankey,
     run_lifetime,
 )
+from analytics.mix import (
+    MIX_COLUMNS,
+    BudgetPlan,
+    MixParams,
+    MixResult,
+    contribution_figure,
+    detect_roles,
+    plan_words,
+    response_figure,
+    run_mix,
+    shares_figure,
+)
 from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
 from analytics.plots import trend_figure
@@ -102,6 +114,7 @@ SECTIONS: dict[str, str] = {
     "propensity": "Who will churn or buy",
     "lifetime": "Customers over time",
     "campaign": "Campaign results",
+    "channels": "Channels and budget",
 }
 #: The page (and analysis) whose settings each section follows.
 SECTION_ANALYSIS: dict[str, str] = {
@@ -112,21 +125,29 @@ SECTION_ANALYSIS: dict[str, str] = {
     "propensity": "propensity",
     "lifetime": "lifetime",
     "campaign": "campaign",
+    "channels": "channels",
 }
 #: The sections that can be made from each kind of data.
 SECTIONS_FOR_KIND: dict[str, tuple[str, ...]] = {
     "transactions": tuple(s for s in SECTIONS if s != "campaign"),
-    "customers": ("data", "segments", "propensity", "campaign"),
+    "customers": ("data", "segments", "propensity", "campaign", "channels"),
     "baskets": ("data", "rules"),
-    "series": ("data", "forecast"),
+    "series": ("data", "forecast", "channels"),
 }
 
 
-def fitting_sections(dataset: Dataset, visited: Sequence[str] = ()) -> tuple[str, ...]:
-    """The sections this dataset can fill: by its kind, and the campaign section only for an
-    experiment (a group named like a control) or when its page was opened (``visited`` names
-    the analyses the pages ran)."""
+def fitting_sections(
+    dataset: Dataset, visited: Sequence[str] = (), frame: pd.DataFrame | None = None
+) -> tuple[str, ...]:
+    """The sections this dataset can fill: by its kind; the campaign section only for an
+    experiment (a group named like a control), the channels section only for a table with
+    dates and spend columns (``frame``: the table as read), or when their page was opened
+    (``visited`` names the analyses the pages ran)."""
     fits = SECTIONS_FOR_KIND.get(dataset.kind, ())
+    if "channels" in fits and "channels" not in visited:
+        roles = detect_roles(dataset.frame if frame is None else frame)
+        if roles.date is None or not roles.channels:
+            fits = tuple(s for s in fits if s != "channels")
     if "campaign" in fits and "campaign" not in visited:
         try:
             experiment = detect_design(dataset.frame).control_named
@@ -146,6 +167,7 @@ SECTION_PARAMS: dict[str, type[Params]] = {
     "propensity": PropensityParams,
     "lifetime": LifetimeParams,
     "campaign": CampaignParams,
+    "channels": MixParams,
 }
 TOP_RULES = 10
 #: Customers listed in the lifetime section's tables.
@@ -231,6 +253,7 @@ class Runners:
     propensity: Callable[[Dataset, PropensityParams, Budget | None], PropensityResult] = _propensity
     lifetime: Callable[[Dataset, LifetimeParams], LifetimeResult] = run_lifetime
     campaign: Callable[[Dataset, CampaignParams], CampaignResult] = _campaign
+    channels: Callable[[pd.DataFrame, MixParams], tuple[MixResult, BudgetPlan]] = run_mix
     #: Called before any section is made, once per chosen section that applies to the data, with
     #: its parameters: the app starts the slow analyses (the k sweep, the forecast, the models)
     #: in its worker pool there, so they compute side by side while the report makes the others.
@@ -334,6 +357,9 @@ def build_report(
         "propensity": lambda: _propensity_section(dataset, saved("propensity"), run, shown, budget),
         "lifetime": lambda: _lifetime_section(dataset, saved("lifetime"), run, shown),
         "campaign": lambda: _campaign_section(dataset, saved("campaign"), run, shown),
+        "channels": lambda: _channels_section(
+            dataset.frame if table is None else table.frame, saved("channels"), run, shown
+        ),
     }
     if run.start is not None:
         for key in SECTION_PARAMS:
@@ -685,6 +711,23 @@ def _campaign_section(
         unbalanced=", ".join(map(str, unbalanced)),
         uplift=uplift,
         problems=list(result.problems.values()),
+    )
+
+
+def _channels_section(
+    frame: pd.DataFrame, args: Mapping[str, Any], run: Runners, shown: Display
+) -> Markup:
+    params = MixParams.from_dict(args)
+    result, plan = run.channels(frame, params)
+    return _render(
+        "channels.html",
+        words=result.words(shown),
+        contributions=_figure(contribution_figure(result), "channels-contributions"),
+        shares=_figure(shares_figure(result), "channels-shares"),
+        response=_figure(response_figure(result), "channels-response"),
+        summary=_table(result.summary(), shown, MIX_COLUMNS),
+        plan_words=plan_words(plan, shown),
+        plan=_table(plan.table, shown),
     )
 
 

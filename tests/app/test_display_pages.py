@@ -21,6 +21,7 @@ VISITED = [
     "pages/propensity.py",
     "pages/customers.py",
     "pages/campaigns.py",
+    "pages/channels.py",
     "pages/workspaces.py",
     "pages/report.py",
 ]
@@ -61,6 +62,26 @@ def test_the_e_mail_test_sample_shows_no_raw_figure_on_any_page():
     at.selectbox(key="w.sample").set_value("campaign").run()
     problems, seen = visit_every_page(at)
     assert seen >= 12
+    assert not problems, "\n".join(problems)
+
+
+def test_the_marketing_mix_sample_shows_no_raw_figure_on_any_page():
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="w.sample").set_value("mix").run()
+    problems, seen = visit_every_page(at)
+    assert seen >= 8
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.realdata
+def test_robyns_weekly_data_shows_no_raw_figure_on_any_page(shared_datasets):
+    at = app()
+    at.switch_page("pages/data.py").run()
+    data = (shared_datasets / "mmm_robyn_simulated_weekly.csv").read_bytes()
+    confirm_if_asked(upload(at, "mmm_robyn_simulated_weekly.csv", data))
+    problems, seen = visit_every_page(at)
+    assert seen >= 8
     assert not problems, "\n".join(problems)
 
 

@@ -523,6 +523,29 @@ def test_campaigns_page_draws_the_qini_curve(page, server):
     shoot(page, "campaigns.png")
 
 
+def test_channels_page_draws_the_contributions_and_the_response_curves(page, server):
+    """Issue 22: on the bundled weekly sales and spend, the contribution areas and the response
+    curves as a browser draws them."""
+    page.goto(f"{server}/data")
+    page.wait_for_selector("text=Quality")
+    settle(page)
+    page.get_by_role("combobox", name="Sample dataset").click()
+    rerun(page, page.get_by_role("option", name="Weekly sales and marketing spend").click)
+    page.get_by_text("marketing_mix.csv").first.wait_for()
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    follow(page, nav.get_by_role("link", name="Channels"))
+    areas = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="period by period")
+    areas.locator(".scatterlayer .trace").first.wait_for(state="attached")
+    assert areas.locator(".scatterlayer .trace").count() == 6  # base, four channels, actual
+    curves = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Response curves")
+    curves.scroll_into_view_if_needed()
+    curves.locator(".scatterlayer .trace").first.wait_for(state="attached")
+    assert curves.locator(".scatterlayer .trace").count() == 8  # a curve and a mark each
+    assert "is expected to add" in page.inner_text("main")
+    no_traceback(page)
+    shoot(page, "channels.png")
+
+
 # --- hardening: markup from files, two users at once ----------------------------------------------
 
 NAV = {
@@ -533,6 +556,7 @@ NAV = {
     "propensity": "Propensity",
     "customers": "Customers over time",
     "campaigns": "Campaigns",
+    "channels": "Channels",
     "data": "Data",
 }
 INJECTED = """() => ({

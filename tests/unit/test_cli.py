@@ -129,10 +129,10 @@ def test_malformed_files_exit_2_with_one_line_and_readable_ones_succeed(
         assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_sample_command_writes_five_files(tmp_path, capsys):
+def test_sample_command_writes_six_files(tmp_path, capsys):
     assert main(["sample", "--out", str(tmp_path), "--customers", "200"]) == 0
     written = json.loads(capsys.readouterr().out)
-    assert set(written) == {"transactions", "baskets", "customers", "series", "campaign"}
+    assert set(written) == {"transactions", "baskets", "customers", "series", "campaign", "mix"}
     assert all(Path(p).stat().st_size > 0 for p in written.values())
 
 

@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 
 from analytics.errors import AnalyticsError
-from analytics.mix import adstock, fit_mix, half_life, hill, mix_data, plan_budget
+from analytics.mix import (
+    adstock,
+    detect_roles,
+    fit_mix,
+    half_life,
+    hill,
+    mix_data,
+    plan_budget,
+)
 
 CHANNELS = ["x1", "x2", "x3", "x4"]
 
@@ -111,3 +119,16 @@ def test_adstock_moves_the_effect_in_time_without_changing_its_size():
     assert carried.sum() == pytest.approx(1.0) and carried[1] == pytest.approx(carried[0] / 2)
     assert half_life(0.5) == pytest.approx(1.0) and half_life(0.0) == 0.0
     assert hill(np.array([0.5]), 0.5).item() == 0.5
+
+
+def test_a_spend_column_named_after_e_mail_is_not_taken_for_customer_ids():
+    """The bundled weekly table has email_spend (money with cents): it once became the
+    customer id, and the table an order log."""
+    from analytics.data import detect_mapping, generate_media_mix
+
+    frame = generate_media_mix()
+    assert detect_mapping(frame, "transactions").customer_id is None
+    roles = detect_roles(frame)
+    assert roles.date == "week" and roles.outcome == "sales"
+    assert roles.channels == ("tv_spend", "search_spend", "social_spend", "email_spend")
+    assert roles.controls == ("price_index", "promotion")

@@ -104,8 +104,10 @@ def test_every_rendered_section_reads_as_words_no_placeholder_or_code(full_repor
 def test_report_of_transactions_has_every_section_computed(full_report):
     assert [s.key for s in full_report.sections] == list(SECTIONS)
     problems = {s.key: s.problem for s in full_report.sections if s.problem}
-    assert list(problems) == ["campaign"]  # an order log is not an experiment: it says so
+    # An order log is not an experiment, nor a table of weekly spend: both sections say so.
+    assert list(problems) == ["campaign", "channels"]
     assert "Campaign results needs customers data" in problems["campaign"]
+    assert "No marketing-mix table found" in problems["channels"]
     html = full_report.html
     assert "Rows analysed" in section(html, "data") and "Quality findings" in section(html, "data")
     assert "Revenue" in section(html, "kpis") and "kpis-trend" in section(html, "kpis")
@@ -214,7 +216,7 @@ def test_sections_that_do_not_fit_the_data_say_why(small):
     opened = open_dataset(small["customers"])
     report = build_report(clean(opened.dataset, DEFAULT_STEPS), table=opened.table)
     problems = {s.key: s.problem for s in report.sections if s.problem}
-    assert set(problems) == {"kpis", "rules", "forecast", "lifetime", "campaign"}
+    assert set(problems) == {"kpis", "rules", "forecast", "lifetime", "campaign", "channels"}
     assert "No experiment found" in problems["campaign"]  # a CRM list, no control group
     assert "needs transactions" in problems["kpis"]
     assert "Customers over time needs transactions" in problems["lifetime"]
@@ -235,6 +237,23 @@ def test_campaign_section_follows_the_pages_settings(small):
     assert "On visit, News E-Mail against No E-Mail" in campaign
     assert "the best share to contact is the top" in campaign
     assert re.search(r"<td>[\d.]+%</td>", campaign)  # rates as percentages
+
+
+def test_channels_section_follows_the_pages_settings(small):
+    opened = open_dataset(small["mix"])
+    cleaned = clean(opened.dataset, DEFAULT_STEPS)
+    analyses = {"channels": {"channels": ["tv_spend", "search_spend"], "budget": 20000.0}}
+    report = build_report(
+        cleaned,
+        table=opened.table,
+        analyses=analyses,
+        options=ReportOptions(sections=("channels",)),
+    )
+    assert report.sections[0].problem is None
+    channels = section(report.html, "channels")
+    assert "channels-contributions" in channels and "channels-response" in channels
+    assert "tv_spend: " in channels and "social_spend" not in channels
+    assert "With 20,000 to spend per period" in channels
 
 
 def test_cli_report_of_a_file(small, tmp_path, capsys):

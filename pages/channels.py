@@ -1,0 +1,149 @@
+"""Channels: what each marketing channel's spend added to sales, and where the next dollar
+should go (a marketing mix model)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.errors import AnalyticsError
+from analytics.mix import (
+    MIX_COLUMNS,
+    MixParams,
+    contribution_figure,
+    detect_roles,
+    plan_budget,
+    plan_figure,
+    plan_words,
+    response_figure,
+    shares_figure,
+)
+from pages._cached import cached_mix
+from pages._display import current_display, table
+from pages._errors import show_error
+from pages._runtime import ensure_inside_app
+from pages._state import data_state, remember
+from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page
+
+ensure_inside_app()
+st.title("Channels")
+st.caption(
+    "What each channel's spend added to sales, with carry-over (an ad keeps working for a "
+    "while) and diminishing returns, and how to split the next budget. A marketing mix model "
+    "fitted in seconds, with intervals from a bootstrap."
+)
+loaded = data_state().table
+frame = loaded.frame
+roles = detect_roles(frame)
+if roles.date is None or len(roles.numeric) < 2:
+    point_to_data_page(
+        "The Channels page needs a weekly (or daily) table: a date column, the sales outcome and "
+        "one spend column per channel (TV, search, social …), with controls such as prices or "
+        "promotions if you have them. Load one on the Data page, or pick the sample 'Weekly "
+        "sales and marketing spend'."
+    )
+shown = current_display()
+tag = loaded.fingerprint[:8]
+
+dates = [str(c) for c in frame.columns if c not in roles.numeric]
+a, b = st.columns(2)
+date = kept(a.selectbox, "Date column", dates, key=f"w.mix.date.{tag}", default=roles.date)
+outcome = kept(
+    b.selectbox,
+    "Outcome (sales)",
+    list(roles.numeric),
+    key=f"w.mix.outcome.{tag}",
+    default=roles.outcome,
+)
+others = [c for c in roles.numeric if c != outcome]
+channels = kept(
+    st.multiselect,
+    "Channels (spend per period)",
+    others,
+    key=f"w.mix.channels.{tag}.{outcome}",
+    default=[c for c in roles.channels if c in others],
+)
+controls = kept(
+    st.multiselect,
+    "Controls (prices, promotions, competitors, events)",
+    [c for c in others if c not in channels],
+    key=f"w.mix.controls.{tag}.{outcome}",
+    default=[c for c in roles.controls if c in others and c not in channels],
+)
+if not channels:
+    st.info("Choose at least one channel: a column of spend per period.")
+    raise PageDone
+try:
+    with st.spinner("Fitting the model and its bootstrap…"):
+        result = cached_mix(
+            loaded.fingerprint, date, outcome, tuple(channels), tuple(controls), frame
+        )
+except AnalyticsError as exc:
+    show_error(exc)
+    raise PageDone from None
+
+unit = "week" if result.data.freq == "W" else "day"
+cards = st.columns(3)
+cards[0].metric(f"{unit.capitalize()}s", shown.count(len(result.data.y)))
+cards[1].metric(
+    "Out-of-sample miss",
+    shown.percent(result.holdout["mape"], 1),
+    help=f"MAPE on the last {result.holdout['periods']:.0f} {unit}s, fitted without them.",
+)
+cards[2].metric("Out-of-sample R²", shown.number(result.holdout["r2"], 2))
+words = result.words(shown)
+for a_b in result.collinear:
+    st.warning(f"{md(a_b[0])} and {md(a_b[1])} moved together: their shares are uncertain.")
+st.plotly_chart(shown.chart(contribution_figure(result)), key="mix_contributions")
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(shown.chart(shares_figure(result)), key="mix_shares")
+with right:
+    st.plotly_chart(shown.chart(response_figure(result)), key="mix_response")
+for line in words:
+    st.markdown("- " + md(line))
+summary = result.summary()
+table(summary, columns=MIX_COLUMNS, own=set(channels))
+download_buttons(summary, "Channel figures", "channels")
+
+st.subheader("Budget planner")
+recent = float(result.recent_spend().sum())
+left, right = st.columns(2)
+budget = kept(
+    left.number_input,
+    f"Budget per {unit}",
+    key=f"w.mix.budget.{tag}",
+    default=round(recent, 2),
+    min_value=0.0,
+    help=f"Default: the average spend per {unit} over the last 13 {unit}s.",
+)
+most = kept(
+    right.slider,
+    "Each channel at most this many times its recent spend",
+    key="w.mix.most",
+    default=3.0,
+    min_value=1.0,
+    max_value=10.0,
+    step=0.5,
+)
+recent_split = result.recent_spend()
+bounds = [(0.0, most * max(r, s * 0.05)) for r, s in zip(recent_split, result.scale, strict=True)]
+remember(
+    "channels",
+    MixParams(
+        date=date,
+        outcome=outcome,
+        channels=tuple(channels),
+        controls=tuple(controls),
+        budget=float(budget),
+        most=float(most),
+    ),
+)
+try:
+    plan = plan_budget(result, float(budget), bounds=bounds)
+except AnalyticsError as exc:
+    show_error(exc)
+    raise PageDone from None
+st.markdown(md(plan_words(plan, shown)))
+st.plotly_chart(shown.chart(plan_figure(plan)), key="mix_plan")
+table(plan.table, own=set(channels))
+download_buttons(plan.table, "Budget plan", "budget_plan")

@@ -1,0 +1,63 @@
+"""The Channels page (issue 22) on the bundled weekly sales and spend sample."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.test_pages import app, metric, no_exception, on_data_page, widget
+from tests.app.test_pages import texts as raw_texts
+
+
+def texts(at: AppTest) -> str:
+    return raw_texts(at).replace("\\", "")
+
+
+def on_mix_sample() -> AppTest:
+    at = on_data_page()
+    at.selectbox(key="w.sample").set_value("mix").run()
+    at.switch_page("pages/channels.py").run()
+    no_exception(at)
+    return at
+
+
+def test_channels_page_fits_the_mix_and_plans_the_budget():
+    at = on_mix_sample()
+    assert widget(at, "selectbox", "Outcome (sales)").value == "sales"
+    assert widget(at, "multiselect", "Channels (spend per period)").value == [
+        "tv_spend",
+        "search_spend",
+        "social_spend",
+        "email_spend",
+    ]
+    assert metric(at, "Weeks") == "156"
+    charts = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    assert {"mix_contributions", "mix_shares", "mix_response", "mix_plan"} <= charts
+    text = texts(at)
+    assert "tv_spend: " in text and "of what the channels added (95% interval" in text
+    assert "its effect halves in 1.9 weeks" in text  # TV's planted decay 0.7
+    assert "is expected to add" in text
+    labels = [b.label for b in at.get("download_button")]
+    assert "Channel figures (CSV)" in labels and "Budget plan (Excel)" in labels
+    # A bigger budget is split again.
+    at.number_input(key=next(n.key for n in at.number_input if "budget" in n.key)).set_value(
+        30000.0
+    ).run()
+    no_exception(at)
+    assert "With 30,000 to spend per period" in texts(at)
+    plan = at.dataframe[-1].value
+    assert abs(plan["planned"].sum() - 30000) < 1 and len(plan) == 4
+    # One channel fewer.
+    widget(at, "multiselect", "Channels (spend per period)").set_value(
+        ["tv_spend", "search_spend", "social_spend"]
+    ).run()
+    no_exception(at)
+    assert "email_spend:" not in texts(at)
+
+
+def test_channels_page_explains_what_it_needs():
+    at = app()  # the order lines sample: no weekly spend columns
+    at.switch_page("pages/channels.py").run()
+    no_exception(at)
+    assert "needs a weekly (or daily) table" in texts(at) or "Choose at least one channel" in texts(
+        at
+    )
