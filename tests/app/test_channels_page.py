@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.test_pages import app, metric, no_exception, on_data_page, widget
+from tests.app.test_pages import (
+    app,
+    confirm_if_asked,
+    metric,
+    no_exception,
+    on_data_page,
+    upload,
+    widget,
+)
 from tests.app.test_pages import texts as raw_texts
 
 
@@ -61,3 +70,35 @@ def test_channels_page_explains_what_it_needs():
     assert "needs a weekly (or daily) table" in texts(at) or "Choose at least one channel" in texts(
         at
     )
+
+
+@pytest.mark.realdata
+def test_channels_page_runs_robyns_weekly_data_end_to_end(shared_datasets):
+    """Robyn's simulated weekly data: the roles proposed from its names, contributions, ROI,
+    response curves, the out-of-sample miss and a budget split."""
+    at = on_data_page()
+    data = (shared_datasets / "mmm_robyn_simulated_weekly.csv").read_bytes()
+    confirm_if_asked(upload(at, "mmm_robyn_simulated_weekly.csv", data))
+    at.switch_page("pages/channels.py").run()
+    no_exception(at)
+    assert widget(at, "selectbox", "Outcome (sales)").value == "revenue"
+    assert widget(at, "multiselect", "Channels (spend per period)").value == [
+        "tv_S",
+        "ooh_S",
+        "print_S",
+        "search_S",
+        "facebook_S",
+    ]
+    assert widget(
+        at, "multiselect", "Controls (prices, promotions, competitors, events)"
+    ).value == [
+        "competitor_sales_B",
+        "newsletter",
+    ]
+    assert metric(at, "Weeks") == "208"
+    assert metric(at, "Out-of-sample miss").endswith("%")
+    charts = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    assert {"mix_contributions", "mix_shares", "mix_response", "mix_plan"} <= charts
+    summary = at.dataframe[0].value
+    assert len(summary) == 5 and (summary["roi"] > 0).all()
+    assert "is expected to add" in texts(at)
