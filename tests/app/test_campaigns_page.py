@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.test_pages import (
     app,
+    chart_ids,
     confirm_if_asked,
     metric,
     no_exception,
@@ -16,12 +17,8 @@ from tests.app.test_pages import (
     upload,
     widget,
 )
+from tests.app.test_pages import plain_texts as texts
 from tests.app.test_pages import texts as raw_texts
-
-
-def texts(at: AppTest) -> str:
-    """The page's words as a reader sees them (Markdown's escapes taken out)."""
-    return raw_texts(at).replace("\\", "")
 
 
 def on_campaign_sample() -> AppTest:
@@ -41,7 +38,7 @@ def test_campaigns_page_reads_the_test_and_its_effects():
     text = texts(at)
     assert "Discount E-Mail raised visit from 12.8% to 19.4%: +6.6 points" in text
     assert "match the intended split" in text
-    charts = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    charts = chart_ids(at)
     assert {"campaign_effects_visit", "campaign_qini", "campaign_deciles"} <= charts
     labels = [b.label for b in at.get("download_button")]
     assert "Effects of every group (CSV)" in labels and "Customers to contact (Excel)" in labels
@@ -80,7 +77,7 @@ def test_campaigns_page_models_uplift_and_the_best_share_to_contact():
     at.number_input(key="w.campaign.cost").set_value(0.5).run()
     no_exception(at)
     assert "The best share to contact is the top" in texts(at)
-    charts = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    charts = chart_ids(at)
     assert "campaign_profit" in charts
     widget(at, "selectbox", "Approach").set_value("class_transformation").run()
     no_exception(at)

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.test_pages import (
     app,
+    chart_ids,
     confirm_if_asked,
     metric,
     no_exception,
@@ -14,11 +15,7 @@ from tests.app.test_pages import (
     upload,
     widget,
 )
-from tests.app.test_pages import texts as raw_texts
-
-
-def texts(at: AppTest) -> str:
-    return raw_texts(at).replace("\\", "")
+from tests.app.test_pages import plain_texts as texts
 
 
 def on_mix_sample() -> AppTest:
@@ -39,7 +36,7 @@ def test_channels_page_fits_the_mix_and_plans_the_budget():
         "email_spend",
     ]
     assert metric(at, "Weeks") == "156"
-    charts = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    charts = chart_ids(at)
     assert {"mix_contributions", "mix_shares", "mix_response", "mix_plan"} <= charts
     text = texts(at)
     assert "tv_spend: " in text and "of what the channels added (95% interval" in text
@@ -97,7 +94,7 @@ def test_channels_page_runs_robyns_weekly_data_end_to_end(shared_datasets):
     ]
     assert metric(at, "Weeks") == "208"
     assert metric(at, "Out-of-sample miss").endswith("%")
-    charts = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    charts = chart_ids(at)
     assert {"mix_contributions", "mix_shares", "mix_response", "mix_plan"} <= charts
     summary = at.dataframe[0].value
     assert len(summary) == 5 and (summary["roi"] > 0).all()

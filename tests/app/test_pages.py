@@ -44,6 +44,16 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def plain_texts(at: AppTest) -> str:
+    """The page's words as a reader sees them (Markdown's escapes taken out)."""
+    return texts(at).replace("\\", "")
+
+
+def chart_ids(at: AppTest) -> set[str]:
+    """The keys of the plotly charts drawn."""
+    return {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+
+
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
