@@ -53,7 +53,7 @@ from analytics.lifetime import (
     segment_migration,
     spend_check,
 )
-from analytics.mix import fit_mix, mix_data, plan_budget
+from analytics.mix import fit_mix, mix_data, plan_budget, weekly_table
 from analytics.overview import whole_file_summary
 from analytics.params import date_argument
 from analytics.propensity import (
@@ -368,7 +368,11 @@ def _mix(args: argparse.Namespace) -> int:
     """A marketing mix model as JSON: each channel's share of the channels' contribution with
     its interval, ROI and marginal ROI, carry-over half-life, the out-of-sample check and the
     budget split that sells most."""
-    table = _open(args).table.frame
+    opened = _open(args)
+    table = opened.table.frame
+    if args.spend is not None:
+        orders = clean(opened.dataset, default_steps(opened.dataset)).dataset
+        table = weekly_table(orders, load_table(args.spend).frame)
     date = args.date or _date_column(table)
     data = mix_data(
         table,
@@ -855,6 +859,11 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     mix.add_argument("--date", help="the date column (default: the first with dates)")
     mix.add_argument("--budget", type=float, help="budget per period (default: current)")
     mix.add_argument("--replicates", type=int, default=60, help="bootstrap replicates (60)")
+    mix.add_argument(
+        "--spend",
+        type=Path,
+        help="FILE is an orders export: weekly revenue from it, channels from this spend file",
+    )
     mix.set_defaults(run=_mix)
     sample = commands.add_parser("sample", help="write the bundled sample datasets (deterministic)")
     sample.add_argument("--out", type=Path, default=Path("data"))

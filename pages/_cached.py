@@ -44,6 +44,7 @@ from analytics.data import (
     CleaningResult,
     Dataset,
     LoadedTable,
+    load_table,
 )
 from analytics.display import Display
 from analytics.errors import AnalyticsError
@@ -78,7 +79,7 @@ from analytics.lifetime import (
     slipping_away,
     spend_check,
 )
-from analytics.mix import MixResult, fit_mix, mix_data
+from analytics.mix import MixResult, fit_mix, mix_data, weekly_table
 from analytics.overview import OverviewParams, OverviewResult, run_overview
 from analytics.params import Params
 from analytics.propensity import (
@@ -750,6 +751,20 @@ def cached_design(dataset: Dataset, params: CampaignParams) -> Design:
 def cached_campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
     """Effects, the sample-ratio check and the balance table (the uplift is cached apart)."""
     return run_campaign(dataset.frame, params.only("design"), uplift=False)
+
+
+@st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL)
+def cached_spend_table(file_id: str, name: str, _data: bytes) -> LoadedTable:
+    """A spend file uploaded on the Channels page, read through the normal loader."""
+    table = load_table(_data, name=name)
+    _ = table.fingerprint
+    return table
+
+
+@st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key})
+def cached_weekly(dataset: Dataset, spend_key: str, _spend: pd.DataFrame) -> pd.DataFrame:
+    """The orders' revenue and the spend file's channels, per whole week."""
+    return weekly_table(dataset, _spend)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, ttl=CACHE_TTL)

@@ -17,11 +17,11 @@ from analytics.mix import (
     response_figure,
     shares_figure,
 )
-from pages._cached import cached_mix
+from pages._cached import cached_mix, cached_spend_table, cached_weekly
 from pages._display import current_display, table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
-from pages._state import data_state, remember
+from pages._state import current_dataset, data_state, remember
 from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page
 
 ensure_inside_app()
@@ -31,18 +31,40 @@ st.caption(
     "while) and diminishing returns, and how to split the next budget. A marketing mix model "
     "fitted in seconds, with intervals from a bootstrap."
 )
-loaded = data_state().table
-frame = loaded.frame
+state = data_state()
+frame, key = state.table.frame, state.table.fingerprint
 roles = detect_roles(frame)
+orders = state.kind == "transactions"
+with st.expander(
+    "Or build the weekly table from these orders and a file of spend per channel",
+    expanded=orders and not roles.channels,
+    icon=":material/merge:",
+):
+    st.caption(
+        "The spend file: one row per day or week, a date and one column of spend per channel. "
+        "Revenue and orders per week come from the orders on the Data page; only the whole "
+        "weeks both files cover are used."
+    )
+    spend_file = st.file_uploader("Spend per channel", key="mix_spend")
+if spend_file is not None:
+    try:
+        spend = cached_spend_table(spend_file.file_id, spend_file.name, spend_file.getvalue())
+        frame = cached_weekly(current_dataset(), spend.fingerprint, spend.frame)
+    except AnalyticsError as exc:
+        show_error(exc)
+        raise PageDone from None
+    key = f"{current_dataset().fingerprint}-{spend.fingerprint}"
+    roles = detect_roles(frame)
+    st.caption(md(f"Weekly table: the orders, with {spend_file.name}: {len(frame):,} weeks."))
 if roles.date is None or len(roles.numeric) < 2:
     point_to_data_page(
         "The Channels page needs a weekly (or daily) table: a date column, the sales outcome and "
         "one spend column per channel (TV, search, social …), with controls such as prices or "
-        "promotions if you have them. Load one on the Data page, or pick the sample 'Weekly "
-        "sales and marketing spend'."
+        "promotions if you have them. Load one on the Data page, pick the sample 'Weekly "
+        "sales and marketing spend', or add a spend file to your orders above."
     )
 shown = current_display()
-tag = loaded.fingerprint[:8]
+tag = key[:8]
 
 dates = [str(c) for c in frame.columns if c not in roles.numeric]
 a, b = st.columns(2)
@@ -74,9 +96,7 @@ if not channels:
     raise PageDone
 try:
     with st.spinner("Fitting the model and its bootstrap…"):
-        result = cached_mix(
-            loaded.fingerprint, date, outcome, tuple(channels), tuple(controls), frame
-        )
+        result = cached_mix(key, date, outcome, tuple(channels), tuple(controls), frame)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None

@@ -17,6 +17,7 @@ from analytics.mix.model import (
 from analytics.mix.planner import BudgetPlan, plan_budget, plan_words
 from analytics.mix.plots import contribution_figure, plan_figure, response_figure, shares_figure
 from analytics.mix.run import MixParams, run_mix
+from analytics.mix.weekly import weekly_table
 
 __all__ = [
     "MIX_COLUMNS",
@@ -39,4 +40,5 @@ __all__ = [
     "response_figure",
     "run_mix",
     "shares_figure",
+    "weekly_table",
 ]

@@ -99,3 +99,44 @@ def test_channels_page_runs_robyns_weekly_data_end_to_end(shared_datasets):
     summary = at.dataframe[0].value
     assert len(summary) == 5 and (summary["roi"] > 0).all()
     assert "is expected to add" in texts(at)
+
+
+def test_channels_page_builds_the_weekly_table_from_orders_and_a_spend_file():
+    """The order-lines sample plus a daily spend file: revenue per week from the orders, spend
+    per week from the file, whole weeks only, and the model on top."""
+    import numpy as np
+    import pandas as pd
+
+    days = pd.date_range("2023-01-01", "2025-12-31", freq="D")
+    rng = np.random.default_rng(3)
+    spend = pd.DataFrame(
+        {
+            "date": days.strftime("%Y-%m-%d"),
+            "search_spend": rng.gamma(3.0, 50.0, len(days)).round(2),
+            "social_spend": rng.gamma(2.0, 40.0, len(days)).round(2),
+        }
+    )
+    at = app()
+    at.switch_page("pages/channels.py").run()
+    no_exception(at)
+    at.file_uploader(key="mix_spend").set_value(
+        ("spend.csv", spend.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    no_exception(at)
+    assert "Weekly table: the orders, with spend.csv: 156 weeks" in texts(at)
+    assert widget(at, "selectbox", "Outcome (sales)").value == "revenue"
+    assert widget(at, "multiselect", "Channels (spend per period)").value == [
+        "search_spend",
+        "social_spend",
+    ]
+    assert metric(at, "Weeks") == "156"
+    assert {"mix_contributions", "mix_plan"} <= chart_ids(at)
+    summary = at.dataframe[0].value
+    assert summary["spend"].sum() == pytest.approx(
+        spend.loc[
+            spend["date"].between("2023-01-02", "2025-12-28"), ["search_spend", "social_spend"]
+        ]
+        .sum()
+        .sum(),
+        rel=1e-9,
+    )

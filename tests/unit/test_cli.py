@@ -577,3 +577,26 @@ def test_mix_command_on_robyns_weekly_data(cli, shared_datasets):
         "tv_S,nothing",
     )
     assert bad.returncode != 0 and "no column 'nothing'" in bad.stderr
+
+
+def test_mix_command_builds_weeks_from_orders_and_a_spend_file(cli, tmp_path):
+    days = pd.date_range("2023-01-01", "2025-12-31", freq="D")
+    spend = tmp_path / "spend.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "search_spend": 50.0}).to_csv(
+        spend, index=False
+    )
+    done = cli(
+        "mix",
+        str(ROOT / "data" / "transactions.csv"),
+        "--spend",
+        str(spend),
+        "--outcome",
+        "revenue",
+        "--channels",
+        "search_spend",
+        "--replicates",
+        "3",
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["periods"] == 156 and out["channels"][0]["spend"] == pytest.approx(156 * 7 * 50)

@@ -132,3 +132,24 @@ def test_a_spend_column_named_after_e_mail_is_not_taken_for_customer_ids():
     assert roles.date == "week" and roles.outcome == "sales"
     assert roles.channels == ("tv_spend", "search_spend", "social_spend", "email_spend")
     assert roles.controls == ("price_index", "promotion")
+
+
+def test_the_weekly_table_from_orders_and_spend_equals_plain_pandas(sample):
+    from analytics.data import build_dataset, detect_mapping
+    from analytics.mix import weekly_table
+
+    frame = sample.transactions
+    orders = build_dataset(frame, "transactions", detect_mapping(frame, "transactions"))
+    days = pd.date_range("2023-03-01", "2024-06-30", freq="D")
+    spend = pd.DataFrame({"day": days, "tv": 100.0, "radio": np.arange(len(days), dtype=float)})
+    table = weekly_table(orders, spend)
+    # Whole weeks only: from Monday 6 March 2023 to the week ending Sunday 30 June 2024.
+    assert (table["week"].iloc[0], table["week"].iloc[-1]) == ("2023-03-06", "2024-06-24")
+    assert (table["tv"] == 700.0).all() and len(table) == 69
+    week = orders.frame["timestamp"].dt.to_period("W-SUN").dt.start_time
+    pandas = orders.frame.groupby(week)["revenue"].sum()
+    assert np.allclose(table["revenue"], pandas.loc[pd.to_datetime(table["week"])].to_numpy())
+    with pytest.raises(AnalyticsError, match="share no week"):
+        weekly_table(orders, spend.assign(day=spend["day"] + pd.Timedelta(days=2000)))
+    with pytest.raises(AnalyticsError, match="needs a date column"):
+        weekly_table(orders, spend.drop(columns="day"))
