@@ -9,6 +9,7 @@ from analytics.errors import AnalyticsError
 from analytics.mix import (
     MIX_COLUMNS,
     MixParams,
+    channel_bounds,
     contribution_figure,
     detect_roles,
     plan_budget,
@@ -145,21 +146,36 @@ most = kept(
     max_value=10.0,
     step=0.5,
 )
-recent_split = result.recent_spend()
-bounds = [(0.0, most * max(r, s * 0.05)) for r, s in zip(recent_split, result.scale, strict=True)]
-remember(
-    "channels",
-    MixParams(
-        date=date,
-        outcome=outcome,
-        channels=tuple(channels),
-        controls=tuple(controls),
-        budget=float(budget),
-        most=float(most),
-    ),
+defaults = channel_bounds(result, MixParams(most=float(most)))
+with st.expander("Bounds per channel", icon=":material/tune:"):
+    st.caption(f"Spend per {unit} each channel may get in the plan.")
+    limits = []
+    for name, (low, high) in zip(channels, defaults, strict=True):
+        row = st.columns([2, 2, 2])
+        row[0].markdown(md(name))
+        lowest = row[1].number_input(
+            "Lowest", 0.0, value=float(low), key=f"w.mix.low.{tag}.{name}", step=100.0
+        )
+        highest = row[2].number_input(
+            "Highest",
+            0.0,
+            value=round(float(high), 2),
+            key=f"w.mix.high.{tag}.{name}.{most}",
+            step=100.0,
+        )
+        limits.append((name, (str(lowest), str(highest))))
+params = MixParams(
+    date=date,
+    outcome=outcome,
+    channels=tuple(channels),
+    controls=tuple(controls),
+    budget=float(budget),
+    most=float(most),
+    limits=tuple(limits),
 )
+remember("channels", params)
 try:
-    plan = plan_budget(result, float(budget), bounds=bounds)
+    plan = plan_budget(result, float(budget), bounds=channel_bounds(result, params))
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None

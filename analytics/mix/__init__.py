@@ -16,7 +16,7 @@ from analytics.mix.model import (
 )
 from analytics.mix.planner import BudgetPlan, plan_budget, plan_words
 from analytics.mix.plots import contribution_figure, plan_figure, response_figure, shares_figure
-from analytics.mix.run import MixParams, run_mix
+from analytics.mix.run import MixParams, channel_bounds, run_mix
 from analytics.mix.weekly import weekly_table
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "MixResult",
     "MixRoles",
     "adstock",
+    "channel_bounds",
     "contribution_figure",
     "detect_roles",
     "fit_mix",

@@ -27,6 +27,7 @@ class MixParams(Params):
     controls: tuple[str, ...] = ()
     budget: float | None = None
     most: float = 3.0
+    limits: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     constraints: ClassVar[Mapping[str, Constraint]] = {
         "date": Constraint("column", "the date column", "model", optional=True),
@@ -36,6 +37,9 @@ class MixParams(Params):
         "budget": Constraint("number", "budget per period", "plan", low=0.0, optional=True),
         "most": Constraint(
             "number", "each channel at most this × its recent spend", "plan", low=1.0
+        ),
+        "limits": Constraint(
+            "pairs", "per channel: lowest and highest spend per period", "plan", cli=False
         ),
     }
 
@@ -55,8 +59,22 @@ def run_mix(frame: pd.DataFrame, params: MixParams | None = None) -> tuple[MixRe
             hint="Open the Channels page to choose the columns.",
         )
     result = fit_mix(mix_data(frame, date, outcome, channels, controls))
-    recent = result.recent_spend()
-    bounds = [
-        (0.0, params.most * max(r, s * 0.05)) for r, s in zip(recent, result.scale, strict=True)
-    ]
-    return result, plan_budget(result, params.budget, bounds=bounds)
+    return result, plan_budget(result, params.budget, bounds=channel_bounds(result, params))
+
+
+def channel_bounds(result: MixResult, params: MixParams) -> list[tuple[float, float]]:
+    """Each channel's lowest and highest spend per period: the page's own figures where it set
+    them (``limits``), else from nothing to ``most`` times the recent spend."""
+    given = {name: values for name, values in params.limits}
+    bounds = []
+    for name, recent, scale in zip(
+        result.data.channels, result.recent_spend(), result.scale, strict=True
+    ):
+        if name in given and len(given[name]) == 2:
+            low, high = (float(v) for v in given[name])
+        else:
+            low, high = 0.0, params.most * max(recent, scale * 0.05)
+        if low > high:
+            raise AnalyticsError(f"{name}: the lowest spend is above the highest.")
+        bounds.append((low, high))
+    return bounds

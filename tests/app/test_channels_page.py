@@ -52,6 +52,16 @@ def test_channels_page_fits_the_mix_and_plans_the_budget():
     assert "With 30,000 to spend per period" in texts(at)
     plan = at.dataframe[-1].value
     assert abs(plan["planned"].sum() - 30000) < 1 and len(plan) == 4
+    # Per-channel bounds: at least 12,000 a week on TV.
+    tv_low = next(
+        n for n in at.number_input if n.key.startswith("w.mix.low.") and "tv_spend" in n.key
+    )
+    tv_low.set_value(12000.0).run()
+    no_exception(at)
+    plan = at.dataframe[-1].value.set_index("channel")
+    assert plan.loc["tv_spend", "planned"] >= 12000 - 1e-6
+    saved = at.session_state["ml.analyses"]["channels"]
+    assert dict((k, v) for k, v in saved["limits"])["tv_spend"][0] == "12000.0"
     # One channel fewer.
     widget(at, "multiselect", "Channels (spend per period)").set_value(
         ["tv_spend", "search_spend", "social_spend"]
