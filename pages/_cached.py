@@ -803,7 +803,7 @@ def cached_report_campaign(dataset: Dataset, params: CampaignParams) -> Campaign
 def cached_uplift(dataset: Dataset, params: CampaignParams) -> UpliftResult:
     """The cross-fitted uplift model of the chosen group and outcome; a new cost or value per
     contact does not fit it again."""
-    design = resolve_design(dataset.frame, params.only("design"))
+    design = cached_design(dataset, params)
     if params.arm is None or params.uplift_outcome is None:
         raise AnalyticsError("Choose the treated group and the outcome to model.")
     return fit_uplift(

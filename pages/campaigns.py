@@ -189,24 +189,6 @@ with st.expander("Plan the next test", icon=":material/calculate:"):
             plan = sample_size_rate(
                 baseline / 100, lift / 100, alpha=alpha, power=power, ratio=ratio
             )
-            st.markdown(md(plan.words(shown)))
-            n = st.number_input(
-                "Or: customers in the treated group",
-                10,
-                10_000_000,
-                5000,
-                500,
-                key="w.campaign.n",
-            )
-            smallest = detectable_rate(
-                baseline / 100, int(n), alpha=alpha, power=power, ratio=ratio
-            )
-            st.caption(
-                f"With {shown.count(int(n))} treated customers the smallest rise you can detect "
-                f"is {shown.number(smallest.effect * 100, 2)} points (from "
-                f"{shown.percent(baseline / 100, 2)} to "
-                f"{shown.percent(baseline / 100 + smallest.effect, 2)})."
-            )
         else:
             amounts = [o for o, k in design.outcomes.items() if k == "mean"]
             spread = float(frame.loc[controls, amounts[0]].std()) if amounts else 10.0
@@ -226,15 +208,21 @@ with st.expander("Plan the next test", icon=":material/calculate:"):
                 key=f"w.campaign.change.{tag}",
             )
             plan = sample_size_mean(sd, change, alpha=alpha, power=power, ratio=ratio)
-            st.markdown(md(plan.words(shown)))
-            n = st.number_input(
-                "Or: customers in the treated group",
-                10,
-                10_000_000,
-                5000,
-                500,
-                key="w.campaign.n",
+        st.markdown(md(plan.words(shown)))
+        n = st.number_input(
+            "Or: customers in the treated group", 10, 10_000_000, 5000, 500, key="w.campaign.n"
+        )
+        if kind == "rate":
+            smallest = detectable_rate(
+                baseline / 100, int(n), alpha=alpha, power=power, ratio=ratio
             )
+            st.caption(
+                f"With {shown.count(int(n))} treated customers the smallest rise you can detect "
+                f"is {shown.number(smallest.effect * 100, 2)} points (from "
+                f"{shown.percent(baseline / 100, 2)} to "
+                f"{shown.percent(baseline / 100 + smallest.effect, 2)})."
+            )
+        else:
             smallest = detectable_mean(sd, int(n), alpha=alpha, power=power, ratio=ratio)
             st.caption(
                 f"With {shown.count(int(n))} treated customers the smallest change in the mean "

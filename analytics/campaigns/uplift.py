@@ -137,10 +137,7 @@ class UpliftResult:
     @property
     def average_effect(self) -> float:
         """The observed effect of the arm on everyone (treated rate minus control rate)."""
-        s = self.scores
-        return float(
-            s.loc[s["treated"] == 1, "outcome"].mean() - s.loc[s["treated"] == 0, "outcome"].mean()
-        )
+        return _observed(self.scores)
 
     def curve(self, points: int = 101) -> pd.DataFrame:
         """The Qini curve at ``points`` shares of customers targeted: ``share``, ``model``
@@ -163,17 +160,14 @@ class UpliftResult:
         decile = np.ceil(rank / len(s) * 10).clip(1, 10).astype(int)
         rows = []
         for d, part in s.groupby(decile):
-            t, c = part.loc[part["treated"] == 1], part.loc[part["treated"] == 0]
-            observed = (
-                t["outcome"].mean() - c["outcome"].mean() if len(t) and len(c) else float("nan")
-            )
+            treated = int(part["treated"].sum())
             rows.append(
                 {
                     "decile": int(d),  # type: ignore[call-overload]
                     "predicted": float(part["uplift"].mean()),
-                    "observed": float(observed),
-                    "treated_customers": len(t),
-                    "control_customers": len(c),
+                    "observed": _observed(part),
+                    "treated_customers": treated,
+                    "control_customers": len(part) - treated,
                 }
             )
         return pd.DataFrame(rows)
@@ -248,6 +242,15 @@ class UpliftResult:
                 f"{effect(row['predicted'])} and did so by {effect(row['observed'])} in the test."
             )
         return lines
+
+
+def _observed(scores: pd.DataFrame) -> float:
+    """The uplift the test shows among these customers: the treated's mean outcome minus the
+    control's (NaN when one of the two is missing)."""
+    treated = scores["treated"] == 1
+    if treated.all() or not treated.any():
+        return float("nan")
+    return float(scores.loc[treated, "outcome"].mean() - scores.loc[~treated, "outcome"].mean())
 
 
 def _folds(treated: np.ndarray, y: np.ndarray, binary: bool, folds: int, seed: int):
@@ -383,15 +386,12 @@ def describe_segments(
     rows = []
     for leaf in np.unique(leaves):
         part = scores.loc[leaves == leaf]
-        t, c = part.loc[part["treated"] == 1], part.loc[part["treated"] == 0]
         rows.append(
             {
                 "segment": rules[int(leaf)],
                 "customers": len(part),
                 "predicted": float(part["uplift"].mean()),
-                "observed": float(t["outcome"].mean() - c["outcome"].mean())
-                if len(t) and len(c)
-                else float("nan"),
+                "observed": _observed(part),
             }
         )
     return pd.DataFrame(rows).sort_values("predicted", ascending=False, ignore_index=True)

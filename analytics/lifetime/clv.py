@@ -259,7 +259,13 @@ def default_calibration_end(dataset: Dataset) -> pd.Timestamp:
     """Where a holdout check splits the history by default: half-way, so the models are
     checked on as much time as they learnt from (39 + 39 weeks on CDNOW), but with a holdout of
     at most a year."""
-    lines = customer_sales(dataset, "The holdout check needs customer ids and dates.")
+    return _default_end(customer_sales(dataset, _HOLDOUT_NEEDS))
+
+
+_HOLDOUT_NEEDS = "The holdout check needs customer ids and dates."
+
+
+def _default_end(lines: pd.DataFrame) -> pd.Timestamp:
     first = lines["timestamp"].min().normalize()
     last = lines["timestamp"].max().normalize()
     half = pd.Timedelta(days=max((last - first).days // 2, 1))
@@ -326,12 +332,12 @@ def holdout_check(
     :func:`default_calibration_end`) and compare its expected repeat purchases up to
     ``observation_end`` (default: the last purchase) with the actual ones, per number of
     purchases in the calibration period."""
+    lines = customer_sales(dataset, _HOLDOUT_NEEDS)
     end = (
         pd.Timestamp(calibration_end).normalize()
         if calibration_end is not None
-        else default_calibration_end(dataset)
+        else _default_end(lines)
     )
-    lines = customer_sales(dataset, "The holdout check needs customer ids and dates.")
     last = lines["timestamp"].max().normalize()
     observed_to = pd.Timestamp(observation_end).normalize() if observation_end else last
     if observed_to <= end:

@@ -11,8 +11,8 @@ sales(t) = base(t) + Σ_c β_c · hill(adstock_c(spend_c)(t) / max_c)
 - β ≥ 0: spend never lowers sales.
 
 Fitting: for each channel's (decay, half) on a grid, the linear part is solved exactly by
-bounded least squares (scipy's ``lsq_linear``, BVLS) with a light ridge on the channel
-coefficients; a coordinate search over the grid keeps the pair that lowers the error most, until
+bounded least squares with a light ridge on the channel coefficients (the base projected out,
+the channels by scipy's non-negative least squares); a coordinate search over the grid keeps the pair that lowers the error most, until
 no pair does. Intervals come from a moving-block bootstrap of the residuals (blocks of four
 weeks), refitting the grid search from the estimate on every replicate.
 """
@@ -65,32 +65,24 @@ def base_design(dates: pd.DatetimeIndex, controls: np.ndarray) -> np.ndarray:
     return np.column_stack([*columns, *(controls[:, j] for j in range(controls.shape[1]))])
 
 
-def _solve(base: np.ndarray, media: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """The linear coefficients (base free; channels non-negative, light ridge on them) and the
-    squared error. The base is projected out first (Frisch–Waugh), so only the channels go
-    through non-negative least squares: the same optimum as bounded least squares on all
-    coefficients, far faster inside the grid search."""
-    q = _basis(base)
-    return _solve_projected(q, base, media, y)
-
-
 def _basis(base: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the base's columns (collinear ones dropped)."""
     q, r = np.linalg.qr(base)
     keep = np.abs(np.diag(r)) > 1e-10 * max(np.abs(np.diag(r)).max(), 1e-300)
     return q[:, keep]
 
 
-def _solve_projected(
-    q: np.ndarray, base: np.ndarray, media: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, float]:
-    ry = y - q @ (q.T @ y)
+def _channels(q: np.ndarray, ry: np.ndarray, media: np.ndarray) -> tuple[np.ndarray, float]:
+    """The channel coefficients and the squared error, with the base projected out
+    (Frisch–Waugh: the same optimum as bounded least squares on every coefficient, with only
+    the channels through non-negative least squares, far faster inside the grid search) and a
+    light ridge on the channels. ``ry`` is the outcome with the base projected out."""
     rm = media - q @ (q.T @ media)
     nm = media.shape[1]
-    penalty = np.sqrt(RIDGE * len(y)) * np.eye(nm)
+    penalty = np.sqrt(RIDGE * len(ry)) * np.eye(nm)
     m, _ = nnls(np.vstack([rm, penalty]), np.r_[ry, np.zeros(nm)])
-    b = np.linalg.lstsq(base, y - media @ m, rcond=None)[0]
     residual = ry - rm @ m
-    return np.r_[b, m], float(residual @ residual)
+    return m, float(residual @ residual)
 
 
 def _media(scaled: np.ndarray, params: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -110,15 +102,9 @@ def _search(
     params = list(start)
     q = _basis(base)
     ry = y - q @ (q.T @ y)
-    penalty = np.sqrt(RIDGE * len(y)) * np.eye(scaled.shape[1])
-    target = np.r_[ry, np.zeros(scaled.shape[1])]
 
     def error(columns: list[np.ndarray]) -> float:
-        media = np.column_stack(columns)
-        rm = media - q @ (q.T @ media)
-        m, _ = nnls(np.vstack([rm, penalty]), target)
-        residual = ry - rm @ m
-        return float(residual @ residual)
+        return _channels(q, ry, np.column_stack(columns))[1]
 
     columns = [hill(adstock(scaled[:, i], d), h) for i, (d, h) in enumerate(params)]
     best = error(columns)
@@ -136,8 +122,10 @@ def _search(
                         improved = True
         if not improved:
             break
-    coefficients, _ = _solve_projected(q, base, np.column_stack(columns), y)
-    return params, coefficients
+    media = np.column_stack(columns)
+    m, _ = _channels(q, ry, media)
+    b = np.linalg.lstsq(base, y - media @ m, rcond=None)[0]
+    return params, np.r_[b, m]
 
 
 @dataclass(frozen=True)
