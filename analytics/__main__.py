@@ -33,6 +33,8 @@ from analytics.data import (
     default_steps,
     load_table,
     open_dataset,
+    privacy_key,
+    protect_table,
     quality_report,
     role_evidence,
     write_samples,
@@ -603,6 +605,21 @@ def _workspaces(args: argparse.Namespace) -> int:
     return 0
 
 
+def _privacy(args: argparse.Namespace) -> int:
+    """What personal data a file holds and what is done to it; ``--out`` writes the safe copy."""
+    table = load_table(args.file, sheets=args.sheet)
+    actions = {c: "keep" for c in args.keep or ()} | {c: "drop" for c in args.drop or ()}
+    key, where = privacy_key()
+    protected, _ = protect_table(table, key, actions=actions, also=tuple(args.pseudonymise or ()))
+    summary: dict[str, object] = {
+        "file": str(args.file),
+        "secret": where,
+        "columns": [step._asdict() for step in protected.privacy],
+        "found": len(protected.privacy),
+    }
+    return _report(summary, args.out, lambda: protected.frame)
+
+
 def _report(summary: dict[str, object], out: Path | None, table: Callable[[], pd.DataFrame]) -> int:
     """Write ``table()`` to ``out`` when asked, then print the JSON summary."""
     if out is not None:
@@ -674,6 +691,20 @@ def _add_reading_commands(commands: argparse._SubParsersAction) -> None:
     overview.add_argument("file", type=Path)
     _add_role_options(overview)
     overview.set_defaults(run=_overview)
+    privacy = commands.add_parser(
+        "privacy",
+        help="personal columns of a file (names, e-mails, phones, ID and card numbers, "
+        "addresses, IPs) and a copy with identifiers pseudonymised and the rest dropped",
+    )
+    privacy.add_argument("file", type=Path)
+    privacy.add_argument("--sheet", action="append", help="workbook sheet(s) to read")
+    privacy.add_argument("--keep", action="append", metavar="COLUMN", help="keep as it is")
+    privacy.add_argument("--drop", action="append", metavar="COLUMN", help="drop")
+    privacy.add_argument(
+        "--pseudonymise", action="append", metavar="COLUMN", help="also pseudonymise"
+    )
+    privacy.add_argument("--out", type=Path, help="write the protected table (.csv or .xlsx)")
+    privacy.set_defaults(run=_privacy)
 
 
 def _add_analyses_commands(commands: argparse._SubParsersAction) -> None:

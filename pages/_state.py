@@ -31,13 +31,15 @@ from analytics.data import (
     QualityReport,
     RoleEvidence,
     load_table,
+    privacy_key,
+    protect_table,
     quality_report,
     role_evidence,
 )
 from analytics.errors import AnalyticsError
 from analytics.params import Params
 from pages._memory import release_memory, tune_allocator
-from pages._widgets import md, point_to_data_page
+from pages._widgets import ORIGINALS, md, point_to_data_page
 
 tune_allocator()
 
@@ -79,6 +81,54 @@ _FAILED_UPLOAD = "ml.failed_upload"
 
 
 _ANALYSES = "ml.analyses"
+
+
+#: The user's privacy choices for the current source: ``(source id, {column: action}, also)``.
+_PRIVACY = "ml.privacy"
+
+
+_ORIGINALS = ORIGINALS
+
+
+@st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
+def _privacy_key() -> tuple[bytes, str]:
+    """The deployment's pseudonym secret: ``[marketlens.privacy] secret`` of secrets.toml, else
+    $MARKETLENS_PRIVACY_SECRET, else one generated and kept on the server (read once)."""
+    try:
+        configured = st.secrets.get("marketlens", {}).get("privacy", {}).get("secret")
+    except FileNotFoundError:  # also Streamlit's error for a missing secrets.toml
+        configured = None
+    return privacy_key(configured)
+
+
+def privacy_key_source() -> str:
+    """Where the pseudonym secret comes from, in words."""
+    return _privacy_key()[1]
+
+
+def privacy_choices(source_id: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The user's choices (action per column, other columns to pseudonymise) for this source."""
+    saved = st.session_state.get(_PRIVACY)
+    if saved is None or saved[0] != source_id:
+        return {}, ()
+    return dict(saved[1]), tuple(saved[2])
+
+
+def choose_privacy(source_id: str, actions: dict[str, str], also: Sequence[str]) -> None:
+    """Remember what the user chose for this source's personal columns (applied on the next read)."""
+    st.session_state[_PRIVACY] = (source_id, dict(actions), tuple(also))
+
+
+def _protect(table: LoadedTable, source_id: str) -> LoadedTable:
+    """The table with its personal columns pseudonymised or dropped, as the user chose."""
+    actions, also = privacy_choices(source_id)
+    protected, pairs = protect_table(table, _privacy_key()[0], actions=actions, also=also)
+    _ = protected.fingerprint
+    if pairs:
+        st.session_state[_ORIGINALS] = (protected.fingerprint, pairs)
+    else:
+        st.session_state.pop(_ORIGINALS, None)
+    return protected
 
 
 def load_sample(kind: str) -> LoadedTable:
@@ -148,10 +198,21 @@ def set_table(
 ) -> DataState:
     """Replace the session's data with a new table; kind, roles and cleaning are proposed afresh.
 
+    Personal columns are pseudonymised or dropped first (:func:`_protect`), as the user chose for
+    this source, so nothing downstream (tables, exports, the report, workspaces) holds them; the
+    raw bytes of a workbook with personal data are not kept (its other sheets need a new upload).
+    Bundled samples are generated and hold no personal data (a unit test checks every one).
+
     If the roles found cannot make a dataset, the table is kept with its ``problem`` for the user
     to pick the missing columns: analysis pages wait until then. ``shared=False`` skips the cache
     shared by all sessions (a large table would be held there twice more: pickled, and copied out).
     """
+    if origin != "sample":
+        table = _protect(table, upload_id or table.source)
+        if any(step.action != "keep" for step in table.privacy):
+            workbook = None
+    else:
+        st.session_state.pop(_ORIGINALS, None)
     proposed = (
         _proposed_state(table.fingerprint, table, origin)
         if shared

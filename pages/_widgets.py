@@ -14,9 +14,15 @@ import streamlit as st
 
 from analytics.data import (
     Dataset,
+    reattach,
     to_csv_bytes,
     to_excel_bytes,
 )
+from analytics.data.privacy import PSEUDONYM_PREFIX
+
+#: The session key of the pseudonyms' originals: ``(table fingerprint, {pseudonym: original})``,
+#: set by ``pages._state`` when a table is read. Never saved, logged or shared.
+ORIGINALS = "ml.originals"
 
 #: Widgets keep their value for the whole session, across page switches (Streamlit >= 1.59).
 PERSIST: Literal["session"] = "session"
@@ -128,7 +134,12 @@ def download_buttons(
     sheet_name: str = "data",
     slots: Sequence[Any] | None = None,
 ) -> None:
-    """CSV and Excel buttons for a table, side by side; the files are made only when clicked."""
+    """CSV and Excel buttons for a table, side by side; the files are made only when clicked.
+
+    When the table holds pseudonyms made in this session, a box offers to put the original IDs
+    back into this one export (for a CRM), with a warning; it is off by default.
+    """
+    frame = _with_originals(frame, stem)
     csv_slot, excel_slot = slots if slots is not None else st.columns(2)
     csv_slot.download_button(
         f"{label} (CSV)",
@@ -146,6 +157,40 @@ def download_buttons(
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+def _with_originals(frame: pd.DataFrame, stem: str) -> pd.DataFrame:
+    saved = st.session_state.get(ORIGINALS)
+    state = st.session_state.get("ml.data")  # pages._state's key: the pairs are of its table
+    if not saved or state is None or state.table.fingerprint != saved[0]:
+        return frame
+    if not _has_pseudonyms(frame):
+        return frame
+    back = st.checkbox(
+        "Put the original IDs back into this file",
+        key=f"originals.{stem}",
+        value=False,
+        help="Only in this session, for this download: adds the e-mails, phone numbers or "
+        "other IDs the pseudonyms stand for, to load the list into your CRM.",
+    )
+    if not back:
+        return frame
+    st.warning(
+        "This download will hold personal data (the original IDs). Keep it only where your "
+        "privacy rules allow, and delete it when done.",
+        icon=":material/privacy_tip:",
+    )
+    return reattach(frame, saved[1])
+
+
+def _has_pseudonyms(frame: pd.DataFrame) -> bool:
+    columns = [frame.index.to_series(), *(frame[c] for c in frame.columns)]
+    for values in columns:
+        if pd.api.types.is_string_dtype(values) or values.dtype == object:
+            probe = values.dropna().astype(str).head(20)
+            if not probe.empty and probe.str.startswith(PSEUDONYM_PREFIX).all():
+                return True
+    return False
 
 
 @functools.cache

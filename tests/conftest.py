@@ -50,6 +50,17 @@ def small_app_sample(tmp_path_factory) -> Iterator[Path]:
         yield folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def privacy_key_file(tmp_path_factory) -> Iterator[Path]:
+    """The pseudonym secret is generated into a temporary file (the default path when no secret
+    is configured), never into data/; tests that need a given secret set it themselves."""
+    path = tmp_path_factory.mktemp("privacy") / "privacy.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MARKETLENS_PRIVACY_KEY_FILE", str(path))
+        patch.delenv("MARKETLENS_PRIVACY_SECRET", raising=False)
+        yield path
+
+
 @pytest.fixture(autouse=True)
 def workspace_store(tmp_path, monkeypatch) -> Path:
     """Every test saves workspaces into its own store, never into data/."""

@@ -11,6 +11,8 @@ Modules:
   (``build_dataset``), ``pipeline`` (read and map in one call);
 - ``quality`` (the quality report) and ``cleaning`` (the cleaning steps);
 - ``session`` (the session's data as a pure model: propose, kind, roles, cleaning, confirm);
+- ``privacy`` (personal columns found by header and content; pseudonymised with a keyed hash or
+  dropped before any analysis, ``pipeline.protect_table``);
 - ``samples`` (the generated sample data) and ``export`` (CSV and Excel downloads).
 
 Every other package builds on this one; it imports none of them.
@@ -52,6 +54,17 @@ from analytics.data.pipeline import (
     OpenedFile,
     open_dataset,
     open_table,
+    protect_table,
+)
+from analytics.data.privacy import (
+    ACTIONS,
+    PERSONAL_KINDS,
+    PersonalColumn,
+    PrivacyStep,
+    detect_personal,
+    privacy_key,
+    privacy_summary,
+    reattach,
 )
 from analytics.data.quality import QualityReport, quality_report
 from analytics.data.sample_files import (
@@ -62,7 +75,14 @@ from analytics.data.sample_files import (
     generate_media_mix,
     write_samples,
 )
-from analytics.data.samples import BUNDLES, PERSONAS, SampleData, generate_orders, generate_sample
+from analytics.data.samples import (
+    BUNDLES,
+    PERSONAS,
+    SampleData,
+    generate_orders,
+    generate_personal_orders,
+    generate_sample,
+)
 from analytics.data.schema import (
     KIND_LABELS,
     KIND_ROLES,
@@ -92,6 +112,7 @@ from analytics.data.table import ACCEPTED_FORMATS_TEXT, LoadedTable, SheetInfo
 
 __all__ = [
     "ACCEPTED_FORMATS_TEXT",
+    "ACTIONS",
     "BUNDLES",
     "CAMPAIGN_GROUPS",
     "DEFAULT_STEPS",
@@ -99,6 +120,7 @@ __all__ = [
     "KIND_LABELS",
     "KIND_ROLES",
     "MIX_TRUTH",
+    "PERSONAL_KINDS",
     "PERSONAS",
     "ROLE_LABELS",
     "SAMPLE_FILES",
@@ -111,6 +133,8 @@ __all__ = [
     "Kind",
     "LoadedTable",
     "OpenedFile",
+    "PersonalColumn",
+    "PrivacyStep",
     "QualityReport",
     "RoleEvidence",
     "SampleData",
@@ -127,10 +151,12 @@ __all__ = [
     "detect_currency",
     "detect_kind",
     "detect_mapping",
+    "detect_personal",
     "fingerprint",
     "generate_campaign",
     "generate_media_mix",
     "generate_orders",
+    "generate_personal_orders",
     "generate_sample",
     "is_formula_like",
     "list_sheets",
@@ -143,10 +169,14 @@ __all__ = [
     "open_table",
     "order_lines_problem",
     "parse_dates",
+    "privacy_key",
+    "privacy_summary",
     "product_names",
+    "protect_table",
     "quality_report",
     "read_query",
     "read_table",
+    "reattach",
     "role_evidence",
     "sales_mask",
     "to_csv_bytes",

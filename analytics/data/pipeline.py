@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from analytics.data.build import build_dataset, mapping_from_options
 from analytics.data.detect import detect_kind, detect_mapping
 from analytics.data.io import load_table
+from analytics.data.privacy import protect, protected_notes
 from analytics.data.schema import KINDS, Dataset, Kind, KindGuess
 from analytics.data.table import LoadedTable
 from analytics.errors import AnalyticsError
@@ -80,3 +81,29 @@ def open_table(
         mapping = replace(mapping, dayfirst=dayfirst)
     dataset = build_dataset(table.frame, chosen, mapping, source=table.source)
     return OpenedFile(table=table, guess=guess, dataset=dataset)
+
+
+def protect_table(
+    table: LoadedTable,
+    key: bytes,
+    *,
+    actions: Mapping[str, str] | None = None,
+    also: Sequence[str] = (),
+) -> tuple[LoadedTable, dict[str, str]]:
+    """A table with its personal columns pseudonymised or dropped, before any analysis sees it.
+
+    Returns the protected table (what was done is in its ``privacy``; reading notes that quote a
+    protected column's values are left out) and the pseudonyms' originals, for the session that
+    read the file to put back into one export on request (never to be saved). See
+    :func:`analytics.data.privacy.protect` for ``actions`` and ``also``.
+    """
+    done = protect(table.frame, key, actions=actions, also=also)
+    if not done.steps:
+        return table, {}
+    protected = replace(
+        table,
+        frame=done.frame,
+        notes=protected_notes(table.notes, done.steps),
+        privacy=done.steps,
+    )
+    return protected, done.originals

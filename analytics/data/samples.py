@@ -564,3 +564,170 @@ def generate_orders(
     truth = pd.concat(personas)
     truth.index = (truth.index + 100_000).astype("str")
     return orders, truth
+
+
+# --- made-up personal data, for the privacy checks ---------------------------------------------------
+
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建文"
+_FIRST = ("James", "Mary", "John", "Linda", "Robert", "Susan", "David", "Karen", "Peter", "Emma")
+_LAST = (
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Taylor",
+    "Miller",
+    "Wilson",
+    "Moore",
+    "Clark",
+    "Hall",
+    "Young",
+)
+_REGIONS = ("110105", "310104", "440305", "330106", "510107", "320102", "420106", "610113")
+_CITIES_CN = (
+    "北京市朝阳区",
+    "上海市徐汇区",
+    "深圳市南山区",
+    "杭州市西湖区",
+    "成都市武侯区",
+    "南京市玄武区",
+    "武汉市洪山区",
+    "西安市雁塔区",
+)
+_ROADS_CN = ("建国路", "中山路", "人民路", "解放大街", "科技园路", "文三路", "天府大道", "长江路")
+_STREETS_EN = ("Oak", "Maple", "High", "Church", "Park", "Station", "Mill", "King")
+_SUFFIXES_EN = ("Street", "Road", "Avenue", "Lane", "Drive")
+_TOWNS_EN = ("Springfield", "Riverton", "Lakeside", "Fairview", "Georgetown")
+
+
+def _check_character(first17: str) -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, weights, strict=True)) % 11]
+
+
+def _luhn_digit(body: str) -> str:
+    total = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def generate_personal_orders(
+    n_customers: int = 120, *, language: str = "zh", seed: int = 7, invalid_ids: float = 0.25
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Order lines carrying made-up personal data: for testing what the privacy step finds.
+
+    Every customer has a name, an e-mail, a mainland mobile number (1[3-9] and nine digits), an
+    18-character 身份证 number (``invalid_ids`` of them with a wrong check character), a
+    UnionPay card number passing the Luhn check (some written in groups of four), a street
+    address and an IP address; each line also has an order number, a SKU, a quantity and a price,
+    which are not personal. None of it belongs to anybody: names are drawn from common surnames
+    and given names, numbers at random.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Headers in Chinese (``language="zh"``) or English (``"en"``).
+    kinds : dict
+        Each personal column's kind (the keys of ``analytics.data.privacy.PERSONAL_KINDS``): what
+        a detector must find.
+    """
+    if language not in {"zh", "en"}:
+        raise AnalyticsError(f"Unknown language {language!r}: use 'zh' or 'en'.")
+    rng = np.random.default_rng(seed)
+    people = []
+    for i in range(n_customers):
+        if language == "zh":
+            name = rng.choice(list(_SURNAMES)) + "".join(
+                rng.choice(list(_GIVEN), rng.integers(1, 3))
+            )
+            address = (
+                f"{rng.choice(_CITIES_CN)}{rng.choice(_ROADS_CN)}{rng.integers(1, 300)}号"
+                f"{rng.integers(1, 30)}栋{rng.integers(101, 2999)}室"
+            )
+        else:
+            name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+            address = (
+                f"{rng.integers(1, 999)} {rng.choice(_STREETS_EN)} {rng.choice(_SUFFIXES_EN)}, "
+                f"{rng.choice(_TOWNS_EN)}"
+            )
+        born = pd.Timestamp("1960-01-01") + pd.Timedelta(days=int(rng.integers(0, 16_000)))
+        first17 = f"{rng.choice(_REGIONS)}{born:%Y%m%d}{rng.integers(0, 1000):03d}"
+        check = _check_character(first17)
+        if rng.random() < invalid_ids:
+            check = rng.choice([c for c in "0123456789X" if c != check])
+        body = "62" + "".join(str(d) for d in rng.integers(0, 10, int(rng.choice([13, 16]))))
+        card = body + _luhn_digit(body)
+        if rng.random() < 0.4:
+            card = " ".join(card[j : j + 4] for j in range(0, len(card), 4))
+        mobile = f"1{rng.choice([3, 5, 7, 8, 9])}{rng.integers(0, 10**9):09d}"
+        people.append(
+            {
+                "name": name,
+                "email": f"user{i:04d}.{rng.integers(100, 999)}@example.{rng.choice(['com', 'cn', 'org'])}",
+                "phone": mobile,
+                "national_id": first17 + check,
+                "bank_card": card,
+                "address": address,
+                "ip": ".".join(str(int(x)) for x in rng.integers(1, 255, 4)),
+            }
+        )
+    lines = []
+    start = pd.Timestamp("2025-01-01")
+    order_number = 0
+    for person in people:
+        for _ in range(int(rng.integers(1, 5))):
+            order_number += 1
+            day = start + pd.Timedelta(days=int(rng.integers(0, 365)))
+            for _ in range(int(rng.integers(1, 4))):
+                lines.append(
+                    {
+                        "order": f"SO{day:%Y%m%d}{order_number:05d}",
+                        "date": day.strftime("%Y-%m-%d"),
+                        "sku": f"SKU-{rng.integers(10_000, 99_999)}",
+                        "quantity": int(rng.integers(1, 6)),
+                        "price": round(float(rng.uniform(5, 500)), 2),
+                        **person,
+                    }
+                )
+    frame = pd.DataFrame(lines)
+    headers = {
+        "zh": {
+            "order": "订单号",
+            "date": "下单时间",
+            "sku": "商品编码",
+            "quantity": "数量",
+            "price": "单价",
+            "name": "客户姓名",
+            "email": "客户邮箱",
+            "phone": "手机号",
+            "national_id": "身份证号",
+            "bank_card": "银行卡号",
+            "address": "收货地址",
+            "ip": "IP地址",
+        },
+        "en": {
+            "order": "Order Number",
+            "date": "Order Date",
+            "sku": "SKU",
+            "quantity": "Quantity",
+            "price": "Unit Price",
+            "name": "Customer Name",
+            "email": "Customer Email",
+            "phone": "Mobile",
+            "national_id": "National ID",
+            "bank_card": "Card Number",
+            "address": "Shipping Address",
+            "ip": "IP Address",
+        },
+    }[language]
+    kinds = {
+        headers[k]: k
+        for k in ("name", "email", "phone", "national_id", "bank_card", "address", "ip")
+    }
+    return frame.rename(columns=headers), kinds

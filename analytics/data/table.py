@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analytics.data.names import leading_zero_share, looks_like_identifier, parse_numbers
+from analytics.data.privacy import PrivacyStep
 from analytics.data.schema import fingerprint
 from analytics.errors import AnalyticsError
 
@@ -68,6 +69,9 @@ class LoadedTable:
         Every sheet of the workbook, so a user can pick others.
     notes : tuple of str
         What a user should know about how the file was read, in plain words.
+    privacy : tuple of PrivacyStep
+        What was done to its personal columns (``analytics.data.pipeline.protect_table``); empty
+        when none was found or the table was not checked.
     """
 
     frame: pd.DataFrame
@@ -80,6 +84,7 @@ class LoadedTable:
     sheets: tuple[str, ...] = ()
     workbook_sheets: tuple[SheetInfo, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    privacy: tuple[PrivacyStep, ...] = ()
 
     @property
     def n_rows(self) -> int:

@@ -17,6 +17,7 @@ from analytics.data import (
     ColumnMapping,
     Kind,
     LoadedTable,
+    PrivacyStep,
     SheetInfo,
     build_dataset,
     clean,
@@ -179,6 +180,7 @@ def table_from_parquet(data: bytes, meta: Mapping[str, Any]) -> LoadedTable:
         sheets=tuple(meta.get("sheets", ())),
         workbook_sheets=sheets,
         notes=tuple(meta.get("notes", ())),
+        privacy=tuple(PrivacyStep(*step) for step in meta.get("privacy", ())),
     )
 
 

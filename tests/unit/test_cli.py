@@ -600,3 +600,24 @@ def test_mix_command_builds_weeks_from_orders_and_a_spend_file(cli, tmp_path):
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["periods"] == 156 and out["channels"][0]["spend"] == pytest.approx(156 * 7 * 50)
+
+
+def test_privacy_names_the_personal_columns_and_writes_a_copy_without_them(
+    cli, tmp_path, monkeypatch
+):
+    from analytics.data import generate_personal_orders
+
+    frame, kinds = generate_personal_orders(language="zh")
+    source, out = tmp_path / "订单.csv", tmp_path / "safe.csv"
+    frame.to_csv(source, index=False)
+    monkeypatch.setenv("MARKETLENS_PRIVACY_SECRET", "cli secret")
+    result = cli("privacy", str(source), "--keep", "收货地址", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    done = {c["column"]: c["action"] for c in summary["columns"]}
+    assert set(done) == set(kinds) and done["收货地址"] == "keep" and done["IP地址"] == "drop"
+    assert "MARKETLENS_PRIVACY_SECRET" in summary["secret"]
+    written = out.read_text(encoding="utf-8-sig")
+    assert "IP地址" not in written and frame["收货地址"].iloc[0] in written
+    assert frame["手机号"].astype(str).iloc[0] not in written
+    assert frame["客户邮箱"].iloc[0] not in written
