@@ -27,6 +27,8 @@ import pandas as pd
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, get_date_format
 from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
     format_currency,
     format_decimal,
     format_percent,
@@ -37,6 +39,7 @@ from babel.numbers import (
 )
 
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 Kind = Literal["text", "count", "number", "money", "percent", "ratio", "date", "datetime", "flag"]
 
@@ -65,139 +68,184 @@ class Column:
 #: are written out (``avg_order_value`` → ``Avg order value``) and their kind read from the data.
 COLUMNS: dict[str, Column] = {
     # data roles (the mapped table)
-    "order_id": Column("Order", "text"),
-    "customer_id": Column("Customer", "text"),
-    "timestamp": Column("Date", "datetime"),
-    "date": Column("Date", "date"),
-    "product": Column("Product", "text"),
-    "product_name": Column("Product name", "text"),
-    "category": Column("Category", "text"),
-    "quantity": Column("Quantity", "count"),
-    "unit_price": Column("Unit price", "money"),
-    "revenue": Column("Revenue", "money"),
-    "name": Column("Name", "text"),
+    "order_id": Column(N_("Order"), "text"),
+    "customer_id": Column(N_("Customer"), "text"),
+    "timestamp": Column(N_("Date"), "datetime"),
+    "date": Column(N_("Date"), "date"),
+    "product": Column(N_("Product"), "text"),
+    "product_name": Column(N_("Product name"), "text"),
+    "category": Column(N_("Category"), "text"),
+    "quantity": Column(N_("Quantity"), "count"),
+    "unit_price": Column(N_("Unit price"), "money"),
+    "revenue": Column(N_("Revenue"), "money"),
+    "name": Column(N_("Name"), "text"),
+    "status": Column(N_("Order / payment status"), "text"),
+    "paid": Column(N_("Paid"), "flag"),
+    "refund": Column(N_("Refunded amount"), "money"),
     # overview
-    "period": Column("Period", "date"),
-    "orders": Column("Orders", "count"),
-    "customers": Column("Customers", "count"),
-    "new_customers": Column("New customers", "count"),
-    "returning_customers": Column("Returning customers", "count"),
-    "complete": Column("Whole period", "flag", "Unticked: the period is cut by the data's range."),
-    "revenue_share": Column("Share of revenue", "percent"),
-    "share": Column("Share of customers", "percent"),
-    "value": Column("Value", "text"),
-    "aov": Column("Average order value", "money"),
+    "period": Column(N_("Period"), "date"),
+    "orders": Column(N_("Orders"), "count"),
+    "customers": Column(N_("Customers"), "count"),
+    "new_customers": Column(N_("New customers"), "count"),
+    "returning_customers": Column(N_("Returning customers"), "count"),
+    "complete": Column(
+        N_("Whole period"), "flag", N_("Unticked: the period is cut by the data's range.")
+    ),
+    "revenue_share": Column(N_("Share of revenue"), "percent"),
+    "share": Column(N_("Share of customers"), "percent"),
+    "value": Column(N_("Value"), "text"),
+    "aov": Column(N_("Average order value"), "money"),
     # segments
-    "segment": Column("Segment", "text"),
-    "rfm_segment": Column("RFM segment", "text"),
-    "action": Column("What to do", "text"),
-    "recency": Column("Recency (days)", "count", "Days since the customer's last order."),
-    "frequency": Column("Frequency (orders)", "count", "Orders the customer placed."),
-    "monetary": Column("Monetary", "money", "What the customer spent in all."),
-    "r_score": Column("R score", "count", "Recency score, 5 = most recent."),
-    "f_score": Column("F score", "count", "Frequency score, 5 = most orders."),
-    "m_score": Column("M score", "count", "Monetary score, 5 = most spent."),
-    "rfm_score": Column("RFM score", "text"),
-    "cluster": Column("Cluster", "text"),
+    "segment": Column(N_("Segment"), "text"),
+    "rfm_segment": Column(N_("RFM segment"), "text"),
+    "action": Column(N_("What to do"), "text"),
+    "recency": Column(N_("Recency (days)"), "count", N_("Days since the customer's last order.")),
+    "frequency": Column(N_("Frequency (orders)"), "count", N_("Orders the customer placed.")),
+    "monetary": Column(N_("Monetary"), "money", N_("What the customer spent in all.")),
+    "r_score": Column(N_("R score"), "count", N_("Recency score, 5 = most recent.")),
+    "f_score": Column(N_("F score"), "count", N_("Frequency score, 5 = most orders.")),
+    "m_score": Column(N_("M score"), "count", N_("Monetary score, 5 = most spent.")),
+    "rfm_score": Column(N_("RFM score"), "text"),
+    "cluster": Column(N_("Cluster"), "text"),
     # forecast
-    "forecast": Column("Forecast", "number"),
-    "lower_80": Column("Low (80%)", "number", "The 80% prediction interval's lower end."),
-    "upper_80": Column("High (80%)", "number", "The 80% prediction interval's upper end."),
-    "lower_95": Column("Low (95%)", "number", "The 95% prediction interval's lower end."),
-    "upper_95": Column("High (95%)", "number", "The 95% prediction interval's upper end."),
-    "actual": Column("Actual", "number"),
+    "forecast": Column(N_("Forecast"), "number"),
+    "lower_80": Column(N_("Low (80%)"), "number", N_("The 80% prediction interval's lower end.")),
+    "upper_80": Column(N_("High (80%)"), "number", N_("The 80% prediction interval's upper end.")),
+    "lower_95": Column(N_("Low (95%)"), "number", N_("The 95% prediction interval's lower end.")),
+    "upper_95": Column(N_("High (95%)"), "number", N_("The 95% prediction interval's upper end.")),
+    "actual": Column(N_("Actual"), "number"),
     "mase": Column(
-        "Error vs. a seasonal guess",
+        N_("Error vs. a seasonal guess"),
         "ratio",
-        "MASE: the mean absolute error divided by that of repeating last season (below 1 beats "
-        "it).",
+        N_(
+            "MASE: the mean absolute error divided by that of repeating last season (below 1 beats "
+            "it)."
+        ),
     ),
     "smape": Column(
-        "Typical % miss", "percent", "sMAPE: the symmetric mean absolute percentage error."
+        N_("Typical % miss"), "percent", N_("sMAPE: the symmetric mean absolute percentage error.")
     ),
-    "mape": Column("Average % miss", "percent", "MAPE: the mean absolute percentage error."),
-    "rmse": Column("Typical miss (RMSE)", "number", "Root mean squared error."),
-    "mae": Column("Average miss (MAE)", "number", "Mean absolute error."),
+    "mape": Column(
+        N_("Average % miss"), "percent", N_("MAPE: the mean absolute percentage error.")
+    ),
+    "rmse": Column(N_("Typical miss (RMSE)"), "number", N_("Root mean squared error.")),
+    "mae": Column(N_("Average miss (MAE)"), "number", N_("Mean absolute error.")),
     "coverage_80": Column(
-        "Inside the 80% band", "percent", "How often the actual value fell in the 80% interval."
+        N_("Inside the 80% band"),
+        "percent",
+        N_("How often the actual value fell in the 80% interval."),
     ),
     "coverage_95": Column(
-        "Inside the 95% band", "percent", "How often the actual value fell in the 95% interval."
+        N_("Inside the 95% band"),
+        "percent",
+        N_("How often the actual value fell in the 95% interval."),
     ),
-    "description": Column("Fitted as", "text"),
-    "model": Column("Model", "text"),
+    "description": Column(N_("Fitted as"), "text"),
+    "model": Column(N_("Model"), "text"),
     # propensity
-    "probability": Column("Probability", "percent", "The model's chance that the outcome happens."),
-    "decile": Column("Decile", "count", "1 = the tenth of customers most likely to respond."),
+    "probability": Column(
+        N_("Probability"), "percent", N_("The model's chance that the outcome happens.")
+    ),
+    "decile": Column(
+        N_("Decile"), "count", N_("1 = the tenth of customers most likely to respond.")
+    ),
     "roc_auc": Column(
-        "ROC AUC", "ratio", "Chance that a random positive is scored above a random negative."
+        N_("ROC AUC"),
+        "ratio",
+        N_("Chance that a random positive is scored above a random negative."),
     ),
-    "roc_auc_sd": Column("ROC AUC ± (sd)", "ratio", "Spread of the ROC AUC over the folds."),
-    "pr_auc": Column("PR AUC", "ratio", "Average precision: 1 is perfect, the base rate is luck."),
+    "roc_auc_sd": Column(
+        N_("ROC AUC ± (sd)"), "ratio", N_("Spread of the ROC AUC over the folds.")
+    ),
+    "pr_auc": Column(
+        N_("PR AUC"), "ratio", N_("Average precision: 1 is perfect, the base rate is luck.")
+    ),
     "accuracy": Column(
-        "Accuracy", "percent", "Share of customers classified right at the threshold."
+        N_("Accuracy"), "percent", N_("Share of customers classified right at the threshold.")
     ),
-    "precision": Column("Precision", "percent", "Of those flagged, the share that were positive."),
-    "recall": Column("Recall", "percent", "Of the positives, the share flagged."),
-    "f1": Column("F1", "ratio", "The balance of precision and recall (1 is perfect)."),
-    "params": Column("Best settings", "text"),
-    "seconds": Column("Seconds", "number", decimals=1),
-    "coefficient": Column("Coefficient", "ratio"),
-    "feature": Column("Input", "text"),
+    "precision": Column(
+        N_("Precision"), "percent", N_("Of those flagged, the share that were positive.")
+    ),
+    "recall": Column(N_("Recall"), "percent", N_("Of the positives, the share flagged.")),
+    "f1": Column(N_("F1"), "ratio", N_("The balance of precision and recall (1 is perfect).")),
+    "params": Column(N_("Best settings"), "text"),
+    "seconds": Column(N_("Seconds"), "number", decimals=1),
+    "coefficient": Column(N_("Coefficient"), "ratio"),
+    "feature": Column(N_("Input"), "text"),
     # customers over time
     "p_alive": Column(
-        "Still active (chance)", "percent", "BG/NBD: the chance the customer has not left."
+        N_("Still active (chance)"), "percent", N_("BG/NBD: the chance the customer has not left.")
     ),
     "p_alive_before": Column(
-        "Active chance a quarter ago", "percent", "BG/NBD's chance 13 weeks before the data ends."
+        N_("Active chance a quarter ago"),
+        "percent",
+        N_("BG/NBD's chance 13 weeks before the data ends."),
     ),
-    "p_alive_change": Column("Change", "percent", "Points gained or lost since then."),
-    "expected_purchases": Column("Expected purchases", "number", decimals=1),
-    "expected_spend": Column("Spend per purchase", "money", "Gamma-Gamma: expected mean spend."),
+    "p_alive_change": Column(N_("Change"), "percent", N_("Points gained or lost since then.")),
+    "expected_purchases": Column(N_("Expected purchases"), "number", decimals=1),
+    "expected_spend": Column(
+        N_("Spend per purchase"), "money", N_("Gamma-Gamma: expected mean spend.")
+    ),
     "clv": Column(
-        "Expected value", "money", "The horizon's expected purchases times the spend, discounted."
+        N_("Expected value"),
+        "money",
+        N_("The horizon's expected purchases times the spend, discounted."),
     ),
-    "segment_before": Column("Segment before", "text", "The RFM segment on the earlier date."),
-    "segment_after": Column("Segment now", "text", "The RFM segment on the later date."),
-    "move": Column("Move", "text"),
+    "segment_before": Column(
+        N_("Segment before"), "text", N_("The RFM segment on the earlier date.")
+    ),
+    "segment_after": Column(N_("Segment now"), "text", N_("The RFM segment on the later date.")),
+    "move": Column(N_("Move"), "text"),
     "revenue_between": Column(
-        "Spent between the dates", "money", "What the customer spent after the earlier date."
+        N_("Spent between the dates"),
+        "money",
+        N_("What the customer spent after the earlier date."),
     ),
     "calibration_purchases": Column(
-        "Repeat purchases before", "text", "Repeat purchases in the calibration period."
+        N_("Repeat purchases before"), "text", N_("Repeat purchases in the calibration period.")
     ),
     # market basket
-    "rule": Column("Rule (if → then)", "text", width="large"),
-    "antecedents": Column("If bought", "text"),
-    "consequents": Column("Then also", "text"),
-    "support": Column("Support", "percent", "Share of baskets that hold every item of the rule."),
-    "confidence": Column("Confidence", "percent", "Share of 'if' baskets that also hold 'then'."),
-    "lift": Column("Lift", "ratio", "Confidence over the 'then' items' own share: 1 = no link."),
-    "count": Column("Baskets", "count"),
-    "leverage": Column("Leverage", "ratio", decimals=4),
-    "conviction": Column("Conviction", "ratio"),
-    "zhang": Column("Zhang's metric", "ratio"),
-    "jaccard": Column("Jaccard", "ratio", decimals=3),
-    "kulczynski": Column("Kulczynski", "ratio", decimals=3),
-    "certainty": Column("Certainty", "ratio", decimals=3),
+    "rule": Column(N_("Rule (if → then)"), "text", width="large"),
+    "antecedents": Column(N_("If bought"), "text"),
+    "consequents": Column(N_("Then also"), "text"),
+    "support": Column(
+        N_("Support"), "percent", N_("Share of baskets that hold every item of the rule.")
+    ),
+    "confidence": Column(
+        N_("Confidence"), "percent", N_("Share of 'if' baskets that also hold 'then'.")
+    ),
+    "lift": Column(
+        N_("Lift"), "ratio", N_("Confidence over the 'then' items' own share: 1 = no link.")
+    ),
+    "count": Column(N_("Baskets"), "count"),
+    "leverage": Column(N_("Leverage"), "ratio", decimals=4),
+    "conviction": Column(N_("Conviction"), "ratio"),
+    "zhang": Column(N_("Zhang's metric"), "ratio"),
+    "jaccard": Column(N_("Jaccard"), "ratio", decimals=3),
+    "kulczynski": Column(N_("Kulczynski"), "ratio", decimals=3),
+    "certainty": Column(N_("Certainty"), "ratio", decimals=3),
     "p_value": Column(
-        "Chance of a fluke", "percent", "p-value of Fisher's exact test: below 5% is significant."
+        N_("Chance of a fluke"),
+        "percent",
+        N_("p-value of Fisher's exact test: below 5% is significant."),
     ),
     "p_adjusted": Column(
-        "Chance of a fluke (adjusted)",
+        N_("Chance of a fluke (adjusted)"),
         "percent",
-        "Benjamini-Hochberg adjusted p-value: corrected for testing many rules at once.",
+        N_("Benjamini-Hochberg adjusted p-value: corrected for testing many rules at once."),
     ),
-    "redundant": Column("Redundant", "flag", "A simpler rule says the same as well or better."),
-    "item": Column("Item", "text"),
-    "items": Column("Items", "text"),
-    "score": Column("Score", "ratio", decimals=3),
-    "because": Column("Because", "text", width="large"),
-    "source": Column("From", "text"),
+    "redundant": Column(
+        N_("Redundant"), "flag", N_("A simpler rule says the same as well or better.")
+    ),
+    "item": Column(N_("Item"), "text"),
+    "items": Column(N_("Items"), "text"),
+    "score": Column(N_("Score"), "ratio", decimals=3),
+    "because": Column(N_("Because"), "text", width="large"),
+    "source": Column(N_("From"), "text"),
     # data quality and cleaning
-    "step": Column("Step", "text"),
-    "rows_removed": Column("Rows removed", "count"),
-    "rows_left": Column("Rows left", "count"),
+    "step": Column(N_("Step"), "text"),
+    "rows_removed": Column(N_("Rows removed"), "count"),
+    "rows_left": Column(N_("Rows left"), "count"),
 }
 
 #: Words that mark a column of money in a user's own file (``MonthlyCharges``, ``balance``).
@@ -416,16 +464,33 @@ class Display:
         if kind == "datetime":
             return self.datetime(value)
         if kind == "flag":
-            return "Yes" if bool(value) else "No"
+            return _("Yes") if bool(value) else _("No")
         return str(value)
 
     def kpi(self, value: float, unit: str) -> str:
-        """A dashboard card: money in whole units (cents below 100), ratios to 0.1, counts."""
+        """A dashboard card: money in whole units (cents below 100), ratios to 0.1, counts.
+
+        In Chinese, sums from 100,000 up are read in 万 and 亿 (CLDR's compact forms): ¥162.2万,
+        not ¥1,621,554. Tables keep every digit, so columns line up and sort as numbers.
+        """
+        if _missing(value):
+            return "—"
+        if self.compact and unit in ("money", "count") and abs(value) >= 100_000:
+            if unit == "money":
+                return format_compact_currency(
+                    value, self.currency, locale=self.locale, fraction_digits=1
+                )
+            return format_compact_decimal(value, locale=self.locale, fraction_digits=1)
         if unit == "money":
             return self.money(value)
         if unit == "ratio":
             return self.number(value, 1)
         return self.count(value)
+
+    @property
+    def compact(self) -> bool:
+        """Whether large figures are read in myriads (万, 亿): Chinese locales."""
+        return self.locale.split("_")[0] == "zh"
 
     # --- tables ---------------------------------------------------------------------------------
     def columns(

@@ -13,11 +13,17 @@ import pandas as pd
 from analytics.data import Dataset, cancellation_mask, product_names, sales_mask
 from analytics.display import Display
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _, day
 from analytics.params import Constraint, Params
 from analytics.results import Result, json_number
 
 Freq = Literal["D", "W", "M", "Q"]
-FREQ_LABELS: dict[str, str] = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}
+FREQ_LABELS: dict[str, str] = {
+    "D": N_("day"),
+    "W": N_("week"),
+    "M": N_("month"),
+    "Q": N_("quarter"),
+}
 
 
 @dataclass(frozen=True)
@@ -166,10 +172,10 @@ def _records(table: pd.DataFrame) -> list[dict[str, object]]:
 
 
 PERIOD_PRESETS: dict[str, int | None] = {
-    "Last 30 days": 30,
-    "Last 90 days": 90,
-    "Last 12 months": 365,
-    "All": None,
+    N_("Last 30 days"): 30,
+    N_("Last 90 days"): 90,
+    N_("Last 12 months"): 365,
+    N_("All"): None,
 }
 
 
@@ -224,14 +230,14 @@ def _figures(lines: pd.DataFrame) -> dict[str, float]:
 
 
 _KPI_HELP: dict[str, tuple[Literal["money", "count", "ratio"], str]] = {
-    "Revenue": ("money", "Sum of line revenue, net of cancellations and returns."),
-    "Orders": ("count", "Distinct orders, cancellations not counted."),
-    "Customers": ("count", "Distinct customers with an order in the period."),
-    "Average order value": (
+    N_("Revenue"): ("money", N_("Sum of line revenue, net of cancellations and returns.")),
+    N_("Orders"): ("count", N_("Distinct orders, cancellations not counted.")),
+    N_("Customers"): ("count", N_("Distinct customers with an order in the period.")),
+    N_("Average order value"): (
         "money",
-        "Revenue of orders (before returns) divided by the number of orders.",
+        N_("Revenue of orders (before returns) divided by the number of orders."),
     ),
-    "Items per order": ("ratio", "Units sold divided by the number of orders."),
+    N_("Items per order"): ("ratio", N_("Units sold divided by the number of orders.")),
 }
 
 
@@ -285,8 +291,8 @@ def _dated_transactions(dataset: Dataset, freq: str, top_n: int) -> pd.DataFrame
     """The transactions with a readable date; refuses other data and bad options."""
     if dataset.kind != "transactions":
         raise AnalyticsError(
-            f"The overview needs transactions; this dataset is {dataset.kind}.",
-            hint="Load a sales export with one row per order line on the Data page.",
+            _("The overview needs transactions; this dataset is {kind}.").format(kind=dataset.kind),
+            hint=_("Load a sales export with one row per order line on the Data page."),
         )
     if freq not in FREQ_LABELS:
         raise AnalyticsError(f"freq must be one of {', '.join(FREQ_LABELS)}, got {freq!r}.")
@@ -295,7 +301,7 @@ def _dated_transactions(dataset: Dataset, freq: str, top_n: int) -> pd.DataFrame
     frame = dataset.frame[dataset.frame["timestamp"].notna()]
     if frame.empty:
         raise AnalyticsError(
-            "No row has a readable date.", hint="Check the date column on the Data page."
+            _("No row has a readable date."), hint=_("Check the date column on the Data page.")
         )
     return frame
 
@@ -309,7 +315,9 @@ def _days(
     end_ts = pd.Timestamp(end) if end is not None else last
     if end_ts < start_ts:
         raise AnalyticsError(
-            f"The period ends ({end_ts:%Y-%m-%d}) before it starts ({start_ts:%Y-%m-%d})."
+            _("The period ends ({end}) before it starts ({start}).").format(
+                end=day(end_ts), start=day(start_ts)
+            )
         )
     return first, last, start_ts, end_ts
 
@@ -319,8 +327,8 @@ def _dimension(dataset: Dataset, dimension: str | None) -> str | None:
     dims = dataset.dimensions
     if dimension is not None and dimension not in dims:
         raise AnalyticsError(
-            f"{dimension!r} is not a dimension of this dataset.",
-            hint=f"Dimensions: {', '.join(dims) or 'none'}.",
+            _("{column!r} is not a dimension of this dataset.").format(column=dimension),
+            hint=_("Dimensions: {names}.").format(names=", ".join(dims) or _("none")),
         )
     return dimension or (dims[0] if dims else None)
 
@@ -368,16 +376,21 @@ def run_overview(
     current = frame[(stamps >= start_ts) & (stamps < stop)]
     if current.empty:
         raise AnalyticsError(
-            f"No orders between {start_ts:%Y-%m-%d} and {end_ts:%Y-%m-%d}.",
-            hint=f"The data runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}.",
+            _("No orders between {start} and {end}.").format(start=day(start_ts), end=day(end_ts)),
+            hint=_("The data runs from {first} to {last}.").format(
+                first=day(first), last=day(last)
+            ),
         )
     previous = frame[(stamps >= prev_start) & (stamps < start_ts)]
     notes: list[str] = []
     if previous.empty:
-        notes.append("No data in the previous period of equal length, so no changes are shown.")
+        notes.append(_("No data in the previous period of equal length, so no changes are shown."))
     elif prev_start < first:
         notes.append(
-            f"The data starts on {first:%Y-%m-%d}, inside the previous period: changes compare with part of it."
+            _(
+                "The data starts on {first}, inside the previous period: changes compare with "
+                "part of it."
+            ).format(first=day(first))
         )
     sales = current[sales_mask(current)]
     trend = _trend(
@@ -385,7 +398,9 @@ def run_overview(
     )
     if not trend["complete"].iloc[-1]:
         notes.append(
-            f"The last {FREQ_LABELS[freq]} is incomplete in the data; its bar is shown lighter."
+            _("The last {step} is incomplete in the data; its bar is shown lighter.").format(
+                step=_(FREQ_LABELS[freq])
+            )
         )
     dimension = _dimension(dataset, dimension)
     return OverviewResult(

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from analytics.data import QualityReport
+from analytics.i18n import _, current_language
 from analytics.overview import FREQ_LABELS, OverviewResult
 
 #: Okabe–Ito colour-blind-safe palette; the same index means the same thing on every page.
@@ -125,7 +126,7 @@ def trend_figure(result: OverviewResult, metric: str = "revenue") -> go.Figure:
     """Revenue (or orders, customers) per period; incomplete periods drawn lighter."""
     trend = result.trend
     unit = FREQ_LABELS[result.freq]
-    label = {"revenue": "Revenue", "orders": "Orders", "customers": "Customers"}[metric]
+    label = {"revenue": _("Revenue"), "orders": _("Orders"), "customers": _("Customers")}[metric]
     colors = [PALETTE[0] if complete else MUTED for complete in trend["complete"]]
     fig = go.Figure(
         go.Bar(
@@ -136,11 +137,29 @@ def trend_figure(result: OverviewResult, metric: str = "revenue") -> go.Figure:
         )
     )
     _date_ticks(fig, trend["period"], result.freq)
-    return _layout(fig, f"{label} per {unit}", f"{unit.capitalize()} starting", label)
+    return _layout(
+        fig,
+        _("{measure} per {step}").format(measure=label, step=_(unit)),
+        _STARTING[result.freq](),
+        label,
+    )
 
 
 #: Tick labels of a trend's date axis, and one step of it, per step name.
 _TICK_FORMATS = {"D": "%d %b %Y", "W": "%d %b %Y", "M": "%b %Y", "Q": "%b %Y"}
+_TICK_FORMATS_ZH = {
+    "D": "%Y年%-m月%-d日",
+    "W": "%Y年%-m月%-d日",
+    "M": "%Y年%-m月",
+    "Q": "%Y年%-m月",
+}
+#: A trend's date axis title per step (a function: translated when drawn).
+_STARTING = {
+    "D": lambda: _("Day starting"),
+    "W": lambda: _("Week starting"),
+    "M": lambda: _("Month starting"),
+    "Q": lambda: _("Quarter starting"),
+}
 _STEPS = {
     "D": pd.DateOffset(days=1),
     "W": pd.DateOffset(weeks=1),
@@ -152,7 +171,8 @@ _STEPS = {
 def _date_ticks(fig: go.Figure, periods: pd.Series, freq: str) -> None:
     """Dates as days, not times: with a few bars, one tick per bar and the axis one step wider
     on each side (alone, a bar's axis ran over a millisecond, '23:59:59.9996 …')."""
-    fig.update_xaxes(tickformat=_TICK_FORMATS.get(freq, "%d %b %Y"))
+    formats = _TICK_FORMATS if current_language() == "en" else _TICK_FORMATS_ZH
+    fig.update_xaxes(tickformat=formats.get(freq, formats["D"]))
     if 0 < len(periods) <= 6:
         step = _STEPS.get(freq, _STEPS["D"])
         first, last = pd.Timestamp(periods.min()), pd.Timestamp(periods.max())
@@ -178,14 +198,19 @@ def top_products_figure(result: OverviewResult) -> go.Figure:
             customdata=np.column_stack(
                 [[plot_text(name) for name in names], top["quantity"], top["orders"]]
             ),
-            hovertemplate="%{customdata[0]}<br>Revenue: %{x:,.0f}<br>Units: %{customdata[1]:,.0f}"
-            "<br>Orders: %{customdata[2]:,}<extra></extra>",
+            hovertemplate="%{customdata[0]}<br>"
+            + _("Revenue")
+            + ": %{x:,.0f}<br>"
+            + _("Units")
+            + ": %{customdata[1]:,.0f}<br>"
+            + _("Orders")
+            + ": %{customdata[2]:,}<extra></extra>",
         )
     )
     return _layout(
         fig,
-        f"Top {len(top)} products by revenue",
-        "Revenue",
+        _("Top {n} products by revenue").format(n=len(top)),
+        _("Revenue"),
         "",
         height=max(300, 28 * len(top) + 80),
     )
@@ -195,7 +220,7 @@ def top_values_figure(result: OverviewResult) -> go.Figure:
     """Revenue by the values of the chosen dimension (e.g. country)."""
     top = result.top_values
     if top is None:
-        return _layout(go.Figure(), "No dimension to show", "", "")
+        return _layout(go.Figure(), _("No dimension to show"), "", "")
     top = top.iloc[::-1]
     fig = go.Figure(
         go.Bar(
@@ -204,13 +229,17 @@ def top_values_figure(result: OverviewResult) -> go.Figure:
             orientation="h",
             marker_color=PALETTE[2],
             customdata=top[["orders", "revenue_share"]].to_numpy(),
-            hovertemplate="%{y}<br>Revenue: %{x:,.0f} (%{customdata[1]:.0%})<br>Orders: %{customdata[0]:,}<extra></extra>",
+            hovertemplate="%{y}<br>"
+            + _("Revenue")
+            + ": %{x:,.0f} (%{customdata[1]:.0%})<br>"
+            + _("Orders")
+            + ": %{customdata[0]:,}<extra></extra>",
         )
     )
     return _layout(
         fig,
-        f"Revenue by {plot_text(result.dimension)}",
-        "Revenue",
+        _("Revenue by {dimension}").format(dimension=plot_text(result.dimension)),
+        _("Revenue"),
         "",
         height=max(300, 28 * len(top) + 80),
     )
@@ -223,19 +252,25 @@ def customers_figure(result: OverviewResult) -> go.Figure:
     fig = go.Figure(
         [
             go.Bar(
-                x=data["period"], y=data["returning"], name="Returning", marker_color=PALETTE[0]
+                x=data["period"],
+                y=data["returning"],
+                name=_("Returning"),
+                marker_color=PALETTE[0],
             ),
             go.Bar(
                 x=data["period"],
                 y=data["new"],
-                name="New (first order ever)",
+                name=_("New (first order ever)"),
                 marker_color=PALETTE[1],
             ),
         ]
     )
     fig.update_layout(barmode="stack")
     return _layout(
-        fig, f"New and returning customers per {unit}", f"{unit.capitalize()} starting", "Customers"
+        fig,
+        _("New and returning customers per {step}").format(step=_(unit)),
+        _STARTING[result.freq](),
+        _("Customers"),
     )
 
 
@@ -251,14 +286,14 @@ def missing_values_figure(report: QualityReport) -> go.Figure:
                 PALETTE[5] if v >= 50 else PALETTE[1] if v > 0 else PALETTE[2]
                 for v in columns["Missing %"]
             ],
-            hovertemplate="%{y}: %{x:.1f}% missing<extra></extra>",
+            hovertemplate="%{y}: %{x:.1f}% " + _("missing") + "<extra></extra>",
         )
     )
     fig.update_xaxes(range=[0, 100])
     return _layout(
         fig,
-        "Missing values per column",
-        "% of rows missing",
+        _("Missing values per column"),
+        _("% of rows missing"),
         "",
         height=max(260, 22 * len(columns) + 80),
     )

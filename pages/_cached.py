@@ -58,6 +58,7 @@ from analytics.forecast import (
     residual_diagnostics,
     run_forecast,
 )
+from analytics.i18n import current_language, language
 from analytics.lifetime import (
     BGNBD,
     Cohorts,
@@ -142,9 +143,10 @@ def compute_budget(what: str) -> Budget:
 @st.cache_data(
     max_entries=64, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_overview(dataset: Dataset, params: OverviewParams) -> OverviewResult:
-    """Overview keyed by the dataset fingerprint and the parameters."""
-    return run_overview(dataset, **params.options("overview"))
+def cached_overview(dataset: Dataset, params: OverviewParams, lang: str) -> OverviewResult:
+    """Overview keyed by the dataset fingerprint, the parameters and the language of its notes."""
+    with language(lang):
+        return run_overview(dataset, **params.options("overview"))
 
 
 @st.cache_data(
@@ -598,9 +600,12 @@ def _report_runners() -> Runners:
             return cached_propensity(data, fit, _budget=budget)
         return waited(_propensity_job(data, fit), budget)
 
+    def overview(dataset: Dataset, params: OverviewParams) -> OverviewResult:
+        return cached_overview(dataset, params, current_language())
+
     return Runners(
         start=_start_report_job,
-        overview=cached_overview,
+        overview=overview,
         segments=segments,
         rules=rules,
         forecast=forecast,

@@ -12,10 +12,15 @@ from babel import Locale
 from babel.numbers import get_currency_name
 
 from analytics.display import CURRENCIES, LOCALES, PERCENT_SCALE, Column, Display
-from pages._state import _STATE
+from analytics.i18n import LANGUAGES, _, current_language, language_for
+from pages._state import _STATE, restate_in
 from pages._widgets import kept, md
 
 LOCALE_KEY = "w.display.locale"
+#: The interface language: a "w." key, so a workspace remembers it.
+LANGUAGE_KEY = "w.language"
+#: The number and date format each language starts with.
+_LANGUAGE_LOCALES = {"zh_CN": "zh_CN", "en": "en_US"}
 _CURRENCY_KEY = "w.display.currency"
 
 
@@ -24,6 +29,37 @@ def _browser_locale() -> str:
         return str(st.context.locale or "en-US")
     except AttributeError:  # no browser (AppTest before Streamlit set a context)
         return "en-US"
+
+
+def interface_language() -> str:
+    """The visitor's language: chosen in the sidebar, else their browser's."""
+    chosen = st.session_state.get(LANGUAGE_KEY)
+    return chosen if chosen in LANGUAGES else language_for(_browser_locale())
+
+
+def _language_changed() -> None:
+    """Numbers and dates follow a new language (the visitor may still choose another format)."""
+    lang = st.session_state.get(LANGUAGE_KEY)
+    restate_in(lang or "en")
+    browser = Display.for_locale(_browser_locale()).locale
+    st.session_state[LOCALE_KEY] = (
+        browser if language_for(browser) == lang else _LANGUAGE_LOCALES.get(lang, "en_US")
+    )
+
+
+def language_switch() -> None:
+    """The sidebar's language switch (English / 简体中文), labelled in both languages."""
+    with st.sidebar:
+        kept(
+            st.segmented_control,
+            "Language · 语言",  # i18n: as is
+            list(LANGUAGES),
+            key=LANGUAGE_KEY,
+            default=interface_language(),
+            format_func=LANGUAGES.__getitem__,
+            on_change=_language_changed,
+            required=True,
+        )
 
 
 def data_currency() -> str | None:
@@ -41,7 +77,11 @@ def _currency_key() -> str:
 
 def current_display() -> Display:
     """The locale and currency this visitor reads figures in."""
-    locale = st.session_state.get(LOCALE_KEY) or _browser_locale()
+    locale = st.session_state.get(LOCALE_KEY) or (
+        _browser_locale()
+        if language_for(_browser_locale()) == current_language()
+        else _LANGUAGE_LOCALES[current_language()]
+    )
     base = Display.for_locale(locale)
     chosen = st.session_state.get(_currency_key()) or data_currency() or base.currency
     return base.with_currency(chosen)
@@ -53,32 +93,34 @@ def display_settings() -> None:
     locales = list(dict.fromkeys([*LOCALES, display.locale]))
     stated = data_currency()
     currencies = list(dict.fromkeys([*CURRENCIES, display.currency, *([stated] if stated else [])]))
-    with st.sidebar.expander("Numbers and currency", icon=":material/payments:"):
+    with st.sidebar.expander(_("Numbers and currency"), icon=":material/payments:"):
         kept(
             st.selectbox,
-            "Number and date format",
+            _("Number and date format"),
             locales,
             key=LOCALE_KEY,
             default=display.locale,
-            format_func=_locale_name,
+            format_func={code: _locale_name(code) for code in locales}.__getitem__,
         )
         kept(
             st.selectbox,
-            "Currency",
+            _("Currency"),
             currencies,
             key=_currency_key(),
             default=display.currency,
-            format_func=lambda code: f"{code} · {get_currency_name(code, locale='en')}",
+            format_func=lambda code: f"{code} · {get_currency_name(code, locale=display.locale)}",
         )
         st.caption(
-            f"The file states its amounts are in {md(stated)}."
+            _("The file states its amounts are in {currency}.").format(currency=md(stated))
             if stated
-            else "The file does not say which currency its amounts are in: choose it here."
+            else _("The file does not say which currency its amounts are in: choose it here.")
         )
 
 
 def _locale_name(code: str) -> str:
-    return Locale.parse(code).get_display_name() or code
+    """A format's name in the interface language (in its own language for English readers)."""
+    lang = current_language()
+    return Locale.parse(code).get_display_name(None if lang == "en" else lang) or code
 
 
 def column_config(
@@ -95,7 +137,8 @@ def column_config(
     for name, spec in specs.items():
         series = frame[name]
         fmt, suffix = display.table_format(spec.kind or "text", spec.decimals)
-        label, options = spec.label + suffix, {"help": spec.help, "width": spec.width}
+        label = _(spec.label) + suffix
+        options = {"help": _(spec.help) if spec.help else None, "width": spec.width}
         if pd.api.types.is_datetime64_any_dtype(series):
             config[name] = st.column_config.DatetimeColumn(label, format=fmt, **options)
         elif pd.api.types.is_bool_dtype(series):

@@ -16,6 +16,7 @@ import streamlit as st
 
 from analytics.budget import Interrupted
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 from pages._memory import release_memory
 from pages._state import _STATE
 from pages._widgets import PageDone, md
@@ -125,18 +126,27 @@ def report_unexpected(exc: Exception, url_path: str, title: str) -> str:
             where,
         )
     st.error(
-        f"Sorry, the {md(title)} page ran into a problem it did not expect, so part of it is "
-        f"missing. Your data and your other pages are fine. If it happens again, please report "
-        f"incident **{incident}** to whoever runs this server.",
+        _(
+            "Sorry, the {page} page ran into a problem it did not expect, so part of it is "
+            "missing. Your data and your other pages are fine. If it happens again, please report "
+            "incident **{incident}** to whoever runs this server."
+        ).format(page=md(title), incident=incident),
         icon=":material/sentiment_dissatisfied:",
     )
-    with st.expander("What this page was doing"):
+    with st.expander(_("What this page was doing")):
         if state is not None:
-            st.markdown(f"**Data:** {md(state.table.source)} ({state.table.n_rows:,} rows)")
+            st.markdown(
+                _("**Data:** {source} ({n} rows)").format(
+                    source=md(state.table.source), n=f"{state.table.n_rows:,}"
+                )
+            )
         if inputs:
             st.dataframe(
                 pd.DataFrame(
-                    {"Setting": list(inputs), "Value": [repr(v)[:300] for v in inputs.values()]}
+                    {
+                        _("Setting"): list(inputs),
+                        _("Value"): [repr(v)[:300] for v in inputs.values()],
+                    }
                 ),
                 hide_index=True,
             )

@@ -37,6 +37,7 @@ from analytics.data import (
     role_evidence,
 )
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, current_language, language
 from analytics.params import Params
 from pages._memory import release_memory, tune_allocator
 from pages._widgets import ORIGINALS, md, point_to_data_page
@@ -59,12 +60,12 @@ def sample_dir() -> Path:
 
 
 SAMPLE_LABELS = {
-    "transactions": "Online shop orders (transactions, 2 years)",
-    "baskets": "Shopping baskets (one basket per line)",
-    "customers": "Customer list with churn flag (customers)",
-    "series": "Daily revenue (series)",
-    "campaign": "E-mail test results: control and two e-mails (customers)",
-    "mix": "Weekly sales and marketing spend per channel",
+    "transactions": N_("Online shop orders (transactions, 2 years)"),
+    "baskets": N_("Shopping baskets (one basket per line)"),
+    "customers": N_("Customer list with churn flag (customers)"),
+    "series": N_("Daily revenue (series)"),
+    "campaign": N_("E-mail test results: control and two e-mails (customers)"),
+    "mix": N_("Weekly sales and marketing spend per channel"),
 }
 
 
@@ -94,16 +95,19 @@ _ORIGINALS = ORIGINALS
 def _privacy_key() -> tuple[bytes, str]:
     """The deployment's pseudonym secret: ``[marketlens.privacy] secret`` of secrets.toml, else
     $MARKETLENS_PRIVACY_SECRET, else one generated and kept on the server (read once)."""
+    return privacy_key(_configured_secret())
+
+
+def _configured_secret() -> str | None:
     try:
-        configured = st.secrets.get("marketlens", {}).get("privacy", {}).get("secret")
+        return st.secrets.get("marketlens", {}).get("privacy", {}).get("secret")
     except FileNotFoundError:  # also Streamlit's error for a missing secrets.toml
-        configured = None
-    return privacy_key(configured)
+        return None
 
 
 def privacy_key_source() -> str:
-    """Where the pseudonym secret comes from, in words."""
-    return _privacy_key()[1]
+    """Where the pseudonym secret comes from, in words (in the visitor's language)."""
+    return privacy_key(_configured_secret())[1]
 
 
 def privacy_choices(source_id: str) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -133,40 +137,43 @@ def _protect(table: LoadedTable, source_id: str) -> LoadedTable:
 
 def load_sample(kind: str) -> LoadedTable:
     """A bundled sample, read through the same loader as uploads (shared by all sessions)."""
-    return _load_sample_file(str(sample_dir() / SAMPLE_FILES[kind]))
+    return _load_sample_file(str(sample_dir() / SAMPLE_FILES[kind]), current_language())
 
 
 @st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL)
-def _load_sample_file(path: str) -> LoadedTable:
+def _load_sample_file(path: str, lang: str) -> LoadedTable:
     if not Path(path).exists():
         raise AnalyticsError(
             f"The sample file {Path(path).name} is missing.",
             hint=f"Recreate the samples with: python -m analytics sample --out {Path(path).parent}",
         )
-    table = load_table(path)
+    with language(lang):  # how it was read is said in the visitor's language
+        table = load_table(path)
     _ = table.fingerprint  # computed once, and cached with the table
     return table
 
 
 @st.cache_data(max_entries=16, show_spinner=False, ttl=CACHE_TTL)
-def _read_file(digest: str, name: str, _data: bytes) -> LoadedTable:
+def _read_file(digest: str, name: str, _data: bytes, lang: str) -> LoadedTable:
     """An uploaded file read, keyed by the SHA-256 of its bytes and its name.
 
     Two users uploading the same export share the reading, never the session: each gets a copy.
     """
-    table = load_table(_data, name=name)
+    with language(lang):
+        table = load_table(_data, name=name)
     _ = table.fingerprint
     return table
 
 
 @st.cache_data(max_entries=16, show_spinner=False, ttl=CACHE_TTL)
-def _proposed_state(table_key: str, _table: LoadedTable, origin: str) -> DataState:
+def _proposed_state(table_key: str, _table: LoadedTable, origin: str, lang: str) -> DataState:
     """Kind, roles and default cleaning proposed for a table, keyed by its content fingerprint.
 
     Every visitor starts on the same sample: its mapping and cleaning are done once, not once per
     session (on a busy server that was the slowest part of opening the app).
     """
-    return DataState.propose(_table, origin, evidence=cached_evidence)
+    with language(lang):
+        return DataState.propose(_table, origin, evidence=cached_evidence)
 
 
 def data_state() -> DataState:
@@ -174,7 +181,7 @@ def data_state() -> DataState:
     state = st.session_state.get(_STATE)
     if state is None:
         table = load_sample("transactions")
-        state = _proposed_state(table.fingerprint, table, "sample")
+        state = _proposed_state(table.fingerprint, table, "sample", current_language())
         st.session_state[_STATE] = state
     return state
 
@@ -214,7 +221,7 @@ def set_table(
     else:
         st.session_state.pop(_ORIGINALS, None)
     proposed = (
-        _proposed_state(table.fingerprint, table, origin)
+        _proposed_state(table.fingerprint, table, origin, current_language())
         if shared
         else DataState.propose(table, origin, evidence=cached_evidence)
     )
@@ -267,7 +274,7 @@ def read_upload(
                 table = load_table(data, name=name)
                 _ = table.fingerprint
             else:
-                table = _read_file(hashlib.sha256(data).hexdigest(), name, data)
+                table = _read_file(hashlib.sha256(data).hexdigest(), name, data, current_language())
             several = sum(1 for sheet in table.workbook_sheets if sheet.columns) > 1
             state = set_table(
                 table,
@@ -278,7 +285,9 @@ def read_upload(
             )
             if large:
                 if state.original is not None:  # the Data page's next step, still in the slot
-                    cached_quality(state.original, table.fingerprint, table.frame)
+                    cached_quality(
+                        state.original, table.fingerprint, table.frame, current_language()
+                    )
                 release_memory()
             return state
     except AnalyticsError as exc:
@@ -328,14 +337,43 @@ def cached_evidence(
     table: LoadedTable, kind: Kind, mapping: ColumnMapping
 ) -> tuple[RoleEvidence, ...]:
     """:func:`analytics.data.session.table_evidence`, cached per table fingerprint and mapping."""
-    return _evidence(table.fingerprint, kind, repr(mapping), mapping, table.frame)
+    return _evidence(
+        table.fingerprint, kind, repr(mapping), mapping, table.frame, current_language()
+    )
 
 
 @st.cache_data(max_entries=32, show_spinner=False, ttl=CACHE_TTL)
 def _evidence(
-    table_key: str, kind: str, mapping_key: str, _mapping: ColumnMapping, _frame: pd.DataFrame
+    table_key: str,
+    kind: str,
+    mapping_key: str,
+    _mapping: ColumnMapping,
+    _frame: pd.DataFrame,
+    lang: str,
 ) -> tuple[RoleEvidence, ...]:
-    return role_evidence(_frame, kind, _mapping)  # type: ignore[arg-type]
+    with language(lang):
+        return role_evidence(_frame, kind, _mapping)  # type: ignore[arg-type]
+
+
+def restate_in(lang: str) -> None:
+    """The session's data described again in another language (kind, roles and cleaning kept):
+    what detection and reading said is written when the state is built."""
+    state = st.session_state.get(_STATE)
+    if state is None:
+        return
+    with language(lang):
+        again = DataState.build(
+            state.table,
+            state.origin,
+            kind=state.kind,
+            mapping=state.mapping,
+            steps=state.steps,
+            evidence=cached_evidence,
+            pending=True,
+        )
+    st.session_state[_STATE] = replace(
+        again, upload_id=state.upload_id, workbook=state.workbook, confirmed=state.confirmed
+    )
 
 
 def confirm_mapping() -> DataState:
@@ -373,9 +411,13 @@ def _dataset_key(dataset: Dataset) -> str:
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_quality(dataset: Dataset, table_fingerprint: str, _table: pd.DataFrame) -> QualityReport:
-    """Quality report keyed by the dataset's and table's content fingerprints."""
-    return quality_report(dataset, table=_table)
+def cached_quality(
+    dataset: Dataset, table_fingerprint: str, _table: pd.DataFrame, lang: str = "en"
+) -> QualityReport:
+    """Quality report keyed by the dataset's and table's content fingerprints (and the language
+    of its findings)."""
+    with language(lang):
+        return quality_report(dataset, table=_table)
 
 
 def remember(analysis: str, params: Params) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, Literal, NoReturn, TypeVar
 
@@ -19,6 +19,7 @@ from analytics.data import (
     to_excel_bytes,
 )
 from analytics.data.privacy import PSEUDONYM_PREFIX
+from analytics.i18n import _
 
 #: The session key of the pseudonyms' originals: ``(table fingerprint, {pseudonym: original})``,
 #: set by ``pages._state`` when a table is read. Never saved, logged or shared.
@@ -41,6 +42,19 @@ def md(text: object) -> str:
     ``[offer](http://…)`` must show as typed, not as bold text or a link.
     """
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def shown_as(labels: Mapping[Any, str] | Iterable[str]) -> Callable[[Any], str]:
+    """A ``format_func`` showing options by labels translated now, in this page run.
+
+    Streamlit may call a format function outside the run (AppTest does, in its own thread), where
+    the visitor's language is not set; a table of labels made during the run reads the same
+    anywhere. ``labels`` maps options to their English labels, or lists options that are their
+    own English labels.
+    """
+    pairs = labels.items() if isinstance(labels, Mapping) else ((o, o) for o in labels)
+    table = {option: _(str(label)) for option, label in pairs}
+    return lambda option: table.get(option, str(option))
 
 
 def kept(
@@ -113,16 +127,22 @@ def require_kind(dataset: Dataset, kinds: Sequence[str], what: str) -> None:
     """Stop the page, saying plainly why, when it cannot work on this kind of data."""
     if dataset.kind not in kinds:
         point_to_data_page(
-            f"{what} needs {' or '.join(kinds)} data, and the current dataset "
-            f"({md(dataset.source)}) is **{dataset.kind}**. Load a sales export on the Data page, "
-            "or pick the transactions sample."
+            _(
+                "{what} needs {kinds} data, and the current dataset ({source}) is **{kind}**. "
+                "Load a sales export on the Data page, or pick the transactions sample."
+            ).format(
+                what=what,
+                kinds=_(" or ").join(_(k) for k in kinds),
+                source=md(dataset.source),
+                kind=_(dataset.kind),
+            )
         )
 
 
 def point_to_data_page(message: str) -> NoReturn:
     """Say what the page needs that the Data page can give, with a link there; stop the page."""
     st.info(message, icon=":material/info:")
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    st.page_link("pages/data.py", label=_("Go to the Data page"), icon=":material/upload_file:")
     raise PageDone
 
 
@@ -142,7 +162,7 @@ def download_buttons(
     frame = _with_originals(frame, stem)
     csv_slot, excel_slot = slots if slots is not None else st.columns(2)
     csv_slot.download_button(
-        f"{label} (CSV)",
+        _("{label} (CSV)").format(label=label),
         data=partial(to_csv_bytes, frame),
         file_name=f"{stem}.csv",
         mime="text/csv",
@@ -150,7 +170,7 @@ def download_buttons(
         icon=":material/download:",
     )
     excel_slot.download_button(
-        f"{label} (Excel)",
+        _("{label} (Excel)").format(label=label),
         data=partial(to_excel_bytes, frame, sheet_name=sheet_name),
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -167,17 +187,21 @@ def _with_originals(frame: pd.DataFrame, stem: str) -> pd.DataFrame:
     if not _has_pseudonyms(frame):
         return frame
     back = st.checkbox(
-        "Put the original IDs back into this file",
+        _("Put the original IDs back into this file"),
         key=f"originals.{stem}",
         value=False,
-        help="Only in this session, for this download: adds the e-mails, phone numbers or "
-        "other IDs the pseudonyms stand for, to load the list into your CRM.",
+        help=_(
+            "Only in this session, for this download: adds the e-mails, phone numbers or "
+            "other IDs the pseudonyms stand for, to load the list into your CRM."
+        ),
     )
     if not back:
         return frame
     st.warning(
-        "This download will hold personal data (the original IDs). Keep it only where your "
-        "privacy rules allow, and delete it when done.",
+        _(
+            "This download will hold personal data (the original IDs). Keep it only where your "
+            "privacy rules allow, and delete it when done."
+        ),
         icon=":material/privacy_tip:",
     )
     return reattach(frame, saved[1])

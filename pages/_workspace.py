@@ -23,6 +23,7 @@ import streamlit as st
 
 from analytics.data import DataState
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _, ngettext
 from analytics.report import Workspace, WorkspaceInfo, WorkspaceStore, encode, owner_id, savable
 from pages._state import (
     _ANALYSES,
@@ -375,32 +376,55 @@ def _app_address() -> str:
 # --- the sidebar ---------------------------------------------------------------------------------------
 
 
+#: Each kind of data in one word, for the sidebar.
+KIND_LABELS_SHORT = {
+    "transactions": N_("transactions"),
+    "baskets": N_("baskets"),
+    "customers": N_("customers"),
+    "series": N_("series"),
+}
+
+
 def sidebar_status() -> None:
     """The sidebar's lines: the data every page works on, the open workspace, who is signed in."""
     state = st.session_state.get(_STATE)
     if state is not None:
-        origin = {"sample": "sample", "database": "from the database"}.get(state.origin, "uploaded")
+        origin = {"sample": _("sample"), "database": _("from the database")}.get(
+            state.origin, _("uploaded")
+        )
         shape = (
-            f"{state.cleaned.dataset.kind}, {state.cleaned.dataset.n_rows:,} rows"
+            ngettext("{kind}, {n} row", "{kind}, {n} rows", state.cleaned.dataset.n_rows).format(
+                kind=_(KIND_LABELS_SHORT[state.cleaned.dataset.kind]),
+                n=f"{state.cleaned.dataset.n_rows:,}",
+            )
             if state.cleaned is not None
-            else "column roles to finish on the Data page"
+            else _("column roles to finish on the Data page")
         )
         current = open_workspace()
         saved = ""
         if current is not None:
-            how = "read-only link: changes are not saved" if current.read_only else "changes saved"
-            saved = f"  \n**Workspace:** {md(current.name)} ({how})"
-        st.sidebar.caption(f"**Data:** {md(state.table.source)} ({origin})  \n{shape}{saved}")
+            how = (
+                _("read-only link: changes are not saved")
+                if current.read_only
+                else _("changes saved")
+            )
+            saved = "  \n" + _("**Workspace:** {name} ({how})").format(
+                name=md(current.name), how=how
+            )
+        st.sidebar.caption(
+            _("**Data:** {source} ({origin})").format(source=md(state.table.source), origin=origin)
+            + f"  \n{shape}{saved}"
+        )
     if sign_in_configured():
         if _signed_in():
             who = visitor()
             st.sidebar.caption(f"{md(who.label.capitalize())}")
-            st.sidebar.button("Sign out", on_click=st.logout, icon=":material/logout:")
+            st.sidebar.button(_("Sign out"), on_click=st.logout, icon=":material/logout:")
         else:
             st.sidebar.button(
-                "Sign in",
+                _("Sign in"),
                 on_click=st.login,
                 icon=":material/login:",
-                help="Signed in, your workspaces follow you to every browser.",
+                help=_("Signed in, your workspaces follow you to every browser."),
             )
     keep_browser_key()

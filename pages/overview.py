@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.errors import AnalyticsError
+from analytics.i18n import _, current_language, ngettext
 from analytics.overview import (
     FREQ_LABELS,
     PERIOD_PRESETS,
@@ -25,24 +26,31 @@ from pages._display import current_display, table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
-from pages._widgets import PageDone, kept, md, require_kind
+from pages._widgets import PageDone, kept, md, require_kind, shown_as
 
 ensure_inside_app()
-st.title("Overview")
+st.title(_("Overview"))
 shown = current_display()
 dataset = current_dataset()
-require_kind(dataset, ["transactions"], "The overview")
+require_kind(dataset, ["transactions"], _("The overview"))
 
 days = dataset.days
 if days is None:
     st.warning(
-        "No row has a readable date, so there is nothing to show over time. Check the date column on the Data page."
+        _(
+            "No row has a readable date, so there is nothing to show over time. Check the date "
+            "column on the Data page."
+        )
     )
     raise PageDone
 first, last = days
 st.caption(
-    f"{md(dataset.source)}: {shown.count(dataset.n_rows)} order lines from {shown.date(first)} "
-    f"to {shown.date(last)}."
+    _("{source}: {n} order lines from {first} to {last}.").format(
+        source=md(dataset.source),
+        n=shown.count(dataset.n_rows),
+        first=shown.date(first),
+        last=shown.date(last),
+    )
 )
 
 key_range = f"w.overview.range.{dataset.fingerprint[:8]}"
@@ -56,8 +64,9 @@ def _apply_preset() -> None:
 
 kept(
     st.pills,
-    "Quick period",
+    _("Quick period"),
     list(PERIOD_PRESETS),
+    format_func=shown_as(list(PERIOD_PRESETS)),
     key="w.overview.preset",
     default=None,
     on_change=_apply_preset,
@@ -66,7 +75,7 @@ controls = st.columns([2, 1, 1])
 with controls[0]:
     period = kept(
         st.date_input,
-        "Period",
+        _("Period"),
         key=key_range,
         default=default_period(first, last),
         min_value=first,
@@ -83,9 +92,9 @@ natural = (
 with controls[1]:
     freq = kept(
         st.selectbox,
-        "Trend by",
+        _("Trend by"),
         list(FREQ_LABELS),
-        format_func=FREQ_LABELS.__getitem__,
+        format_func=shown_as(FREQ_LABELS),
         key=f"w.overview.freq.{natural}",
         default=natural,
     )
@@ -93,25 +102,30 @@ with controls[2]:
     dims = list(dataset.dimensions)
     dimension = None
     if dims:
-        dimension = kept(st.selectbox, "Break down by", dims, key="w.overview.dim", default=dims[0])
+        dimension = kept(
+            st.selectbox, _("Break down by"), dims, key="w.overview.dim", default=dims[0]
+        )
 
 if not isinstance(period, tuple) or len(period) != 2:
-    st.info("Pick the last day of the period.")
+    st.info(_("Pick the last day of the period."))
     raise PageDone
 start, end = period
 try:
     params = OverviewParams(start=start, end=end, freq=freq, dimension=dimension)
-    with st.spinner("Computing the KPIs …"):
-        result = cached_overview(dataset, params)
+    with st.spinner(_("Computing the KPIs …")):
+        result = cached_overview(dataset, params, current_language())
     remember("overview", params)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None
 
 days = (result.end - result.start).days + 1
-compare = (
-    f"the previous {shown.count(days)} days ({shown.date(result.previous_start)} – "
-    f"{shown.date(result.previous_end)})"
+compare = ngettext(
+    "the previous {n} day ({start} – {end})", "the previous {n} days ({start} – {end})", days
+).format(
+    n=shown.count(days),
+    start=shown.date(result.previous_start),
+    end=shown.date(result.previous_end),
 )
 
 
@@ -122,10 +136,10 @@ for card, kpi in zip(cards, result.kpis, strict=True):
     column = series.get(kpi.name)
     with card.container(border=True, height="stretch"):
         st.metric(
-            kpi.name,
+            _(kpi.name),
             shown.kpi(kpi.value, kpi.unit),
             delta=shown.change(change),
-            help=f"{kpi.help} Change against {compare}.",
+            help=_("{help} Change against {compare}.").format(help=_(kpi.help), compare=compare),
         )
         if column in result.trend:
             st.plotly_chart(
@@ -138,16 +152,16 @@ for card, kpi in zip(cards, result.kpis, strict=True):
                 config={"staticPlot": True},
             )
 if any(k.change is not None for k in result.kpis):
-    st.caption(f"Changes are against {compare}.")
+    st.caption(_("Changes are against {compare}.").format(compare=compare))
 for note in result.notes:
     st.caption(f":material/info: {md(note)}")
 
 metric = kept(
     st.radio,
-    "Trend of",
+    _("Trend of"),
     [m for m in ("revenue", "orders", "customers") if m in result.trend],
     horizontal=True,
-    format_func=str.capitalize,
+    format_func=shown_as({"revenue": "Revenue", "orders": "Orders", "customers": "Customers"}),
     key="w.overview.metric",
     default="revenue",
 )
@@ -159,26 +173,32 @@ st.plotly_chart(
 left, right = st.columns(2)
 with left:
     if result.top_products.empty:
-        st.info("No product column, so no top products. Choose one on the Data page.")
+        st.info(_("No product column, so no top products. Choose one on the Data page."))
     else:
         st.plotly_chart(shown.chart(top_products_figure(result), "x"), key="top_products_chart")
 with right:
     if result.top_values is None:
         st.info(
-            "No dimension (such as country or channel) to break revenue down by. Choose one on the Data page."
+            _(
+                "No dimension (such as country or channel) to break revenue down by. Choose one "
+                "on the Data page."
+            )
         )
     else:
         st.plotly_chart(shown.chart(top_values_figure(result), "x"), key="top_values_chart")
 
 if result.customers_by_period.empty:
     st.info(
-        "No customer column, so new and returning customers cannot be told apart. Choose one on the Data page."
+        _(
+            "No customer column, so new and returning customers cannot be told apart. Choose "
+            "one on the Data page."
+        )
     )
 else:
     st.plotly_chart(customers_figure(result), key="customers_chart")
 
-with st.expander("Tables"):
+with st.expander(_("Tables")):
     table(result.trend)
     table(result.top_products)
     if result.top_values is not None:
-        table(result.top_values, columns={"value": params.dimension or "Value"})
+        table(result.top_values, columns={"value": params.dimension or _("Value")})

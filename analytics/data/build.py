@@ -36,6 +36,7 @@ from analytics.data.schema import (
     fingerprint,
 )
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 
 
 def validate_mapping(frame: pd.DataFrame, kind: Kind, mapping: ColumnMapping) -> None:
@@ -46,18 +47,20 @@ def validate_mapping(frame: pd.DataFrame, kind: Kind, mapping: ColumnMapping) ->
     for role, column in mapping.roles().items():
         if column not in columns:
             raise AnalyticsError(
-                f"Column {column!r} (chosen as {ROLE_LABELS.get(role, role)}) is not in the table."
+                _("Column {column!r} (chosen as {role}) is not in the table.").format(
+                    column=column, role=_(ROLE_LABELS.get(role, role))
+                )
             )
     used = list(mapping.roles().values())
     duplicates = {c for c in used if used.count(c) > 1}
     if duplicates and kind != "baskets":
         raise AnalyticsError(
-            f"Column {sorted(duplicates)[0]!r} is chosen for two roles.",
-            hint="Give each role its own column.",
+            _("Column {column!r} is chosen for two roles.").format(column=sorted(duplicates)[0]),
+            hint=_("Give each role its own column."),
         )
     missing = [c for c in (*mapping.items, *mapping.dimensions) if c not in columns]
     if missing:
-        raise AnalyticsError(f"Column {missing[0]!r} is not in the table.")
+        raise AnalyticsError(_("Column {column!r} is not in the table.").format(column=missing[0]))
     required: dict[str, list[tuple[str, ...]]] = {
         "transactions": [("timestamp",), ("unit_price", "revenue")],
         "series": [("timestamp",), ("value",)],
@@ -68,15 +71,18 @@ def validate_mapping(frame: pd.DataFrame, kind: Kind, mapping: ColumnMapping) ->
     roles = mapping.roles()
     for options in need:
         if not any(role in roles for role in options):
-            labels = " or ".join(ROLE_LABELS[r].lower() for r in options)
+            labels = _(" or ").join(_(ROLE_LABELS[r]).lower() for r in options)
             raise AnalyticsError(
-                f"A {kind} dataset needs a {labels} column.",
-                hint="Choose it under 'Column roles' on the Data page.",
+                _("A {kind} dataset needs a {labels} column.").format(kind=_(kind), labels=labels),
+                hint=_("Choose it under 'Column roles' on the Data page."),
             )
     if kind == "baskets" and not mapping.items and not (mapping.basket_id and mapping.item):
         raise AnalyticsError(
-            "A baskets dataset needs either a basket id and an item column, or the columns that hold the items.",
-            hint="Choose them under 'Column roles' on the Data page.",
+            _(
+                "A baskets dataset needs either a basket id and an item column, or the columns "
+                "that hold the items."
+            ),
+            hint=_("Choose them under 'Column roles' on the Data page."),
         )
 
 
@@ -85,7 +91,11 @@ def _numbers(values: pd.Series, column: str, notes: list[str]) -> pd.Series:
     numbers = as_number(values)
     lost = int(numbers.isna().sum() - values.isna().sum())
     if lost:
-        notes.append(f"{column}: {lost:,} value(s) are not numbers and were left empty.")
+        notes.append(
+            _("{column}: {n} value(s) are not numbers and were left empty.").format(
+                column=column, n=f"{lost:,}"
+            )
+        )
     return numbers
 
 
@@ -94,11 +104,15 @@ def _dates(values: pd.Series, column: str, dayfirst: bool | None, notes: list[st
     dates = parse_dates(values, dayfirst=dayfirst)
     if dates.n_unparsed and dates.n_unparsed == values.notna().sum():
         raise AnalyticsError(
-            f"Column {column!r} holds no dates MarketLens can read.",
-            hint="Choose another date column, or export dates as YYYY-MM-DD.",
+            _("Column {column!r} holds no dates MarketLens can read.").format(column=column),
+            hint=_("Choose another date column, or export dates as YYYY-MM-DD."),
         )
     if dates.n_unparsed:
-        notes.append(f"{column}: {dates.n_unparsed:,} value(s) are not dates and were left empty.")
+        notes.append(
+            _("{column}: {n} value(s) are not dates and were left empty.").format(
+                column=column, n=f"{dates.n_unparsed:,}"
+            )
+        )
     notes.append(dates.describe())
     return dates
 
@@ -256,8 +270,10 @@ def _without_total_row(out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
             and abs(value - total) <= max(0.01, 1e-6 * abs(total))
         ):
             notes.append(
-                f"The last row is a total ({value:,.2f} = the sum of the {len(body):,} lines above) "
-                "and was left out."
+                _(
+                    "The last row is a total ({value} = the sum of the {n} lines above) and was "
+                    "left out."
+                ).format(value=f"{value:,.2f}", n=f"{len(body):,}")
             )
             return body
     return out
@@ -290,8 +306,10 @@ def _order_level(out: pd.DataFrame, roles: Mapping[str, str], notes: list[str]) 
         if voided.any():
             out.loc[voided, "revenue"] = 0.0
             notes.append(
-                f"{int(voided.sum()):,} line(s) of orders that {roles['status']} marks cancelled "
-                "or returned count no revenue (the file records no refund amount for them)."
+                _(
+                    "{n} line(s) of orders that {status} marks cancelled or returned count no "
+                    "revenue (the file records no refund amount for them)."
+                ).format(n=f"{int(voided.sum()):,}", status=roles["status"])
             )
     if "refund" in out:
         refund = out["refund"].fillna(0.0)
@@ -299,7 +317,9 @@ def _order_level(out: pd.DataFrame, roles: Mapping[str, str], notes: list[str]) 
         if refund.ne(0).any():
             out["revenue"] = out["revenue"] - refund.abs()
             notes.append(
-                f"Revenue is net of refunds: {roles['refund']} is taken off {roles.get('revenue') or 'revenue'}."
+                _("Revenue is net of refunds: {refund} is taken off {revenue}.").format(
+                    refund=roles["refund"], revenue=roles.get("revenue") or _("revenue")
+                )
             )
     return out
 
@@ -308,7 +328,11 @@ def _revenue_notes(frame: pd.DataFrame, roles: Mapping[str, str]) -> list[str]:
     """Say which amount column revenue comes from when the file has several (gross and net)."""
     if "revenue" not in roles:
         return (
-            [f"Revenue is {roles.get('quantity', 'quantity')} × {roles['unit_price']}."]
+            [
+                _("Revenue is {quantity} × {price}.").format(
+                    quantity=roles.get("quantity", _("quantity")), price=roles["unit_price"]
+                )
+            ]
             if ("unit_price" in roles)
             else []
         )
@@ -322,8 +346,10 @@ def _revenue_notes(frame: pd.DataFrame, roles: Mapping[str, str]) -> list[str]:
     if not others:
         return []
     return [
-        f"Revenue is read from {roles['revenue']}; the file also has {', '.join(others[:4])} "
-        "(other amounts, not used for revenue). Change it under Column roles if that is wrong."
+        _(
+            "Revenue is read from {revenue}; the file also has {others} (other amounts, not used "
+            "for revenue). Change it under Column roles if that is wrong."
+        ).format(revenue=roles["revenue"], others=", ".join(others[:4]))
     ]
 
 
@@ -335,14 +361,22 @@ def _add_times(out: pd.DataFrame, roles: Mapping[str, str], notes: list[str]) ->
     stamps = out["timestamp"]
     if (stamps.dropna() != stamps.dropna().dt.normalize()).any():
         notes.append(
-            f"{roles['time']}: the dates already have times of day, so this column was not added."
+            _(
+                "{column}: the dates already have times of day, so this column was not added."
+            ).format(column=roles["time"])
         )
         return out
     out["timestamp"] = stamps + times.fillna(pd.Timedelta(0))
     missing = int((times.isna() & stamps.notna()).sum())
     notes.append(
-        f"Date and time combined: {roles['timestamp']} + {roles['time']}"
-        + (f" ({missing:,} line(s) without a time count as midnight)." if missing else ".")
+        (
+            _(
+                "Date and time combined: {date} + {time} ({n} line(s) without a time count as "
+                "midnight)."
+            )
+            if missing
+            else _("Date and time combined: {date} + {time}.")
+        ).format(date=roles["timestamp"], time=roles["time"], n=f"{missing:,}")
     )
     return out
 
@@ -413,7 +447,7 @@ def detect_currency(frame: pd.DataFrame, mapping: ColumnMapping) -> str | None:
 def _complete_transactions(out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     if "quantity" not in out:
         out["quantity"] = 1.0
-        notes.append("No quantity column: each line counts as one unit.")
+        notes.append(_("No quantity column: each line counts as one unit."))
     if "revenue" not in out:
         out["revenue"] = out["quantity"] * out["unit_price"]
     elif "unit_price" not in out:
@@ -424,7 +458,7 @@ def _complete_transactions(out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
             key = out["customer_id"].fillna("guest").astype("str") + " " + key
         out["order_id"] = key
         notes.append(
-            "No order column: lines with the same customer and time are counted as one order."
+            _("No order column: lines with the same customer and time are counted as one order.")
         )
     return out
 
@@ -443,8 +477,14 @@ def _baskets_long(
             basket = (basket.astype("str") + " " + day).where(dates.values.notna())
             unread = int(dates.values.isna().sum())
             notes.append(
-                f"A basket is what one {mapping.basket_id} bought on one day ({mapping.timestamp})"
-                + (f"; {unread:,} line(s) without a readable date are left out." if unread else ".")
+                (
+                    _(
+                        "A basket is what one {basket} bought on one day ({date}); {n} line(s) "
+                        "without a readable date are left out."
+                    )
+                    if unread
+                    else _("A basket is what one {basket} bought on one day ({date}).")
+                ).format(basket=mapping.basket_id, date=mapping.timestamp, n=f"{unread:,}")
             )
         out = pd.DataFrame({"basket_id": basket, "item": frame[mapping.item]}).dropna(
             subset=["basket_id"]

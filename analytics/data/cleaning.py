@@ -15,6 +15,7 @@ import pandas as pd
 from analytics.data.names import without_accents
 from analytics.data.schema import Dataset
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 Severity = Literal["info", "warning", "problem"]
 
@@ -184,62 +185,68 @@ def _missing_values(frame: pd.DataFrame) -> pd.Series:
 CLEANING_STEPS: tuple[CleaningStep, ...] = (
     CleaningStep(
         "drop_duplicates",
-        "Remove duplicate rows (keep the first)",
+        N_("Remove duplicate rows (keep the first)"),
         ("transactions", "customers", "series"),
         "warning",
-        "{rows:,} rows are exact duplicates of an earlier row ({share}).",
+        N_("{rows:,} rows are exact duplicates of an earlier row ({share})."),
     ),
     CleaningStep(
         "drop_cancellations",
-        "Remove cancellations and returns (negative quantity, a C before an invoice number, a "
-        "refund, or a refunded or cancelled status)",
+        N_(
+            "Remove cancellations and returns (negative quantity, a C before an invoice number, a "
+            "refund, or a refunded or cancelled status)"
+        ),
         ("transactions",),
         "warning",
-        "{rows:,} lines are cancellations or returns ({share}); they reduce revenue.",
+        N_("{rows:,} lines are cancellations or returns ({share}); they reduce revenue."),
     ),
     CleaningStep(
         "drop_unpaid",
-        "Remove unpaid orders (no payment time, or a pending or unpaid status)",
+        N_("Remove unpaid orders (no payment time, or a pending or unpaid status)"),
         ("transactions",),
         "warning",
-        "{rows:,} lines belong to orders not paid ({share}); they are left out of revenue "
-        "unless you keep them.",
+        N_(
+            "{rows:,} lines belong to orders not paid ({share}); they are left out of revenue "
+            "unless you keep them."
+        ),
     ),
     CleaningStep(
         "drop_nonpositive_prices",
-        "Remove lines with a zero or negative price",
+        N_("Remove lines with a zero or negative price"),
         ("transactions",),
         "warning",
-        "{rows:,} lines have a price of zero or less ({share}).",
+        N_("{rows:,} lines have a price of zero or less ({share})."),
     ),
     CleaningStep(
         "drop_missing_customers",
-        "Remove rows without a customer id",
+        N_("Remove rows without a customer id"),
         ("transactions", "customers"),
         "warning",
-        "{rows:,} rows have no customer id ({share}); customer analyses leave them out.",
+        N_("{rows:,} rows have no customer id ({share}); customer analyses leave them out."),
     ),
     CleaningStep(
         "drop_missing_dates",
-        "Remove rows whose date could not be read",
+        N_("Remove rows whose date could not be read"),
         ("transactions", "series"),
         "problem",
-        "{rows:,} rows have a date that could not be read ({share}).",
+        N_("{rows:,} rows have a date that could not be read ({share})."),
     ),
     CleaningStep(
         "drop_implausible_dates",
-        "Remove lines dated before 1990 or more than a year ahead",
+        N_("Remove lines dated before 1990 or more than a year ahead"),
         ("transactions",),
         "warning",
-        "{rows:,} lines are dated before 1990 or more than a year ahead ({share}): most likely "
-        "typos or placeholders, and they stretch every chart over the years between.",
+        N_(
+            "{rows:,} lines are dated before 1990 or more than a year ahead ({share}): most likely "
+            "typos or placeholders, and they stretch every chart over the years between."
+        ),
     ),
     CleaningStep(
         "drop_missing_values",
-        "Remove periods without a value",
+        N_("Remove periods without a value"),
         ("series",),
         "warning",
-        "{rows:,} periods have no value ({share}).",
+        N_("{rows:,} periods have no value ({share})."),
     ),
 )
 _RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
@@ -305,10 +312,10 @@ class CleaningResult:
         """The log as a table ready to display."""
         return pd.DataFrame(
             [
-                (e.label, e.rows_before, e.rows_removed, e.rows_before - e.rows_removed)
+                (_(e.label), e.rows_before, e.rows_removed, e.rows_before - e.rows_removed)
                 for e in self.log
             ],
-            columns=["Step", "Rows before", "Rows removed", "Rows after"],
+            columns=[_("Step"), _("Rows before"), _("Rows removed"), _("Rows after")],
         )
 
 

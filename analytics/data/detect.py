@@ -34,6 +34,7 @@ from analytics.data.schema import (
     KindGuess,
 )
 from analytics.errors import AnalyticsError
+from analytics.i18n import _, ngettext
 
 
 def _fits(col: pd.Series, role: str) -> bool:
@@ -331,19 +332,26 @@ def _customers_guess(frame: pd.DataFrame, roles: dict[str, str], numeric: list) 
         return KindGuess(
             "customers",
             (
-                f"One row per customer ({customers.customer_id}) with {frame.shape[1] - 1} attribute(s).",
+                ngettext(
+                    "One row per customer ({column}) with {n} attribute.",
+                    "One row per customer ({column}) with {n} attributes.",
+                    frame.shape[1] - 1,
+                ).format(column=customers.customer_id, n=frame.shape[1] - 1),
             ),
         )
     if len(numeric) >= 2:
         return KindGuess(
             "customers",
-            ("No dates or orders; rows read as customers with numeric attributes.",),
+            (_("No dates or orders; rows read as customers with numeric attributes."),),
             confident=False,
         )
     return KindGuess(
         "customers",
         (
-            "No order, date or amount columns were recognised; pick the kind and the columns yourself.",
+            _(
+                "No order, date or amount columns were recognised; pick the kind and the columns "
+                "yourself."
+            ),
         ),
         confident=False,
     )
@@ -358,17 +366,19 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
     'series'
     """
     if not header:
-        return KindGuess("baskets", ("Each line is a list of items with no header row.",))
+        return KindGuess("baskets", (_("Each line is a list of items with no header row."),))
     if _one_hot_columns(frame):
         return KindGuess(
-            "baskets", ("Columns hold only 0/1 or yes/no values: one column per item.",)
+            "baskets", (_("Columns hold only 0/1 or yes/no values: one column per item."),)
         )
     if _wide_basket_columns(frame):
         return KindGuess(
             "baskets",
             (
-                "Each row lists items across the columns, which share one set of values and end "
-                "in blanks as baskets do.",
+                _(
+                    "Each row lists items across the columns, which share one set of values and "
+                    "end in blanks as baskets do."
+                ),
             ),
         )
     tx = detect_mapping(frame, "transactions")
@@ -379,8 +389,8 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
         and money
         and any(r in roles for r in ("order_id", "product", "product_name", "customer_id"))
     ):
-        found = ", ".join(
-            f"{ROLE_LABELS[r].lower()} ({roles[r]})"
+        found = _(", ").join(
+            f"{_(ROLE_LABELS[r]).lower()} ({roles[r]})"
             for r in ("order_id", "customer_id", "product", "timestamp")
             if r in roles
         )
@@ -388,20 +398,32 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
             return KindGuess(
                 "transactions",
                 (
-                    f"The file has no header; from the values alone: {found} and amounts "
-                    f"({', '.join(roles[r] for r in money)}). Check the roles before analysing.",
+                    _(
+                        "The file has no header; from the values alone: {found} and amounts "
+                        "({amounts}). Check the roles before analysing."
+                    ).format(found=found, amounts=", ".join(roles[r] for r in money)),
                 ),
                 confident=False,
             )
         return KindGuess(
-            "transactions", (f"Found {found} and amounts ({', '.join(roles[r] for r in money)}).",)
+            "transactions",
+            (
+                _("Found {found} and amounts ({amounts}).").format(
+                    found=found, amounts=", ".join(roles[r] for r in money)
+                ),
+            ),
         )
     series = detect_mapping(frame, "series")
     if "timestamp" in series.roles() and "value" in series.roles() and frame.shape[1] <= 3:
         stamps = frame[series.timestamp]
         if stamps.nunique() >= 0.9 * stamps.notna().sum():
             return KindGuess(
-                "series", (f"One date per row ({series.timestamp}) with a value ({series.value}).",)
+                "series",
+                (
+                    _("One date per row ({date}) with a value ({value}).").format(
+                        date=series.timestamp, value=series.value
+                    ),
+                ),
             )
     basket = _detect_basket_mapping(frame, header=True)
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
@@ -414,19 +436,31 @@ def detect_kind(frame: pd.DataFrame, *, header: bool = True) -> KindGuess:
         and frame[basket.basket_id].duplicated().any()
     ):
         if basket.timestamp:
-            grouped = f"grouped by {basket.basket_id} and day ({basket.timestamp})"
+            grouped = _("grouped by {basket} and day ({date})").format(
+                basket=basket.basket_id, date=basket.timestamp
+            )
         else:
-            grouped = f"grouped by transaction ({basket.basket_id})"
+            grouped = _("grouped by transaction ({basket})").format(basket=basket.basket_id)
         return KindGuess(
             "baskets",
             (
-                f"One item per row ({basket.item}), {grouped}, "
-                + ("with no amounts." if not priced else "with no dates for sales analyses."),
+                (
+                    _("One item per row ({item}), {grouped}, with no amounts.")
+                    if not priced
+                    else _(
+                        "One item per row ({item}), {grouped}, with no dates for sales analyses."
+                    )
+                ).format(item=basket.item, grouped=grouped),
             ),
         )
     if basket.item_separator and frame.shape[1] <= 2:
         return KindGuess(
-            "baskets", (f"Each row lists items separated by {basket.item_separator!r}.",)
+            "baskets",
+            (
+                _("Each row lists items separated by {separator!r}.").format(
+                    separator=basket.item_separator
+                ),
+            ),
         )
     return _customers_guess(frame, roles, numeric)
 
@@ -442,21 +476,21 @@ def _order_lines_problem(
         ids = frame[customer_id].dropna()
         repeats = int(ids.duplicated().sum())
         if repeats:
-            return (
-                f"{customer_id} repeats ({repeats:,} of {len(ids):,} rows share an id with an "
-                "earlier row), so rows are not one per customer: if they are order lines, read "
-                "the file as transactions and map the date and amount columns."
-            )
+            return _(
+                "{column} repeats ({repeats} of {n} rows share an id with an earlier row), so "
+                "rows are not one per customer: if they are order lines, read the file as "
+                "transactions and map the date and amount columns."
+            ).format(column=customer_id, repeats=f"{repeats:,}", n=f"{len(ids):,}")
     if tx is None:
         tx = detect_mapping(frame, "transactions").roles()
     if "timestamp" in tx and any(r in tx for r in ("order_id", "product", "product_name")):
         found = ", ".join(
             tx[r] for r in ("order_id", "timestamp", "product", "product_name") if r in tx
         )
-        return (
-            f"The table has order-like columns ({found}): if each row is an order line, read it "
+        return _(
+            "The table has order-like columns ({found}): if each row is an order line, read it "
             "as transactions and map the amount column."
-        )
+        ).format(found=found)
     return None
 
 
@@ -473,9 +507,10 @@ def order_lines_problem(dataset: Dataset) -> AnalyticsError | None:
     if problem is None:
         return None
     return AnalyticsError(
-        "These rows look like order lines, not one row per customer. "
+        _("These rows look like order lines, not one row per customer.")
+        + " "
         + problem.replace("customer_id", dataset.mapping.customer_id or "customer_id", 1),
-        hint="On the Data page, choose 'Transactions' as the kind of data.",
+        hint=_("On the Data page, choose 'Transactions' as the kind of data."),
     )
 
 
@@ -516,9 +551,9 @@ def role_evidence(
         col = frame[column]
         score = _name_score(column, role)
         header = (
-            "the header names it"
+            _("the header names it")
             if score >= 3
-            else ("the header contains a word for it" if score else "chosen from the values")
+            else (_("the header contains a word for it") if score else _("chosen from the values"))
         )
         facts, fits = _content_facts(col, role)
         rivals = [
@@ -531,9 +566,9 @@ def role_evidence(
         ]
         parts = [header, *facts]
         if rivals:
-            parts.append(f"{', '.join(rivals[:2])} would fit too")
+            parts.append(_("{columns} would fit too").format(columns=", ".join(rivals[:2])))
         confident = fits and not rivals and (score >= 3 or (score == 2 and bool(facts)))
-        out.append(RoleEvidence(role, column, "; ".join(parts), confident))
+        out.append(RoleEvidence(role, column, _("; ").join(parts), confident))
     return tuple(out)
 
 
@@ -541,29 +576,31 @@ def _content_facts(col: pd.Series, role: str) -> tuple[list[str], bool]:
     """What the values of a column say about a role, and whether they fit it."""
     filled = col.dropna()
     if filled.empty:
-        return ["the column is empty"], False
+        return [_("the column is empty")], False
     if role == "timestamp":
         share = _date_share(filled, named=True)
-        return [f"{share:.0%} parse as dates"], share >= 0.9
+        return [_("{share} parse as dates").format(share=f"{share:.0%}")], share >= 0.9
     if role == "time":
         share = filled.astype("str").str.match(_TIME_OF_DAY).mean()
-        return [f"{share:.0%} are times of day"], share >= 0.9
+        return [_("{share} are times of day").format(share=f"{share:.0%}")], share >= 0.9
     if role in NUMERIC_ROLES:
         numbers = as_number(filled)
         share = float(numbers.notna().mean())
-        facts = [f"{share:.0%} are numbers"]
+        facts = [_("{share} are numbers").format(share=f"{share:.0%}")]
         if role in ("unit_price", "revenue", "refund") and share:
             cents = float((np.mod(numbers.dropna().abs() * 100, 100) != 0).mean())
             if cents:
-                facts.append(f"{cents:.0%} have cents")
+                facts.append(_("{share} have cents").format(share=f"{cents:.0%}"))
         return facts, share >= 0.9
     if role in ("order_id", "customer_id", "basket_id"):
         repeats = len(filled) / max(1, filled.nunique())
-        facts = [f"values repeat {repeats:.1f} times on average"]
+        facts = [_("values repeat {n} times on average").format(n=f"{repeats:.1f}")]
         text = filled.astype("str")
         if text.str.match(r"^0\d").any():
-            facts.append("leading zeros kept")
+            facts.append(_("leading zeros kept"))
         return facts, True
     if role == "paid":
-        return [f"{float(_paid_flags(col).mean()):.0%} of rows are paid"], True
-    return [f"{filled.nunique():,} distinct values"], True
+        return [
+            _("{share} of rows are paid").format(share=f"{float(_paid_flags(col).mean()):.0%}")
+        ], True
+    return [_("{n} distinct values").format(n=f"{filled.nunique():,}")], True

@@ -36,26 +36,34 @@ import pandas as pd
 
 from analytics.data.names import _norm
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 #: What each kind of personal column holds, in words.
 PERSONAL_KINDS: dict[str, str] = {
-    "name": "person names",
-    "email": "e-mail addresses",
-    "phone": "phone numbers",
-    "national_id": "national ID numbers (身份证)",
-    "social_insurance": "social-insurance numbers",
-    "bank_card": "bank-card numbers",
-    "address": "street addresses",
-    "ip": "IP addresses",
-    "chosen": "values you chose to pseudonymise",
+    "name": N_("person names"),
+    "email": N_("e-mail addresses"),
+    "phone": N_("phone numbers"),
+    "national_id": N_("national ID numbers (身份证)"),
+    "social_insurance": N_("social-insurance numbers"),
+    "bank_card": N_("bank-card numbers"),
+    "address": N_("street addresses"),
+    "ip": N_("IP addresses"),
+    "chosen": N_("values you chose to pseudonymise"),
+}
+#: How a column was found, in words.
+FOUND_BY = {
+    "name": N_("name"),
+    "content": N_("content"),
+    "name and content": N_("name and content"),
+    "your choice": N_("your choice"),
 }
 #: The kinds that identify a customer: pseudonymised by default (joins on them keep working).
 IDENTIFIER_KINDS = frozenset({"email", "phone", "national_id", "social_insurance", "bank_card"})
 #: What can be done to a personal column.
 ACTIONS: dict[str, str] = {
-    "pseudonymise": "Pseudonymised (keyed hash)",
-    "drop": "Dropped",
-    "keep": "Kept as uploaded (your choice)",
+    "pseudonymise": N_("Pseudonymised (keyed hash)"),
+    "drop": N_("Dropped"),
+    "keep": N_("Kept as uploaded (your choice)"),
 }
 #: The environment variable holding the deployment's pseudonym secret.
 SECRET_ENV = "MARKETLENS_PRIVACY_SECRET"
@@ -521,8 +529,10 @@ def detect_personal(frame: pd.DataFrame) -> tuple[PersonalColumn, ...]:
                     hit.kind,
                     hit.found_by,
                     hit.share,
-                    f"{failing:,} of the {len(shaped):,} numbers looked at fail their check "
-                    "character (mistyped or made up); they are treated the same.",
+                    _(
+                        "{failing} of the {n} numbers looked at fail their check character "
+                        "(mistyped or made up); they are treated the same."
+                    ).format(failing=f"{failing:,}", n=f"{len(shaped):,}"),
                 )
         if hit is not None:
             found.append(hit)
@@ -543,9 +553,11 @@ def privacy_key(
     user. Servers that must give the same pseudonyms should share one secret.
     """
     if configured:
-        return configured.encode("utf-8"), "the secret set in .streamlit/secrets.toml"
+        return configured.encode("utf-8"), _("the secret set in .streamlit/secrets.toml")
     if os.environ.get(SECRET_ENV):
-        return os.environ[SECRET_ENV].encode("utf-8"), f"the secret in ${SECRET_ENV}"
+        return os.environ[SECRET_ENV].encode("utf-8"), _("the secret in ${name}").format(
+            name=SECRET_ENV
+        )
     path = Path(key_file or os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -566,7 +578,9 @@ def privacy_key(
             f"The pseudonym secret file {path} is empty.",
             hint=f"Delete it (a new one is made) or set ${SECRET_ENV}.",
         )
-    return secret.encode("utf-8"), f"a secret generated for this server ({path.name})"
+    return secret.encode("utf-8"), _("a secret generated for this server ({file})").format(
+        file=path.name
+    )
 
 
 def normalise(value: str, kind: str) -> str:
@@ -736,10 +750,10 @@ def privacy_summary(steps: Sequence[PrivacyStep]) -> pd.DataFrame:
     """What was done to which column, as a table for the Data page and the report."""
     return pd.DataFrame(
         {
-            "Column": [s.column for s in steps],
-            "Holds": [PERSONAL_KINDS.get(s.holds, s.holds) for s in steps],
-            "Found by": [s.found_by for s in steps],
-            "Done": [ACTIONS[s.action] for s in steps],
-            "Note": [s.detail for s in steps],
+            _("Column"): [s.column for s in steps],
+            _("Holds"): [_(PERSONAL_KINDS.get(s.holds, s.holds)) for s in steps],
+            _("Found by"): [_(FOUND_BY.get(s.found_by, s.found_by)) for s in steps],
+            _("Done"): [_(ACTIONS[s.action]) for s in steps],
+            _("Note"): [s.detail for s in steps],
         }
     )

@@ -16,6 +16,7 @@ import pandas as pd
 
 from analytics.data.cleaning import CLEANING_STEPS, CleaningOption, Severity, cleaning_options
 from analytics.data.schema import ROLE_LABELS, Dataset
+from analytics.i18n import N_, _, day, ngettext
 
 
 @dataclass(frozen=True)
@@ -130,16 +131,31 @@ def quality_report(dataset: Dataset, *, table: pd.DataFrame | None = None) -> Qu
 
 def _type_name(col: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(col):
-        return "yes/no"
+        return _("yes/no")
     if pd.api.types.is_integer_dtype(col):
-        return "whole number"
+        return _("whole number")
     if pd.api.types.is_float_dtype(col):
-        return "number"
+        return _("number")
     if pd.api.types.is_datetime64_any_dtype(col):
-        return "date"
+        return _("date")
     if col.isna().all():
-        return "empty"
-    return "text"
+        return _("empty")
+    return _("text")
+
+
+#: The column profile's headers, in the catalogs (the tables translate them when drawn).
+PROFILE_HEADERS = (
+    N_("Column"),
+    N_("Role"),
+    N_("Type"),
+    N_("Filled"),
+    N_("Missing"),
+    N_("Missing %"),
+    N_("Distinct"),
+    N_("Example"),
+    N_("Min"),
+    N_("Max"),
+)
 
 
 def _column_profile(frame: pd.DataFrame, role_of: dict[str, str]) -> pd.DataFrame:
@@ -153,7 +169,9 @@ def _column_profile(frame: pd.DataFrame, role_of: dict[str, str]) -> pd.DataFram
         rows.append(
             {
                 "Column": str(column),
-                "Role": ROLE_LABELS.get(role_of.get(str(column), ""), role_of.get(str(column), "")),
+                "Role": _(
+                    ROLE_LABELS.get(role_of.get(str(column), ""), role_of.get(str(column), ""))
+                ),
                 "Type": _type_name(col),
                 "Filled": len(filled),
                 "Missing": len(col) - len(filled),
@@ -184,14 +202,16 @@ def _kind_findings(dataset: Dataset) -> list[Finding]:
     frame = dataset.frame
     out: list[Finding] = []
     if dataset.kind == "transactions" and "customer_id" not in frame:
-        out.append(Finding("info", "No customer column: segmentation and propensity need one."))
+        out.append(Finding("info", _("No customer column: segmentation and propensity need one.")))
     if dataset.kind == "customers" and "customer_id" in frame:
         repeated = int(frame["customer_id"].dropna().duplicated().sum())
         if repeated:
             out.append(
                 Finding(
                     "warning",
-                    f"{repeated:,} customer ids appear more than once; one row per customer is expected.",
+                    _(
+                        "{n} customer ids appear more than once; one row per customer is expected."
+                    ).format(n=f"{repeated:,}"),
                     repeated,
                 )
             )
@@ -199,14 +219,27 @@ def _kind_findings(dataset: Dataset) -> list[Finding]:
         stamps = frame["timestamp"].dropna()
         repeated = int(stamps.duplicated().sum())
         if repeated:
-            out.append(Finding("warning", f"{repeated:,} periods appear more than once.", repeated))
+            out.append(
+                Finding(
+                    "warning",
+                    _("{n} periods appear more than once.").format(n=f"{repeated:,}"),
+                    repeated,
+                )
+            )
     if dataset.kind == "baskets":
         sizes = frame.groupby("basket_id").size()
         out.append(
             Finding(
                 "info",
-                f"{len(sizes):,} baskets with {frame['item'].nunique():,} distinct items; "
-                f"{sizes.mean():.1f} items per basket on average, {int((sizes == 1).sum()):,} baskets with one item.",
+                _(
+                    "{baskets} baskets with {items} distinct items; {mean} items per basket on "
+                    "average, {single} baskets with one item."
+                ).format(
+                    baskets=f"{len(sizes):,}",
+                    items=f"{frame['item'].nunique():,}",
+                    mean=f"{sizes.mean():.1f}",
+                    single=f"{int((sizes == 1).sum()):,}",
+                ),
             )
         )
     return out
@@ -230,14 +263,16 @@ def _findings(
     for step in CLEANING_STEPS:
         k = counts.get(step.name, 0)
         if k:
-            out.append(Finding(step.severity, step.finding.format(rows=k, share=pct(k)), k))
+            out.append(Finding(step.severity, _(step.finding).format(rows=k, share=pct(k)), k))
     for role, k in extreme.items():
         if k:
             top = frame[role].abs().max()
             out.append(
                 Finding(
                     "info",
-                    f"{k:,} {ROLE_LABELS[role].lower()} values are far above the typical range (largest {top:,.0f}).",
+                    _("{n} {role} values are far above the typical range (largest {top}).").format(
+                        n=f"{k:,}", role=_(ROLE_LABELS[role]).lower(), top=f"{top:,.0f}"
+                    ),
                     k,
                 )
             )
@@ -245,22 +280,43 @@ def _findings(
     empty = columns.loc[columns["Filled"] == 0, "Column"].tolist()
     if empty:
         out.append(
-            Finding("info", f"{len(empty)} column(s) are entirely empty: {', '.join(empty[:5])}.")
+            Finding(
+                "info",
+                ngettext(
+                    "{n} column is entirely empty: {names}.",
+                    "{n} columns are entirely empty: {names}.",
+                    len(empty),
+                ).format(n=len(empty), names=", ".join(empty[:5])),
+            )
         )
     sparse = columns.loc[(columns["Missing %"] >= 50) & (columns["Filled"] > 0), "Column"].tolist()
     if sparse:
         out.append(
-            Finding("info", f"Mostly empty (half or more missing): {', '.join(sparse[:5])}.")
+            Finding(
+                "info",
+                _("Mostly empty (half or more missing): {names}.").format(
+                    names=", ".join(sparse[:5])
+                ),
+            )
         )
     constant = columns.loc[(columns["Distinct"] == 1) & (len(source) > 1), "Column"].tolist()
     if constant:
-        out.append(Finding("info", f"Same value in every row: {', '.join(constant[:5])}."))
+        out.append(
+            Finding(
+                "info",
+                _("Same value in every row: {names}.").format(names=", ".join(constant[:5])),
+            )
+        )
     if date_range:
         days = (date_range[1] - date_range[0]).days + 1
         out.append(
             Finding(
                 "info",
-                f"Dates run from {date_range[0]:%Y-%m-%d} to {date_range[1]:%Y-%m-%d} ({days:,} days).",
+                ngettext(
+                    "Dates run from {first} to {last} ({n} day).",
+                    "Dates run from {first} to {last} ({n} days).",
+                    days,
+                ).format(first=day(date_range[0]), last=day(date_range[1]), n=f"{days:,}"),
             )
         )
         # Transactions have the cleaning step above; series (AirPassengers starts in 1949) may
@@ -270,7 +326,7 @@ def _findings(
             out.append(
                 Finding(
                     "warning",
-                    "Some dates are more than a year ahead: check the date column.",
+                    _("Some dates are more than a year ahead: check the date column."),
                 )
             )
     for note in dataset.notes:

@@ -21,13 +21,15 @@ from typing import Literal, get_args
 
 import pandas as pd
 
+from analytics.i18n import N_, _
+
 Kind = Literal["transactions", "baskets", "customers", "series"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 KIND_LABELS: dict[str, str] = {
-    "transactions": "Transactions (one row per order line)",
-    "baskets": "Baskets (one row per basket, or basket id + item)",
-    "customers": "Customers (one row per customer with attributes)",
-    "series": "Series (one row per period with a value)",
+    "transactions": N_("Transactions (one row per order line)"),
+    "baskets": N_("Baskets (one row per basket, or basket id + item)"),
+    "customers": N_("Customers (one row per customer with attributes)"),
+    "series": N_("Series (one row per period with a value)"),
 }
 
 #: The single-column roles of each kind, in the order the Data page shows them.
@@ -53,22 +55,22 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "series": ("timestamp", "value"),
 }
 ROLE_LABELS: dict[str, str] = {
-    "order_id": "Order / invoice",
-    "customer_id": "Customer",
-    "timestamp": "Date",
-    "time": "Time of day (own column)",
-    "product": "Product id",
-    "product_name": "Product name",
-    "category": "Category",
-    "quantity": "Quantity",
-    "unit_price": "Unit price",
-    "revenue": "Revenue (line total)",
-    "basket_id": "Basket id",
-    "item": "Item",
-    "value": "Value",
-    "status": "Order / payment status",
-    "paid": "Paid at (payment time or flag)",
-    "refund": "Refunded amount",
+    "order_id": N_("Order / invoice"),
+    "customer_id": N_("Customer"),
+    "timestamp": N_("Date"),
+    "time": N_("Time of day (own column)"),
+    "product": N_("Product id"),
+    "product_name": N_("Product name"),
+    "category": N_("Category"),
+    "quantity": N_("Quantity"),
+    "unit_price": N_("Unit price"),
+    "revenue": N_("Revenue (line total)"),
+    "basket_id": N_("Basket id"),
+    "item": N_("Item"),
+    "value": N_("Value"),
+    "status": N_("Order / payment status"),
+    "paid": N_("Paid at (payment time or flag)"),
+    "refund": N_("Refunded amount"),
 }
 NUMERIC_ROLES = frozenset({"quantity", "unit_price", "revenue", "value", "refund"})
 #: Roles that describe a whole order: in exports that write them on an order's first line only
@@ -174,17 +176,16 @@ class DateParse:
 
     def describe(self) -> str:
         if self.format == "dates":
-            return "Dates are stored as dates in the file."
+            return _("Dates are stored as dates in the file.")
         if self.dayfirst is None:
-            return f"Dates read as {self.format}."
-        order = (
-            "day first (1/3/2019 = 1 March 2019)"
+            return _("Dates read as {format}.").format(format=self.format)
+        text = (
+            _("Dates read day first (1/3/2019 = 1 March 2019).")
             if self.dayfirst
-            else "month first (1/3/2019 = January 3, 2019)"
+            else _("Dates read month first (1/3/2019 = January 3, 2019).")
         )
-        text = f"Dates read {order}."
         if self.ambiguous:
-            text += " The data fits both orders; flip it if that is wrong."
+            text += " " + _("The data fits both orders; flip it if that is wrong.")
         return text
 
 

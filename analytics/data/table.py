@@ -16,6 +16,7 @@ from analytics.data.names import leading_zero_share, looks_like_identifier, pars
 from analytics.data.privacy import PrivacyStep
 from analytics.data.schema import fingerprint
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 #: Largest table MarketLens reads, in rows. Bigger exports should be filtered or sampled first.
 MAX_ROWS = 2_000_000
@@ -30,12 +31,17 @@ TEXT_EXTENSIONS = ("csv", "tsv", "txt")
 EXCEL_EXTENSIONS = ("xlsx", "xlsm", "xls", "xlsb", "ods")
 PARQUET_EXTENSIONS = ("parquet", "pq")
 ACCEPTED_EXTENSIONS = TEXT_EXTENSIONS + EXCEL_EXTENSIONS + PARQUET_EXTENSIONS
-ACCEPTED_FORMATS_TEXT = (
+ACCEPTED_FORMATS_TEXT = N_(
     "CSV, TSV or TXT text tables, Excel (.xlsx, .xlsm, .xls, .xlsb), OpenDocument (.ods) or Parquet"
 )
 
 
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+_DELIMITER_NAMES = {
+    ",": N_("comma"),
+    ";": N_("semicolon"),
+    "\t": N_("tab"),
+    "|": N_("vertical bar"),
+}
 
 
 @dataclass(frozen=True)
@@ -97,16 +103,22 @@ class LoadedTable:
 
     def describe(self) -> str:
         """One line saying what was read, e.g. ``"34,766 rows × 8 columns from 2 sheets"``."""
-        where = ""
+        shape = _("{rows} rows × {columns} columns").format(
+            rows=f"{len(self.frame):,}", columns=self.frame.shape[1]
+        )
         if self.sheets:
-            where = (
-                f" from {len(self.sheets)} sheets"
+            return shape + (
+                _(" from {n} sheets").format(n=len(self.sheets))
                 if len(self.sheets) > 1
-                else f" from sheet {self.sheets[0]!r}"
+                else _(" from sheet {name!r}").format(name=self.sheets[0])
             )
-        elif self.format == "csv":
-            where = f" ({self.encoding}, {_DELIMITER_NAMES.get(self.delimiter or ',', self.delimiter)}-separated)"
-        return f"{len(self.frame):,} rows × {self.frame.shape[1]} columns{where}"
+        if self.format == "csv":
+            separator = self.delimiter or ","
+            name = _DELIMITER_NAMES.get(separator)
+            return shape + _(" ({encoding}, {separator}-separated)").format(
+                encoding=_(self.encoding or ""), separator=_(name) if name else separator
+            )
+        return shape
 
 
 def _check_rows(n_rows: int, max_rows: int, name: str) -> None:

@@ -30,6 +30,7 @@ from analytics.data.table import (
     _unique_names,
 )
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -128,7 +129,7 @@ def _read_decoded(
         raise AnalyticsError(f"{name} has no readable lines.", hint="Export the table again.")
     if source.head.startswith(b"\xef\xbb\xbf") and encoding == "UTF-8":
         encoding = "UTF-8 with BOM"
-        notes.append("Text encoding: UTF-8 with BOM.")
+        notes.append(_("Text encoding: {name}.").format(name=_("UTF-8 with BOM")))
 
     if _is_ragged(sample_rows):
         frame = _read_ragged(source.whole(), delimiter)
@@ -225,7 +226,7 @@ def _decode(data: bytes, name: str) -> tuple[str, bytes, list[str]]:
         utf8 = utf8.replace(b"\x00", b"")
         notes.append(f"{n_nul:,} NUL character(s) were removed.")
     if encoding != "UTF-8":
-        notes.append(f"Text encoding: {encoding}.")
+        notes.append(_("Text encoding: {name}.").format(name=_(encoding)))
     return encoding, utf8, notes
 
 
@@ -276,11 +277,11 @@ def _legacy_encoding(data: bytes) -> tuple[str, str]:
     paired = sum(len(run) for run in runs if len(run) % 2 == 0 and min(run) >= 0x81)
     if high and paired / high >= 0.8:
         try:
-            return "GB18030 (Chinese)", data.decode("gb18030")
+            return N_("GB18030 (Chinese)"), data.decode("gb18030")
         except UnicodeDecodeError:
             pass
     try:
-        return "Windows-1252 (Western European)", data.decode("cp1252")
+        return N_("Windows-1252 (Western European)"), data.decode("cp1252")
     except UnicodeDecodeError:
         return "Latin-1", data.decode("latin-1")
 

@@ -174,7 +174,7 @@ def test_remapping_to_an_impossible_choice_explains_and_keeps_the_data():
 def test_cleaning_step_removes_rows_and_can_be_undone():
     at = upload(app("pages/data.py"), "orders.csv", ORDERS_CSV)
     box = next(c for c in at.checkbox if c.key == "w.clean.drop_cancellations")
-    assert box.label.endswith("— 1 rows")
+    assert box.label.endswith("— 1 row")
     box.check().run()
     no_exception(at)
     state = at.session_state["ml.data"]

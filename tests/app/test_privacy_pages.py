@@ -43,7 +43,7 @@ def test_after_loading_no_original_value_is_anywhere(caplog):
     caplog.set_level(logging.DEBUG)
     at, frame, kinds = personal_upload()
     shown = texts(at)
-    assert "7 column(s) hold personal data" in shown
+    assert "7 columns hold personal data" in shown
     table = next(d.value for d in at.dataframe if "Done" in d.value.columns)
     assert set(table["Column"]) == set(kinds)
     for page in PAGES:
