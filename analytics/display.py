@@ -94,6 +94,8 @@ COLUMNS: dict[str, Column] = {
     "revenue_share": Column(N_("Share of revenue"), "percent"),
     "share": Column(N_("Share of customers"), "percent"),
     "value": Column(N_("Value"), "text"),
+    "figure": Column(N_("Figure"), "text"),
+    "previous": Column(N_("Previous period"), "text"),
     "aov": Column(N_("Average order value"), "money"),
     # segments
     "segment": Column(N_("Segment"), "text"),
@@ -537,7 +539,7 @@ class Display:
         for name in frame.columns:
             spec = specs[str(name)]
             kind = spec.kind or "text"
-            shown[spec.label] = [self.value(v, kind, spec.decimals) for v in frame[name]]
+            shown[_(spec.label)] = [self.value(v, kind, spec.decimals) for v in frame[name]]
         return shown.reset_index(drop=True)
 
     def chart(self, fig: Any, money: Sequence[str] = ()) -> Any:

@@ -149,7 +149,7 @@ class OverviewResult(Result):
         shown = display or Display()
         return pd.DataFrame(
             {
-                "figure": [k.name for k in self.kpis],
+                "figure": [_(k.name) for k in self.kpis],
                 "value": [shown.kpi(k.value, k.unit) for k in self.kpis],
                 "previous": [
                     "—" if k.previous is None else shown.kpi(k.previous, k.unit) for k in self.kpis

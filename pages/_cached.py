@@ -648,15 +648,22 @@ def cached_report(
     sections: tuple[str, ...],
     locale: str,
     currency: str,
+    lang: str,
     _cleaned: CleaningResult,
     _table: LoadedTable,
     _analyses: dict[str, dict[str, Any]],
     _progress: Callable[[str], None] | None = None,
     _budget: Budget | None = None,
 ) -> Report:
-    """The HTML report, keyed by the content of the data, the analyses' arguments and options."""
+    """The HTML report, keyed by the content of the data, the analyses' arguments and options
+    (the language of its words among them)."""
     options = ReportOptions(
-        title=title, author=author, date=day, sections=sections, display=Display(locale, currency)
+        title=title,
+        author=author,
+        date=day,
+        sections=sections,
+        display=Display(locale, currency),
+        language=lang,
     )
     return build_report(
         _cleaned,
@@ -695,6 +702,7 @@ def build_report_cached(
         sections,
         shown.locale,
         shown.currency,
+        current_language(),
         state.cleaned,
         state.table,
         done,

@@ -133,11 +133,11 @@ class ColumnMapping:
     def describe(self) -> list[str]:
         """Lines such as ``"Invoice → Order / invoice"`` for reports and the CLI."""
         lines = [
-            f"{column} → {ROLE_LABELS.get(role, role)}" for role, column in self.roles().items()
+            f"{column} → {_(ROLE_LABELS.get(role, role))}" for role, column in self.roles().items()
         ]
-        lines += [f"{column} → dimension" for column in self.dimensions]
+        lines += [f"{column} → {_('dimension')}" for column in self.dimensions]
         if self.items:
-            lines.append(f"{len(self.items)} item column(s) → items")
+            lines.append(_("{n} item column(s) → items").format(n=len(self.items)))
         return lines
 
 

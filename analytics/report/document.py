@@ -54,6 +54,8 @@ from analytics.forecast import (
     run_forecast,
 )
 from analytics.forecast import MODEL_LABELS as FORECAST_MODELS
+from analytics.i18n import LANGUAGES, N_, _, language, ngettext
+from analytics.i18n import day as i18n_day
 from analytics.lifetime import (
     LifetimeParams,
     LifetimeResult,
@@ -104,17 +106,20 @@ QUALITY_WORDS = {
     "calinski_harabasz": "Calinski–Harabasz index (higher is better)",
 }
 
-#: The report's sections, in order, with their headings.
+#: How each quality finding's severity is written in the report.
+SEVERITY_WORDS = {"problem": N_("problem"), "warning": N_("warning"), "info": N_("info")}
+
+#: The report's sections, in order, with their headings (translated where shown).
 SECTIONS: dict[str, str] = {
-    "data": "Dataset and quality",
-    "kpis": "Key figures",
-    "segments": "Customer segments",
-    "rules": "Bought together",
-    "forecast": "Forecast",
-    "propensity": "Who will churn or buy",
-    "lifetime": "Customers over time",
-    "campaign": "Campaign results",
-    "channels": "Channels and budget",
+    "data": N_("Dataset and quality"),
+    "kpis": N_("Key figures"),
+    "segments": N_("Customer segments"),
+    "rules": N_("Bought together"),
+    "forecast": N_("Forecast"),
+    "propensity": N_("Who will churn or buy"),
+    "lifetime": N_("Customers over time"),
+    "campaign": N_("Campaign results"),
+    "channels": N_("Channels and budget"),
 }
 #: The page (and analysis) whose settings each section follows.
 SECTION_ANALYSIS: dict[str, str] = {
@@ -188,6 +193,8 @@ class ReportOptions:
         Keys of :data:`SECTIONS`, in any order (the report keeps its own order).
     display : Display
         The locale and currency figures are written in (the pages' own).
+    language : str
+        The language of its words (``"en"`` or ``"zh_CN"``, :data:`analytics.i18n.LANGUAGES`).
     """
 
     title: str = "Marketing analysis"
@@ -195,16 +202,22 @@ class ReportOptions:
     date: dt.date | None = None
     sections: tuple[str, ...] = tuple(SECTIONS)
     display: Display = field(default_factory=Display)
+    language: str = "en"
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.sections if s not in SECTIONS]
         if unknown:
             raise AnalyticsError(
-                f"Unknown report section {unknown[0]!r}.",
-                hint=f"Choose from {', '.join(SECTIONS)}.",
+                _("Unknown report section {name!r}.").format(name=unknown[0]),
+                hint=_("Choose from {names}.").format(names=", ".join(SECTIONS)),
             )
         if not self.sections:
-            raise AnalyticsError("Choose at least one section for the report.")
+            raise AnalyticsError(_("Choose at least one section for the report."))
+        if self.language not in LANGUAGES:
+            raise AnalyticsError(
+                _("Unknown language {name!r}.").format(name=self.language),
+                hint=_("Choose from {names}.").format(names=", ".join(LANGUAGES)),
+            )
 
 
 def _campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
@@ -339,7 +352,19 @@ def build_report(
     >>> Path("report.html").write_text(report.html)  # doctest: +SKIP
     """
     options = options or ReportOptions()
-    analyses = analyses or {}
+    with language(options.language):
+        return _build(cleaned, table, analyses or {}, options, progress, budget, runners)
+
+
+def _build(
+    cleaned: CleaningResult,
+    table: LoadedTable | None,
+    analyses: Mapping[str, Mapping[str, Any]],
+    options: ReportOptions,
+    progress: Callable[[str], None] | None,
+    budget: Budget | None,
+    runners: Runners | None,
+) -> Report:
     run = runners or Runners()
     started = time.perf_counter()
     dataset = cleaned.dataset
@@ -367,12 +392,13 @@ def build_report(
                 with contextlib.suppress(AnalyticsError):  # the section says why when it runs
                     run.start(dataset, key, SECTION_PARAMS[key].from_dict(saved(key)))
     results = []
-    for key, title in SECTIONS.items():
+    for key, english in SECTIONS.items():
         if key not in options.sections:
             continue
+        title = _(english)
         check(budget)
         if progress is not None:
-            progress(f"Report: {title.lower()} …")
+            progress(_("Report: {section} …").format(section=title.lower()))
         try:
             results.append(SectionResult(key, title, builders[key]()))
         except Interrupted:
@@ -395,35 +421,40 @@ def _data_section(cleaned: CleaningResult, table: LoadedTable | None, shown: Dis
     dataset = cleaned.dataset
     quality = quality_report(dataset, table=None if table is None else table.frame)
     facts = [
-        ("Source", dataset.source),
-        ("Kind", dataset.kind),
-        ("Rows analysed", shown.count(dataset.n_rows)),
-        ("Rows removed by cleaning", shown.count(cleaned.rows_removed)),
-        ("Columns", shown.count(quality.n_columns)),
+        (_("Source"), dataset.source),
+        (_("Kind"), _(dataset.kind)),
+        (_("Rows analysed"), shown.count(dataset.n_rows)),
+        (_("Rows removed by cleaning"), shown.count(cleaned.rows_removed)),
+        (_("Columns"), shown.count(quality.n_columns)),
     ]
     if quality.date_range is not None:
         first, last = quality.date_range
-        facts.append(("Dates", f"{shown.date(first)} – {shown.date(last)}"))
+        facts.append((_("Dates"), f"{shown.date(first)} – {shown.date(last)}"))
     for role, label in (
-        ("customer_id", "Customers"),
-        ("order_id", "Orders"),
-        ("product", "Products"),
+        ("customer_id", N_("Customers")),
+        ("order_id", N_("Orders")),
+        ("product", N_("Products")),
     ):
         if dataset.has(role):
-            facts.append((label, shown.count(dataset.frame[role].nunique())))
+            facts.append((_(label), shown.count(dataset.frame[role].nunique())))
     return _render(
         "data.html",
         facts=facts,
         roles=dataset.mapping.describe(),
         cleaning=_table(cleaned.summary, shown) if cleaned.log else None,
-        findings=[f"{f.severity}: {f.message}" for f in quality.findings],
+        findings=[
+            _("{severity}: {message}").format(
+                severity=_(SEVERITY_WORDS[f.severity]), message=f.message
+            )
+            for f in quality.findings
+        ],
     )
 
 
 def _kpi_section(dataset: Dataset, args: Mapping[str, Any], run: Runners, shown: Display) -> Markup:
     _require(dataset, ("transactions",), "Key figures")
     result = run.overview(dataset, OverviewParams.from_dict(args))
-    summary = result.summary(shown).rename(columns={"previous": "Previous period"})
+    summary = result.summary(shown)
     return _render(
         "kpis.html",
         start=shown.date(result.start),
@@ -476,7 +507,7 @@ def _rules_section(
     table = filter_rules(rules.table, **params.options("display"))
     top = table.sort_values(["lift", "confidence"], ascending=False).head(TOP_RULES)
     readings = []
-    for _, rule in top.iterrows():
+    for _row, rule in top.iterrows():
         lines = describe_rule(rule, rules.n_baskets)
         readings.append(
             {
@@ -734,7 +765,8 @@ def _channels_section(
 # --- HTML -------------------------------------------------------------------------------------------
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2933;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC","Source Han Sans SC",
+"PingFang SC","Microsoft YaHei","WenQuanYi Zen Hei",sans-serif;margin:0;color:#1f2933;
 background:#f7f8fa}
 header{background:#1f4e79;color:#fff;padding:28px 40px}header h1{margin:0 0 6px}
 header p{margin:2px 0;opacity:.9}nav{padding:10px 40px;background:#fff;border-bottom:1px solid #ddd}
@@ -756,6 +788,11 @@ _TEMPLATES = Environment(
     autoescape=True,
     undefined=StrictUndefined,
     keep_trailing_newline=False,
+    extensions=["jinja2.ext.i18n"],
+)
+# {% trans %} blocks and _() in the templates read the catalogs in the report's language.
+_TEMPLATES.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=lambda message: _(message), ngettext=ngettext, newstyle=True
 )
 
 
@@ -770,7 +807,8 @@ def _document(options: ReportOptions, dataset: Dataset, sections: Sequence[Secti
             "report.html",
             title=options.title,
             author=options.author.strip(),
-            day=f"{day:%d %B %Y}",
+            day=f"{day:%d %B %Y}" if options.language == "en" else i18n_day(day),
+            lang="zh-CN" if options.language == "zh_CN" else "en",
             source=dataset.source,
             sections=sections,
             style=Markup(_STYLE),

@@ -21,6 +21,8 @@ from streamlit.testing.v1 import AppTest
 TECHNICAL = frozenset(
     [
         "MarketLens",
+        "HTML",
+        "MB",
         "CSV",
         "TSV",
         "TXT",

@@ -26,7 +26,7 @@ from analytics.i18n import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
 #: Modules whose every user-visible string goes through the catalogs (the scan below).
 TRANSLATED = (
     "app.py",
@@ -35,6 +35,7 @@ TRANSLATED = (
     "pages/_display.py",
     "pages/_widgets.py",
     "pages/_errors.py",
+    "pages/report.py",
 )
 #: Streamlit calls whose text arguments a visitor reads.
 UI_CALLS = frozenset(
@@ -84,10 +85,16 @@ TEXT_KEYWORDS = ("label", "help", "placeholder", "caption")
 
 def extracted() -> dict[str, tuple[str, ...]]:
     """Every message of the code, as pybabel extracts it with babel.cfg."""
-    method_map = [("app.py", "python"), ("pages/**.py", "python"), ("analytics/**.py", "python")]
+    method_map = [
+        ("app.py", "python"),
+        ("pages/**.py", "python"),
+        ("analytics/**.py", "python"),
+        ("analytics/report/templates/**.html", "jinja2"),
+    ]
+    options = {"analytics/report/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     found: dict[str, tuple[str, ...]] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, keywords=KEYWORDS
+        str(ROOT), method_map, options_map=options, keywords=KEYWORDS
     ):
         messages = message if isinstance(message, tuple) else (message,)
         found[messages[0]] = messages
@@ -121,7 +128,7 @@ def test_every_marked_string_is_in_the_catalog_and_translated(lang):
     assert not po.fuzzy, "the catalog's header is marked fuzzy: it would not be compiled"
 
 
-_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(\w+\)s")
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
