@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,6 +44,7 @@ from analytics.data import (
 from analytics.display import Display
 from analytics.errors import AnalyticsError
 from analytics.forecast import METRICS, ForecastParams, build_series, run_forecast
+from analytics.i18n import LANGUAGES, _, current_language, language, language_for
 from analytics.lifetime import (
     MEASURES,
     cohort_table,
@@ -156,19 +158,24 @@ def _inspect(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
         return 0
     print(f"{table.source}: {table.describe()}")
-    print(f"Kind: {dataset.kind} — {' '.join(opened.guess.reasons)}")
-    print("Roles:")
+    print(
+        _("Kind: {kind} — {reasons}").format(
+            kind=_(dataset.kind), reasons=" ".join(opened.guess.reasons)
+        )
+    )
+    print(_("Roles:"))
     for e in evidence:
-        print(f"  {e.column} → {e.role}{'' if e.confident else ' (to confirm)'} — {e.evidence}")
+        doubt = "" if e.confident else " " + _("(to confirm)")
+        print(f"  {e.column} → {e.role}{doubt} — {e.evidence}")
     described = {f"{e.column} → {e.role}" for e in evidence}
     for line in dataset.mapping.describe():
         if line not in described:
             print(f"  {line}")
     for note in [*table.notes, *dataset.notes]:
-        print(f"Note: {note}")
-    print("Findings:")
+        print(_("Note: {note}").format(note=note))
+    print(_("Findings:"))
     for finding in report.findings:
-        print(f"  [{finding.severity}] {finding.message}")
+        print(f"  [{_(finding.severity)}] {finding.message}")
     return 0
 
 
@@ -245,7 +252,7 @@ def _cohorts(args: argparse.Namespace) -> int:
     cohorts = cohort_table(dataset, args.period, args.measure, by=args.by, value=args.value)
     rows = []
     cells = zip(cohorts.table.iterrows(), cohorts.partial.iterrows(), cohorts.sizes, strict=True)
-    for (cohort, values), (_, partial), size in cells:
+    for (cohort, values), (_row, partial), size in cells:
         rows.append(
             {
                 "cohort": f"{cohort:%Y-%m-%d}",
@@ -570,7 +577,11 @@ def _report_command(args: argparse.Namespace) -> int:
         author=args.author,
         date=args.date,
         sections=tuple(args.sections or SECTIONS),
-        display=Display.for_locale(args.locale, args.currency or cleaned.dataset.currency),
+        display=Display.for_locale(
+            args.locale or _LOCALES[current_language()],
+            args.currency or cleaned.dataset.currency,
+        ),
+        language=current_language(),
     )
     report = build_report(cleaned, table=table, analyses=analyses, options=options)
     args.out.write_text(report.html, encoding="utf-8")
@@ -794,7 +805,9 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--title", default="Marketing analysis")
     report.add_argument("--author", default="")
     report.add_argument(
-        "--locale", default="en_US", help="how figures are written, e.g. en_GB, de_DE, zh_CN"
+        "--locale",
+        default=None,
+        help="how figures are written, e.g. en_GB, de_DE, zh_CN (default: the language's)",
     )
     report.add_argument(
         "--currency",
@@ -904,9 +917,19 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     sample.set_defaults(run=_sample)
 
 
+#: The number and date format each language's output starts with (``--locale`` overrides it).
+_LOCALES = {"en": "en_US", "zh_CN": "zh_CN"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m analytics", description="MarketLens analytics from the command line."
+    )
+    parser.add_argument(
+        "--lang",
+        choices=list(LANGUAGES),
+        default=language_for(os.environ.get("LC_ALL") or os.environ.get("LANG")),
+        help="language of messages and reports (default: from $LANG; zh_CN for 简体中文)",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_reading_commands(commands)
@@ -918,11 +941,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args))
-    except AnalyticsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with language(args.lang):
+        try:
+            return int(args.run(args))
+        except AnalyticsError as exc:
+            print(_("error: {message}").format(message=exc), file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

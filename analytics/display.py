@@ -39,7 +39,7 @@ from babel.numbers import (
 )
 
 from analytics.errors import AnalyticsError
-from analytics.i18n import N_, _
+from analytics.i18n import N_, _, current_language
 
 Kind = Literal["text", "count", "number", "money", "percent", "ratio", "date", "datetime", "flag"]
 
@@ -261,23 +261,35 @@ MONEY_WORDS = re.compile(
 SHARE_WORDS = re.compile(r"share|rate|ratio|probability|proportion", re.IGNORECASE)
 #: The names MarketLens gives a headerless file's columns (``column_1``): shown as "Column 1".
 _GENERATED = re.compile(r"column_\d+")
-_PREFIXES = {"mean": "Mean", "median": "Median", "sd": "Spread (sd) of", "std": "Spread (sd) of"}
+_PREFIXES = {
+    "mean": N_("Mean {feature}"),
+    "median": N_("Median {feature}"),
+    "sd": N_("Spread (sd) of {feature}"),
+    "std": N_("Spread (sd) of {feature}"),
+}
+
+
+def column_label(name: object) -> str:
+    """A column's header in words, in the current language: known names from :data:`COLUMNS`;
+    ``mean_x`` / ``x_median`` as "Mean …" / "Median …"; other snake_case names written out;
+    anything else as it is."""
+    return _column_label(name, current_language())
 
 
 @functools.cache
-def column_label(name: object) -> str:
-    """A column's header in words: known names from :data:`COLUMNS`; ``mean_x`` / ``x_median``
-    as "Mean …" / "Median …"; other snake_case names written out; anything else as it is."""
+def _column_label(name: object, lang: str) -> str:
     text = str(name)
     if text in COLUMNS:
-        return COLUMNS[text].label
+        return _(COLUMNS[text].label)
     if text.lower() in COLUMNS and not re.search(r"[A-Z]", text[1:]):
-        return COLUMNS[text.lower()].label
-    for prefix, word in _PREFIXES.items():
+        return _(COLUMNS[text.lower()].label)
+    for prefix, words in _PREFIXES.items():
         if text.startswith(prefix + "_"):
-            return f"{word} {_lower_first(column_label(text[len(prefix) + 1 :]))}"
+            inner = _lower_first(_column_label(text[len(prefix) + 1 :], lang))
+            return _(words).format(feature=inner)
         if text.endswith("_" + prefix):
-            return f"{word} {_lower_first(column_label(text[: -len(prefix) - 1]))}"
+            inner = _lower_first(_column_label(text[: -len(prefix) - 1], lang))
+            return _(words).format(feature=inner)
     if re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", text):
         text = text.replace("_", " ")
     return text[:1].upper() + text[1:] if text[:1].islower() and " " in text else _cap(text)

@@ -58,7 +58,7 @@ from analytics.forecast import (
     residual_diagnostics,
     run_forecast,
 )
-from analytics.i18n import current_language, language
+from analytics.i18n import _, current_language, language
 from analytics.lifetime import (
     BGNBD,
     Cohorts,
@@ -164,10 +164,13 @@ def cached_rfm(
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_features(dataset: Dataset, params: SegmentParams) -> tuple[CustomerFeatures, np.ndarray]:
+def cached_features(
+    dataset: Dataset, params: SegmentParams, lang: str = "en"
+) -> tuple[CustomerFeatures, np.ndarray]:
     """The customers' features and their scaled values (pass ``params.only("features",
-    "sweep")``)."""
-    table = customer_features(dataset, **params.options("features"))
+    "sweep")``); what they note is in ``lang``."""
+    with language(lang):
+        table = customer_features(dataset, **params.options("features"))
     return table, scale_features(table.values, params.scale)  # type: ignore[arg-type]
 
 
@@ -182,35 +185,39 @@ def cached_sweep(
 ) -> KSweep:
     """Every k fitted once (choosing k afterwards is instant). Pass ``params.only("features",
     "sweep")``; not for DBSCAN."""
-    _, x = cached_features(dataset, params)
+    _table, x = cached_features(dataset, params)
     return sweep_k(x, algorithm=params.algorithm, budget=_budget, progress=_progress)  # type: ignore[arg-type]
 
 
 def _sweep_job(dataset: Dataset, params: SegmentParams) -> PoolJob:
     """The k sweep as the pool runs it (page and report alike)."""
     swept = params.only("features", "sweep")
-    _, x = cached_features(dataset, swept)
+    _table, x = cached_features(dataset, swept)
     key = job_key("sweep", dataset.fingerprint, swept)
-    return PoolJob(key, sweep_k, (x,), {"algorithm": params.algorithm}, "Finding segments")
+    return PoolJob(key, sweep_k, (x,), {"algorithm": params.algorithm}, _("Finding segments"))
 
 
 def _swept(what: str) -> Callable[[KSweep], str]:
-    return lambda sweep: f"{what}: tried k = {sweep.table['k'].min()}–{sweep.table['k'].max()}"
+    words = _("{what}: tried k = {low}–{high}")
+    return lambda sweep: words.format(
+        what=what, low=sweep.table["k"].min(), high=sweep.table["k"].max()
+    )
 
 
 @st.cache_data(
     max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
 def cached_segments(
-    dataset: Dataset, params: SegmentParams, _sweep: KSweep | None = None
+    dataset: Dataset, params: SegmentParams, _sweep: KSweep | None = None, lang: str = "en"
 ) -> SegmentationResult:
     """Segments keyed by the dataset fingerprint and the parameters (pass
     ``params.only("features", "sweep", "fit")``), from the k sweep of the same data and
-    parameters (None for DBSCAN)."""
-    table, _ = cached_features(dataset, params.only("features", "sweep"))
-    return run_segmentation(
-        dataset, **params.options("features", "sweep", "fit"), sweep=_sweep, table=table
-    )
+    parameters (None for DBSCAN); their names and descriptions in ``lang``."""
+    table, _scaled = cached_features(dataset, params.only("features", "sweep"), lang)
+    with language(lang):
+        return run_segmentation(
+            dataset, **params.options("features", "sweep", "fit"), sweep=_sweep, table=table
+        )
 
 
 def segments_result(dataset: Dataset, params: SegmentParams) -> SegmentationResult:
@@ -219,8 +226,8 @@ def segments_result(dataset: Dataset, params: SegmentParams) -> SegmentationResu
     segments in this run (DBSCAN, which has no sweep, entirely here)."""
     params = params.only("features", "sweep", "fit")
     if params.algorithm == "dbscan":
-        with st.spinner("Finding segments …"):
-            return cached_segments(dataset, params)
+        with st.spinner(_("Finding segments …")):
+            return cached_segments(dataset, params, lang=current_language())
     spec = _sweep_job(dataset, params)
     sweep = in_background(
         spec,
@@ -233,7 +240,7 @@ def segments_result(dataset: Dataset, params: SegmentParams) -> SegmentationResu
         ),
         done=_swept(spec.what),
     )
-    return cached_segments(dataset, params, _sweep=sweep)
+    return cached_segments(dataset, params, _sweep=sweep, lang=current_language())
 
 
 def _baskets_key(baskets: Baskets) -> str:
@@ -589,7 +596,7 @@ def _report_runners() -> Runners:
             sweep = cached_sweep(dataset, params.only("features", "sweep"), _budget=budget)
         else:
             sweep = waited(_sweep_job(dataset, params), budget)
-        return cached_segments(dataset, params, _sweep=sweep)
+        return cached_segments(dataset, params, _sweep=sweep, lang=current_language())
 
     def propensity(
         dataset: Dataset, params: PropensityParams, budget: Budget | None
@@ -728,7 +735,8 @@ def cached_figure(
     changed.
     """
     name = f"{build.__module__}.{build.__qualname__}"
-    return _figure(name, repr(key), lambda: build(*args, **kwargs))
+    # Titles, axes and legends are words: one figure per language.
+    return _figure(name, repr((key, current_language())), lambda: build(*args, **kwargs))
 
 
 @st.cache_data(

@@ -16,6 +16,7 @@ from sklearn.decomposition import PCA
 from analytics.budget import Budget
 from analytics.data import Dataset
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 from analytics.params import Constraint, Params
 from analytics.results import Result
 from analytics.segments.features import (
@@ -264,7 +265,7 @@ def segment(
     order = _order_clusters(values, labels, features.spend)
     relabel = {old: new for new, old in enumerate(order)}
     cluster = np.array([relabel.get(c, -1) for c in labels]) if len(relabel) else labels
-    names = {i: f"Segment {i + 1}" for i in range(len(order))}
+    names = {i: _("Segment {n}").format(n=i + 1) for i in range(len(order))}
     names[-1] = NOISE
     customers = pd.DataFrame({"customer_id": features.ids.to_numpy()})
     if features.rfm is not None:
@@ -291,7 +292,9 @@ def segment(
     notes = list(features.notes)
     if not clustered.all():
         notes.append(
-            f"{int((~clustered).sum()):,} customer(s) fit no dense group and are labelled '{NOISE}'."
+            _("{n} customer(s) fit no dense group and are labelled '{noise}'.").format(
+                n=f"{int((~clustered).sum()):,}", noise=NOISE
+            )
         )
     return SegmentationResult(
         algorithm=algorithm,
@@ -363,12 +366,16 @@ def _describe(
             # A feature that is the same for everyone (no spend at all) is left out of the fit.
             if "mean_frequency" in row and overall["frequency"]:
                 ratio = row["mean_frequency"] / overall["frequency"]
-                parts.append(f"order {_times(ratio)} as often as average")
+                parts.append(_("order {times} as often as average").format(times=_times(ratio)))
             if "median_recency" in row:
-                parts.append(f"last order {row['median_recency']:,.0f} days ago (median)")
+                parts.append(
+                    _("last order {days} days ago (median)").format(
+                        days=f"{row['median_recency']:,.0f}"
+                    )
+                )
             if "mean_monetary" in row and overall["monetary"]:
                 ratio = row["mean_monetary"] / overall["monetary"]
-                parts.append(f"spend {_times(ratio)} the average")
+                parts.append(_("spend {times} the average").format(times=_times(ratio)))
         else:
             deviations = sorted(
                 values.columns,
@@ -377,13 +384,21 @@ def _describe(
             for column in deviations[:2]:
                 mean = row[f"mean_{column}"]
                 if overall[column] > 0 and mean >= 0:
-                    parts.append(f"{column} {_times(mean / overall[column])} average ({mean:,.3g})")
+                    parts.append(
+                        _("{column} {times} average ({mean})").format(
+                            column=column, times=_times(mean / overall[column]), mean=f"{mean:,.3g}"
+                        )
+                    )
                 else:
-                    parts.append(f"{column} {mean:,.3g} (average {overall[column]:,.3g})")
+                    parts.append(
+                        _("{column} {mean} (average {average})").format(
+                            column=column, mean=f"{mean:,.3g}", average=f"{overall[column]:,.3g}"
+                        )
+                    )
         if "revenue_share" in row and not pd.isna(row["revenue_share"]):
-            parts.append(f"{row['revenue_share']:.0%} of revenue")
-        out[row["segment"]] = (
-            f"{row['customers']:,} customers ({row['share']:.0%}): " + ", ".join(parts) + "."
+            parts.append(_("{share} of revenue").format(share=f"{row['revenue_share']:.0%}"))
+        out[row["segment"]] = _("{n} customers ({share}): {traits}.").format(
+            n=f"{row['customers']:,}", share=f"{row['share']:.0%}", traits=_(", ").join(parts)
         )
     return out
 
@@ -391,9 +406,9 @@ def _describe(
 #: How a segment that stands out on an RFM feature is called: (above, below) average, then
 #: (far above, far below) it. Recency is days since the last order: high is lapsed.
 _RFM_WORDS = {
-    "monetary": (("high spend", "low spend"), ("top spend", "very low spend")),
-    "frequency": (("frequent", "occasional"), ("very frequent", "one-off")),
-    "recency": (("lapsed", "recent"), ("long lapsed", "very recent")),
+    "monetary": ((N_("high spend"), N_("low spend")), (N_("top spend"), N_("very low spend"))),
+    "frequency": ((N_("frequent"), N_("occasional")), (N_("very frequent"), N_("one-off"))),
+    "recency": ((N_("lapsed"), N_("recent")), (N_("long lapsed"), N_("very recent"))),
 }
 #: A segment stands out on a feature when its typical value is this many times everyone's
 #: (or this fraction of it): 1.4x, or 0.71x.
@@ -432,7 +447,7 @@ def suggest_names(profiles: pd.DataFrame, values: pd.DataFrame, rfm: bool) -> di
         ranked = order or sorted(standing, key=lambda c: -abs(standing[c]))
         chosen = [c for c in ranked if c in standing and abs(standing[c]) >= _STANDS_OUT]
         words = [_word(c, standing[c]) for c in (chosen if order else chosen[:2])]
-        name = _first_upper(", ".join(words or ["average"]))
+        name = _first_upper(_(", ").join(words or [_("average")]))
         number = 2
         while name in names.values():
             name = f"{name.split(' (')[0]} ({number})"
@@ -462,8 +477,8 @@ def _first_upper(text: str) -> str:
 
 def _word(feature: str, standing: float) -> str:
     if feature in _RFM_WORDS:
-        return _RFM_WORDS[feature][int(abs(standing) >= _FAR_OUT)][0 if standing > 0 else 1]
-    return f"{'high' if standing > 0 else 'low'} {feature}"
+        return _(_RFM_WORDS[feature][int(abs(standing) >= _FAR_OUT)][0 if standing > 0 else 1])
+    return (_("high {feature}") if standing > 0 else _("low {feature}")).format(feature=feature)
 
 
 def _times(ratio: float) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analytics.data import Dataset, order_lines_problem
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 from analytics.segments.rfm import RFMResult, compute_rfm
 
 Scale = Literal["log-standard", "standard", "none"]
@@ -22,7 +23,11 @@ SCALES: tuple[str, ...] = get_args(Scale)
 
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
-FEATURE_LABELS = {"recency": "Days since last order", "frequency": "Orders", "monetary": "Revenue"}
+FEATURE_LABELS = {
+    "recency": N_("Days since last order"),
+    "frequency": N_("Orders"),
+    "monetary": N_("Revenue"),
+}
 
 
 @dataclass(frozen=True)
@@ -170,13 +175,17 @@ def _checked(features: CustomerFeatures) -> CustomerFeatures:
     if not complete.all():
         gaps = int((~complete).sum())
         notes.append(
-            f"{gaps:,} customer(s) have missing values in the chosen columns and were left out."
+            _(
+                "{n} customer(s) have missing values in the chosen columns and were left out."
+            ).format(n=f"{gaps:,}")
         )
         values, ids = values[complete], ids[complete]
     constant = [c for c in values.columns if values[c].nunique() <= 1]
     if constant:
         notes.append(
-            "Same value for every customer, so left out: " + ", ".join(map(str, constant)) + "."
+            _("Same value for every customer, so left out: {names}.").format(
+                names=", ".join(map(str, constant))
+            )
         )
         values = values.drop(columns=constant)
     if values.shape[1] < 2:

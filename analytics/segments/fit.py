@@ -21,6 +21,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_
 from analytics.threads import threads_for
 
 Algorithm = Literal["kmeans", "gmm", "agglomerative", "dbscan"]
@@ -30,10 +31,10 @@ ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
 
 
 ALGORITHM_LABELS = {
-    "kmeans": "K-means",
-    "gmm": "Gaussian mixture",
-    "agglomerative": "Agglomerative (Ward)",
-    "dbscan": "DBSCAN (density)",
+    "kmeans": N_("K-means"),
+    "gmm": N_("Gaussian mixture"),
+    "agglomerative": N_("Agglomerative (Ward)"),
+    "dbscan": N_("DBSCAN (density)"),
 }
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from analytics.i18n import _
 from analytics.plots import MUTED, PALETTE, WEBGL_ABOVE, _layout, _styled, plot_text
 from analytics.segments.clustering import SegmentationResult
 from analytics.segments.features import FEATURE_LABELS, RFM_FEATURES
@@ -60,7 +61,7 @@ def _number(value: float) -> str:
 
 
 def _label(feature: str) -> str:
-    return plot_text(FEATURE_LABELS.get(feature, feature), limit=60)
+    return plot_text(_(FEATURE_LABELS.get(feature, feature)), limit=60)
 
 
 def rfm_segments_figure(rfm: RFMResult) -> go.Figure:
@@ -72,24 +73,26 @@ def rfm_segments_figure(rfm: RFMResult) -> go.Figure:
                 y=summary["segment"],
                 x=summary["share"],
                 orientation="h",
-                name="Share of customers",
+                name=_("Share of customers"),
                 marker_color=PALETTE[0],
                 customdata=summary[["customers"]].to_numpy(),
-                hovertemplate="%{y}: %{customdata[0]:,} customers (%{x:.1%})<extra></extra>",
+                hovertemplate="%{y}: %{customdata[0]:,} "
+                + _("customers")
+                + " (%{x:.1%})<extra></extra>",
             ),
             go.Bar(
                 y=summary["segment"],
                 x=summary["revenue_share"],
                 orientation="h",
-                name="Share of revenue",
+                name=_("Share of revenue"),
                 marker_color=PALETTE[1],
-                hovertemplate="%{y}: %{x:.1%} of revenue<extra></extra>",
+                hovertemplate="%{y}: %{x:.1%} " + _("of revenue") + "<extra></extra>",
             ),
         ]
     )
     fig.update_layout(barmode="group")
     fig.update_xaxes(tickformat=".0%")
-    return _layout(fig, "RFM segments: customers and revenue", "Share", "", height=460)
+    return _layout(fig, _("RFM segments: customers and revenue"), _("Share"), "", height=460)
 
 
 def rf_grid_figure(rfm: RFMResult) -> go.Figure:
@@ -105,18 +108,18 @@ def rf_grid_figure(rfm: RFMResult) -> go.Figure:
             cells.setdefault(SEGMENT_GRID[(r, f)], []).append((i, j))
     labelled = {}
     for name, where in cells.items():
-        mid_i = sum(i for i, _ in where) / len(where)
-        mid_j = sum(j for _, j in where) / len(where)
+        mid_i = sum(i for i, _j in where) / len(where)
+        mid_j = sum(j for _i, j in where) / len(where)
         labelled[min(where, key=lambda c: (c[0] - mid_i) ** 2 + (c[1] - mid_j) ** 2)] = name
     text = [
         [
-            (f"<b>{_wrap(labelled[(i, j)])}</b><br>" if (i, j) in labelled else "")
+            (f"<b>{_wrap(_(labelled[(i, j)]))}</b><br>" if (i, j) in labelled else "")
             + f"{counts[i, j]:,}"
             for j in range(len(columns))
         ]
         for i in range(len(rows))
     ]
-    segment = [[SEGMENT_GRID[(r, f)] for f in columns] for r in rows]
+    segment = [[_(SEGMENT_GRID[(r, f)]) for f in columns] for r in rows]
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy(),
@@ -127,8 +130,10 @@ def rf_grid_figure(rfm: RFMResult) -> go.Figure:
             texttemplate="%{text}",
             textfont={"size": 11},
             colorscale="Blues",
-            hovertemplate="%{customdata}<br>%{y}, %{x}: %{z:,} customers<extra></extra>",
-            colorbar={"title": {"text": "Customers"}},
+            hovertemplate="%{customdata}<br>%{y}, %{x}: %{z:,} "
+            + _("customers")
+            + "<extra></extra>",
+            colorbar={"title": {"text": _("Customers")}},
             xgap=1,
             ygap=1,
         )
@@ -136,9 +141,9 @@ def rf_grid_figure(rfm: RFMResult) -> go.Figure:
     fig.update_yaxes(autorange="reversed")  # R 5 on top: Champions sit top right
     return _layout(
         fig,
-        "Recency × frequency scores (5 = most recent / most frequent)",
-        "Frequency score",
-        "Recency score",
+        _("Recency × frequency scores (5 = most recent / most frequent)"),
+        _("Frequency score"),
+        _("Recency score"),
         height=460,
     )
 
@@ -157,16 +162,22 @@ def k_selection_figure(result: SegmentationResult) -> go.Figure:
     """Inertia (elbow), silhouette, Davies–Bouldin and Calinski–Harabasz for every k tried."""
     sweep = result.sweep
     if sweep is None:
-        return _layout(go.Figure(), "No k to choose: DBSCAN finds its own segments", "", "")
+        return _layout(go.Figure(), _("No k to choose: DBSCAN finds its own segments"), "", "")
     panels = [
-        ("inertia", "Inertia (elbow; lower is tighter)"),
-        ("silhouette", "Silhouette (higher is better)"),
-        ("davies_bouldin", "Davies–Bouldin (lower is better)"),
-        ("calinski_harabasz", "Calinski–Harabasz (higher is better)"),
+        ("inertia", _("Inertia (elbow; lower is tighter)")),
+        ("silhouette", _("Silhouette (higher is better)")),
+        ("davies_bouldin", _("Davies–Bouldin (lower is better)")),
+        ("calinski_harabasz", _("Calinski–Harabasz (higher is better)")),
     ]
     fig = make_subplots(
-        rows=2, cols=2, subplot_titles=[title for _, title in panels], horizontal_spacing=0.12
+        rows=2, cols=2, subplot_titles=[title for _column, title in panels], horizontal_spacing=0.12
     )
+    short = {
+        "inertia": _("Inertia"),
+        "silhouette": _("Silhouette"),
+        "davies_bouldin": _("Davies–Bouldin"),
+        "calinski_harabasz": _("Calinski–Harabasz"),
+    }
     for i, (column, _title) in enumerate(panels):
         row, col = divmod(i, 2)
         fig.add_trace(
@@ -176,17 +187,17 @@ def k_selection_figure(result: SegmentationResult) -> go.Figure:
                 mode="lines+markers",
                 marker_color=PALETTE[i],
                 showlegend=False,
-                hovertemplate=f"k = %{{x}}: %{{y:,.3f}}<extra>{column}</extra>",
+                hovertemplate=f"k = %{{x}}: %{{y:,.3f}}<extra>{short[column]}</extra>",
             ),
             row=row + 1,
             col=col + 1,
         )
         fig.add_vline(x=result.k, line_dash="dot", line_color="#555555", row=row + 1, col=col + 1)
-    fig.update_xaxes(dtick=1, title_text="Number of segments (k)")
+    fig.update_xaxes(dtick=1, title_text=_("Number of segments (k)"))
     fig.update_layout(
         height=520,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        title=f"Choosing k (dotted line: k = {result.k})",
+        title=_("Choosing k (dotted line: k = {k})").format(k=result.k),
     )
     return _styled(fig)
 
@@ -194,7 +205,9 @@ def k_selection_figure(result: SegmentationResult) -> go.Figure:
 def _axis(result: SegmentationResult, name: str) -> tuple[pd.Series, str]:
     if name in result.projection.columns:
         i = int(name[2:]) - 1
-        return result.projection[name], f"{name} ({result.explained[i]:.0%} of variance)"
+        return result.projection[name], _("{name} ({share} of variance)").format(
+            name=name, share=f"{result.explained[i]:.0%}"
+        )
     return result.customers[name], _label(name)
 
 
@@ -245,7 +258,8 @@ def scatter_figure(
             + [customers[c].to_numpy()[members] for c in hover_columns]
         )
         hover = (
-            "Customer %{customdata[0]}<br>"
+            _("Customer")
+            + " %{customdata[0]}<br>"
             + "<br>".join(
                 f"{_label(c)}: %{{customdata[{j + 1}]:,.4~g}}" for j, c in enumerate(hover_columns)
             )
@@ -275,9 +289,11 @@ def scatter_figure(
             traces.append(go.Scatter(x=xs.to_numpy()[members], y=ys.to_numpy()[members], **common))
     fig = go.Figure(traces)
     sampled = (
-        f" (a sample of {len(rows):,} of {len(customers):,})" if len(rows) < len(customers) else ""
+        _(" (a sample of {n} of {total})").format(n=f"{len(rows):,}", total=f"{len(customers):,}")
+        if len(rows) < len(customers)
+        else ""
     )
-    title = f"Customers by segment{sampled}"
+    title = _("Customers by segment") + sampled
     if z:
         fig.update_layout(
             scene={"xaxis_title": x_title, "yaxis_title": y_title, "zaxis_title": z_title}
@@ -313,10 +329,12 @@ def segment_sizes_figure(result: SegmentationResult) -> go.Figure:
         go.Bar(
             x=[plot_text(s, limit=40) for s in profiles["segment"]],
             y=profiles["share"],
-            name="Share of customers",
+            name=_("Share of customers"),
             marker_color=[colors[s] for s in profiles["segment"]],
             customdata=profiles[["customers"]].to_numpy(),
-            hovertemplate="%{x}: %{customdata[0]:,} customers (%{y:.1%})<extra></extra>",
+            hovertemplate="%{x}: %{customdata[0]:,} "
+            + _("customers")
+            + " (%{y:.1%})<extra></extra>",
         )
     )
     if "revenue_share" in profiles:
@@ -324,14 +342,14 @@ def segment_sizes_figure(result: SegmentationResult) -> go.Figure:
             go.Scatter(
                 x=[plot_text(s, limit=40) for s in profiles["segment"]],
                 y=profiles["revenue_share"],
-                name="Share of revenue",
+                name=_("Share of revenue"),
                 mode="markers",
                 marker={"symbol": "diamond", "size": 14, "color": "#333333"},
-                hovertemplate="%{x}: %{y:.1%} of revenue<extra></extra>",
+                hovertemplate="%{x}: %{y:.1%} " + _("of revenue") + "<extra></extra>",
             )
         )
     fig.update_yaxes(tickformat=".0%")
-    return _layout(fig, "Segment sizes (bars) and share of revenue (diamonds)", "", "Share")
+    return _layout(fig, _("Segment sizes (bars) and share of revenue (diamonds)"), "", _("Share"))
 
 
 def profile_heatmap(result: SegmentationResult) -> go.Figure:
@@ -349,13 +367,17 @@ def profile_heatmap(result: SegmentationResult) -> go.Figure:
             colorscale="RdBu",
             reversescale=True,
             zmid=0,
-            colorbar={"title": "Std. devs<br>from average"},
-            hovertemplate="%{y}, %{x}: mean %{text} (%{z:+.2f} sd)<extra></extra>",
+            colorbar={"title": _("Std. devs<br>from average")},
+            hovertemplate="%{y}, %{x}: " + _("mean %{text} (%{z:+.2f} sd)") + "<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
     return _layout(
-        fig, "Segment profiles (mean of each feature)", "", "", height=max(300, 50 * len(z) + 120)
+        fig,
+        _("Segment profiles (mean of each feature)"),
+        "",
+        "",
+        height=max(300, 50 * len(z) + 120),
     )
 
 
@@ -363,7 +385,7 @@ def k_distance_figure(result: SegmentationResult) -> go.Figure:
     """DBSCAN: each customer's distance to its k-th neighbour, sorted; the knee suggests eps."""
     curve = result.k_distance
     if curve is None:
-        return _layout(go.Figure(), "Only DBSCAN uses a k-distance plot", "", "")
+        return _layout(go.Figure(), _("Only DBSCAN uses a k-distance plot"), "", "")
     fig = go.Figure(
         go.Scatter(
             y=curve, mode="lines", line_color=PALETTE[0], hovertemplate="%{y:.3f}<extra></extra>"
@@ -379,6 +401,6 @@ def k_distance_figure(result: SegmentationResult) -> go.Figure:
     return _layout(
         fig,
         "k-distance plot (pick eps at the knee)",
-        "Customers, sorted",
-        "Distance to k-th neighbour (scaled units)",
+        _("Customers, sorted"),
+        _("Distance to k-th neighbour (scaled units)"),
     )

@@ -32,33 +32,34 @@ import pandas as pd
 
 from analytics.data import Dataset, sales_mask
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 #: Named segments in the order a marketer reads them, best first.
 SEGMENTS: tuple[str, ...] = (
-    "Champions",
-    "Loyal",
-    "Potential Loyalist",
-    "New Customers",
-    "Promising",
-    "Need Attention",
-    "About to Sleep",
-    "At Risk",
-    "Can't Lose Them",
-    "Hibernating",
-    "Lost",
+    N_("Champions"),
+    N_("Loyal"),
+    N_("Potential Loyalist"),
+    N_("New Customers"),
+    N_("Promising"),
+    N_("Need Attention"),
+    N_("About to Sleep"),
+    N_("At Risk"),
+    N_("Can't Lose Them"),
+    N_("Hibernating"),
+    N_("Lost"),
 )
 SEGMENT_ACTIONS: dict[str, str] = {
-    "Champions": "Reward them; ask for reviews; early access to new products.",
-    "Loyal": "Upsell higher-value products; loyalty programme.",
-    "Potential Loyalist": "Offer membership or a loyalty programme; recommend products.",
-    "New Customers": "Onboard well; build the relationship early.",
-    "Promising": "Create brand awareness; free trials.",
-    "Need Attention": "Limited-time offers based on past purchases.",
-    "About to Sleep": "Share valuable resources; recommend popular products.",
-    "At Risk": "Send personalised emails to reconnect; offer renewals.",
-    "Can't Lose Them": "Win them back with new products or deals; talk to them.",
-    "Hibernating": "Offer other relevant products and special discounts.",
-    "Lost": "Try to revive interest with a campaign, or let them go.",
+    "Champions": N_("Reward them; ask for reviews; early access to new products."),
+    "Loyal": N_("Upsell higher-value products; loyalty programme."),
+    "Potential Loyalist": N_("Offer membership or a loyalty programme; recommend products."),
+    "New Customers": N_("Onboard well; build the relationship early."),
+    "Promising": N_("Create brand awareness; free trials."),
+    "Need Attention": N_("Limited-time offers based on past purchases."),
+    "About to Sleep": N_("Share valuable resources; recommend popular products."),
+    "At Risk": N_("Send personalised emails to reconnect; offer renewals."),
+    "Can't Lose Them": N_("Win them back with new products or deals; talk to them."),
+    "Hibernating": N_("Offer other relevant products and special discounts."),
+    "Lost": N_("Try to revive interest with a campaign, or let them go."),
 }
 
 
@@ -124,7 +125,8 @@ class RFMResult:
         grouped["revenue_share"] = (
             grouped["revenue"].clip(lower=0) / total_revenue if total_revenue else np.nan
         )
-        grouped["action"] = [SEGMENT_ACTIONS[s] for s in grouped.index]
+        grouped["action"] = [_(SEGMENT_ACTIONS[s]) for s in grouped.index]
+        grouped.index = [_(s) for s in grouped.index]  # the names read in the visitor's language
         return grouped.reset_index(names="segment")
 
     def members(self, segments: Sequence[str]) -> list[str] | None:

@@ -22,6 +22,13 @@ TECHNICAL = frozenset(
     [
         "MarketLens",
         "HTML",
+        "Ward",
+        "DBSCAN",
+        "Davies",
+        "Bouldin",
+        "Calinski",
+        "Harabasz",
+        "eps",
         "MB",
         "CSV",
         "TSV",

@@ -36,6 +36,7 @@ TRANSLATED = (
     "pages/_widgets.py",
     "pages/_errors.py",
     "pages/report.py",
+    "pages/segments.py",
 )
 #: Streamlit calls whose text arguments a visitor reads.
 UI_CALLS = frozenset(
