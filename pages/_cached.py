@@ -260,14 +260,15 @@ def cached_item_choices(dataset: Dataset, item: str | None) -> tuple[list[str], 
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_baskets(dataset: Dataset, params: RulesParams) -> Baskets:
+def cached_baskets(dataset: Dataset, params: RulesParams, lang: str = "en") -> Baskets:
     """Baskets keyed by the dataset fingerprint and the parameters (pass
-    ``params.only("baskets", "customers")``); segments are RFM segments."""
-    return build_baskets(
-        dataset,
-        **params.options("baskets"),
-        customers=_segment_customers(dataset, params.segments),
-    )
+    ``params.only("baskets", "customers")``); segments are RFM segments; notes in ``lang``."""
+    with language(lang):
+        return build_baskets(
+            dataset,
+            **params.options("baskets"),
+            customers=_segment_customers(dataset, params.segments),
+        )
 
 
 @st.cache_data(
@@ -295,13 +296,12 @@ def cached_support_suggestion(baskets: Baskets, params: RulesParams) -> tuple[fl
 def _rules_job(baskets: Baskets, mining: RulesParams) -> PoolJob:
     """The mining as the pool runs it (page and report alike; pass ``params.only("mining")``)."""
     key = job_key("rules", baskets.key, mining)
-    return PoolJob(key, run_rules, (baskets,), mining.options("mining"), "Mining the baskets")
+    return PoolJob(key, run_rules, (baskets,), mining.options("mining"), _("Mining the baskets"))
 
 
 def _found(rules: Rules) -> str:
-    return (
-        f"Found {rules.n_itemsets:,} frequent itemsets and {rules.n_rules:,} rules "
-        f"in {rules.seconds:.2f} s"
+    return _("Found {itemsets} frequent itemsets and {rules} rules in {seconds} s").format(
+        itemsets=f"{rules.n_itemsets:,}", rules=f"{rules.n_rules:,}", seconds=f"{rules.seconds:.2f}"
     )
 
 
@@ -397,7 +397,7 @@ def _forecast_job(series: SalesSeries, model: ForecastParams) -> PoolJob:
     """The forecast as the pool runs it: the page's and the report's, so the report reuses it
     (pass ``params.only("model")``)."""
     key = job_key("forecast", series.key, model)
-    return PoolJob(key, run_forecast, (series,), model.options("model"), "The forecast")
+    return PoolJob(key, run_forecast, (series,), model.options("model"), _("The forecast"))
 
 
 def _propensity_job(data: PropensityData, fit: PropensityParams) -> PoolJob:
@@ -405,7 +405,7 @@ def _propensity_job(data: PropensityData, fit: PropensityParams) -> PoolJob:
     (page and report alike; pass ``params.only("fit")``)."""
     key = job_key("propensity", data.key, fit)
     options = fit.options("fit")
-    return PoolJob(key, fit_propensity, (data,), options, "Training the models", "on_score")
+    return PoolJob(key, fit_propensity, (data,), options, _("Training the models"), "on_score")
 
 
 def forecast_result(
@@ -551,7 +551,7 @@ def importance_result(result: PropensityResult) -> pd.DataFrame | None:
     """Permutation importance: in the job pool (None while it runs, its live line drawn), or
     without one in this page run (cached)."""
     key = job_key("importance", propensity_key(result))
-    spec = PoolJob(key, feature_importance, (result,), {}, "Measuring what drives the scores")
+    spec = PoolJob(key, feature_importance, (result,), {}, _("Measuring what drives the scores"))
     return when_ready(spec, seconds=compute_seconds(), inline=lambda: cached_importance(result))
 
 

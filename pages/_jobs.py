@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from analytics.budget import Budget
+from analytics.i18n import _
 from analytics.jobs import Job, JobPool
 from pages._errors import log
 from pages._runtime import rerun_session, served, session_alive, session_id
@@ -145,7 +146,7 @@ def in_background(
     pool = job_pool()
     what = spec.what
     if pool is None:
-        with st.status(f"{what}…", expanded=False) as status:
+        with st.status(_("{what}…").format(what=what), expanded=False) as status:
             result = inline(lambda message: status.update(label=message))
             status.update(label=done(result), state="complete")
         return result
@@ -249,14 +250,21 @@ def _running(
     """The live line of a running job, and its Stop button."""
     line = st.columns([5, 1], vertical_alignment="top")
     line[1].button(
-        "Stop",
+        _("Stop"),
         key=f"jobs.stop.{_digest(str(job.key))}",
         icon=":material/stop_circle:",
         on_click=_stop,  # a callback: it runs before the next page run, whatever reruns
         args=(job.key, who),
     )
+    # The live line's words, made in this (whole-page) run: a fragment's own runs may not see
+    # the visitor's language.
+    words = (
+        _("{what}: waiting for a free worker ({n} analyses running)…"),
+        _("{what}: {message} · {seconds} s"),
+        _("starting"),
+    )
     with line[0]:
-        _follow(pool, job.key, who, what, live)
+        _follow(pool, job.key, who, what, live, words)
 
 
 def waited(spec: PoolJob, budget: Budget | None) -> Any:
@@ -285,6 +293,11 @@ def _follow(
     who: Hashable,
     what: str,
     live: Callable[[Job], None] | None,
+    words: tuple[str, str, str] = (
+        "{what}: waiting for a free worker ({n} analyses running)…",
+        "{what}: {message} · {seconds} s",
+        "starting",
+    ),
 ) -> None:
     job = pool.get(key)
     if job is None or job.future.done() or not job.watched_by(who):
@@ -293,9 +306,11 @@ def _follow(
     _note_watching(job, str(who))
     if job.state == "queued":
         ahead = sum(1 for j in pool.running() if j.state == "running")
-        label = f"{what}: waiting for a free worker ({ahead} analyses running)…"
+        label = words[0].format(what=what, n=ahead)
     else:
-        label = f"{what}: {job.message or 'starting'} · {job.seconds:.0f} s"
+        label = words[1].format(
+            what=what, message=job.message or words[2], seconds=f"{job.seconds:.0f}"
+        )
     st.info(label, icon=":material/hourglass_top:")
     if live is not None:
         live(job)
@@ -304,10 +319,11 @@ def _follow(
 def _show_stopped(key: str, what: str) -> None:
     line = st.columns([5, 1], vertical_alignment="center")
     line[0].warning(
-        f"{what} was stopped. Change a setting, or run it again.", icon=":material/stop_circle:"
+        _("{what} was stopped. Change a setting, or run it again.").format(what=what),
+        icon=":material/stop_circle:",
     )
     line[1].button(
-        "Run again",
+        _("Run again"),
         key=f"jobs.again.{_digest(key)}",
         icon=":material/replay:",
         on_click=lambda: _stopped().discard(key),

@@ -19,7 +19,7 @@ from analytics.data import (
     to_excel_bytes,
 )
 from analytics.data.privacy import PSEUDONYM_PREFIX
-from analytics.i18n import _
+from analytics.i18n import N_, _
 
 #: The session key of the pseudonyms' originals: ``(table fingerprint, {pseudonym: original})``,
 #: set by ``pages._state`` when a table is read. Never saved, logged or shared.
@@ -89,7 +89,7 @@ def slid_and_typed(
     default: float,
     snap: Callable[[float], float],
     box: dict[str, Any],
-    box_label: str = "Exact",
+    box_label: str = N_("Exact"),
     scale: float = 1.0,
     help: str | None = None,
 ) -> float:
@@ -114,7 +114,7 @@ def slid_and_typed(
     with left:
         slider(label, key=key, on_change=_slid, help=help, persist_state=PERSIST)
     with right:
-        st.number_input(box_label, key=typed, on_change=_typed, persist_state=PERSIST, **box)
+        st.number_input(_(box_label), key=typed, on_change=_typed, persist_state=PERSIST, **box)
     return float(st.session_state[typed]) / scale
 
 

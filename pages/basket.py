@@ -31,6 +31,7 @@ from analytics.baskets import (
     top_items_figure,
 )
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _, current_language
 from analytics.segments import SEGMENTS
 from pages._cached import (
     cached_baskets,
@@ -52,16 +53,22 @@ from pages._widgets import (
     md,
     point_to_data_page,
     require_kind,
+    shown_as,
     slid_and_typed,
 )
 
-ITEM_LABELS = {"product_name": "Product name", "product": "Product code", "category": "Category"}
-ANY = "Any"
+ITEM_LABELS = {
+    "product_name": N_("Product name"),
+    "product": N_("Product code"),
+    "category": N_("Category"),
+}
+ANY = N_("Any")
+NO_FILTER = N_("(none)")
 LAST_CLICK = "ml.basket.clicked"
 SIDES = {
-    "either": "On either side",
-    "antecedent": "In the 'if' items",
-    "consequent": "As the 'then' item",
+    "either": N_("On either side"),
+    "antecedent": N_("In the 'if' items"),
+    "consequent": N_("As the 'then' item"),
 }
 TABLE_COLUMNS = [
     "rule",
@@ -82,12 +89,14 @@ TABLE_COLUMNS = [
 
 
 ensure_inside_app()
-st.title("Market basket")
+st.title(_("Market basket"))
 dataset = current_dataset()
-require_kind(dataset, ["transactions", "baskets"], "Market-basket analysis")
+require_kind(dataset, ["transactions", "baskets"], _("Market-basket analysis"))
 st.caption(
-    "Which items are bought together: rules such as 'customers who buy a teacup also buy the "
-    "saucer' for bundles, cross-selling and store layout, and the items to offer next."
+    _(
+        "Which items are bought together: rules such as 'customers who buy a teacup also buy the "
+        "saucer' for bundles, cross-selling and store layout, and the items to offer next."
+    )
 )
 
 # --- which baskets ---------------------------------------------------------------------------------
@@ -100,25 +109,27 @@ if dataset.kind == "transactions":
     options = item_options(dataset)
     if not options or not dataset.has("order_id"):
         point_to_data_page(
-            "Baskets need an order (invoice) column and a product column. Choose them under "
-            "'Column roles' on the Data page."
+            _(
+                "Baskets need an order (invoice) column and a product column. Choose them under "
+                "'Column roles' on the Data page."
+            )
         )
-    with st.expander("Which baskets: items, dates, filters", icon=":material/filter_alt:"):
+    with st.expander(_("Which baskets: items, dates, filters"), icon=":material/filter_alt:"):
         left, middle, right = st.columns(3)
         with left:
             item = kept(
                 st.selectbox,
-                "An item is a",
+                _("An item is a"),
                 options,
                 key="w.basket.item",
                 default=options[0],
-                format_func=ITEM_LABELS.__getitem__,
+                format_func=shown_as(ITEM_LABELS),
             )
         first_day, last_day = dataset.days or (dt.date.today(), dt.date.today())
         with middle:
             period = kept(
                 st.date_input,
-                "Orders between",
+                _("Orders between"),
                 key=f"w.basket.dates.{dataset.fingerprint[:8]}",
                 default=(first_day, last_day),
                 min_value=first_day,
@@ -133,33 +144,36 @@ if dataset.kind == "transactions":
             if dataset.has("customer_id"):
                 chosen_segments = kept(
                     st.multiselect,
-                    "Customers in RFM segments",
+                    _("Customers in RFM segments"),
                     list(SEGMENTS),
+                    format_func=shown_as(SEGMENTS),
                     key="w.basket.segments",
                     default=[],
-                    placeholder="All customers",
+                    placeholder=_("All customers"),
                 )
                 segments = tuple(chosen_segments)
         if dataset.dimensions:
+            none_text = _(NO_FILTER)
             dim_left, dim_right = st.columns([1, 2])
             with dim_left:
                 dimension = kept(
                     st.selectbox,
-                    "Filter by",
-                    ["(none)", *dataset.dimensions],
+                    _("Filter by"),
+                    [NO_FILTER, *dataset.dimensions],
                     key="w.basket.dimension",
-                    default="(none)",
+                    default=NO_FILTER,
+                    format_func=lambda option: none_text if option == NO_FILTER else option,
                 )
-            if dimension != "(none)":
+            if dimension != NO_FILTER:
                 values = dataset.distinct(dimension)
                 with dim_right:
                     chosen_values = kept(
                         st.multiselect,
-                        f"{dimension} is one of",
+                        _("{column} is one of").format(column=dimension),
                         values,
                         key=f"w.basket.values.{dimension}",
                         default=[],
-                        placeholder="Any value",
+                        placeholder=_("Any value"),
                     )
                 if chosen_values:
                     filters = ((dimension, tuple(chosen_values)),)
@@ -184,7 +198,7 @@ if support_key not in st.session_state:
         exclude=excluded_now,
     )
     try:
-        with st.spinner("Choosing a minimum support…"):
+        with st.spinner(_("Choosing a minimum support…")):
             first_baskets = cached_baskets(dataset, opening.only("baskets", "customers"))
             if not first_baskets.problem:
                 opening_support = cached_support_suggestion(first_baskets, opening)[0]
@@ -194,96 +208,104 @@ controls = st.columns([3, 3, 2, 2])
 with controls[0]:
     min_support = slid_and_typed(
         partial(st.select_slider, options=SUPPORTS, format_func=lambda v: f"{v:.2%}"),
-        "Minimum support",
+        _("Minimum support"),
         key=support_key,
         default=opening_support,
         snap=nearest_support,
         scale=100,
         box={"min_value": 0.01, "max_value": 100.0, "step": 0.05, "format": "%.2f"},
-        box_label="Exact, %",
-        help=MEASURES["support"] + " It opens where the rules are few enough to read; slide, "
-        "or type an exact percentage.",
+        box_label=N_("Exact, %"),
+        help=_(MEASURES["support"])
+        + " "
+        + _("It opens where the rules are few enough to read; slide, or type an exact percentage."),
     )
 with controls[1]:
     min_confidence = slid_and_typed(
         partial(st.slider, min_value=0.0, max_value=1.0, step=0.01),
-        "Minimum confidence",
+        _("Minimum confidence"),
         key="w.basket.confidence",
         default=DEFAULT.min_confidence,
         snap=lambda v: round(min(max(v, 0.0), 1.0), 2),
         box={"min_value": 0.0, "max_value": 1.0, "step": 0.01, "format": "%.3f"},
-        help=MEASURES["confidence"] + " Slide, or type an exact share (0 to 1).",
+        help=_(MEASURES["confidence"]) + " " + _("Slide, or type an exact share (0 to 1)."),
     )
 with controls[2]:
     min_lift = kept(
         st.slider,
-        "Minimum lift",
+        _("Minimum lift"),
         key="w.basket.lift",
         default=DEFAULT.min_lift,
         min_value=0.0,
         max_value=20.0,
         step=0.1,
-        help=MEASURES["lift"] + " 0 keeps every rule.",
+        help=_(MEASURES["lift"]) + " " + _("0 keeps every rule."),
     )
 with controls[3]:
     max_len_choice = kept(
         st.selectbox,
-        "Largest itemset",
+        _("Largest itemset"),
         [ANY, *range(2, 11)],
         key="w.basket.max_len",
         default=ANY,
-        help="The most items a rule may hold, 'if' and 'then' together.",
+        format_func=shown_as({ANY: ANY, **{n: str(n) for n in range(2, 11)}}),
+        help=_("The most items a rule may hold, 'if' and 'then' together."),
     )
 max_len = None if max_len_choice == ANY else int(max_len_choice)
-with st.expander("More options", icon=":material/tune:"):
+with st.expander(_("More options"), icon=":material/tune:"):
     exclude = kept(
         st.multiselect,
-        "Leave out these items",
+        _("Leave out these items"),
         choices,
         key=exclude_key,
         default=suggested,
-        placeholder="No item left out",
-        help="Items in nearly every basket (a carrier bag, postage) crowd out the rules worth "
-        "reading. Fees, postage and bags are suggested from their names.",
+        placeholder=_("No item left out"),
+        help=_(
+            "Items in nearly every basket (a carrier bag, postage) crowd out the rules worth "
+            "reading. Fees, postage and bags are suggested from their names."
+        ),
     )
     more = st.columns(4)
     with more[0]:
         engine = kept(
             st.selectbox,
-            "Engine",
+            _("Engine"),
             ENGINES,
             key="w.basket.engine",
             default=DEFAULT.engine,
-            format_func=ENGINE_LABELS.__getitem__,
-            help="All engines find the same rules; the mlxtend ones are slower.",
+            format_func=shown_as(ENGINE_LABELS),
+            help=_("All engines find the same rules; the mlxtend ones are slower."),
         )
     with more[1]:
         max_consequent = kept(
             st.number_input,
-            "Items on the 'then' side",
+            _("Items on the 'then' side"),
             key="w.basket.consequent",
             default=DEFAULT.max_consequent,
             min_value=1,
             max_value=4,
-            help="1 is the usual choice (as in R's arules).",
+            help=_("1 is the usual choice (as in R's arules)."),
         )
     with more[2]:
         show_redundant = kept(
             st.checkbox,
-            "Show redundant rules",
+            _("Show redundant rules"),
             key="w.basket.redundant",
             default=DEFAULT.redundant,
-            help="A rule is redundant when a rule with fewer 'if' items predicts the same item "
-            "at least as well.",
+            help=_(
+                "A rule is redundant when a rule with fewer 'if' items predicts the same item "
+                "at least as well."
+            ),
         )
     with more[3]:
         significant = kept(
             st.checkbox,
-            "Only significant rules",
+            _("Only significant rules"),
             key="w.basket.significant",
             default=DEFAULT.significant,
-            help="Keep rules whose Fisher test stays below 5% after the Benjamini–Hochberg "
-            "correction for testing many rules.",
+            help=_(
+                "Keep rules whose Fisher test stays below 5% after the Benjamini–Hochberg "
+                "correction for testing many rules."
+            ),
         )
 
 try:
@@ -303,8 +325,8 @@ try:
         redundant=bool(show_redundant),
         significant=bool(significant),
     )
-    with st.spinner("Building baskets…"):
-        baskets = cached_baskets(dataset, params.only("baskets", "customers"))
+    with st.spinner(_("Building baskets…")):
+        baskets = cached_baskets(dataset, params.only("baskets", "customers"), current_language())
     rules: Rules = rules_result(baskets, params)
     remember("rules", params)
 except AnalyticsError as exc:
@@ -314,35 +336,40 @@ except AnalyticsError as exc:
 left_out = [name for name in exclude if name in suggested]
 if left_out:
     st.caption(
-        ":material/filter_alt_off: Left out as fees, postage or bags rather than products: "
-        + md(", ".join(left_out[:8]))
-        + (f" and {len(left_out) - 8} more" if len(left_out) > 8 else "")
-        + ". Put them back under More options."
+        ":material/filter_alt_off: "
+        + _("Left out as fees, postage or bags rather than products: {items}.").format(
+            items=md(", ".join(left_out[:8]))
+            + (_(" and {n} more").format(n=len(left_out) - 8) if len(left_out) > 8 else "")
+        )
+        + " "
+        + _("Put them back under More options.")
     )
 for note in (*baskets.notes, *rules.notes):
     st.caption(md(note))
 shown_all = filter_rules(rules.table, **params.options("display"))
 metrics = st.columns(4)
-metrics[0].metric("Baskets", f"{baskets.n_baskets:,}")
-metrics[1].metric("Items", f"{baskets.n_items:,}")
-metrics[2].metric("Frequent itemsets", f"{rules.n_itemsets:,}")
+metrics[0].metric(_("Baskets"), f"{baskets.n_baskets:,}")
+metrics[1].metric(_("Items"), f"{baskets.n_items:,}")
+metrics[2].metric(_("Frequent itemsets"), f"{rules.n_itemsets:,}")
 metrics[3].metric(
-    "Rules",
+    _("Rules"),
     f"{len(shown_all):,}",
-    help=f"{rules.n_rules:,} before hiding redundant or non-significant rules.",
+    help=_("{n} before hiding redundant or non-significant rules.").format(n=f"{rules.n_rules:,}"),
 )
 
 if baskets.problem:
     st.warning(md(baskets.problem), icon=":material/warning:")
 elif rules.n_rules == 0:
     st.warning(
-        "No rule reaches these thresholds. Lower the minimum support or confidence, or the "
-        "minimum lift.",
+        _(
+            "No rule reaches these thresholds. Lower the minimum support or confidence, or the "
+            "minimum lift."
+        ),
         icon=":material/warning:",
     )
 
 # --- explorer --------------------------------------------------------------------------------------
-st.subheader("Rules")
+st.subheader(_("Rules"))
 rule_items = sorted(
     {i for side in ("antecedent", "consequent") for s in rules.table[side] for i in s}
 )
@@ -350,29 +377,29 @@ pick_left, pick_mid, pick_right = st.columns([2, 1, 1])
 with pick_left:
     wanted = kept(
         st.multiselect,
-        "Rules with these items",
+        _("Rules with these items"),
         rule_items,
         key="w.basket.filter_items",
         default=[],
-        placeholder="Any item",
+        placeholder=_("Any item"),
     )
 with pick_mid:
     side = kept(
         st.selectbox,
-        "Where",
+        _("Where"),
         list(SIDES),
         key="w.basket.side",
         default="either",
-        format_func=SIDES.__getitem__,
+        format_func=shown_as(SIDES),
     )
 with pick_right:
     sort_by = kept(
         st.selectbox,
-        "Sort by",
+        _("Sort by"),
         list(SORTABLE),
         key="w.basket.sort",
         default="lift",
-        format_func=MEASURE_LABELS.__getitem__,
+        format_func=shown_as(MEASURE_LABELS),
     )
 shown = filter_rules(rules.table, items=wanted, side=side, **params.options("display"))
 shown = shown.sort_values(sort_by, ascending=sort_by == "p_value", kind="stable")
@@ -386,7 +413,7 @@ picked = table(
     selection_mode="single-row",
     key="basket_table",
 )
-download_buttons(rules.export_table().loc[shown.index], "Download rules", "rules")
+download_buttons(rules.export_table().loc[shown.index], _("Download rules"), "rules")
 
 if len(shown):
     texts = shown["rule"].head(500).tolist()
@@ -401,11 +428,11 @@ if len(shown):
             st.session_state["w.basket.explain"] = rule_text
     chosen_rule = kept(
         st.selectbox,
-        "Explain a rule",
+        _("Explain a rule"),
         texts,
         key="w.basket.explain",
         default=texts[0],
-        help="The first 500 rules of the table, in its order, or click a row of the table.",
+        help=_("The first 500 rules of the table, in its order, or click a row of the table."),
     )
     row = shown[shown["rule"] == chosen_rule].iloc[0]
     with st.container(border=True):
@@ -416,7 +443,7 @@ if len(shown):
             + "\n".join(f"- **{label}**: {md(text)}" for label, text in measures)
         )
 
-views = st.tabs(["Scatter", "Matrix", "Graph", "Top items", "Basket sizes"])
+views = st.tabs([_("Scatter"), _("Matrix"), _("Graph"), _("Top items"), _("Basket sizes")])
 with views[0]:
     st.plotly_chart(cached_figure(rules_scatter, shown_key, shown), key="basket_scatter")
 with views[1]:
@@ -424,7 +451,7 @@ with views[1]:
 with views[2]:
     top_n = kept(
         st.slider,
-        "Rules in the graph",
+        _("Rules in the graph"),
         key="w.basket.graph_n",
         default=25,
         min_value=5,
@@ -439,56 +466,61 @@ with views[3]:
     st.plotly_chart(cached_figure(top_items_figure, baskets.key, baskets), key="basket_top_items")
 with views[4]:
     st.plotly_chart(cached_figure(basket_sizes_figure, baskets.key, baskets), key="basket_sizes")
-with st.expander("What the measures mean"):
-    st.markdown("\n".join(f"- **{MEASURE_LABELS[m]}**: {text}" for m, text in MEASURES.items()))
+with st.expander(_("What the measures mean")):
+    st.markdown(
+        "\n".join(f"- **{_(MEASURE_LABELS[m])}**: {_(text)}" for m, text in MEASURES.items())
+    )
 
 # --- recommendations -------------------------------------------------------------------------------
-st.subheader("Bought together: what to offer next")
+st.subheader(_("Bought together: what to offer next"))
 rec_left, rec_mid, rec_right = st.columns([2, 1, 1])
 with rec_left:
     in_basket = kept(
         st.multiselect,
-        "Items in the basket",
+        _("Items in the basket"),
         list(baskets.items),
         key="w.basket.rec_items",
         default=[],
-        placeholder="Pick one or more items",
+        placeholder=_("Pick one or more items"),
     )
 with rec_mid:
-    k = kept(st.slider, "Items to offer", key="w.basket.k", default=5, min_value=1, max_value=10)
+    k = kept(st.slider, _("Items to offer"), key="w.basket.k", default=5, min_value=1, max_value=10)
 with rec_right:
     rank_by = kept(
         st.selectbox,
-        "Rank by",
+        _("Rank by"),
         list(RANK_BY),
         key="w.basket.rank_by",
         default="confidence",
-        format_func=RANK_LABELS.__getitem__,
+        format_func=shown_as(RANK_LABELS),
     )
 if in_basket:
     offers = recommend(rules, baskets, in_basket, k=int(k), by=rank_by)
-    table(offers, columns={"item": "Offer", "support": "In baskets"})
+    table(offers, columns={"item": _("Offer"), "support": _("In baskets")})
     similar_to = in_basket[-1]
     similar = cached_similar(baskets, similar_to, int(k))
     if len(similar):
         st.caption(
-            f"Items with names like {md(similar_to)} (for items too rare to appear in rules): "
-            + ", ".join(md(i) for i in similar["item"])
+            _(
+                "Items with names like {item} (for items too rare to appear in rules): {similar}"
+            ).format(item=md(similar_to), similar=", ".join(md(i) for i in similar["item"]))
         )
 else:
-    st.caption("Pick items to see what to offer with them.")
+    st.caption(_("Pick items to see what to offer with them."))
 
 evaluate = kept(
     st.toggle,
-    "Test these recommendations on later baskets",
+    _("Test these recommendations on later baskets"),
     key="w.basket.evaluate",
     default=False,
-    help="Rules from the first 80% of the dates; in each later basket one item is hidden and "
-    "predicted from the others.",
+    help=_(
+        "Rules from the first 80% of the dates; in each later basket one item is hidden and "
+        "predicted from the others."
+    ),
 )
 if evaluate:
     try:
-        with st.spinner("Mining rules on the earlier baskets and testing on the later ones…"):
+        with st.spinner(_("Mining rules on the earlier baskets and testing on the later ones…")):
             mining = params.options("mining")
             evaluation = cached_evaluation(
                 baskets,
@@ -504,16 +536,25 @@ if evaluate:
     else:
         scores = st.columns(3)
         scores[0].metric(
-            f"Hit rate @ {evaluation.k} (rules)",
+            _("Hit rate @ {k} (rules)").format(k=evaluation.k),
             f"{evaluation.hit_rate:.1%}",
-            delta=f"{(evaluation.hit_rate - evaluation.popularity_hit_rate) * 100:+.1f} points",
+            delta=_("{points} points").format(
+                points=f"{(evaluation.hit_rate - evaluation.popularity_hit_rate) * 100:+.1f}"
+            ),
         )
         scores[1].metric(
-            f"Hit rate @ {evaluation.k} (most popular)", f"{evaluation.popularity_hit_rate:.1%}"
+            _("Hit rate @ {k} (most popular)").format(k=evaluation.k),
+            f"{evaluation.popularity_hit_rate:.1%}",
         )
-        scores[2].metric("Test baskets", f"{evaluation.n_test:,}")
+        scores[2].metric(_("Test baskets"), f"{evaluation.n_test:,}")
         st.caption(
-            f"{evaluation.split.capitalize()}: {evaluation.n_train:,} baskets to learn "
-            f"{evaluation.n_rules:,} rules; a rule applied in {evaluation.rule_share:.0%} of the "
-            "test baskets, popular items filled the rest."
+            _(
+                "{split}: {n} baskets to learn {rules} rules; a rule applied in {share} of the "
+                "test baskets, popular items filled the rest."
+            ).format(
+                split=evaluation.split[:1].upper() + evaluation.split[1:],
+                n=f"{evaluation.n_train:,}",
+                rules=f"{evaluation.n_rules:,}",
+                share=f"{evaluation.rule_share:.0%}",
+            )
         )

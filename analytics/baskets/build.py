@@ -15,6 +15,7 @@ from scipy import sparse
 
 from analytics.data import Dataset, cancellation_mask, product_names, sales_mask
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 
 
 # --- Baskets --------------------------------------------------------------------------------------
@@ -76,18 +77,18 @@ class Baskets:
     def problem(self) -> str | None:
         """Why these baskets cannot show what sells together, in plain words; None if they can."""
         if self.n_baskets < 2:
-            return (
+            return _(
                 "There is only one basket, so nothing can be compared: load more orders, or "
                 "check that the order column tells purchases apart."
             )
         if self.sizes.max() < 2:
-            return (
+            return _(
                 "Every basket holds a single item, so nothing is bought together here. Check "
                 "that the order column groups the lines of one purchase."
             )
         counts = self.item_counts
         if np.all((counts == 0) | (counts == self.n_baskets)):
-            return (
+            return _(
                 "Every basket holds exactly the same items, so every rule has lift 1: there is "
                 "nothing to learn about what sells together."
             )
@@ -213,11 +214,17 @@ def _transaction_lines(
     if exclude_cancellations:
         cancelled = cancellation_mask(frame)
         if cancelled.any():
-            notes.append(f"{int(cancelled.sum()):,} cancelled or returned lines left out.")
+            notes.append(
+                _("{n} cancelled or returned lines left out.").format(n=f"{int(cancelled.sum()):,}")
+            )
         sold = sales_mask(frame, cancelled)
         empty = ~sold & ~cancelled
         if empty.any():
-            notes.append(f"{int(empty.sum()):,} lines of quantity 0 (nothing sold) left out.")
+            notes.append(
+                _("{n} lines of quantity 0 (nothing sold) left out.").format(
+                    n=f"{int(empty.sum()):,}"
+                )
+            )
         keep &= sold
     if "timestamp" in frame and (start is not None or end is not None):
         day = frame["timestamp"].dt.normalize()
@@ -266,11 +273,17 @@ def _basket_lines(
     """The basket and item of every line that has both, the excluded items left out."""
     lines = frame[[basket_col, item_col]].dropna()
     if len(lines) < len(frame):
-        notes.append(f"{len(frame) - len(lines):,} lines without an order or item left out.")
+        notes.append(
+            _("{n} lines without an order or item left out.").format(
+                n=f"{len(frame) - len(lines):,}"
+            )
+        )
     if exclude:
         excluded = lines[item_col].astype("str").str.strip().isin(set(exclude))
         notes.append(
-            f"{int(excluded.sum()):,} lines of {len(set(exclude)):,} excluded items left out."
+            _("{n} lines of {items} excluded items left out.").format(
+                n=f"{int(excluded.sum()):,}", items=f"{len(set(exclude)):,}"
+            )
         )
         lines = lines.loc[~excluded]
     if lines.empty:

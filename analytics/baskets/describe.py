@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.baskets.measures import MEASURES
+from analytics.i18n import _, ngettext
 
 Side = Literal["either", "antecedent", "consequent"]
 
@@ -69,13 +70,15 @@ def shown_in_words(
     hiding: list[tuple[dict[str, Any], str]] = [
         (
             {"redundant": redundant},
-            "redundant, hidden (tick 'Show redundant rules' to see them)",
+            _("redundant, hidden (tick 'Show redundant rules' to see them)"),
         ),
         (
             {"significant": significant, "alpha": alpha},
-            f"not significant at {alpha:.0%} after the Benjamini–Hochberg correction",
+            _("not significant at {alpha} after the Benjamini–Hochberg correction").format(
+                alpha=f"{alpha:.0%}"
+            ),
         ),
-        ({"items": items, "side": side}, "without the items chosen"),
+        ({"items": items, "side": side}, _("without the items chosen")),
     ]
     reasons: list[str] = []
     options: dict[str, Any] = {}
@@ -85,12 +88,17 @@ def shown_in_words(
         now = len(filter_rules(table, **options))
         if now < before:
             hidden = before - now
-            reasons.append(f"{hidden:,} {'is' if hidden == 1 else 'are'} {why}")
+            reasons.append(
+                ngettext("{n} is {why}", "{n} are {why}", hidden).format(n=f"{hidden:,}", why=why)
+            )
         before = now
-    rules = "rule" if found == 1 else "rules"
     if not reasons:
-        return f"Showing all {found:,} {rules}."
-    return f"Showing {before:,} of {found:,} {rules}: " + "; ".join(reasons) + "."
+        return ngettext("Showing the {n} rule.", "Showing all {n} rules.", found).format(
+            n=f"{found:,}"
+        )
+    return ngettext(
+        "Showing {shown} of {n} rule: {reasons}.", "Showing {shown} of {n} rules: {reasons}.", found
+    ).format(shown=f"{before:,}", n=f"{found:,}", reasons=_("; ").join(reasons))
 
 
 def _share(value: float) -> str:
@@ -98,7 +106,7 @@ def _share(value: float) -> str:
 
 
 def _p(value: float) -> str:
-    return "below 1e-300" if value < 1e-300 else f"{value:.2g}"
+    return _("below 1e-300") if value < 1e-300 else f"{value:.2g}"
 
 
 def describe_rule(rule: Mapping[str, Any] | pd.Series, n_baskets: int) -> list[tuple[str, str]]:
@@ -110,66 +118,89 @@ def describe_rule(rule: Mapping[str, Any] | pd.Series, n_baskets: int) -> list[t
     ('Lift 21.60', 'customers who buy Regency Teacup are 21.6 times as likely to buy ...')
     """
     r: dict[str, Any] = dict(rule)
-    lhs = " and ".join(map(str, r["antecedent"]))
-    rhs = " and ".join(map(str, r["consequent"]))
+    lhs = _(" and ").join(map(str, r["antecedent"]))
+    rhs = _(" and ").join(map(str, r["consequent"]))
     count, a_count, b_count = (int(r[k]) for k in ("count", "antecedent_count", "consequent_count"))
     v = {k: float(r[k]) for k in (*MEASURES, "p_adjusted") if k != "count"}
     extra = abs(v["leverage"]) * n_baskets
+    never_wrong = (
+        " " + _("It is never wrong in these baskets, so it is shown as if it failed once.")
+        if count == a_count
+        else ""
+    )
     return [
         (
-            "Rule",
-            f"Of the {a_count:,} baskets with {lhs}, {count:,} ({_share(v['confidence'])}) also "
-            f"hold {rhs}. Across all {n_baskets:,} baskets, {_share(b_count / n_baskets)} hold "
-            f"{rhs}.",
-        ),
-        (
-            f"Lift {v['lift']:.2f}",
-            f"customers who buy {lhs} are {v['lift']:.1f} times as likely to buy {rhs} as an "
-            "average customer.",
-        ),
-        (
-            f"Support {_share(v['support'])}",
-            f"{count:,} of {n_baskets:,} baskets hold every item of the rule.",
-        ),
-        (
-            f"Confidence {_share(v['confidence'])}",
-            f"share of the baskets with {lhs} that also hold {rhs}.",
-        ),
-        (
-            f"Leverage {v['leverage']:+.4f}",
-            f"about {extra:,.0f} baskets {'more' if v['leverage'] >= 0 else 'fewer'} hold both "
-            "sides than chance would give.",
-        ),
-        (
-            f"Conviction {v['conviction']:.2f}",
-            f"if the sides were unrelated, the rule would be wrong {v['conviction']:.1f} times "
-            "as often."
-            + (
-                " It is never wrong in these baskets, so it is shown as if it failed once."
-                if count == a_count
-                else ""
+            _("Rule"),
+            _(
+                "Of the {with_if} baskets with {lhs}, {count} ({confidence}) also hold {rhs}. "
+                "Across all {n} baskets, {base} hold {rhs}."
+            ).format(
+                with_if=f"{a_count:,}",
+                lhs=lhs,
+                count=f"{count:,}",
+                confidence=_share(v["confidence"]),
+                rhs=rhs,
+                n=f"{n_baskets:,}",
+                base=_share(b_count / n_baskets),
             ),
         ),
         (
-            f"Zhang's metric {v['zhang']:+.2f}",
-            "on a scale from -1 (never together) through 0 (unrelated) to +1 (always together).",
+            _("Lift {value}").format(value=f"{v['lift']:.2f}"),
+            _(
+                "customers who buy {lhs} are {times} times as likely to buy {rhs} as an average "
+                "customer."
+            ).format(lhs=lhs, times=f"{v['lift']:.1f}", rhs=rhs),
         ),
         (
-            f"Jaccard {v['jaccard']:.3f}",
-            f"{_share(v['jaccard'])} of the baskets with either side hold both.",
+            _("Support {value}").format(value=_share(v["support"])),
+            _("{count} of {n} baskets hold every item of the rule.").format(
+                count=f"{count:,}", n=f"{n_baskets:,}"
+            ),
         ),
         (
-            f"Kulczynski {v['kulczynski']:.3f}",
-            "the average of the confidence in both directions (0.5 = neutral).",
+            _("Confidence {value}").format(value=_share(v["confidence"])),
+            _("share of the baskets with {lhs} that also hold {rhs}.").format(lhs=lhs, rhs=rhs),
         ),
         (
-            f"Certainty {v['certainty']:+.3f}",
-            f"the 'if' items remove {max(v['certainty'], 0):.0%} of the doubt about the 'then' "
-            "items.",
+            _("Leverage {value}").format(value=f"{v['leverage']:+.4f}"),
+            (
+                _("about {n} baskets more hold both sides than chance would give.")
+                if v["leverage"] >= 0
+                else _("about {n} baskets fewer hold both sides than chance would give.")
+            ).format(n=f"{extra:,.0f}"),
         ),
         (
-            f"p-value {_p(v['p_value'])}",
-            f"the chance of seeing them together this often if they were unrelated (Fisher, "
-            f"one-sided; {_p(v['p_adjusted'])} after the Benjamini–Hochberg correction).",
+            _("Conviction {value}").format(value=f"{v['conviction']:.2f}"),
+            _(
+                "if the sides were unrelated, the rule would be wrong {times} times as often."
+            ).format(times=f"{v['conviction']:.1f}")
+            + never_wrong,
+        ),
+        (
+            _("Zhang's metric {value}").format(value=f"{v['zhang']:+.2f}"),
+            _("on a scale from -1 (never together) through 0 (unrelated) to +1 (always together)."),
+        ),
+        (
+            _("Jaccard {value}").format(value=f"{v['jaccard']:.3f}"),
+            _("{share} of the baskets with either side hold both.").format(
+                share=_share(v["jaccard"])
+            ),
+        ),
+        (
+            _("Kulczynski {value}").format(value=f"{v['kulczynski']:.3f}"),
+            _("the average of the confidence in both directions (0.5 = neutral)."),
+        ),
+        (
+            _("Certainty {value}").format(value=f"{v['certainty']:+.3f}"),
+            _("the 'if' items remove {share} of the doubt about the 'then' items.").format(
+                share=f"{max(v['certainty'], 0):.0%}"
+            ),
+        ),
+        (
+            _("p-value {value}").format(value=_p(v["p_value"])),
+            _(
+                "the chance of seeing them together this often if they were unrelated (Fisher, "
+                "one-sided; {adjusted} after the Benjamini–Hochberg correction)."
+            ).format(adjusted=_p(v["p_adjusted"])),
         ),
     ]

@@ -13,6 +13,7 @@ from scipy.stats import false_discovery_control, hypergeom
 
 from analytics.baskets.mine import Itemsets, _check, _Lookup, _RowIndex
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_
 from analytics.params import Params
 from analytics.results import Result
 
@@ -20,34 +21,44 @@ from analytics.results import Result
 MAX_RULES = 100_000
 
 MEASURES: dict[str, str] = {
-    "support": "Share of all baskets that contain every item of the rule.",
-    "confidence": "Share of baskets with the 'if' items that also contain the 'then' items.",
-    "lift": "How many times more likely the 'then' items are with the 'if' items than in an "
-    "average basket (1 = no link).",
-    "leverage": "Share of baskets with both sides beyond what chance would give (0 = no link).",
-    "conviction": "How much more often the rule would be wrong if the two sides were unrelated "
-    "(1 = no link; a rule never wrong is shown as if it failed once, to stay finite).",
-    "zhang": "Association from -1 (never together) through 0 (unrelated) to 1 (always together).",
-    "jaccard": "Share of baskets with either side that contain both sides.",
-    "kulczynski": "Average of the confidence in both directions (0.5 = balanced, neutral).",
-    "certainty": "How much of the remaining doubt about the 'then' items the 'if' items remove "
-    "(0 = none, 1 = all).",
-    "count": "Number of baskets that contain every item of the rule.",
-    "p_value": "Chance of seeing the pair this often if the sides were unrelated (one-sided "
-    "Fisher exact test); small is convincing.",
+    "support": N_("Share of all baskets that contain every item of the rule."),
+    "confidence": N_("Share of baskets with the 'if' items that also contain the 'then' items."),
+    "lift": N_(
+        "How many times more likely the 'then' items are with the 'if' items than in an "
+        "average basket (1 = no link)."
+    ),
+    "leverage": N_("Share of baskets with both sides beyond what chance would give (0 = no link)."),
+    "conviction": N_(
+        "How much more often the rule would be wrong if the two sides were unrelated "
+        "(1 = no link; a rule never wrong is shown as if it failed once, to stay finite)."
+    ),
+    "zhang": N_(
+        "Association from -1 (never together) through 0 (unrelated) to 1 (always together)."
+    ),
+    "jaccard": N_("Share of baskets with either side that contain both sides."),
+    "kulczynski": N_("Average of the confidence in both directions (0.5 = balanced, neutral)."),
+    "certainty": N_(
+        "How much of the remaining doubt about the 'then' items the 'if' items remove "
+        "(0 = none, 1 = all)."
+    ),
+    "count": N_("Number of baskets that contain every item of the rule."),
+    "p_value": N_(
+        "Chance of seeing the pair this often if the sides were unrelated (one-sided "
+        "Fisher exact test); small is convincing."
+    ),
 }
 MEASURE_LABELS = {
-    "support": "Support",
-    "confidence": "Confidence",
-    "lift": "Lift",
-    "leverage": "Leverage",
-    "conviction": "Conviction",
-    "zhang": "Zhang's metric",
-    "jaccard": "Jaccard",
-    "kulczynski": "Kulczynski",
-    "certainty": "Certainty",
-    "count": "Baskets with the rule",
-    "p_value": "p-value (Fisher)",
+    "support": N_("Support"),
+    "confidence": N_("Confidence"),
+    "lift": N_("Lift"),
+    "leverage": N_("Leverage"),
+    "conviction": N_("Conviction"),
+    "zhang": N_("Zhang's metric"),
+    "jaccard": N_("Jaccard"),
+    "kulczynski": N_("Kulczynski"),
+    "certainty": N_("Certainty"),
+    "count": N_("Baskets with the rule"),
+    "p_value": N_("p-value (Fisher)"),
 }
 SORTABLE = tuple(MEASURE_LABELS)
 _TOLERANCE = 1e-12

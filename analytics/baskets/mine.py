@@ -14,13 +14,14 @@ from scipy import sparse
 
 from analytics.baskets.build import Baskets
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_
 
 Engine = Literal["eclat", "fpgrowth", "apriori"]
 ENGINES: tuple[str, ...] = get_args(Engine)
 ENGINE_LABELS = {
-    "eclat": "Fast (vectorised Eclat, default)",
-    "fpgrowth": "mlxtend FP-Growth",
-    "apriori": "mlxtend Apriori",
+    "eclat": N_("Fast (vectorised Eclat, default)"),
+    "fpgrowth": N_("mlxtend FP-Growth"),
+    "apriori": N_("mlxtend Apriori"),
 }
 #: mlxtend gets a dense one-hot frame up to this many cells, a sparse one above.
 DENSE_CELLS = 10_000_000

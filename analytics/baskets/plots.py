@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.baskets.build import Baskets
+from analytics.i18n import _
 from analytics.plots import MUTED, PALETTE, WEBGL_ABOVE, _layout, plot_text
 
 #: Colour scale for lift: colour-blind safe and readable in grey.
@@ -22,9 +23,18 @@ def _side(items: tuple[str, ...], limit: int | None = None) -> str:
 
 
 def _hover(table: pd.DataFrame) -> list[str]:
+    words = _(
+        "{lhs} → {rhs}<br>support {support} ({n} baskets)<br>confidence {confidence}<br>lift {lift}"
+    )
     return [
-        f"{_side(a)} → {_side(c)}<br>support {s:.2%} ({n:,} baskets)<br>confidence {conf:.1%}"
-        f"<br>lift {lift:.2f}"
+        words.format(
+            lhs=_side(a),
+            rhs=_side(c),
+            support=f"{s:.2%}",
+            n=f"{n:,}",
+            confidence=f"{conf:.1%}",
+            lift=f"{lift:.2f}",
+        )
         for a, c, s, n, conf, lift in zip(
             table["antecedent"],
             table["consequent"],
@@ -40,9 +50,9 @@ def _hover(table: pd.DataFrame) -> list[str]:
 def rules_scatter(table: pd.DataFrame, *, limit: int = 5000) -> go.Figure:
     """Support × confidence, one point per rule, coloured by lift; the rule in the hover."""
     shown = table.nlargest(limit, "lift") if len(table) > limit else table
-    title = "Rules: support and confidence, coloured by lift"
+    title = _("Rules: support and confidence, coloured by lift")
     if len(shown) < len(table):
-        title += f" (the {limit:,} with the highest lift)"
+        title += _(" (the {n} with the highest lift)").format(n=f"{limit:,}")
     trace = go.Scattergl if len(shown) > WEBGL_ABOVE else go.Scatter
     fig = go.Figure(
         trace(
@@ -52,7 +62,7 @@ def rules_scatter(table: pd.DataFrame, *, limit: int = 5000) -> go.Figure:
             marker={
                 "color": shown["lift"],
                 "colorscale": LIFT_SCALE,
-                "colorbar": {"title": {"text": "Lift"}},
+                "colorbar": {"title": {"text": _("Lift")}},
                 "size": 8,
                 "opacity": 0.8,
                 "line": {"width": 0},
@@ -64,14 +74,14 @@ def rules_scatter(table: pd.DataFrame, *, limit: int = 5000) -> go.Figure:
     fig.update_xaxes(tickformat=".1%")
     fig.update_yaxes(tickformat=".0%")
     return _layout(
-        fig, title, "Support (share of baskets with all items)", "Confidence", height=440
+        fig, title, _("Support (share of baskets with all items)"), _("Confidence"), height=440
     )
 
 
 def rules_matrix(table: pd.DataFrame, *, top: int = 25) -> go.Figure:
     """Antecedents (rows) × consequents (columns) of the strongest rules, coloured by lift."""
     if table.empty:
-        return _layout(go.Figure(), "No rules to show", "", "")
+        return _layout(go.Figure(), _("No rules to show"), "", "")
     strongest = table.nlargest(top * 4, "lift")
     lhs = strongest.groupby(strongest["antecedent"].map(_side), sort=False)["lift"].max()
     rhs = strongest.groupby(strongest["consequent"].map(_side), sort=False)["lift"].max()
@@ -90,7 +100,9 @@ def rules_matrix(table: pd.DataFrame, *, top: int = 25) -> go.Figure:
         if a in grid.index and c in grid.columns and (a, c) not in filled:
             filled.add((a, c))
             grid.at[a, c] = lift
-            text.at[a, c] = f"{a} → {c}<br>lift {lift:.2f}, confidence {conf:.1%}"
+            text.at[a, c] = _("{lhs} → {rhs}<br>lift {lift}, confidence {confidence}").format(
+                lhs=a, rhs=c, lift=f"{lift:.2f}", confidence=f"{conf:.1%}"
+            )
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy(),
@@ -99,16 +111,16 @@ def rules_matrix(table: pd.DataFrame, *, top: int = 25) -> go.Figure:
             text=text.to_numpy(),
             hoverinfo="text",
             colorscale=LIFT_SCALE,
-            colorbar={"title": {"text": "Lift"}},
+            colorbar={"title": {"text": _("Lift")}},
             hoverongaps=False,
         )
     )
     fig.update_yaxes(autorange="reversed")
     return _layout(
         fig,
-        "Rule matrix: if these items (rows), then this item (columns)",
-        "Then",
-        "If",
+        _("Rule matrix: if these items (rows), then this item (columns)"),
+        _("Then"),
+        _("If"),
         height=max(380, 24 * len(rows) + 160),
     )
 
@@ -147,7 +159,7 @@ def rules_graph(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
     """
     rules = table.nlargest(top, "lift")
     if rules.empty:
-        return _layout(go.Figure(), "No rules to show", "", "")
+        return _layout(go.Figure(), _("No rules to show"), "", "")
     # Items in order of first appearance: the items of a rule sit side by side on the circle.
     items = list(
         dict.fromkeys(
@@ -179,13 +191,13 @@ def rules_graph(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
                     "size": size,
                     "color": rules["lift"],
                     "colorscale": LIFT_SCALE,
-                    "colorbar": {"title": {"text": "Lift"}},
+                    "colorbar": {"title": {"text": _("Lift")}},
                     "line": {"width": 0},
                 },
                 hovertext=_hover(rules),
                 hoverinfo="text",
                 showlegend=False,
-                name="Rules",
+                name=_("Rules"),
             ),
             go.Scatter(
                 x=[pos[i][0] for i in items],
@@ -197,7 +209,7 @@ def rules_graph(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
                 hovertext=[plot_text(i) for i in items],
                 hoverinfo="text",
                 showlegend=False,
-                name="Items",
+                name=_("Items"),
             ),
         ]
     )
@@ -205,7 +217,9 @@ def rules_graph(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
     fig.update_yaxes(visible=False, range=[-1.25, 1.25], scaleanchor="x")
     return _layout(
         fig,
-        f"The {len(rules)} rules with the highest lift: items (squares) and rules (dots)",
+        _("The {n} rules with the highest lift: items (squares) and rules (dots)").format(
+            n=len(rules)
+        ),
         "",
         "",
         height=560,
@@ -222,14 +236,16 @@ def top_items_figure(baskets: Baskets, *, n: int = 20) -> go.Figure:
             orientation="h",
             marker_color=PALETTE[0],
             customdata=top[["baskets"]].to_numpy(),
-            hovertemplate="%{y}<br>In %{x:.1%} of baskets (%{customdata[0]:,})<extra></extra>",
+            hovertemplate="%{y}<br>"
+            + _("In %{x:.1%} of baskets (%{customdata[0]:,})")
+            + "<extra></extra>",
         )
     )
     fig.update_xaxes(tickformat=".0%")
     return _layout(
         fig,
-        f"Top {len(top)} items by share of baskets",
-        "Share of baskets",
+        _("Top {n} items by share of baskets").format(n=len(top)),
+        _("Share of baskets"),
         "",
         height=max(300, 24 * len(top) + 90),
     )
@@ -245,14 +261,14 @@ def basket_sizes_figure(baskets: Baskets, *, cap: int = 30) -> go.Figure:
             x=labels,
             y=counts,
             marker_color=PALETTE[2],
-            hovertemplate="%{x} items: %{y:,} baskets<extra></extra>",
+            hovertemplate=_("%{x} items: %{y:,} baskets") + "<extra></extra>",
         )
     )
     fig.update_xaxes(type="category")
     mean = float(baskets.sizes.mean()) if baskets.n_baskets else 0.0
     return _layout(
         fig,
-        f"Basket sizes (mean {mean:.1f} items)",
-        "Distinct items in the basket",
-        "Baskets",
+        _("Basket sizes (mean {mean} items)").format(mean=f"{mean:.1f}"),
+        _("Distinct items in the basket"),
+        _("Baskets"),
     )

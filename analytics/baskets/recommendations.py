@@ -27,13 +27,14 @@ from analytics.baskets.measures import Rules
 from analytics.baskets.mine import Engine
 from analytics.baskets.mining import run_rules
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 RankBy = Literal["confidence", "lift", "blend"]
 RANK_BY: tuple[str, ...] = get_args(RankBy)
 RANK_LABELS = {
-    "confidence": "Confidence (most likely to be bought)",
-    "lift": "Lift (most specific to these items)",
-    "blend": "Blend (confidence × lift / (1 + lift))",
+    "confidence": N_("Confidence (most likely to be bought)"),
+    "lift": N_("Lift (most specific to these items)"),
+    "blend": N_("Blend (confidence × lift / (1 + lift))"),
 }
 _CHUNK = 512
 
@@ -268,11 +269,15 @@ def temporal_split(baskets: Baskets, *, train_share: float = 0.8) -> tuple[np.nd
         dates = pd.to_datetime(pd.Series(baskets.dates))
         cut = dates.min() + (dates.max() - dates.min()) * train_share
         train = (dates <= cut).to_numpy()
-        return train, f"rules from baskets up to {cut:%Y-%m-%d %H:%M}, tested on later baskets"
+        return train, _("rules from baskets up to {cut}, tested on later baskets").format(
+            cut=f"{cut:%Y-%m-%d %H:%M}"
+        )
     n_train = round(baskets.n_baskets * train_share)
     train = np.arange(baskets.n_baskets) < n_train
     return train, (
-        f"no dates: rules from the first {n_train:,} baskets in file order, tested on the rest"
+        _("no dates: rules from the first {n} baskets in file order, tested on the rest").format(
+            n=f"{n_train:,}"
+        )
     )
 
 

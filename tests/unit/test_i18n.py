@@ -37,6 +37,7 @@ TRANSLATED = (
     "pages/_errors.py",
     "pages/report.py",
     "pages/segments.py",
+    "pages/basket.py",
 )
 #: Streamlit calls whose text arguments a visitor reads.
 UI_CALLS = frozenset(
