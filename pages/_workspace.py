@@ -142,9 +142,11 @@ def open_workspace() -> OpenWorkspace | None:
 
 def _read_only_refusal(current: OpenWorkspace) -> AnalyticsError:
     return AnalyticsError(
-        f"“{current.name}” is open through a read-only link: it cannot be saved, renamed or "
-        "deleted from here.",
-        hint="Ask its owner for the edit link, or load your own data to save a workspace.",
+        _(
+            "“{name}” is open through a read-only link: it cannot be saved, renamed or deleted "
+            "from here."
+        ).format(name=current.name),
+        hint=_("Ask its owner for the edit link, or load your own data to save a workspace."),
     )
 
 
@@ -244,8 +246,8 @@ def load_workspace(token: str, *, adopt: bool = False) -> Workspace:
         store.adopt(token, owner=who.owner, label=who.label)
     elif not store.owns(token, who.owner):
         raise AnalyticsError(
-            "This workspace is not in your list, so it cannot be opened from here.",
-            hint="Open it with its edit or read-only link.",
+            _("This workspace is not in your list, so it cannot be opened from here."),
+            hint=_("Open it with its edit or read-only link."),
         )
     workspace = store.load(token)
     _install(workspace)
@@ -296,7 +298,9 @@ def sync_workspace() -> None:
         # Stays until closed: someone who followed a broken link must not miss why they see
         # the sample instead (a short toast can be gone before a slow page has drawn).
         st.toast(
-            f"The workspace in the link could not be opened: {md(failed.message)}",
+            _("The workspace in the link could not be opened: {message}").format(
+                message=md(failed.message)
+            ),
             icon=":material/link_off:",
             duration="infinite",
         )
@@ -316,7 +320,8 @@ def sync_workspace() -> None:
             WorkspaceStore().save(workspace, owner=who.owner, label=who.label)
         except AnalyticsError as exc:
             st.sidebar.warning(
-                f"Changes not saved: {md(exc.message)}", icon=":material/sync_problem:"
+                _("Changes not saved: {message}").format(message=md(exc.message)),
+                icon=":material/sync_problem:",
             )
             return
         st.session_state[_WORKSPACE] = replace(current, digest=digest)

@@ -11,6 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
+from pages._display import current_display
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import data_state
@@ -67,13 +69,13 @@ def _save() -> None:
     over = current.token if current is not None and existing == current.token else None
     _act(
         lambda: save_workspace(name, over=over),
-        done=f"Saved “{name}”. This page's address now reopens it.",
+        done=_("Saved “{name}”. This page's address now reopens it.").format(name=name),
     )
 
 
 def _overwrite(name: str, token: str) -> None:
     st.session_state.pop(_OVERWRITE, None)
-    _act(lambda: save_workspace(name, over=token), done=f"Saved over “{name}”.")
+    _act(lambda: save_workspace(name, over=token), done=_("Saved over “{name}”.").format(name=name))
 
 
 def _forget(key: str) -> None:
@@ -82,7 +84,7 @@ def _forget(key: str) -> None:
 
 def _delete(token: str, name: str) -> None:
     st.session_state.pop(_DELETE, None)
-    _act(delete_workspace, token, done=f"Deleted “{name}”.")
+    _act(delete_workspace, token, done=_("Deleted “{name}”.").format(name=name))
 
 
 def _ask(question: str, *, yes: str, on_yes: Callable[[], None], pending: str, key: str) -> None:
@@ -90,20 +92,22 @@ def _ask(question: str, *, yes: str, on_yes: Callable[[], None], pending: str, k
     st.warning(question, icon=":material/warning:")
     choice = st.columns(2)
     choice[0].button(yes, on_click=on_yes, type="primary", key=f"{key}_yes")
-    choice[1].button("Cancel", on_click=_forget, args=(pending,), key=f"{key}_no")
+    choice[1].button(_("Cancel"), on_click=_forget, args=(pending,), key=f"{key}_no")
 
 
 def _rename(token: str) -> None:
     new_name = _tidy(st.session_state.get("ws.rename", ""))
-    _act(rename_workspace, token, new_name, done=f"Renamed to “{new_name}”.")
+    _act(rename_workspace, token, new_name, done=_("Renamed to “{name}”.").format(name=new_name))
 
 
 ensure_inside_app()
-st.title("Workspaces")
+st.title(_("Workspaces"))
 st.caption(
-    "A workspace keeps your analysis: the data, its column roles and cleaning, every page's "
-    "settings and the names you gave to segments. While one is open, your changes are saved as "
-    "you work, and the address in your browser reopens it, after a refresh or a server restart."
+    _(
+        "A workspace keeps your analysis: the data, its column roles and cleaning, every page's "
+        "settings and the names you gave to segments. While one is open, your changes are saved as "
+        "you work, and the address in your browser reopens it, after a refresh or a server restart."
+    )
 )
 state = data_state()
 current = open_workspace()
@@ -119,31 +123,34 @@ if outcome is not None:
         show_error(detail)
 
 # --- the open workspace ---------------------------------------------------------------------------
-st.subheader("This analysis")
+st.subheader(_("This analysis"))
 if current is not None and current.read_only:
     st.info(
-        f"You are looking at **{md(current.name)}** through a read-only link. Move any control to "
-        "explore: nothing you change is saved, and this workspace cannot be renamed or deleted "
-        "from here.",
+        _(
+            "You are looking at **{name}** through a read-only link. Move any control to explore: "
+            "nothing you change is saved, and this workspace cannot be renamed or deleted from "
+            "here."
+        ).format(name=md(current.name)),
         icon=":material/visibility:",
     )
     st.button(
-        "Leave the read-only view",
+        _("Leave the read-only view"),
         on_click=_act,
         args=(close_workspace,),
-        kwargs={"done": "Left the read-only view. The data stays on screen, not saved."},
+        kwargs={"done": _("Left the read-only view. The data stays on screen, not saved.")},
         icon=":material/close:",
     )
 if current is not None and current.read_only:
     # Shown all the same, so that trying to save says plainly why it cannot.
     with st.form("ws.save_form", border=False):
-        st.text_input("Name", key="ws.name", value=current.name, max_chars=120)
-        st.form_submit_button("Save", on_click=_save, icon=":material/save:")
+        st.text_input(_("Name"), key="ws.name", value=current.name, max_chars=120)
+        st.form_submit_button(_("Save"), on_click=_save, icon=":material/save:")
 else:
     if current is not None:
         st.markdown(
-            f"Open: **{md(current.name)}**, on {md(state.table.source)}. Changes are saved "
-            "automatically."
+            _("Open: **{name}**, on {source}. Changes are saved automatically.").format(
+                name=md(current.name), source=md(state.table.source)
+            )
         )
         try:
             edit, view = share_links(current.token)
@@ -151,54 +158,74 @@ else:
             show_error(exc)
         else:
             links = st.columns(2)
-            links[0].caption("Edit link (yours: whoever opens it can change the workspace)")
+            links[0].caption(_("Edit link (yours: whoever opens it can change the workspace)"))
             links[0].code(edit, language=None)
-            links[1].caption("Read-only link (for stakeholders: they see it, cannot change it)")
+            links[1].caption(_("Read-only link (for stakeholders: they see it, cannot change it)"))
             links[1].code(view, language=None)
         st.button(
-            "Close it (stop saving changes)",
+            _("Close it (stop saving changes)"),
             on_click=_act,
             args=(close_workspace,),
-            kwargs={"done": f"Closed “{current.name}”. Your data and settings stay on screen."},
+            kwargs={
+                "done": _("Closed “{name}”. Your data and settings stay on screen.").format(
+                    name=current.name
+                )
+            },
             icon=":material/close:",
         )
     else:
-        st.markdown(f"Not saved yet: {md(state.table.source)}, with the settings on every page.")
+        st.markdown(
+            _("Not saved yet: {source}, with the settings on every page.").format(
+                source=md(state.table.source)
+            )
+        )
 
     with st.form("ws.save_form", border=False):
         st.text_input(
-            "Name",
+            _("Name"),
             key="ws.name",
             value=current.name
             if current is not None
-            else (f"{state.table.source} — {dt.date.today():%d %b %Y}"),
+            else (f"{state.table.source} — {current_display().date(dt.date.today())}"),
             max_chars=120,
-            help="Save (or press Enter) keeps the analysis under this name. A new name makes a "
-            "new workspace; the open workspace's name saves over it.",
+            help=_(
+                "Save (or press Enter) keeps the analysis under this name. A new name makes a "
+                "new workspace; the open workspace's name saves over it."
+            ),
         )
-        st.form_submit_button("Save", type="primary", on_click=_save, icon=":material/save:")
+        st.form_submit_button(_("Save"), type="primary", on_click=_save, icon=":material/save:")
     pending = st.session_state.get(_OVERWRITE)
     if pending is not None:
         name, token = pending
         _ask(
-            f"You already have a workspace called **{md(name)}**. Save over it (its data and "
-            "settings are replaced by these), or choose another name above.",
-            yes=f"Save over “{name}”",
+            _(
+                "You already have a workspace called **{name}**. Save over it (its data and "
+                "settings are replaced by these), or choose another name above."
+            ).format(name=md(name)),
+            yes=_("Save over “{name}”").format(name=name),
             on_yes=partial(_overwrite, name, token),
             pending=_OVERWRITE,
             key="ws.overwrite",
         )
 
 # --- your saved workspaces -----------------------------------------------------------------------
-st.subheader("Your saved workspaces")
+st.subheader(_("Your saved workspaces"))
 if who.signed_in:
-    st.caption(f"Workspaces of your account ({md(who.label.removeprefix('signed in: '))}).")
+    st.caption(
+        _("Workspaces of your account ({who}).").format(
+            who=md(who.label.removeprefix("signed in: "))
+        )
+    )
 elif sign_in_configured():
-    st.caption("Workspaces saved in this browser. Sign in (sidebar) to have them in every browser.")
+    st.caption(
+        _("Workspaces saved in this browser. Sign in (sidebar) to have them in every browser.")
+    )
 else:
     st.caption(
-        "Workspaces saved in this browser: other visitors of this server cannot see them. Opening "
-        "a workspace's edit link adds it here."
+        _(
+            "Workspaces saved in this browser: other visitors of this server cannot see them. Opening "
+            "a workspace's edit link adds it here."
+        )
     )
 try:
     saved = my_workspaces()
@@ -206,24 +233,24 @@ except AnalyticsError as exc:
     show_error(exc)
     saved = []
 if not saved:
-    st.caption("None yet. Save this analysis above to keep it.")
+    st.caption(_("None yet. Save this analysis above to keep it."))
 else:
     st.dataframe(
         pd.DataFrame(
             {
-                "Name": [w.name for w in saved],
-                "Data": [w.source for w in saved],
-                "Kind": [w.kind for w in saved],
-                "Rows": [f"{w.n_rows:,}" for w in saved],
-                "Last changed (UTC)": [w.updated[:16].replace("T", " ") for w in saved],
-                "Open": ["●" if current and w.token == current.token else "" for w in saved],
+                _("Name"): [w.name for w in saved],
+                _("Data"): [w.source for w in saved],
+                _("Kind"): [_(w.kind) for w in saved],
+                _("Rows"): [f"{w.n_rows:,}" for w in saved],
+                _("Last changed (UTC)"): [w.updated[:16].replace("T", " ") for w in saved],
+                _("Open"): ["●" if current and w.token == current.token else "" for w in saved],
             }
         ),
         hide_index=True,
     )
     by_token = {w.token: w for w in saved}
     token = st.selectbox(
-        "Workspace",
+        _("Workspace"),
         list(by_token),
         format_func=lambda t: f"{by_token[t].name} ({by_token[t].source})",
         key="ws.pick",
@@ -231,38 +258,43 @@ else:
     picked = by_token[token]  # Streamlit resets a value outside the options (a crafted one)
     actions = st.columns(3)
     actions[0].button(
-        "Open",
+        _("Open"),
         type="primary",
         on_click=_act,
         args=(load_workspace, picked.token),
-        kwargs={"done": f"Opened “{picked.name}”."},
+        kwargs={"done": _("Opened “{name}”.").format(name=picked.name)},
         icon=":material/folder_open:",
         disabled=current is not None and current.token == picked.token,
     )
     actions[1].button(
-        "Duplicate",
+        _("Duplicate"),
         on_click=_act,
-        args=(duplicate_workspace, picked.token, f"{picked.name} (copy)"),
-        kwargs={"done": f"Duplicated “{picked.name}” as “{picked.name} (copy)”."},
+        args=(duplicate_workspace, picked.token, _("{name} (copy)").format(name=picked.name)),
+        kwargs={
+            "done": _("Duplicated “{name}” as “{copy}”.").format(
+                name=picked.name, copy=_("{name} (copy)").format(name=picked.name)
+            )
+        },
         icon=":material/content_copy:",
     )
     actions[2].button(
-        "Delete",
+        _("Delete"),
         on_click=partial(st.session_state.update, {_DELETE: picked.token}),
         icon=":material/delete:",
         key="ws.delete",
     )
     if st.session_state.get(_DELETE) == picked.token:
         _ask(
-            f"Delete **{md(picked.name)}** for good? Anyone else who has it in their list loses "
-            "it too.",
-            yes=f"Delete “{picked.name}”",
+            _(
+                "Delete **{name}** for good? Anyone else who has it in their list loses it too."
+            ).format(name=md(picked.name)),
+            yes=_("Delete “{name}”").format(name=picked.name),
             on_yes=partial(_delete, picked.token, picked.name),
             pending=_DELETE,
             key="ws.delete",
         )
     with st.form("ws.rename_form", border=False):
-        st.text_input("New name", key="ws.rename", value=picked.name, max_chars=120)
+        st.text_input(_("New name"), key="ws.rename", value=picked.name, max_chars=120)
         st.form_submit_button(
-            "Rename", on_click=_rename, args=(picked.token,), icon=":material/edit:"
+            _("Rename"), on_click=_rename, args=(picked.token,), icon=":material/edit:"
         )

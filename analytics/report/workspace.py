@@ -35,6 +35,7 @@ from analytics.data import (
     KINDS,
 )
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 from analytics.report.saved import (
     Workspace,
     WorkspaceInfo,
@@ -522,29 +523,31 @@ def _check_quota(conn: sqlite3.Connection, owner: str) -> None:
     mine, limit = _usage(conn, owner), _quota_bytes(OWNER_QUOTA_ENV, OWNER_QUOTA_MB)
     if mine > limit:
         raise AnalyticsError(
-            f"Your saved workspaces would hold {mine / 1024**2:,.1f} MB, over the "
-            f"{limit / 1024**2:,.1f} MB each person may keep on this server, so this was not saved.",
-            hint="Delete workspaces you no longer need on the Workspaces page.",
+            _(
+                "Your saved workspaces would hold {mine} MB, over the {limit} MB each person may "
+                "keep on this server, so this was not saved."
+            ).format(mine=f"{mine / 1024**2:,.1f}", limit=f"{limit / 1024**2:,.1f}"),
+            hint=_("Delete workspaces you no longer need on the Workspaces page."),
         )
     everything, cap = _usage(conn, None), _quota_bytes(STORE_QUOTA_ENV, STORE_QUOTA_MB)
     if everything > cap:
         raise AnalyticsError(
-            "The server's workspace store is full, so this was not saved.",
-            hint="Ask whoever runs this server to make room (python -m analytics workspaces).",
+            _("The server's workspace store is full, so this was not saved."),
+            hint=_("Ask whoever runs this server to make room (python -m analytics workspaces)."),
         )
 
 
 def _missing() -> AnalyticsError:
     return AnalyticsError(
-        "There is no saved workspace with this token: it may have been deleted.",
-        hint="Open another one from the list of workspaces.",
+        _("There is no saved workspace with this token: it may have been deleted."),
+        hint=_("Open another one from the list of workspaces."),
     )
 
 
 def _not_yours() -> AnalyticsError:
     return AnalyticsError(
-        "This workspace is not in your list, so it cannot be changed from here.",
-        hint="Open it with its edit link to add it to your list, or save your own copy.",
+        _("This workspace is not in your list, so it cannot be changed from here."),
+        hint=_("Open it with its edit link to add it to your list, or save your own copy."),
     )
 
 
@@ -555,9 +558,9 @@ def _drop_unused_tables(conn: sqlite3.Connection) -> None:
 def _clean_name(name: str) -> str:
     name = " ".join(str(name).split())
     if not name:
-        raise AnalyticsError("Give the workspace a name.")
+        raise AnalyticsError(_("Give the workspace a name."))
     if len(name) > MAX_NAME:
-        raise AnalyticsError(f"A workspace name has at most {MAX_NAME} characters.")
+        raise AnalyticsError(_("A workspace name has at most {n} characters.").format(n=MAX_NAME))
     return name
 
 

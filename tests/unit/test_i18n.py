@@ -38,6 +38,9 @@ TRANSLATED = (
     "pages/report.py",
     "pages/segments.py",
     "pages/basket.py",
+    "pages/workspaces.py",
+    "pages/_workspace.py",
+    "pages/_jobs.py",
 )
 #: Streamlit calls whose text arguments a visitor reads.
 UI_CALLS = frozenset(
