@@ -24,10 +24,11 @@ from __future__ import annotations
 import functools
 import gettext
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any, TypeVar
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -37,6 +38,8 @@ LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 DEFAULT_LANGUAGE = "en"
 DOMAIN = "marketlens"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+T = TypeVar("T")
 
 _current: ContextVar[str] = ContextVar("marketlens_language", default=DEFAULT_LANGUAGE)
 
@@ -115,3 +118,10 @@ def day(value: object) -> str:
     if _current.get() == DEFAULT_LANGUAGE:
         return f"{stamp:%Y-%m-%d}"
     return format_date(stamp.date(), "long", locale=_current.get())
+
+
+def in_language(lang: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` with its words in ``lang``: for work that runs in a worker
+    process or another thread, where the visitor's language is not set."""
+    with language(lang):
+        return fn(*args, **kwargs)

@@ -58,7 +58,7 @@ from analytics.forecast import (
     residual_diagnostics,
     run_forecast,
 )
-from analytics.i18n import _, current_language, language
+from analytics.i18n import _, current_language, in_language, language
 from analytics.lifetime import (
     BGNBD,
     Cohorts,
@@ -361,14 +361,15 @@ def _segment_customers(dataset: Dataset, segments: tuple[str, ...]) -> list[str]
 @st.cache_data(
     max_entries=32, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_series(dataset: Dataset, params: ForecastParams) -> SalesSeries:
+def cached_series(dataset: Dataset, params: ForecastParams, lang: str = "en") -> SalesSeries:
     """The series to forecast, keyed by the dataset fingerprint and the parameters (pass
-    ``params.only("series", "customers")``)."""
-    return build_series(
-        dataset,
-        **params.options("series"),
-        customers=_segment_customers(dataset, params.segments),
-    )
+    ``params.only("series", "customers")``); its label and notes in ``lang``."""
+    with language(lang):
+        return build_series(
+            dataset,
+            **params.options("series"),
+            customers=_segment_customers(dataset, params.segments),
+        )
 
 
 @st.cache_data(
@@ -379,10 +380,12 @@ def cached_forecast(
     params: ForecastParams,
     _progress: Callable[[str], None] | None = None,
     _budget: Budget | None = None,
+    lang: str = "en",
 ) -> ForecastResult:
     """Backtest, choice and forecast, keyed by the series' content hash and the parameters (pass
-    ``params.only("model")``)."""
-    return run_forecast(series, **params.options("model"), progress=_progress, budget=_budget)
+    ``params.only("model")``); its notes and descriptions in ``lang``."""
+    with language(lang):
+        return run_forecast(series, **params.options("model"), progress=_progress, budget=_budget)
 
 
 @st.cache_data(
@@ -396,8 +399,11 @@ def cached_decomposition(series: SalesSeries, season: int) -> pd.DataFrame | Non
 def _forecast_job(series: SalesSeries, model: ForecastParams) -> PoolJob:
     """The forecast as the pool runs it: the page's and the report's, so the report reuses it
     (pass ``params.only("model")``)."""
-    key = job_key("forecast", series.key, model)
-    return PoolJob(key, run_forecast, (series,), model.options("model"), _("The forecast"))
+    lang = current_language()  # its notes are words: one job per language
+    key = job_key("forecast", series.key, model, lang)
+    return PoolJob(
+        key, in_language, (lang, run_forecast, series), model.options("model"), _("The forecast")
+    )
 
 
 def _propensity_job(data: PropensityData, fit: PropensityParams) -> PoolJob:
@@ -418,7 +424,11 @@ def forecast_result(
         _forecast_job(series, model),
         seconds=compute_seconds(),
         inline=lambda progress: cached_forecast(
-            series, model, _progress=progress, _budget=compute_budget("The forecast")
+            series,
+            model,
+            _progress=progress,
+            _budget=compute_budget("The forecast"),
+            lang=current_language(),
         ),
         done=done,
     )
@@ -580,7 +590,7 @@ def _report_runners() -> Runners:
         return waited(_rules_job(baskets, mining), budget=None)
 
     def forecast(dataset: Dataset, params: ForecastParams, budget: Budget | None) -> ForecastResult:
-        series = cached_series(dataset, params.only("series", "customers"))
+        series = cached_series(dataset, params.only("series", "customers"), current_language())
         model = params.only("model")
         if job_pool() is None:
             return cached_forecast(series, model, _budget=budget)
@@ -635,7 +645,7 @@ def _start_report_job(dataset: Dataset, section: str, params: Params) -> None:
         baskets = cached_baskets(dataset, params.only("baskets", "customers"))
         spec = _rules_job(baskets, params.only("mining"))
     elif isinstance(params, ForecastParams):
-        series = cached_series(dataset, params.only("series", "customers"))
+        series = cached_series(dataset, params.only("series", "customers"), current_language())
         spec = _forecast_job(series, params.only("model"))
     elif isinstance(params, PropensityParams):
         data = cached_propensity_data(dataset, params.only("data"))

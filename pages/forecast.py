@@ -24,6 +24,7 @@ from analytics.forecast import (
     decomposition_figure,
     forecast_figure,
 )
+from analytics.i18n import N_, _, current_language
 from analytics.segments import SEGMENTS
 from pages._cached import (
     cached_decomposition,
@@ -35,23 +36,41 @@ from pages._display import current_display, table
 from pages._errors import show_error
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
-from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page, require_kind
+from pages._widgets import (
+    PageDone,
+    download_buttons,
+    kept,
+    md,
+    point_to_data_page,
+    require_kind,
+    shown_as,
+)
 
 DEFAULT_HORIZON = {"D": 14, "W": 13, "M": 12, "Q": 4}
-PRODUCT_LABELS = {"product_name": "Product", "product": "Product code", "category": "Category"}
-NONE = "(none)"
+PRODUCT_LABELS = {
+    "product_name": N_("Product"),
+    "product": N_("Product code"),
+    "category": N_("Category"),
+}
+NONE = N_("(none)")
+OWN_PERIOD = N_("The data's own period")
 ensure_inside_app()
-st.title("Forecast")
+st.title(_("Forecast"))
+none_text = _(NONE)
+#: Each model's name without its note in brackets ("Exponential smoothing").
+model_names = {key: _(label).split(" (")[0].split("（")[0] for key, label in MODEL_LABELS.items()}
 shown = current_display()
 dataset = current_dataset()
-require_kind(dataset, ["transactions", "series"], "Forecasting")
+require_kind(dataset, ["transactions", "series"], _("Forecasting"))
 st.caption(
-    "What the next weeks and months look like: a sales series, several statistical models "
-    "scored on the past by backtesting, and the forecast with 80% and 95% intervals."
+    _(
+        "What the next weeks and months look like: a sales series, several statistical models "
+        "scored on the past by backtesting, and the forecast with 80% and 95% intervals."
+    )
 )
 if not dataset.has("timestamp"):
     point_to_data_page(
-        "A forecast needs a date column. Choose it under 'Column roles' on the Data page."
+        _("A forecast needs a date column. Choose it under 'Column roles' on the Data page.")
     )
 
 # --- which series ----------------------------------------------------------------------------------
@@ -61,51 +80,53 @@ if dataset.kind == "transactions":
     with top[0]:
         metric = kept(
             st.selectbox,
-            "Metric",
+            _("Metric"),
             list(METRICS),
             key="w.forecast.metric",
             default="revenue",
-            format_func=METRIC_LABELS.__getitem__,
-            help="Revenue is net of returns; orders, units and active customers leave "
-            "cancellations out.",
+            format_func=shown_as(METRIC_LABELS),
+            help=_(
+                "Revenue is net of returns; orders, units and active customers leave "
+                "cancellations out."
+            ),
         )
 else:
-    top[0].metric("Series", md(dataset.mapping.value or "value"))  # values render Markdown
+    top[0].metric(_("Series"), md(dataset.mapping.value or _("value")))  # values render Markdown
 with top[1]:
     if dataset.kind == "transactions":
         freq = kept(
             st.selectbox,
-            "Per",
+            _("Per"),
             list(FREQS),
             key="w.forecast.freq",
             default="W",
-            format_func=FREQ_LABELS.__getitem__,
+            format_func=shown_as(FREQ_LABELS),
         )
     else:
         freq = kept(
             st.selectbox,
-            "Per",
+            _("Per"),
             ["auto", *FREQS],
             key="w.forecast.series_freq",
             default="auto",
-            format_func=lambda f: "The data's own period" if f == "auto" else FREQ_LABELS[f],
-            help="Longer periods add the values up.",
+            format_func=shown_as({"auto": OWN_PERIOD, **FREQ_LABELS}),
+            help=_("Longer periods add the values up."),
         )
 chosen_freq = None if freq == "auto" else freq
 with top[2]:
     model = kept(
         st.selectbox,
-        "Model",
+        _("Model"),
         ["auto", *MODELS],
         key="w.forecast.model",
         default="auto",
-        format_func=MODEL_LABELS.__getitem__,
-        help="Auto backtests every model and keeps the one with the lowest error (MASE).",
+        format_func=shown_as(MODEL_LABELS),
+        help=_("Auto backtests every model and keeps the one with the lowest error (MASE)."),
     )
 
 filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
 segments: tuple[str, ...] = ()
-with st.expander("Filters and options", icon=":material/tune:"):
+with st.expander(_("Filters and options"), icon=":material/tune:"):
     if dataset.kind == "transactions":
         left, middle, right = st.columns(3)
         chosen: list[tuple[str, tuple[str, ...]]] = []
@@ -113,20 +134,21 @@ with st.expander("Filters and options", icon=":material/tune:"):
             dimensions = [*dataset.dimensions]
             dimension = kept(
                 st.selectbox,
-                "Filter by",
+                _("Filter by"),
                 [NONE, *dimensions],
                 key="w.forecast.dimension",
                 default=NONE,
+                format_func=lambda option: none_text if option == NONE else option,
             )
             if dimension != NONE:
                 values = dataset.distinct(dimension)
                 picked = kept(
                     st.multiselect,
-                    f"{dimension} is one of",
+                    _("{column} is one of").format(column=dimension),
                     values,
                     key=f"w.forecast.values.{dimension}",
                     default=[],
-                    placeholder="Any value",
+                    placeholder=_("Any value"),
                 )
                 if picked:
                     chosen.append((dimension, tuple(picked)))
@@ -135,20 +157,20 @@ with st.expander("Filters and options", icon=":material/tune:"):
             if products:
                 product_column = kept(
                     st.selectbox,
-                    "Only products by",
+                    _("Only products by"),
                     products,
                     key="w.forecast.product_column",
                     default=products[0],
-                    format_func=PRODUCT_LABELS.__getitem__,
+                    format_func=shown_as(PRODUCT_LABELS),
                 )
                 names = dataset.distinct(product_column)
                 picked = kept(
                     st.multiselect,
-                    f"{PRODUCT_LABELS[product_column]} is one of",
+                    _("{column} is one of").format(column=_(PRODUCT_LABELS[product_column])),
                     names,
                     key=f"w.forecast.products.{product_column}",
                     default=[],
-                    placeholder="All products",
+                    placeholder=_("All products"),
                 )
                 if picked:
                     chosen.append((product_column, tuple(picked)))
@@ -157,11 +179,12 @@ with st.expander("Filters and options", icon=":material/tune:"):
                 segments = tuple(
                     kept(
                         st.multiselect,
-                        "Customers in RFM segments",
+                        _("Customers in RFM segments"),
                         list(SEGMENTS),
+                        format_func=shown_as(SEGMENTS),
                         key="w.forecast.segments",
                         default=[],
-                        placeholder="All customers",
+                        placeholder=_("All customers"),
                     )
                 )
         filters = tuple(chosen)
@@ -169,44 +192,52 @@ with st.expander("Filters and options", icon=":material/tune:"):
     with options[0]:
         season_choice = kept(
             st.number_input,
-            "Season length (0: from the period)",
+            _("Season length (0: from the period)"),
             key="w.forecast.season",
             default=0,
             min_value=0,
             max_value=366,
-            help="Periods in one seasonal cycle: 7 for days, 52 for weeks, 12 for months, "
-            "4 for quarters. 1 means no season.",
+            help=_(
+                "Periods in one seasonal cycle: 7 for days, 52 for weeks, 12 for months, "
+                "4 for quarters. 1 means no season."
+            ),
         )
     with options[1]:
         transform = kept(
             st.selectbox,
-            "Transform",
+            _("Transform"),
             list(TRANSFORMS),
             key="w.forecast.transform",
             default="none",
-            format_func=TRANSFORM_LABELS.__getitem__,
-            help="Log or Box-Cox steady a series whose swings grow with its level; forecasts are "
-            "turned back into the series' units.",
+            format_func=shown_as(TRANSFORM_LABELS),
+            help=_(
+                "Log or Box-Cox steady a series whose swings grow with its level; forecasts are "
+                "turned back into the series' units."
+            ),
         )
     with options[2]:
         origins = kept(
             st.slider,
-            "Backtest origins",
+            _("Backtest origins"),
             key="w.forecast.origins",
             default=5,
             min_value=0,
             max_value=10,
-            help="How many times the past is cut, the models fitted on what came before and "
-            "scored on what followed. More origins: steadier scores, slower.",
+            help=_(
+                "How many times the past is cut, the models fitted on what came before and "
+                "scored on what followed. More origins: steadier scores, slower."
+            ),
         )
     with options[3]:
         keep_incomplete = kept(
             st.checkbox,
-            "Keep a part first or last period",
+            _("Keep a part first or last period"),
             key="w.forecast.keep_incomplete",
             default=False,
-            help="A period the data covers only in part looks like a drop and misleads every "
-            "model; it is left out unless you keep it.",
+            help=_(
+                "A period the data covers only in part looks like a drop and misleads every "
+                "model; it is left out unless you keep it."
+            ),
         )
 
 try:
@@ -221,7 +252,7 @@ try:
         transform=transform,
         origins=int(origins),
     )
-    series = cached_series(dataset, params.only("series", "customers"))
+    series = cached_series(dataset, params.only("series", "customers"), current_language())
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None
@@ -229,21 +260,24 @@ except AnalyticsError as exc:
 with top[3]:
     horizon = kept(
         st.number_input,
-        "Periods ahead",
+        _("Periods ahead"),
         key=f"w.forecast.horizon.{series.freq}",
         default=DEFAULT_HORIZON[series.freq],
         min_value=1,
         max_value=3 * SEASON[series.freq] if series.freq != "D" else 90,
     )
 
+done_words = _("{model} forecast of {n} periods of one {step} in {seconds} s")
 try:
     params = replace(params, horizon=int(horizon))
     result = forecast_result(
         series,
         params,
-        done=lambda result: (
-            f"{MODEL_LABELS[result.model].split(' (')[0]} forecast of {series.n} "
-            f"{FREQ_LABELS[series.freq].lower()}s in {result.seconds:.1f} s"
+        done=lambda result: done_words.format(
+            model=model_names[result.model],
+            n=series.n,
+            step=_(FREQ_LABELS[series.freq]).lower(),
+            seconds=f"{result.seconds:.1f}",
         ),
     )
     remember("forecast", params)
@@ -257,43 +291,47 @@ for note in result.notes:
 board = result.backtest.leaderboard
 cards = st.columns(4)
 cards[0].metric(
-    "Model",
-    MODEL_LABELS[result.model].split(" (")[0],
+    _("Model"),
+    model_names[result.model],
     help=md(result.description),
 )
-period_name = FREQ_LABELS[series.freq].lower()
+period_name = _(FREQ_LABELS[series.freq]).lower()
 if result.model in board.index:
     # Plain words first: the miss in the series' own units (a percentage error blows up on
     # small counts: 157% on daily orders), then the comparison with a seasonal guess.
     miss = float(board.loc[result.model, "MAE"])
     mase = float(board.loc[result.model, "MASE"])
     cards[1].metric(
-        "Typical miss",
+        _("Typical miss"),
         "±"
         + (
             shown.money(miss)
             if result.value_kind == "money"
             else shown.number(miss, 0 if abs(miss) >= 10 else 1)
         ),
-        help=f"How far the backtest's forecasts were from what happened, on average, per "
-        f"{period_name} (mean absolute error, in the series' units).",
+        help=_(
+            "How far the backtest's forecasts were from what happened, on average, per {step} "
+            "(mean absolute error, in the series' units)."
+        ).format(step=period_name),
     )
     cards[2].metric(
-        "Error vs. a seasonal guess",
+        _("Error vs. a seasonal guess"),
         shown.number(mase, 2),
-        help="The typical miss divided by that of repeating the last season's value (MASE): "
-        "below 1 beats that guess.",
+        help=_(
+            "The typical miss divided by that of repeating the last season's value (MASE): "
+            "below 1 beats that guess."
+        ),
     )
 else:
-    cards[1].metric("Typical miss", "—", help="No backtest: too few periods.")
+    cards[1].metric(_("Typical miss"), "—", help=_("No backtest: too few periods."))
 total = float(result.forecast["forecast"].sum())
 cards[3].metric(
-    f"Next {len(result.forecast)} {FREQ_LABELS[series.freq].lower()}s",
+    _("Next {n} periods of one {step}").format(n=len(result.forecast), step=period_name),
     shown.money(total) if result.value_kind == "money" else shown.count(total),
-    help="The forecasts added up (their intervals do not add up this way).",
+    help=_("The forecasts added up (their intervals do not add up this way)."),
 )
 
-show_fitted = st.toggle("Show fitted values", value=True, key="forecast_fitted")
+show_fitted = st.toggle(_("Show fitted values"), value=True, key="forecast_fitted")
 st.plotly_chart(
     shown.chart(
         forecast_figure(result, show_fitted=show_fitted),
@@ -302,40 +340,53 @@ st.plotly_chart(
     key="forecast_chart",
 )
 st.caption(
-    f"Model: {md(result.description)}. Transform: {md(result.transform)}. "
-    f"Season length: {result.season}."
+    _("Model: {model}. Transform: {transform}. Season length: {season}.").format(
+        model=md(result.description), transform=md(result.transform), season=result.season
+    )
 )
 
-st.subheader("Backtest")
+st.subheader(_("Backtest"))
 st.caption(md(result.backtest.describe()))
 if not board.empty:
-    table(result.leaderboard_table(MODEL_LABELS), columns=result.display_columns())
+    table(
+        result.leaderboard_table({k: _(v) for k, v in MODEL_LABELS.items()}),
+        columns=result.display_columns(),
+    )
     st.caption(
-        "Each model is fitted on the data up to an origin and scored on the periods after it. "
-        "Model forms and orders are chosen on the data before the first origin, so no choice "
-        "sees the periods it is scored on."
+        _(
+            "Each model is fitted on the data up to an origin and scored on the periods after it. "
+            "Model forms and orders are chosen on the data before the first origin, so no choice "
+            "sees the periods it is scored on."
+        )
     )
 for name, why in result.backtest.failures.items():
     st.warning(
-        f"{MODEL_LABELS[name]} could not be backtested: {md(why)}", icon=":material/warning:"
+        _("{model} could not be backtested: {why}").format(
+            model=_(MODEL_LABELS[name]), why=md(why)
+        ),
+        icon=":material/warning:",
     )
 
 parts_tab, residual_tab, origins_tab, table_tab = st.tabs(
-    ["Decomposition", "Residuals", "Backtest by origin", "Forecast table"]
+    [_("Decomposition"), _("Residuals"), _("Backtest by origin"), _("Forecast table")]
 )
 with parts_tab:
     parts = cached_decomposition(series, result.season)
     if parts is None:
         st.info(
-            f"A decomposition needs at least two full seasons ({2 * result.season} periods with "
-            f"a season of {result.season}); this series has {series.n}.",
+            _(
+                "A decomposition needs at least two full seasons ({least} periods with a season "
+                "of {season}); this series has {n}."
+            ).format(least=2 * result.season, season=result.season, n=series.n),
             icon=":material/info:",
         )
     else:
         st.plotly_chart(decomposition_figure(parts, series.label), key="forecast_stl")
         st.caption(
-            "STL splits the series into a slow trend, a repeating seasonal pattern and what is "
-            "left. A large remainder means much of the series is noise no model can forecast."
+            _(
+                "STL splits the series into a slow trend, a repeating seasonal pattern and what is "
+                "left. A large remainder means much of the series is noise no model can forecast."
+            )
         )
 with residual_tab:
     check = cached_residuals(result)
@@ -344,9 +395,11 @@ with residual_tab:
     st.write(check.verdict())
 with origins_tab:
     if result.backtest.per_origin.empty:
-        st.info("No backtest was run.", icon=":material/info:")
+        st.info(_("No backtest was run."), icon=":material/info:")
     else:
         st.plotly_chart(backtest_figure(result.backtest.per_origin), key="forecast_origins")
 with table_tab:
     table(result.forecast, columns=result.display_columns())
-    download_buttons(result.export_table(), "Download forecast", "forecast", sheet_name="forecast")
+    download_buttons(
+        result.export_table(), _("Download forecast"), "forecast", sheet_name="forecast"
+    )

@@ -15,6 +15,7 @@ from analytics.budget import check
 from analytics.forecast.models import DEFAULT_ORIGINS, _Memo, _Scale
 from analytics.forecast.search import _fit_all, _select
 from analytics.forecast.series import LONG_SEASON, METRIC_COLUMNS, MIN_POINTS
+from analytics.i18n import _, day
 
 
 def accuracy(
@@ -87,18 +88,16 @@ class Backtest:
 
     def describe(self) -> str:
         if not self.origins:
-            return "No backtest: the series is too short to hold any periods out."
+            return _("No backtest: the series is too short to hold any periods out.")
         if len(self.origins) == 1:
-            where = f"1 origin ({self.origins[0]:%Y-%m-%d})"
+            where = _("1 origin ({day})").format(day=day(self.origins[0]))
         else:
-            where = (
-                f"{len(self.origins)} origins ({self.origins[0]:%Y-%m-%d} to "
-                f"{self.origins[-1]:%Y-%m-%d})"
+            where = _("{n} origins ({first} to {last})").format(
+                n=len(self.origins), first=day(self.origins[0]), last=day(self.origins[-1])
             )
-        return (
-            f"{where}, each forecasting {self.horizon} periods ahead: {self.points} forecast "
-            "points per model."
-        )
+        return _(
+            "{where}, each forecasting {horizon} periods ahead: {points} forecast points per model."
+        ).format(where=where, horizon=self.horizon, points=self.points)
 
 
 def _origins(n: int, h: int, m: int, count: int) -> list[int]:

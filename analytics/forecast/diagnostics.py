@@ -15,6 +15,7 @@ from statsmodels.tsa.stattools import acf
 from analytics.forecast.models import robust_stl
 from analytics.forecast.run import ForecastResult
 from analytics.forecast.series import SalesSeries
+from analytics.i18n import _
 
 
 def decompose(series: SalesSeries, season: int | None = None) -> pd.DataFrame | None:
@@ -49,16 +50,15 @@ class ResidualCheck:
 
     def verdict(self) -> str:
         if not np.isfinite(self.p_value):
-            return "Too few residuals to test."
+            return _("Too few residuals to test.")
         if self.p_value < 0.05:
-            return (
-                f"Ljung–Box p = {self.p_value:.3f} over {self.lags} lags: the residuals still "
-                "have a pattern the model missed, so the intervals may be too narrow."
-            )
-        return (
-            f"Ljung–Box p = {self.p_value:.3f} over {self.lags} lags: no sign of a pattern "
-            "left in the residuals."
-        )
+            return _(
+                "Ljung–Box p = {p} over {lags} lags: the residuals still have a pattern the model "
+                "missed, so the intervals may be too narrow."
+            ).format(p=f"{self.p_value:.3f}", lags=self.lags)
+        return _(
+            "Ljung–Box p = {p} over {lags} lags: no sign of a pattern left in the residuals."
+        ).format(p=f"{self.p_value:.3f}", lags=self.lags)
 
 
 def residual_diagnostics(result: ForecastResult) -> ResidualCheck:

@@ -13,6 +13,7 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 
 from analytics.forecast.models import _bands, _ets, _Fit, _Memo, _naive, _snaive
 from analytics.forecast.sarima import _sarima
+from analytics.i18n import _
 
 
 def _theta(y: np.ndarray, m: int, h: int, spec: object, intervals: bool, memo: _Memo) -> _Fit:
@@ -25,7 +26,7 @@ def _theta(y: np.ndarray, m: int, h: int, spec: object, intervals: bool, memo: _
     if intervals:
         bands = [np.asarray(result.prediction_intervals(h, alpha=a), float) for a in (0.2, 0.05)]
     # statsmodels' Theta has no in-sample fit to show.
-    name = "Theta" + (f", deseasonalised (season {m})" if seasonal else "")
+    name = "Theta" + (_(", deseasonalised (season {m})").format(m=m) if seasonal else "")
     return _bands(mean, bands, np.full(len(y), np.nan), name)
 
 
@@ -50,7 +51,7 @@ def _combo(parts: Sequence[_Fit]) -> _Fit:
         avg("lower95"),
         avg("upper95"),
         _mean_fitted([p.fitted for p in parts]),
-        "mean of " + ", ".join(p.spec for p in parts),
+        _("mean of {parts}").format(parts=", ".join(p.spec for p in parts)),
     )
 
 

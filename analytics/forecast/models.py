@@ -21,21 +21,26 @@ from statsmodels.tsa.seasonal import STL
 from analytics.budget import Budget, Interrupted, check
 from analytics.errors import AnalyticsError
 from analytics.forecast.series import LONG_SEASON
+from analytics.i18n import N_, _
 
 Model = Literal["naive", "snaive", "ets", "sarima", "theta", "combo"]
 MODELS: tuple[str, ...] = get_args(Model)
 MODEL_LABELS = {
-    "auto": "Auto (best backtest MASE)",
-    "naive": "Naive (last value)",
-    "snaive": "Seasonal naive (same period last season)",
-    "ets": "Exponential smoothing (ETS, form by AICc)",
-    "sarima": "SARIMA (orders by AICc)",
-    "theta": "Theta",
-    "combo": "Combination (mean of ETS, SARIMA, Theta)",
+    "auto": N_("Auto (best backtest MASE)"),
+    "naive": N_("Naive (last value)"),
+    "snaive": N_("Seasonal naive (same period last season)"),
+    "ets": N_("Exponential smoothing (ETS, form by AICc)"),
+    "sarima": N_("SARIMA (orders by AICc)"),
+    "theta": N_("Theta"),
+    "combo": N_("Combination (mean of ETS, SARIMA, Theta)"),
 }
 Transform = Literal["none", "log", "boxcox"]
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
-TRANSFORM_LABELS = {"none": "None", "log": "Log", "boxcox": "Box-Cox (λ by maximum likelihood)"}
+TRANSFORM_LABELS = {
+    "none": N_("None"),
+    "log": N_("Log"),
+    "boxcox": N_("Box-Cox (λ by maximum likelihood)"),
+}
 
 
 DEFAULT_ORIGINS = 5
@@ -66,8 +71,8 @@ class _Scale:
 
     def describe(self) -> str:
         if self.kind == "boxcox":
-            return f"Box-Cox, λ = {self.lam:.2f}"
-        return TRANSFORM_LABELS[self.kind]
+            return _("Box-Cox, λ = {lam}").format(lam=f"{self.lam:.2f}")
+        return _(TRANSFORM_LABELS[self.kind])
 
 
 def _scale_for(y: np.ndarray, transform: str, notes: list[str]) -> _Scale:
@@ -79,8 +84,10 @@ def _scale_for(y: np.ndarray, transform: str, notes: list[str]) -> _Scale:
         return _Scale()
     if (y <= 0).any():
         notes.append(
-            f"The {TRANSFORM_LABELS[transform].split(' ')[0]} transform needs values above zero, "
-            "and this series has zeros or negatives; it was forecast untransformed."
+            _(
+                "The {transform} transform needs values above zero, and this series has zeros or "
+                "negatives; it was forecast untransformed."
+            ).format(transform=_(TRANSFORM_LABELS[transform]).split(" ")[0])
         )
         return _Scale()
     if transform == "log":
@@ -138,7 +145,7 @@ def _snaive(y: np.ndarray, m: int, h: int, spec: object, intervals: bool, memo: 
     mean = y[len(y) - m + steps % m]
     fitted = np.concatenate([np.full(m, np.nan), y[:-m]])
     bands = _normal(mean, sigma * np.sqrt(steps // m + 1)) if intervals else None
-    return _bands(mean, bands, fitted, f"same period last season ({m})")
+    return _bands(mean, bands, fitted, _("same period last season ({m})").format(m=m))
 
 
 class _Memo:
@@ -363,5 +370,5 @@ def _with_stl(y: np.ndarray, m: int, h: int, fit: Callable[[np.ndarray], _Fit]) 
         inner.lower95 + pattern,
         inner.upper95 + pattern,
         inner.fitted + seasonal,
-        f"STL (season {m}) + {inner.spec}",
+        _("STL (season {m}) + {model}").format(m=m, model=inner.spec),
     )

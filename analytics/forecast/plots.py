@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from analytics.forecast.diagnostics import ResidualCheck
 from analytics.forecast.models import MODEL_LABELS
 from analytics.forecast.run import ForecastResult
-from analytics.forecast.series import FREQ_LABELS
+from analytics.i18n import _
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
 
 _BAND_80 = "rgba(0, 114, 178, 0.30)"
@@ -52,8 +52,8 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
             y=history.to_numpy(),
             mode="lines",
             line={"color": "#37474F", "width": 1.6},
-            name="Actual",
-            hovertemplate=f"%{{x|%Y-%m-%d}}<br>actual %{{y:{digits}}}<extra></extra>",
+            name=_("Actual"),
+            hovertemplate="%{x|%Y-%m-%d}<br>" + _("actual") + f" %{{y:{digits}}}<extra></extra>",
         )
     )
     if series.filled.any():
@@ -63,8 +63,10 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
                 y=history.to_numpy()[series.filled],
                 mode="markers",
                 marker={"symbol": "x", "size": 7, "color": PALETTE[5]},
-                name="Filled (no data)",
-                hovertemplate=f"%{{x|%Y-%m-%d}}<br>filled %{{y:{digits}}}<extra></extra>",
+                name=_("Filled (no data)"),
+                hovertemplate="%{x|%Y-%m-%d}<br>"
+                + _("filled")
+                + f" %{{y:{digits}}}<extra></extra>",
             )
         )
     if show_fitted and result.fitted.notna().any():
@@ -74,8 +76,10 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
                 y=result.fitted.to_numpy(),
                 mode="lines",
                 line={"color": PALETTE[1], "width": 1.2, "dash": "dot"},
-                name="Fitted",
-                hovertemplate=f"%{{x|%Y-%m-%d}}<br>fitted %{{y:{digits}}}<extra></extra>",
+                name=_("Fitted"),
+                hovertemplate="%{x|%Y-%m-%d}<br>"
+                + _("fitted")
+                + f" %{{y:{digits}}}<extra></extra>",
             )
         )
     fig.add_trace(
@@ -85,30 +89,41 @@ def forecast_figure(result: ForecastResult, *, show_fitted: bool = True) -> go.F
             mode="lines+markers",
             line={"color": PALETTE[0], "width": 2.2},
             marker={"size": 4},
-            name="Forecast",
+            name=_("Forecast"),
             customdata=np.column_stack(
                 [future[c] for c in ("lower_80", "upper_80", "lower_95", "upper_95")]
             ),
             hovertemplate=(
-                f"%{{x|%Y-%m-%d}}<br>forecast %{{y:{digits}}}<br>80%: %{{customdata[0]:{digits}}} "
-                f"to %{{customdata[1]:{digits}}}<br>95%: %{{customdata[2]:{digits}}} to "
-                f"%{{customdata[3]:{digits}}}"
+                "%{x|%Y-%m-%d}<br>"
+                + _("forecast")
+                + f" %{{y:{digits}}}<br>80%: %{{customdata[0]:{digits}}} "
+                + _("to")
+                + f" %{{customdata[1]:{digits}}}<br>95%: %{{customdata[2]:{digits}}} "
+                + _("to")
+                + f" %{{customdata[3]:{digits}}}"
                 "<extra></extra>"
             ),
         )
     )
-    unit = FREQ_LABELS[series.freq]
-    title = f"{label}: {MODEL_LABELS[result.model].split(' (')[0]} forecast"
-    return _layout(fig, title, f"{unit} starting", label, height=420)
+    title = _("{series}: {model} forecast").format(
+        series=label, model=_(MODEL_LABELS[result.model]).split(" (")[0].split("（")[0]
+    )
+    starting = {
+        "D": _("Day starting"),
+        "W": _("Week starting"),
+        "M": _("Month starting"),
+        "Q": _("Quarter starting"),
+    }
+    return _layout(fig, title, starting[series.freq], label, height=420)
 
 
 def decomposition_figure(parts: pd.DataFrame, label: str = "") -> go.Figure:
     """STL parts in four stacked panels sharing the time axis."""
     names = {
-        "observed": "Observed",
-        "trend": "Trend",
-        "seasonal": "Seasonal",
-        "remainder": "Remainder",
+        "observed": _("Observed"),
+        "trend": _("Trend"),
+        "seasonal": _("Seasonal"),
+        "remainder": _("Remainder"),
     }
     fig = make_subplots(
         rows=4,
@@ -129,7 +144,13 @@ def decomposition_figure(parts: pd.DataFrame, label: str = "") -> go.Figure:
         if kind is go.Scatter:
             trace.update(line={"color": PALETTE[0] if column != "observed" else "#37474F"})
         fig.add_trace(trace, row=row, col=1)
-    _layout(fig, f"STL decomposition of {plot_text(label, limit=60)}".strip(), "", "", height=620)
+    _layout(
+        fig,
+        _("STL decomposition of {series}").format(series=plot_text(label, limit=60)).strip(),
+        "",
+        "",
+        height=620,
+    )
     fig.update_layout(showlegend=False)
     return fig
 
@@ -143,13 +164,19 @@ def acf_figure(check: ResidualCheck) -> go.Figure:
             x=lags,
             y=check.acf,
             marker_color=[PALETTE[5] if o else PALETTE[0] for o in outside],
-            hovertemplate="lag %{x}<br>autocorrelation %{y:.2f}<extra></extra>",
+            hovertemplate=_("lag %{x}<br>autocorrelation %{y:.2f}") + "<extra></extra>",
             name="ACF",
         )
     )
     for bound in (check.bound, -check.bound):
         fig.add_hline(y=bound, line={"dash": "dash", "color": MUTED})
-    _layout(fig, "Residual autocorrelation", "Lag (periods)", "Autocorrelation", height=300)
+    _layout(
+        fig,
+        _("Residual autocorrelation"),
+        _("Lag (periods)"),
+        _("Autocorrelation"),
+        height=300,
+    )
     fig.update_layout(showlegend=False)
     return fig
 
@@ -163,10 +190,10 @@ def backtest_figure(per_origin: pd.DataFrame) -> go.Figure:
                 x=rows["origin"],
                 y=rows["MASE"],
                 mode="lines+markers",
-                name=MODEL_LABELS[str(model)].split(" (")[0],
+                name=_(MODEL_LABELS[str(model)]).split(" (")[0].split("（")[0],
                 line={"color": PALETTE[number % len(PALETTE)]},
-                hovertemplate="origin %{x|%Y-%m-%d}<br>MASE %{y:.2f}<extra></extra>",
+                hovertemplate=_("origin %{x|%Y-%m-%d}<br>MASE %{y:.2f}") + "<extra></extra>",
             )
         )
     fig.add_hline(y=1.0, line={"dash": "dash", "color": MUTED})
-    return _layout(fig, "Backtest error by origin", "Last period fitted", "MASE", height=320)
+    return _layout(fig, _("Backtest error by origin"), _("Last period fitted"), "MASE", height=320)

@@ -39,6 +39,7 @@ from analytics.forecast.series import (
     SalesSeries,
     _periods,
 )
+from analytics.i18n import _, ngettext
 from analytics.params import Constraint, Params
 from analytics.results import Result, json_number
 from analytics.threads import one_blas_thread
@@ -211,45 +212,60 @@ class ForecastResult(Result):
         unit: Kind = "money" if kind == "money" else "number"
         bounds = {
             f"{side}_{level}": Column(
-                f"{'Low' if side == 'lower' else 'High'} ({level}%)",
+                (_("Low ({level}%)") if side == "lower" else _("High ({level}%)")).format(
+                    level=level
+                ),
                 kind,
-                f"The {level}% prediction interval's {side} end.",
+                (
+                    _("The {level}% prediction interval's lower end.")
+                    if side == "lower"
+                    else _("The {level}% prediction interval's upper end.")
+                ).format(level=level),
                 decimals=0 if kind == "count" else None,
             )
             for side in ("lower", "upper")
             for level in (80, 95)
         }
         return {
-            "period": Column("Period", "date"),
-            "forecast": Column("Forecast", kind, decimals=0 if kind == "count" else None),
-            "actual": Column("Actual", kind),
-            "fitted": Column("Fitted", kind),
+            "period": Column(_("Period"), "date"),
+            "forecast": Column(_("Forecast"), kind, decimals=0 if kind == "count" else None),
+            "actual": Column(_("Actual"), kind),
+            "fitted": Column(_("Fitted"), kind),
             **bounds,
-            "Model": Column("Model", "text"),
-            "MAE": Column("Average miss", unit, "Mean absolute error (MAE), in the series' units."),
+            "Model": Column(_("Model"), "text"),
+            "MAE": Column(
+                _("Average miss"), unit, _("Mean absolute error (MAE), in the series' units.")
+            ),
             "RMSE": Column(
-                "Typical miss, big ones weighted",
+                _("Typical miss, big ones weighted"),
                 unit,
-                "Root mean squared error (RMSE): like the average miss, but big misses count more.",
+                _(
+                    "Root mean squared error (RMSE): like the average miss, but big misses count "
+                    "more."
+                ),
             ),
             "MAPE": Column(
-                "Average % miss",
+                _("Average % miss"),
                 "percent",
-                "Mean absolute percentage error (MAPE); periods with zero sales left out. Small "
-                "counts blow it up: read the average miss instead.",
+                _(
+                    "Mean absolute percentage error (MAPE); periods with zero sales left out. "
+                    "Small counts blow it up: read the average miss instead."
+                ),
             ),
             "sMAPE": Column(
-                "Average % miss (symmetric)",
+                _("Average % miss (symmetric)"),
                 "percent",
-                "Symmetric MAPE (sMAPE): the error over the mean of actual and forecast.",
+                _("Symmetric MAPE (sMAPE): the error over the mean of actual and forecast."),
             ),
             "MASE": Column(
-                "Error vs. a seasonal guess",
+                _("Error vs. a seasonal guess"),
                 "ratio",
-                "MASE: the average miss over that of repeating last season's value. Below 1 beats "
-                "that guess.",
+                _(
+                    "MASE: the average miss over that of repeating last season's value. Below 1 "
+                    "beats that guess."
+                ),
             ),
-            "description": Column("Fitted as", "text"),
+            "description": Column(_("Fitted as"), "text"),
         }
 
     def leaderboard_table(self, labels: Mapping[str, str]) -> pd.DataFrame:
@@ -312,7 +328,7 @@ def _holdout_score(
     budget: Budget | None,
 ) -> dict[str, object]:
     """The model fitted without the last ``holdout`` periods, and its accuracy on them."""
-    say(f"Fitting without the last {holdout} periods to score them …")
+    say(_("Fitting without the last {n} periods to score them …").format(n=holdout))
     y_all = series.values.to_numpy(float)
     train = y_all[:-holdout]
     inner = _forecast_values(
@@ -360,8 +376,13 @@ def _not_below_zero(future: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     below = int((values < 0).to_numpy().sum())
     if below:
         notes.append(
-            "The history never goes below zero, so neither does the forecast: "
-            f"{below} {'values' if below > 1 else 'value'} below zero shown as zero."
+            ngettext(
+                "The history never goes below zero, so neither does the forecast: {n} value below "
+                "zero shown as zero.",
+                "The history never goes below zero, so neither does the forecast: {n} values below "
+                "zero shown as zero.",
+                below,
+            ).format(n=below)
         )
     return future.assign(**values.clip(lower=0.0))
 
@@ -421,7 +442,10 @@ def run_forecast(
     y_all = series.values.to_numpy(float)
     if np.ptp(y_all) == 0:
         notes.append(
-            "Every value is the same, so every model forecasts that value; intervals are zero-width."
+            _(
+                "Every value is the same, so every model forecasts that value; intervals are "
+                "zero-width."
+            )
         )
     score_part = None
     index = series.values.index
@@ -471,11 +495,18 @@ def _steadier(board: Backtest, notes: list[str]) -> str:
         return best
     mase = board.leaderboard["MASE"].astype(float)
     notes.append(
-        f"{MODEL_LABELS[best]} had the best backtest MASE "
-        f"({mase[best]:.3f}), but the combination "
-        f"({mase['combo']:.3f}) is within one standard error of it "
-        f"(gap {mean:.3f}, standard error {se:.3f} over {len(gaps)} origins); the steadier "
-        "combination was chosen."
+        _(
+            "{model} had the best backtest MASE ({best}), but the combination ({combo}) is within "
+            "one standard error of it (gap {gap}, standard error {se} over {n} origins); the "
+            "steadier combination was chosen."
+        ).format(
+            model=_(MODEL_LABELS[best]),
+            best=f"{mase[best]:.3f}",
+            combo=f"{mase['combo']:.3f}",
+            gap=f"{mean:.3f}",
+            se=f"{se:.3f}",
+            n=len(gaps),
+        )
     )
     return "combo"
 
@@ -509,17 +540,28 @@ def _forecast_values(
     m_fit = m
     if m > 1 and len(y) <= m + 1:
         notes.append(
-            f"The series has {len(y)} periods, not more than one season of {m}; the models "
-            "treat it as having no season."
+            _(
+                "The series has {n} periods, not more than one season of {m}; the models treat it "
+                "as having no season."
+            ).format(n=len(y), m=m)
         )
         m_fit = 1
     elif m > 1 and len(y) < 2 * m + 2:
         notes.append(
-            f"The series has {len(y)} periods; a seasonal SARIMA or Theta needs at least "
-            f"{2 * m + 2} (two full seasons of {m}, and two more). Only the seasonal naive "
-            "forecast"
-            + (" and ETS (estimating the starting season) use" if m <= LONG_SEASON else " uses")
-            + " the season; SARIMA and Theta treat the series as having none."
+            (
+                _(
+                    "The series has {n} periods; a seasonal SARIMA or Theta needs at least {least} "
+                    "(two full seasons of {m}, and two more). Only the seasonal naive forecast and "
+                    "ETS (estimating the starting season) use the season; SARIMA and Theta treat "
+                    "the series as having none."
+                )
+                if m <= LONG_SEASON
+                else _(
+                    "The series has {n} periods; a seasonal SARIMA or Theta needs at least {least} "
+                    "(two full seasons of {m}, and two more). Only the seasonal naive forecast "
+                    "uses the season; SARIMA and Theta treat the series as having none."
+                )
+            ).format(n=len(y), least=2 * m + 2, m=m)
         )
     candidates = list(MODELS)
     if len(y) < 10:
@@ -527,15 +569,19 @@ def _forecast_values(
         candidates = ["naive", "snaive", "theta"]
         if model not in ("auto", *candidates):
             notes.append(
-                f"{MODEL_LABELS[model]} needs more history than {len(y)} periods; the seasonal "
-                "naive forecast is shown instead."
+                _(
+                    "{model} needs more history than {n} periods; the seasonal naive forecast is "
+                    "shown instead."
+                ).format(model=_(MODEL_LABELS[model]), n=len(y))
             )
             model = "snaive"
-    say("Backtesting every model from several origins …")
+    say(_("Backtesting every model from several origins …"))
     memo = _Memo(budget)
     board = backtest(y, m_fit, h, candidates, index=index, origins=origins, scale=scale, memo=memo)
     for name, why in board.failures.items():
-        notes.append(f"{MODEL_LABELS[name]} could not be backtested: {why}")
+        notes.append(
+            _("{model} could not be backtested: {why}").format(model=_(MODEL_LABELS[name]), why=why)
+        )
     if model != "auto":
         chosen = model
     elif not board.leaderboard.empty:
@@ -543,9 +589,11 @@ def _forecast_values(
     else:
         chosen = "ets" if "ets" in candidates else "snaive"
         notes.append(
-            f"The series is too short to backtest; {MODEL_LABELS[chosen]} was used without one."
+            _("The series is too short to backtest; {model} was used without one.").format(
+                model=_(MODEL_LABELS[chosen])
+            )
         )
-    say(f"Fitting {MODEL_LABELS[chosen]} on all {len(y)} periods …")
+    say(_("Fitting {model} on all {n} periods …").format(model=_(MODEL_LABELS[chosen]), n=len(y)))
     transformed = scale.forward(y)
     memo.shortlist = SHORTLIST
     fits, failed = _fit_all(
@@ -553,11 +601,13 @@ def _forecast_values(
     )
     if chosen not in fits:
         notes.append(
-            f"{MODEL_LABELS[chosen]} failed on this series ({failed.get(chosen, 'no fit')}); "
-            "the seasonal naive forecast is shown instead."
+            _(
+                "{model} failed on this series ({why}); the seasonal naive forecast is shown "
+                "instead."
+            ).format(model=_(MODEL_LABELS[chosen]), why=failed.get(chosen, _("no fit")))
         )
         chosen = "snaive"
-        fits, _ = _fit_all(
+        fits, _failed = _fit_all(
             ["snaive"], transformed, m_fit, h, {}, intervals=True, try_log=False, memo=memo
         )
     return _Forecasted(chosen, fits[chosen], board, scale, m_fit)

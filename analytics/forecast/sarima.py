@@ -24,6 +24,7 @@ from analytics.forecast.models import (
     _with_stl,
 )
 from analytics.forecast.series import LONG_SEASON
+from analytics.i18n import _
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,9 @@ def _sarima_model(
 def _integrate(history: np.ndarray, changes: np.ndarray, d: int, big_d: int, m: int) -> np.ndarray:
     """Levels from forecast differences: y_t = z_t + sum_j c_j y_(t-j) for (1-B)^d (1-B^m)^D."""
     poly = np.array([1.0])
-    for _ in range(d):
+    for _step in range(d):
         poly = np.convolve(poly, [1.0, -1.0])
-    for _ in range(big_d):
+    for _season in range(big_d):
         seasonal = np.zeros(m + 1)
         seasonal[[0, m]] = 1.0, -1.0
         poly = np.convolve(poly, seasonal)
@@ -134,8 +135,8 @@ def _sarima_name(spec: SarimaSpec, m: int) -> str:
         sp, sd, sq = spec.seasonal
         name += f"({sp},{sd},{sq})[{m}]"
     if spec.trend == "c":
-        name += " with drift" if d + spec.seasonal[1] == 1 else " with mean"
-    return f"{name} on logs" if spec.log else name
+        name += " " + (_("with drift") if d + spec.seasonal[1] == 1 else _("with mean"))
+    return _("{model} on logs").format(model=name) if spec.log else name
 
 
 def _seasonal_terms(y: np.ndarray, m: int) -> bool:

@@ -13,6 +13,7 @@ from analytics.budget import Interrupted
 from analytics.forecast.fitters import _COMBO_PARTS, _FITTERS, _combo
 from analytics.forecast.models import _ets_select, _Fit, _Memo
 from analytics.forecast.sarima import _sarima_select
+from analytics.i18n import _
 
 #: What a fit on awkward data can raise (statsmodels and SciPy use these for numerical trouble).
 _FIT_ERRORS = (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError, OverflowError)
@@ -60,7 +61,7 @@ def _fit_all(
         if all(p in fits for p in _COMBO_PARTS):
             fits["combo"] = _combo([fits[p] for p in _COMBO_PARTS])
         else:
-            failed["combo"] = "a part of the combination failed"
+            failed["combo"] = _("a part of the combination failed")
     return {k: v for k, v in fits.items() if k in models}, failed
 
 
@@ -88,5 +89,5 @@ def _select(
             except _FIT_ERRORS as exc:
                 failed[name] = _why(exc)
     if "combo" in models and failed:
-        failed["combo"] = "a part of the combination failed"
+        failed["combo"] = _("a part of the combination failed")
     return specs, failed

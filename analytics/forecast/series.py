@@ -15,18 +15,19 @@ import pandas as pd
 # are first imported, which would undo the ``catch_warnings`` blocks around the fits.
 from analytics.data import Dataset, sales_mask
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _, day
 
 Metric = Literal["revenue", "orders", "units", "customers"]
 METRICS: tuple[str, ...] = get_args(Metric)
 METRIC_LABELS = {
-    "revenue": "Revenue",
-    "orders": "Orders",
-    "units": "Units sold",
-    "customers": "Active customers",
+    "revenue": N_("Revenue"),
+    "orders": N_("Orders"),
+    "units": N_("Units sold"),
+    "customers": N_("Active customers"),
 }
 Freq = Literal["D", "W", "M", "Q"]
 FREQS: tuple[str, ...] = get_args(Freq)
-FREQ_LABELS = {"D": "Day", "W": "Week", "M": "Month", "Q": "Quarter"}
+FREQ_LABELS = {"D": N_("Day"), "W": N_("Week"), "M": N_("Month"), "Q": N_("Quarter")}
 #: The season length each frequency implies (a week of days, a year of weeks, months, quarters).
 SEASON = {"D": 7, "W": 52, "M": 12, "Q": 4}
 #: Period frequencies: weeks run Monday to Sunday.
@@ -137,8 +138,8 @@ def _series_sums(
     """A series file's values per period: its own spacing unless another is asked for."""
     if not dataset.has("value"):
         raise AnalyticsError(
-            "The series has no numeric values.",
-            hint="Choose the value column under 'Column roles' on the Data page.",
+            _("The series has no numeric values."),
+            hint=_("Choose the value column under 'Column roles' on the Data page."),
         )
     frame = frame.loc[frame["value"].notna()]
     own = _infer_freq(frame["timestamp"]) if len(frame) > 1 else "D"
@@ -147,12 +148,16 @@ def _series_sums(
     duplicated = int(starts.duplicated().sum())
     if duplicated:
         notes.append(
-            f"{duplicated:,} rows share a period with another row; their values were added."
+            _("{n} rows share a period with another row; their values were added.").format(
+                n=f"{duplicated:,}"
+            )
         )
     return _Sums(
         sums=frame["value"].groupby(starts).sum(),
         freq=freq,
-        label=f"{dataset.mapping.value or 'Value'} per {FREQ_LABELS[freq].lower()}",
+        label=_("{measure} per {step}").format(
+            measure=dataset.mapping.value or _("Value"), step=_(FREQ_LABELS[freq]).lower()
+        ),
         filler="interpolated",
         frame=frame,
         first_day=frame["timestamp"].min(),
@@ -192,7 +197,9 @@ def _transaction_sums(
     return _Sums(
         sums=sums,
         freq=freq,
-        label=f"{METRIC_LABELS.get(metric, metric)} per {FREQ_LABELS[freq].lower()}",
+        label=_("{measure} per {step}").format(
+            measure=_(METRIC_LABELS.get(metric, metric)), step=_(FREQ_LABELS[freq]).lower()
+        ),
         filler="zero",
         frame=frame,
         first_day=dataset.frame["timestamp"].min(),
@@ -205,27 +212,40 @@ def _regular(summed: _Sums, notes: list[str]) -> tuple[pd.Series, np.ndarray]:
     """The sums on every period from the first to the last, gaps filled; which were filled."""
     sums, freq = summed.sums, summed.freq
     if sums.empty:
-        raise AnalyticsError("No dated values are left to make a series from.")
+        raise AnalyticsError(_("No dated values are left to make a series from."))
     index = _periods(sums.index.min(), freq, end=sums.index.max())
     if len(index) > MAX_PERIODS:
         raise AnalyticsError(
-            f"The dates run from {index[0]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}: "
-            f"{len(index):,} {FREQ_LABELS[freq].lower()}s, more than the {MAX_PERIODS:,} "
-            "MarketLens forecasts.",
-            hint="Dates decades apart are usually typos: remove them with the cleaning step on "
-            "the Data page, or choose a longer period (months instead of days).",
+            _(
+                "The dates run from {first} to {last}: {n} periods of one {step}, more than the "
+                "{limit} MarketLens forecasts."
+            ).format(
+                first=day(index[0]),
+                last=day(index[-1]),
+                n=f"{len(index):,}",
+                step=_(FREQ_LABELS[freq]).lower(),
+                limit=f"{MAX_PERIODS:,}",
+            ),
+            hint=_(
+                "Dates decades apart are usually typos: remove them with the cleaning step on "
+                "the Data page, or choose a longer period (months instead of days)."
+            ),
         )
     values = sums.reindex(index).astype(float)
     filled = values.isna().to_numpy()
     if filled.any():
         if summed.filler == "zero":
             values = values.fillna(0.0)
-            notes.append(f"{int(filled.sum()):,} periods had no sales and count as zero.")
+            notes.append(
+                _("{n} periods had no sales and count as zero.").format(n=f"{int(filled.sum()):,}")
+            )
         else:
             values = values.interpolate(limit_direction="both")
             notes.append(
-                f"{int(filled.sum()):,} missing periods were filled by straight-line "
-                "interpolation between their neighbours."
+                _(
+                    "{n} missing periods were filled by straight-line interpolation between "
+                    "their neighbours."
+                ).format(n=f"{int(filled.sum()):,}")
             )
     return values, filled
 
@@ -234,15 +254,21 @@ def _check_forecastable(dataset: Dataset, freq: str | None) -> None:
     """Refuse, in plain words, data with no dates and frequencies MarketLens does not know."""
     if dataset.kind not in ("transactions", "series"):
         raise AnalyticsError(
-            f"A forecast needs transactions or a series, and this dataset is {dataset.kind}.",
-            hint="Load a sales export, or a file with a date and a value per period, on the Data "
-            "page.",
+            _("A forecast needs transactions or a series, and this dataset is {kind}.").format(
+                kind=_(dataset.kind)
+            ),
+            hint=_(
+                "Load a sales export, or a file with a date and a value per period, on the Data "
+                "page."
+            ),
         )
     if not dataset.has("timestamp"):
         raise AnalyticsError(
-            "A forecast needs dates, and no date column is mapped or none of its values could be "
-            "read as a date.",
-            hint="Choose the date column under 'Column roles' on the Data page.",
+            _(
+                "A forecast needs dates, and no date column is mapped or none of its values could "
+                "be read as a date."
+            ),
+            hint=_("Choose the date column under 'Column roles' on the Data page."),
         )
     if freq is not None and freq not in FREQS:
         raise AnalyticsError(f"Frequency must be one of {', '.join(FREQS)}, got {freq!r}.")
@@ -295,7 +321,7 @@ def build_series(
     frame = dataset.frame
     undated = int(frame["timestamp"].isna().sum())
     if undated:
-        notes.append(f"{undated:,} rows without a readable date left out.")
+        notes.append(_("{n} rows without a readable date left out.").format(n=f"{undated:,}"))
         frame = frame.loc[frame["timestamp"].notna()]
     if dataset.kind == "series":
         summed = _series_sums(dataset, frame, freq, notes)
@@ -315,9 +341,10 @@ def build_series(
         )
     if len(values) < MIN_POINTS:
         raise AnalyticsError(
-            f"The series has {len(values)} {FREQ_LABELS[summed.freq].lower()}s; a forecast "
-            f"needs at least {MIN_POINTS}.",
-            hint="Choose a shorter period (e.g. weeks instead of months) or load more history.",
+            _(
+                "The series has {n} periods of one {step}; a forecast needs at least {least}."
+            ).format(n=len(values), step=_(FREQ_LABELS[summed.freq]).lower(), least=MIN_POINTS),
+            hint=_("Choose a shorter period (e.g. weeks instead of months) or load more history."),
         )
     values.name = summed.label
     options = {
@@ -382,8 +409,10 @@ def _metric_per_period(frame: pd.DataFrame, metric: str, freq: str) -> pd.Series
         return frame.loc[sales, "quantity"].groupby(starts[sales]).sum()
     if column not in frame:
         raise AnalyticsError(
-            f"{METRIC_LABELS[metric]} need the {column.replace('_', ' ')} column.",
-            hint="Map it under 'Column roles' on the Data page, or choose another metric.",
+            _("{metric} need the {column} column.").format(
+                metric=_(METRIC_LABELS[metric]), column=column.replace("_", " ")
+            ),
+            hint=_("Map it under 'Column roles' on the Data page, or choose another metric."),
         )
     return frame.loc[sales, column].groupby(starts[sales]).nunique()
 
@@ -405,7 +434,7 @@ def _complete_ends(
     season); left out otherwise (distinct customers do not add up over days; a few days are too
     few to scale). A day cut short is left out."""
     keep = np.ones(len(values), bool)
-    name = FREQ_LABELS[freq].lower()
+    name = _(FREQ_LABELS[freq]).lower()
     if freq == "D":
         # A day is cut short when the data stops hours before the usual last order of a day.
         times = frame["timestamp"]
@@ -418,8 +447,10 @@ def _complete_ends(
             if (last - last.normalize()) < usual - pd.Timedelta(hours=2):
                 keep[-1] = False
                 notes.append(
-                    f"The last day ({last:%Y-%m-%d}) ends at {last:%H:%M}, earlier than usual; "
-                    "it was left out so a part day does not look like a drop."
+                    _(
+                        "The last day ({day}) ends at {time}, earlier than usual; it was left out "
+                        "so a part day does not look like a drop."
+                    ).format(day=day(last), time=f"{last:%H:%M}")
                 )
     else:
         values = values.copy()
@@ -433,15 +464,25 @@ def _complete_ends(
             if additive and covered >= days / 2:
                 values.iloc[0] *= days / covered
                 notes.append(
-                    f"The first {name} ({period_start:%Y-%m-%d}) starts on {first:%Y-%m-%d}, part "
-                    f"way through: its {covered} days of {days} were scaled up to a whole {name} "
-                    f"(×{days / covered:.2f}), so no season is lost."
+                    _(
+                        "The first {step} ({start}) starts on {first}, part way through: its "
+                        "{covered} days of {days} were scaled up to a whole {step} (×{factor}), "
+                        "so no season is lost."
+                    ).format(
+                        step=name,
+                        start=day(period_start),
+                        first=day(first),
+                        covered=covered,
+                        days=days,
+                        factor=f"{days / covered:.2f}",
+                    )
                 )
             else:
                 keep[0] = False
                 notes.append(
-                    f"The first {name} ({period_start:%Y-%m-%d}) starts on {first:%Y-%m-%d}, part "
-                    f"way through; it was left out."
+                    _(
+                        "The first {step} ({start}) starts on {first}, part way through; it was left out."
+                    ).format(step=name, start=day(period_start), first=day(first))
                 )
         last_start = values.index[-1]
         period_end = pd.Period(last_start, freq=_PERIOD[freq]).end_time.normalize()
@@ -453,14 +494,24 @@ def _complete_ends(
             if additive and covered >= days / 2 and len(values) > 1:
                 values.iloc[-1] *= days / covered
                 notes.append(
-                    f"The last {name} ({last_start:%Y-%m-%d}) has data only up to "
-                    f"{last:%Y-%m-%d}: its {covered} days of {days} were scaled up to a whole "
-                    f"{name} (×{days / covered:.2f})."
+                    _(
+                        "The last {step} ({start}) has data only up to {last}: its {covered} days "
+                        "of {days} were scaled up to a whole {step} (×{factor})."
+                    ).format(
+                        step=name,
+                        start=day(last_start),
+                        last=day(last),
+                        covered=covered,
+                        days=days,
+                        factor=f"{days / covered:.2f}",
+                    )
                 )
             else:
                 keep[-1] = False
                 notes.append(
-                    f"The last {name} ({last_start:%Y-%m-%d}) has data only up to "
-                    f"{last:%Y-%m-%d}; it was left out so a part {name} does not look like a drop."
+                    _(
+                        "The last {step} ({start}) has data only up to {last}; it was left out so "
+                        "a part {step} does not look like a drop."
+                    ).format(step=name, start=day(last_start), last=day(last))
                 )
     return values[keep], filled[keep]

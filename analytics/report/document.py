@@ -551,7 +551,7 @@ def _forecast_section(
         model=FORECAST_MODELS.get(result.model, result.model),
         description=result.description,
         periods=shown.count(series.n),
-        period=FREQ_LABELS[series.freq].lower(),
+        period=_(FREQ_LABELS[series.freq]).lower(),
         horizon=shown.count(len(result.forecast)),
         total=shown.money(total) if result.value_kind == "money" else shown.count(total),
         figure=_figure(forecast_figure(result), "forecast-chart"),

@@ -39,6 +39,7 @@ TRANSLATED = (
     "pages/segments.py",
     "pages/basket.py",
     "pages/workspaces.py",
+    "pages/forecast.py",
     "pages/_workspace.py",
     "pages/_jobs.py",
 )
