@@ -81,6 +81,14 @@ COLUMNS: dict[str, Column] = {
     "name": Column(N_("Name"), "text"),
     "status": Column(N_("Order / payment status"), "text"),
     "paid": Column(N_("Paid"), "flag"),
+    # propensity: what each customer's history looks like to the models
+    "recency_days": Column(N_("Days since last order"), "number", decimals=0),
+    "tenure_days": Column(N_("Days as a customer"), "number", decimals=0),
+    "days_between_orders": Column(N_("Days between orders"), "number", decimals=1),
+    "avg_order_value": Column(N_("Average order value"), "money"),
+    "order_value_spread": Column(N_("Spread of order value"), "money"),
+    "largest_order": Column(N_("Largest order"), "money"),
+    "items_per_order": Column(N_("Items per order"), "ratio"),
     "refund": Column(N_("Refunded amount"), "money"),
     # overview
     "period": Column(N_("Period"), "date"),
@@ -266,6 +274,7 @@ _PREFIXES = {
     "median": N_("Median {feature}"),
     "sd": N_("Spread (sd) of {feature}"),
     "std": N_("Spread (sd) of {feature}"),
+    "share": N_("Share of {feature}"),
 }
 
 
@@ -283,6 +292,11 @@ def _column_label(name: object, lang: str) -> str:
         return _(COLUMNS[text].label)
     if text.lower() in COLUMNS and not re.search(r"[A-Z]", text[1:]):
         return _(COLUMNS[text.lower()].label)
+    if text.startswith("missingindicator_"):  # scikit-learn's flag for a missing value
+        inner = _column_label(text[len("missingindicator_") :], lang)
+        return _("{feature} is missing").format(feature=inner)
+    if text.startswith("share_"):  # a category's share: its name is the data's, as written
+        return _(_PREFIXES["share"]).format(feature=text[len("share_") :])
     for prefix, words in _PREFIXES.items():
         if text.startswith(prefix + "_"):
             inner = _lower_first(_column_label(text[len(prefix) + 1 :], lang))

@@ -409,9 +409,17 @@ def _forecast_job(series: SalesSeries, model: ForecastParams) -> PoolJob:
 def _propensity_job(data: PropensityData, fit: PropensityParams) -> PoolJob:
     """The propensity models as the pool runs them, each model's scores sent as it is scored
     (page and report alike; pass ``params.only("fit")``)."""
-    key = job_key("propensity", data.key, fit)
+    lang = current_language()  # its notes are words: one job per language
+    key = job_key("propensity", data.key, fit, lang)
     options = fit.options("fit")
-    return PoolJob(key, fit_propensity, (data,), options, _("Training the models"), "on_score")
+    return PoolJob(
+        key,
+        in_language,
+        (lang, fit_propensity, data),
+        options,
+        _("Training the models"),
+        "on_score",
+    )
 
 
 def forecast_result(
@@ -454,10 +462,13 @@ def cached_residuals(result: ForecastResult) -> ResidualCheck:
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_propensity_data(dataset: Dataset, params: PropensityParams) -> PropensityData:
+def cached_propensity_data(
+    dataset: Dataset, params: PropensityParams, lang: str = "en"
+) -> PropensityData:
     """Features and target: a yes/no column, or churn / buying again derived from orders (pass
-    ``params.only("data")``)."""
-    return propensity_data(dataset, **params.options("data"))
+    ``params.only("data")``); its notes and reasons in ``lang``."""
+    with language(lang):
+        return propensity_data(dataset, **params.options("data"))
 
 
 def _propensity_data_key(data: PropensityData) -> str:
@@ -476,12 +487,14 @@ def cached_propensity(
     _progress: Callable[[str], None] | None = None,
     _budget: Budget | None = None,
     _on_score: Callable[[ModelScore], None] | None = None,
+    lang: str = "en",
 ) -> PropensityResult:
     """Cross-validated models, keyed by the data's key and the parameters (pass
-    ``params.only("fit")``)."""
-    return fit_propensity(
-        data, **params.options("fit"), progress=_progress, budget=_budget, on_score=_on_score
-    )
+    ``params.only("fit")``); their notes in ``lang``."""
+    with language(lang):
+        return fit_propensity(
+            data, **params.options("fit"), progress=_progress, budget=_budget, on_score=_on_score
+        )
 
 
 def propensity_key(result: PropensityResult) -> str:
@@ -531,6 +544,7 @@ def propensity_result(
             _progress=said,
             _budget=compute_budget("Training the models"),
             _on_score=scored,
+            lang=current_language(),
         )
 
     return in_background(
@@ -611,10 +625,10 @@ def _report_runners() -> Runners:
     def propensity(
         dataset: Dataset, params: PropensityParams, budget: Budget | None
     ) -> PropensityResult:
-        data = cached_propensity_data(dataset, params.only("data"))
+        data = cached_propensity_data(dataset, params.only("data"), current_language())
         fit = params.only("fit")
         if job_pool() is None:
-            return cached_propensity(data, fit, _budget=budget)
+            return cached_propensity(data, fit, _budget=budget, lang=current_language())
         return waited(_propensity_job(data, fit), budget)
 
     def overview(dataset: Dataset, params: OverviewParams) -> OverviewResult:
@@ -648,7 +662,7 @@ def _start_report_job(dataset: Dataset, section: str, params: Params) -> None:
         series = cached_series(dataset, params.only("series", "customers"), current_language())
         spec = _forecast_job(series, params.only("model"))
     elif isinstance(params, PropensityParams):
-        data = cached_propensity_data(dataset, params.only("data"))
+        data = cached_propensity_data(dataset, params.only("data"), current_language())
         spec = _propensity_job(data, params.only("fit"))
     if spec is not None:
         started(spec, compute_seconds())

@@ -267,7 +267,7 @@ with top[3]:
         max_value=3 * SEASON[series.freq] if series.freq != "D" else 90,
     )
 
-done_words = _("{model} forecast of {n} periods of one {step} in {seconds} s")
+done_words = _("{model} forecast of {n} {step}s in {seconds} s")
 try:
     params = replace(params, horizon=int(horizon))
     result = forecast_result(
@@ -326,7 +326,7 @@ else:
     cards[1].metric(_("Typical miss"), "—", help=_("No backtest: too few periods."))
 total = float(result.forecast["forecast"].sum())
 cards[3].metric(
-    _("Next {n} periods of one {step}").format(n=len(result.forecast), step=period_name),
+    _("Next {n} {step}s").format(n=len(result.forecast), step=period_name),
     shown.money(total) if result.value_kind == "money" else shown.count(total),
     help=_("The forecasts added up (their intervals do not add up this way)."),
 )

@@ -217,8 +217,8 @@ def _regular(summed: _Sums, notes: list[str]) -> tuple[pd.Series, np.ndarray]:
     if len(index) > MAX_PERIODS:
         raise AnalyticsError(
             _(
-                "The dates run from {first} to {last}: {n} periods of one {step}, more than the "
-                "{limit} MarketLens forecasts."
+                "The dates run from {first} to {last}: {n} {step}s, more than the {limit} "
+                "MarketLens forecasts."
             ).format(
                 first=day(index[0]),
                 last=day(index[-1]),
@@ -341,9 +341,9 @@ def build_series(
         )
     if len(values) < MIN_POINTS:
         raise AnalyticsError(
-            _(
-                "The series has {n} periods of one {step}; a forecast needs at least {least}."
-            ).format(n=len(values), step=_(FREQ_LABELS[summed.freq]).lower(), least=MIN_POINTS),
+            _("The series has {n} {step}s; a forecast needs at least {least}.").format(
+                n=len(values), step=_(FREQ_LABELS[summed.freq]).lower(), least=MIN_POINTS
+            ),
             hint=_("Choose a shorter period (e.g. weeks instead of months) or load more history."),
         )
     values.name = summed.label

@@ -27,6 +27,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from analytics.budget import Budget, check
 from analytics.errors import AnalyticsError
+from analytics.i18n import _, day
 from analytics.propensity.params import MODEL_LABELS, MODELS, VALIDATIONS, PropensityParams
 from analytics.propensity.results import ModelScore, PropensityResult
 from analytics.propensity.targets import (
@@ -190,21 +191,26 @@ def _check_inputs(data: PropensityData, model: str, folds: int, validation: str)
         raise AnalyticsError(f"Model must be auto or one of {', '.join(MODELS)}, got {model!r}.")
     if data.n < MIN_ROWS:
         raise AnalyticsError(
-            f"{data.n} rows are too few to train and honestly test a model; at least "
-            f"{MIN_ROWS} are needed.",
-            hint="Load more customers, or widen the filters.",
+            _(
+                "{n} rows are too few to train and honestly test a model; at least {least} are "
+                "needed."
+            ).format(n=data.n, least=MIN_ROWS),
+            hint=_("Load more customers, or widen the filters."),
         )
     if data.features.shape[1] == 0:
         raise AnalyticsError(
-            "No column is left to learn from: "
-            + "; ".join(f"{c}: {why}" for c, why in data.dropped.items()),
+            _("No column is left to learn from: {reasons}").format(
+                reasons=_("; ").join(f"{c}: {why}" for c, why in data.dropped.items())
+            ),
         )
     minority = int(min(data.target.sum(), data.n - data.target.sum()))
     if minority < max(folds, 2):
         raise AnalyticsError(
-            f"Only {minority} rows have the rarer outcome; {folds}-fold cross-validation needs at "
-            f"least {folds}.",
-            hint="Choose a more common outcome, a longer window, or fewer folds.",
+            _(
+                "Only {n} rows have the rarer outcome; {folds}-fold cross-validation needs at "
+                "least {folds}."
+            ).format(n=minority, folds=folds),
+            hint=_("Choose a more common outcome, a longer window, or fewer folds."),
         )
     if validation not in VALIDATIONS:
         raise AnalyticsError(f"Validation is auto, cv or temporal, got {validation!r}.")
@@ -237,9 +243,11 @@ def _plan(data: PropensityData, validation: str, folds: int, selects: bool) -> _
     temporal = validation == "temporal" or (validation == "auto" and usable_earlier)
     if temporal and not usable_earlier:
         raise AnalyticsError(
-            "A temporal split needs a derived target with enough history one window before the "
-            "cutoff, with both outcomes.",
-            hint="Choose a later cutoff or a shorter window, or cross-validation.",
+            _(
+                "A temporal split needs a derived target with enough history one window before "
+                "the cutoff, with both outcomes."
+            ),
+            hint=_("Choose a later cutoff or a shorter window, or cross-validation."),
         )
     scored = _as_model_input(data.features)
     if not temporal:
@@ -247,13 +255,15 @@ def _plan(data: PropensityData, validation: str, folds: int, selects: bool) -> _
             scored,
             data.target,
             False,
-            f"{folds}-fold stratified cross-validation (out-of-fold predictions"
-            + (
-                "; the model and its settings were chosen on the same folds, so its ROC AUC "
-                "is a little optimistic)"
+            (
+                _(
+                    "{folds}-fold stratified cross-validation (out-of-fold predictions; the model "
+                    "and its settings were chosen on the same folds, so its ROC AUC is a little "
+                    "optimistic)"
+                )
                 if selects
-                else ")"
-            ),
+                else _("{folds}-fold stratified cross-validation (out-of-fold predictions)")
+            ).format(folds=folds),
             scored,
         )
     assert earlier is not None and earlier.cutoff is not None and data.cutoff is not None
@@ -261,9 +271,16 @@ def _plan(data: PropensityData, validation: str, folds: int, selects: bool) -> _
         _as_model_input(earlier.features),
         earlier.target,
         True,
-        f"trained on customers as of {earlier.cutoff:%Y-%m-%d} ({earlier.n:,}), tested on "
-        f"customers as of {data.cutoff:%Y-%m-%d} ({data.n:,}); settings chosen by "
-        f"{folds}-fold cross-validation on the earlier customers",
+        _(
+            "trained on customers as of {before} ({n_before}), tested on customers as of {after} "
+            "({n_after}); settings chosen by {folds}-fold cross-validation on the earlier customers"
+        ).format(
+            before=day(earlier.cutoff),
+            n_before=f"{earlier.n:,}",
+            after=day(data.cutoff),
+            n_after=f"{data.n:,}",
+            folds=folds,
+        ),
         scored,
     )
 
@@ -348,14 +365,18 @@ def _caveats(data: PropensityData, leakage: Mapping[str, float]) -> list[str]:
     share = data.positive_share
     if min(share, 1 - share) < 0.3:
         notes.append(
-            f"{share:.1%} of rows are positive: logistic regression, the tree and the forest "
-            "weight the classes to balance them (class_weight='balanced'), so their "
-            "probabilities of the rarer outcome run high; gradient boosting is unweighted."
+            _(
+                "{share} of rows are positive: logistic regression, the tree and the forest "
+                "weight the classes to balance them (`class_weight='balanced'`), so their "
+                "probabilities of the rarer outcome run high; gradient boosting is unweighted."
+            ).format(share=f"{share:.1%}")
         )
     for column, auc in leakage.items():
         notes.append(
-            f"{column!r} alone predicts the target with ROC AUC {auc:.3f}: it may be recorded "
-            "after the outcome (leakage). Check it, and leave it out if so."
+            _(
+                "{column!r} alone predicts the target with ROC AUC {auc}: it may be recorded after "
+                "the outcome (leakage). Check it, and leave it out if so."
+            ).format(column=column, auc=f"{auc:.3f}")
         )
     return notes
 
@@ -422,13 +443,13 @@ def fit_propensity(
     _check_inputs(data, model, folds, validation)
     plan = _plan(data, validation, folds, selects=model == "auto" or search)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    say(f"Preparing {folds} cross-validation folds …")
+    say(_("Preparing {folds} cross-validation folds …").format(folds=folds))
     prepared = _folds(data, plan, cv, budget)
     scores: dict[str, ModelScore] = {}
     unfitted: dict[str, Pipeline] = {}
     with threads_for(data.n):
         for name in _candidates(model, search):
-            say(f"Cross-validating {MODEL_LABELS[name].lower()} …")
+            say(_("Cross-validating {model} …").format(model=_(MODEL_LABELS[name]).lower()))
             scores[name], unfitted[name] = _score_model(
                 name, data, plan, prepared, search=search, random_state=random_state, budget=budget
             )
@@ -436,7 +457,11 @@ def fit_propensity(
                 on_score(scores[name])
         chosen = max(scores, key=lambda n: scores[n].roc_auc)
         check(budget)
-        say(f"Refitting {MODEL_LABELS[chosen].lower()} on all {data.n:,} rows …")
+        say(
+            _("Refitting {model} on all {n} rows …").format(
+                model=_(MODEL_LABELS[chosen]).lower(), n=f"{data.n:,}"
+            )
+        )
         pipeline = unfitted[chosen].fit(plan.scored, data.target)
     leakage = _leakage(data)
     return PropensityResult(
@@ -446,6 +471,7 @@ def fit_propensity(
         pipeline=pipeline,
         folds=folds,
         validation=plan.described,
+        temporal=plan.temporal,
         leakage=leakage,
         notes=(*data.notes, *_caveats(data, leakage)),
         seconds=time.perf_counter() - started,
@@ -482,12 +508,12 @@ def feature_importance(
     )
     with threads_for(len(x)):
         check(budget)
-        say("Refitting the model on three quarters of the customers …")
+        say(_("Refitting the model on three quarters of the customers …"))
         model = clone(result.pipeline).fit(train_x, train_y)
         if len(test_x) > max_rows:
             test_x, test_y = test_x.iloc[:max_rows], test_y[:max_rows]
         check(budget)
-        say("Shuffling each column on the held-out quarter …")
+        say(_("Shuffling each column on the held-out quarter …"))
         found = permutation_importance(
             model, test_x, test_y, scoring="roc_auc", n_repeats=repeats, random_state=random_state
         )

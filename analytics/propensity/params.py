@@ -8,17 +8,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal, get_args
 
+from analytics.i18n import N_
 from analytics.params import Constraint, Params
 from analytics.propensity.targets import DERIVED_LABELS
 
 Model = Literal["logreg", "tree", "forest", "gbm"]
 MODELS: tuple[str, ...] = get_args(Model)
 MODEL_LABELS = {
-    "auto": "Auto (best cross-validated ROC AUC)",
-    "logreg": "Logistic regression",
-    "tree": "Decision tree",
-    "forest": "Random forest",
-    "gbm": "Gradient boosting (histogram)",
+    "auto": N_("Auto (best cross-validated ROC AUC)"),
+    "logreg": N_("Logistic regression"),
+    "tree": N_("Decision tree"),
+    "forest": N_("Random forest"),
+    "gbm": N_("Gradient boosting (histogram)"),
 }
 
 

@@ -17,6 +17,8 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 from sklearn.tree import DecisionTreeClassifier
 
+from analytics.display import column_label
+from analytics.i18n import _
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
 from analytics.propensity.params import MODEL_LABELS
 from analytics.propensity.results import ModelScore, PropensityResult, lift_table
@@ -24,7 +26,7 @@ from analytics.propensity.targets import _as_model_input
 
 
 def _name(model: str) -> str:
-    return MODEL_LABELS[model].split(" (")[0]
+    return _(MODEL_LABELS[model]).split(" (")[0].split("（")[0]
 
 
 def _curves(
@@ -64,29 +66,34 @@ def roc_figure(result: PropensityResult) -> go.Figure:
     fig = _curves(result, _roc, "AUC", lambda score: score.roc_auc)
     fig.add_trace(
         go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": MUTED}, name="Random"
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line={"dash": "dash", "color": MUTED},
+            name=_("Random"),
         )
     )
-    return _layout(fig, "ROC curve", "False positive rate", "True positive rate", height=380)
+    return _layout(
+        fig, _("ROC curve"), _("False positive rate"), _("True positive rate"), height=380
+    )
 
 
 def pr_figure(result: PropensityResult) -> go.Figure:
     """Precision against recall of every model, with the base rate."""
     fig = _curves(result, _pr, "PR AUC", lambda score: score.pr_auc)
     fig.add_hline(y=result.data.positive_share, line={"dash": "dash", "color": MUTED})
-    return _layout(fig, "Precision and recall", "Recall", "Precision", height=380)
+    return _layout(fig, _("Precision and recall"), _("Recall"), _("Precision"), height=380)
 
 
 def confusion_figure(result: PropensityResult, threshold: float) -> go.Figure:
     """Counts of right and wrong calls at the threshold (chosen model, out-of-fold)."""
     predicted = (result.chosen.probabilities >= threshold).astype(int)
     matrix = confusion_matrix(result.data.target, predicted, labels=[0, 1])
-    labels = ["Negative", "Positive"]
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=[f"Predicted {label.lower()}" for label in labels],
-            y=[f"Actually {label.lower()}" for label in labels],
+            x=[_("Predicted negative"), _("Predicted positive")],
+            y=[_("Actually negative"), _("Actually positive")],
             colorscale="Blues",
             text=[[f"{v:,}" for v in row] for row in matrix],
             texttemplate="%{text}",
@@ -95,7 +102,13 @@ def confusion_figure(result: PropensityResult, threshold: float) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, f"Confusion matrix at {threshold:.2f}", "", "", height=320)
+    return _layout(
+        fig,
+        _("Confusion matrix at {threshold}").format(threshold=f"{threshold:.2f}"),
+        "",
+        "",
+        height=320,
+    )
 
 
 def calibration_figure(result: PropensityResult, bins: int = 10) -> go.Figure:
@@ -110,7 +123,7 @@ def calibration_figure(result: PropensityResult, bins: int = 10) -> go.Figure:
                 y=[0, 1],
                 mode="lines",
                 line={"dash": "dash", "color": MUTED},
-                name="Perfectly calibrated",
+                name=_("Perfectly calibrated"),
             ),
             go.Scatter(
                 x=predicted,
@@ -121,7 +134,9 @@ def calibration_figure(result: PropensityResult, bins: int = 10) -> go.Figure:
             ),
         ]
     )
-    return _layout(fig, "Calibration", "Predicted probability", "Observed rate", height=360)
+    return _layout(
+        fig, _("Calibration"), _("Predicted probability"), _("Observed rate"), height=360
+    )
 
 
 def lift_figure(result: PropensityResult) -> go.Figure:
@@ -133,17 +148,22 @@ def lift_figure(result: PropensityResult) -> go.Figure:
             y=table["lift"],
             marker_color=PALETTE[0],
             customdata=np.column_stack([table["rate"], table["positives"], table["customers"]]),
-            hovertemplate=(
+            hovertemplate=_(
                 "decile %{x}<br>lift %{y:.2f}<br>rate %{customdata[0]:.1%} "
-                "(%{customdata[1]:,} of %{customdata[2]:,})<extra></extra>"
-            ),
-            name="Lift",
+                "(%{customdata[1]:,} of %{customdata[2]:,})"
+            )
+            + "<extra></extra>",
+            name=_("Lift"),
         )
     )
     fig.add_hline(y=1.0, line={"dash": "dash", "color": MUTED})
     fig.update_xaxes(dtick=1)
     return _layout(
-        fig, "Decile lift", "Decile (1 = highest scores)", "Lift over average", height=340
+        fig,
+        _("Decile lift"),
+        _("Decile (1 = highest scores)"),
+        _("Lift over average"),
+        height=340,
     )
 
 
@@ -160,20 +180,26 @@ def gains_figure(result: PropensityResult) -> go.Figure:
                 mode="lines+markers",
                 name=_name(result.model),
                 line={"color": PALETTE[0]},
-                hovertemplate="top %{x:.0%} reach %{y:.0%} of positives<extra></extra>",
+                hovertemplate=_("top %{x:.0%} reach %{y:.0%} of positives") + "<extra></extra>",
             ),
             go.Scatter(
                 x=[0, 1],
                 y=[0, 1],
                 mode="lines",
                 line={"dash": "dash", "color": MUTED},
-                name="Random",
+                name=_("Random"),
             ),
         ]
     )
     fig.update_xaxes(tickformat=".0%")
     fig.update_yaxes(tickformat=".0%")
-    return _layout(fig, "Cumulative gains", "Customers contacted", "Positives reached", height=340)
+    return _layout(
+        fig,
+        _("Cumulative gains"),
+        _("Customers contacted"),
+        _("Positives reached"),
+        height=340,
+    )
 
 
 def importance_figure(table: pd.DataFrame, top: int = 15) -> go.Figure:
@@ -191,8 +217,8 @@ def importance_figure(table: pd.DataFrame, top: int = 15) -> go.Figure:
     )
     return _layout(
         fig,
-        "What drives the prediction",
-        "Drop in ROC AUC when shuffled",
+        _("What drives the prediction"),
+        _("Drop in ROC AUC when shuffled"),
         "",
         height=max(280, 24 * len(shown) + 90),
     )
@@ -236,7 +262,7 @@ def tree_figure(result: PropensityResult, depth: int = 3) -> go.Figure:
     walk(0, 0)
     fig = go.Figure()
     for node, (cx, level) in place.items():
-        for child, answer in ((left[node], "yes"), (right[node], "no")):
+        for child, answer in ((left[node], _("yes")), (right[node], _("no"))):
             if child < 0:
                 continue
             kx, klevel = place[child]
@@ -255,11 +281,11 @@ def tree_figure(result: PropensityResult, depth: int = 3) -> go.Figure:
         cx, level = place[node]
         share = positives[node] / customers[node] if customers[node] else 0.0
         lines = [
-            f"{customers[node] / len(y):.0%} of customers",
-            f"<b>{share:.0%} positive</b>",
+            _("{share} of customers").format(share=f"{customers[node] / len(y):.0%}"),
+            "<b>" + _("{share} positive").format(share=f"{share:.0%}") + "</b>",
         ]
         if left[node] >= 0:
-            question = f"{plot_text(names[structure.feature[node]], limit=28)} ≤ "
+            question = f"{plot_text(column_label(names[structure.feature[node]]), limit=28)} ≤ "
             question += f"{structure.threshold[node]:,.4g}?"
             lines.insert(0, f"<b>{question}</b>")
         fig.add_annotation(

@@ -118,6 +118,8 @@ class PropensityResult(Result):
     notes: tuple[str, ...]
     seconds: float
     params: PropensityParams = field(default_factory=PropensityParams)
+    #: Whether the figures come from a temporal split (else cross-validation).
+    temporal: bool = False
 
     @property
     def chosen(self) -> ModelScore:

@@ -12,13 +12,20 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
-from analytics.data import Dataset, looks_like_identifier, order_lines_problem, sales_mask
+from analytics.data import (
+    ROLE_LABELS,
+    Dataset,
+    looks_like_identifier,
+    order_lines_problem,
+    sales_mask,
+)
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _, day
 
 DerivedTarget = Literal["churn", "buy"]
 DERIVED_LABELS = {
-    "churn": "Churned: no order in the {days} days after the cutoff",
-    "buy": "Buys again: an order in the {days} days after the cutoff",
+    "churn": N_("Churned: no order in the {days} days after the cutoff"),
+    "buy": N_("Buys again: an order in the {days} days after the cutoff"),
 }
 MIN_ROWS = 30
 #: Categories kept per text column; rarer ones are pooled as "infrequent".
@@ -92,20 +99,20 @@ def _usable_features(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]
         values = frame[column]
         distinct = values.nunique(dropna=True)
         if values.notna().sum() == 0:
-            dropped[column] = "every value is missing"
+            dropped[column] = _("every value is missing")
         elif distinct <= 1:
-            dropped[column] = "the same value in every row"
+            dropped[column] = _("the same value in every row")
         elif looks_like_identifier(str(column)):
-            dropped[column] = "an identifier (its name says so)"
+            dropped[column] = _("an identifier (its name says so)")
         elif not pd.api.types.is_numeric_dtype(values) and distinct > max(
             MAX_CATEGORIES, FREE_TEXT_SHARE * n
         ):
-            dropped[column] = (
-                f"{distinct:,} different texts in {n:,} rows: an identifier or free text, "
-                "which a model cannot learn from"
-            )
+            dropped[column] = _(
+                "{distinct} different texts in {n} rows: an identifier or free text, which a "
+                "model cannot learn from"
+            ).format(distinct=f"{distinct:,}", n=f"{n:,}")
         elif pd.api.types.is_datetime64_any_dtype(values):
-            dropped[column] = "a date (use it through a derived target instead)"
+            dropped[column] = _("a date (use it through a derived target instead)")
         else:
             keep.append(column)
     return frame[keep], dropped
@@ -129,22 +136,27 @@ def _binary_target(values: pd.Series, positive: str | None, name: str) -> tuple[
     classes = sorted(text[values.notna()].unique())
     if len(classes) < 2:
         raise AnalyticsError(
-            f"The target {name!r} has only one value ({classes[0] if classes else 'none'}), so "
-            "there is nothing to predict.",
-            hint="Choose a column with two outcomes, such as Yes/No.",
+            _(
+                "The target {name!r} has only one value ({value}), so there is nothing to predict."
+            ).format(name=name, value=classes[0] if classes else _("none")),
+            hint=_("Choose a column with two outcomes, such as Yes/No."),
         )
     if len(classes) > 2:
         shown = ", ".join(map(str, classes[:6])) + (" …" if len(classes) > 6 else "")
         raise AnalyticsError(
-            f"The target {name!r} has {len(classes)} values ({shown}); a propensity model "
-            "predicts one of two outcomes.",
-            hint="Choose a yes/no column, or the one value to predict against all others.",
+            _(
+                "The target {name!r} has {n} values ({shown}); a propensity model predicts one of "
+                "two outcomes."
+            ).format(name=name, n=len(classes), shown=shown),
+            hint=_("Choose a yes/no column, or the one value to predict against all others."),
         )
     if positive is None:
         positive = default_positive(classes)
     if positive not in classes:
         raise AnalyticsError(
-            f"{positive!r} is not a value of {name!r}; it has {classes[0]!r} and {classes[1]!r}."
+            _("{value!r} is not a value of {name!r}; it has {first!r} and {second!r}.").format(
+                value=positive, name=name, first=classes[0], second=classes[1]
+            )
         )
     return (text == positive).to_numpy(np.int8), positive
 
@@ -172,13 +184,17 @@ def target_from_column(
     column = by_user.get(target, target)
     if column not in frame:
         raise AnalyticsError(
-            f"There is no column {target!r} to predict.",
-            hint="Choose the target among the table's columns.",
+            _("There is no column {name!r} to predict.").format(name=target),
+            hint=_("Choose the target among the table's columns."),
         )
     rows = frame[column].notna()
     notes: list[str] = []
     if not rows.all():
-        notes.append(f"{int((~rows).sum()):,} rows without a value of {target!r} left out.")
+        notes.append(
+            _("{n} rows without a value of {name!r} left out.").format(
+                n=f"{int((~rows).sum()):,}", name=target
+            )
+        )
     frame = frame.loc[rows]
     y, positive = _binary_target(frame[column], positive, target)
     ids = (
@@ -189,7 +205,7 @@ def target_from_column(
     candidates = frame.drop(columns=[column, "customer_id"], errors="ignore")
     features, dropped = _usable_features(candidates)
     if "customer_id" in frame:
-        dropped[dataset.mapping.customer_id or "customer_id"] = "the customer identifier"
+        dropped[dataset.mapping.customer_id or "customer_id"] = _("the customer identifier")
     key = f"{dataset.fingerprint}|{column}|{positive}"
     return PropensityData(
         features=features.reset_index(drop=True),
@@ -208,12 +224,14 @@ def _derivable_lines(dataset: Dataset, kind: str, days: int) -> pd.DataFrame:
     """The sales lines (no cancellations) with a customer and a date; refuses what cannot
     give a derived target."""
     if dataset.kind != "transactions":
-        raise AnalyticsError("A derived target needs transactions.")
+        raise AnalyticsError(_("A derived target needs transactions."))
     for role in ("customer_id", "order_id", "timestamp"):
         if not dataset.has(role):
             raise AnalyticsError(
-                f"A derived target needs the {role.replace('_', ' ')} column.",
-                hint="Choose it under 'Column roles' on the Data page.",
+                _("A derived target needs the {column} column.").format(
+                    column=_(ROLE_LABELS.get(role, role)).lower()
+                ),
+                hint=_("Choose it under 'Column roles' on the Data page."),
             )
     if kind not in DERIVED_LABELS:
         raise AnalyticsError(f"The derived target is 'churn' or 'buy', got {kind!r}.")
@@ -223,10 +241,14 @@ def _derivable_lines(dataset: Dataset, kind: str, days: int) -> pd.DataFrame:
     lines = frame.loc[sales_mask(frame) & frame["customer_id"].notna() & frame["timestamp"].notna()]
     if lines.empty:
         raise AnalyticsError(
-            "No line sold anything to a known customer on a readable date, so there is no "
-            "purchase history to learn from (every line is a return, has quantity 0, or lacks "
-            "a customer or a date).",
-            hint="Check the quantity and customer columns under 'Column roles' on the Data page.",
+            _(
+                "No line sold anything to a known customer on a readable date, so there is no "
+                "purchase history to learn from (every line is a return, has quantity 0, or lacks "
+                "a customer or a date)."
+            ),
+            hint=_(
+                "Check the quantity and customer columns under 'Column roles' on the Data page."
+            ),
         )
     return lines
 
@@ -258,7 +280,7 @@ def _earlier(
         features=old.reindex(columns=columns).reset_index(drop=True),
         target=_outcome(old.index, window, kind),
         ids=pd.Series(old.index, name="customer_id"),
-        target_name=DERIVED_LABELS[kind].format(days=days),
+        target_name=_(DERIVED_LABELS[kind]).format(days=days),
         positive="1",
         cutoff=earlier_cut,
     )
@@ -297,17 +319,21 @@ def target_from_transactions(
     ]
     if before.empty:
         raise AnalyticsError(
-            f"No orders before the cutoff ({cut:%Y-%m-%d}) to learn from.",
-            hint="Choose a later cutoff or a shorter window.",
+            _("No orders before the cutoff ({day}) to learn from.").format(day=day(cut)),
+            hint=_("Choose a later cutoff or a shorter window."),
         )
     notes = [
-        f"Features use orders before {cut:%Y-%m-%d}; the target looks at the {days} days from "
-        f"then to {cut + pd.Timedelta(days=days - 1):%Y-%m-%d}."
+        _(
+            "Features use orders before {cut}; the target looks at the {days} days from then to "
+            "{end}."
+        ).format(cut=day(cut), days=days, end=day(cut + pd.Timedelta(days=days - 1)))
     ]
     if cut + pd.Timedelta(days=days) > last:
         notes.append(
-            f"The data ends on {last - pd.Timedelta(days=1):%Y-%m-%d}, inside the window: "
-            "customers may still buy after it, so churn is overstated."
+            _(
+                "The data ends on {day}, inside the window: customers may still buy after it, so "
+                "churn is overstated."
+            ).format(day=day(last - pd.Timedelta(days=1)))
         )
     categories = _top_categories(before)
     features = _customer_features(before, cut, dataset.dimensions, categories)
@@ -319,7 +345,7 @@ def target_from_transactions(
         features=usable.reset_index(drop=True),
         target=_outcome(features.index, after, kind),
         ids=pd.Series(features.index, name="customer_id"),
-        target_name=DERIVED_LABELS[kind].format(days=days),
+        target_name=_(DERIVED_LABELS[kind]).format(days=days),
         positive="1",
         dropped=dropped,
         notes=tuple(notes),
@@ -333,10 +359,14 @@ def target_from_transactions(
 
 #: What to say when a customer table has no column a model could predict, and what to do.
 NO_YES_NO_COLUMN = (
-    "A propensity model predicts a yes/no column, and this table has none (no column with "
-    "exactly two values).",
-    "Add one, such as Churned = Yes/No, or load transactions to predict churn from purchase "
-    "history.",
+    N_(
+        "A propensity model predicts a yes/no column, and this table has none (no column with "
+        "exactly two values)."
+    ),
+    N_(
+        "Add one, such as Churned = Yes/No, or load transactions to predict churn from purchase "
+        "history."
+    ),
 )
 
 

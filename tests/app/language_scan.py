@@ -23,6 +23,12 @@ TECHNICAL = frozenset(
         "MarketLens",
         "HTML",
         "Ward",
+        "PR",
+        "nan",
+        "pickle",
+        "scikit",
+        "learn",
+        "Python",
         "MASE",
         "ETS",
         "AICc",
@@ -124,6 +130,7 @@ _SKIPPED_LABELS = ("Language · 语言",)  # the language switch names each lang
 _MARKUP = re.compile(
     r":material/[a-z_]+:|:[a-z]+\[|`[^`]*`|https?://\S+|\\(.)|<[^>]+>|%\{[^}]*\}"
     r"|[\w.-]+\.(?:key|csv|toml|py|xlsx|xls|sqlite|parquet)\b"
+    r"|\b\w+_\w+\b"  # snake_case names: columns and features as the code names them
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
@@ -195,7 +202,7 @@ def english_left(texts: Iterable[str], allowed: set[str]) -> list[str]:
     """The texts holding English words that are neither data nor technical names."""
     left = []
     for text in texts:
-        plain = _MARKUP.sub(" ", text)
+        plain = _MARKUP.sub(" ", re.sub(r"\\(.)", r"\1", text))
         words = [
             w
             for w in _WORD.findall(plain)

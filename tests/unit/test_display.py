@@ -62,7 +62,9 @@ def test_headers_in_words():
     assert column_label("revenue_share") == "Share of revenue"
     assert column_label("mean_monetary") == "Mean monetary"
     assert column_label("recency_median") == "Median recency (days)"
-    assert column_label("avg_order_value") == "Avg order value"
+    assert column_label("avg_order_value") == "Average order value"  # a propensity feature
+    assert column_label("avg_basket_price") == "Avg basket price"  # unknown: written out
+    assert column_label("share_Stationery") == "Share of Stationery"  # a category, as written
     assert column_label("MonthlyCharges") == "MonthlyCharges"  # a user's name, as written
     assert column_label("mean_MonthlyCharges") == "Mean MonthlyCharges"
     assert column_label("tenure") == "Tenure"

@@ -40,6 +40,7 @@ TRANSLATED = (
     "pages/basket.py",
     "pages/workspaces.py",
     "pages/forecast.py",
+    "pages/propensity.py",
     "pages/_workspace.py",
     "pages/_jobs.py",
 )
