@@ -20,6 +20,7 @@ from scipy import optimize, special
 from analytics.data import Dataset, sales_mask
 from analytics.display import Display
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 
 #: Days in the unit of time the models count in.
 WEEK = 7.0
@@ -298,27 +299,33 @@ class HoldoutCheck:
     def words(self, display: Display | None = None) -> str:
         """The check in a sentence or two, with a verdict."""
         shown = display or Display()
-        head = (
-            f"Fitted on purchases up to {shown.date(self.calibration_end)}, the model expected "
-            f"{shown.count(self.predicted)} repeat purchases from these "
-            f"{shown.count(self.customers)} customers in the {shown.number(self.weeks)} weeks "
-            f"to {shown.date(self.observation_end)}; they made {shown.count(self.actual)}."
+        head = _(
+            "Fitted on purchases up to {end}, the model expected {predicted} repeat purchases "
+            "from these {customers} customers in the {weeks} weeks to {last}; they made {actual}."
+        ).format(
+            end=shown.date(self.calibration_end),
+            predicted=shown.count(self.predicted),
+            customers=shown.count(self.customers),
+            weeks=shown.number(self.weeks),
+            last=shown.date(self.observation_end),
+            actual=shown.count(self.actual),
         )
         if not self.actual:
-            return head + " Nobody bought again in that time, so the check cannot say more."
+            return head + " " + _("Nobody bought again in that time, so the check cannot say more.")
         error = self.error
-        direction = "fewer" if error < 0 else "more"
-        size = f"{shown.percent(abs(error), 0)} {direction} than happened"
+        size = (
+            _("{share} fewer than happened") if error < 0 else _("{share} more than happened")
+        ).format(share=shown.percent(abs(error), 0))
         if abs(error) <= 0.1:
-            verdict = f"That is {size}: close enough to plan with."
+            verdict = _("That is {size}: close enough to plan with.")
         elif abs(error) <= 0.25:
-            verdict = f"That is {size}: use the predictions as a rough guide."
+            verdict = _("That is {size}: use the predictions as a rough guide.")
         else:
-            verdict = (
-                f"That is {size}: buying changed after the calibration period (a season, a "
+            verdict = _(
+                "That is {size}: buying changed after the calibration period (a season, a "
                 "campaign, a different mix of customers), so treat the predictions with care."
             )
-        return f"{head} {verdict}"
+        return f"{head} {verdict.format(size=size)}"
 
 
 def holdout_check(
@@ -391,31 +398,46 @@ class SpendCheck:
         notes = []
         if self.left_out:
             notes.append(
-                f"{shown.count(self.left_out)} repeat buyer(s) with a zero or negative spend "
-                "(free orders, or returns larger than the purchases) are left out of the spend "
-                "model; their value uses the average spend."
+                _(
+                    "{n} repeat buyer(s) with a zero or negative spend (free orders, or returns "
+                    "larger than the purchases) are left out of the spend model; their value uses "
+                    "the average spend."
+                ).format(n=shown.count(self.left_out))
             )
         r = self.correlation
         if r is None:
             return notes
-        strength = f"(correlation {shown.number(r, 2)})"
+        strength = _("(correlation {r})").format(r=shown.number(r, 2))
         if abs(r) < 0.1:
             notes.append(
-                f"How often customers buy and how much they spend per purchase are hardly "
-                f"related {strength}, as the spend model assumes."
+                _(
+                    "How often customers buy and how much they spend per purchase are hardly "
+                    "related {strength}, as the spend model assumes."
+                ).format(strength=strength)
             )
         elif abs(r) < 0.3:
             notes.append(
-                f"How often customers buy and how much they spend per purchase are weakly "
-                f"related {strength}; the spend model assumes they are not, which is close "
-                "enough here."
+                _(
+                    "How often customers buy and how much they spend per purchase are weakly "
+                    "related {strength}; the spend model assumes they are not, which is close "
+                    "enough here."
+                ).format(strength=strength)
             )
         else:
-            more = "more" if r > 0 else "less"
             notes.append(
-                f"Customers who buy more often spend {more} per purchase {strength}. The spend "
-                "model assumes the two are unrelated, so the expected values of frequent "
-                "buyers may be off: read them as rough."
+                (
+                    _(
+                        "Customers who buy more often spend more per purchase {strength}. The "
+                        "spend model assumes the two are unrelated, so the expected values of "
+                        "frequent buyers may be off: read them as rough."
+                    )
+                    if r > 0
+                    else _(
+                        "Customers who buy more often spend less per purchase {strength}. The "
+                        "spend model assumes the two are unrelated, so the expected values of "
+                        "frequent buyers may be off: read them as rough."
+                    )
+                ).format(strength=strength)
             )
         return notes
 
@@ -436,19 +458,25 @@ def fit_notes(purchases: BGNBD, spend: GammaGamma) -> list[str]:
     notes = []
     if not purchases.converged:
         notes.append(
-            "The purchase model (BG/NBD) did not converge on this data: its predictions of "
-            "purchases and of who is still active are rough."
+            _(
+                "The purchase model (BG/NBD) did not converge on this data: its predictions of "
+                "purchases and of who is still active are rough."
+            )
         )
     if not spend.converged:
         notes.append(
-            "The spend model (Gamma-Gamma) did not converge on this data: expected spend per "
-            "purchase is rough."
+            _(
+                "The spend model (Gamma-Gamma) did not converge on this data: expected spend per "
+                "purchase is rough."
+            )
         )
     if spend.q <= 1:
         notes.append(
-            "Spend per purchase varies so much between customers that the spend model finds no "
-            "finite average: expected values are not reliable. A few very large orders "
-            "(wholesale, errors) may be the cause; try leaving them out on the Data page."
+            _(
+                "Spend per purchase varies so much between customers that the spend model finds "
+                "no finite average: expected values are not reliable. A few very large orders "
+                "(wholesale, errors) may be the cause; try leaving them out on the Data page."
+            )
         )
     return notes
 

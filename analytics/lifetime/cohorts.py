@@ -11,13 +11,14 @@ import pandas as pd
 
 from analytics.data import Dataset
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 from analytics.lifetime.clv import customer_sales
 
 Measure = Literal["active", "revenue", "cumulative"]
 MEASURES: dict[str, str] = {
-    "active": "Share of the cohort that bought",
-    "revenue": "Revenue as a share of the first period's",
-    "cumulative": "Cumulative revenue per customer",
+    "active": N_("Share of the cohort that bought"),
+    "revenue": N_("Revenue as a share of the first period's"),
+    "cumulative": N_("Cumulative revenue per customer"),
 }
 _PERIODS = {"M": "Month", "Q": "Quarter"}
 
@@ -73,8 +74,10 @@ def _acquired_by(lines: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
     chosen = first.loc[first[by].astype(str) == str(value), "customer_id"].unique()
     if len(chosen) == 0:
         raise AnalyticsError(
-            f"No customer's first purchase has {by} = {value!r}.",
-            hint="Pick another value, or show all customers.",
+            _("No customer's first purchase has {column} = {value!r}.").format(
+                column=by, value=value
+            ),
+            hint=_("Pick another value, or show all customers."),
         )
     return lines.loc[lines["customer_id"].isin(chosen)]
 

@@ -18,10 +18,11 @@ import pandas as pd
 
 from analytics.data import Dataset
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _, day
 from analytics.segments import SEGMENTS, compute_rfm
 
 #: The "segment before" of customers whose first order came after the earlier date.
-NEW = "Not yet a customer"
+NEW = N_("Not yet a customer")
 #: What a Sankey or matrix can count: customers, or what those customers spent up to the later
 #: date.
 Weight = Literal["customers", "revenue"]
@@ -109,15 +110,19 @@ def segment_migration(
     end = pd.Timestamp(after if after is not None else last_default).normalize()
     if start >= end:
         raise AnalyticsError(
-            f"The earlier date ({start:%Y-%m-%d}) must come before the later one ({end:%Y-%m-%d}).",
-            hint="Pick an earlier 'from' date.",
+            _("The earlier date ({start}) must come before the later one ({end}).").format(
+                start=day(start), end=day(end)
+            ),
+            hint=_("Pick an earlier 'from' date."),
         )
     data_start = pd.Timestamp(dataset.frame["timestamp"].min()).normalize()
     if start < data_start:
         raise AnalyticsError(
-            f"The earlier date ({start:%Y-%m-%d}) is before the data starts "
-            f"({data_start:%Y-%m-%d}): nobody had a segment yet.",
-            hint="Pick a 'from' date inside the data's range.",
+            _(
+                "The earlier date ({start}) is before the data starts ({first}): nobody had a "
+                "segment yet."
+            ).format(start=day(start), first=day(data_start)),
+            hint=_("Pick a 'from' date inside the data's range."),
         )
     earlier = compute_rfm(dataset, analysis_date=start).customers.set_index("customer_id")
     later = compute_rfm(dataset, analysis_date=end).customers.set_index("customer_id")

@@ -3,9 +3,13 @@ check of the lifetime models, and the segment migration Sankey."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 
+from analytics.i18n import _, current_language
+from analytics.i18n import day as i18n_day
 from analytics.lifetime.clv import HoldoutCheck
 from analytics.lifetime.cohorts import MEASURES, Cohorts
 from analytics.lifetime.migration import Migration, Weight
@@ -20,7 +24,7 @@ def cohort_heatmap(cohorts: Cohorts) -> go.Figure:
     share = cohorts.measure != "cumulative"
     whole = table.where(~cohorts.partial).to_numpy()
     partial = table.where(cohorts.partial).to_numpy()
-    labels = [f"{c:%b %Y}" for c in table.index]
+    labels = [_month(c) for c in table.index]
     unit = "%{z:.0%}" if share else "%{z:,.0f}"
     text = np.where(
         np.isnan(whole), "", np.vectorize(lambda v: f"{v:.0%}" if share else f"{v:,.0f}")(whole)
@@ -35,8 +39,8 @@ def cohort_heatmap(cohorts: Cohorts) -> go.Figure:
                 texttemplate="%{text}",
                 textfont={"size": 10},
                 colorscale="Blues",
-                colorbar={"title": {"text": "Share" if share else "Per customer"}},
-                hovertemplate=f"%{{y}} cohort, period %{{x}}: {unit}<extra></extra>",
+                colorbar={"title": {"text": _("Share") if share else _("Per customer")}},
+                hovertemplate=_("%{y} cohort, period %{x}") + f": {unit}<extra></extra>",
                 xgap=1,
                 ygap=1,
             ),
@@ -47,22 +51,24 @@ def cohort_heatmap(cohorts: Cohorts) -> go.Figure:
                 y=labels,
                 colorscale=[[0, MUTED], [1, MUTED]],
                 showscale=False,
-                hovertemplate=(
+                hovertemplate=_(
                     "%{y} cohort, period %{x}: %{customdata:.2f} so far (the data ends part way "
-                    "through this period)<extra></extra>"
-                ),
+                    "through this period)"
+                )
+                + "<extra></extra>",
                 xgap=1,
                 ygap=1,
             ),
         ]
     )
     fig.update_yaxes(autorange="reversed")
-    period = "Months" if cohorts.period == "M" else "Quarters"
     return _layout(
         fig,
-        f"{MEASURES[cohorts.measure]}, by cohort (grey: period not over yet)",
-        f"{period} since the first purchase",
-        "Cohort (first purchase)",
+        _("{measure}, by cohort (grey: period not over yet)").format(
+            measure=_(MEASURES[cohorts.measure])
+        ),
+        _since(cohorts.period),
+        _("Cohort (first purchase)"),
         height=max(320, 26 * len(table) + 120),
     )
 
@@ -77,7 +83,7 @@ def cohort_curves(cohorts: Cohorts, *, last: int = 8) -> go.Figure:
                 x=list(row.index),
                 y=row.to_numpy(),
                 mode="lines",
-                name=f"{cohort:%b %Y}",
+                name=_month(cohort),
                 line={"width": 1, "color": PALETTE[i % len(PALETTE)]},
                 opacity=0.6,
             )
@@ -88,15 +94,30 @@ def cohort_curves(cohorts: Cohorts, *, last: int = 8) -> go.Figure:
             x=list(curve.index),
             y=curve.to_numpy(),
             mode="lines+markers",
-            name="All cohorts",
+            name=_("All cohorts"),
             line={"width": 3, "color": "#1f2933"},
         )
     )
     if cohorts.measure != "cumulative":
         fig.update_yaxes(tickformat=".0%")
-    period = "Months" if cohorts.period == "M" else "Quarters"
     return _layout(
-        fig, f"{MEASURES[cohorts.measure]}: cohort curves", f"{period} since the first purchase", ""
+        fig,
+        _("{measure}: cohort curves").format(measure=_(MEASURES[cohorts.measure])),
+        _since(cohorts.period),
+        "",
+    )
+
+
+def _month(stamp: Any) -> str:
+    """A cohort's month as a label: ``Jan 2024``, 2024年1月."""
+    return f"{stamp:%b %Y}" if current_language() == "en" else f"{stamp.year}年{stamp.month}月"
+
+
+def _since(period: str) -> str:
+    return (
+        _("Months since the first purchase")
+        if period == "M"
+        else _("Quarters since the first purchase")
     )
 
 
@@ -112,30 +133,31 @@ def holdout_figure(check: HoldoutCheck) -> go.Figure:
                 x=x,
                 y=groups["actual"],
                 mode="lines+markers",
-                name="Actual",
+                name=_("Actual"),
                 line={"color": "#1f2933", "width": 3},
                 customdata=groups["customers"],
-                hovertemplate=(
+                hovertemplate=_(
                     "%{x} earlier purchases (%{customdata:,} customers): %{y:.2f} actual"
-                    "<extra></extra>"
-                ),
+                )
+                + "<extra></extra>",
             ),
             go.Scatter(
                 x=x,
                 y=groups["predicted"],
                 mode="lines+markers",
-                name="Predicted (BG/NBD)",
+                name=_("Predicted (BG/NBD)"),
                 line={"color": PALETTE[1], "width": 2, "dash": "dash"},
-                hovertemplate="%{x} earlier purchases: %{y:.2f} predicted<extra></extra>",
+                hovertemplate=_("%{x} earlier purchases: %{y:.2f} predicted") + "<extra></extra>",
             ),
         ]
     )
     return _layout(
         fig,
-        f"Predicted vs actual purchases in the {check.weeks:.0f} weeks after "
-        f"{check.calibration_end:%d %b %Y}",
-        "Repeat purchases before (calibration period)",
-        "Purchases after, per customer",
+        _("Predicted vs actual purchases in the {weeks} weeks after {day}").format(
+            weeks=f"{check.weeks:.0f}", day=i18n_day(check.calibration_end)
+        ),
+        _("Repeat purchases before (calibration period)"),
+        _("Purchases after, per customer"),
     )
 
 
@@ -147,8 +169,8 @@ def migration_sankey(migration: Migration, weight: Weight = "customers") -> go.F
     colors = segment_colors(list(SEGMENTS))
     left = list(table.index)
     right = list(table.columns)
-    labels = [*left, *right]
-    node_colors = [colors.get(name, MUTED) for name in labels]
+    labels = [_(name) for name in (*left, *right)]
+    node_colors = [colors.get(name, MUTED) for name in (*left, *right)]
     sources, targets, values, link_colors = [], [], [], []
     for i, source in enumerate(left):
         for j in range(len(right)):
@@ -158,7 +180,7 @@ def migration_sankey(migration: Migration, weight: Weight = "customers") -> go.F
                 targets.append(len(left) + j)
                 values.append(value)
                 link_colors.append(_faded(colors.get(source, MUTED)))
-    unit = "customers" if weight == "customers" else "spent"
+    unit = _("customers") if weight == "customers" else _("spent")
     number = "%{value:,.0f}"
     fig = go.Figure(
         go.Sankey(
@@ -186,13 +208,15 @@ def migration_sankey(migration: Migration, weight: Weight = "customers") -> go.F
         )
     )
     what = (
-        "customers" if weight == "customers" else "revenue (what they spent up to the later date)"
+        _("customers")
+        if weight == "customers"
+        else _("revenue (what they spent up to the later date)")
     )
-    before = f"{migration.before:%d %b %Y}"
-    after = f"{migration.after:%d %b %Y}"
     fig = _layout(
         fig,
-        f"Segments on {before} (left) and {after} (right), by {what}",
+        _("Segments on {before} (left) and {after} (right), by {what}").format(
+            before=i18n_day(migration.before), after=i18n_day(migration.after), what=what
+        ),
         "",
         "",
         height=max(420, 34 * max(len(left), len(right)) + 120),

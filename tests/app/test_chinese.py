@@ -15,7 +15,17 @@ from tests.app.test_workspaces import reopen
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 #: The pages whose every string is translated (the rest are listed in the README's 中文 section).
-PAGES = ("overview", "data", "report", "segments", "basket", "workspaces", "forecast", "propensity")
+PAGES = (
+    "overview",
+    "data",
+    "report",
+    "segments",
+    "basket",
+    "workspaces",
+    "forecast",
+    "propensity",
+    "customers",
+)
 CHINESE_FILES = (
     "tmall_order_report.csv",
     "朝阳医院2016年销售数据.csv",

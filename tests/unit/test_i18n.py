@@ -41,6 +41,7 @@ TRANSLATED = (
     "pages/workspaces.py",
     "pages/forecast.py",
     "pages/propensity.py",
+    "pages/customers.py",
     "pages/_workspace.py",
     "pages/_jobs.py",
 )
