@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 from analytics.mix import (
     MIX_COLUMNS,
     MixParams,
@@ -26,27 +27,31 @@ from pages._state import current_dataset, data_state, remember
 from pages._widgets import PageDone, download_buttons, kept, md, point_to_data_page
 
 ensure_inside_app()
-st.title("Channels")
+st.title(_("Channels"))
 st.caption(
-    "What each channel's spend added to sales, with carry-over (an ad keeps working for a "
-    "while) and diminishing returns, and how to split the next budget. A marketing mix model "
-    "fitted in seconds, with intervals from a bootstrap."
+    _(
+        "What each channel's spend added to sales, with carry-over (an ad keeps working for a "
+        "while) and diminishing returns, and how to split the next budget. A marketing mix model "
+        "fitted in seconds, with intervals from a bootstrap."
+    )
 )
 state = data_state()
 frame, key = state.table.frame, state.table.fingerprint
 roles = detect_roles(frame)
 orders = state.kind == "transactions"
 with st.expander(
-    "Or build the weekly table from these orders and a file of spend per channel",
+    _("Or build the weekly table from these orders and a file of spend per channel"),
     expanded=orders and not roles.channels,
     icon=":material/merge:",
 ):
     st.caption(
-        "The spend file: one row per day or week, a date and one column of spend per channel. "
-        "Revenue and orders per week come from the orders on the Data page; only the whole "
-        "weeks both files cover are used."
+        _(
+            "The spend file: one row per day or week, a date and one column of spend per channel. "
+            "Revenue and orders per week come from the orders on the Data page; only the whole "
+            "weeks both files cover are used."
+        )
     )
-    spend_file = st.file_uploader("Spend per channel", key="mix_spend")
+    spend_file = st.file_uploader(_("Spend per channel"), key="mix_spend")
 if spend_file is not None:
     try:
         spend = cached_spend_table(spend_file.file_id, spend_file.name, spend_file.getvalue())
@@ -56,23 +61,29 @@ if spend_file is not None:
         raise PageDone from None
     key = f"{current_dataset().fingerprint}-{spend.fingerprint}"
     roles = detect_roles(frame)
-    st.caption(md(f"Weekly table: the orders, with {spend_file.name}: {len(frame):,} weeks."))
+    st.caption(
+        _("Weekly table: the orders, with {file}: {n} weeks.").format(
+            file=md(spend_file.name), n=f"{len(frame):,}"
+        )
+    )
 if roles.date is None or len(roles.numeric) < 2:
     point_to_data_page(
-        "The Channels page needs a weekly (or daily) table: a date column, the sales outcome and "
-        "one spend column per channel (TV, search, social …), with controls such as prices or "
-        "promotions if you have them. Load one on the Data page, pick the sample 'Weekly "
-        "sales and marketing spend', or add a spend file to your orders above."
+        _(
+            "The Channels page needs a weekly (or daily) table: a date column, the sales outcome "
+            "and one spend column per channel (TV, search, social …), with controls such as "
+            "prices or promotions if you have them. Load one on the Data page, pick the sample "
+            "'Weekly sales and marketing spend', or add a spend file to your orders above."
+        )
     )
 shown = current_display()
 tag = key[:8]
 
 dates = [str(c) for c in frame.columns if c not in roles.numeric]
 a, b = st.columns(2)
-date = kept(a.selectbox, "Date column", dates, key=f"w.mix.date.{tag}", default=roles.date)
+date = kept(a.selectbox, _("Date column"), dates, key=f"w.mix.date.{tag}", default=roles.date)
 outcome = kept(
     b.selectbox,
-    "Outcome (sales)",
+    _("Outcome (sales)"),
     list(roles.numeric),
     key=f"w.mix.outcome.{tag}",
     default=roles.outcome,
@@ -80,40 +91,48 @@ outcome = kept(
 others = [c for c in roles.numeric if c != outcome]
 channels = kept(
     st.multiselect,
-    "Channels (spend per period)",
+    _("Channels (spend per period)"),
     others,
     key=f"w.mix.channels.{tag}.{outcome}",
     default=[c for c in roles.channels if c in others],
 )
 controls = kept(
     st.multiselect,
-    "Controls (prices, promotions, competitors, events)",
+    _("Controls (prices, promotions, competitors, events)"),
     [c for c in others if c not in channels],
     key=f"w.mix.controls.{tag}.{outcome}",
     default=[c for c in roles.controls if c in others and c not in channels],
 )
 if not channels:
-    st.info("Choose at least one channel: a column of spend per period.")
+    st.info(_("Choose at least one channel: a column of spend per period."))
     raise PageDone
 try:
-    with st.spinner("Fitting the model and its bootstrap…"):
+    with st.spinner(_("Fitting the model and its bootstrap…")):
         result = cached_mix(key, date, outcome, tuple(channels), tuple(controls), frame)
 except AnalyticsError as exc:
     show_error(exc)
     raise PageDone from None
 
-unit = "week" if result.data.freq == "W" else "day"
+unit = _("week") if result.data.freq == "W" else _("day")
 cards = st.columns(3)
-cards[0].metric(f"{unit.capitalize()}s", shown.count(len(result.data.y)))
-cards[1].metric(
-    "Out-of-sample miss",
-    shown.percent(result.holdout["mape"], 1),
-    help=f"MAPE on the last {result.holdout['periods']:.0f} {unit}s, fitted without them.",
+cards[0].metric(
+    _("Weeks") if result.data.freq == "W" else _("Days"), shown.count(len(result.data.y))
 )
-cards[2].metric("Out-of-sample R²", shown.number(result.holdout["r2"], 2))
+cards[1].metric(
+    _("Out-of-sample miss"),
+    shown.percent(result.holdout["mape"], 1),
+    help=_("MAPE on the last {n} {unit}s, fitted without them.").format(
+        n=f"{result.holdout['periods']:.0f}", unit=unit
+    ),
+)
+cards[2].metric(_("Out-of-sample R²"), shown.number(result.holdout["r2"], 2))
 words = result.words(shown)
 for a_b in result.collinear:
-    st.warning(f"{md(a_b[0])} and {md(a_b[1])} moved together: their shares are uncertain.")
+    st.warning(
+        _("{a} and {b} moved together: their shares are uncertain.").format(
+            a=md(a_b[0]), b=md(a_b[1])
+        )
+    )
 st.plotly_chart(shown.chart(contribution_figure(result)), key="mix_contributions")
 left, right = st.columns(2)
 with left:
@@ -124,22 +143,22 @@ for line in words:
     st.markdown("- " + md(line))
 summary = result.summary()
 table(summary, columns=MIX_COLUMNS, own=set(channels))
-download_buttons(summary, "Channel figures", "channels")
+download_buttons(summary, _("Channel figures"), "channels")
 
-st.subheader("Budget planner")
+st.subheader(_("Budget planner"))
 recent = float(result.recent_spend().sum())
 left, right = st.columns(2)
 budget = kept(
     left.number_input,
-    f"Budget per {unit}",
+    _("Budget per {unit}").format(unit=unit),
     key=f"w.mix.budget.{tag}",
     default=round(recent, 2),
     min_value=0.0,
-    help=f"Default: the average spend per {unit} over the last 13 {unit}s.",
+    help=_("Default: the average spend per {unit} over the last 13 {unit}s.").format(unit=unit),
 )
 most = kept(
     right.slider,
-    "Each channel at most this many times its recent spend",
+    _("Each channel at most this many times its recent spend"),
     key="w.mix.most",
     default=3.0,
     min_value=1.0,
@@ -147,17 +166,17 @@ most = kept(
     step=0.5,
 )
 defaults = channel_bounds(result, MixParams(most=float(most)))
-with st.expander("Bounds per channel", icon=":material/tune:"):
-    st.caption(f"Spend per {unit} each channel may get in the plan.")
+with st.expander(_("Bounds per channel"), icon=":material/tune:"):
+    st.caption(_("Spend per {unit} each channel may get in the plan.").format(unit=unit))
     limits = []
     for name, (low, high) in zip(channels, defaults, strict=True):
         row = st.columns([2, 2, 2])
         row[0].markdown(md(name))
         lowest = row[1].number_input(
-            "Lowest", 0.0, value=float(low), key=f"w.mix.low.{tag}.{name}", step=100.0
+            _("Lowest"), 0.0, value=float(low), key=f"w.mix.low.{tag}.{name}", step=100.0
         )
         highest = row[2].number_input(
-            "Highest",
+            _("Highest"),
             0.0,
             value=round(float(high), 2),
             key=f"w.mix.high.{tag}.{name}.{most}",
@@ -181,5 +200,5 @@ except AnalyticsError as exc:
     raise PageDone from None
 st.markdown(md(plan_words(plan, shown)))
 st.plotly_chart(shown.chart(plan_figure(plan)), key="mix_plan")
-table(plan.table, own=set(channels))
-download_buttons(plan.table, "Budget plan", "budget_plan")
+table(plan.table, columns=MIX_COLUMNS, own=set(channels))
+download_buttons(plan.table, _("Budget plan"), "budget_plan")

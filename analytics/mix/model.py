@@ -28,6 +28,7 @@ from scipy.optimize import nnls
 
 from analytics.display import Column, Display
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 #: Longest carry-over, in periods.
 L_MAX = 12
@@ -108,7 +109,7 @@ def _search(
 
     columns = [hill(adstock(scaled[:, i], d), h) for i, (d, h) in enumerate(params)]
     best = error(columns)
-    for _ in range(cycles):
+    for _cycle in range(cycles):
         improved = False
         for i in range(scaled.shape[1]):
             carried = {d: adstock(scaled[:, i], d) for d in DECAYS}
@@ -299,25 +300,41 @@ class MixResult:
     def words(self, display: Display | None = None) -> list[str]:
         """The fit's check and each channel's figures in a sentence."""
         shown = display or Display()
-        unit = "week" if self.data.freq == "W" else "day"
+        unit = _("week") if self.data.freq == "W" else _("day")
         lines = [
-            f"Fitted without the last {self.holdout['periods']:.0f} {unit}s, the model "
-            f"predicted them with an average miss of {shown.percent(self.holdout['mape'], 1)} "
-            f"(R² {shown.number(self.holdout['r2'], 2)})."
+            _(
+                "Fitted without the last {n} {unit}s, the model predicted them with an average "
+                "miss of {miss} (R² {r2})."
+            ).format(
+                n=f"{self.holdout['periods']:.0f}",
+                unit=unit,
+                miss=shown.percent(self.holdout["mape"], 1),
+                r2=shown.number(self.holdout["r2"], 2),
+            )
         ]
         for a, b, r in self.collinear:
             lines.append(
-                f"{a} and {b} rose and fell together (correlation {shown.number(r, 2)}): the "
-                "model cannot tell their effects apart well; read their shares as one."
+                _(
+                    "{a} and {b} rose and fell together (correlation {r}): the model cannot tell "
+                    "their effects apart well; read their shares as one."
+                ).format(a=a, b=b, r=shown.number(r, 2))
             )
-        for _, row in self.summary().iterrows():
+        for _row, row in self.summary().iterrows():
             lines.append(
-                f"{row['channel']}: {shown.percent(row['share'], 0)} of what the channels added "
-                f"(95% interval {shown.percent(row['share_low'], 0)} to "
-                f"{shown.percent(row['share_high'], 0)}); each unit spent brought back "
-                f"{shown.number(row['roi'], 2)}, and one more unit at the recent spend would "
-                f"bring {shown.number(row['marginal_roi'], 2)}; its effect halves in "
-                f"{shown.number(row['half_life'], 1)} {unit}s."
+                _(
+                    "{channel}: {share} of what the channels added (95% interval {low} to "
+                    "{high}); each unit spent brought back {roi}, and one more unit at the recent "
+                    "spend would bring {marginal}; its effect halves in {half} {unit}s."
+                ).format(
+                    channel=row["channel"],
+                    share=shown.percent(row["share"], 0),
+                    low=shown.percent(row["share_low"], 0),
+                    high=shown.percent(row["share_high"], 0),
+                    roi=shown.number(row["roi"], 2),
+                    marginal=shown.number(row["marginal_roi"], 2),
+                    half=shown.number(row["half_life"], 1),
+                    unit=unit,
+                )
             )
         return lines
 
@@ -380,7 +397,7 @@ def fit_mix(
     rng = np.random.default_rng(random_state)
     starts = np.arange(max(n - BLOCK + 1, 1))
     boot = []
-    for _ in range(replicates):
+    for _replicate in range(replicates):
         picks = rng.choice(starts, size=int(np.ceil(n / BLOCK)))
         noise = np.concatenate([residual[s : s + BLOCK] for s in picks])[:n]
         replicate_params, replicate_coefficients = _search(
@@ -406,19 +423,27 @@ def fit_mix(
 
 #: How the channel figures read (the page's table and the report's).
 MIX_COLUMNS: dict[str, Column] = {
-    "channel": Column("Channel", "text"),
-    "spend": Column("Spend", "money"),
-    "contribution": Column("Contribution", "number", decimals=0),
-    "share": Column("Share", "percent"),
-    "share_low": Column("Low (95%)", "percent"),
-    "share_high": Column("High (95%)", "percent"),
-    "roi": Column("ROI", "number", "Contribution per unit of spend.", decimals=2),
+    "channel": Column(N_("Channel"), "text"),
+    "spend": Column(N_("Spend"), "money"),
+    "current": Column(N_("Current spend"), "money"),
+    "planned": Column(N_("Planned spend"), "money"),
+    "current_outcome": Column(N_("Outcome now"), "number", decimals=0),
+    "planned_outcome": Column(N_("Outcome planned"), "number", decimals=0),
+    "contribution": Column(N_("Contribution"), "number", decimals=0),
+    "share": Column(N_("Share"), "percent"),
+    "share_low": Column(N_("Low (95%)"), "percent"),
+    "share_high": Column(N_("High (95%)"), "percent"),
+    "roi": Column(N_("ROI"), "number", N_("Contribution per unit of spend."), decimals=2),
     "marginal_roi": Column(
-        "Marginal ROI", "number", "What one more unit of spend brings now.", decimals=2
+        N_("Marginal ROI"), "number", N_("What one more unit of spend brings now."), decimals=2
     ),
-    "decay": Column("Decay", "number", "Share of the effect carried to the next period.", 2),
-    "half_life": Column("Half-life (periods)", "number", decimals=1),
+    "decay": Column(
+        N_("Decay"), "number", N_("Share of the effect carried to the next period."), 2
+    ),
+    "half_life": Column(N_("Half-life (periods)"), "number", decimals=1),
     "half_saturation": Column(
-        "Half-saturation spend", "money", "Spend per period at which half the most is reached."
+        N_("Half-saturation spend"),
+        "money",
+        N_("Spend per period at which half the most is reached."),
     ),
 }

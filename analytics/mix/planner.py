@@ -12,6 +12,7 @@ from scipy.optimize import minimize
 
 from analytics.display import Display
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 from analytics.mix.model import MixResult
 
 
@@ -34,16 +35,20 @@ def plan_words(plan: BudgetPlan, display: Display | None = None) -> str:
     moves = (plan.table["planned"] - plan.table["current"]).to_numpy()
     order = np.argsort(moves)
     down, up = plan.table["channel"].iloc[order[0]], plan.table["channel"].iloc[order[-1]]
-    return (
-        f"With {shown.number(plan.budget, 0)} to spend per period, moving money from {down} "
-        f"to {up} (and the rest as in the table) is expected to add "
-        f"{shown.number(plan.gain, 0)} per period (95% interval "
-        f"{shown.number(plan.gain_low, 0)} to {shown.number(plan.gain_high, 0)})"
-        + (
-            "; the interval includes zero, so the gain is not certain."
-            if plan.gain_low <= 0
-            else "."
-        )
+    return _(
+        "With {budget} to spend per period, moving money from {down} to {up} (and the rest "
+        "as in the table) is expected to add {gain} per period (95% interval {low} to {high})"
+    ).format(
+        budget=shown.number(plan.budget, 0),
+        down=down,
+        up=up,
+        gain=shown.number(plan.gain, 0),
+        low=shown.number(plan.gain_low, 0),
+        high=shown.number(plan.gain_high, 0),
+    ) + (
+        _("; the interval includes zero, so the gain is not certain.")
+        if plan.gain_low <= 0
+        else _(".")
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from analytics.i18n import _
 from analytics.mix.model import MixResult
 from analytics.mix.planner import BudgetPlan
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
@@ -20,7 +21,7 @@ def contribution_figure(result: MixResult) -> go.Figure:
             go.Scatter(
                 x=table.index,
                 y=table[column],
-                name="Base (trend, season, controls)" if column == "base" else plot_text(column),
+                name=_("Base (trend, season, controls)") if column == "base" else plot_text(column),
                 mode="lines",
                 stackgroup="one",
                 line={"width": 0.5, "color": MUTED if column == "base" else PALETTE[i % 8]},
@@ -31,13 +32,16 @@ def contribution_figure(result: MixResult) -> go.Figure:
         go.Scatter(
             x=result.data.dates,
             y=result.data.y,
-            name="Actual",
+            name=_("Actual"),
             mode="lines",
             line={"color": "#1f2933", "width": 1.5},
         )
     )
     return _layout(
-        fig, f"What made {plot_text(result.data.outcome)}, period by period", "", "Outcome"
+        fig,
+        _("What made {outcome}, period by period").format(outcome=plot_text(result.data.outcome)),
+        "",
+        _("Outcome"),
     )
 
 
@@ -59,7 +63,10 @@ def shares_figure(result: MixResult) -> go.Figure:
         )
     )
     return _layout(
-        fig, "Share of what the channels added (95% interval)", "", "Share of contribution (%)"
+        fig,
+        _("Share of what the channels added (95% interval)"),
+        "",
+        _("Share of contribution (%)"),
     )
 
 
@@ -78,7 +85,7 @@ def response_figure(result: MixResult) -> go.Figure:
                 mode="lines",
                 name=plot_text(channel),
                 line={"color": color},
-                hovertemplate="Spend %{x:,.0f}: %{y:,.0f}<extra>%{fullData.name}</extra>",
+                hovertemplate=_("Spend %{x:,.0f}: %{y:,.0f}") + "<extra>%{fullData.name}</extra>",
             )
         )
         fig.add_trace(
@@ -87,16 +94,16 @@ def response_figure(result: MixResult) -> go.Figure:
                 y=result.response(i, recent[i]).ravel(),
                 mode="markers",
                 marker={"color": color, "size": 10, "symbol": "diamond"},
-                name=f"{plot_text(channel)}: recent spend",
+                name=_("{channel}: recent spend").format(channel=plot_text(channel)),
                 showlegend=False,
-                hovertemplate="Recent spend %{x:,.0f}: %{y:,.0f}<extra></extra>",
+                hovertemplate=_("Recent spend %{x:,.0f}: %{y:,.0f}") + "<extra></extra>",
             )
         )
     return _layout(
         fig,
-        "Response curves (diamonds: the last 13 periods' spend)",
-        "Spend per period",
-        "Outcome per period",
+        _("Response curves (diamonds: the last 13 periods' spend)"),
+        _("Spend per period"),
+        _("Outcome per period"),
     )
 
 
@@ -106,9 +113,9 @@ def plan_figure(plan: BudgetPlan) -> go.Figure:
     names = [plot_text(c) for c in table["channel"]]
     fig = go.Figure(
         [
-            go.Bar(x=names, y=table["current"], name="Current split", marker_color=MUTED),
-            go.Bar(x=names, y=table["planned"], name="Planned split", marker_color=PALETTE[1]),
+            go.Bar(x=names, y=table["current"], name=_("Current split"), marker_color=MUTED),
+            go.Bar(x=names, y=table["planned"], name=_("Planned split"), marker_color=PALETTE[1]),
         ]
     )
     fig.update_layout(barmode="group")
-    return _layout(fig, "Spend per period: current and planned", "", "Spend per period")
+    return _layout(fig, _("Spend per period: current and planned"), "", _("Spend per period"))

@@ -23,6 +23,7 @@ TECHNICAL = frozenset(
         "MarketLens",
         "HTML",
         "Ward",
+        "ROI",
         "BG",
         "NBD",
         "Gamma",

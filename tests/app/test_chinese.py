@@ -25,6 +25,7 @@ PAGES = (
     "forecast",
     "propensity",
     "customers",
+    "channels",
 )
 CHINESE_FILES = (
     "tmall_order_report.csv",
@@ -68,6 +69,18 @@ def test_the_translated_pages_on_real_chinese_files_are_all_chinese(name):
     confirm_if_asked(at)
     assert at.session_state["ml.data"].table.source == name
     assert english_on_pages(at) == {page: [] for page in PAGES}
+
+
+@pytest.mark.parametrize(("sample", "page"), [("mix", "channels")])
+def test_the_pages_of_the_other_samples_are_all_chinese(sample, page):
+    at = chinese_app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="w.sample").set_value(sample).run()
+    state = at.session_state["ml.data"]
+    allowed = data_words([state.table.frame], [state.table.source])
+    at.switch_page(f"pages/{page}.py").run()
+    no_exception(at)
+    assert english_left(page_texts(at), allowed) == []
 
 
 def test_the_scan_would_see_english():

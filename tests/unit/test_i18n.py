@@ -42,6 +42,7 @@ TRANSLATED = (
     "pages/forecast.py",
     "pages/propensity.py",
     "pages/customers.py",
+    "pages/channels.py",
     "pages/_workspace.py",
     "pages/_jobs.py",
 )
