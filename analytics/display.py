@@ -81,6 +81,10 @@ COLUMNS: dict[str, Column] = {
     "name": Column(N_("Name"), "text"),
     "status": Column(N_("Order / payment status"), "text"),
     "paid": Column(N_("Paid"), "flag"),
+    # campaigns
+    "covariate": Column(N_("Attribute"), "text"),
+    "unbalanced": Column(N_("Differs before the send"), "flag"),
+    "predicted_uplift": Column(N_("Predicted uplift"), "number", decimals=4),
     # propensity: what each customer's history looks like to the models
     "recency_days": Column(N_("Days since last order"), "number", decimals=0),
     "tenure_days": Column(N_("Days as a customer"), "number", decimals=0),

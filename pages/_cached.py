@@ -597,7 +597,7 @@ def _report_runners() -> Runners:
     again."""
 
     def rules(dataset: Dataset, params: RulesParams) -> Rules:
-        baskets = cached_baskets(dataset, params.only("baskets", "customers"))
+        baskets = cached_baskets(dataset, params.only("baskets", "customers"), current_language())
         mining = params.only("mining")
         if job_pool() is None:
             return cached_rules(baskets, mining)
@@ -607,7 +607,7 @@ def _report_runners() -> Runners:
         series = cached_series(dataset, params.only("series", "customers"), current_language())
         model = params.only("model")
         if job_pool() is None:
-            return cached_forecast(series, model, _budget=budget)
+            return cached_forecast(series, model, _budget=budget, lang=current_language())
         return waited(_forecast_job(series, model), budget)
 
     def segments(
@@ -615,7 +615,7 @@ def _report_runners() -> Runners:
     ) -> SegmentationResult:
         params = params.only("features", "sweep", "fit")
         if params.algorithm == "dbscan":  # no sweep
-            return cached_segments(dataset, params)
+            return cached_segments(dataset, params, lang=current_language())
         if job_pool() is None:
             sweep = cached_sweep(dataset, params.only("features", "sweep"), _budget=budget)
         else:
@@ -656,7 +656,7 @@ def _start_report_job(dataset: Dataset, section: str, params: Params) -> None:
     if isinstance(params, SegmentParams) and params.algorithm != "dbscan":
         spec = _sweep_job(dataset, params)
     elif isinstance(params, RulesParams):
-        baskets = cached_baskets(dataset, params.only("baskets", "customers"))
+        baskets = cached_baskets(dataset, params.only("baskets", "customers"), current_language())
         spec = _rules_job(baskets, params.only("mining"))
     elif isinstance(params, ForecastParams):
         series = cached_series(dataset, params.only("series", "customers"), current_language())
@@ -793,9 +793,10 @@ def cached_design(dataset: Dataset, params: CampaignParams) -> Design:
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_campaign(dataset: Dataset, params: CampaignParams) -> CampaignResult:
+def cached_campaign(dataset: Dataset, params: CampaignParams, lang: str = "en") -> CampaignResult:
     """Effects, the sample-ratio check and the balance table (the uplift is cached apart)."""
-    return run_campaign(dataset.frame, params.only("design"), uplift=False)
+    with language(lang):  # the balance table's headers are words
+        return run_campaign(dataset.frame, params.only("design"), uplift=False)
 
 
 @st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL)
@@ -845,23 +846,24 @@ def cached_report_campaign(dataset: Dataset, params: CampaignParams) -> Campaign
 @st.cache_data(
     max_entries=16, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key}
 )
-def cached_uplift(dataset: Dataset, params: CampaignParams) -> UpliftResult:
+def cached_uplift(dataset: Dataset, params: CampaignParams, lang: str = "en") -> UpliftResult:
     """The cross-fitted uplift model of the chosen group and outcome; a new cost or value per
     contact does not fit it again."""
     design = cached_design(dataset, params)
     if params.arm is None or params.uplift_outcome is None:
         raise AnalyticsError("Choose the treated group and the outcome to model.")
-    return fit_uplift(
-        dataset.frame,
-        design.group,
-        design.control,
-        params.arm,
-        params.uplift_outcome,
-        design.covariates,
-        approach=params.approach,
-        learner=params.learner,
-        folds=params.folds,
-    )
+    with language(lang):  # the segments are described in words
+        return fit_uplift(
+            dataset.frame,
+            design.group,
+            design.control,
+            params.arm,
+            params.uplift_outcome,
+            design.covariates,
+            approach=params.approach,
+            learner=params.learner,
+            folds=params.folds,
+        )
 
 
 @st.cache_data(max_entries=8, show_spinner=False, ttl=CACHE_TTL, hash_funcs={Dataset: _dataset_key})

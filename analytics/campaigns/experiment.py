@@ -26,6 +26,7 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from analytics.display import Column, Display
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 #: Smallest arm worth reporting on: below it, an interval says little.
 MIN_ARM = 30
@@ -188,7 +189,7 @@ class Effects:
         18.3%: +7.7 points (95% CI 7.0 to 8.3), significant after Holm's correction"."""
         shown = display or Display()
         lines = []
-        for _, row in self.table.iterrows():
+        for _row, row in self.table.iterrows():
             rate = row["kind"] == "rate"
 
             # Small rates (conversions under 2%) need a second decimal to show their change.
@@ -203,18 +204,48 @@ class Effects:
                 text = shown.number(size * 100, places) if rate else shown.number(size, 2)
                 return f"{sign}{text}"
 
-            verb = "raised" if row["difference"] > 0 else "lowered"
-            unit = " points" if rate else ""
+            if rate:
+                sentence = (
+                    _(
+                        "{arm} raised {outcome} from {before} to {after}: {change} points (95% CI "
+                        "{low} to {high}), {relative}% relative; {significant}."
+                    )
+                    if row["difference"] > 0
+                    else _(
+                        "{arm} lowered {outcome} from {before} to {after}: {change} points (95% "
+                        "CI {low} to {high}), {relative}% relative; {significant}."
+                    )
+                )
+            else:
+                sentence = (
+                    _(
+                        "{arm} raised {outcome} from {before} to {after}: {change} (95% CI {low} "
+                        "to {high}), {relative}% relative; {significant}."
+                    )
+                    if row["difference"] > 0
+                    else _(
+                        "{arm} lowered {outcome} from {before} to {after}: {change} (95% CI {low} "
+                        "to {high}), {relative}% relative; {significant}."
+                    )
+                )
             significant = (
-                "significant after Holm's correction"
+                _("significant after Holm's correction")
                 if row["p_holm"] < alpha
-                else "not significant after Holm's correction (it may be chance)"
+                else _("not significant after Holm's correction (it may be chance)")
             )
             lines.append(
-                f"{row['arm']} {verb} {row['outcome']} from {fmt(row['control_value'])} to "
-                f"{fmt(row['value'])}: {diff(row['difference'])}{unit} (95% CI "
-                f"{diff(row['low'])} to {diff(row['high'])}), "
-                f"{diff(row['relative'], rate=True, places=0)}% relative; {significant}. "
+                sentence.format(
+                    arm=row["arm"],
+                    outcome=row["outcome"],
+                    before=fmt(row["control_value"]),
+                    after=fmt(row["value"]),
+                    change=diff(row["difference"]),
+                    low=diff(row["low"]),
+                    high=diff(row["high"]),
+                    relative=diff(row["relative"], rate=True, places=0),
+                    significant=significant,
+                )
+                + " "
                 + self._added(row, shown)
             )
         return lines
@@ -224,18 +255,42 @@ class Effects:
         """What the difference adds up to: in the test's group, and for everyone in the test."""
         more = row["difference"] >= 0
         if not row["difference"]:
-            return "No change in this group."
+            return _("No change in this group.")
         everyone = shown.count(round(row["if_everyone"] / row["difference"]))
         if row["kind"] == "rate":
-            return (
-                f"That is about {shown.count(abs(row['incremental']))} "
-                f"{'more' if more else 'fewer'} customers with a {row['outcome']} in this group, "
-                f"{shown.count(abs(row['if_everyone']))} if all {everyone} customers got it."
+            words = (
+                _(
+                    "That is about {n} more customers with a {outcome} in this group, {all} if all "
+                    "{everyone} customers got it."
+                )
+                if more
+                else _(
+                    "That is about {n} fewer customers with a {outcome} in this group, {all} if "
+                    "all {everyone} customers got it."
+                )
             )
-        return (
-            f"That {'adds' if more else 'takes'} {shown.number(abs(row['incremental']), 0)} "
-            f"{'to' if more else 'from'} the group's total {row['outcome']}, "
-            f"{shown.number(abs(row['if_everyone']), 0)} if all {everyone} customers got it."
+            return words.format(
+                n=shown.count(abs(row["incremental"])),
+                outcome=row["outcome"],
+                all=shown.count(abs(row["if_everyone"])),
+                everyone=everyone,
+            )
+        words = (
+            _(
+                "That adds {n} to the group's total {outcome}, {all} if all {everyone} customers "
+                "got it."
+            )
+            if more
+            else _(
+                "That takes {n} from the group's total {outcome}, {all} if all {everyone} "
+                "customers got it."
+            )
+        )
+        return words.format(
+            n=shown.number(abs(row["incremental"]), 0),
+            outcome=row["outcome"],
+            all=shown.number(abs(row["if_everyone"]), 0),
+            everyone=everyone,
         )
 
 
@@ -389,16 +444,16 @@ class RatioCheck:
         shown = display or Display()
         sizes = ", ".join(f"{k} {shown.count(v)}" for k, v in self.sizes.items())
         if self.mismatch:
-            return (
-                f"Sample ratio mismatch: the groups ({sizes}) differ from the intended split by "
-                f"more than chance explains (chi-square p = {self.p_value:.2g}). Something "
-                "dropped or moved customers between groups (a broken send, a filter, bots): the "
-                "effects below may be biased. Find the cause before trusting them."
-            )
-        return (
-            f"The group sizes ({sizes}) match the intended split (chi-square p = "
-            f"{shown.number(self.p_value, 2)}): no sign of a broken assignment."
-        )
+            return _(
+                "Sample ratio mismatch: the groups ({sizes}) differ from the intended split by "
+                "more than chance explains (chi-square p = {p}). Something dropped or moved "
+                "customers between groups (a broken send, a filter, bots): the effects below may "
+                "be biased. Find the cause before trusting them."
+            ).format(sizes=sizes, p=f"{self.p_value:.2g}")
+        return _(
+            "The group sizes ({sizes}) match the intended split (chi-square p = {p}): no sign of "
+            "a broken assignment."
+        ).format(sizes=sizes, p=shown.number(self.p_value, 2))
 
 
 def ratio_check(sizes: pd.Series, intended: Sequence[float] | None = None) -> RatioCheck:
@@ -443,7 +498,7 @@ def balance_table(
             pooled = np.sqrt((treated.var() + base.var()) / 2)
             smd = (treated.mean() - base.mean()) / pooled if pooled > 0 else 0.0
             row[arm] = float(treated.mean())
-            row[f"{arm}: standardised difference"] = float(smd)
+            row[_("{arm}: standardised difference").format(arm=arm)] = float(smd)
             worst = max(worst, abs(float(smd)))
         row["unbalanced"] = worst > BALANCE_LIMIT
         rows.append(row)
@@ -452,27 +507,31 @@ def balance_table(
 
 #: How the effects table reads, per kind of outcome (the page's tables and the report's).
 _RATE_COLUMNS = {
-    "arm": Column("Group", "text"),
-    "value": Column("Rate", "percent"),
-    "control_value": Column("Control's rate", "percent"),
-    "difference": Column("Change (points)", "percent", "Group's rate minus the control's."),
-    "low": Column("Low (95%)", "percent", "Newcombe's interval of the change."),
-    "high": Column("High (95%)", "percent", "Newcombe's interval of the change."),
-    "relative": Column("Relative change", "percent"),
+    "arm": Column(N_("Group"), "text"),
+    "value": Column(N_("Rate"), "percent"),
+    "control_value": Column(N_("Control's rate"), "percent"),
+    "difference": Column(N_("Change (points)"), "percent", N_("Group's rate minus the control's.")),
+    "low": Column(N_("Low (95%)"), "percent", N_("Newcombe's interval of the change.")),
+    "high": Column(N_("High (95%)"), "percent", N_("Newcombe's interval of the change.")),
+    "relative": Column(N_("Relative change"), "percent"),
     "p_holm": Column(
-        "Chance of a fluke (Holm)", "percent", "p-value corrected for every group and outcome."
+        N_("Chance of a fluke (Holm)"),
+        "percent",
+        N_("p-value corrected for every group and outcome."),
     ),
-    "incremental": Column("Extra in this test", "number", decimals=0),
+    "incremental": Column(N_("Extra in this test"), "number", decimals=0),
 }
 _MEAN_COLUMNS = {
     **_RATE_COLUMNS,
-    "value": Column("Mean", "number", decimals=2),
-    "control_value": Column("Control's mean", "number", decimals=2),
-    "difference": Column("Change", "number", "Group's mean minus the control's.", decimals=2),
-    "low": Column("Low (95%, Welch)", "number", decimals=2),
-    "high": Column("High (95%, Welch)", "number", decimals=2),
-    "boot_low": Column("Low (95%, bootstrap)", "number", decimals=2),
-    "boot_high": Column("High (95%, bootstrap)", "number", decimals=2),
-    "incremental": Column("Extra in this test", "number", decimals=0),
+    "value": Column(N_("Mean"), "number", decimals=2),
+    "control_value": Column(N_("Control's mean"), "number", decimals=2),
+    "difference": Column(
+        N_("Change"), "number", N_("Group's mean minus the control's."), decimals=2
+    ),
+    "low": Column(N_("Low (95%, Welch)"), "number", decimals=2),
+    "high": Column(N_("High (95%, Welch)"), "number", decimals=2),
+    "boot_low": Column(N_("Low (95%, bootstrap)"), "number", decimals=2),
+    "boot_high": Column(N_("High (95%, bootstrap)"), "number", decimals=2),
+    "incremental": Column(N_("Extra in this test"), "number", decimals=0),
 }
 EFFECT_COLUMNS: dict[str, dict[str, Column]] = {"rate": _RATE_COLUMNS, "mean": _MEAN_COLUMNS}

@@ -13,6 +13,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from analytics.display import Display
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,23 @@ class Plan:
         shown = display or Display()
         if self.kind == "rate":
             places = 2 if self.baseline < 0.02 else 1
-            change = (
-                f"from {shown.percent(self.baseline, places)} to "
-                f"{shown.percent(self.baseline + self.effect, places)}"
+            change = _("from {before} to {after}").format(
+                before=shown.percent(self.baseline, places),
+                after=shown.percent(self.baseline + self.effect, places),
             )
         else:
-            change = f"of {shown.number(self.effect, 2)} in the mean"
-        return (
-            f"To detect a change {change} with {shown.percent(self.power, 0)} power at "
-            f"{shown.percent(self.alpha, 0)} significance (two-sided), send the treatment to "
-            f"{shown.count(self.per_group)} customers and keep {shown.count(self.control)} as "
-            f"the control ({shown.count(self.per_group + self.control)} in all)."
+            change = _("of {change} in the mean").format(change=shown.number(self.effect, 2))
+        return _(
+            "To detect a change {change} with {power} power at {alpha} significance "
+            "(two-sided), send the treatment to {treated} customers and keep {control} as the "
+            "control ({total} in all)."
+        ).format(
+            change=change,
+            power=shown.percent(self.power, 0),
+            alpha=shown.percent(self.alpha, 0),
+            treated=shown.count(self.per_group),
+            control=shown.count(self.control),
+            total=shown.count(self.per_group + self.control),
         )
 
 

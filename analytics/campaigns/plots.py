@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from analytics.campaigns.experiment import Effects
 from analytics.campaigns.uplift import UpliftResult
+from analytics.i18n import _
 from analytics.plots import MUTED, PALETTE, _layout, plot_text
 
 
@@ -27,16 +28,20 @@ def effects_figure(effects: Effects, outcome: str) -> go.Figure:
                 "arrayminus": (rows["difference"] - rows["low"]) * scale,
             },
             marker_color=[PALETTE[0] if d >= 0 else PALETTE[5] for d in rows["difference"]],
-            hovertemplate="%{x}: %{y:+.2f}" + (" points" if rate else "") + "<extra></extra>",
+            hovertemplate="%{x}: %{y:+.2f}"
+            + (" " + _("points") if rate else "")
+            + "<extra></extra>",
         )
     )
     fig.add_hline(y=0, line_color=MUTED)
-    unit = "points" if rate else "difference in the mean"
+    unit = _("points") if rate else _("difference in the mean")
     return _layout(
         fig,
-        f"{plot_text(outcome)}: each group against {plot_text(effects.control)} (95% interval)",
+        _("{outcome}: each group against {control} (95% interval)").format(
+            outcome=plot_text(outcome), control=plot_text(effects.control)
+        ),
         "",
-        f"Change ({unit})",
+        _("Change ({unit})").format(unit=unit),
     )
 
 
@@ -50,26 +55,27 @@ def qini_figure(result: UpliftResult) -> go.Figure:
                 x=curve["share"],
                 y=curve["model"] * 100,
                 mode="lines",
-                name="By predicted uplift",
+                name=_("By predicted uplift"),
                 line={"color": PALETTE[0], "width": 3},
-                hovertemplate="Top %{x:.0%}: %{y:.2f} extra per 100 customers<extra></extra>",
+                hovertemplate=_("Top %{x:.0%}: %{y:.2f} extra per 100 customers")
+                + "<extra></extra>",
             ),
             go.Scatter(
                 x=curve["share"],
                 y=curve["random"] * 100,
                 mode="lines",
-                name="Random targeting",
+                name=_("Random targeting"),
                 line={"color": MUTED, "dash": "dash"},
-                hovertemplate="Random %{x:.0%}: %{y:.2f} extra per 100<extra></extra>",
+                hovertemplate=_("Random %{x:.0%}: %{y:.2f} extra per 100") + "<extra></extra>",
             ),
         ]
     )
     fig.update_xaxes(tickformat=".0%")
     return _layout(
         fig,
-        f"Qini curve (coefficient {result.qini:.3f})",
-        "Share of customers treated, best predicted uplift first",
-        f"Extra {plot_text(result.outcome)} per 100 customers",
+        _("Qini curve (coefficient {qini})").format(qini=f"{result.qini:.3f}"),
+        _("Share of customers treated, best predicted uplift first"),
+        _("Extra {outcome} per 100 customers").format(outcome=plot_text(result.outcome)),
     )
 
 
@@ -83,13 +89,13 @@ def deciles_figure(result: UpliftResult) -> go.Figure:
             go.Bar(
                 x=table["decile"],
                 y=table["observed"] * scale,
-                name="Observed in the test",
+                name=_("Observed in the test"),
                 marker_color=[PALETTE[0] if v >= 0 else PALETTE[5] for v in table["observed"]],
             ),
             go.Scatter(
                 x=table["decile"],
                 y=table["predicted"] * scale,
-                name="Predicted",
+                name=_("Predicted"),
                 mode="lines+markers",
                 line={"color": "#1f2933"},
             ),
@@ -99,12 +105,15 @@ def deciles_figure(result: UpliftResult) -> go.Figure:
         y=result.average_effect * scale,
         line_dash="dash",
         line_color=MUTED,
-        annotation_text="Average (random targeting)",
+        annotation_text=_("Average (random targeting)"),
     )
     fig.update_xaxes(tickmode="array", tickvals=list(range(1, 11)))
-    unit = "points" if result.binary else "difference"
+    unit = _("points") if result.binary else _("difference")
     return _layout(
-        fig, "Uplift by tenth of predicted uplift (1 = highest)", "Tenth", f"Uplift ({unit})"
+        fig,
+        _("Uplift by tenth of predicted uplift (1 = highest)"),
+        _("Tenth"),
+        _("Uplift ({unit})").format(unit=unit),
     )
 
 
@@ -118,15 +127,17 @@ def profit_figure(result: UpliftResult, cost: float, value: float) -> go.Figure:
             y=curve["profit"],
             mode="lines",
             line={"color": PALETTE[2], "width": 3},
-            hovertemplate="Top %{x:.0%}: %{y:,.0f}<extra></extra>",
-            name="Expected profit",
+            hovertemplate=_("Top %{x:.0%}: %{y:,.0f}") + "<extra></extra>",
+            name=_("Expected profit"),
         )
     )
     fig.add_vline(x=best["share"], line_dash="dot", line_color=MUTED)
     fig.update_xaxes(tickformat=".0%")
     return _layout(
         fig,
-        f"Expected profit by share targeted (best: top {best['share']:.0%})",
-        "Share of customers treated, best predicted uplift first",
-        "Expected profit",
+        _("Expected profit by share targeted (best: top {share})").format(
+            share=f"{best['share']:.0%}"
+        ),
+        _("Share of customers treated, best predicted uplift first"),
+        _("Expected profit"),
     )

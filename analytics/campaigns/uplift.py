@@ -31,12 +31,13 @@ from sklearn.tree import DecisionTreeRegressor
 from analytics.campaigns.experiment import check_levels, outcome_kind
 from analytics.display import Column, Display, Kind
 from analytics.errors import AnalyticsError
+from analytics.i18n import N_, _
 
 APPROACHES = {
-    "two_model": "Two models (treated and control)",
-    "class_transformation": "Class transformation",
+    "two_model": N_("Two models (treated and control)"),
+    "class_transformation": N_("Class transformation"),
 }
-LEARNERS = {"logreg": "Logistic / linear regression", "gbm": "Gradient boosting"}
+LEARNERS = {"logreg": N_("Logistic / linear regression"), "gbm": N_("Gradient boosting")}
 #: Fewest customers in each of the arm and the control for a model.
 MIN_ROWS = 200
 
@@ -45,10 +46,10 @@ def segment_columns(binary: bool) -> dict[str, Column]:
     """How the segments table reads (the page's and the report's)."""
     kind: Kind = "percent" if binary else "number"
     return {
-        "segment": Column("Customers", "text", width="large"),
-        "customers": Column("How many", "count"),
-        "predicted": Column("Predicted uplift", kind, decimals=None if binary else 2),
-        "observed": Column("Observed in the test", kind, decimals=None if binary else 2),
+        "segment": Column(N_("Customers"), "text", width="large"),
+        "customers": Column(N_("How many"), "count"),
+        "predicted": Column(N_("Predicted uplift"), kind, decimals=None if binary else 2),
+        "observed": Column(N_("Observed in the test"), kind, decimals=None if binary else 2),
     }
 
 
@@ -83,9 +84,11 @@ def features(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
             parts.append(dummies.astype(float))
     if not parts:
         raise AnalyticsError(
-            "Uplift needs customer attributes to tell customers apart, and this table has none "
-            "besides the group and the outcomes.",
-            hint="Load the experiment with the customers' attributes (history, channel, …).",
+            _(
+                "Uplift needs customer attributes to tell customers apart, and this table has "
+                "none besides the group and the outcomes."
+            ),
+            hint=_("Load the experiment with the customers' attributes (history, channel, …)."),
         )
     return pd.concat(parts, axis=1)
 
@@ -218,28 +221,45 @@ class UpliftResult:
     def words(self, display: Display | None = None) -> list[str]:
         """The model's verdict and the harmful segments, in words."""
         shown = display or Display()
-        unit = " points" if self.binary else ""
+        unit = " " + _("points") if self.binary else ""
 
         def effect(value: float) -> str:
             size = shown.number(abs(value) * (100 if self.binary else 1), 1 if self.binary else 2)
             return f"{'+' if value >= 0 else '−'}{size}{unit}"
 
         verdict = (
-            "ranks customers better than random targeting"
+            _("ranks customers better than random targeting")
             if self.qini > 0
-            else "does not rank customers better than random targeting: target everyone or no "
-            "one, not a chosen few"
+            else _(
+                "does not rank customers better than random targeting: target everyone or no "
+                "one, not a chosen few"
+            )
         )
         lines = [
-            f"On {self.outcome}, {self.arm} against {self.control}: the model {verdict} (Qini "
-            f"coefficient {shown.number(self.qini, 3)}; 0 is random, 1 is perfect). The "
-            f"average effect is {effect(self.average_effect)}."
+            _(
+                "On {outcome}, {arm} against {control}: the model {verdict} (Qini coefficient "
+                "{qini}; 0 is random, 1 is perfect). The average effect is {effect}."
+            ).format(
+                outcome=self.outcome,
+                arm=self.arm,
+                control=self.control,
+                verdict=verdict,
+                qini=shown.number(self.qini, 3),
+                effect=effect(self.average_effect),
+            )
         ]
-        for _, row in self.harmful().iterrows():
+        for _row, row in self.harmful().iterrows():
             lines.append(
-                f"Leave out {row['segment']} ({shown.count(row['customers'])} customers): the "
-                f"treatment is predicted to change their {self.outcome} by "
-                f"{effect(row['predicted'])} and did so by {effect(row['observed'])} in the test."
+                _(
+                    "Leave out {segment} ({n} customers): the treatment is predicted to change "
+                    "their {outcome} by {predicted} and did so by {observed} in the test."
+                ).format(
+                    segment=row["segment"],
+                    n=shown.count(row["customers"]),
+                    outcome=self.outcome,
+                    predicted=effect(row["predicted"]),
+                    observed=effect(row["observed"]),
+                )
             )
         return lines
 
@@ -405,7 +425,7 @@ def _leaf_rules(tree: DecisionTreeRegressor, names: list[str], flags: set[str]) 
 
     def walk(node: int, conditions: list[str]) -> None:
         if inner.children_left[node] == inner.children_right[node]:
-            rules[node] = " and ".join(conditions) if conditions else "everyone"
+            rules[node] = _(" and ").join(conditions) if conditions else _("everyone")
             return
         name, threshold = names[inner.feature[node]], float(inner.threshold[node])
         if " = " in name and name in flags:  # a one-hot column: ≤ 0.5 means not that value
@@ -414,7 +434,8 @@ def _leaf_rules(tree: DecisionTreeRegressor, names: list[str], flags: set[str]) 
         elif name in flags:
             low, high = f"{name} = 0", f"{name} = 1"
         else:
-            low, high = f"{name} up to {threshold:,.4g}", f"{name} over {threshold:,.4g}"
+            low = _("{name} up to {value}").format(name=name, value=f"{threshold:,.4g}")
+            high = _("{name} over {value}").format(name=name, value=f"{threshold:,.4g}")
         walk(inner.children_left[node], [*conditions, low])
         walk(inner.children_right[node], [*conditions, high])
 

@@ -14,7 +14,7 @@ from tests.app.test_pages import ROOT, TIMEOUT, confirm_if_asked, no_exception, 
 from tests.app.test_workspaces import reopen
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
-#: The pages whose every string is translated (the rest are listed in the README's 中文 section).
+#: Every page: each one's strings are all translated.
 PAGES = (
     "overview",
     "data",
@@ -26,6 +26,7 @@ PAGES = (
     "propensity",
     "customers",
     "channels",
+    "campaigns",
 )
 CHINESE_FILES = (
     "tmall_order_report.csv",
@@ -71,7 +72,7 @@ def test_the_translated_pages_on_real_chinese_files_are_all_chinese(name):
     assert english_on_pages(at) == {page: [] for page in PAGES}
 
 
-@pytest.mark.parametrize(("sample", "page"), [("mix", "channels")])
+@pytest.mark.parametrize(("sample", "page"), [("mix", "channels"), ("campaign", "campaigns")])
 def test_the_pages_of_the_other_samples_are_all_chinese(sample, page):
     at = chinese_app()
     at.switch_page("pages/data.py").run()

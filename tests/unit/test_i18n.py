@@ -43,6 +43,7 @@ TRANSLATED = (
     "pages/propensity.py",
     "pages/customers.py",
     "pages/channels.py",
+    "pages/campaigns.py",
     "pages/_workspace.py",
     "pages/_jobs.py",
 )
