@@ -32,6 +32,7 @@ CHINESE_FILES = (
     "tmall_order_report.csv",
     "朝阳医院2016年销售数据.csv",
     "朝阳医院2018年销售数据.xlsx",
+    "超市销售记录数据.xls",
 )
 
 
