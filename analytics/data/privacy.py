@@ -329,6 +329,8 @@ _HEADER_WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 _PERSON_WORDS = (
+    "cliente",
+    "kunde",
     "first",
     "last",
     "full",
@@ -409,6 +411,25 @@ _CJK_PERSON = (
 )
 
 
+#: "Name" in the languages whose headers MarketLens reads (Spanish, Portuguese, French, German,
+#: Italian): "Nombre del cliente" is a person's name as "Customer Name" is.
+_NAME_WORDS = frozenset(
+    {
+        "name",
+        "nombre",
+        "nome",
+        "nom",
+        "apellido",
+        "apellidos",
+        "vorname",
+        "nachname",
+        "prenom",
+        "prénom",
+        "cognome",
+    }
+)
+
+
 def _header_kind(column: object) -> str | None:
     """The personal kind a header names, if any (before looking at its values)."""
     raw = str(column).strip().lower()
@@ -416,7 +437,7 @@ def _header_kind(column: object) -> str | None:
     norm = _norm(column)
     if any(w in raw for w in _CJK_PERSON) or (
         (
-            "name" in words
+            any(w in _NAME_WORDS for w in words)
             or norm
             in {
                 "name",

@@ -72,6 +72,8 @@ def test_content_alone_finds_identifiers_under_meaningless_headers():
 def test_real_exports_only_flag_what_is_personal():
     expected = {
         "Sample - Superstore (2014-2017).csv": {"Customer Name": "name"},
+        # Tableau's Spanish edition: the customer's name, not the product's.
+        "Muestra - Supertienda.csv": {"Nombre del cliente": "name"},
         "sales_data_sample.csv": {
             "CUSTOMERNAME": "name",
             "PHONE": "phone",
