@@ -304,7 +304,7 @@ def _migration(args: argparse.Namespace) -> int:
                 "to": row["segment_after"],
                 "revenue": round(float(row["revenue"]), 2),
             }
-            for _, row in down.head(args.top).iterrows()
+            for _ignored, row in down.head(args.top).iterrows()
         ],
     }
     print(json.dumps(out, indent=2, ensure_ascii=False))
@@ -348,7 +348,7 @@ def _campaign(args: argparse.Namespace) -> int:
             "mismatch": result.ratio.mismatch,
             "in_words": result.ratio.words(),
         },
-        "effects": [rounded(row) for _, row in effects.iterrows()],
+        "effects": [rounded(row) for _ignored, row in effects.iterrows()],
         "in_words": result.effects.words(),
         "unbalanced": result.balance.loc[result.balance["unbalanced"], "covariate"].tolist(),
     }
@@ -361,8 +361,8 @@ def _campaign(args: argparse.Namespace) -> int:
             "learner": model.learner,
             "qini": None if np.isnan(model.qini) else round(model.qini, 6),
             "average_effect": round(model.average_effect, 6),
-            "deciles": [rounded(row) for _, row in model.deciles().iterrows()],
-            "segments": [rounded(row) for _, row in model.segments.iterrows()],
+            "deciles": [rounded(row) for _ignored, row in model.deciles().iterrows()],
+            "segments": [rounded(row) for _ignored, row in model.segments.iterrows()],
             "in_words": model.words(),
         }
         if args.value > 0:
@@ -399,7 +399,7 @@ def _mix(args: argparse.Namespace) -> int:
                 str(k): (float(f"{v:.6g}") if isinstance(v, (float, np.floating)) else v)
                 for k, v in row.items()
             }
-            for _, row in frame.iterrows()
+            for _ignored, row in frame.iterrows()
         ]
 
     out = {
@@ -621,7 +621,9 @@ def _privacy(args: argparse.Namespace) -> int:
     table = load_table(args.file, sheets=args.sheet)
     actions = {c: "keep" for c in args.keep or ()} | {c: "drop" for c in args.drop or ()}
     key, where = privacy_key()
-    protected, _ = protect_table(table, key, actions=actions, also=tuple(args.pseudonymise or ()))
+    protected, _ignored = protect_table(
+        table, key, actions=actions, also=tuple(args.pseudonymise or ())
+    )
     summary: dict[str, object] = {
         "file": str(args.file),
         "secret": where,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 
 
 class Interrupted(AnalyticsError):
@@ -47,13 +48,19 @@ class Budget:
     def check(self) -> None:
         """Raise :class:`Interrupted` if the visitor has gone or the time is used up."""
         if self.alive is not None and not self.alive():
-            raise Interrupted(f"{self.what} was stopped because its page was closed.")
+            raise Interrupted(
+                _("{what} was stopped because its page was closed.").format(what=self.what)
+            )
         if self.seconds is not None and time.monotonic() - self.started > self.seconds:
             raise Interrupted(
-                f"{self.what} needed more than {self.seconds:,.0f} seconds of computing, the "
-                "limit for one request on this server, so it was stopped.",
-                hint="Ask for less: fewer backtest origins, a shorter horizon or season, fewer "
-                "models or customers.",
+                _(
+                    "{what} needed more than {seconds} seconds of computing, the limit for one "
+                    "request on this server, so it was stopped."
+                ).format(what=self.what, seconds=f"{self.seconds:,.0f}"),
+                hint=_(
+                    "Ask for less: fewer backtest origins, a shorter horizon or season, fewer "
+                    "models or customers."
+                ),
             )
 
 

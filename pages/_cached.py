@@ -435,7 +435,7 @@ def forecast_result(
             series,
             model,
             _progress=progress,
-            _budget=compute_budget("The forecast"),
+            _budget=compute_budget(_("The forecast")),
             lang=current_language(),
         ),
         done=done,
@@ -542,7 +542,7 @@ def propensity_result(
             data,
             fit,
             _progress=said,
-            _budget=compute_budget("Training the models"),
+            _budget=compute_budget(_("Training the models")),
             _on_score=scored,
             lang=current_language(),
         )
@@ -738,7 +738,7 @@ def build_report_cached(
         state.table,
         done,
         progress,
-        compute_budget("The report"),
+        compute_budget(_("The report")),
     )
 
 
@@ -803,7 +803,7 @@ def cached_campaign(dataset: Dataset, params: CampaignParams, lang: str = "en") 
 def cached_spend_table(file_id: str, name: str, _data: bytes) -> LoadedTable:
     """A spend file uploaded on the Channels page, read through the normal loader."""
     table = load_table(_data, name=name)
-    _ = table.fingerprint
+    _ignored = table.fingerprint
     return table
 
 
@@ -877,7 +877,7 @@ def cached_run_lifetime(dataset: Dataset, params: LifetimeParams) -> LifetimeRes
 )
 def cached_slipping(dataset: Dataset, horizon_weeks: int, discount: float) -> pd.DataFrame:
     """The valuable customers whose chance of being still active fell over the last quarter."""
-    purchases, _, values, _ = cached_lifetime(dataset, horizon_weeks, discount)
+    purchases, _ignored, values, _ignored = cached_lifetime(dataset, horizon_weeks, discount)
     return slipping_away(dataset, values, purchases)
 
 
@@ -917,7 +917,7 @@ def cached_lifetime(
 ) -> tuple[BGNBD, GammaGamma, pd.DataFrame, int]:
     """Each customer's predicted value over a horizon, from the fit made once per dataset (a
     new horizon or discount rate does not fit the models again)."""
-    summary, purchases, spend, _ = cached_lifetime_fit(dataset)
+    summary, purchases, spend, _ignored = cached_lifetime_fit(dataset)
     table = predict_clv(
         summary, purchases, spend, horizon_weeks=horizon_weeks, annual_discount=discount
     )

@@ -15,6 +15,7 @@ from analytics.data import (
     read_table,
 )
 from analytics.errors import AnalyticsError
+from analytics.i18n import _
 from pages._errors import log
 from pages._runtime import session_alive
 from pages._state import set_table
@@ -35,10 +36,12 @@ def database_engine() -> Engine | None:
     except Exception as exc:  # a bad URL, a driver that is not installed …
         log.warning("database connection failed: %s", type(exc).__name__)
         raise AnalyticsError(
-            f"The database connection in .streamlit/secrets.toml does not work: "
-            f"{type(exc).__name__}.",
-            hint="Check [connections.sql] url (e.g. postgresql://user:password@host/db, or "
-            "sqlite:///path/to/file.sqlite).",
+            _("The database connection in .streamlit/secrets.toml does not work: {error}.").format(
+                error=type(exc).__name__
+            ),
+            hint=_("Check [connections.sql] url (e.g. {example}).").format(
+                example="postgresql://user:password@host/db, sqlite:///path/to/file.sqlite"
+            ),
         ) from exc
 
 
@@ -90,5 +93,5 @@ def read_database(engine: Engine, what: str, detail: str) -> DataState:
             options=options,
             cancelled=lambda: not alive(),
         )
-    _ = table.fingerprint
+    _ignored = table.fingerprint
     return set_table(table, "database")

@@ -37,7 +37,7 @@ from analytics.data import (
     role_evidence,
 )
 from analytics.errors import AnalyticsError
-from analytics.i18n import N_, current_language, language
+from analytics.i18n import N_, _, current_language, language
 from analytics.params import Params
 from pages._memory import release_memory, tune_allocator
 from pages._widgets import ORIGINALS, md, point_to_data_page
@@ -127,7 +127,7 @@ def _protect(table: LoadedTable, source_id: str) -> LoadedTable:
     """The table with its personal columns pseudonymised or dropped, as the user chose."""
     actions, also = privacy_choices(source_id)
     protected, pairs = protect_table(table, _privacy_key()[0], actions=actions, also=also)
-    _ = protected.fingerprint
+    _ignored = protected.fingerprint
     if pairs:
         st.session_state[_ORIGINALS] = (protected.fingerprint, pairs)
     else:
@@ -144,12 +144,14 @@ def load_sample(kind: str) -> LoadedTable:
 def _load_sample_file(path: str, lang: str) -> LoadedTable:
     if not Path(path).exists():
         raise AnalyticsError(
-            f"The sample file {Path(path).name} is missing.",
-            hint=f"Recreate the samples with: python -m analytics sample --out {Path(path).parent}",
+            _("The sample file {name} is missing.").format(name=Path(path).name),
+            hint=_("Recreate the samples with: {command}").format(
+                command=f"python -m analytics sample --out {Path(path).parent}"
+            ),
         )
     with language(lang):  # how it was read is said in the visitor's language
         table = load_table(path)
-    _ = table.fingerprint  # computed once, and cached with the table
+    _ignored = table.fingerprint  # computed once, and cached with the table
     return table
 
 
@@ -161,7 +163,7 @@ def _read_file(digest: str, name: str, _data: bytes, lang: str) -> LoadedTable:
     """
     with language(lang):
         table = load_table(_data, name=name)
-    _ = table.fingerprint
+    _ignored = table.fingerprint
     return table
 
 
@@ -250,7 +252,8 @@ def _large_read_slot(waiting: Callable[[], None] | None) -> Iterator[None]:
             waiting()
         if not _LARGE_READS.acquire(timeout=_LARGE_READ_WAIT_SECONDS):
             raise AnalyticsError(
-                "The server is busy reading other large files.", hint="Try again in a few minutes."
+                _("The server is busy reading other large files."),
+                hint=_("Try again in a few minutes."),
             )
     try:
         yield
@@ -272,7 +275,7 @@ def read_upload(
         with _large_read_slot(waiting) if large else nullcontext():
             if large:
                 table = load_table(data, name=name)
-                _ = table.fingerprint
+                _ignored = table.fingerprint
             else:
                 table = _read_file(hashlib.sha256(data).hexdigest(), name, data, current_language())
             several = sum(1 for sheet in table.workbook_sheets if sheet.columns) > 1
@@ -305,7 +308,9 @@ def read_sheets(sheets: Sequence[str]) -> DataState:
     """Read other sheets of the uploaded workbook; kind, roles and cleaning are proposed afresh."""
     state = data_state()
     if state.workbook is None:
-        raise AnalyticsError("Only an uploaded workbook with several sheets offers other sheets.")
+        raise AnalyticsError(
+            _("Only an uploaded workbook with several sheets offers other sheets.")
+        )
     table = load_table(state.workbook, name=state.table.source, sheets=sheets)
     return set_table(
         table, "upload", upload_id=state.upload_id, workbook=state.workbook, new_file=False
@@ -391,15 +396,22 @@ def current_dataset() -> Dataset:
     state = data_state()
     if state.cleaned is None:
         point_to_data_page(
-            f"{md(state.table.source)} is read, but not ready to analyse: "
-            f"{md(state.problem.message if state.problem else 'its columns are not mapped')} "
-            "Pick the missing column under **Column roles** on the Data page."
+            _(
+                "{source} is read, but not ready to analyse: {problem} Pick the missing column "
+                "under **Column roles** on the Data page."
+            ).format(
+                source=md(state.table.source),
+                problem=md(
+                    state.problem.message if state.problem else _("its columns are not mapped")
+                ),
+            )
         )
     if not state.confirmed:
         point_to_data_page(
-            f"Some columns of {md(state.table.source)} were matched on a guess. Check them under "
-            "**Column roles** on the Data page and confirm, so that no figure rests on a wrong "
-            "column."
+            _(
+                "Some columns of {source} were matched on a guess. Check them under **Column "
+                "roles** on the Data page and confirm, so that no figure rests on a wrong column."
+            ).format(source=md(state.table.source))
         )
     return state.cleaned.dataset
 

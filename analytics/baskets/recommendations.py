@@ -340,11 +340,11 @@ def evaluate_recommendations(
     counts = training.item_counts
     popular = np.lexsort((np.arange(len(counts)), -counts))
     index = _RuleIndex.build(rules, baskets.items)
-    picks, _, because = _recommend_rows(index, _scores(rules, by), test, popular, k)
+    picks, _ignored, because = _recommend_rows(index, _scores(rules, by), test, popular, k)
     no_rules = _RuleIndex(
         sparse.csr_matrix((0, baskets.n_items), dtype=np.int32), np.zeros(0, dtype=np.int64), []
     )
-    baseline, _, _ = _recommend_rows(no_rules, np.zeros(0), test, popular, k)
+    baseline, _ignored, _ignored = _recommend_rows(no_rules, np.zeros(0), test, popular, k)
     return RecommendationEval(
         k=k,
         by=by,

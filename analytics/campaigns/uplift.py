@@ -458,7 +458,7 @@ def holdout_qini(
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Fit on a random ``1 − test_size`` of the customers, predict the rest: the Qini
     coefficient on the held-out rows, with the held-out rows' positions and predicted uplift."""
-    x, treated, y, binary, _ = _prepare(frame, group, control, arm, outcome, covariates)
+    x, treated, y, binary, _ignored = _prepare(frame, group, control, arm, outcome, covariates)
     if not binary:
         raise AnalyticsError("The Qini coefficient needs a yes/no outcome.")
     rng = np.random.default_rng(random_state)

@@ -181,7 +181,7 @@ def _sarima_select(y: np.ndarray, m: int, memo: _Memo, try_log: bool = True) -> 
 
     def spec_of(key: _Key) -> SarimaSpec:
         log, p, q, sp, sq, const = key
-        d, big_d, _ = plans[log]
+        d, big_d, _ignored = plans[log]
         return SarimaSpec((p, d, q), (sp, big_d, sq), "c" if const else "n", log)
 
     def aicc(key: _Key, rough: bool) -> float:

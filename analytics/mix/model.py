@@ -81,7 +81,7 @@ def _channels(q: np.ndarray, ry: np.ndarray, media: np.ndarray) -> tuple[np.ndar
     rm = media - q @ (q.T @ media)
     nm = media.shape[1]
     penalty = np.sqrt(RIDGE * len(ry)) * np.eye(nm)
-    m, _ = nnls(np.vstack([rm, penalty]), np.r_[ry, np.zeros(nm)])
+    m, _ignored = nnls(np.vstack([rm, penalty]), np.r_[ry, np.zeros(nm)])
     residual = ry - rm @ m
     return m, float(residual @ residual)
 
@@ -124,7 +124,7 @@ def _search(
         if not improved:
             break
     media = np.column_stack(columns)
-    m, _ = _channels(q, ry, media)
+    m, _ignored = _channels(q, ry, media)
     b = np.linalg.lstsq(base, y - media @ m, rcond=None)[0]
     return params, np.r_[b, m]
 
@@ -349,13 +349,13 @@ class MixResult:
         normalised carry-over, a steady spend carries over to itself)."""
         params = self.params if params is None else params
         coefficients = self.coefficients if coefficients is None else coefficients
-        _, half = params[i]
+        _ignored, half = params[i]
         beta = coefficients[-len(params) + i]
         return beta * hill(np.asarray(spend, float) / self.scale[i], half)
 
     def marginal_return(self, i: int, spend: float) -> float:
         """Extra outcome per extra unit of spend per period, at ``spend``."""
-        _, half = self.params[i]
+        _ignored, half = self.params[i]
         beta = self.coefficients[-len(self.params) + i]
         x = spend / self.scale[i]
         return float(beta * half / (x + half) ** 2 / self.scale[i])

@@ -77,7 +77,7 @@ def plan_budget(
     if len(limits) != len(current):
         raise AnalyticsError("Give one lower and upper bound per channel.")
     low = np.array([lo for lo, _ in limits], float)
-    high = np.array([hi for _, hi in limits], float)
+    high = np.array([hi for _ignored, hi in limits], float)
     if low.sum() > total or high.sum() < total:
         raise AnalyticsError(
             f"The bounds allow {low.sum():,.0f} to {high.sum():,.0f} per period, and the budget "

@@ -52,12 +52,12 @@ def _curves(
 
 
 def _roc(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    fpr, tpr, _ = roc_curve(y, p)
+    fpr, tpr, _ignored = roc_curve(y, p)
     return fpr, tpr
 
 
 def _pr(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    precision, recall, _ = precision_recall_curve(y, p)
+    precision, recall, _ignored = precision_recall_curve(y, p)
     return recall, precision
 
 

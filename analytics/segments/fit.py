@@ -141,7 +141,7 @@ def k_distances(x: np.ndarray, *, min_samples: int, random_state: int = 0) -> np
     """Sorted distance of each (sampled) customer to its ``min_samples``-th neighbour."""
     rows = _sample(len(x), DBSCAN_SAMPLE, random_state)
     k = min(min_samples, len(rows) - 1)
-    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(x[rows]).kneighbors(x[rows])
+    distances, _ignored = NearestNeighbors(n_neighbors=k + 1).fit(x[rows]).kneighbors(x[rows])
     return np.sort(distances[:, k])
 
 
