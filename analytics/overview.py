@@ -247,7 +247,16 @@ def _period_start(stamps: pd.Series, freq: str) -> pd.Series:
 
 def _kpis(frame: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame) -> tuple[Kpi, ...]:
     """The headline figures of the period, each with the previous period's (if it has data)."""
-    now, before = _figures(current), (_figures(previous) if len(previous) else None)
+    before = _figures(previous) if len(previous) else None
+    return kpis_from(_figures(current), before, has_customers="customer_id" in frame)
+
+
+def kpis_from(
+    now: Mapping[str, float], before: Mapping[str, float] | None, *, has_customers: bool
+) -> tuple[Kpi, ...]:
+    """The KPIs from the figures of the period and of the previous one (None without data):
+    Revenue, Orders, Customers (when the data has customers), Average order value, Items per
+    order."""
     return tuple(
         Kpi(
             name,
@@ -257,7 +266,7 @@ def _kpis(frame: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame) ->
             _KPI_HELP[name][1],
         )
         for name, value in now.items()
-        if not (name == "Customers" and "customer_id" not in frame)
+        if not (name == "Customers" and not has_customers)
     )
 
 
@@ -281,7 +290,14 @@ def _trend(
     trend["orders"] = sales.groupby(sales_period)["order_id"].nunique()
     if "customer_id" in sales:
         trend["customers"] = sales.groupby(sales_period)["customer_id"].nunique()
-    trend = trend.fillna(0).reset_index()
+    return mark_complete(trend.fillna(0).reset_index(), freq, covered_from, covered_to)
+
+
+def mark_complete(
+    trend: pd.DataFrame, freq: str, covered_from: pd.Timestamp, covered_to: pd.Timestamp
+) -> pd.DataFrame:
+    """``trend`` with ``complete``: False for a period that starts before ``covered_from`` or
+    ends on or after ``covered_to`` (exclusive)."""
     period_end = trend["period"].dt.to_period(freq).dt.end_time
     trend["complete"] = (trend["period"] >= covered_from) & (period_end < covered_to)
     return trend
@@ -333,6 +349,28 @@ def _dimension(dataset: Dataset, dimension: str | None) -> str | None:
     return dimension or (dims[0] if dims else None)
 
 
+def period_notes(first: pd.Timestamp, prev_start: pd.Timestamp, *, has_previous: bool) -> list[str]:
+    """What the KPI changes compare with, in words, when the previous period is missing or
+    only partly covered by the data."""
+    if not has_previous:
+        return [_("No data in the previous period of equal length, so no changes are shown.")]
+    if prev_start < first:
+        return [
+            _(
+                "The data starts on {first}, inside the previous period: changes compare with "
+                "part of it."
+            ).format(first=day(first))
+        ]
+    return []
+
+
+def incomplete_note(freq: str) -> str:
+    """The note under a trend whose last period the data covers only in part."""
+    return _("The last {step} is incomplete in the data; its bar is shown lighter.").format(
+        step=_(FREQ_LABELS[freq])
+    )
+
+
 def run_overview(
     dataset: Dataset,
     *,
@@ -382,26 +420,13 @@ def run_overview(
             ),
         )
     previous = frame[(stamps >= prev_start) & (stamps < start_ts)]
-    notes: list[str] = []
-    if previous.empty:
-        notes.append(_("No data in the previous period of equal length, so no changes are shown."))
-    elif prev_start < first:
-        notes.append(
-            _(
-                "The data starts on {first}, inside the previous period: changes compare with "
-                "part of it."
-            ).format(first=day(first))
-        )
+    notes = period_notes(first, prev_start, has_previous=not previous.empty)
     sales = current[sales_mask(current)]
     trend = _trend(
         current, sales, freq, max(start_ts, first), min(stop, last + pd.Timedelta(days=1))
     )
     if not trend["complete"].iloc[-1]:
-        notes.append(
-            _("The last {step} is incomplete in the data; its bar is shown lighter.").format(
-                step=_(FREQ_LABELS[freq])
-            )
-        )
+        notes.append(incomplete_note(freq))
     dimension = _dimension(dataset, dimension)
     return OverviewResult(
         start=start_ts,

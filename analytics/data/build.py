@@ -11,15 +11,15 @@ from dataclasses import fields, replace
 import numpy as np
 import pandas as pd
 
-from analytics.data.cleaning import _RETURN_WORDS, _status_matches
+from analytics.data.cleaning import _RETURN_WORDS, PARTIAL_WORDS, _status_matches
 from analytics.data.dates import parse_dates, parse_times
 from analytics.data.names import (
     _is_numeric_like,
     _name_score,
     _norm,
-    _paid_flags,
     as_identifier,
     as_number,
+    paid_flags,
     tidy_text,
 )
 from analytics.data.schema import (
@@ -136,7 +136,7 @@ def _typed_roles(
         elif role == "time":
             out = _add_times(out, roles, notes)
         elif role == "paid":
-            out[role] = _paid_flags(out[role])
+            out[role] = paid_flags(out[role])
         else:
             out[role] = tidy_text(out[role])
     return out, dates
@@ -159,7 +159,7 @@ def _table(
     for column in extra:
         name = str(column) if str(column) not in out.columns else f"{column} (column)"
         out[name] = frame[column]
-    row_ids = _row_id_column(frame) if kind == "transactions" else None
+    row_ids = row_id_column(frame) if kind == "transactions" else None
     if row_ids is not None and "row_id" not in out:
         # Lines equal in every mapped column are still different lines of the file.
         out["row_id"] = frame[row_ids].to_numpy()
@@ -247,7 +247,7 @@ _ROW_ID_HEADERS = frozenset(
 )
 
 
-def _row_id_column(frame: pd.DataFrame) -> str | None:
+def row_id_column(frame: pd.DataFrame) -> str | None:
     """A column numbering the file's rows (Superstore's ``Row ID``), if there is one."""
     for column in frame.columns:
         col = frame[column]
@@ -279,9 +279,6 @@ def _without_total_row(out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return out
 
 
-_PARTIAL = re.compile(r"partial|teilweise|partiel|parcial|部分", re.IGNORECASE)
-
-
 def _order_level(out: pd.DataFrame, roles: Mapping[str, str], notes: list[str]) -> pd.DataFrame:
     """Spread order-level roles over every line of their order, and take refunds off revenue.
 
@@ -301,7 +298,7 @@ def _order_level(out: pd.DataFrame, roles: Mapping[str, str], notes: list[str]) 
         # A cancelled or returned order whose file records no refunded amount (Sample Sales
         # Data's STATUS = Cancelled) brought no money: its lines count no revenue. Partial
         # refunds without an amount cannot be netted and stay as they are.
-        voided = _status_matches(out, _RETURN_WORDS) & ~_status_matches(out, _PARTIAL)
+        voided = _status_matches(out, _RETURN_WORDS) & ~_status_matches(out, PARTIAL_WORDS)
         voided &= out["revenue"].gt(0).fillna(False).astype(bool)
         if voided.any():
             out.loc[voided, "revenue"] = 0.0

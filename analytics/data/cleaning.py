@@ -96,6 +96,22 @@ def _plain(values: pd.Series) -> pd.Series:
     return values.map(dict(zip(uniques, plain, strict=True)))
 
 
+#: Statuses of a partial refund or return (the rest of the order stands).
+PARTIAL_WORDS = re.compile(r"partial|teilweise|partiel|parcial|部分", re.IGNORECASE)
+
+
+def matching_statuses(
+    statuses: Sequence[str], which: Literal["returns", "unpaid", "partial"]
+) -> list[str]:
+    """The statuses (of the distinct ones given) that mark a return, an unpaid order or a
+    partial refund, read as :func:`cancellation_mask` and :func:`unpaid_mask` read them; the
+    large-source engine asks with the distinct statuses of its file and filters on the answer
+    in SQL."""
+    words = {"returns": _RETURN_WORDS, "unpaid": _UNPAID_WORDS, "partial": PARTIAL_WORDS}[which]
+    values = pd.Series(list(statuses), dtype="str")
+    return values[_plain(values).str.contains(words).fillna(False)].tolist()
+
+
 def _status_matches(frame: pd.DataFrame, words: re.Pattern[str]) -> pd.Series:
     if "status" not in frame:
         return pd.Series(False, index=frame.index)

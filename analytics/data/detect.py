@@ -18,10 +18,10 @@ from analytics.data.names import (
     _is_numeric_like,
     _name_score,
     _norm,
-    _paid_flags,
     as_number,
     leading_zero_share,
     looks_like_identifier,
+    paid_flags,
 )
 from analytics.data.schema import (
     ID_ROLES,
@@ -601,6 +601,6 @@ def _content_facts(col: pd.Series, role: str) -> tuple[list[str], bool]:
         return facts, True
     if role == "paid":
         return [
-            _("{share} of rows are paid").format(share=f"{float(_paid_flags(col).mean()):.0%}")
+            _("{share} of rows are paid").format(share=f"{float(paid_flags(col).mean()):.0%}")
         ], True
     return [_("{n} distinct values").format(n=f"{filled.nunique():,}")], True

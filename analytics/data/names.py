@@ -270,7 +270,7 @@ def as_number(col: pd.Series) -> pd.Series:
     return parse_numbers(col.astype("str")).where(col.notna())
 
 
-def _paid_flags(col: pd.Series) -> pd.Series:
+def paid_flags(col: pd.Series) -> pd.Series:
     """Whether each row is paid: a payment time is filled in, or a flag says yes."""
     if _is_flag(col) and not _is_date_like(col):
         if pd.api.types.is_bool_dtype(col):

@@ -230,6 +230,26 @@ def _decode(data: bytes, name: str) -> tuple[str, bytes, list[str]]:
     return encoding, utf8, notes
 
 
+def codec_of(head: bytes) -> str:
+    """The Python codec of text that starts with ``head`` (a few megabytes), decided as
+    :func:`_decode` decides for a whole file: ``utf-8``, ``utf-8-sig``, ``utf-16``,
+    ``utf-16-le``/``-be``, ``gb18030``, ``cp1252`` or ``latin-1``. The large-source engine reads
+    files too large to decode at once and converts them to UTF-8 in pieces with it."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if (utf16 := _utf16_without_bom(head)) is not None:
+        return utf16
+    if _is_utf8(head, cut=True):
+        return "utf-8"
+    name, _text = _legacy_encoding(head)
+    return {
+        N_("GB18030 (Chinese)"): "gb18030",
+        N_("Windows-1252 (Western European)"): "cp1252",
+    }.get(name, "latin-1")
+
+
 def _is_utf8(data: bytes, *, cut: bool) -> bool:
     """Whether the bytes decode as UTF-8; with ``cut``, they may end inside a character."""
     try:

@@ -42,6 +42,7 @@ from analytics.forecast.series import (
     SEASON,
     SalesSeries,
     build_series,
+    series_from_sums,
     series_from_values,
 )
 
@@ -70,5 +71,6 @@ __all__ = [
     "forecast_figure",
     "residual_diagnostics",
     "run_forecast",
+    "series_from_sums",
     "series_from_values",
 ]

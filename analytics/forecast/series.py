@@ -327,6 +327,27 @@ def build_series(
         summed = _series_sums(dataset, frame, freq, notes)
     else:
         summed = _transaction_sums(dataset, frame, metric, freq, filters, customers)
+    additive = dataset.kind == "series" or metric != "customers"
+    options = {
+        "metric": metric,
+        "freq": freq,
+        "filters": dict(filters or {}),
+        "keep_incomplete": keep_incomplete,
+    }
+    return _finished(
+        summed, notes, keep_incomplete=keep_incomplete, additive=additive, options=options
+    )
+
+
+def _finished(
+    summed: _Sums,
+    notes: list[str],
+    *,
+    keep_incomplete: bool,
+    additive: bool,
+    options: dict[str, Any],
+) -> SalesSeries:
+    """The sums on a regular calendar, part periods at the ends scaled or left out, checked."""
     values, filled = _regular(summed, notes)
     if summed.may_be_partial and not keep_incomplete:
         values, filled = _complete_ends(
@@ -337,7 +358,7 @@ def build_series(
             summed.last_day,
             summed.frame,
             notes,
-            additive=dataset.kind == "series" or metric != "customers",
+            additive=additive,
         )
     if len(values) < MIN_POINTS:
         raise AnalyticsError(
@@ -347,14 +368,60 @@ def build_series(
             hint=_("Choose a shorter period (e.g. weeks instead of months) or load more history."),
         )
     values.name = summed.label
-    options = {
-        "metric": metric,
-        "freq": freq,
-        "filters": dict(filters or {}),
-        "keep_incomplete": keep_incomplete,
-    }
     key = _digest(values, summed.freq, filled)
     return SalesSeries(values, summed.freq, summed.label, filled, tuple(notes), key, options)
+
+
+def series_from_sums(
+    sums: pd.Series,
+    *,
+    metric: str,
+    freq: str,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    day_ends: pd.Series,
+    notes: Sequence[str] = (),
+    keep_incomplete: bool = False,
+) -> SalesSeries:
+    """A transactions metric already added up per period elsewhere (the large-source engines
+    add it up in SQL), finished exactly as :func:`build_series` finishes its own sums.
+
+    Parameters
+    ----------
+    sums : pandas.Series
+        The metric per period start (periods without sales may be missing).
+    metric, freq, keep_incomplete
+        As :func:`build_series` takes them.
+    first, last : Timestamp
+        The first and last moment of the whole data (which part periods are measured against).
+    day_ends : pandas.Series
+        The last time of each day with sales: with daily periods, a last day cut short is left
+        out when it ends hours before the usual day.
+    notes : sequence of str
+        What was left out on the way, to head the series' own notes.
+    """
+    if freq not in FREQS:
+        raise AnalyticsError(f"freq must be one of {', '.join(FREQS)}, got {freq!r}.")
+    summed = _Sums(
+        sums=sums.sort_index(),
+        freq=freq,
+        label=_("{measure} per {step}").format(
+            measure=_(METRIC_LABELS.get(metric, metric)), step=_(FREQ_LABELS[freq]).lower()
+        ),
+        filler="zero",
+        frame=pd.DataFrame({"timestamp": day_ends}),
+        first_day=first,
+        last_day=last,
+        may_be_partial=True,
+    )
+    options = {"metric": metric, "freq": freq, "filters": {}, "keep_incomplete": keep_incomplete}
+    return _finished(
+        summed,
+        list(notes),
+        keep_incomplete=keep_incomplete,
+        additive=metric != "customers",
+        options=options,
+    )
 
 
 def series_from_values(

@@ -52,6 +52,7 @@ from analytics.segments.rfm import (
     RFMResult,
     compute_rfm,
     score,
+    scored_customers,
 )
 
 __all__ = [
@@ -80,6 +81,7 @@ __all__ = [
     "scale_features",
     "scatter_figure",
     "score",
+    "scored_customers",
     "segment_colors",
     "segment_sizes_figure",
     "summarize_selection",

@@ -228,12 +228,14 @@ def compute_rfm(
             "monetary": grouped["revenue"].sum(),
         }
     )
-    return RFMResult(_scored(customers, date), date, int(len(frame) - keep.sum()))
+    return RFMResult(scored_customers(customers, date), date, int(len(frame) - keep.sum()))
 
 
-def _scored(customers: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
+def scored_customers(customers: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
     """Recency as of ``date``, the three 1–5 scores and the named segment of each customer
-    (``customers`` indexed by customer id, with first and last order, frequency and monetary)."""
+    (``customers`` indexed by customer id, sorted, with ``first_order``, ``last_order``,
+    ``frequency`` and ``monetary``). :func:`compute_rfm` and the large-source engines
+    (:mod:`analytics.engines`), which add up the same columns in SQL, both score here."""
     customers["recency"] = (date - customers["last_order"].dt.normalize()).dt.days.clip(lower=0)
     customers["r_score"] = score(customers["recency"], higher_is_better=False)
     customers["f_score"] = score(customers["frequency"])
