@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from analytics.data import (
     write_table,
 )
 from analytics.display import Display
+from analytics.engines import ANALYSES, ENGINES, open_large, run_large
 from analytics.errors import AnalyticsError
 from analytics.forecast import METRICS, ForecastParams, build_series, run_forecast
 from analytics.i18n import LANGUAGES, _, current_language, language, language_for
@@ -688,6 +690,60 @@ def write_sqlite(paths: dict[str, Path], target: Path) -> dict[str, object]:
     return {"path": str(target), "tables": list(tables)}
 
 
+def _large(args: argparse.Namespace) -> int:
+    def progress(share: float, message: str) -> None:
+        print(f"{share:4.0%} {message}", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    source = open_large(
+        str(args.source),
+        engine=args.engine,
+        master=args.spark_master,
+        roles=_roles(args.role),
+        progress=progress,
+    )
+    prepared = time.perf_counter()
+    analyses = [a.strip() for a in args.analyses.split(",") if a.strip()]
+    summary = run_large(
+        source,
+        analyses=analyses,
+        freq=args.freq,
+        min_support=args.min_support,
+        min_confidence=args.min_confidence,
+        k=args.k,
+        top=args.top,
+    )
+    summary["seconds"] = {"prepare": round(prepared - started, 3), **summary["seconds"]}
+    print(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default))
+    return 0
+
+
+def _add_large_command(commands: argparse._SubParsersAction) -> None:
+    """The large command: a file or folder of any size, out of core (DuckDB) or on Spark."""
+    large = commands.add_parser(
+        "large",
+        help="Overview, RFM, segments, series and rules of a Parquet/CSV file or folder of any "
+        "size, out of core with DuckDB (default) or on a Spark cluster",
+    )
+    large.add_argument("source", help="a file, a folder of Parquet/CSV files, or file.duckdb:table")
+    large.add_argument("--engine", choices=ENGINES, default="duckdb")
+    large.add_argument(
+        "--spark-master", default="local[2]", help="Spark master URL (local[2], spark://host:7077)"
+    )
+    large.add_argument(
+        "--role", action="append", default=[], metavar="ROLE=COLUMN", help="override a role"
+    )
+    large.add_argument(
+        "--analyses", default=",".join(ANALYSES), help=f"comma-separated ({','.join(ANALYSES)})"
+    )
+    large.add_argument("--freq", choices=("D", "W", "M", "Q"), default="W")
+    large.add_argument("--min-support", type=float, default=0.01)
+    large.add_argument("--min-confidence", type=float, default=0.5)
+    large.add_argument("--k", type=int, help="segments (default: by silhouette; Spark: 4)")
+    large.add_argument("--top", type=int, default=10, help="rules to show")
+    large.set_defaults(run=_large)
+
+
 def _add_reading_commands(commands: argparse._SubParsersAction) -> None:
     """The inspect and overview commands: what a file is, and its whole-file KPIs."""
     inspect = commands.add_parser(
@@ -935,6 +991,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_reading_commands(commands)
+    _add_large_command(commands)
     _add_analyses_commands(commands)
     _add_forecasting_commands(commands)
     _add_sharing_commands(commands)

@@ -22,6 +22,7 @@ BENCHMARKS = (
     "campaigns",
     "mix",
     "pages",
+    "large",
 )
 
 

@@ -82,6 +82,7 @@ from analytics.data.samples import (
     generate_orders,
     generate_personal_orders,
     generate_sample,
+    write_sample_at_scale,
 )
 from analytics.data.schema import (
     KIND_LABELS,
@@ -182,6 +183,7 @@ __all__ = [
     "to_csv_bytes",
     "to_excel_bytes",
     "unpaid_mask",
+    "write_sample_at_scale",
     "write_samples",
     "write_table",
 ]

@@ -21,7 +21,9 @@ and tests check that every analysis recovers what was planted:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -429,6 +431,7 @@ def generate_sample(
     days: int = 1096,
     end: str = "2025-12-31",
     random_state: int = 0,
+    catalogue_seed: int | None = None,
 ) -> SampleData:
     """Generate an online-retail transaction log with planted personas, bundles and seasonality.
 
@@ -445,6 +448,9 @@ def generate_sample(
         The last day of the history.
     random_state : int
         Seed: the same arguments give the same data.
+    catalogue_seed : int, optional
+        Seed of the product catalogue alone, so that several samples (the parts of
+        :func:`write_sample_at_scale`) sell the same products; default drawn with the rest.
 
     Returns
     -------
@@ -467,7 +473,9 @@ def generate_sample(
     start = end_day - pd.Timedelta(days=days - 1)
     calendar = pd.date_range(start, end_day, freq="D")
     cumulative = np.concatenate([[0.0], np.cumsum(_intensity(calendar, start))])
-    products = _products(rng, n_products)
+    products = _products(
+        rng if catalogue_seed is None else np.random.default_rng(catalogue_seed), n_products
+    )
     persona_idx, first, last = _customers(rng, n_customers, days)
     owner, owner_day = _regular_orders(rng, persona_idx, first, last, cumulative)
     customer_ids = rng.permutation(np.arange(12000, 12000 + 3 * n_customers))[:n_customers]
@@ -490,6 +498,68 @@ def generate_sample(
         }
     )
     return SampleData(transactions=frame, customers=customers, products=products, bundles=BUNDLES)
+
+
+def write_sample_at_scale(
+    target: str | os.PathLike[str],
+    n_lines: int,
+    *,
+    fmt: str = "parquet",
+    customers_per_part: int = 20_000,
+    random_state: int = 0,
+) -> dict[str, int]:
+    """Write about ``n_lines`` order lines of the sample's kind, part by part, for benchmarks and
+    for trying the large-data engine (``python -m analytics sample --lines 10000000``).
+
+    Each part is :func:`generate_sample` with its own customers (ids and invoice numbers moved
+    out of the other parts' way) and the same catalogue, so products, bundles and seasons hold
+    over the whole file. Memory stays at one part (about a million lines).
+
+    Parameters
+    ----------
+    target : path
+        ``fmt="parquet"``: a folder, filled with ``part-00000.parquet`` …; ``fmt="csv"``: one
+        CSV file.
+    n_lines : int
+        How many lines (the last part is cut short to that many).
+    fmt : {"parquet", "csv"}
+    customers_per_part : int
+        Customers per part (20,000 give about 900,000 lines).
+
+    Returns
+    -------
+    dict
+        ``lines`` and ``parts`` written.
+    """
+    if fmt not in ("parquet", "csv"):
+        raise AnalyticsError(f"fmt must be parquet or csv, got {fmt!r}.")
+    if n_lines < 1:
+        raise AnalyticsError(f"n_lines must be at least 1, got {n_lines}.")
+    path = Path(target)
+    if fmt == "parquet":
+        path.mkdir(parents=True, exist_ok=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+    written = parts = 0
+    while written < n_lines:
+        sample = generate_sample(
+            customers_per_part, random_state=random_state + parts, catalogue_seed=random_state
+        )
+        frame = sample.transactions.head(n_lines - written)
+        shift = parts * 10 * customers_per_part
+        frame["Customer ID"] = frame["Customer ID"] + shift
+        invoice = frame["Invoice"].str.extract(r"^(C?)(\d+)$")
+        frame["Invoice"] = invoice[0] + (invoice[1].astype("int64") + parts * 10_000_000).astype(
+            "str"
+        )
+        if fmt == "parquet":
+            frame.to_parquet(path / f"part-{parts:05d}.parquet", index=False)
+        else:
+            frame.to_csv(path, mode="a", header=parts == 0, index=False)
+        written += len(frame)
+        parts += 1
+    return {"lines": written, "parts": parts}
 
 
 #: Mean order value per persona for ``generate_orders`` (the line-level sample's scale).

@@ -3,20 +3,29 @@
 ``prepare`` reads a Parquet or CSV file or folder of any size (or a DuckDB table) once, out of
 core, into typed order lines; ``large_overview``, ``large_rfm``, ``large_series`` and
 ``large_baskets`` compute the Overview, RFM, the sales series and the baskets as SQL
-aggregations in DuckDB and return the in-memory result types, so every page, chart and export
-works on them.
+aggregations and return the in-memory result types, so every chart, table and export works on
+them. The same SQL runs on Spark (``open_large(..., engine="spark")``, in
+:mod:`analytics.engines.spark`, imported only when asked for: PySpark is optional), where rules
+come from MLlib's FP-Growth and k-means from MLlib. ``run_large`` runs several analyses with
+their timings (the ``large`` command).
+
+Modules: ``source`` (preparing a source with DuckDB), ``analyses`` (the SQL), ``spark``,
+``run``.
 """
 
-from analytics.engines.duck import (
+from analytics.engines.analyses import (
     basket_items,
     large_baskets,
     large_overview,
     large_rfm,
     large_series,
 )
+from analytics.engines.run import ANALYSES, ENGINES, open_large, run_large
 from analytics.engines.source import LargeSource, cache_folder, prepare
 
 __all__ = [
+    "ANALYSES",
+    "ENGINES",
     "LargeSource",
     "basket_items",
     "cache_folder",
@@ -24,5 +33,7 @@ __all__ = [
     "large_overview",
     "large_rfm",
     "large_series",
+    "open_large",
     "prepare",
+    "run_large",
 ]

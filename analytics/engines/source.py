@@ -78,6 +78,10 @@ class LargeSource:
     has_customers: bool = True
     has_names: bool = False
     columns: Mapping[str, str] = field(default_factory=dict)
+    #: ``"duckdb"`` (``database`` is a DuckDB file) or ``"spark"`` (``database`` is the view of
+    #: the session at ``master``).
+    engine: str = "duckdb"
+    master: str | None = None
 
     @property
     def source(self) -> str:
@@ -85,7 +89,12 @@ class LargeSource:
         return Path(self.location.split(":")[0]).name or self.location
 
     def connect(self, *, memory: str = DEFAULT_MEMORY) -> Any:
-        """A read-only DuckDB connection to the prepared lines."""
+        """A connection to the prepared lines (table or view ``lines``): read-only DuckDB, or
+        the Spark session behind DuckDB's interface."""
+        if self.engine == "spark":
+            from analytics.engines.spark import SparkConnection, spark_session
+
+            return SparkConnection(spark_session(self.master or "local[2]"), self.database)
         return _connect(self.database, read_only=True, memory=memory)
 
 
@@ -574,9 +583,10 @@ def _conditions(con: Any, mapping: ColumnMapping, steps: Sequence[str]) -> dict[
     if "drop_missing_dates" in steps:
         keep["drop_missing_dates"] = "timestamp IS NOT NULL"
     if "drop_implausible_dates" in steps:
+        latest = pd.Timestamp.now() + pd.Timedelta(days=366)
         keep["drop_implausible_dates"] = (
             f"timestamp IS NULL OR (timestamp >= TIMESTAMP '{EARLIEST_PLAUSIBLE:%Y-%m-%d}' AND "
-            "timestamp <= now()::TIMESTAMP + INTERVAL 366 DAY)"
+            f"timestamp <= TIMESTAMP '{latest:%Y-%m-%d %H:%M:%S}')"
         )
     return keep
 
@@ -696,7 +706,7 @@ def _statuses(con: Any, mapping: ColumnMapping, which: str, table: str = "typed"
     return ", ".join(_literal(v) for v in found)
 
 
-_STEP_NOTES = {
+STEP_NOTES = {
     "drop_duplicates": N_("{n} exact duplicate lines removed."),
     "drop_unpaid": N_("{n} lines of unpaid orders removed."),
     "drop_missing_dates": N_("{n} lines without a readable date removed."),
@@ -728,9 +738,9 @@ def _described(
     finally:
         con.close()
     notes = [*read_notes] + [
-        _(_STEP_NOTES[step]).format(n=f"{int(rows):,}")
+        _(STEP_NOTES[step]).format(n=f"{int(rows):,}")
         for step, rows in removed.items()
-        if rows and step in _STEP_NOTES
+        if rows and step in STEP_NOTES
     ]
     return LargeSource(
         location=location,

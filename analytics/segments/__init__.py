@@ -31,6 +31,7 @@ from analytics.segments.features import (
     CustomerFeatures,
     customer_features,
     numeric_columns,
+    rfm_features,
     scale_features,
 )
 from analytics.segments.fit import ALGORITHM_LABELS, ALGORITHMS, KSweep, sweep_k
@@ -76,6 +77,7 @@ __all__ = [
     "numeric_columns",
     "profile_heatmap",
     "rf_grid_figure",
+    "rfm_features",
     "rfm_segments_figure",
     "run_segmentation",
     "scale_features",

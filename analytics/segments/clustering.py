@@ -534,7 +534,7 @@ def summarize_selection(result: SegmentationResult, ids: Sequence[object]) -> Se
 
 
 def run_segmentation(
-    dataset: Dataset,
+    dataset: Dataset | None,
     *,
     features: str | Sequence[str] = "rfm",
     algorithm: Algorithm = "kmeans",
@@ -553,8 +553,8 @@ def run_segmentation(
 
     Parameters
     ----------
-    dataset : Dataset
-        Transactions (segmented on RFM) or a customers table.
+    dataset : Dataset or None
+        Transactions (segmented on RFM) or a customers table; None when ``table`` is given.
     features : "rfm" or list of str
         RFM, or numeric columns of a customers table.
     algorithm : {"kmeans", "gmm", "agglomerative", "dbscan"}
@@ -584,6 +584,8 @@ def run_segmentation(
         )
     started = time.perf_counter()
     if table is None:
+        if dataset is None:
+            raise AnalyticsError("Segmentation needs a dataset or a table of customer features.")
         table = customer_features(
             dataset,
             features=features,

@@ -105,13 +105,7 @@ def customer_features(
         rfm = compute_rfm(
             dataset, analysis_date=analysis_date, exclude_cancellations=exclude_cancellations
         )
-        table = rfm.customers
-        values = table[list(RFM_FEATURES)].astype(float)
-        return _checked(
-            CustomerFeatures(
-                table["customer_id"].astype("str"), values, "rfm", rfm=rfm, spend="monetary"
-            )
-        )
+        return rfm_features(rfm)
     columns = [features] if isinstance(features, str) else list(features)
     columns = [c.strip() for c in columns if c.strip()]
     frame = dataset.frame
@@ -142,6 +136,18 @@ def customer_features(
     values = frame[columns].astype(float)
     spend = next((c for c in columns if _is_spend(c)), None)
     return _checked(CustomerFeatures(ids.astype("str"), values, "columns", spend=spend))
+
+
+def rfm_features(rfm: RFMResult) -> CustomerFeatures:
+    """The RFM values of each customer as the table to cluster (the large-source engines compute
+    RFM in SQL and cluster through here)."""
+    table = rfm.customers
+    values = table[list(RFM_FEATURES)].astype(float)
+    return _checked(
+        CustomerFeatures(
+            table["customer_id"].astype("str"), values, "rfm", rfm=rfm, spend="monetary"
+        )
+    )
 
 
 _SPEND_NAMES = {

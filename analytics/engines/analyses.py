@@ -45,7 +45,10 @@ def _period(freq: str, column: str = "timestamp") -> str:
     return f"CAST(date_trunc('{_TRUNC[freq]}', {column}) AS TIMESTAMP)"
 
 
-def _quoted(name: str) -> str:
+def _quoted(name: str, engine: str = "duckdb") -> str:
+    """A column name as the engine's SQL quotes it ("x" in DuckDB, `x` in Spark)."""
+    if engine == "spark":
+        return "`" + name.replace("`", "``") + "`"
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -218,8 +221,8 @@ def _top_products(
     if key == "product" and source.mapping.product_name:
         names = _names(
             con,
-            f"{where} AND product IN (SELECT unnest(?::VARCHAR[]))",
-            [since, until, top["product"].tolist()],
+            f"{where} AND array_contains(?, product)",
+            [since, until, [str(p) for p in top["product"]]],
         )
         top["name"] = top["product"].map(names)
     else:
@@ -242,7 +245,7 @@ def _top_values(
     )
     out = _frame(
         con,
-        f"SELECT coalesce({_quoted(dimension)}, '(blank)') AS value, "
+        f"SELECT coalesce({_quoted(dimension, source.engine)}, '(blank)') AS value, "
         "sum(revenue) AS revenue, count(DISTINCT order_id) FILTER (WHERE sold) AS orders"
         f"{customers} FROM lines WHERE timestamp >= ? AND timestamp < ? GROUP BY 1",
         [since, until],
@@ -459,8 +462,7 @@ def large_baskets(
         chosen = f"{keep} AND order_id IS NOT NULL AND {item_col} IS NOT NULL"
         if exclude:
             gone = con.execute(
-                f"SELECT count(*) FROM lines WHERE {chosen} AND {item_col} IN "
-                "(SELECT unnest(?::VARCHAR[]))",
+                f"SELECT count(*) FROM lines WHERE {chosen} AND array_contains(?, {item_col})",
                 [sorted(set(exclude))],
             ).fetchone()[0]
             notes.append(
@@ -468,7 +470,7 @@ def large_baskets(
                     n=f"{gone:,}", items=f"{len(set(exclude)):,}"
                 )
             )
-            chosen += f" AND {item_col} NOT IN (SELECT unnest(?::VARCHAR[]))"
+            chosen += f" AND NOT array_contains(?, {item_col})"
         params: list[object] = [sorted(set(exclude))] if exclude else []
         items = [
             r[0]
