@@ -39,6 +39,7 @@ from analytics.data import (
     protect_table,
     quality_report,
     role_evidence,
+    write_sample_at_scale,
     write_samples,
     write_table,
 )
@@ -668,6 +669,11 @@ def _sections(text: str) -> list[str]:
 
 
 def _sample(args: argparse.Namespace) -> int:
+    if args.lines is not None:
+        fmt = "csv" if args.out.suffix.lower() == ".csv" else "parquet"
+        written_at_scale = write_sample_at_scale(args.out, args.lines, fmt=fmt)
+        print(json.dumps({"path": str(args.out), "format": fmt, **written_at_scale}, indent=2))
+        return 0
     paths = write_samples(args.out, n_customers=args.customers, random_state=args.random_state)
     written: dict[str, object] = {kind: str(path) for kind, path in paths.items()}
     if args.sqlite is not None:
@@ -972,6 +978,12 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     sample.add_argument("--customers", type=int, default=3000)
     sample.add_argument("--random-state", type=int, default=0)
     sample.add_argument("--sqlite", type=Path, help="also write them as tables of this SQLite file")
+    sample.add_argument(
+        "--lines",
+        type=int,
+        help="instead, this many order lines of the sample's kind for the large-data engines: "
+        "Parquet parts in the --out folder (or one CSV file when --out ends in .csv)",
+    )
     sample.set_defaults(run=_sample)
 
 

@@ -8,12 +8,16 @@ memory (``VmHWM``, the whole process: Python, pandas and DuckDB) is its own:
 
 - **MarketLens DuckDB engine** (``analytics.engines``): ``prepare`` (read, type, clean, flag
   cancellations, out of core), the Overview, RFM + k-means segmentation of every customer (k
-  chosen by silhouette over 2-10), the weekly revenue series, and basket building (the sparse
-  order × product matrix);
+  chosen by silhouette over 2-10), the weekly revenue series, basket building (the sparse
+  order × product matrix) and association rules at 0.005 / 0.3;
+- **MarketLens Spark engine** on ``local[2]`` (Parquet only): the same steps on Spark, k-means
+  from MLlib, rules from MLlib's FP-Growth; its RFM, weekly series and rule count are compared
+  with the DuckDB engine's (the process measured is Python's; Spark's JVM runs beside it with a
+  2 GB driver);
 - **plain pandas** (a few lines, as an analyst writes them): ``read_parquet`` of the folder,
   drop duplicates, the same KPIs with ``groupby``/``nunique``, RFM with ``groupby`` and
   quintile scores and the same k-means sweep, ``resample`` per week, and the basket matrix
-  from ``drop_duplicates`` + ``factorize``.
+  from ``drop_duplicates`` + ``factorize`` (no rules: plain pandas has no miner).
 
 Goal: every step finishes, with the whole process at most 3 GB.
 Run: python -m bench.run large        (python -m bench.large worker ENGINE PATH runs one engine)
@@ -27,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +42,8 @@ from bench.common import CACHE, ROOT, BenchReport, Timing
 LINES = 10_000_000
 GOAL_GB = 3.0
 STEPS = ("load", "overview", "rfm + segments", "weekly series", "baskets")
+#: The rule thresholds every engine mines at (320 products: a few hundred rules).
+SUPPORT, CONFIDENCE = 0.005, 0.3
 
 
 def _peak_gb() -> float:
@@ -44,31 +51,60 @@ def _peak_gb() -> float:
     return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1e6  # type: ignore[union-attr]
 
 
-def _duckdb_steps(path: str) -> dict[str, Callable[[], Any]]:
-    from analytics.engines import large_baskets, large_overview, large_rfm, large_series, prepare
-    from analytics.segments import rfm_features, run_segmentation
+def _engine_steps(path: str, out: Path, engine: str) -> dict[str, Callable[[], Any]]:
+    """The steps on one of our engines; RFM, the series and the rules are written to ``out``
+    for the parent to compare the engines."""
+    from analytics.baskets import run_rules
+    from analytics.engines import large_baskets, large_overview, large_rfm, large_series, open_large
+    from analytics.segments import rfm_features, run_segmentation, scale_features
 
     held: dict[str, Any] = {}
 
     def load() -> int:
-        held["source"] = prepare(path)
+        held["source"] = open_large(path, engine=engine)
         return int(held["source"].rows_kept)
 
     def segments() -> int:
         rfm = large_rfm(held["source"])
-        run_segmentation(None, table=rfm_features(rfm))
+        rfm.customers.to_parquet(out / "rfm.parquet", index=False)
+        features = rfm_features(rfm)
+        if engine == "spark":
+            from analytics.engines.spark import spark_kmeans
+
+            spark_kmeans(scale_features(features.values, "log-standard"), 6)
+        else:
+            run_segmentation(None, table=features)
         return len(rfm.customers)
 
-    return {
+    def series() -> int:
+        values = large_series(held["source"], freq="W").values
+        values.to_frame("value").to_parquet(out / "series.parquet")
+        return len(values)
+
+    def rules() -> int:
+        if engine == "spark":
+            from analytics.engines.spark import spark_rules
+
+            n = len(spark_rules(held["source"], min_support=SUPPORT, min_confidence=CONFIDENCE))
+        else:
+            baskets = large_baskets(held["source"])
+            n = len(run_rules(baskets, min_support=SUPPORT, min_confidence=CONFIDENCE).table)
+        (out / "rules.json").write_text(json.dumps(n))
+        return n
+
+    steps = {
         "load": load,
         "overview": lambda: int(large_overview(held["source"]).kpi("Orders").value),
         "rfm + segments": segments,
-        "weekly series": lambda: large_series(held["source"], freq="W").n,
-        "baskets": lambda: large_baskets(held["source"]).matrix.nnz,
+        "weekly series": series,
     }
+    if engine == "duckdb":
+        steps["baskets"] = lambda: large_baskets(held["source"]).matrix.nnz
+    steps["rules"] = rules
+    return steps
 
 
-def _pandas_steps(path: str) -> dict[str, Callable[[], Any]]:
+def _pandas_steps(path: str, out: Path, engine: str) -> dict[str, Callable[[], Any]]:
     import numpy as np
     import pandas as pd
     from scipy import sparse
@@ -139,15 +175,17 @@ def _pandas_steps(path: str) -> dict[str, Callable[[], Any]]:
     }
 
 
-ENGINES = {
-    "MarketLens DuckDB engine": _duckdb_steps,
-    "plain pandas": _pandas_steps,
+ENGINES: dict[str, tuple[Callable[..., dict[str, Callable[[], Any]]], str]] = {
+    "MarketLens DuckDB engine": (_engine_steps, "duckdb"),
+    "MarketLens Spark engine, local[2]": (_engine_steps, "spark"),
+    "plain pandas": (_pandas_steps, "pandas"),
 }
 
 
-def worker(engine: str, path: str) -> None:
+def worker(engine: str, path: str, out: str) -> None:
     """Run one engine's steps in this process; print one JSON line per step."""
-    for step, fn in ENGINES[engine](path).items():
+    steps, name = ENGINES[engine]
+    for step, fn in steps(path, Path(out), name).items():
         start = time.perf_counter()
         rows = fn()
         print(
@@ -186,17 +224,49 @@ def run(*, quick: bool = False) -> BenchReport:
         case = f"10M order lines, {'Parquet folder' if kind == 'parquet' else 'one CSV file'}"
         size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.rglob("*")))
         report.notes.append(f"{case}: {size / 1e9:.2f} GB on disk")
+        outputs = {engine: Path(tempfile.mkdtemp(prefix="large-")) for engine in ENGINES}
         for engine in ENGINES:
-            _one(report, case, engine, path)
+            if kind == "csv" and "Spark" in engine:
+                continue  # Spark's timing on typed Parquet is the figure that matters
+            _one(report, case, engine, path, outputs[engine])
+        _compare(report, case, outputs)
     return report
 
 
-def _one(report: BenchReport, case: str, engine: str, path: Path) -> None:
+def _compare(report: BenchReport, case: str, outputs: dict[str, Path]) -> None:
+    """Whether the Spark engine gave the DuckDB engine's RFM, weekly series and rule count."""
+    import pandas as pd
+
+    local, spark = outputs["MarketLens DuckDB engine"], outputs["MarketLens Spark engine, local[2]"]
+    if not (spark / "rules.json").exists() or not (local / "rules.json").exists():
+        return
+    mine, theirs = pd.read_parquet(local / "rfm.parquet"), pd.read_parquet(spark / "rfm.parquet")
+    columns = ["customer_id", "recency", "frequency", "monetary", "rfm_score", "segment"]
+    same_rfm = mine[columns].astype(str).equals(theirs[columns].astype(str))
+    money = (
+        (mine["monetary"] - theirs["monetary"]).abs().max() if len(mine) == len(theirs) else None
+    )
+    a, b = pd.read_parquet(local / "series.parquet"), pd.read_parquet(spark / "series.parquet")
+    series_gap = float((a["value"] - b["value"]).abs().max()) if len(a) == len(b) else None
+    rules = (
+        json.loads((local / "rules.json").read_text()),
+        json.loads((spark / "rules.json").read_text()),
+    )
+    report.notes.append(
+        f"{case}, Spark against DuckDB: RFM of {len(mine):,} customers "
+        + ("identical" if same_rfm else f"different (largest monetary gap {money})")
+        + f"; weekly series of {len(a)} weeks, largest gap {series_gap}"
+        + f"; rules at {SUPPORT}/{CONFIDENCE}: {rules[0]} (DuckDB + MarketLens mining) and "
+        + f"{rules[1]} (Spark MLlib FP-Growth)"
+    )
+
+
+def _one(report: BenchReport, case: str, engine: str, path: Path, out: Path) -> None:
     prepared = CACHE / f"large-engine-{os.getpid()}"
     env = {**os.environ, "MARKETLENS_LARGE_CACHE": str(prepared)}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "bench.large", "worker", engine, str(path)],
+            [sys.executable, "-m", "bench.large", "worker", engine, str(path), str(out)],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -212,7 +282,7 @@ def _one(report: BenchReport, case: str, engine: str, path: Path) -> None:
         )
     peak = max((s["peak_gb"] for s in steps), default=float("nan"))
     total = sum(s["seconds"] for s in steps)
-    finished = len(steps) == len(STEPS)
+    finished = done.returncode == 0
     report.notes.append(
         f"{engine} on {case}: "
         + (f"all steps in {total:.1f} s" if finished else f"stopped after {len(steps)} steps")
@@ -234,7 +304,7 @@ def _last(text: str) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "worker":
-        worker(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "worker":
+        worker(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         print(__doc__)

@@ -27,6 +27,7 @@ from analytics.plots import missing_values_figure
 from pages._database import database_engine, database_tables, database_warnings, read_database
 from pages._display import table as table_of
 from pages._errors import show_error
+from pages._large import large_source_flow
 from pages._runtime import ensure_inside_app
 from pages._state import (
     SAMPLE_LABELS,
@@ -47,7 +48,12 @@ from pages._state import (
 from pages._widgets import PageDone, kept, md, shown_as
 
 NONE = "— none —"  # a choice value; shown through _()
-SOURCES = {N_("Sample data"): "sample", N_("Upload a file"): "upload", N_("Database"): "database"}
+SOURCES = {
+    N_("Sample data"): "sample",
+    N_("Upload a file"): "upload",
+    N_("Database"): "database",
+    N_("Large file on the server"): "large",
+}
 _MARKED = (N_("A table"), N_("A query"), N_("Month first"), N_("Day first"), N_("— none —"))
 _DB_REQUEST = "ml.db_request"
 _REREAD = "ml.privacy_reread"
@@ -315,6 +321,8 @@ if source == "Sample data":
     )
 elif source == "Database":
     state = _database_source(state)
+elif source == "Large file on the server":
+    large_source_flow()  # ends the page: what follows is about tables held in memory
 else:
     # No type= filter: Streamlit enforces it by raising before the page runs, which breaks the
     # session for as long as the file stays; the loader's own message says what it reads instead.

@@ -21,7 +21,13 @@ from analytics.engines.analyses import (
     large_series,
 )
 from analytics.engines.run import ANALYSES, ENGINES, open_large, run_large
-from analytics.engines.source import LargeSource, cache_folder, prepare
+from analytics.engines.source import (
+    LargeSource,
+    cache_folder,
+    inside_roots,
+    large_sources,
+    prepare,
+)
 
 __all__ = [
     "ANALYSES",
@@ -29,10 +35,12 @@ __all__ = [
     "LargeSource",
     "basket_items",
     "cache_folder",
+    "inside_roots",
     "large_baskets",
     "large_overview",
     "large_rfm",
     "large_series",
+    "large_sources",
     "open_large",
     "prepare",
     "run_large",

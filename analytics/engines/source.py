@@ -196,6 +196,44 @@ def _reader(files: Sequence[Path], table: str | None, text: Sequence[str] = ()) 
     )
 
 
+def large_sources(roots: Sequence[str | os.PathLike[str]], *, limit: int = 200) -> list[Path]:
+    """What the operator's folders offer as large sources: data files, and folders that hold
+    them (Hive-style partitions read as one source), three levels deep at most, in name order.
+
+    Only these are offered to visitors: a path typed by a visitor is never read (see
+    :func:`inside_roots`).
+    """
+    found: list[Path] = []
+    endings = (*_PARQUET, *_CSV, *_DUCKDB)
+    for root in map(Path, roots):
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if len(path.relative_to(root).parts) > 3 or len(found) >= limit:
+                continue
+            if any(path.is_relative_to(folder) for folder in found if folder.is_dir()):
+                continue  # a part of a folder offered whole
+            is_data = path.is_file() and path.name.lower().endswith(endings)
+            holds_data = path.is_dir() and any(
+                p.is_file() and p.name.lower().endswith((*_PARQUET, *_CSV)) for p in path.iterdir()
+            )
+            if is_data or holds_data:
+                found.append(path)
+    return found
+
+
+def inside_roots(path: str | os.PathLike[str], roots: Sequence[str | os.PathLike[str]]) -> Path:
+    """``path`` resolved, if it lies inside one of ``roots`` (links followed); refused otherwise."""
+    resolved = Path(path).resolve()
+    for root in roots:
+        if resolved.is_relative_to(Path(root).resolve()):
+            return resolved
+    raise AnalyticsError(
+        _("{path} is outside the folders this server reads large files from.").format(path=path),
+        hint=_("Ask whoever runs the server to add its folder to [marketlens.large] roots."),
+    )
+
+
 def _utf8(files: list[Path], folder: Path, say: Any) -> tuple[list[Path], list[str]]:
     """CSV files in UTF-8: a file in another encoding (GBK, Windows-1252, UTF-16 …, decided as
     the Data page decides) is converted once, in pieces, into the cache folder."""

@@ -4,6 +4,7 @@ RFM, sales series and baskets on the bundled sample and on real exports with the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -192,3 +193,25 @@ def test_what_the_engine_cannot_read_is_said_in_words(tmp_path, make, message):
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_the_large_command_prints_the_analyses_as_json(tmp_path, capsys):
+    from analytics.__main__ import main
+
+    path = tmp_path / "orders"
+    assert main(["sample", "--lines", "30000", "--out", str(path)]) == 0
+    written = json.loads(capsys.readouterr().out)
+    assert written["lines"] == 30000 and written["format"] == "parquet"
+    assert main(["large", str(path), "--min-support", "0.02", "--min-confidence", "0.3"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    source = prepare(path)
+    assert summary["rows_read"] == 30000 and summary["rows_kept"] == source.rows_kept
+    assert summary["overview"]["Orders"] == large_overview(source).kpi("Orders").value
+    assert summary["rfm"]["customers"] == len(large_rfm(source).customers)
+    assert sum(summary["segments"]["sizes"]) == summary["rfm"]["customers"]
+    assert summary["series"]["periods"] == large_series(source, freq="W").n
+    rules = run_rules(large_baskets(source), min_support=0.02, min_confidence=0.3)
+    assert summary["rules"]["count"] == len(rules.table) > 0
+    assert set(summary["seconds"]) == {"prepare", "overview", "rfm", "segments", "series", "rules"}
+    assert main(["large", str(tmp_path / "nothing")]) == 2
+    assert "There is no file or folder" in capsys.readouterr().err
