@@ -2,7 +2,8 @@
 
 ``prepare`` reads a Parquet or CSV file or folder of any size (or a DuckDB table) once, out of
 core, into typed order lines; ``large_overview``, ``large_rfm``, ``large_series`` and
-``large_baskets`` compute the Overview, RFM, the sales series and the baskets as SQL
+``large_baskets`` and ``large_cohorts`` compute the Overview, RFM, the sales series, the
+baskets and the cohort table as SQL
 aggregations and return the in-memory result types, so every chart, table and export works on
 them. The same SQL runs on Spark (``open_large(..., engine="spark")``, in
 :mod:`analytics.engines.spark`, imported only when asked for: PySpark is optional), where rules
@@ -16,6 +17,7 @@ Modules: ``source`` (preparing a source with DuckDB), ``analyses`` (the SQL), ``
 from analytics.engines.analyses import (
     basket_items,
     large_baskets,
+    large_cohorts,
     large_overview,
     large_rfm,
     large_series,
@@ -37,6 +39,7 @@ __all__ = [
     "cache_folder",
     "inside_roots",
     "large_baskets",
+    "large_cohorts",
     "large_overview",
     "large_rfm",
     "large_series",

@@ -23,6 +23,7 @@ from analytics.engines.source import LargeSource
 from analytics.errors import AnalyticsError
 from analytics.forecast import SalesSeries, series_from_sums
 from analytics.i18n import _, day
+from analytics.lifetime import MEASURES, Cohorts, cohorts_from_cells
 from analytics.overview import (
     FREQ_LABELS,
     OverviewParams,
@@ -545,3 +546,88 @@ def _names(con: Any, where: str, params: Sequence[object] = ()) -> pd.Series:
         params,
     )
     return pd.Series(named["product_name"].to_numpy(), index=named["product"].to_numpy())
+
+
+# --- Cohorts --------------------------------------------------------------------------------------
+#: Periods since a date, counted from year and month (or quarter): the same in DuckDB and Spark.
+_ORDINAL = {"M": "year({x}) * 12 + month({x})", "Q": "year({x}) * 4 + quarter({x})"}
+
+
+def large_cohorts(
+    source: LargeSource,
+    period: str = "M",
+    measure: str = "active",
+    *,
+    by: str | None = None,
+    value: str | None = None,
+) -> Cohorts:
+    """:func:`analytics.lifetime.cohort_table` on a large source: customers and revenue per
+    (acquisition period, periods since) come back from SQL; the same code makes the table.
+
+    Example
+    -------
+    >>> large_cohorts(prepare("orders/"), "Q", "revenue").table.shape  # doctest: +SKIP
+    (12, 12)
+    """
+    if period not in _ORDINAL:
+        raise AnalyticsError(f"The cohort period must be M or Q, got {period!r}.")
+    if measure not in MEASURES:
+        raise AnalyticsError(f"The measure must be one of {', '.join(MEASURES)}, got {measure!r}.")
+    if not source.has_customers:
+        raise AnalyticsError(
+            "Cohorts need customer ids and dates.",
+            hint="Map the customer and date columns on the Data page.",
+        )
+    sales = "sold AND customer_id IS NOT NULL AND timestamp IS NOT NULL"
+    chosen, params = "", []
+    if by is not None and value is not None:
+        if by not in (*source.dimensions, *(["category"] if source.mapping.category else [])):
+            raise AnalyticsError(f"{by!r} is not a column of this dataset.")
+        column = _quoted(by, source.engine)
+        # Customers whose first day's lines have by = value (a first day with several values
+        # counts for each), as the in-memory path chooses them.
+        chosen = (
+            "AND customer_id IN (SELECT l.customer_id FROM lines l JOIN (SELECT customer_id, "
+            f"min(CAST(timestamp AS DATE)) AS d FROM lines WHERE {sales} GROUP BY customer_id) f "
+            "ON l.customer_id = f.customer_id AND CAST(l.timestamp AS DATE) = f.d "
+            f"WHERE l.sold AND CAST(l.{column} AS {'STRING' if source.engine == 'spark' else 'VARCHAR'}) = ?)"
+        )
+        params = [str(value)]
+    ordinal = _ORDINAL[period]
+    con = source.connect()
+    try:
+        last = con.execute(f"SELECT max(timestamp) FROM lines WHERE {sales}").fetchone()[0]
+        if last is None:
+            raise AnalyticsError("No sale has both a customer id and a date.")
+        cells = _frame(
+            con,
+            f"WITH s AS (SELECT customer_id, timestamp, revenue FROM lines WHERE {sales} {chosen}), "
+            f"f AS (SELECT customer_id, min({_period(period)}) AS cohort FROM s GROUP BY customer_id) "
+            f"SELECT f.cohort AS cohort, ({ordinal.format(x='s.timestamp')}) - "
+            f"({ordinal.format(x='f.cohort')}) AS age, count(DISTINCT s.customer_id) AS customers, "
+            "coalesce(sum(s.revenue), 0) AS revenue FROM s JOIN f ON s.customer_id = f.customer_id "
+            "GROUP BY 1, 2 ORDER BY 1, 2",
+            params,
+        )
+    finally:
+        con.close()
+    if cells.empty:
+        raise AnalyticsError(
+            _("No customer's first purchase has {column} = {value!r}.").format(
+                column=by, value=value
+            ),
+            hint=_("Pick another value, or show all customers."),
+        )
+    cells["cohort"] = pd.to_datetime(cells["cohort"]).astype("datetime64[ns]")
+    cells["age"] = cells["age"].astype("int64")
+    indexed = cells.set_index(["cohort", "age"])
+    sizes = indexed.xs(0, level="age")["customers"].astype("int64")
+    sizes.index.name = "cohort"
+    column = "customers" if measure == "active" else "revenue"
+    return cohorts_from_cells(
+        sizes,
+        indexed[column].astype("int64" if measure == "active" else float),
+        measure=measure,
+        period=period,
+        last=_stamp(last),
+    )

@@ -10,13 +10,19 @@ from typing import Any
 import numpy as np
 
 from analytics.baskets import run_rules
-from analytics.engines.analyses import large_baskets, large_overview, large_rfm, large_series
+from analytics.engines.analyses import (
+    large_baskets,
+    large_cohorts,
+    large_overview,
+    large_rfm,
+    large_series,
+)
 from analytics.engines.source import LargeSource, prepare
 from analytics.errors import AnalyticsError
 from analytics.segments import rfm_features, run_segmentation, scale_features
 
 ENGINES = ("duckdb", "spark")
-ANALYSES = ("overview", "rfm", "segments", "series", "rules")
+ANALYSES = ("overview", "rfm", "segments", "series", "cohorts", "rules")
 #: k for MLlib's k-means when none is given (the local engine chooses k by silhouette).
 SPARK_DEFAULT_K = 4
 
@@ -91,6 +97,8 @@ def run_large(
         timed("segments", lambda: _segments(source, rfm, k))
     if "series" in analyses:
         timed("series", lambda: _series(source, freq))
+    if "cohorts" in analyses and source.has_customers:
+        timed("cohorts", lambda: _cohorts(source))
     if "rules" in analyses:
         timed("rules", lambda: _rules(source, min_support, min_confidence, top))
     return out
@@ -136,6 +144,17 @@ def _series(source: LargeSource, freq: str) -> dict[str, Any]:
         "periods": series.n,
         "last": {f"{p:%Y-%m-%d}": round(float(v), 2) for p, v in series.values.tail(4).items()},
         "notes": list(series.notes),
+    }
+
+
+def _cohorts(source: LargeSource) -> dict[str, Any]:
+    cohorts = large_cohorts(source, "M", "active")
+    curve = cohorts.curve()
+    return {
+        "period": "M",
+        "cohorts": len(cohorts.table),
+        "customers": int(cohorts.sizes.sum()),
+        "share_buying_again": {str(age): round(float(v), 4) for age, v in curve.head(7).items()},
     }
 
 

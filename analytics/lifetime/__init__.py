@@ -16,7 +16,13 @@ from analytics.lifetime.clv import (
     slipping_away,
     spend_check,
 )
-from analytics.lifetime.cohorts import MEASURES, Cohorts, acquisition_groups, cohort_table
+from analytics.lifetime.cohorts import (
+    MEASURES,
+    Cohorts,
+    acquisition_groups,
+    cohort_table,
+    cohorts_from_cells,
+)
 from analytics.lifetime.migration import NEW, Migration, default_dates, segment_migration
 from analytics.lifetime.plots import (
     cohort_curves,
@@ -41,6 +47,7 @@ __all__ = [
     "cohort_curves",
     "cohort_heatmap",
     "cohort_table",
+    "cohorts_from_cells",
     "customer_summary",
     "default_calibration_end",
     "default_dates",

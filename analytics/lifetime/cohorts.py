@@ -118,11 +118,22 @@ def cohort_table(
         }
     )
     sizes = frame.loc[frame["age"] == 0].groupby("cohort")["customer_id"].nunique()
+    grouped = frame.groupby(["cohort", "age"])
+    cells = grouped["customer_id"].nunique() if measure == "active" else grouped["revenue"].sum()
+    return cohorts_from_cells(sizes, cells, measure=measure, period=period, last=last)
+
+
+def cohorts_from_cells(
+    sizes: pd.Series, cells: pd.Series, *, measure: str, period: str, last: pd.Timestamp
+) -> Cohorts:
+    """The cohort table from its cells, however they were added up (pandas here, SQL in the
+    large-source engines): ``sizes`` (customers per cohort start), ``cells`` indexed by
+    (cohort start, periods since it) holding the customers who bought (``active``) or the
+    revenue; ``last`` is the data's last moment."""
     if measure == "active":
-        counts = frame.groupby(["cohort", "age"])["customer_id"].nunique().unstack(fill_value=0)
-        table = counts.div(sizes, axis=0)
+        table = cells.unstack(fill_value=0).div(sizes, axis=0)
     else:
-        revenue = frame.groupby(["cohort", "age"])["revenue"].sum().unstack(fill_value=0)
+        revenue = cells.unstack(fill_value=0)
         table = (
             revenue.div(revenue[0], axis=0)
             if measure == "revenue"

@@ -17,6 +17,7 @@ from analytics.baskets import build_baskets, run_rules
 from analytics.data import clean, default_steps, open_dataset
 from analytics.engines import (
     large_baskets,
+    large_cohorts,
     large_overview,
     large_rfm,
     large_series,
@@ -24,6 +25,7 @@ from analytics.engines import (
 )
 from analytics.errors import AnalyticsError
 from analytics.forecast import build_series
+from analytics.lifetime import cohort_table
 from analytics.overview import run_overview
 from analytics.segments import compute_rfm
 
@@ -100,6 +102,24 @@ def test_the_sample_gives_the_same_overview_rfm_series_and_baskets():
     )
     rules = run_rules(a, min_support=0.01, min_confidence=0.3)
     assert len(rules.table) == len(run_rules(b, min_support=0.01, min_confidence=0.3).table) > 0
+    for period in ("M", "Q"):
+        for measure in ("active", "revenue", "cumulative"):
+            _same_cohorts(
+                cohort_table(dataset, period, measure), large_cohorts(source, period, measure)
+            )
+    for by, value in (("Country", "France"), ("category", "Gifts")):
+        _same_cohorts(
+            cohort_table(dataset, "M", "active", by=by, value=value),
+            large_cohorts(source, "M", "active", by=by, value=value),
+        )
+    with pytest.raises(AnalyticsError, match="No customer's first purchase"):
+        large_cohorts(source, "M", "active", by="Country", value="Atlantis")
+
+
+def _same_cohorts(a, b) -> None:
+    pd.testing.assert_frame_equal(a.table, b.table, check_index_type=False)
+    pd.testing.assert_frame_equal(a.partial, b.partial, check_index_type=False)
+    pd.testing.assert_series_equal(a.sizes, b.sizes, check_dtype=False, check_index_type=False)
 
 
 @pytest.mark.parametrize(
@@ -212,6 +232,15 @@ def test_the_large_command_prints_the_analyses_as_json(tmp_path, capsys):
     assert summary["series"]["periods"] == large_series(source, freq="W").n
     rules = run_rules(large_baskets(source), min_support=0.02, min_confidence=0.3)
     assert summary["rules"]["count"] == len(rules.table) > 0
-    assert set(summary["seconds"]) == {"prepare", "overview", "rfm", "segments", "series", "rules"}
+    assert set(summary["seconds"]) == {
+        "prepare",
+        "overview",
+        "rfm",
+        "segments",
+        "series",
+        "cohorts",
+        "rules",
+    }
+    assert summary["cohorts"]["share_buying_again"]["0"] == 1.0
     assert main(["large", str(tmp_path / "nothing")]) == 2
     assert "There is no file or folder" in capsys.readouterr().err

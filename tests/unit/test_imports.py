@@ -96,7 +96,7 @@ LAYERS = {
     "campaigns": 5,
     "mix": 5,
     "lifetime": 6,  # builds on the segments' RFM (segment migration)
-    "engines": 6,  # large sources: returns the results of overview, segments, forecast, baskets
+    "engines": 7,  # large sources: the results of overview, segments, forecast, baskets, lifetime
     "report": 7,
     "__main__": 8,
 }

@@ -18,6 +18,7 @@ from analytics.baskets import build_baskets, run_rules
 from analytics.data import open_dataset
 from analytics.engines import (
     large_baskets,
+    large_cohorts,
     large_overview,
     large_rfm,
     large_series,
@@ -87,6 +88,17 @@ def test_spark_gives_the_same_rfm_series_and_overview(engines):
         assert np.isclose(mine.value, theirs.value, rtol=1e-9), mine.name
     for name in ("trend", "top_products", "top_values", "customers_by_period"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_dtype=False)
+
+
+def test_spark_gives_the_same_cohorts(engines):
+    local, distributed = engines
+    for period, measure in (("M", "active"), ("Q", "cumulative")):
+        a, b = large_cohorts(local, period, measure), large_cohorts(distributed, period, measure)
+        pd.testing.assert_frame_equal(a.table, b.table, check_index_type=False)
+        pd.testing.assert_series_equal(a.sizes, b.sizes, check_dtype=False, check_index_type=False)
+    a = large_cohorts(local, "M", "active", by="Country", value="France")
+    b = large_cohorts(distributed, "M", "active", by="Country", value="France")
+    pd.testing.assert_frame_equal(a.table, b.table, check_index_type=False)
 
 
 def test_mllib_fp_growth_finds_the_local_rules(engines):
