@@ -44,7 +44,7 @@ from analytics.data import (
     write_table,
 )
 from analytics.display import Display
-from analytics.engines import ANALYSES, ENGINES, open_large, run_large
+from analytics.engines import ANALYSES, ENGINES, open_large, prepare_table, run_large
 from analytics.errors import AnalyticsError
 from analytics.forecast import METRICS, ForecastParams, build_series, run_forecast
 from analytics.i18n import LANGUAGES, _, current_language, language, language_for
@@ -701,13 +701,24 @@ def _large(args: argparse.Namespace) -> int:
         print(f"{share:4.0%} {message}", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    source = open_large(
-        str(args.source),
-        engine=args.engine,
-        master=args.spark_master,
-        roles=_roles(args.role),
-        progress=progress,
-    )
+    if args.table:
+        import sqlalchemy as sa
+
+        if not args.source:
+            raise AnalyticsError("--table needs the database URL as SOURCE.")
+        engine = sa.create_engine(args.source)
+        try:
+            source = prepare_table(engine, args.table, roles=_roles(args.role), progress=progress)
+        finally:
+            engine.dispose()
+    else:
+        source = open_large(
+            str(args.source),
+            engine=args.engine,
+            master=args.spark_master,
+            roles=_roles(args.role),
+            progress=progress,
+        )
     prepared = time.perf_counter()
     analyses = [a.strip() for a in args.analyses.split(",") if a.strip()]
     summary = run_large(
@@ -731,7 +742,14 @@ def _add_large_command(commands: argparse._SubParsersAction) -> None:
         help="Overview, RFM, segments, series and rules of a Parquet/CSV file or folder of any "
         "size, out of core with DuckDB (default) or on a Spark cluster",
     )
-    large.add_argument("source", help="a file, a folder of Parquet/CSV files, or file.duckdb:table")
+    large.add_argument(
+        "source",
+        help="a file, a folder of Parquet/CSV files, file.duckdb:table, or with --table a "
+        "database URL (postgresql://…, sqlite:///…)",
+    )
+    large.add_argument(
+        "--table", help="read this table of the database SOURCE, streamed (DuckDB engine)"
+    )
     large.add_argument("--engine", choices=ENGINES, default="duckdb")
     large.add_argument(
         "--spark-master", default="local[2]", help="Spark master URL (local[2], spark://host:7077)"

@@ -241,11 +241,11 @@ def _compare(report: BenchReport, case: str, outputs: dict[str, Path]) -> None:
     if not (spark / "rules.json").exists() or not (local / "rules.json").exists():
         return
     mine, theirs = pd.read_parquet(local / "rfm.parquet"), pd.read_parquet(spark / "rfm.parquet")
-    columns = ["customer_id", "recency", "frequency", "monetary", "rfm_score", "segment"]
-    same_rfm = mine[columns].astype(str).equals(theirs[columns].astype(str))
-    money = (
-        (mine["monetary"] - theirs["monetary"]).abs().max() if len(mine) == len(theirs) else None
+    exact = ["customer_id", "recency", "frequency", "r_score", "f_score", "m_score", "segment"]
+    same_rfm = len(mine) == len(theirs) and mine[exact].astype(str).equals(
+        theirs[exact].astype(str)
     )
+    money = float((mine["monetary"] - theirs["monetary"]).abs().max()) if same_rfm else None
     a, b = pd.read_parquet(local / "series.parquet"), pd.read_parquet(spark / "series.parquet")
     series_gap = float((a["value"] - b["value"]).abs().max()) if len(a) == len(b) else None
     rules = (
@@ -254,7 +254,11 @@ def _compare(report: BenchReport, case: str, outputs: dict[str, Path]) -> None:
     )
     report.notes.append(
         f"{case}, Spark against DuckDB: RFM of {len(mine):,} customers "
-        + ("identical" if same_rfm else f"different (largest monetary gap {money})")
+        + (
+            f"the same ids, recency, frequency, scores and segments; monetary within {money:.1e}"
+            if same_rfm
+            else "DIFFERENT"
+        )
         + f"; weekly series of {len(a)} weeks, largest gap {series_gap}"
         + f"; rules at {SUPPORT}/{CONFIDENCE}: {rules[0]} (DuckDB + MarketLens mining) and "
         + f"{rules[1]} (Spark MLlib FP-Growth)"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from analytics.baskets import run_rules
 from analytics.engines import (
@@ -19,12 +20,14 @@ from analytics.engines import (
     large_rfm,
     large_sources,
     open_large,
+    prepare_table,
 )
 from analytics.errors import AnalyticsError
 from analytics.i18n import N_, _, current_language
 from analytics.overview import OverviewResult
 from analytics.plots import trend_figure
 from analytics.segments import RFMResult, rfm_segments_figure
+from pages._database import database_engine, database_options, database_tables
 from pages._display import current_display, table
 from pages._errors import show_error
 from pages._widgets import PageDone, kept, md
@@ -32,6 +35,7 @@ from pages._widgets import PageDone, kept, md
 #: The session's prepared large source.
 _SOURCE = "ml.large.source"
 _REQUEST = "ml.large.request"
+WHERE_LABELS = {"files": N_("A file or folder on the server"), "table": N_("A database table")}
 ENGINE_LABELS = {"duckdb": N_("DuckDB, on this server"), "spark": N_("Spark cluster")}
 
 
@@ -99,14 +103,44 @@ def _scan() -> None:
 
 def large_source_flow() -> None:
     """Draw the flow; it ends the page (the rest of the Data page is about in-memory tables)."""
-    roots = large_roots()
     st.caption(
         _(
-            "For files too large to upload: MarketLens reads them where they are, out of core, "
-            "and brings only the aggregated results into this page. Uploads stay limited to "
+            "For data too large to upload: MarketLens reads it where it is, out of core, and "
+            "brings only the aggregated results into this page. Uploads stay limited to "
             "2,000,000 rows."
         )
     )
+    try:
+        database = database_engine()
+    except AnalyticsError:
+        database = None  # the Database source says what is wrong with it
+    where = "files"
+    if database is not None:
+        where = kept(
+            st.radio,
+            _("Read"),
+            ["files", "table"],
+            format_func=lambda w: _(WHERE_LABELS[w]),
+            horizontal=True,
+            key="w.large.where",
+            default="files",
+        )
+    if where == "table" and database is not None:
+        request = _table_choice(database)
+    else:
+        request = _file_choice()
+    if request is not None:
+        _prepare(*request)
+    source: LargeSource | None = st.session_state.get(_SOURCE)
+    if source is None:
+        raise PageDone
+    _results(source)
+    raise PageDone
+
+
+def _file_choice() -> tuple[str, str, list[str], object] | None:
+    """The file or folder and engine chosen, once Read it is pressed."""
+    roots = large_roots()
     if not roots:
         st.info(
             _(
@@ -145,27 +179,50 @@ def large_source_flow() -> None:
         default="duckdb",
     )
     st.button(_("Read it"), on_click=_scan, icon=":material/dataset:", type="primary")
-    if st.session_state.pop(_REQUEST, False):
-        _prepare(path, engine, roots)
-    source: LargeSource | None = st.session_state.get(_SOURCE)
-    if source is None:
+    if not st.session_state.pop(_REQUEST, False):
+        return None
+    return path, engine, roots, None
+
+
+def _table_choice(database: Engine) -> tuple[str, str, list[str], object] | None:
+    """The database table chosen, once Read it is pressed (streamed into DuckDB)."""
+    try:
+        tables = database_tables(database)
+    except AnalyticsError as exc:
+        show_error(exc)
+        raise PageDone from None
+    if not tables:
+        st.info(_("This database has no tables or views the connection can see."))
         raise PageDone
-    _results(source)
-    raise PageDone
+    table_name = kept(
+        st.selectbox, _("Table or view"), tables, key="w.large.table", default=tables[0]
+    )
+    st.button(_("Read it"), on_click=_scan, icon=":material/dataset:", type="primary")
+    if not st.session_state.pop(_REQUEST, False):
+        return None
+    return table_name, "duckdb", [], database
 
 
-def _prepare(path: str, engine: str, roots: list[str]) -> None:
-    name = Path(path).name
+def _prepare(path: str, engine: str, roots: list[str], database: object) -> None:
+    name = Path(path).name if database is None else path
     with st.status(_("Reading {name} …").format(name=md(name)), expanded=True) as status:
         bar = st.progress(0.0)
         try:
-            checked = inside_roots(path, roots)
-            source = open_large(
-                str(checked),
-                engine=engine,
-                master=spark_master() or "local[2]",
-                progress=lambda share, message: bar.progress(min(share, 1.0), text=message),
-            )
+
+            def progress(share: float, message: str) -> None:
+                bar.progress(min(share, 1.0), text=message)
+
+            if database is not None:
+                source = prepare_table(
+                    database, path, options=database_options(), progress=progress
+                )
+            else:
+                source = open_large(
+                    str(inside_roots(path, roots)),
+                    engine=engine,
+                    master=spark_master() or "local[2]",
+                    progress=progress,
+                )
         except AnalyticsError as exc:
             status.update(label=_("Could not read {name}").format(name=md(name)), state="error")
             show_error(exc)

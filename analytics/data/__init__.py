@@ -104,6 +104,7 @@ from analytics.data.sql import (
     list_tables,
     read_query,
     read_table,
+    stream_table,
 )
 from analytics.data.sql_guard import (
     TableName,
@@ -180,6 +181,7 @@ __all__ = [
     "reattach",
     "role_evidence",
     "sales_mask",
+    "stream_table",
     "to_csv_bytes",
     "to_excel_bytes",
     "unpaid_mask",

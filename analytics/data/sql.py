@@ -195,6 +195,57 @@ def read_table(
     return _read(engine, statement, source=table, options=options, cancelled=cancelled)
 
 
+def stream_table(
+    engine: Engine,
+    table: str,
+    write: Callable[[pd.DataFrame], None],
+    *,
+    options: DatabaseOptions | None = None,
+    seconds: float = 3600.0,
+    cancelled: Callable[[], bool] | None = None,
+) -> int:
+    """Every row of one allowed table, handed to ``write`` in pieces (about 32 MB of values
+    each), with no row cap: the large-source engine writes them into DuckDB, so the table is
+    never whole in memory. Read-only and cancellable as :func:`read_table`; ``seconds`` is the
+    time limit of the whole read. Returns the number of rows.
+    """
+    options = options or DatabaseOptions()
+    default = default_schema(engine)
+    match = next((t for t in visible_tables(engine, options) if t.label(default) == table), None)
+    if match is None:
+        raise AnalyticsError(f"There is no table or view called {table!r} in this database.")
+    quote = engine.dialect.identifier_preparer.quote
+    statement = f"SELECT * FROM {quote(match.schema)}.{quote(match.name)}"
+    rows = 0
+    try:
+        with _read_only(engine, seconds, cancelled) as (cursor, watchdog):
+            cursor.execute(statement)
+            columns = [str(d[0]) for d in cursor.description or ()]
+            pending: list[tuple[Any, ...]] = []
+            size = 0
+            for chunk in _pieces(cursor, watchdog):
+                pending.extend(chunk)
+                size += _bytes(chunk)
+                if size >= _STREAM_BYTES:
+                    write(pd.DataFrame.from_records(pending, columns=columns).apply(_plain_column))
+                    rows += len(pending)
+                    pending, size = [], 0
+            if pending or not rows:
+                write(pd.DataFrame.from_records(pending, columns=columns).apply(_plain_column))
+                rows += len(pending)
+    except _Stopped as stop:
+        raise stop.error() from None
+    except sa.exc.DBAPIError as exc:
+        raise _database_error(exc) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise _connection_error(exc, engine) from exc
+    return rows
+
+
+#: How much a piece handed on by :func:`stream_table` holds.
+_STREAM_BYTES = 32 * 1024**2
+
+
 def checked_query(
     engine: Engine, query: str, *, options: DatabaseOptions | None = None
 ) -> CheckedQuery:

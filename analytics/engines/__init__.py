@@ -29,6 +29,7 @@ from analytics.engines.source import (
     inside_roots,
     large_sources,
     prepare,
+    prepare_table,
 )
 
 __all__ = [
@@ -46,5 +47,6 @@ __all__ = [
     "large_sources",
     "open_large",
     "prepare",
+    "prepare_table",
     "run_large",
 ]

@@ -16,7 +16,7 @@ import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -457,6 +457,7 @@ def prepare(
             database = folder / f"{stamp}.duckdb"
             if not database.exists():
                 _write(con, reader, kinds, sample, mapping, tuple(steps), database, say)
+                _tidy(folder, keep=_KEEP)
         say(0.98, _("Counting what was kept"))
         return _described(str(location), database, mapping, tuple(steps), stamp, notes)
     except duckdb_error() as exc:
@@ -474,6 +475,84 @@ def duckdb_error() -> type[Exception]:
     """DuckDB's own error class (for ``except``), imported only when DuckDB is used."""
     error: type[Exception] = _duckdb().Error
     return error
+
+
+def prepare_table(
+    engine: Any,
+    table: str,
+    *,
+    options: Any = None,
+    roles: Mapping[str, str | None] | None = None,
+    steps: Sequence[str] = DEFAULT_STEPS,
+    progress: Any = None,
+) -> LargeSource:
+    """A database table as a large source: its rows streamed read-only (as the Data page reads a
+    table, without the 2,000,000-row cap) into a DuckDB file piece by piece, then prepared as a
+    file is. The table is never whole in memory.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The connection of ``[connections.sql]``.
+    table : str
+        A table the operator allows (as :func:`analytics.data.list_tables` names it).
+    options : DatabaseOptions, optional
+        The allowlist.
+    """
+    from analytics.data import stream_table
+
+    say = progress or (lambda share, message: None)
+    url = engine.url.render_as_string(hide_password=True)
+    folder = cache_folder()
+    key = hashlib.sha256(f"{url}|{table}".encode()).hexdigest()[:20]
+    staging = folder / f"table-{key}.duckdb"
+    partial = staging.with_suffix(".part")
+    partial.unlink(missing_ok=True)
+    con = _connect(str(partial), read_only=False)
+    written = 0
+
+    def write(piece: pd.DataFrame) -> None:
+        nonlocal written
+        con.register("piece", piece)
+        if written == 0 and not _has_table(con, "rows"):
+            con.execute("CREATE TABLE rows AS SELECT * FROM piece")
+        else:
+            con.execute("INSERT INTO rows SELECT * FROM piece")
+        con.unregister("piece")
+        written += len(piece)
+        say(0.02, _("Read {n} rows of {table}").format(n=f"{written:,}", table=table))
+
+    try:
+        stream_table(engine, table, write, options=options)
+    finally:
+        con.close()
+    os.replace(partial, staging)
+    source = prepare(f"{staging}:rows", roles=roles, steps=steps, progress=progress)
+    database = Path(engine.url.database).name if engine.url.database else engine.dialect.name
+    return replace(source, location=f"{table} ({database})")
+
+
+#: Prepared sources kept in the cache folder (the most recently written).
+_KEEP = 8
+
+
+def _tidy(folder: Path, *, keep: int) -> None:
+    """Delete all but the ``keep`` newest prepared sources (a session still reading an older
+    one keeps its open file until it closes it)."""
+    prepared = sorted(
+        (p for p in folder.glob("*.duckdb") if re.fullmatch(r"[0-9a-f]{20}\.duckdb", p.name)),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in prepared[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def _has_table(con: Any, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(found and found[0])
 
 
 #: The version of the prepared table's layout: a change makes older cache files unused.

@@ -239,7 +239,9 @@ def scored_customers(customers: pd.DataFrame, date: pd.Timestamp) -> pd.DataFram
     customers["recency"] = (date - customers["last_order"].dt.normalize()).dt.days.clip(lower=0)
     customers["r_score"] = score(customers["recency"], higher_is_better=False)
     customers["f_score"] = score(customers["frequency"])
-    customers["m_score"] = score(customers["monetary"])
+    # Rounded for ranking only: two customers who spent the same must tie, whatever order their
+    # lines were added up in (an engine that sums in another order differs in the 12th digit).
+    customers["m_score"] = score(customers["monetary"].round(6))
     digits = customers["r_score"] * 100 + customers["f_score"] * 10 + customers["m_score"]
     customers["rfm_score"] = digits.astype("str")
     lookup = np.zeros((6, 6), dtype=np.int64)

@@ -77,3 +77,26 @@ def test_only_files_inside_the_roots_are_offered_or_read(exports, tmp_path):
     with pytest.raises(AnalyticsError, match="outside the folders"):
         inside_roots(exports / ".." / "secret.parquet", [exports])
     assert inside_roots(exports / "orders", [exports]) == (exports / "orders").resolve()
+
+
+def test_a_database_table_is_streamed_and_summarised(tmp_path, sample, monkeypatch):
+    import sqlalchemy as sa
+
+    monkeypatch.setenv("MARKETLENS_LARGE_CACHE", str(tmp_path / "cache"))
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    engine = sa.create_engine(url)
+    sample.transactions.head(4000).to_sql("orders", engine, index=False)
+    engine.dispose()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.secrets["connections"] = {"sql": {"url": url}}
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.radio(key="w.source").set_value("Large file on the server").run()
+    at.radio(key="w.large.where").set_value("table").run()
+    assert at.selectbox(key="w.large.table").options == ["orders"]
+    next(b for b in at.button if b.label == "Read it").click().run()
+    no_exception(at)
+    assert "4,000 lines read" in texts(at)
+    orders = sample.transactions.head(4000)
+    sold = orders[~orders["Invoice"].astype(str).str.startswith("C") & (orders["Quantity"] > 0)]
+    assert metric(at, "Orders") == f"{sold['Invoice'].nunique():,}"

@@ -244,3 +244,31 @@ def test_the_large_command_prints_the_analyses_as_json(tmp_path, capsys):
     assert summary["cohorts"]["share_buying_again"]["0"] == 1.0
     assert main(["large", str(tmp_path / "nothing")]) == 2
     assert "There is no file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("which", ["sqlite", "postgresql"])
+def test_a_database_table_is_streamed_into_the_engine(which, tmp_path, sample, request):
+    import sqlalchemy as sa
+
+    from analytics.data import open_table, read_table
+    from analytics.engines import prepare_table
+
+    url = (
+        f"sqlite:///{tmp_path / 'shop.sqlite'}"
+        if which == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = sa.create_engine(url)
+    sample.transactions.head(5000).to_sql("orders", engine, index=False, if_exists="replace")
+    source = prepare_table(engine, "orders")
+    assert source.rows_read == 5000 and source.source.startswith("orders")
+    dataset = open_table(read_table(engine, "orders")).dataset
+    dataset = clean(dataset, default_steps(dataset)).dataset
+    assert source.rows_kept == len(dataset.frame)
+    pd.testing.assert_frame_equal(
+        compute_rfm(dataset).customers, large_rfm(source).customers, check_dtype=False
+    )
+    _same_overview(run_overview(dataset, freq="W"), large_overview(source, freq="W"))
+    with pytest.raises(AnalyticsError, match="no table or view called"):
+        prepare_table(engine, "payroll")
+    engine.dispose()
