@@ -186,20 +186,30 @@ def prepare_spark(
     typed = raw.select(*columns)
     if "drop_duplicates" in steps:
         typed = typed.distinct()
-    typed = typed.persist()
     gone: dict[str, int] = {}
+    marked = _marked(F, typed, mapping).persist()
+    conditions = {
+        step: F.coalesce(condition, F.lit(False))
+        for step, condition in _spark_conditions(F, mapping, steps, marked).items()
+    }
+    # One pass counts what each step removes of what the steps before it kept, in the Data
+    # page's order, and the lines left; a second (cached) pass writes them.
+    counts = [F.count(F.lit(1)).alias("total")]
+    passed = F.lit(True)
+    for step, condition in conditions.items():
+        counts.append(F.sum(F.when(passed & ~condition, 1).otherwise(0)).alias(step))
+        passed = passed & condition
+    row = marked.agg(*counts).collect()[0]
     if "drop_duplicates" in steps:
-        gone["drop_duplicates"] = raw.count() - typed.count()
-    marked = _marked(F, typed, mapping)
-    for step, condition in _spark_conditions(F, mapping, steps, marked).items():
-        before = marked.count()
-        marked = marked.where(F.coalesce(condition, F.lit(False))).persist()
-        gone[step] = before - marked.count()
-    lines = marked.withColumn(
-        "sold", ~F.col("cancelled") & F.coalesce(F.col("quantity") != 0, F.lit(True))
-    ).persist()
+        gone["drop_duplicates"] = raw.count() - int(row["total"])
+    gone.update({step: int(row[step] or 0) for step in conditions})
+    lines = (
+        marked.where(passed)
+        .withColumn("sold", ~F.col("cancelled") & F.coalesce(F.col("quantity") != 0, F.lit(True)))
+        .persist()
+    )
     kept = lines.count()
-    typed.unpersist()
+    marked.unpersist()
     stamp = hashlib.sha256(repr((location, master, mapping, tuple(steps))).encode()).hexdigest()
     view = f"lines_{stamp[:12]}"
     lines.createOrReplaceTempView(view)
