@@ -57,6 +57,16 @@ def _frame(con: Any, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
     return con.execute(sql, list(params)).fetchdf()
 
 
+def connect(source: LargeSource) -> Any:
+    """A connection to the source's prepared lines (``lines``): read-only DuckDB, or the Spark
+    session behind DuckDB's interface (:class:`analytics.engines.spark.SparkConnection`)."""
+    if source.engine == "spark":
+        from analytics.engines.spark import SparkConnection, spark_session
+
+        return SparkConnection(spark_session(source.master or "local[2]"), source.database)
+    return source.connect()
+
+
 def _stamp(value: object) -> pd.Timestamp:
     return pd.Timestamp(value)  # type: ignore[arg-type]
 
@@ -119,7 +129,7 @@ def large_overview(
             _("{column!r} is not a dimension of this dataset.").format(column=dimension),
             hint=_("Dimensions: {names}.").format(names=", ".join(source.dimensions) or _("none")),
         )
-    con = source.connect()
+    con = connect(source)
     try:
         first, last = _span(con)
         first, last = first.normalize(), last.normalize()
@@ -298,7 +308,7 @@ def large_rfm(
             "RFM needs a customer column, and this dataset has none.",
             hint="Choose the customer column under 'Column roles' on the Data page.",
         )
-    con = source.connect()
+    con = connect(source)
     try:
         total, last_day = con.execute("SELECT count(*), max(timestamp) FROM lines").fetchone()
         last_day = _stamp(last_day)
@@ -367,7 +377,7 @@ def large_series(
     if metric == "customers" and not source.has_customers:
         raise AnalyticsError(_("Customers need the customer id column."))
     value, where = _METRIC_SQL[metric]
-    con = source.connect()
+    con = connect(source)
     try:
         first, last = _span(con)
         undated = con.execute("SELECT count(*) FROM lines WHERE timestamp IS NULL").fetchone()[0]
@@ -438,7 +448,7 @@ def large_baskets(
             hint="Choose the product column under 'Column roles' on the Data page.",
         )
     notes: list[str] = []
-    con = source.connect()
+    con = connect(source)
     try:
         keep = "TRUE"
         if exclude_cancellations:
@@ -594,7 +604,7 @@ def large_cohorts(
         )
         params = [str(value)]
     ordinal = _ORDINAL[period]
-    con = source.connect()
+    con = connect(source)
     try:
         last = con.execute(f"SELECT max(timestamp) FROM lines WHERE {sales}").fetchone()[0]
         if last is None:

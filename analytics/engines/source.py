@@ -89,12 +89,10 @@ class LargeSource:
         return Path(self.location.split(":")[0]).name or self.location
 
     def connect(self, *, memory: str = DEFAULT_MEMORY) -> Any:
-        """A connection to the prepared lines (table or view ``lines``): read-only DuckDB, or
-        the Spark session behind DuckDB's interface."""
-        if self.engine == "spark":
-            from analytics.engines.spark import SparkConnection, spark_session
-
-            return SparkConnection(spark_session(self.master or "local[2]"), self.database)
+        """A read-only DuckDB connection to the prepared lines (table ``lines``); a Spark
+        source connects through :func:`analytics.engines.analyses.connect`."""
+        if self.engine != "duckdb":
+            raise AnalyticsError(f"A {self.engine} source connects through its engine.")
         return _connect(self.database, read_only=True, memory=memory)
 
 

@@ -133,6 +133,7 @@ def test_modules_of_a_package_import_their_siblings_not_the_package_face():
         "lifetime",
         "campaigns",
         "mix",
+        "engines",
         "report",
     }
     for module, imported in GRAPH.items():
