@@ -46,6 +46,7 @@ TRANSLATED = (
     "pages/campaigns.py",
     "pages/_workspace.py",
     "pages/_jobs.py",
+    "pages/_large.py",
 )
 #: Streamlit calls whose text arguments a visitor reads.
 UI_CALLS = frozenset(
