@@ -90,14 +90,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    log: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)),
             *("--server.address", "127.0.0.1", "--server.headless", "true"),
         ],
-        env={**os.environ, "MARKETLENS_LOG": "DEBUG"},  # the server logs each page run's time
+        # the server logs each page run's time
+        env={**os.environ, "MARKETLENS_LOG": "DEBUG", **(env or {})},
         cwd=ROOT,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
@@ -137,8 +140,9 @@ def tree_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc (Linux)."""
+def _tree_rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process and all its descendants, from /proc (Linux): all of it, or one
+    part (``RssAnon``: the heap; ``RssFile``: pages of mapped files)."""
     pids, total = [pid], 0.0
     while pids:
         current = pids.pop()
@@ -147,7 +151,7 @@ def _tree_rss_mb(pid: int) -> float:
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        rss = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")), 0)
+        rss = next((line.split()[1] for line in status.splitlines() if line.startswith(field)), 0)
         total += int(rss) / 1024
         pids.extend(int(child) for child in children)
     return total

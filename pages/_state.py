@@ -178,6 +178,16 @@ def _proposed_state(table_key: str, _table: LoadedTable, origin: str, lang: str)
         return DataState.propose(_table, origin, evidence=cached_evidence)
 
 
+def _keep(state: DataState) -> DataState:
+    """Store the session's data: a large upload's or database table's text is memory-mapped
+    (:meth:`DataState.text_mapped`), so the session holds no copy of it on the heap. Samples are
+    shared by every session through the cache, and stay as they are."""
+    if state.origin != "sample":
+        state = state.text_mapped()
+    st.session_state[_STATE] = state
+    return state
+
+
 def data_state() -> DataState:
     """The session's data, opening the bundled transactions sample on first use."""
     state = st.session_state.get(_STATE)
@@ -217,7 +227,9 @@ def set_table(
     shared by all sessions (a large table would be held there twice more: pickled, and copied out).
     """
     if origin != "sample":
-        table = _protect(table, upload_id or table.source)
+        protected = _protect(table, upload_id or table.source)
+        table = protected.text_mapped()
+        shared = shared and table is protected  # a large table is not pickled into the cache
         if any(step.action != "keep" for step in table.privacy):
             workbook = None
     else:
@@ -227,8 +239,7 @@ def set_table(
         if shared
         else DataState.propose(table, origin, evidence=cached_evidence)
     )
-    state = replace(proposed, upload_id=upload_id, workbook=workbook)
-    st.session_state[_STATE] = state
+    state = _keep(replace(proposed, upload_id=upload_id, workbook=workbook))
     _reset_widgets(("w.kind", *_MAPPING_WIDGETS, *(("w.sheets",) if new_file else ())))
     return state
 
@@ -329,8 +340,7 @@ def update_state(
     new_state = state.changed(kind=kind, mapping=mapping, steps=steps, evidence=cached_evidence)
     if new_state.kind != state.kind:
         _reset_widgets(_MAPPING_WIDGETS)
-    st.session_state[_STATE] = new_state
-    return new_state
+    return _keep(new_state)
 
 
 def mapping_evidence(state: DataState) -> tuple[RoleEvidence, ...]:
@@ -376,8 +386,10 @@ def restate_in(lang: str) -> None:
             evidence=cached_evidence,
             pending=True,
         )
-    st.session_state[_STATE] = replace(
-        again, upload_id=state.upload_id, workbook=state.workbook, confirmed=state.confirmed
+    _keep(
+        replace(
+            again, upload_id=state.upload_id, workbook=state.workbook, confirmed=state.confirmed
+        )
     )
 
 

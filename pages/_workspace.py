@@ -222,15 +222,16 @@ def save_workspace(name: str, *, over: str | None = None) -> str:
 
 def _install(workspace: Workspace) -> None:
     """Make a loaded workspace the session's: its data, mapping, cleaning and every setting."""
+    # Read from the store, not shared with other sessions: a large table's text is mapped
     st.session_state[_STATE] = DataState.build(
-        workspace.table,
+        workspace.table.text_mapped(),
         workspace.origin,
         kind=workspace.kind,
         mapping=workspace.mapping,
         steps=workspace.steps,
         evidence=cached_evidence,
         pending=True,
-    )
+    ).text_mapped()
     _reset_widgets(("w.",))
     for key, value in workspace.settings.items():
         st.session_state[key] = value

@@ -51,6 +51,15 @@ def small_app_sample(tmp_path_factory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def mapped_frames_folder(tmp_path_factory) -> Iterator[Path]:
+    """Memory-mapped text columns (large uploads') go to a temporary folder, not the server's."""
+    folder = tmp_path_factory.mktemp("frames")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MARKETLENS_FRAME_FOLDER", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="session", autouse=True)
 def privacy_key_file(tmp_path_factory) -> Iterator[Path]:
     """The pseudonym secret is generated into a temporary file (the default path when no secret
     is configured), never into data/; tests that need a given secret set it themselves."""

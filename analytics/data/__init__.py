@@ -10,7 +10,8 @@ Modules:
   cell values), ``dates``, ``detect`` (proposing kind and roles, with evidence), ``build``
   (``build_dataset``), ``pipeline`` (read and map in one call);
 - ``quality`` (the quality report) and ``cleaning`` (the cleaning steps);
-- ``session`` (the session's data as a pure model: propose, kind, roles, cleaning, confirm);
+- ``session`` (the session's data as a pure model: propose, kind, roles, cleaning, confirm) and
+  ``mapped`` (a large table's text in memory-mapped Arrow files, not on the heap);
 - ``privacy`` (personal columns found by header and content; pseudonymised with a keyed hash or
   dropped before any analysis, ``pipeline.protect_table``);
 - ``samples`` (the generated sample data) and ``export`` (CSV and Excel downloads).

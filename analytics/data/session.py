@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from analytics.data.build import build_dataset
 from analytics.data.cleaning import DEFAULT_STEPS, CleaningResult, clean, default_steps
 from analytics.data.detect import RoleEvidence, detect_kind, detect_mapping, role_evidence
+from analytics.data.mapped import map_text
 from analytics.data.schema import ColumnMapping, Dataset, Kind, KindGuess
 from analytics.data.table import LoadedTable
 from analytics.errors import AnalyticsError
@@ -204,6 +205,35 @@ class DataState:
         """Other cleaning steps on the same mapping."""
         return self.changed(steps=steps)
 
+    # --- memory -----------------------------------------------------------------------------------
+
+    def text_mapped(self, threshold: int | None = None) -> DataState:
+        """The state with the text of its table and datasets memory-mapped, not held in memory.
+
+        See :mod:`analytics.data.mapped`: large frames' Arrow-backed text columns are written once
+        to files and mapped back, with the same dtypes, index and content. The mapped dataset
+        shares the table's columns when the table was mapped first; the cleaned dataset's columns
+        are new when cleaning removed rows, and are mapped too.
+        """
+        table = self.table.text_mapped(threshold)
+        original = _text_mapped(self.original, threshold)
+        cleaned = self.cleaned
+        if cleaned is not None:
+            same = self.original is not None and cleaned.dataset is self.original
+            dataset = original if same else _text_mapped(cleaned.dataset, threshold)
+            if dataset is not None and dataset is not cleaned.dataset:
+                cleaned = replace(cleaned, dataset=dataset)
+        if table is self.table and original is self.original and cleaned is self.cleaned:
+            return self
+        return replace(self, table=table, original=original, cleaned=cleaned)
+
     def confirm(self) -> DataState:
         """The user says the proposed kind and roles are right: the analyses may run."""
         return replace(self, confirmed=True)
+
+
+def _text_mapped(dataset: Dataset | None, threshold: int | None) -> Dataset | None:
+    if dataset is None:
+        return None
+    frame = map_text(dataset.frame, "d-" + dataset.fingerprint, threshold=threshold)
+    return dataset if frame is dataset.frame else replace(dataset, frame=frame)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analytics.data.mapped import map_text
 from analytics.data.names import leading_zero_share, looks_like_identifier, parse_numbers
 from analytics.data.privacy import PrivacyStep
 from analytics.data.schema import fingerprint
@@ -100,6 +101,16 @@ class LoadedTable:
     def fingerprint(self) -> str:
         """A content hash of the table (with its source name), computed once."""
         return fingerprint(self.frame, self.source)
+
+    def text_mapped(self, threshold: int | None = None) -> LoadedTable:
+        """The table with its text columns memory-mapped (:func:`analytics.data.mapped.map_text`);
+        itself when its text is small."""
+        frame = map_text(self.frame, "t-" + self.fingerprint, threshold=threshold)
+        if frame is self.frame:
+            return self
+        mapped = replace(self, frame=frame)
+        mapped.__dict__["fingerprint"] = self.fingerprint  # the same content
+        return mapped
 
     def describe(self) -> str:
         """One line saying what was read, e.g. ``"34,766 rows × 8 columns from 2 sheets"``."""

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.data import generate_personal_orders, to_csv_bytes, to_excel_bytes
+from analytics.data import generate_personal_orders, mapped, to_csv_bytes, to_excel_bytes
 from analytics.report import build_report
 from analytics.report.workspace import default_store_path
 from tests.app.test_pages import app, confirm_if_asked, no_exception, texts, upload
@@ -39,8 +39,11 @@ def session_values(at: AppTest) -> dict[str, object]:
     return dict(at.session_state._state._state.filtered_state)
 
 
-def test_after_loading_no_original_value_is_anywhere(caplog):
+def test_after_loading_no_original_value_is_anywhere(caplog, tmp_path, monkeypatch):
     caplog.set_level(logging.DEBUG)
+    # Every table's text is memory-mapped from files, as a large upload's is: they are searched too.
+    monkeypatch.setenv(mapped.FOLDER_ENV, str(tmp_path / "frames"))
+    monkeypatch.setenv(mapped.MIN_BYTES_ENV, "0")
     at, frame, kinds = personal_upload()
     shown = texts(at)
     assert "7 columns hold personal data" in shown
@@ -75,6 +78,10 @@ def test_after_loading_no_original_value_is_anywhere(caplog):
     # The workspace store (Parquet inside SQLite), and everything logged meanwhile.
     where["workspace store"] = default_store_path().read_bytes()
     where["log"] = "\n".join(r.getMessage() for r in caplog.records).encode()
+    files = sorted((tmp_path / "frames").glob("*.arrow"))
+    assert files  # the session's text is in them
+    for path in files:
+        where[f"mapped text {path.name}"] = path.read_bytes()
 
     leaks = [
         (place, value)
