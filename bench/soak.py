@@ -141,17 +141,22 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def _tree_rss_mb(pid: int, field: str = "VmRSS") -> float:
-    """Resident memory of a process and all its descendants, from /proc (Linux): all of it, or one
-    part (``RssAnon``: the heap; ``RssFile``: pages of mapped files)."""
+    """Resident memory of a process and all its descendants, from /proc (Linux). With ``field``
+    ``Pss``, ``Pss_Anon`` (the heap) or ``Pss_File`` (pages of mapped files): the proportional set
+    size, which counts a page shared by several processes (a forked worker, a file two sessions
+    map) once in all, not once per process."""
+    source = "smaps_rollup" if field.startswith("Pss") else "status"
     pids, total = [pid], 0.0
     while pids:
         current = pids.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
+            status = Path(f"/proc/{current}/{source}").read_text()
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        rss = next((line.split()[1] for line in status.splitlines() if line.startswith(field)), 0)
+        rss = next(
+            (line.split()[1] for line in status.splitlines() if line.startswith(field + ":")), 0
+        )
         total += int(rss) / 1024
         pids.extend(int(child) for child in children)
     return total

@@ -5,7 +5,8 @@ cleaning it: pyarrow's pool keeps what it freed for reuse, and so does glibc's a
 over one arena per thread. ``release_memory`` after a page run hands both back;
 ``tune_allocator`` (once, at start) makes glibc give large blocks straight back to the system and
 use fewer arenas. Measured by bench/limits.py: two 199 MB uploads at once peaked at 3.3 GB before
-these and the other changes of issue 19, now under 2.8 GB.
+these and the other changes of issue 19, then under 2.8 GB; with the personal-data scan of issue
+23 reading each upload once more, 3.6 GB (resident sets of the server and its workers, 2026-12-04).
 """
 
 from __future__ import annotations
