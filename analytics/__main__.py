@@ -14,9 +14,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import tomllib
 
 from analytics.baskets import (
     RANK_BY,
@@ -43,6 +45,7 @@ from analytics.data import (
     write_samples,
     write_table,
 )
+from analytics.data.sql import DatabaseOptions
 from analytics.display import Display
 from analytics.engines import ANALYSES, ENGINES, open_large, prepare_table, run_large
 from analytics.errors import AnalyticsError
@@ -61,6 +64,8 @@ from analytics.lifetime import (
     spend_check,
 )
 from analytics.mix import fit_mix, mix_data, plan_budget, weekly_table
+from analytics.monitor import AlertLog, Delivery
+from analytics.monitor.watch import alert_log_for, watch
 from analytics.overview import whole_file_summary
 from analytics.params import date_argument
 from analytics.propensity import (
@@ -1005,6 +1010,78 @@ def _add_sharing_commands(commands: argparse._SubParsersAction) -> None:
     sample.set_defaults(run=_sample)
 
 
+def _watch(args: argparse.Namespace) -> int:
+    """A saved workspace's alert rules, checked on its data (live when it follows a table)."""
+    store = WorkspaceStore(args.store)
+    token = store.find(str(args.workspace))
+    workspace = store.load(token)
+    secrets = _secrets(args.secrets)
+    url = (
+        args.database_url
+        or os.environ.get("MARKETLENS_DATABASE_URL")
+        or secrets.get("connections", {}).get("sql", {}).get("url")
+    )
+    import sqlalchemy as sa  # as the other database commands: only when one is used
+
+    engine = sa.create_engine(url) if url else None
+    delivery = Delivery.from_mapping(secrets.get("marketlens", {}).get("alerts", {}))
+    log = AlertLog(args.log) if args.log else alert_log_for(store.path, token)
+    now = pd.Timestamp(args.now) if args.now else None
+
+    def emit(record: dict[str, object]) -> None:
+        print(json.dumps(record, ensure_ascii=False, default=str), flush=True)
+
+    return watch(
+        table=workspace.table,
+        kind=workspace.kind,
+        mapping=workspace.mapping,
+        steps=workspace.steps,
+        analyses=workspace.analyses,
+        alert_log=log,
+        delivery=delivery if delivery.configured else None,
+        engine=engine,
+        options=DatabaseOptions.from_mapping(secrets.get("marketlens", {}).get("database", {})),
+        clock=(lambda: now) if now is not None else pd.Timestamp.now,
+        once=args.once,
+        interval=args.interval,
+        emit=emit,
+        rounds=args.rounds,
+    )
+
+
+def _secrets(path: Path | None) -> dict[str, Any]:
+    """The app's secrets.toml (``--secrets``, else .streamlit/secrets.toml here), or nothing."""
+    chosen = path or Path(".streamlit") / "secrets.toml"
+    if not chosen.exists():
+        if path is not None:
+            raise AnalyticsError(_("There is no secrets file at {path}.").format(path=path))
+        return {}
+    with chosen.open("rb") as source:
+        return tomllib.load(source)
+
+
+def _add_watch_command(commands: argparse._SubParsersAction) -> None:
+    watch_cmd = commands.add_parser(
+        "watch",
+        help="check a saved workspace's alert rules on its data (live when it follows a table): "
+        "deliver and log the alerts; for cron (--once) or a service",
+    )
+    watch_cmd.add_argument("workspace", help="the workspace's token or name")
+    watch_cmd.add_argument("--store", type=Path, help=f"workspace store (default ${STORE_ENV})")
+    watch_cmd.add_argument("--once", action="store_true", help="check once and exit (cron)")
+    watch_cmd.add_argument("--rounds", type=int, help="stop after this many checks")
+    watch_cmd.add_argument(
+        "--interval", type=float, help="seconds between checks (default: the live source's, or 300)"
+    )
+    watch_cmd.add_argument("--now", help="check as of this moment (ISO), not the clock")
+    watch_cmd.add_argument("--log", type=Path, help="the alert log (default: beside the store)")
+    watch_cmd.add_argument("--database-url", help="the live source's database (SQLAlchemy URL)")
+    watch_cmd.add_argument(
+        "--secrets", type=Path, help="secrets.toml with [marketlens.alerts] delivery settings"
+    )
+    watch_cmd.set_defaults(run=_watch)
+
+
 #: The number and date format each language's output starts with (``--locale`` overrides it).
 _LOCALES = {"en": "en_US", "zh_CN": "zh_CN"}
 
@@ -1025,6 +1102,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analyses_commands(commands)
     _add_forecasting_commands(commands)
     _add_sharing_commands(commands)
+    _add_watch_command(commands)
     return parser
 
 

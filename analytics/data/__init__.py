@@ -102,8 +102,10 @@ from analytics.data.session import (
 from analytics.data.sql import (
     DatabaseOptions,
     connection_warnings,
+    count_rows,
     list_tables,
     read_query,
+    read_rows_after,
     read_table,
     stream_table,
 )
@@ -150,6 +152,7 @@ __all__ = [
     "clean",
     "cleaning_options",
     "connection_warnings",
+    "count_rows",
     "default_steps",
     "detect_currency",
     "detect_kind",
@@ -178,6 +181,7 @@ __all__ = [
     "protect_table",
     "quality_report",
     "read_query",
+    "read_rows_after",
     "read_table",
     "reattach",
     "role_evidence",

@@ -42,9 +42,12 @@ from analytics.errors import AnalyticsError
 __all__ = [
     "DatabaseOptions",
     "TableName",
+    "allowed_table",
     "connection_warnings",
+    "count_rows",
     "list_tables",
     "read_query",
+    "read_rows_after",
     "read_table",
     "visible_tables",
 ]
@@ -186,13 +189,28 @@ def read_table(
         For a table that is not listed, and as :func:`read_query`.
     """
     options = options or DatabaseOptions()
+    statement = f"SELECT * FROM {_quoted(engine, allowed_table(engine, table, options))}"
+    return _read(engine, statement, source=table, options=options, cancelled=cancelled)
+
+
+def allowed_table(engine: Engine, table: str, options: DatabaseOptions) -> TableName:
+    """The allowed table or view :func:`list_tables` calls ``table``.
+
+    Raises
+    ------
+    AnalyticsError
+        For a table that is not listed.
+    """
     default = default_schema(engine)
     match = next((t for t in visible_tables(engine, options) if t.label(default) == table), None)
     if match is None:
         raise AnalyticsError(f"There is no table or view called {table!r} in this database.")
+    return match
+
+
+def _quoted(engine: Engine, table: TableName) -> str:
     quote = engine.dialect.identifier_preparer.quote
-    statement = f"SELECT * FROM {quote(match.schema)}.{quote(match.name)}"
-    return _read(engine, statement, source=table, options=options, cancelled=cancelled)
+    return f"{quote(table.schema)}.{quote(table.name)}"
 
 
 def stream_table(
@@ -210,12 +228,7 @@ def stream_table(
     time limit of the whole read. Returns the number of rows.
     """
     options = options or DatabaseOptions()
-    default = default_schema(engine)
-    match = next((t for t in visible_tables(engine, options) if t.label(default) == table), None)
-    if match is None:
-        raise AnalyticsError(f"There is no table or view called {table!r} in this database.")
-    quote = engine.dialect.identifier_preparer.quote
-    statement = f"SELECT * FROM {quote(match.schema)}.{quote(match.name)}"
+    statement = f"SELECT * FROM {_quoted(engine, allowed_table(engine, table, options))}"
     rows = 0
     try:
         with _read_only(engine, seconds, cancelled) as (cursor, watchdog):
@@ -311,6 +324,18 @@ def _read(
     cancelled: Callable[[], bool] | None = None,
 ) -> LoadedTable:
     """Run one checked statement read-only and stream its rows into a table, within the caps."""
+    frame = _fetch(engine, statement, options=options, cancelled=cancelled)
+    return table_from_frame(frame, source=source, format="sql", max_rows=options.max_rows)
+
+
+def _fetch(
+    engine: Engine,
+    statement: str,
+    *,
+    options: DatabaseOptions,
+    cancelled: Callable[[], bool] | None = None,
+) -> pd.DataFrame:
+    """The rows of one statement, read-only and within the caps, as a plain frame (maybe empty)."""
     pieces: list[pd.DataFrame] = []
     rows = size = 0
     columns: list[str] = []
@@ -347,8 +372,50 @@ def _read(
     frame = (
         pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns or None)
     )
-    frame = frame.apply(_plain_column)
-    return table_from_frame(frame, source=source, format="sql", max_rows=options.max_rows)
+    return frame.apply(_plain_column)
+
+
+# --- Live sources: the rows added since the last read ------------------------------------------
+
+
+def read_rows_after(
+    engine: Engine,
+    table: str,
+    column: str,
+    after: object | None,
+    *,
+    inclusive: bool = False,
+    options: DatabaseOptions | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> pd.DataFrame:
+    """The rows of an allowed table whose ``column`` is past ``after`` (every row when None),
+    in its order: what a live source fetches on each refresh. ``inclusive`` also takes the rows
+    equal to ``after`` (a timestamp that several rows share). Read-only and within the caps, as
+    :func:`read_table`; the value is rendered by SQLAlchemy for the dialect, the column quoted.
+    The frame may be empty; it always has the table's columns.
+    """
+    options = options or DatabaseOptions()
+    match = allowed_table(engine, table, options)
+    source = sa.table(match.name, schema=match.schema)
+    growing: sa.ColumnClause[Any] = sa.column(column)
+    statement = sa.select(sa.text("*")).select_from(source)
+    if after is not None:
+        value = after.to_pydatetime() if isinstance(after, pd.Timestamp) else after
+        value = value.item() if hasattr(value, "item") else value  # numpy scalars
+        statement = statement.where(
+            growing >= sa.literal(value) if inclusive else growing > sa.literal(value)
+        )
+    statement = statement.order_by(growing)
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    return _fetch(engine, sql, options=options, cancelled=cancelled)
+
+
+def count_rows(engine: Engine, table: str, *, options: DatabaseOptions | None = None) -> int:
+    """How many rows an allowed table holds now (a live source notices deleted rows by it)."""
+    options = options or DatabaseOptions()
+    statement = f"SELECT COUNT(*) FROM {_quoted(engine, allowed_table(engine, table, options))}"
+    frame = _fetch(engine, statement, options=options)
+    return int(str(frame.iloc[0, 0]))
 
 
 def _pieces(cursor: Any, watchdog: _Watchdog) -> Iterator[list[tuple[Any, ...]]]:

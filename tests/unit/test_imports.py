@@ -95,6 +95,7 @@ LAYERS = {
     "propensity": 5,
     "campaigns": 5,
     "mix": 5,
+    "monitor": 5,  # builds on data alone: live tables, expected bands, alerts
     "lifetime": 6,  # builds on the segments' RFM (segment migration)
     "engines": 7,  # large sources: the results of overview, segments, forecast, baskets, lifetime
     "report": 7,
@@ -133,6 +134,7 @@ def test_modules_of_a_package_import_their_siblings_not_the_package_face():
         "lifetime",
         "campaigns",
         "mix",
+        "monitor",
         "engines",
         "report",
     }
