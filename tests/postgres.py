@@ -14,8 +14,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
@@ -34,9 +34,55 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class Cluster:
+    """A throwaway PostgreSQL cluster the tests may stop and start again (a database that goes
+    away mid-session, and comes back)."""
+
+    def __init__(
+        self,
+        run: Callable[..., None],
+        binaries: Path,
+        data: Path,
+        log: Path,
+        options: str,
+        url: str,
+    ):
+        self._run, self._binaries, self._data, self._log, self._options = (
+            run,
+            binaries,
+            data,
+            log,
+            options,
+        )
+        self.url = url
+
+    def stop(self) -> None:
+        self._run(self._binaries / "pg_ctl", "-D", self._data, "-m", "immediate", "-w", "stop")
+
+    def start(self) -> None:
+        self._run(
+            self._binaries / "pg_ctl",
+            "-D",
+            self._data,
+            "-l",
+            self._log,
+            "-o",
+            self._options,
+            "-w",
+            "start",
+        )
+
+
 @contextmanager
 def throwaway_server(database: str = "shop") -> Iterator[str]:
     """Start a PostgreSQL cluster; yield an SQLAlchemy URL of an empty database in it."""
+    with throwaway_cluster(database) as cluster:
+        yield cluster.url
+
+
+@contextmanager
+def throwaway_cluster(database: str = "shop") -> Iterator[Cluster]:
+    """Start a PostgreSQL cluster with an empty database; yield it (``url``, ``stop``, ``start``)."""
     binaries = server_binaries()
     if binaries is None:
         raise FileNotFoundError("no PostgreSQL server under " + BIN_GLOB)
@@ -54,12 +100,15 @@ def throwaway_server(database: str = "shop") -> Iterator[str]:
     try:
         run(binaries / "initdb", "-D", data, "-U", "marketlens", "--auth=trust", "-E", "UTF8")
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        run(binaries / "pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "start")
+        url = f"postgresql+psycopg://marketlens@127.0.0.1:{port}/{database}"
+        cluster = Cluster(run, binaries, data, log, options, url)
+        cluster.start()
         try:
             run(binaries / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "marketlens", database)
-            yield f"postgresql+psycopg://marketlens@127.0.0.1:{port}/{database}"
+            yield cluster
         finally:
-            run(binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+            with suppress(subprocess.CalledProcessError):  # stopped by the test already
+                cluster.stop()
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode(errors="replace")
         if log.exists():
