@@ -26,6 +26,7 @@ page = st.navigation(
         st.Page("pages/customers.py", title=_("Customers over time"), icon=":material/timeline:"),
         st.Page("pages/campaigns.py", title=_("Campaigns"), icon=":material/campaign:"),
         st.Page("pages/channels.py", title=_("Channels"), icon=":material/hub:"),
+        st.Page("pages/monitor.py", title=_("Monitor"), icon=":material/monitor_heart:"),
         st.Page("pages/data.py", title=_("Data"), icon=":material/upload_file:"),
         st.Page("pages/workspaces.py", title=_("Workspaces"), icon=":material/folder_open:"),
         st.Page("pages/report.py", title=_("Report"), icon=":material/summarize:"),

@@ -6,6 +6,7 @@ from dataclasses import replace
 from functools import partial
 
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from analytics.data import (
     ACCEPTED_FORMATS_TEXT,
@@ -28,6 +29,7 @@ from pages._database import database_engine, database_tables, database_warnings,
 from pages._display import table as table_of
 from pages._errors import show_error
 from pages._large import large_source_flow
+from pages._live import live_controls
 from pages._runtime import ensure_inside_app
 from pages._state import (
     SAMPLE_LABELS,
@@ -244,8 +246,17 @@ def _database_source(state: DataState) -> DataState:
         )
         st.button(_("Run the query"), on_click=_ask_database, icon=":material/play_arrow:")
     request = st.session_state.pop(_DB_REQUEST, None)
-    if request is None:
-        return state
+    if request is not None:
+        state = _read_from_database(engine, state, request)
+    chosen = st.session_state.get("w.db.table")
+    read = chosen is not None and state.table.source in (chosen, f"{chosen} (live)")
+    if mode == "A table" and state.origin == "database" and read:
+        live_controls(str(chosen), state)
+    return state
+
+
+def _read_from_database(engine: Engine, state: DataState, request: tuple[str, str]) -> DataState:
+    """The table or query asked for, read into the session (with its progress and errors)."""
     what, detail = request
     label = _("table {name}").format(name=detail) if what == "table" else _("the query")
     with st.status(_("Reading {what} …").format(what=md(label)), expanded=False) as status:

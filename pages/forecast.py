@@ -34,6 +34,7 @@ from pages._cached import (
 )
 from pages._display import current_display, table
 from pages._errors import show_error
+from pages._live import follow_live
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
 from pages._widgets import (
@@ -60,6 +61,7 @@ none_text = _(NONE)
 #: Each model's name without its note in brackets ("Exponential smoothing").
 model_names = {key: _(label).split(" (")[0].split("（")[0] for key, label in MODEL_LABELS.items()}
 shown = current_display()
+follow_live()  # a table followed live: new rows redraw the page
 dataset = current_dataset()
 require_kind(dataset, ["transactions", "series"], _("Forecasting"))
 st.caption(

@@ -24,6 +24,7 @@ from analytics.plots import (
 from pages._cached import cached_overview
 from pages._display import current_display, table
 from pages._errors import show_error
+from pages._live import follow_live
 from pages._runtime import ensure_inside_app
 from pages._state import current_dataset, remember
 from pages._widgets import PageDone, kept, md, require_kind, shown_as
@@ -31,6 +32,7 @@ from pages._widgets import PageDone, kept, md, require_kind, shown_as
 ensure_inside_app()
 st.title(_("Overview"))
 shown = current_display()
+follow_live()  # a table followed live: new rows redraw the page
 dataset = current_dataset()
 require_kind(dataset, ["transactions"], _("The overview"))
 

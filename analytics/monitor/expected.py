@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from analytics.data.schema import product_names
 from analytics.errors import AnalyticsError
 from analytics.i18n import N_, _
 
@@ -394,6 +395,8 @@ def top_movers(
     if len(usable) < 2:
         return pd.DataFrame(columns=columns)
     units = "quantity" if "quantity" in lines.columns else None
+    if units:  # returns are not sales: a product returned today is no mover
+        lines = lines[lines[units] > 0]
 
     def per_product(a: pd.Timestamp, b: pd.Timestamp) -> pd.Series:
         span = lines[(lines["timestamp"] >= a) & (lines["timestamp"] < b)]
@@ -411,17 +414,25 @@ def top_movers(
     table["z"] = (table["units"] - table["expected"]) / spread
     table["ratio"] = table["units"] / table["expected"].where(table["expected"] > 0)
     table = table.reindex(table["z"].abs().sort_values(ascending=False).index).head(top)
-    return table.rename_axis("product").reset_index()[columns]
+    table = table.rename_axis("product").reset_index()[columns]
+    if "product_name" in lines.columns:
+        names = product_names(lines, table["product"])
+        table.insert(1, "name", table["product"].map(names))
+    return table
 
 
 def mover_text(row: pd.Series) -> str:
     """One mover in words: "Mug sells 5.2× its usual rate (52 against about 10)"."""
+    name = row.get("name")
+    product = row["product"] if name is None or pd.isna(name) else f"{name} ({row['product']})"
     if not row["expected"]:
         return _("{product} sells {units:,.0f}, where it usually sells none.").format(
-            product=row["product"], units=row["units"]
+            product=product, units=row["units"]
+        )
+    if not row["units"]:
+        return _("{product} sells none, where it usually sells about {expected:,.0f}.").format(
+            product=product, expected=row["expected"]
         )
     return _(
         "{product} sells {ratio:.1f}× its usual rate ({units:,.0f} against about {expected:,.0f})."
-    ).format(
-        product=row["product"], ratio=row["ratio"], units=row["units"], expected=row["expected"]
-    )
+    ).format(product=product, ratio=row["ratio"], units=row["units"], expected=row["expected"])

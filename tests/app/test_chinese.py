@@ -27,6 +27,7 @@ PAGES = (
     "customers",
     "channels",
     "campaigns",
+    "monitor",
 )
 CHINESE_FILES = (
     "tmall_order_report.csv",

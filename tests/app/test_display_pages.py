@@ -22,6 +22,7 @@ VISITED = [
     "pages/customers.py",
     "pages/campaigns.py",
     "pages/channels.py",
+    "pages/monitor.py",
     "pages/workspaces.py",
     "pages/report.py",
 ]

@@ -557,6 +557,7 @@ NAV = {
     "customers": "Customers over time",
     "campaigns": "Campaigns",
     "channels": "Channels",
+    "monitor": "Monitor",
     "data": "Data",
 }
 INJECTED = """() => ({

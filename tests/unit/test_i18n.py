@@ -47,6 +47,8 @@ TRANSLATED = (
     "pages/_workspace.py",
     "pages/_jobs.py",
     "pages/_large.py",
+    "pages/monitor.py",
+    "pages/_live.py",
 )
 #: Streamlit calls whose text arguments a visitor reads.
 UI_CALLS = frozenset(
