@@ -143,12 +143,24 @@ metrics = [m for m, (column, _how) in METRICS.items() if dataset.has(column)]
 dimensions = [d for d in dataset.dimensions if d in dataset.frame.columns]
 if dataset.has("category"):
     dimensions.append("category")
+# Format functions may run outside the page run (AppTest's thread): their words are made now.
+_together, _all_lines = _("Everything together"), _("All lines")
+
+
+def together(value: str) -> str:
+    return _together if value == "" else value
+
+
+def all_lines(value: str) -> str:
+    return _all_lines if value == "" else value
+
+
 a, b, c, d = st.columns(4)
 metric = kept(
     a.selectbox,
     _("Figure"),
     metrics,
-    format_func=lambda m: _(METRIC_LABELS[m]),
+    format_func=shown_as(METRIC_LABELS),
     key="w.mon.metric",
     default=saved.metric if saved.metric in metrics else metrics[0],
 )
@@ -164,7 +176,7 @@ by = kept(
     c.selectbox,
     _("Per"),
     ["", *dimensions],
-    format_func=lambda v: _("Everything together") if v == "" else v,
+    format_func=together,
     key="w.mon.by",
     default=saved.by if saved.by in dimensions else "",
 )
@@ -329,13 +341,11 @@ with st.form("monitor_rule_form"):
     st.caption(_("A new rule: saved with the workspace, checked here and by the headless runner."))
     g, h, i = st.columns(3)
     g.text_input(_("Name"), value=_("Orders below their band"), key="mon_rule_name")
-    h.selectbox(
-        _("Figure"), metrics, format_func=lambda m: _(METRIC_LABELS[m]), key="mon_rule_metric"
-    )
+    h.selectbox(_("Figure"), metrics, format_func=shown_as(METRIC_LABELS), key="mon_rule_metric")
     i.selectbox(
         _("Condition"),
         list(CONDITIONS),
-        format_func=lambda k: _(CONDITIONS[k]),
+        format_func=shown_as(CONDITIONS),
         key="mon_rule_condition",
     )
     j, k, l_ = st.columns(3)
@@ -345,7 +355,7 @@ with st.form("monitor_rule_form"):
     k.selectbox(
         _("Per"),
         ["", *dimensions],
-        format_func=lambda v: _("Everything together") if v == "" else v,
+        format_func=together,
         key="mon_rule_by",
     )
     l_.number_input(
@@ -355,7 +365,7 @@ with st.form("monitor_rule_form"):
     m.selectbox(
         _("Only where"),
         ["", *dimensions],
-        format_func=lambda v: _("All lines") if v == "" else v,
+        format_func=all_lines,
         key="mon_rule_where",
     )
     n.text_input(_("is"), value="", key="mon_rule_value")

@@ -22,6 +22,8 @@ TECHNICAL = frozenset(
     [
         "MarketLens",
         "HTML",
+        "webhook",  # the alert delivery's technical name, as Chinese software leaves it
+        "SMTP",
         "Ward",
         "Holm",
         "Newcombe",
