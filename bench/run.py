@@ -21,6 +21,7 @@ BENCHMARKS = (
     "lifetime",
     "campaigns",
     "mix",
+    "monitor",
     "pages",
     "large",
 )

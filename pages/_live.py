@@ -21,6 +21,7 @@ from analytics.data import DataState
 from analytics.errors import AnalyticsError
 from analytics.i18n import _, ngettext
 from analytics.monitor import LiveSource, LiveState, open_live, refresh
+from analytics.monitor.live import min_interval
 from analytics.monitor.run import MonitorParams
 from pages._database import database_engine, database_options
 from pages._errors import show_error
@@ -90,9 +91,7 @@ def _apply(state: LiveState) -> None:
 def live_controls(table: str, state: DataState) -> None:
     """On the Data page, under a database table just read: follow it live, or stop."""
     live = live_state()
-    with st.expander(
-        _("Follow this table live"), expanded=live is not None, icon=":material/sensors:"
-    ):
+    with st.expander(_("Follow this table live"), expanded=True, icon=":material/sensors:"):
         if live is not None:
             st.caption(
                 _(
@@ -122,7 +121,7 @@ def live_controls(table: str, state: DataState) -> None:
         )
         b.number_input(
             _("Every (seconds)"),
-            min_value=30,
+            min_value=min_interval(),
             max_value=86_400,
             value=60,
             step=30,
@@ -200,6 +199,10 @@ def _live_line() -> None:
     )
     when = _("last updated {ago}").format(ago=_ago(state.refreshed))
     rows = ngettext("{n} row", "{n} rows", len(state.frame)).format(n=f"{len(state.frame):,}")
+    if 0 < state.fetched < len(state.frame):
+        rows += " " + ngettext(
+            "(+{n} at the last refresh)", "(+{n} at the last refresh)", state.fetched
+        ).format(n=f"{state.fetched:,}")
     status = _("paused") if paused else when
     st.caption(f":material/sensors: {label} · {status} · {rows}")
     for note in state.notes:

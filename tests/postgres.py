@@ -56,6 +56,11 @@ class Cluster:
         )
         self.url = url
 
+    @property
+    def log(self) -> Path:
+        """The server's log (with ``log_statement = 'all'``, every statement it ran)."""
+        return self._log
+
     def stop(self) -> None:
         self._run(self._binaries / "pg_ctl", "-D", self._data, "-m", "immediate", "-w", "stop")
 
