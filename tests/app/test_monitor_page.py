@@ -4,14 +4,25 @@ a workspace that remembers it is live)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
 
 from analytics.monitor import AlertLog, simulated_orders
 from tests.app.test_database import data_page, read_table
-from tests.app.test_pages import app, confirm_if_asked, no_exception, texts, upload
+from tests.app.test_pages import (
+    ROOT,
+    TIMEOUT,
+    app,
+    confirm_if_asked,
+    no_exception,
+    texts,
+    upload,
+)
 
 END = pd.Timestamp("2026-11-24 14:00")  # a Tuesday
 
@@ -122,3 +133,71 @@ def test_the_alert_log_of_a_session_holds_no_personal_data(tmp_path, monkeypatch
     next(b for b in at.button if b.label == "Check the rules now").click().run()
     (entry,) = AlertLog(tmp_path / "alerts.jsonl").entries()
     assert "customer" not in str(entry).lower()
+
+
+def _due(at) -> None:
+    """Make the live source due now (its interval, or its backoff, has passed)."""
+    live = at.session_state["ml.live"]
+    at.session_state["ml.live"] = replace(live, attempted=live.attempted - pd.Timedelta(hours=1))
+
+
+def test_the_database_going_away_keeps_the_data_and_recovers_by_itself():
+    from tests.postgres import server_binaries, throwaway_cluster
+
+    if server_binaries() is None:
+        if os.environ.get("MARKETLENS_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL server is not installed")
+        pytest.skip("PostgreSQL server is not installed")
+    with throwaway_cluster("away") as cluster:
+        writer = sa.create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+        lines = simulated_orders(END - pd.Timedelta(weeks=3), END)
+        lines.iloc[:-10].to_sql("orders", writer, index=False)
+        at = read_table(data_page(cluster.url), "orders")
+        confirm_if_asked(at)
+        at.selectbox(key="live_column").set_value("order_id")
+        next(b for b in at.button if b.label == "Follow live").click().run()
+        monitor(at)
+        rows = at.session_state["ml.data"].cleaned.dataset.n_rows
+
+        cluster.stop()
+        _due(at)
+        at.run()
+        no_exception(at)
+        warned = [w.value for w in at.warning if "The last refresh failed" in w.value]
+        assert warned and "Could not reach the database" in warned[0]
+        assert at.session_state["ml.data"].cleaned.dataset.n_rows == rows  # the last data stays
+        assert at.dataframe  # the page still shows its checks
+
+        cluster.start()
+        writer.dispose()  # the test's own connections died with the server
+        lines.iloc[-10:].to_sql("orders", writer, index=False, if_exists="append")
+        _due(at)
+        at.run()
+        no_exception(at)
+        assert not [w for w in at.warning if "The last refresh failed" in w.value]
+        assert at.session_state["ml.data"].cleaned.dataset.n_rows == rows + 10
+
+
+def test_a_workspace_saved_live_follows_again_when_opened(tmp_path):
+    from tests.app.test_workspaces import save
+
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    engine = sa.create_engine(url)
+    lines = simulated_orders(END - pd.Timedelta(weeks=3), END)
+    lines.iloc[:-5].to_sql("orders", engine, index=False)
+    at = read_table(data_page(url), "orders")
+    confirm_if_asked(at)
+    at.selectbox(key="live_column").set_value("order_id")
+    next(b for b in at.button if b.label == "Follow live").click().run()
+    token = save(at, "Live shop")
+    lines.iloc[-5:].to_sql("orders", engine, index=False, if_exists="append")
+
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    again.secrets["connections"] = {"sql": {"url": url}}
+    again.query_params["ws"] = token
+    again.run()
+    monitor(again)
+    live = again.session_state["ml.live"]
+    assert live.source.table == "orders" and len(live.frame) == len(lines)
+    assert again.session_state["ml.data"].cleaned.dataset.n_rows == len(lines)
+    assert any("Live: orders" in c.value for c in again.caption)
