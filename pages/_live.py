@@ -49,18 +49,23 @@ def live_state() -> LiveState | None:
     return st.session_state.get(_LIVE)
 
 
-def start_live(table: str, column: str, interval: int) -> DataState:
-    """Read the table live: every row now, only new ones later; it becomes the session's data."""
+def start_live(table: str, column: str, interval: int, query: str | None = None) -> DataState:
+    """Read the table (or the query) live: every row now, only new ones later; it becomes the
+    session's data."""
     engine = database_engine()
     if engine is None:
         raise AnalyticsError(_("No database is set up, so there is nothing to follow live."))
-    source = LiveSource(table, column, int(interval))
+    source = LiveSource(table, column, int(interval), query)
     state = open_live(engine, source, options=database_options())
     st.session_state[_LIVE] = state
     remember(
         "monitor",
         replace(
-            monitor_params(), live_table=table, live_column=column, live_interval=int(interval)
+            monitor_params(),
+            live_table=table,
+            live_column=column,
+            live_interval=int(interval),
+            live_query=query,
         ),
     )
     return set_table(state.table(), "database")
@@ -69,7 +74,9 @@ def start_live(table: str, column: str, interval: int) -> DataState:
 def stop_live() -> None:
     """Stop following: the data stays as it is."""
     st.session_state.pop(_LIVE, None)
-    remember("monitor", replace(monitor_params(), live_table=None, live_column=None))
+    remember(
+        "monitor", replace(monitor_params(), live_table=None, live_column=None, live_query=None)
+    )
 
 
 def _apply(state: LiveState) -> None:
@@ -88,8 +95,8 @@ def _apply(state: LiveState) -> None:
     st.session_state[_STATE] = replace(rebuilt, confirmed=current.confirmed).text_mapped()
 
 
-def live_controls(table: str, state: DataState) -> None:
-    """On the Data page, under a database table just read: follow it live, or stop."""
+def live_controls(table: str, state: DataState, query: str | None = None) -> None:
+    """On the Data page, under a database table (or query) just read: follow it live, or stop."""
     live = live_state()
     with st.expander(_("Follow this table live"), expanded=True, icon=":material/sensors:"):
         if live is not None:
@@ -127,18 +134,20 @@ def live_controls(table: str, state: DataState) -> None:
             step=30,
             key="live_interval",
         )
-        st.button(_("Follow live"), on_click=_follow, args=(table,), icon=":material/sensors:")
+        st.button(
+            _("Follow live"), on_click=_follow, args=(table, query), icon=":material/sensors:"
+        )
     problem = st.session_state.pop(_FAILED, None)
     if problem is not None:
         show_error(problem)
 
 
-def _follow(table: str) -> None:
+def _follow(table: str, query: str | None) -> None:
     """The Follow live button (a callback): start with the column and interval chosen."""
     column = st.session_state.get("live_column")
     interval = int(st.session_state.get("live_interval") or 60)
     try:
-        start_live(table, str(column), interval)
+        start_live(table, str(column), interval, query)
     except AnalyticsError as exc:
         st.session_state[_FAILED] = exc
 
@@ -172,7 +181,9 @@ def follow_live() -> None:
     if live_state() is None:  # a workspace opened live: follow again
         try:
             with st.spinner(_("Reading {table} live …").format(table=md(params.live.table))):
-                start_live(params.live.table, params.live.column, params.live.interval)
+                start_live(
+                    params.live.table, params.live.column, params.live.interval, params.live.query
+                )
         except AnalyticsError as exc:
             show_error(exc)
             return

@@ -252,6 +252,10 @@ def _database_source(state: DataState) -> DataState:
     read = chosen is not None and state.table.source in (chosen, f"{chosen} (live)")
     if mode == "A table" and state.origin == "database" and read:
         live_controls(str(chosen), state)
+    query = st.session_state.get("w.db.query") or ""
+    asked = state.table.source.removesuffix(" (live)").startswith("query on ")
+    if mode == "A query" and state.origin == "database" and asked and query.strip():
+        live_controls(state.table.source.removesuffix(" (live)"), state, query=query)
     return state
 
 

@@ -380,10 +380,11 @@ def _fetch(
 
 def read_rows_after(
     engine: Engine,
-    table: str,
+    table: str | None,
     column: str,
     after: object | None,
     *,
+    query: str | None = None,
     inclusive: bool = False,
     options: DatabaseOptions | None = None,
     cancelled: Callable[[], bool] | None = None,
@@ -393,10 +394,13 @@ def read_rows_after(
     equal to ``after`` (a timestamp that several rows share). Read-only and within the caps, as
     :func:`read_table`; the value is rendered by SQLAlchemy for the dialect, the column quoted.
     The frame may be empty; it always has the table's columns.
+
+    With ``query`` (and no table), the rows of a visitor's read-only SELECT, checked as
+    :func:`read_query` checks it, taken as a derived table: ``SELECT * FROM (query) AS live
+    WHERE column > after``.
     """
     options = options or DatabaseOptions()
-    match = allowed_table(engine, table, options)
-    source = sa.table(match.name, schema=match.schema)
+    source = _live_source(engine, table, query, options)
     growing: sa.ColumnClause[Any] = sa.column(column)
     statement = sa.select(sa.text("*")).select_from(source)
     if after is not None:
@@ -410,12 +414,34 @@ def read_rows_after(
     return _fetch(engine, sql, options=options, cancelled=cancelled)
 
 
-def count_rows(engine: Engine, table: str, *, options: DatabaseOptions | None = None) -> int:
-    """How many rows an allowed table holds now (a live source notices deleted rows by it)."""
+def count_rows(
+    engine: Engine,
+    table: str | None,
+    *,
+    query: str | None = None,
+    options: DatabaseOptions | None = None,
+) -> int:
+    """How many rows an allowed table (or a checked query) holds now: a live source notices
+    deleted rows by it."""
     options = options or DatabaseOptions()
-    statement = f"SELECT COUNT(*) FROM {_quoted(engine, allowed_table(engine, table, options))}"
-    frame = _fetch(engine, statement, options=options)
+    source = _live_source(engine, table, query, options)
+    statement = sa.select(sa.func.count()).select_from(source)
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    frame = _fetch(engine, sql, options=options)
     return int(str(frame.iloc[0, 0]))
+
+
+def _live_source(
+    engine: Engine, table: str | None, query: str | None, options: DatabaseOptions
+) -> Any:
+    """An allowed table, or a checked query as a derived table, to select from."""
+    if query is not None:
+        checked = checked_query(engine, query, options=options)
+        return sa.text(checked.sql).columns().subquery("live")
+    if table is None:
+        raise AnalyticsError("A live source is a table or a query.")
+    match = allowed_table(engine, table, options)
+    return sa.table(match.name, schema=match.schema)
 
 
 def _pieces(cursor: Any, watchdog: _Watchdog) -> Iterator[list[tuple[Any, ...]]]:

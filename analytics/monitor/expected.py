@@ -10,8 +10,9 @@ Poisson for revenue: ``a`` is at least the mean square order value over the mean
 ``b·μ²`` is how much whole days differ beyond that. It is fitted on leave-one-week-out residuals of
 every hour-aligned window of the last weeks, pooled over the groups of a breakdown, by non-negative
 least squares. The predictive variance adds the expected value's own error (``1 + 1/K`` for K
-weeks), and the band is a Gamma distribution's quantiles with that mean and variance: right-skewed
-as counts are, so a quiet night's three orders are not an anomaly. The sensitivity is the band's
+weeks), and the band is the quantiles of a negative binomial (orders, customers) or a Gamma
+(revenue) with that mean and variance: right-skewed as counts are, so a quiet night's three orders
+are not an anomaly. The sensitivity is the band's
 width in standard normal units per side (3.5 by default: one window in about 4,300 falls outside by
 chance, which keeps a rule checked hourly per country under one false alarm a week).
 """
@@ -238,7 +239,8 @@ def checks(
             for k in usable
         ]
         expected = float(np.mean(before))
-        low, high = band(expected, variance, len(usable), sensitivity)
+        counts = METRICS[metric][1] == "nunique"
+        low, high = band(expected, variance, len(usable), sensitivity, counts=counts)
         status = "below" if actual < low else "above" if actual > high else "within"
         out.append(
             Check(metric, group, start, end, actual, expected, low, high, len(usable), status)
@@ -260,22 +262,41 @@ class Variance:
 
 
 def band(
-    expected: float, variance: Variance, weeks: int, sensitivity: float
+    expected: float,
+    variance: Variance,
+    weeks: int,
+    sensitivity: float,
+    *,
+    counts: bool = False,
 ) -> tuple[float, float]:
-    """The low and high ends for an expected value: Gamma quantiles with the predictive mean and
-    variance, ``sensitivity`` standard normal units per side.
+    """The low and high ends for an expected value, ``sensitivity`` standard normal units per
+    side (a tail of 1 − Φ(sensitivity) each), with the predictive variance.
 
-    A figure comes in steps (one order; for revenue, about one typical order: ``variance.a``),
-    so half a step widens each end, and a low end under half a step is 0: no order in an hour
-    that usually has two is not news.
+    Counts (orders, customers) use the negative binomial with that mean and variance: a figure
+    is below the band when a count that low has less than the tail's chance, exactly, which a
+    continuous curve gets wrong for small counts (no order in an hour that usually has five
+    happens once in 150 such hours). Revenue uses a Gamma, widened by half a typical order each
+    side (``variance.a``), with a low end under half an order taken as 0.
     """
-    step = variance.a
     weeks = max(weeks, 1)
+    step = 1.0 if counts else variance.a
     # A window that never sold in K weeks may still sell now and then: as if half a step had
     # sold once in them (so one order at 3 am, where none came for weeks, is not news; five are).
     expected = max(expected, step / (2 * weeks))
     var = variance(expected) * (1 + 1 / weeks)
     tail = stats.norm.sf(sensitivity)
+    if counts:
+        if var <= expected * (1 + 1e-9):
+            return (
+                float(stats.poisson.ppf(tail, expected)),
+                float(stats.poisson.isf(tail, expected)),
+            )
+        size = expected * expected / (var - expected)
+        chance = size / (size + expected)
+        return (
+            float(stats.nbinom.ppf(tail, size, chance)),
+            float(stats.nbinom.isf(tail, size, chance)),
+        )
     shape, scale = expected * expected / var, var / expected
     low = float(stats.gamma.ppf(tail, shape, scale=scale)) - step / 2
     high = float(stats.gamma.isf(tail, shape, scale=scale)) + step / 2

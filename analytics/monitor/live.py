@@ -39,11 +39,13 @@ CLOCK_SKEW = pd.Timedelta(minutes=5)
 @dataclass(frozen=True)
 class LiveSource:
     """A table to follow: its name (as the Data page lists it), its growing column, and how often
-    to look (seconds, 30 or more)."""
+    to look (seconds, 30 or more). With ``query``, a read-only SELECT followed instead (checked
+    as the Data page checks it; ``table`` is then the name it is shown by)."""
 
     table: str
     column: str
     interval: int = 60
+    query: str | None = None
 
     def __post_init__(self) -> None:
         if int(self.interval) < min_interval():
@@ -52,11 +54,27 @@ class LiveSource:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "column": self.column, "interval": int(self.interval)}
+        return {
+            "table": self.table,
+            "column": self.column,
+            "interval": int(self.interval),
+            "query": self.query,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LiveSource:
-        return cls(str(data["table"]), str(data["column"]), int(data.get("interval", 60)))
+        return cls(
+            str(data["table"]),
+            str(data["column"]),
+            int(data.get("interval", 60)),
+            data.get("query") or None,
+        )
+
+    def where(self) -> dict[str, Any]:
+        """What the reads take: the table, or the query."""
+        if self.query is not None:
+            return {"table": None, "query": self.query}
+        return {"table": self.table, "query": None}
 
 
 @dataclass(frozen=True)
@@ -120,7 +138,10 @@ def open_live(
     AnalyticsError
         When the table cannot be read, or has no such column.
     """
-    frame = read_rows_after(engine, source.table, source.column, None, options=options)
+    where = source.where()
+    frame = read_rows_after(
+        engine, where["table"], source.column, None, query=where["query"], options=options
+    )
     if source.column not in frame.columns:
         raise AnalyticsError(
             _("The table {table} has no column {column}.").format(
@@ -145,7 +166,8 @@ def refresh(
     at = _now(now)
     source = state.source
     try:
-        count = count_rows(engine, source.table, options=options)
+        where = source.where()
+        count = count_rows(engine, where["table"], query=where["query"], options=options)
         notes: list[str] = []
         if count < state.rows:
             notes.append(
@@ -158,9 +180,10 @@ def refresh(
         inclusive = not _is_number(state.frame, source.column)
         new = read_rows_after(
             engine,
-            source.table,
+            where["table"],
             source.column,
             state.watermark,
+            query=where["query"],
             inclusive=inclusive,
             options=options,
         )

@@ -43,6 +43,7 @@ class MonitorParams(Params):
     live_table: str | None = None
     live_column: str | None = None
     live_interval: int = 60
+    live_query: str | None = None
 
     constraints: ClassVar[Mapping[str, Constraint]] = {
         "metric": Constraint("choice", "the figure followed", "checks", choices=tuple(METRICS)),
@@ -61,6 +62,9 @@ class MonitorParams(Params):
         "live_interval": Constraint(
             "count", "seconds between refreshes", "live", low=1, high=86_400
         ),
+        "live_query": Constraint(
+            "text", "a read-only SELECT followed instead of a table", "live", optional=True
+        ),
     }
 
     def __post_init__(self) -> None:
@@ -72,7 +76,7 @@ class MonitorParams(Params):
         """The live source, when the data follows a table."""
         if not (self.live_table and self.live_column):
             return None
-        return LiveSource(self.live_table, self.live_column, self.live_interval)
+        return LiveSource(self.live_table, self.live_column, self.live_interval, self.live_query)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from analytics.monitor import AlertLog, simulated_orders
+from analytics.monitor.simulate import BUSY_RATES
 from tests.app.test_database import data_page, read_table
 from tests.app.test_pages import (
     ROOT,
@@ -48,7 +49,10 @@ def test_the_monitor_on_the_sample_compares_with_earlier_weeks():
 
 def planted_upload():
     lines = simulated_orders(
-        END - pd.Timedelta(weeks=9), END, drop=("France", END - pd.Timedelta(hours=1), END, 0.5)
+        END - pd.Timedelta(weeks=9),
+        END,
+        drop=("France", END - pd.Timedelta(hours=1), END, 0.5),
+        rates=BUSY_RATES,
     )
     at = app()
     at.switch_page("pages/data.py").run()
@@ -201,3 +205,25 @@ def test_a_workspace_saved_live_follows_again_when_opened(tmp_path):
     assert live.source.table == "orders" and len(live.frame) == len(lines)
     assert again.session_state["ml.data"].cleaned.dataset.n_rows == len(lines)
     assert any("Live: orders" in c.value for c in again.caption)
+
+
+def test_a_query_can_be_followed_live(tmp_path):
+    from tests.app.test_database import run_query
+
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    engine = sa.create_engine(url)
+    lines = simulated_orders(END - pd.Timedelta(weeks=3), END)
+    lines.iloc[:-50].to_sql("orders", engine, index=False)
+    at = run_query(data_page(url), "SELECT * FROM orders WHERE country = 'France'")
+    confirm_if_asked(at)
+    at.selectbox(key="live_column").set_value("order_id")
+    next(b for b in at.button if b.label == "Follow live").click().run()
+    no_exception(at)
+    french = lines[lines["country"] == "France"]
+    assert len(at.session_state["ml.live"].frame) == len(french[french.index < len(lines) - 50])
+    lines.iloc[-50:].to_sql("orders", engine, index=False, if_exists="append")
+    _due(at)
+    monitor(at)
+    assert len(at.session_state["ml.live"].frame) == len(french)
+    saved = at.session_state["ml.analyses"]["monitor"]
+    assert saved["live_query"].startswith("SELECT") and saved["live_table"].startswith("query on")

@@ -142,3 +142,18 @@ def test_wrong_credentials_say_so(cluster):
     with pytest.raises(AnalyticsError) as caught:
         open_live(wrong, LiveSource("orders", "id", 30))
     assert "nobody" in str(caught.value)
+
+
+def test_a_query_is_followed_live_too(tmp_path):
+    from analytics.errors import AnalyticsError
+
+    con, engine = _sqlite(tmp_path)
+    french = "SELECT id, ts, revenue FROM orders WHERE country = 'FR'"
+    state = open_live(engine, LiveSource("French orders", "id", 30, query=french))
+    assert len(state.frame) == 10 and list(state.frame.columns) == ["id", "ts", "revenue"]
+    _insert(con, 2, "DE")
+    _insert(con, 3, "FR")
+    state = refresh(engine, state)
+    assert (state.fetched, len(state.frame), state.error) == (3, 13, None)
+    with pytest.raises(AnalyticsError, match="read-only SELECT"):
+        open_live(engine, LiveSource("x", "id", 30, query="DELETE FROM orders"))

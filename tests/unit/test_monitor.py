@@ -26,7 +26,7 @@ from analytics.monitor import (
     simulated_orders,
     top_movers,
 )
-from analytics.monitor.simulate import hourly_rate
+from analytics.monitor.simulate import BUSY_RATES, hourly_rate
 
 END = pd.Timestamp("2026-11-24 14:00")  # a Tuesday
 DROP = ("France", END - pd.Timedelta(hours=1), END, 0.5)
@@ -39,7 +39,7 @@ def normal():
 
 @pytest.fixture(scope="module")
 def dropped():
-    return simulated_orders(END - pd.Timedelta(weeks=9), END, seed=1, drop=DROP)
+    return simulated_orders(END - pd.Timedelta(weeks=9), END, seed=1, drop=DROP, rates=BUSY_RATES)
 
 
 def test_the_expected_value_is_the_known_rate(normal):

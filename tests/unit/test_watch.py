@@ -12,6 +12,7 @@ from analytics.__main__ import main
 from analytics.data import open_dataset
 from analytics.monitor import AlertLog, AlertRule, simulated_orders
 from analytics.monitor.run import MonitorParams, rules_entry
+from analytics.monitor.simulate import BUSY_RATES
 from analytics.report import Workspace, WorkspaceStore, owner_id
 
 END = pd.Timestamp("2026-11-24 14:00")
@@ -20,7 +21,10 @@ RULE = AlertRule("Orders by country", metric="orders", condition="below", window
 
 def saved(tmp_path, rules=(RULE,), monitor=None) -> tuple[WorkspaceStore, str]:
     lines = simulated_orders(
-        END - pd.Timedelta(weeks=9), END, drop=("France", END - pd.Timedelta(hours=1), END, 0.5)
+        END - pd.Timedelta(weeks=9),
+        END,
+        drop=("France", END - pd.Timedelta(hours=1), END, 0.5),
+        rates=BUSY_RATES,
     )
     path = tmp_path / "orders.csv"
     lines.to_csv(path, index=False)
