@@ -25,7 +25,7 @@ from analytics.monitor.live import min_interval
 from analytics.monitor.run import MonitorParams
 from pages._database import database_engine, database_options
 from pages._errors import show_error
-from pages._state import _STATE, analyses, cached_evidence, data_state, remember, set_table
+from pages._state import analyses, read_again, remember, set_table
 from pages._widgets import kept, md
 
 _LIVE = "ml.live"
@@ -77,22 +77,6 @@ def stop_live() -> None:
     remember(
         "monitor", replace(monitor_params(), live_table=None, live_column=None, live_query=None)
     )
-
-
-def _apply(state: LiveState) -> None:
-    """The new rows mapped as the session's data is (kind, roles, cleaning kept)."""
-    current = data_state()
-    table = state.table().text_mapped()
-    rebuilt = DataState.build(
-        table,
-        current.origin,
-        kind=current.kind,
-        mapping=current.mapping,
-        steps=current.steps,
-        evidence=cached_evidence,
-        pending=True,
-    )
-    st.session_state[_STATE] = replace(rebuilt, confirmed=current.confirmed).text_mapped()
 
 
 def live_controls(table: str, state: DataState, query: str | None = None) -> None:
@@ -202,7 +186,7 @@ def _live_line() -> None:
             fresh = refresh(engine, state, options=database_options())
             st.session_state[_LIVE] = fresh
             if fresh.error is None and (fresh.fetched or fresh.notes):
-                _apply(fresh)
+                read_again(fresh.table())
                 st.rerun(scope="app")
             state = fresh
     label = _("Live: {table}, every {n} s").format(

@@ -377,20 +377,13 @@ def restate_in(lang: str) -> None:
     if state is None:
         return
     with language(lang):
-        again = DataState.build(
-            state.table,
-            state.origin,
-            kind=state.kind,
-            mapping=state.mapping,
-            steps=state.steps,
-            evidence=cached_evidence,
-            pending=True,
-        )
-    _keep(
-        replace(
-            again, upload_id=state.upload_id, workbook=state.workbook, confirmed=state.confirmed
-        )
-    )
+        _keep(state.with_table(state.table, evidence=cached_evidence))
+
+
+def read_again(table: LoadedTable) -> DataState:
+    """The session's source read again (a live table with new rows): kind, roles, cleaning and
+    the user's confirmation kept."""
+    return _keep(data_state().with_table(table.text_mapped(), evidence=cached_evidence))
 
 
 def confirm_mapping() -> DataState:
@@ -444,12 +437,14 @@ def cached_quality(
         return quality_report(dataset, table=_table)
 
 
-def remember(analysis: str, params: Params) -> None:
-    """Record the parameters of the analysis a page just ran.
+def remember(analysis: str, params: Params | dict[str, Any]) -> None:
+    """Record the parameters of the analysis a page just ran (or what else a workspace keeps
+    under that name, such as the alert rules).
 
     They are saved with the workspace, and the report runs the same analysis with them.
     """
-    st.session_state.setdefault(_ANALYSES, {})[analysis] = params.to_dict()
+    entry = params if isinstance(params, dict) else params.to_dict()
+    st.session_state.setdefault(_ANALYSES, {})[analysis] = entry
 
 
 def analyses() -> dict[str, dict[str, Any]]:

@@ -38,7 +38,7 @@ from pages._display import current_display, table
 from pages._errors import show_error
 from pages._live import follow_live, live_state, monitor_params
 from pages._runtime import ensure_inside_app
-from pages._state import _ANALYSES, analyses, current_dataset, remember
+from pages._state import analyses, current_dataset, remember
 from pages._widgets import PageDone, kept, md, point_to_data_page, shown_as
 from pages._workspace import open_workspace
 
@@ -280,7 +280,7 @@ rules = rules_from(analyses())
 
 
 def _keep_rules(new: list[AlertRule]) -> None:
-    st.session_state.setdefault(_ANALYSES, {})[ALERTS_KEY] = rules_entry(new)
+    remember(ALERTS_KEY, rules_entry(new))
 
 
 _RULE_ERROR = "ml.monitor.rule_error"

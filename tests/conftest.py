@@ -81,13 +81,9 @@ def workspace_store(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on localhost with an empty database; skip (fail in CI) without."""
-    from tests.postgres import server_binaries, throwaway_server
+    from tests.postgres import require_server, throwaway_server
 
-    if server_binaries() is None:
-        message = "PostgreSQL server is not installed (Debian: apt-get install postgresql)"
-        if os.environ.get("MARKETLENS_REQUIRE_POSTGRES"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_server()
     with throwaway_server() as url:
         yield url
 

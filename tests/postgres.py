@@ -28,6 +28,17 @@ def server_binaries() -> Path | None:
     return found[-1] if found else None
 
 
+def require_server() -> None:
+    """Skip the test without a PostgreSQL server; in CI (``MARKETLENS_REQUIRE_POSTGRES``), fail."""
+    import pytest
+
+    if server_binaries() is None:
+        message = "PostgreSQL server is not installed (Debian: apt-get install postgresql)"
+        if os.environ.get("MARKETLENS_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

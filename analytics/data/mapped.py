@@ -104,12 +104,12 @@ def map_text(frame: pd.DataFrame, key: str, *, threshold: int | None = None) -> 
     mean equal content. Columns mapped already, other dtypes and the index are left as they are.
     Below ``threshold`` bytes of text (:func:`min_bytes` when None) the frame is returned as it is.
     """
-    positions = [
-        p
-        for p in range(frame.shape[1])
-        if is_text(frame.iloc[:, p]) and not is_mapped(_chunked(frame.iloc[:, p]))
+    texts = [
+        (p, _chunked(frame.iloc[:, p])) for p in range(frame.shape[1]) if is_text(frame.iloc[:, p])
     ]
-    arrays = [_chunked(frame.iloc[:, p]) for p in positions]
+    unmapped = [(p, array) for p, array in texts if not is_mapped(array)]
+    positions = [p for p, _array in unmapped]
+    arrays = [array for _p, array in unmapped]
     if not arrays or sum(a.nbytes for a in arrays) < (
         min_bytes() if threshold is None else threshold
     ):

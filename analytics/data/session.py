@@ -193,6 +193,22 @@ class DataState:
         )
         return replace(rebuilt, upload_id=self.upload_id, workbook=self.workbook)
 
+    def with_table(self, table: LoadedTable, *, evidence: Evidence = table_evidence) -> DataState:
+        """The same kind, roles and cleaning on the same source read again (a live table's new
+        rows, or the reading notes in another language); the user's confirmation stays."""
+        again = DataState.build(
+            table,
+            self.origin,
+            kind=self.kind,
+            mapping=self.mapping,
+            steps=self.steps,
+            evidence=evidence,
+            pending=True,
+        )
+        return replace(
+            again, upload_id=self.upload_id, workbook=self.workbook, confirmed=self.confirmed
+        )
+
     def with_kind(self, kind: Kind) -> DataState:
         """Another kind of data: its roles are proposed afresh."""
         return self.changed(kind=kind)

@@ -230,28 +230,21 @@ def stream_table(
     options = options or DatabaseOptions()
     statement = f"SELECT * FROM {_quoted(engine, allowed_table(engine, table, options))}"
     rows = 0
-    try:
-        with _read_only(engine, seconds, cancelled) as (cursor, watchdog):
-            cursor.execute(statement)
-            columns = [str(d[0]) for d in cursor.description or ()]
-            pending: list[tuple[Any, ...]] = []
-            size = 0
-            for chunk in _pieces(cursor, watchdog):
-                pending.extend(chunk)
-                size += _bytes(chunk)
-                if size >= _STREAM_BYTES:
-                    write(pd.DataFrame.from_records(pending, columns=columns).apply(_plain_column))
-                    rows += len(pending)
-                    pending, size = [], 0
-            if pending or not rows:
+    with _read_errors(engine), _read_only(engine, seconds, cancelled) as (cursor, watchdog):
+        cursor.execute(statement)
+        columns = [str(d[0]) for d in cursor.description or ()]
+        pending: list[tuple[Any, ...]] = []
+        size = 0
+        for chunk in _pieces(cursor, watchdog):
+            pending.extend(chunk)
+            size += _bytes(chunk)
+            if size >= _STREAM_BYTES:
                 write(pd.DataFrame.from_records(pending, columns=columns).apply(_plain_column))
                 rows += len(pending)
-    except _Stopped as stop:
-        raise stop.error() from None
-    except sa.exc.DBAPIError as exc:
-        raise _database_error(exc) from exc
-    except sa.exc.SQLAlchemyError as exc:
-        raise _connection_error(exc, engine) from exc
+                pending, size = [], 0
+        if pending or not rows:
+            write(pd.DataFrame.from_records(pending, columns=columns).apply(_plain_column))
+            rows += len(pending)
     return rows
 
 
@@ -339,36 +332,28 @@ def _fetch(
     pieces: list[pd.DataFrame] = []
     rows = size = 0
     columns: list[str] = []
-    try:
-        with _read_only(engine, options.timeout_seconds, cancelled) as (cursor, watchdog):
-            cursor.execute(statement)
-            columns = [str(d[0]) for d in cursor.description or ()]
-            for chunk in _pieces(cursor, watchdog):
-                rows += len(chunk)
-                size += _bytes(chunk)
-                if rows > options.max_rows:
-                    raise AnalyticsError(
-                        f"The result has more than {options.max_rows:,} rows; MarketLens reads "
-                        f"up to {options.max_rows:,}, so it stopped there.",
-                        hint="Add a WHERE clause (a period, a country) or aggregate in the query.",
-                    )
-                if size > options.max_bytes:
-                    raise AnalyticsError(
-                        f"The result is over {options.max_bytes / 1024**2:,.0f} MB of values "
-                        f"(after {rows:,} rows); MarketLens stopped reading there.",
-                        hint="Leave out long text columns, or filter or aggregate in the query.",
-                    )
-                pieces.append(pd.DataFrame.from_records(chunk, columns=columns))
-    except _Stopped as stop:
-        raise stop.error() from None
-    except sa.exc.DBAPIError as exc:
-        raise _database_error(exc) from exc
-    except sa.exc.SQLAlchemyError as exc:
-        raise _connection_error(exc, engine) from exc
-    except Exception as exc:  # a DB-API error raised by the driver's own cursor
-        if type(exc).__module__.split(".")[0] in ("psycopg", "sqlite3", "pymysql", "MySQLdb"):
-            raise _database_error(exc) from exc
-        raise
+    with (
+        _read_errors(engine),
+        _read_only(engine, options.timeout_seconds, cancelled) as (cursor, watchdog),
+    ):
+        cursor.execute(statement)
+        columns = [str(d[0]) for d in cursor.description or ()]
+        for chunk in _pieces(cursor, watchdog):
+            rows += len(chunk)
+            size += _bytes(chunk)
+            if rows > options.max_rows:
+                raise AnalyticsError(
+                    f"The result has more than {options.max_rows:,} rows; MarketLens reads "
+                    f"up to {options.max_rows:,}, so it stopped there.",
+                    hint="Add a WHERE clause (a period, a country) or aggregate in the query.",
+                )
+            if size > options.max_bytes:
+                raise AnalyticsError(
+                    f"The result is over {options.max_bytes / 1024**2:,.0f} MB of values "
+                    f"(after {rows:,} rows); MarketLens stopped reading there.",
+                    hint="Leave out long text columns, or filter or aggregate in the query.",
+                )
+            pieces.append(pd.DataFrame.from_records(chunk, columns=columns))
     frame = (
         pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns or None)
     )
@@ -442,6 +427,24 @@ def _live_source(
         raise AnalyticsError("A live source is a table or a query.")
     match = allowed_table(engine, table, options)
     return sa.table(match.name, schema=match.schema)
+
+
+@contextmanager
+def _read_errors(engine: Engine) -> Iterator[None]:
+    """A read's failures in words: stopped (time limit, visitor gone), the database's own error,
+    or the connection's."""
+    try:
+        yield
+    except _Stopped as stop:
+        raise stop.error() from None
+    except sa.exc.DBAPIError as exc:
+        raise _database_error(exc) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise _connection_error(exc, engine) from exc
+    except Exception as exc:  # a DB-API error raised by the driver's own cursor
+        if type(exc).__module__.split(".")[0] in ("psycopg", "sqlite3", "pymysql", "MySQLdb"):
+            raise _database_error(exc) from exc
+        raise
 
 
 def _pieces(cursor: Any, watchdog: _Watchdog) -> Iterator[list[tuple[Any, ...]]]:

@@ -219,22 +219,23 @@ def evaluate(
     return raised
 
 
+#: The words of the fixed-threshold conditions.
+_THRESHOLD_WORDS = {
+    "under": N_("{what} is {actual:,.0f}, under the threshold {threshold:,.0f} ({when})."),
+    "over": N_("{what} is {actual:,.0f}, over the threshold {threshold:,.0f} ({when})."),
+}
+
+
 def _line(rule: AlertRule, check: Check, window: Window) -> str:
-    if rule.condition == "under":
-        return _("{what} is {actual:,.0f}, under the threshold {threshold:,.0f} ({when}).").format(
-            what=check.what(),
-            actual=check.actual,
-            threshold=float(rule.threshold or 0),
-            when=_window_words(check, window),
-        )
-    if rule.condition == "over":
-        return _("{what} is {actual:,.0f}, over the threshold {threshold:,.0f} ({when}).").format(
-            what=check.what(),
-            actual=check.actual,
-            threshold=float(rule.threshold or 0),
-            when=_window_words(check, window),
-        )
-    return check.explain(window)
+    words = _THRESHOLD_WORDS.get(rule.condition)
+    if words is None:
+        return check.explain(window)
+    return _(words).format(
+        what=check.what(),
+        actual=check.actual,
+        threshold=float(rule.threshold or 0),
+        when=_window_words(check, window),
+    )
 
 
 def _window_words(check: Check, window: Window) -> str:

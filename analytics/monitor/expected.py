@@ -152,6 +152,14 @@ WEEKDAYS = (
 )
 
 
+def _usable_weeks(lines: pd.DataFrame, start: pd.Timestamp, weeks: int) -> list[int]:
+    """The earlier weeks (1 … ``weeks`` back) whose same window the history holds in full."""
+    earliest = lines["timestamp"].min()
+    if pd.isna(earliest):
+        return []
+    return [k for k in range(1, weeks + 1) if start - k * WEEK >= earliest.normalize()]
+
+
 def metric_value(lines: pd.DataFrame, metric: str) -> float:
     column, how = METRICS[metric]
     if lines.empty:
@@ -212,12 +220,7 @@ def checks(
     lines = filtered(frame, where)
     lines = lines[lines["timestamp"] < now]
     start, end = window.bounds(now)
-    earliest = lines["timestamp"].min()
-    usable = [
-        k
-        for k in range(1, weeks + 1)
-        if pd.notna(earliest) and start - k * WEEK >= earliest.normalize()
-    ]
+    usable = _usable_weeks(lines, start, weeks)
     seen = [] if by is None else lines[by].dropna().astype("string").unique().tolist()
     groups: list[str | None] = [None] if by is None else sorted(seen)
     keys = lines[by].astype("string") if by is not None else None
@@ -406,12 +409,7 @@ def top_movers(
     now = pd.Timestamp(now)
     lines = frame[frame["timestamp"] < now]
     start, end = window.bounds(now)
-    earliest = lines["timestamp"].min()
-    usable = [
-        k
-        for k in range(1, weeks + 1)
-        if pd.notna(earliest) and start - k * WEEK >= earliest.normalize()
-    ]
+    usable = _usable_weeks(lines, start, weeks)
     columns = ["product", "units", "expected", "ratio", "z"]
     if len(usable) < 2:
         return pd.DataFrame(columns=columns)

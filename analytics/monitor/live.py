@@ -101,9 +101,9 @@ class LiveState:
 
     def next_try(self) -> pd.Timestamp:
         """When to look again: the interval, doubled for each failure in a row (at most 10 min)."""
-        wait = min(self.source.interval * 2**self.failures, MAX_BACKOFF_SECONDS)
-        if self.failures == 0:
-            wait = self.source.interval
+        wait = self.source.interval
+        if self.failures:
+            wait = min(wait * 2**self.failures, MAX_BACKOFF_SECONDS)
         return self.attempted + pd.Timedelta(seconds=wait)
 
     def due(self, now: pd.Timestamp | None = None) -> bool:

@@ -84,19 +84,23 @@ def watch(
     wait = float(interval or (source.interval if source is not None else 300))
     done = 0
     dataset_frame: pd.DataFrame | None = None
+    mapped_from: object = None  # the rows the dataset was last built from
     while True:
         record: dict[str, Any] = {}
-        current = table
+        rows: object = table
         if state is not None and engine is not None:
             if state.due():
                 state = refresh(engine, state, options=options)
             record.update(fetched=state.fetched, error=state.error, notes=list(state.notes))
-            current = state.table()
-        try:
-            dataset = build_dataset(current.frame, kind, mapping, source=current.source)
-            dataset_frame = clean(dataset, steps).dataset.frame
-        except AnalyticsError as exc:  # the table no longer maps (its columns changed)
-            record["error"] = str(exc)
+            rows = state.frame  # the same object until a refresh brings rows
+        if rows is not mapped_from:  # map and clean only when the rows changed
+            current = state.table() if state is not None else table
+            try:
+                dataset = build_dataset(current.frame, kind, mapping, source=current.source)
+                dataset_frame = clean(dataset, steps).dataset.frame
+                mapped_from = rows
+            except AnalyticsError as exc:  # the table no longer maps (its columns changed)
+                record["error"] = str(exc)
         now = pd.Timestamp(clock())
         entries = (
             run_rules(rules, dataset_frame, now, alert_log=alert_log, delivery=delivery)

@@ -4,11 +4,9 @@ a workspace that remembers it is live)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
@@ -94,15 +92,20 @@ def test_a_planted_drop_is_told_in_plain_words_and_alerts_once():
     assert list(log["rule"]) == ["France orders"]
 
 
+def follow_live(at):
+    """On the Data page, after a read: confirm the roles if asked and follow by order_id."""
+    confirm_if_asked(at)
+    at.selectbox(key="live_column").set_value("order_id")
+    next(b for b in at.button if b.label == "Follow live").click().run()
+    return at
+
+
 def test_a_table_followed_live_fetches_only_new_rows(tmp_path):
     url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
     engine = sa.create_engine(url)
     lines = simulated_orders(END - pd.Timedelta(weeks=3), END)
     lines.iloc[:-20].to_sql("orders", engine, index=False)
-    at = read_table(data_page(url), "orders")
-    confirm_if_asked(at)
-    at.selectbox(key="live_column").set_value("order_id")
-    next(b for b in at.button if b.label == "Follow live").click().run()
+    at = follow_live(read_table(data_page(url), "orders"))
     no_exception(at)
     live = at.session_state["ml.live"]
     assert live.fetched == len(lines) - 20
@@ -146,20 +149,14 @@ def _due(at) -> None:
 
 
 def test_the_database_going_away_keeps_the_data_and_recovers_by_itself():
-    from tests.postgres import server_binaries, throwaway_cluster
+    from tests.postgres import require_server, throwaway_cluster
 
-    if server_binaries() is None:
-        if os.environ.get("MARKETLENS_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL server is not installed")
-        pytest.skip("PostgreSQL server is not installed")
+    require_server()
     with throwaway_cluster("away") as cluster:
         writer = sa.create_engine(cluster.url, isolation_level="AUTOCOMMIT")
         lines = simulated_orders(END - pd.Timedelta(weeks=3), END)
         lines.iloc[:-10].to_sql("orders", writer, index=False)
-        at = read_table(data_page(cluster.url), "orders")
-        confirm_if_asked(at)
-        at.selectbox(key="live_column").set_value("order_id")
-        next(b for b in at.button if b.label == "Follow live").click().run()
+        at = follow_live(read_table(data_page(cluster.url), "orders"))
         monitor(at)
         rows = at.session_state["ml.data"].cleaned.dataset.n_rows
 
@@ -189,10 +186,7 @@ def test_a_workspace_saved_live_follows_again_when_opened(tmp_path):
     engine = sa.create_engine(url)
     lines = simulated_orders(END - pd.Timedelta(weeks=3), END)
     lines.iloc[:-5].to_sql("orders", engine, index=False)
-    at = read_table(data_page(url), "orders")
-    confirm_if_asked(at)
-    at.selectbox(key="live_column").set_value("order_id")
-    next(b for b in at.button if b.label == "Follow live").click().run()
+    at = follow_live(read_table(data_page(url), "orders"))
     token = save(at, "Live shop")
     lines.iloc[-5:].to_sql("orders", engine, index=False, if_exists="append")
 
@@ -214,10 +208,7 @@ def test_a_query_can_be_followed_live(tmp_path):
     engine = sa.create_engine(url)
     lines = simulated_orders(END - pd.Timedelta(weeks=3), END)
     lines.iloc[:-50].to_sql("orders", engine, index=False)
-    at = run_query(data_page(url), "SELECT * FROM orders WHERE country = 'France'")
-    confirm_if_asked(at)
-    at.selectbox(key="live_column").set_value("order_id")
-    next(b for b in at.button if b.label == "Follow live").click().run()
+    at = follow_live(run_query(data_page(url), "SELECT * FROM orders WHERE country = 'France'"))
     no_exception(at)
     french = lines[lines["country"] == "France"]
     assert len(at.session_state["ml.live"].frame) == len(french[french.index < len(lines) - 50])

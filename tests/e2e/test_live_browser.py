@@ -6,7 +6,6 @@ session's pages stay responsive meanwhile."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -56,13 +55,9 @@ RATE = 4
 
 @pytest.fixture(scope="module")
 def shop():
-    from tests.postgres import server_binaries, throwaway_cluster
+    from tests.postgres import require_server, throwaway_cluster
 
-    if server_binaries() is None:
-        message = "PostgreSQL server is not installed (Debian: apt-get install postgresql)"
-        if os.environ.get("MARKETLENS_REQUIRE_POSTGRES"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_server()
     with throwaway_cluster("liveshop") as cluster:
         engine = sa.create_engine(cluster.url, isolation_level="AUTOCOMMIT")
         now = pd.Timestamp.now().floor("s")

@@ -5,7 +5,6 @@ data and says what happened."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 
 import pandas as pd
@@ -86,13 +85,9 @@ def test_future_timestamps_do_not_move_the_boundary(tmp_path):
 
 @pytest.fixture
 def cluster():
-    from tests.postgres import server_binaries, throwaway_cluster
+    from tests.postgres import require_server, throwaway_cluster
 
-    if server_binaries() is None:
-        message = "PostgreSQL server is not installed (Debian: apt-get install postgresql)"
-        if os.environ.get("MARKETLENS_REQUIRE_POSTGRES"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_server()
     with throwaway_cluster("live") as server:
         yield server
 
